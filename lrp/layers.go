@@ -1,0 +1,282 @@
+package lrp
+
+import "fmt"
+
+// Kind names a layer type.
+type Kind int
+
+// Layer kinds. KindConv and KindDense are the affine layers that carry
+// weights and take the LRP rules proper.
+const (
+	KindDense Kind = iota
+	KindConv
+	KindReLU
+	KindReLU6
+	KindMaxPool
+	KindAvgPool
+	KindGlobalAvgPool
+	KindFlatten
+	KindAdd
+	KindBatchNorm
+	numKinds
+)
+
+var kindNames = [numKinds]string{"dense", "conv2d", "relu", "relu6", "maxpool2d", "avgpool2d", "global_avgpool2d", "flatten", "add", "batchnorm2d"}
+
+// String returns the kind's name as used in model files and composites.
+func (k Kind) String() string {
+	if k < 0 || k >= numKinds {
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+	return kindNames[k]
+}
+
+// ParseKind returns the Kind named s.
+func ParseKind(s string) (Kind, error) {
+	for i, n := range kindNames {
+		if n == s {
+			return Kind(i), nil
+		}
+	}
+	if s == "linear" {
+		return KindDense, nil
+	}
+	return 0, fmt.Errorf("lrp: unknown layer kind %q", s)
+}
+
+// A Layer is one operation of a Model. The concrete types are *Dense,
+// *Conv2D, *ReLU, *ReLU6, *MaxPool2D, *AvgPool2D, *GlobalAvgPool, *Flatten,
+// *Add and *BatchNorm.
+type Layer interface {
+	Kind() Kind
+	// OutShape returns the output shape for the given input shapes, or an
+	// error if the inputs do not fit the layer.
+	OutShape(in [][]int) ([]int, error)
+}
+
+// Dense is y = W·x + b with W of shape [Out][In] (row-major).
+type Dense struct {
+	In, Out int
+	W       []float32 // [Out][In]
+	B       []float32 // [Out], or nil for no bias
+}
+
+// Conv2D is a 2-D convolution (cross-correlation, as in PyTorch and ONNX)
+// with zero padding: y[o][i][j] = b[o] + Σ_{c,u,v} W[o][c][u][v]·x[g·C/G+c][i·SH+u·DH−PT][j·SW+v·DW−PL].
+type Conv2D struct {
+	InC, OutC      int
+	KH, KW         int
+	SH, SW         int // strides, ≥ 1
+	DH, DW         int // dilations, ≥ 1
+	PT, PL, PB, PR int // zero padding: top, left, bottom, right
+	Groups         int // ≥ 1; InC and OutC are multiples of it
+	W              []float32 // [OutC][InC/Groups][KH][KW]
+	B              []float32 // [OutC], or nil
+}
+
+// ReLU is y = max(x, 0).
+type ReLU struct{}
+
+// ReLU6 is y = min(max(x, 0), 6).
+type ReLU6 struct{}
+
+// MaxPool2D takes the maximum over each window; padded positions never win.
+type MaxPool2D struct {
+	KH, KW         int
+	SH, SW         int
+	PT, PL, PB, PR int
+}
+
+// AvgPool2D averages each window. Padded positions count in the divisor
+// only with CountIncludePad, as ONNX AveragePool defines it.
+type AvgPool2D struct {
+	KH, KW          int
+	SH, SW          int
+	PT, PL, PB, PR  int
+	CountIncludePad bool
+}
+
+// GlobalAvgPool averages each channel to one value: [C][H][W] → [C][1][1].
+type GlobalAvgPool struct{}
+
+// Flatten reshapes [C][H][W] to [C·H·W]; the data is unchanged.
+type Flatten struct{}
+
+// Add is the residual join y = a + b of two tensors of one shape.
+type Add struct{}
+
+// BatchNorm is the eval-mode y = (x − Mean)/sqrt(Var + Eps)·Gamma + Beta per
+// channel. Model.FoldBatchNorm merges it into a preceding Conv2D or Dense.
+type BatchNorm struct {
+	Mean, Var, Gamma, Beta []float32
+	Eps                    float32
+}
+
+func (*Dense) Kind() Kind         { return KindDense }
+func (*Conv2D) Kind() Kind        { return KindConv }
+func (*ReLU) Kind() Kind          { return KindReLU }
+func (*ReLU6) Kind() Kind         { return KindReLU6 }
+func (*MaxPool2D) Kind() Kind     { return KindMaxPool }
+func (*AvgPool2D) Kind() Kind     { return KindAvgPool }
+func (*GlobalAvgPool) Kind() Kind { return KindGlobalAvgPool }
+func (*Flatten) Kind() Kind       { return KindFlatten }
+func (*Add) Kind() Kind           { return KindAdd }
+func (*BatchNorm) Kind() Kind     { return KindBatchNorm }
+
+func one(in [][]int) ([]int, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("lrp: layer takes 1 input, got %d", len(in))
+	}
+	return in[0], nil
+}
+
+func chw(in [][]int) (c, h, w int, err error) {
+	s, err := one(in)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if len(s) != 3 {
+		return 0, 0, 0, fmt.Errorf("lrp: layer needs a [C][H][W] input, got shape %v", s)
+	}
+	return s[0], s[1], s[2], nil
+}
+
+// windowOut is the output length of a window of size k (dilated extent e)
+// sliding with stride s over n positions padded by p0 and p1 (floor mode).
+func windowOut(n, e, s, p0, p1 int) (int, error) {
+	span := n + p0 + p1 - e
+	if s < 1 || p0 < 0 || p1 < 0 || e < 1 || span < 0 {
+		return 0, fmt.Errorf("lrp: window %d stride %d padding %d,%d does not fit input %d", e, s, p0, p1, n)
+	}
+	return span/s + 1, nil
+}
+
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+func (l *Dense) OutShape(in [][]int) ([]int, error) {
+	s, err := one(in)
+	if err != nil {
+		return nil, err
+	}
+	if numel(s) != l.In || len(s) != 1 {
+		return nil, fmt.Errorf("lrp: dense layer needs a flat input of %d, got shape %v", l.In, s)
+	}
+	if l.In < 1 || l.Out < 1 || len(l.W) != l.In*l.Out || (l.B != nil && len(l.B) != l.Out) {
+		return nil, fmt.Errorf("lrp: dense %d→%d has %d weights and %d biases", l.In, l.Out, len(l.W), len(l.B))
+	}
+	return []int{l.Out}, nil
+}
+
+func (l *Conv2D) OutShape(in [][]int) ([]int, error) {
+	c, h, w, err := chw(in)
+	if err != nil {
+		return nil, err
+	}
+	if l.Groups < 1 || l.InC%l.Groups != 0 || l.OutC%l.Groups != 0 || c != l.InC {
+		return nil, fmt.Errorf("lrp: conv2d with %d input channels and %d groups cannot take %d channels", l.InC, l.Groups, c)
+	}
+	if l.DH < 1 || l.DW < 1 || l.KH < 1 || l.KW < 1 {
+		return nil, fmt.Errorf("lrp: conv2d kernel %dx%d dilation %dx%d invalid", l.KH, l.KW, l.DH, l.DW)
+	}
+	if len(l.W) != l.OutC*l.InC/l.Groups*l.KH*l.KW || (l.B != nil && len(l.B) != l.OutC) {
+		return nil, fmt.Errorf("lrp: conv2d has %d weights and %d biases for shape [%d][%d][%d][%d]", len(l.W), len(l.B), l.OutC, l.InC/l.Groups, l.KH, l.KW)
+	}
+	oh, err := windowOut(h, (l.KH-1)*l.DH+1, l.SH, l.PT, l.PB)
+	if err != nil {
+		return nil, err
+	}
+	ow, err := windowOut(w, (l.KW-1)*l.DW+1, l.SW, l.PL, l.PR)
+	if err != nil {
+		return nil, err
+	}
+	return []int{l.OutC, oh, ow}, nil
+}
+
+func (*ReLU) OutShape(in [][]int) ([]int, error)  { return one(in) }
+func (*ReLU6) OutShape(in [][]int) ([]int, error) { return one(in) }
+
+func poolOut(in [][]int, kh, kw, sh, sw, pt, pl, pb, pr int) ([]int, error) {
+	c, h, w, err := chw(in)
+	if err != nil {
+		return nil, err
+	}
+	if kh < 1 || kw < 1 || pt >= kh || pb >= kh || pl >= kw || pr >= kw {
+		return nil, fmt.Errorf("lrp: pool kernel %dx%d with padding %d,%d,%d,%d invalid", kh, kw, pt, pl, pb, pr)
+	}
+	oh, err := windowOut(h, kh, sh, pt, pb)
+	if err != nil {
+		return nil, err
+	}
+	ow, err := windowOut(w, kw, sw, pl, pr)
+	if err != nil {
+		return nil, err
+	}
+	return []int{c, oh, ow}, nil
+}
+
+func (l *MaxPool2D) OutShape(in [][]int) ([]int, error) {
+	return poolOut(in, l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR)
+}
+
+func (l *AvgPool2D) OutShape(in [][]int) ([]int, error) {
+	return poolOut(in, l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR)
+}
+
+func (*GlobalAvgPool) OutShape(in [][]int) ([]int, error) {
+	c, _, _, err := chw(in)
+	if err != nil {
+		return nil, err
+	}
+	return []int{c, 1, 1}, nil
+}
+
+func (*Flatten) OutShape(in [][]int) ([]int, error) {
+	s, err := one(in)
+	if err != nil {
+		return nil, err
+	}
+	return []int{numel(s)}, nil
+}
+
+func (*Add) OutShape(in [][]int) ([]int, error) {
+	if len(in) != 2 {
+		return nil, fmt.Errorf("lrp: add takes 2 inputs, got %d", len(in))
+	}
+	if !sameShape(in[0], in[1]) {
+		return nil, fmt.Errorf("lrp: add of shapes %v and %v", in[0], in[1])
+	}
+	return in[0], nil
+}
+
+func (l *BatchNorm) OutShape(in [][]int) ([]int, error) {
+	s, err := one(in)
+	if err != nil {
+		return nil, err
+	}
+	if len(s) == 0 {
+		return nil, fmt.Errorf("lrp: batchnorm needs a shaped input")
+	}
+	c := s[0]
+	if len(l.Mean) != c || len(l.Var) != c || len(l.Gamma) != c || len(l.Beta) != c {
+		return nil, fmt.Errorf("lrp: batchnorm with %d/%d/%d/%d parameters for %d channels", len(l.Mean), len(l.Var), len(l.Gamma), len(l.Beta), c)
+	}
+	return s, nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

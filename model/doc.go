@@ -1,0 +1,8 @@
+// Package model reads and writes model files for package lrp: the project's
+// own float16 safetensors format and ONNX files exported from PyTorch or
+// Keras. Every decoder treats its input as hostile: sizes are checked,
+// overflow-safe, before anything is allocated, and bad input returns a
+// *FormatError or an UnsupportedError, never a panic.
+//
+// The package does no file I/O; callers pass bytes.
+package model
