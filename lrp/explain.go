@@ -1,0 +1,417 @@
+package lrp
+
+import (
+	"fmt"
+	"math"
+)
+
+// Start chooses the relevance placed at the output before it is propagated.
+type Start int
+
+// Start vectors for target class c with logits z and softmax p:
+//
+//	OneHot       e_c
+//	Logit        z_c·e_c
+//	Probability  p_c·e_c
+//	LogOdds      log(p_c/(1−p_c)), redistributed to the logits (see logOdds)
+//	Contrastive  e_c − Σ_{c'≠c} e_{c'}/(K−1): "c rather than the others"
+const (
+	OneHot Start = iota
+	Logit
+	Probability
+	LogOdds
+	Contrastive
+)
+
+var startNames = []string{"onehot", "logit", "probability", "logodds", "contrastive"}
+
+func (s Start) String() string {
+	if s < 0 || int(s) >= len(startNames) {
+		return fmt.Sprintf("Start(%d)", int(s))
+	}
+	return startNames[s]
+}
+
+// ParseStart returns the Start named s ("" is OneHot; "one-hot", "log-odds"
+// and "prob" are accepted too).
+func ParseStart(s string) (Start, error) {
+	switch s {
+	case "", "one-hot", "one_hot":
+		return OneHot, nil
+	case "log-odds", "log_odds":
+		return LogOdds, nil
+	case "prob", "softmax":
+		return Probability, nil
+	}
+	for i, n := range startNames {
+		if n == s {
+			return Start(i), nil
+		}
+	}
+	return 0, fmt.Errorf("lrp: unknown start %q (known: %v)", s, startNames)
+}
+
+// Options configure one explanation. The zero value explains the predicted
+// class with the epsilon_gamma_box composite and a one-hot start.
+type Options struct {
+	// Method is a built-in composite (see Composites) or a baseline (see
+	// Methods); "" means epsilon_gamma_box.
+	Method string
+	// Composite, when not nil, is used instead of a built-in.
+	Composite *Composite
+	// Params override the built-in composite's parameters.
+	Params Params
+	// Rules override the composite's rule for individual nodes, by index.
+	Rules map[int]Rule
+	Start Start
+	// Target is the class to explain; −1 (or Predicted) means the argmax.
+	Target int
+	// Baseline settings (zero means the default): Samples for SmoothGrad
+	// (16), Noise as a fraction of the input range (0.1), Steps for
+	// integrated gradients (32), Seed for SmoothGrad's noise.
+	Samples int
+	Noise   float64
+	Steps   int
+	Seed    uint64
+}
+
+// Predicted is the Target that selects the predicted class.
+const Predicted = -1
+
+// LayerDiag is the conservation record of one node.
+type LayerDiag struct {
+	Node     int
+	Name     string
+	Kind     Kind
+	Rule     string
+	Out      float64 // relevance sum at the node's output
+	In       float64 // relevance sum passed to its inputs
+	Absorbed float64 // Out − In: what biases and stabilizers kept (negative: added)
+	NaN      bool    // a NaN or Inf appeared in the relevance passed down
+}
+
+// Diagnostics describe one explanation.
+type Diagnostics struct {
+	StartSum      float64     // sum of the start vector
+	InputSum      float64     // sum of the relevance at the input
+	Layers        []LayerDiag // from the output to the input
+	PositiveShare float64     // Σ R⁺ / Σ |R| at the input (0 when R = 0)
+	NaN           bool        // any NaN or Inf in the relevance
+	// Consistent is false when the start relevance is zero but the input
+	// relevance is not (f(x) = 0 ⇒ R = 0 violated).
+	Consistent bool
+}
+
+// Result is one explanation. Its slices belong to the Explainer and are
+// valid until its next call; copy them to keep them.
+type Result struct {
+	Logits        []float32
+	Probabilities []float32
+	Predicted     int
+	Target        int
+	Start         []float32 // the start vector at the output
+	Relevance     []float32 // at the input, in the input's shape
+	Diagnostics   Diagnostics
+}
+
+// Explainer computes explanations for one model. It keeps the activations
+// of the last forward pass, the cached modified weights of every layer and
+// all scratch buffers, so that repeated calls do not allocate. An Explainer
+// is not safe for concurrent use; create one per goroutine.
+type Explainer struct {
+	m        *Model
+	acts     [][]float32 // output of each node
+	rel      [][]float32 // relevance at each node's output
+	relIn    []float32   // relevance at the model input
+	tmp      [][]float32 // relevance passed to each input of the current node
+	w        []weights
+	a        arena
+	lo, hi   []float32
+	logits   []float32
+	probs    []float32
+	start    []float32
+	diag     []LayerDiag
+	scratchX []float32
+	accum    []float32
+	rules    []Rule
+	rulesFor *Composite
+	grad     *Composite
+}
+
+// NewExplainer returns an Explainer for m.
+func NewExplainer(m *Model) *Explainer {
+	e := &Explainer{m: m, w: make([]weights, len(m.Nodes))}
+	e.acts = make([][]float32, len(m.Nodes))
+	e.rel = make([][]float32, len(m.Nodes))
+	for i := range m.Nodes {
+		e.acts[i] = make([]float32, numel(m.shapes[i]))
+		e.rel[i] = make([]float32, numel(m.shapes[i]))
+	}
+	n := m.InputLen()
+	e.relIn = make([]float32, n)
+	e.scratchX = make([]float32, n)
+	e.accum = make([]float32, n)
+	k := m.Classes()
+	e.logits, e.probs, e.start = make([]float32, k), make([]float32, k), make([]float32, k)
+	e.lo, e.hi = m.Bounds()
+	e.diag = make([]LayerDiag, 0, len(m.Nodes))
+	e.grad = &Composite{Name: "gradient"}
+	return e
+}
+
+// Model returns the explainer's model.
+func (e *Explainer) Model() *Model { return e.m }
+
+// CheckInput returns an error if x is not a valid input for the model.
+func (e *Explainer) CheckInput(x []float32) error {
+	if len(x) != e.m.InputLen() {
+		return fmt.Errorf("lrp: input has %d values, model %s wants %d (shape %v)", len(x), e.m.Name, e.m.InputLen(), e.m.Input.Shape)
+	}
+	for i, v := range x {
+		if isBad(v) {
+			return fmt.Errorf("lrp: input value %d is %v", i, v)
+		}
+	}
+	return nil
+}
+
+// Forward runs the model on x and returns the logits (owned by the
+// Explainer, valid until its next call).
+func (e *Explainer) Forward(x []float32) ([]float32, error) {
+	if err := e.CheckInput(x); err != nil {
+		return nil, err
+	}
+	e.forward(x)
+	return e.logits, nil
+}
+
+func (e *Explainer) input(i int, x []float32) []float32 {
+	if i == Input {
+		return x
+	}
+	return e.acts[i]
+}
+
+func (e *Explainer) forward(x []float32) {
+	m := e.m
+	var ins [2][]float32
+	var shapes [2][]int
+	for i, nd := range m.Nodes {
+		for k, j := range nd.Inputs {
+			ins[k], shapes[k] = e.input(j, x), m.Shape(j)
+		}
+		e.a.reset()
+		forwardLayer(nd.Layer, e.acts[i], ins[:len(nd.Inputs)], shapes[:len(nd.Inputs)], &e.a)
+	}
+	copy(e.logits, e.acts[len(m.Nodes)-1])
+	softmax(e.probs, e.logits)
+}
+
+// Forward runs the model on x and returns a new slice of logits. It is a
+// convenience for one-off calls; use an Explainer for repeated ones.
+func (m *Model) Forward(x []float32) ([]float32, error) {
+	l, err := NewExplainer(m).Forward(x)
+	if err != nil {
+		return nil, err
+	}
+	return append([]float32(nil), l...), nil
+}
+
+// softmax sets p = exp(z − max z) / Σ exp(z − max z), in float64.
+func softmax(p, z []float32) {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		mx = math.Max(mx, float64(v))
+	}
+	var s float64
+	for _, v := range z {
+		s += math.Exp(float64(v) - mx)
+	}
+	for i, v := range z {
+		p[i] = float32(math.Exp(float64(v)-mx) / s)
+	}
+}
+
+func argmax(v []float32) int {
+	b := 0
+	for i, x := range v {
+		if x > v[b] {
+			b = i
+		}
+	}
+	return b
+}
+
+// rulesOf resolves the composite of o into one rule per node.
+func (e *Explainer) rulesOf(o *Options) ([]Rule, error) {
+	c := o.Composite
+	if c == nil {
+		name := o.Method
+		if name == "" {
+			name = "epsilon_gamma_box"
+		}
+		var err error
+		if c, err = Builtin(name, o.Params); err != nil {
+			return nil, err
+		}
+	}
+	rules, err := c.Assign(e.m)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range o.Rules {
+		if i < 0 || i >= len(rules) {
+			return nil, fmt.Errorf("lrp: rule override for node %d: model has nodes 0..%d", i, len(rules)-1)
+		}
+		if r == nil {
+			return nil, fmt.Errorf("lrp: rule override for node %d is nil", i)
+		}
+		if err := r.check(e.m.Nodes[i].Layer.Kind()); err != nil {
+			return nil, fmt.Errorf("lrp: node %d (%s): %w", i, e.m.Nodes[i].Name, unwrapPrefix(err))
+		}
+		rules[i] = r
+	}
+	return rules, nil
+}
+
+// Explain explains the model's output for input x. The method is an LRP
+// composite or a baseline (Options.Method). Bad options or input return an
+// error; nothing panics on user data.
+func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
+	if err := e.CheckInput(x); err != nil {
+		return nil, err
+	}
+	if o.Target < Predicted || o.Target >= e.m.Classes() {
+		return nil, fmt.Errorf("lrp: target %d out of range: model has classes 0..%d", o.Target, e.m.Classes()-1)
+	}
+	if o.Start < OneHot || o.Start > Contrastive {
+		return nil, fmt.Errorf("lrp: unknown start %d", int(o.Start))
+	}
+	if b, ok := baselines[o.Method]; ok && o.Composite == nil {
+		if len(o.Rules) > 0 || len(o.Params) > 0 {
+			return nil, fmt.Errorf("lrp: method %s takes no rules or composite parameters", o.Method)
+		}
+		return b(e, x, &o)
+	}
+	rules, err := e.rulesOf(&o)
+	if err != nil {
+		return nil, err
+	}
+	e.forward(x)
+	res := e.result(&o)
+	e.backward(x, rules, e.start)
+	copy(e.accum, e.relIn)
+	return e.finish(res), nil
+}
+
+// result fills the prediction part of a Result after a forward pass and
+// builds the start vector.
+func (e *Explainer) result(o *Options) *Result {
+	pred := argmax(e.logits)
+	t := o.Target
+	if t == Predicted {
+		t = pred
+	}
+	startVector(e.start, e.logits, e.probs, t, o.Start)
+	return &Result{Logits: e.logits, Probabilities: e.probs, Predicted: pred, Target: t, Start: e.start}
+}
+
+// finish attaches the relevance in e.accum and its diagnostics to r.
+func (e *Explainer) finish(r *Result) *Result {
+	r.Relevance = e.accum
+	d := &r.Diagnostics
+	d.Layers = e.diag
+	d.StartSum = sum64(e.start)
+	d.InputSum = sum64(e.accum)
+	var p, a float64
+	for _, v := range e.accum {
+		if isBad(v) {
+			d.NaN = true
+		}
+		a += math.Abs(float64(v))
+		p += math.Max(float64(v), 0)
+	}
+	if a > 0 {
+		d.PositiveShare = p / a
+	}
+	for _, l := range e.diag {
+		d.NaN = d.NaN || l.NaN
+	}
+	d.Consistent = d.StartSum != 0 || a == 0
+	return r
+}
+
+func sum64(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x)
+	}
+	return s
+}
+
+// startVector fills s for target t.
+func startVector(s, z, p []float32, t int, st Start) {
+	clear(s)
+	switch st {
+	case OneHot:
+		s[t] = 1
+	case Logit:
+		s[t] = z[t]
+	case Probability:
+		s[t] = p[t]
+	case LogOdds:
+		logOdds(s, z, t)
+	case Contrastive:
+		s[t] = 1
+		if k := len(s); k > 1 {
+			for i := range s {
+				if i != t {
+					s[i] = -1 / float32(k-1)
+				}
+			}
+		}
+	}
+}
+
+// logOdds writes the log-odds start vector. The log-odds of class c,
+//
+//	L = log(p_c/(1−p_c)) = −log Σ_{c'≠c} exp(−d_{c'}),  d_{c'} = z_c − z_{c'},
+//
+// is a soft-min over the logit differences. Following the neuralization of
+// Kauffmann et al. (2020), L is first split over the differences by their
+// soft-min weights w_{c'} = exp(−d_{c'}) / Σ exp(−d), giving L·w_{c'} to
+// difference d_{c'}; each difference then passes its share to its two logits
+// by LRP-0, z_c·L·w_{c'}/d_{c'} to z_c and −z_{c'}·L·w_{c'}/d_{c'} to z_{c'}
+// (d stabilized as stab(d, 1e-6)). The vector sums to L (exactly, up to the
+// stabilizer), so relevance is conserved from the log-odds down.
+func logOdds(s, z []float32, c int) {
+	k := len(z)
+	if k < 2 {
+		return
+	}
+	mn := math.Inf(1)
+	for i := range z {
+		if i != c {
+			mn = math.Min(mn, float64(z[c])-float64(z[i]))
+		}
+	}
+	var den float64
+	for i := range z {
+		if i != c {
+			den += math.Exp(-(float64(z[c]) - float64(z[i]) - mn))
+		}
+	}
+	L := mn - math.Log(den)
+	var rc float64
+	for i := range z {
+		if i == c {
+			continue
+		}
+		d := float64(z[c]) - float64(z[i])
+		w := math.Exp(-(d-mn)) / den
+		sd := float64(stab(float32(d), 1e-6))
+		rc += float64(z[c]) * L * w / sd
+		s[i] = float32(-float64(z[i]) * L * w / sd)
+	}
+	s[c] = float32(rc)
+}
