@@ -408,7 +408,7 @@ func logOdds(s, z []float32, c int) {
 			continue
 		}
 		d := float64(z[c]) - float64(z[i])
-		w := math.Exp(-(d-mn)) / den
+		w := math.Exp(-(d - mn)) / den
 		sd := float64(stab(float32(d), 1e-6))
 		rc += float64(z[c]) * L * w / sd
 		s[i] = float32(-float64(z[i]) * L * w / sd)

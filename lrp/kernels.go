@@ -163,4 +163,3 @@ func (l *Conv2D) transpose(dst, g, w []float32, in []int, a *arena) {
 		dst[i] = float32(v)
 	}
 }
-

@@ -66,10 +66,10 @@ type Dense struct {
 type Conv2D struct {
 	InC, OutC      int
 	KH, KW         int
-	SH, SW         int // strides, ≥ 1
-	DH, DW         int // dilations, ≥ 1
-	PT, PL, PB, PR int // zero padding: top, left, bottom, right
-	Groups         int // ≥ 1; InC and OutC are multiples of it
+	SH, SW         int       // strides, ≥ 1
+	DH, DW         int       // dilations, ≥ 1
+	PT, PL, PB, PR int       // zero padding: top, left, bottom, right
+	Groups         int       // ≥ 1; InC and OutC are multiples of it
 	W              []float32 // [OutC][InC/Groups][KH][KW]
 	B              []float32 // [OutC], or nil
 }

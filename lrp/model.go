@@ -21,9 +21,9 @@ type Node struct {
 // raw pixel values, and the per-channel normalization applied to them before
 // the first layer (x = (pixel − Mean[c]) / Std[c]; nil Mean and Std mean none).
 type InputSpec struct {
-	Shape      []int
-	Low, High  float32 // raw pixel range, e.g. 0 and 1
-	Mean, Std  []float32
+	Shape     []int
+	Low, High float32 // raw pixel range, e.g. 0 and 1
+	Mean, Std []float32
 }
 
 // Model is a layer graph in topological order; the last node is the output
