@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/lrpwasm/lrp/parity"
+)
+
+func runParity(args []string) error {
+	fs := flags("parity", "[-tol T] DIR", "Runs every config of every NAME.cases.json in DIR (the fixtures' format) and prints\nmax|ours − ref| / max|ref| per (model, config). Exits 1 if any config is above the\ntolerance, fails or has a name the engine does not know.")
+	tol := fs.Float64("tol", 1e-5, "tolerance on max|ours − ref| / max|ref|")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errExit
+	}
+	lines, err := parity.Run(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	ok, worst, worstAt := 0, -1.0, ""
+	for _, l := range lines {
+		status := "ok"
+		switch {
+		case l.Unknown:
+			status = "UNKNOWN config"
+		case l.Fail != nil:
+			status = "ERROR " + l.Fail.Error()
+		case !(l.Err <= *tol):
+			status = "FAIL"
+		default:
+			ok++
+		}
+		fmt.Printf("%-10s %-28s %10.3g  %-20s %-26s %s\n", l.Model, l.Config, l.Err, l.Source, l.Reference, status)
+		e := l.Err
+		if l.Unknown || l.Fail != nil {
+			e = math.Inf(1)
+		}
+		if e > worst {
+			worst, worstAt = e, l.Model+"/"+l.Config
+		}
+	}
+	fmt.Printf("parity: %d/%d configs within %g, worst %.3g (%s)\n", ok, len(lines), *tol, worst, worstAt)
+	if ok != len(lines) {
+		return errExit
+	}
+	return nil
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test the project has: Go vet and unit tests (with the fuzz
+# seeds), short fuzzing runs of every decoder, the wasm build, the Node tests
+# of the wasm API and the browser tests of the web app. Installs the npm
+# packages the tests need. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME=${FUZZTIME:-10s}
+step() { printf '\n=== %s\n' "$*"; }
+
+step "gofmt"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$bad" ]; then echo "gofmt would change:"; echo "$bad"; exit 1; fi
+
+step "go vet"
+go vet ./...
+
+step "go test"
+go test -count=1 ./...
+
+step "fuzz (${FUZZTIME} each)"
+for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' --include='*_test.go' -r . | sed 's/func //' | sort -u); do
+  pkg=$(grep -rl --include='*_test.go' "^func ${target}(" . | head -1 | xargs dirname)
+  echo "--- ${target} in ${pkg}"
+  go test "${pkg}" -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME}"
+done
+
+if [ -f wasm/main.go ]; then
+  step "wasm build"
+  scripts/build.sh
+fi
+
+if [ -d tests ] && ls tests/*.test.mjs >/dev/null 2>&1; then
+  step "node and browser tests"
+  if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund; fi
+  node --test --test-concurrency=1 tests/
+fi
