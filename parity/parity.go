@@ -159,17 +159,28 @@ func ReadCase(path string) (*Case, error) {
 	return c, nil
 }
 
+// Source chooses which model file Run reads.
+type Source int
+
+// Sources: NAME.onnx when it exists (else NAME.layers.json), or always
+// NAME.layers.json.
+const (
+	PreferONNX Source = iota
+	LayersJSON
+)
+
 // LoadModel loads the model of case NAME from dir: NAME.onnx when it exists
-// and can be read, else NAME.layers.json. It folds BatchNorm exactly and
-// reports the file used.
-func LoadModel(dir, name string) (*lrp.Model, string, error) {
+// and src is PreferONNX, else NAME.layers.json. It folds BatchNorm exactly
+// and reports the file used.
+func LoadModel(dir, name string, src Source) (*lrp.Model, string, error) {
 	var m *lrp.Model
-	var src string
-	if data, err := os.ReadFile(filepath.Join(dir, name+".onnx")); err == nil && onnxDecoder != nil {
-		if m, err = onnxDecoder(data); err != nil {
+	var used string
+	if data, err := os.ReadFile(filepath.Join(dir, name+".onnx")); err == nil && src == PreferONNX {
+		f, err := model.DecodeONNX(data)
+		if err != nil {
 			return nil, "", fmt.Errorf("parity: %s.onnx: %w", name, err)
 		}
-		src = name + ".onnx"
+		m, used = f.Model, name+".onnx"
 	} else {
 		data, err := os.ReadFile(filepath.Join(dir, name+".layers.json"))
 		if err != nil {
@@ -178,16 +189,13 @@ func LoadModel(dir, name string) (*lrp.Model, string, error) {
 		if m, err = model.DecodeLayersJSON(name, data); err != nil {
 			return nil, "", err
 		}
-		src = name + ".layers.json"
+		used = name + ".layers.json"
 	}
 	if _, err := m.FoldBatchNorm(); err != nil {
 		return nil, "", err
 	}
-	return m, src, nil
+	return m, used, nil
 }
-
-// onnxDecoder reads an ONNX model; nil until the importer exists.
-var onnxDecoder func([]byte) (*lrp.Model, error)
 
 // Line is the comparison of one (model, config).
 type Line struct {
@@ -199,9 +207,9 @@ type Line struct {
 	Fail          error   // the engine returned an error
 }
 
-// Run compares every case in dir and returns one Line per (model, config),
-// sorted by model then config name.
-func Run(dir string) ([]Line, error) {
+// Run compares every case in dir, with the models read as src says, and
+// returns one Line per (model, config), sorted by model then config name.
+func Run(dir string, src Source) ([]Line, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.cases.json"))
 	if err != nil {
 		return nil, err
@@ -216,7 +224,7 @@ func Run(dir string) ([]Line, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, src, err := LoadModel(dir, c.Name)
+		m, used, err := LoadModel(dir, c.Name, src)
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +235,7 @@ func Run(dir string) ([]Line, error) {
 		sort.Strings(names)
 		e := lrp.NewExplainer(m)
 		for _, n := range names {
-			lines = append(lines, compare(e, c, n, src))
+			lines = append(lines, compare(e, c, n, used))
 		}
 	}
 	return lines, nil

@@ -8,8 +8,15 @@ const fixtures = "../../shared/fixtures"
 
 // TestFixtures runs every fixture config and requires Zennit's relevance to
 // 1e-5 of max|ref|, printing each figure.
+// Both model sources are checked: the ONNX exports and the JSON layers.
 func TestFixtures(t *testing.T) {
-	lines, err := Run(fixtures)
+	for _, src := range []Source{PreferONNX, LayersJSON} {
+		check(t, src)
+	}
+}
+
+func check(t *testing.T, src Source) {
+	lines, err := Run(fixtures, src)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,3 +84,19 @@ func flags(name, args, doc string) *flag.FlagSet {
 	}
 	return fs
 }
+
+// parse parses args allowing flags after positional arguments
+// ("lrp convert in.onnx -o out.safetensors") and returns the positionals.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

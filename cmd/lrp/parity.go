@@ -8,16 +8,22 @@ import (
 )
 
 func runParity(args []string) error {
-	fs := flags("parity", "[-tol T] DIR", "Runs every config of every NAME.cases.json in DIR (the fixtures' format) and prints\nmax|ours − ref| / max|ref| per (model, config). Exits 1 if any config is above the\ntolerance, fails or has a name the engine does not know.")
+	fs := flags("parity", "[-tol T] DIR", "Runs every config of every NAME.cases.json in DIR (the fixtures' format; the model is\nNAME.onnx when present, else NAME.layers.json) and prints\nmax|ours − ref| / max|ref| per (model, config). Exits 1 if any config is above the\ntolerance, fails or has a name the engine does not know.")
 	tol := fs.Float64("tol", 1e-5, "tolerance on max|ours − ref| / max|ref|")
-	if err := fs.Parse(args); err != nil {
+	jsonOnly := fs.Bool("json", false, "read NAME.layers.json even where NAME.onnx exists")
+	pos, err := parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fs.Usage()
 		return errExit
 	}
-	lines, err := parity.Run(fs.Arg(0))
+	src := parity.PreferONNX
+	if *jsonOnly {
+		src = parity.LayersJSON
+	}
+	lines, err := parity.Run(pos[0], src)
 	if err != nil {
 		return err
 	}

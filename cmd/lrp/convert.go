@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/lrpwasm/lrp/lrp"
+	"github.com/lrpwasm/lrp/model"
+)
+
+func init() {
+	register("convert", "convert an ONNX (or safetensors) model to the float16 safetensors format", runConvert)
+}
+
+func runConvert(args []string) error {
+	fs := flags("convert", "MODEL -o OUT.safetensors [-labels FILE] [-range LO,HI]", "Converts a model to the project's safetensors format (float16 weights by default) and\nprints the size before and after and the largest logit deviation of the converted\nmodel from the original on random inputs in the pixel range.")
+	out := fs.String("o", "", "output `file` (required)")
+	labels := fs.String("labels", "", "`file` with one class label per line")
+	rng := fs.String("range", "", "raw pixel range `lo,hi` (default: the model's, [0,1] for ONNX)")
+	name := fs.String("name", "", "model name (default: the file's)")
+	dtype := fs.String("dtype", "F16", "weight type: F16 or F32")
+	samples := fs.Int("samples", 64, "random inputs for the deviation check")
+	desc := fs.String("description", "", "a model-card description")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		fs.Usage()
+		return errExit
+	}
+	f, size, err := readModel(pos[0])
+	if err != nil {
+		return err
+	}
+	m := f.Model
+	if *name != "" {
+		m.Name = *name
+	}
+	if *labels != "" {
+		if m.Labels, err = readLabels(*labels, m.Classes()); err != nil {
+			return err
+		}
+	}
+	if *rng != "" {
+		lo, hi, err := parseRange(*rng)
+		if err != nil {
+			return err
+		}
+		m.Input.Low, m.Input.High = lo, hi
+	}
+	card := map[string]string{}
+	for k, v := range f.Card {
+		card[k] = v
+	}
+	card["converted_from"] = f.Format
+	if *desc != "" {
+		card["description"] = *desc
+	}
+	data, err := model.EncodeSafetensors(m, card, *dtype)
+	if err != nil {
+		return err
+	}
+	back, err := model.Load(data)
+	if err != nil {
+		return fmt.Errorf("lrp: converted file does not read back: %w", err)
+	}
+	dev, agree, err := deviation(m, back.Model, *samples)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, data, 0o644); err != nil {
+		return err
+	}
+	params := m.Params()
+	fmt.Printf("%s: %d bytes (%s %s) → %s: %d bytes (%s), %.3f× the float32 parameter bytes (%d parameters)\n",
+		pos[0], size, f.Format, f.DType, *out, len(data), *dtype, float64(len(data))/float64(4*params), params)
+	fmt.Printf("max |logit deviation| over %d random inputs: %.3g; top-1 agrees on %d/%d\n", *samples, dev, agree, *samples)
+	return nil
+}
+
+// deviation runs both models on n seeded random inputs in a's pixel range
+// and returns the largest logit difference and how often the argmax agrees.
+func deviation(a, b *lrp.Model, n int) (float64, int, error) {
+	ea, eb := lrp.NewExplainer(a), lrp.NewExplainer(b)
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, a.InputLen())
+	lo, hi := a.Bounds()
+	var dev float64
+	agree := 0
+	for range n {
+		for i := range x {
+			c := i * len(lo) / len(x)
+			x[i] = lo[c] + rng.Float32()*(hi[c]-lo[c])
+		}
+		la, err := ea.Forward(x)
+		if err != nil {
+			return 0, 0, err
+		}
+		lb, err := eb.Forward(x)
+		if err != nil {
+			return 0, 0, err
+		}
+		for i := range la {
+			dev = math.Max(dev, math.Abs(float64(la[i]-lb[i])))
+		}
+		if argmax(la) == argmax(lb) {
+			agree++
+		}
+	}
+	return dev, agree, nil
+}
+
+func argmax(v []float32) int {
+	b := 0
+	for i, x := range v {
+		if x > v[b] {
+			b = i
+		}
+	}
+	return b
+}
+
+func readLabels(path string, n int) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var labels []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			labels = append(labels, l)
+		}
+	}
+	if len(labels) != n {
+		return nil, fmt.Errorf("lrp: %s has %d labels, the model has %d classes", path, len(labels), n)
+	}
+	return labels, nil
+}
+
+func parseRange(s string) (lo, hi float32, err error) {
+	parts := strings.Split(s, ",")
+	if len(parts) == 2 {
+		a, err1 := strconv.ParseFloat(strings.TrimSpace(parts[0]), 32)
+		b, err2 := strconv.ParseFloat(strings.TrimSpace(parts[1]), 32)
+		if err1 == nil && err2 == nil && a < b {
+			return float32(a), float32(b), nil
+		}
+	}
+	return 0, 0, fmt.Errorf("lrp: -range wants lo,hi with lo < hi, got %q", s)
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/lrpwasm/lrp/lrp"
+	"github.com/lrpwasm/lrp/model"
+)
+
+func init() {
+	register("info", "show a model file's card and check that it is valid and supported", runInfo)
+}
+
+// readModel reads and decodes a .safetensors or .onnx file.
+func readModel(path string) (*model.File, int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := model.Load(data)
+	if err != nil {
+		return nil, len(data), fmt.Errorf("%s: %w", path, err)
+	}
+	return f, len(data), nil
+}
+
+func runInfo(args []string) error {
+	fs := flags("info", "FILE", "Prints the model card of a .safetensors or .onnx file (graph, parameters, input,\nlabels) and the validation result. Exits 0 for a valid, supported model.")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return errExit
+	}
+	f, size, err := readModel(pos[0])
+	if err != nil {
+		return err
+	}
+	printInfo(os.Stdout, f, size)
+	return nil
+}
+
+func printInfo(w io.Writer, f *model.File, size int) {
+	m := f.Model
+	fmt.Fprintf(w, "model:      %s\n", m.Name)
+	fmt.Fprintf(w, "format:     %s %s, %d bytes\n", f.Format, f.DType, size)
+	fmt.Fprintf(w, "input:      %v, pixel range [%g, %g]", m.Input.Shape, m.Input.Low, m.Input.High)
+	if m.Input.Mean != nil {
+		fmt.Fprintf(w, ", normalized (x − %v) / %v", m.Input.Mean, m.Input.Std)
+	}
+	fmt.Fprintln(w)
+	labels := "(none)"
+	if m.Labels != nil {
+		labels = strings.Join(m.Labels, " ")
+	}
+	fmt.Fprintf(w, "classes:    %d: %s\n", m.Classes(), labels)
+	fmt.Fprintf(w, "parameters: %d\n", m.Params())
+	fmt.Fprintf(w, "layers:     %d\n", len(m.Nodes))
+	for i, nd := range m.Nodes {
+		ins := make([]string, len(nd.Inputs))
+		for k, j := range nd.Inputs {
+			ins[k] = "input"
+			if j != lrp.Input {
+				ins[k] = fmt.Sprint(j)
+			}
+		}
+		fmt.Fprintf(w, "  %3d  %-16s %-18s ← %-10s %v\n", i, nd.Layer.Kind(), trim(nd.Name, 18), strings.Join(ins, ","), m.Shape(i))
+	}
+	if len(f.Card) > 0 {
+		fmt.Fprintln(w, "card:")
+		keys := make([]string, 0, len(f.Card))
+		for k := range f.Card {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %s: %s\n", k, f.Card[k])
+		}
+	}
+	fmt.Fprintln(w, "valid:      yes (all layers supported)")
+}
+
+func trim(s string, n int) string {
+	if len(s) > n {
+		return s[:n-1] + "…"
+	}
+	return s
+}
