@@ -1,0 +1,116 @@
+package model
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/x448/float16"
+)
+
+func TestAppendF16(t *testing.T) {
+	const ulp1 = 0x1p-10 // float16 spacing in [1, 2)
+	for _, tc := range []struct {
+		in   float32
+		want uint16 // bits
+		bad  bool
+	}{
+		{0, 0x0000, false},
+		{float32(math.Copysign(0, -1)), 0x8000, false},
+		{1, 0x3c00, false},
+		{-2, 0xc000, false},
+		{1 + ulp1/2, 0x3c00, false},           // tie: to even (down)
+		{1 + 3*ulp1/2, 0x3c02, false},         // tie: to even (up)
+		{1 + ulp1/2 + 0x1p-20, 0x3c01, false}, // above the tie: up
+		{0x1p-24, 0x0001, false},              // smallest subnormal
+		{0x1p-26, 0x0000, false},              // underflows to zero
+		{65504, 0x7bff, false},                // largest finite
+		{-65504, 0xfbff, false},
+		{65504.5, 0, true},
+		{float32(math.Inf(1)), 0, true},
+		{float32(math.NaN()), 0, true},
+	} {
+		b, bad := appendF16(nil, []float32{tc.in})
+		switch {
+		case tc.bad && bad != 0:
+			t.Errorf("appendF16(%v): got no error, want one", tc.in)
+		case !tc.bad && bad >= 0:
+			t.Errorf("appendF16(%v): got error at %d, want none", tc.in, bad)
+		case !tc.bad && binary.LittleEndian.Uint16(b) != tc.want:
+			t.Errorf("appendF16(%v) = %#04x, want %#04x", tc.in, binary.LittleEndian.Uint16(b), tc.want)
+		}
+	}
+}
+
+// TestDecodeF16 checks the table against the bit-by-bit conversion for
+// every float16 value, and the NaN and Inf report.
+func TestDecodeF16(t *testing.T) {
+	src := make([]byte, 2<<16)
+	for h := range 1 << 16 {
+		binary.LittleEndian.PutUint16(src[2*h:], uint16(h))
+	}
+	dst := make([]float32, 1<<16)
+	if bad := decodeF16(dst, src); bad != 0x7c00 {
+		t.Errorf("first NaN or Inf at %#x, want 0x7c00", bad)
+	}
+	for h, got := range dst {
+		want := float16.Frombits(uint16(h)).Float32()
+		if math.Float32bits(got) != math.Float32bits(want) {
+			t.Errorf("decodeF16(%#04x) = %v, want %v", h, got, want)
+		}
+	}
+	if bad := decodeF16(dst[:0x7c00], src); bad != -1 {
+		t.Errorf("finite values: got bad index %d, want -1", bad)
+	}
+}
+
+func TestDecodeF32(t *testing.T) {
+	in := []float32{0, -1, 3.5, math.MaxFloat32, float32(math.Inf(-1))}
+	b, bad := appendF32(nil, in[:4])
+	if bad != -1 {
+		t.Fatalf("appendF32: bad index %d", bad)
+	}
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(in[4]))
+	got := make([]float32, len(in))
+	if bad := decodeF32(got, b); bad != 4 {
+		t.Errorf("got bad index %d, want 4", bad)
+	}
+	for i := range in {
+		if got[i] != in[i] {
+			t.Errorf("value %d = %v, want %v", i, got[i], in[i])
+		}
+	}
+}
+
+// BenchmarkDecodeF16 measures the table decoder; b.SetBytes makes the
+// reported MB/s that of float16 input.
+func BenchmarkDecodeF16(b *testing.B) {
+	benchmarkDecodeF16(b, decodeF16)
+}
+
+// BenchmarkDecodeF16Bits measures converting bit by bit, for comparison.
+func BenchmarkDecodeF16Bits(b *testing.B) {
+	benchmarkDecodeF16(b, func(dst []float32, src []byte) int {
+		for i := range dst {
+			dst[i] = float16.Frombits(binary.LittleEndian.Uint16(src[2*i:])).Float32()
+		}
+		return -1
+	})
+}
+
+func benchmarkDecodeF16(b *testing.B, decode func([]float32, []byte) int) {
+	const n = 1 << 20
+	rng := rand.New(rand.NewPCG(5, 6))
+	src := make([]byte, 0, 2*n)
+	for range n {
+		src = binary.LittleEndian.AppendUint16(src, float16.Fromfloat32(float32(rng.NormFloat64())).Bits())
+	}
+	dst := make([]float32, n)
+	f16Table()
+	b.SetBytes(2 * n)
+	b.ResetTimer()
+	for range b.N {
+		decode(dst, src)
+	}
+}

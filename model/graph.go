@@ -1,0 +1,489 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"strings"
+
+	"github.com/lrpwasm/lrp/lrp"
+)
+
+// graphKey is the __metadata__ key of a safetensors file that holds the
+// layer graph, as a JSON string; graphVersion is the schema version this
+// package reads and writes. The schema is described in README.md.
+const (
+	graphKey     = "lrp.graph"
+	graphVersion = 1
+	inputName    = "input" // the name by which nodes read the model input
+)
+
+// Limits on graph attributes. Real networks stay far below them; they keep
+// every size the engine computes from a hostile file (window extents,
+// output shapes) far from integer overflow.
+const (
+	maxWindow    = 1 << 10              // kernel, stride, dilation, padding
+	maxChannels  = lrp.MaxInputLen * 64 // features and channels: the engine's bound on a node output
+	maxJSONDepth = 16
+)
+
+// graphJSON is the lrp.graph document.
+type graphJSON struct {
+	Version int               `json:"version"`
+	Name    string            `json:"name,omitempty"`
+	Input   inputJSON         `json:"input"`
+	Labels  []string          `json:"labels,omitempty"`
+	Card    map[string]string `json:"card,omitempty"`
+	Nodes   []nodeJSON        `json:"nodes"`
+}
+
+// inputJSON is lrp.InputSpec.
+type inputJSON struct {
+	Shape []int     `json:"shape"`
+	Low   float32   `json:"low"`
+	High  float32   `json:"high"`
+	Mean  []float32 `json:"mean,omitempty"`
+	Std   []float32 `json:"std,omitempty"`
+}
+
+// nodeJSON is one lrp.Node. Which attributes apply depends on Op (see ops);
+// Weight, Bias, Mean and Var name tensors of the safetensors file.
+type nodeJSON struct {
+	Name   string   `json:"name"`
+	Op     string   `json:"op"`
+	Inputs []string `json:"inputs"`
+
+	InFeatures      int     `json:"in_features,omitempty"`
+	OutFeatures     int     `json:"out_features,omitempty"`
+	InChannels      int     `json:"in_channels,omitempty"`
+	OutChannels     int     `json:"out_channels,omitempty"`
+	Channels        int     `json:"channels,omitempty"`
+	Kernel          []int   `json:"kernel,omitempty"`   // [h, w]
+	Stride          []int   `json:"stride,omitempty"`   // [h, w]
+	Dilation        []int   `json:"dilation,omitempty"` // [h, w]
+	Padding         []int   `json:"padding,omitempty"`  // [top, left, bottom, right]
+	Groups          int     `json:"groups,omitempty"`
+	CountIncludePad bool    `json:"count_include_pad,omitempty"`
+	Eps             float32 `json:"eps,omitempty"`
+
+	Weight string `json:"weight,omitempty"`
+	Bias   string `json:"bias,omitempty"`
+	Mean   string `json:"mean,omitempty"`
+	Var    string `json:"var,omitempty"`
+}
+
+// An opSpec says how many inputs a node of one kind reads and which
+// attributes it may carry; any other attribute is an error, so that a typo
+// or a misplaced attribute is not silently ignored.
+type opSpec struct {
+	arity int
+	attrs string // space-separated JSON names
+}
+
+var ops = map[lrp.Kind]opSpec{
+	lrp.KindDense:         {1, "in_features out_features weight bias"},
+	lrp.KindConv:          {1, "in_channels out_channels kernel stride dilation padding groups weight bias"},
+	lrp.KindReLU:          {1, ""},
+	lrp.KindReLU6:         {1, ""},
+	lrp.KindMaxPool:       {1, "kernel stride padding"},
+	lrp.KindAvgPool:       {1, "kernel stride padding count_include_pad"},
+	lrp.KindGlobalAvgPool: {1, ""},
+	lrp.KindFlatten:       {1, ""},
+	lrp.KindAdd:           {2, ""},
+	lrp.KindBatchNorm:     {1, "channels eps mean var weight bias"},
+}
+
+// A namedTensor is a weight tensor to be written.
+type namedTensor struct {
+	key   string
+	shape []int
+	data  []float32
+}
+
+// encodeGraph returns the lrp.graph document of m and the tensors it names,
+// in node order. Unnamed nodes are named n0, n1, ... by index.
+func encodeGraph(m *lrp.Model, card map[string]string) (*graphJSON, []namedTensor, error) {
+	g := &graphJSON{
+		Version: graphVersion,
+		Name:    m.Name,
+		Input:   inputJSON{m.Input.Shape, m.Input.Low, m.Input.High, m.Input.Mean, m.Input.Std},
+		Labels:  m.Labels,
+		Card:    card,
+		Nodes:   make([]nodeJSON, len(m.Nodes)),
+	}
+	var ts []namedTensor
+	names := make([]string, len(m.Nodes))
+	seen := map[string]bool{inputName: true}
+	for i, nd := range m.Nodes {
+		name := nd.Name
+		if name == "" {
+			name = fmt.Sprintf("n%d", i)
+		}
+		if seen[name] {
+			return nil, nil, fmt.Errorf("model: node %d: name %q is used twice or reserved", i, name)
+		}
+		seen[name] = true
+		names[i] = name
+		n := &g.Nodes[i]
+		n.Name, n.Op = name, nd.Layer.Kind().String()
+		for _, j := range nd.Inputs {
+			if j == lrp.Input {
+				n.Inputs = append(n.Inputs, inputName)
+			} else if j >= 0 && j < i {
+				n.Inputs = append(n.Inputs, names[j])
+			} else {
+				return nil, nil, fmt.Errorf("model: node %d (%s) reads node %d, which is not an earlier node", i, name, j)
+			}
+		}
+		tensor := func(suffix string, data []float32, shape ...int) string {
+			if data == nil {
+				return ""
+			}
+			key := name + "." + suffix
+			ts = append(ts, namedTensor{key, shape, data})
+			return key
+		}
+		switch l := nd.Layer.(type) {
+		case *lrp.Dense:
+			n.InFeatures, n.OutFeatures = l.In, l.Out
+			n.Weight = tensor("weight", l.W, l.Out, l.In)
+			n.Bias = tensor("bias", l.B, l.Out)
+		case *lrp.Conv2D:
+			n.InChannels, n.OutChannels, n.Groups = l.InC, l.OutC, l.Groups
+			n.Kernel, n.Stride, n.Dilation = []int{l.KH, l.KW}, []int{l.SH, l.SW}, []int{l.DH, l.DW}
+			n.Padding = []int{l.PT, l.PL, l.PB, l.PR}
+			if l.Groups < 1 {
+				return nil, nil, fmt.Errorf("model: node %s: conv2d with %d groups", name, l.Groups)
+			}
+			n.Weight = tensor("weight", l.W, l.OutC, l.InC/l.Groups, l.KH, l.KW)
+			n.Bias = tensor("bias", l.B, l.OutC)
+		case *lrp.MaxPool2D:
+			n.Kernel, n.Stride, n.Padding = []int{l.KH, l.KW}, []int{l.SH, l.SW}, []int{l.PT, l.PL, l.PB, l.PR}
+		case *lrp.AvgPool2D:
+			n.Kernel, n.Stride, n.Padding = []int{l.KH, l.KW}, []int{l.SH, l.SW}, []int{l.PT, l.PL, l.PB, l.PR}
+			n.CountIncludePad = l.CountIncludePad
+		case *lrp.BatchNorm:
+			c := len(l.Mean)
+			n.Channels, n.Eps = c, l.Eps
+			n.Mean = tensor("running_mean", l.Mean, c)
+			n.Var = tensor("running_var", l.Var, c)
+			n.Weight = tensor("weight", l.Gamma, c)
+			n.Bias = tensor("bias", l.Beta, c)
+		case *lrp.ReLU, *lrp.ReLU6, *lrp.GlobalAvgPool, *lrp.Flatten, *lrp.Add:
+		default:
+			return nil, nil, UnsupportedError(fmt.Sprintf("layer type %T", nd.Layer))
+		}
+	}
+	for _, t := range ts {
+		if n := product(t.shape); n != len(t.data) {
+			return nil, nil, fmt.Errorf("model: tensor %s has %d values for shape %v", t.key, len(t.data), t.shape)
+		}
+	}
+	return g, ts, nil
+}
+
+func product(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// A graphDecoder builds a model from an lrp.graph document. take returns
+// the values of a tensor, which must exist with exactly the given shape and
+// be used once; at is the file offset of the document, for errors.
+type graphDecoder struct {
+	take func(key string, shape ...int) ([]float32, error)
+	at   int64
+}
+
+func (d *graphDecoder) errorf(format string, args ...any) error {
+	return &FormatError{d.at, "lrp.graph: " + fmt.Sprintf(format, args...)}
+}
+
+// parseGraph decodes and checks the lrp.graph document s. Duplicate keys,
+// unknown fields and a version other than graphVersion are errors.
+func (d *graphDecoder) parseGraph(s string) (*graphJSON, error) {
+	if err := checkJSON(s); err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	var v struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	switch {
+	case v.Version == nil:
+		return nil, d.errorf("no version")
+	case *v.Version != graphVersion:
+		return nil, UnsupportedError(fmt.Sprintf("lrp.graph version %d (this reader knows version %d)", *v.Version, graphVersion))
+	}
+	g := new(graphJSON)
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(g); err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	return g, nil
+}
+
+// checkJSON reports whether s is one JSON value with no duplicate object
+// keys and at most maxJSONDepth levels of nesting.
+func checkJSON(s string) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	type level struct {
+		keys  map[string]bool // nil for an array
+		inKey bool            // the next token of an object is a key
+	}
+	var stack []level
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF && len(stack) == 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n := len(stack); n > 0 && stack[n-1].keys != nil {
+			top := &stack[n-1]
+			if top.inKey {
+				if k, ok := tok.(string); ok {
+					if top.keys[k] {
+						return fmt.Errorf("duplicate key %q", short(k))
+					}
+					top.keys[k] = true
+					top.inKey = false
+					continue
+				}
+			} else {
+				top.inKey = true
+			}
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if len(stack) == maxJSONDepth {
+				return fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
+			}
+			l := level{}
+			if tok == json.Delim('{') {
+				l = level{keys: map[string]bool{}, inKey: true}
+			}
+			stack = append(stack, l)
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			if n := len(stack); n > 0 && stack[n-1].keys != nil {
+				stack[n-1].inKey = true
+			}
+		}
+		if len(stack) == 0 && dec.More() {
+			return errors.New("text after the JSON value")
+		}
+	}
+}
+
+// model builds and checks the lrp.Model that g describes.
+func (d *graphDecoder) model(g *graphJSON) (*lrp.Model, error) {
+	index := map[string]int{inputName: lrp.Input}
+	nodes := make([]lrp.Node, len(g.Nodes))
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		if n.Name == "" {
+			return nil, d.errorf("node %d has no name", i)
+		}
+		if _, dup := index[n.Name]; dup {
+			return nil, d.errorf("node %d: name %q is used twice or reserved", i, short(n.Name))
+		}
+		k, err := lrp.ParseKind(n.Op)
+		if err != nil {
+			return nil, UnsupportedError(fmt.Sprintf("lrp.graph node %q: op %q", short(n.Name), short(n.Op)))
+		}
+		spec := ops[k]
+		if err := checkAttrs(n, spec.attrs); err != nil {
+			return nil, d.errorf("node %q (%s): %v", short(n.Name), k, err)
+		}
+		if len(n.Inputs) != spec.arity {
+			return nil, d.errorf("node %q (%s) has %d inputs, want %d", short(n.Name), k, len(n.Inputs), spec.arity)
+		}
+		nodes[i] = lrp.Node{Name: n.Name, Inputs: make([]int, len(n.Inputs))}
+		for a, in := range n.Inputs {
+			j, ok := index[in]
+			if !ok {
+				if d.defined(g, in) {
+					return nil, d.errorf("node %q reads %q, which is not an earlier node (cycle or forward reference)", short(n.Name), short(in))
+				}
+				return nil, d.errorf("node %q reads unknown input %q", short(n.Name), short(in))
+			}
+			nodes[i].Inputs[a] = j
+		}
+		if nodes[i].Layer, err = d.layer(n, k); err != nil {
+			return nil, err
+		}
+		index[n.Name] = i
+	}
+	in := lrp.InputSpec{Shape: g.Input.Shape, Low: g.Input.Low, High: g.Input.High, Mean: g.Input.Mean, Std: g.Input.Std}
+	m, err := lrp.NewModel(g.Name, in, nodes, g.Labels)
+	if err != nil {
+		return nil, d.errorf("%s", strings.TrimPrefix(err.Error(), "lrp: "))
+	}
+	return m, nil
+}
+
+func (d *graphDecoder) defined(g *graphJSON, name string) bool {
+	for i := range g.Nodes {
+		if g.Nodes[i].Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkAttrs reports an attribute of n that is set but not in attrs.
+func checkAttrs(n *nodeJSON, attrs string) error {
+	allowed := strings.Fields(attrs)
+	v := reflect.ValueOf(n).Elem()
+	for i := 3; i < v.NumField(); i++ { // after name, op, inputs
+		tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if !v.Field(i).IsZero() && !contains(allowed, tag) {
+			return fmt.Errorf("attribute %q does not apply", tag)
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// layer builds the layer of node n, of kind k, taking its tensors.
+func (d *graphDecoder) layer(n *nodeJSON, k lrp.Kind) (lrp.Layer, error) {
+	var err error
+	check := func(what string, v []int, want, lo int) []int {
+		if err != nil {
+			return nil
+		}
+		if len(v) != want {
+			err = d.errorf("node %q: %s has %d values, want %d", short(n.Name), what, len(v), want)
+			return nil
+		}
+		for _, x := range v {
+			if x < lo || x > maxWindow {
+				err = d.errorf("node %q: %s %v out of range [%d, %d]", short(n.Name), what, v, lo, maxWindow)
+				return nil
+			}
+		}
+		return v
+	}
+	count := func(what string, v int) int {
+		if err == nil && (v < 1 || v > maxChannels) {
+			err = d.errorf("node %q: %s %d out of range [1, %d]", short(n.Name), what, v, maxChannels)
+		}
+		return v
+	}
+	take := func(key string, optional bool, shape ...int) []float32 {
+		if err != nil || (optional && key == "") {
+			return nil
+		}
+		if key == "" {
+			err = d.errorf("node %q (%s) names no tensor for a required weight", short(n.Name), k)
+			return nil
+		}
+		var w []float32
+		w, err = d.take(key, shape...)
+		return w
+	}
+	var l lrp.Layer
+	switch k {
+	case lrp.KindDense:
+		in, out := count("in_features", n.InFeatures), count("out_features", n.OutFeatures)
+		w := take(n.Weight, false, out, in)
+		l = &lrp.Dense{In: in, Out: out, W: w, B: take(n.Bias, true, out)}
+	case lrp.KindConv:
+		in, out := count("in_channels", n.InChannels), count("out_channels", n.OutChannels)
+		g := count("groups", n.Groups)
+		ks := check("kernel", n.Kernel, 2, 1)
+		st := check("stride", n.Stride, 2, 1)
+		dl := check("dilation", n.Dilation, 2, 1)
+		p := check("padding", n.Padding, 4, 0)
+		if err == nil && (in%g != 0 || out%g != 0) {
+			err = d.errorf("node %q: %d groups do not divide %d input and %d output channels", short(n.Name), g, in, out)
+		}
+		if err != nil {
+			return nil, err
+		}
+		w := take(n.Weight, false, out, in/g, ks[0], ks[1])
+		l = &lrp.Conv2D{InC: in, OutC: out, KH: ks[0], KW: ks[1], SH: st[0], SW: st[1], DH: dl[0], DW: dl[1],
+			PT: p[0], PL: p[1], PB: p[2], PR: p[3], Groups: g, W: w, B: take(n.Bias, true, out)}
+	case lrp.KindMaxPool, lrp.KindAvgPool:
+		ks := check("kernel", n.Kernel, 2, 1)
+		st := check("stride", n.Stride, 2, 1)
+		p := check("padding", n.Padding, 4, 0)
+		if err != nil {
+			return nil, err
+		}
+		if k == lrp.KindMaxPool {
+			l = &lrp.MaxPool2D{KH: ks[0], KW: ks[1], SH: st[0], SW: st[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3]}
+		} else {
+			l = &lrp.AvgPool2D{KH: ks[0], KW: ks[1], SH: st[0], SW: st[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3], CountIncludePad: n.CountIncludePad}
+		}
+	case lrp.KindBatchNorm:
+		c := count("channels", n.Channels)
+		if err == nil && !(n.Eps > 0 && n.Eps <= math.MaxFloat32) {
+			err = d.errorf("node %q: eps %v must be positive", short(n.Name), n.Eps)
+		}
+		bn := &lrp.BatchNorm{Mean: take(n.Mean, false, c), Var: take(n.Var, false, c),
+			Gamma: take(n.Weight, false, c), Beta: take(n.Bias, false, c), Eps: n.Eps}
+		for i, v := range bn.Var {
+			if v < 0 {
+				err = d.errorf("node %q: running variance %d is negative (%v)", short(n.Name), i, v)
+				break
+			}
+		}
+		l = bn
+	case lrp.KindReLU:
+		l = &lrp.ReLU{}
+	case lrp.KindReLU6:
+		l = &lrp.ReLU6{}
+	case lrp.KindGlobalAvgPool:
+		l = &lrp.GlobalAvgPool{}
+	case lrp.KindFlatten:
+		l = &lrp.Flatten{}
+	case lrp.KindAdd:
+		l = &lrp.Add{}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// short returns s, cut to 64 bytes, for error messages about names that a
+// hostile file may make arbitrarily long.
+func short(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return s[:64] + "..."
+}
+
+// marshalJSON is json.Marshal without HTML escaping, so that names and the
+// model card read as written.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
