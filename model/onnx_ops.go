@@ -144,6 +144,17 @@ func (c *onnxConverter) window(n *onnxNode, kernel []int64) (window, error) {
 	return w, nil
 }
 
+// fitPads rejects padding wider than the window's extent less one: such
+// padding only adds outputs that see no input, and no exported model has
+// it, while a hostile file could use it to ask for huge activations.
+func (c *onnxConverter) fitPads(n *onnxNode, p [4]int, w window) error {
+	eh, ew := (w.k[0]-1)*w.d[0]+1, (w.k[1]-1)*w.d[1]+1
+	if p[0] >= eh || p[2] >= eh || p[1] >= ew || p[3] >= ew {
+		return c.unsupported(n, "padding %v is not smaller than the %dx%d window", p, eh, ew)
+	}
+	return nil
+}
+
 // perChannel returns the constant t as one value per channel of a tensor of
 // shape [batch, shape...] that t broadcasts to, or false if t varies along
 // another axis. The channel axis is the first after the batch; for a flat
@@ -207,10 +218,14 @@ func (c *onnxConverter) conv(n *onnxNode) error {
 	if err != nil {
 		return err
 	}
+	pads := [4]int{win.pads[0] + x.pad[0], win.pads[1] + x.pad[1], win.pads[2] + x.pad[2], win.pads[3] + x.pad[3]}
+	if err := c.fitPads(n, pads, win); err != nil {
+		return err
+	}
 	l := &lrp.Conv2D{
 		InC: int(w.dims[1]) * int(g), OutC: int(w.dims[0]),
 		KH: win.k[0], KW: win.k[1], SH: win.s[0], SW: win.s[1], DH: win.d[0], DW: win.d[1],
-		PT: win.pads[0] + x.pad[0], PL: win.pads[1] + x.pad[1], PB: win.pads[2] + x.pad[2], PR: win.pads[3] + x.pad[3],
+		PT: pads[0], PL: pads[1], PB: pads[2], PR: pads[3],
 		Groups: int(g),
 		W:      c.weights(w),
 	}
@@ -567,6 +582,9 @@ func (c *onnxConverter) pool(n *onnxNode) error {
 			return c.unsupported(n, "Pad before MaxPool (Pad fills with 0, MaxPool padding never wins)")
 		}
 		p := win.pads
+		if err := c.fitPads(n, p, win); err != nil {
+			return err
+		}
 		return c.emit(n, &lrp.MaxPool2D{KH: win.k[0], KW: win.k[1], SH: win.s[0], SW: win.s[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3]}, x)
 	}
 	cip, err := c.attrInt(n, "count_include_pad", 0)
@@ -583,6 +601,9 @@ func (c *onnxConverter) pool(n *onnxNode) error {
 			p[k] += x.pad[k]
 		}
 		cip = 1
+	}
+	if err := c.fitPads(n, p, win); err != nil {
+		return err
 	}
 	return c.emit(n, &lrp.AvgPool2D{KH: win.k[0], KW: win.k[1], SH: win.s[0], SW: win.s[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3], CountIncludePad: cip != 0}, x)
 }

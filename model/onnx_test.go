@@ -293,10 +293,12 @@ func TestDecodeONNXMatMulAdd(t *testing.T) {
 			w = oxTensorF16("W", []int64{3, 2}, W)
 		}
 		f := oxDecode(t, oxGraph{
-			inputs: []oxMsg{oxValue("x", 1, 3)},
+			// Older exporters list the initializers among the graph inputs.
+			inputs: []oxMsg{oxValue("W", 3, 2), oxValue("x", 1, 3), oxValue("b", 2)},
 			nodes: []oxMsg{
 				oxNode("MatMul", ss("x", "W"), ss("h")),
-				oxNode("Add", ss("b", "h"), ss("y")), // constant first: Add commutes
+				oxNode("Dropout", ss("h"), ss("hd", "mask"), oxAttrF("ratio", 0.5)),
+				oxNode("Add", ss("b", "hd"), ss("y")), // constant first: Add commutes
 			},
 			inits: []oxMsg{w, oxTensor("b", []int64{2}, bias)},
 		}.bytes())
@@ -751,6 +753,10 @@ var oxInvalidCases = []oxInvalidCase{
 		oxNode("MaxPool", ss("x"), ss("p"), oxAttrInts("kernel_shape", 2, 2), oxAttrInts("dilations", 2, 2)),
 		oxNode("Flatten", ss("p"), ss("y")),
 	}}.bytes()), "dilations [2 2]", true},
+	{"conv-wide-pads", oxConst(oxGraph{nodes: []oxMsg{
+		oxNode("Conv", ss("x", "cw"), ss("c"), oxAttrInts("pads", 3, 0, 0, 0)),
+		oxNode("Flatten", ss("c"), ss("y")),
+	}, inits: []oxMsg{oxTensor("cw", []int64{1, 1, 3, 3}, oxSeq(9, 1, 0))}}.bytes()), "padding [3 0 0 0] is not smaller than the 3x3 window", true},
 	{"conv-auto-pad", oxConst(oxGraph{nodes: []oxMsg{
 		oxNode("Conv", ss("x", "cw"), ss("c"), oxAttrS("auto_pad", "SAME_UPPER")),
 		oxNode("Flatten", ss("c"), ss("y")),
@@ -879,7 +885,15 @@ func FuzzDecodeONNX(f *testing.F) {
 			return
 		}
 		m := file.Model
-		if m.InputLen() <= 1<<12 && m.Params() <= 1<<20 {
+		acts := 0
+		for i := range m.Nodes {
+			n := 1
+			for _, d := range m.Shape(i) {
+				n *= d
+			}
+			acts += n
+		}
+		if m.InputLen() <= 1<<12 && m.Params() <= 1<<20 && acts <= 1<<20 {
 			if _, err := m.Forward(make([]float32, m.InputLen())); err != nil {
 				t.Fatalf("decoded model does not run: %v", err)
 			}
