@@ -80,26 +80,26 @@ const Predicted = -1
 
 // LayerDiag is the conservation record of one node.
 type LayerDiag struct {
-	Node     int
-	Name     string
-	Kind     Kind
-	Rule     string
-	Out      float64 // relevance sum at the node's output
-	In       float64 // relevance sum passed to its inputs
-	Absorbed float64 // Out − In: what biases and stabilizers kept (negative: added)
-	NaN      bool    // a NaN or Inf appeared in the relevance passed down
+	Node     int     `json:"node"`
+	Name     string  `json:"name"`
+	Kind     Kind    `json:"kind"`
+	Rule     string  `json:"rule"`
+	Out      float64 `json:"out"`      // relevance sum at the node's output
+	In       float64 `json:"in"`       // relevance sum passed to its inputs
+	Absorbed float64 `json:"absorbed"` // Out − In: what biases and stabilizers kept (negative: added)
+	NaN      bool    `json:"nan"`      // a NaN or Inf appeared in the relevance passed down
 }
 
 // Diagnostics describe one explanation.
 type Diagnostics struct {
-	StartSum      float64     // sum of the start vector
-	InputSum      float64     // sum of the relevance at the input
-	Layers        []LayerDiag // from the output to the input
-	PositiveShare float64     // Σ R⁺ / Σ |R| at the input (0 when R = 0)
-	NaN           bool        // any NaN or Inf in the relevance
+	StartSum      float64     `json:"startSum"`      // sum of the start vector
+	InputSum      float64     `json:"inputSum"`      // sum of the relevance at the input
+	Layers        []LayerDiag `json:"layers"`        // from the output to the input
+	PositiveShare float64     `json:"positiveShare"` // Σ R⁺ / Σ |R| at the input (0 when R = 0)
+	NaN           bool        `json:"nan"`           // any NaN or Inf in the relevance
 	// Consistent is false when the start relevance is zero but the input
 	// relevance is not (f(x) = 0 ⇒ R = 0 violated).
-	Consistent bool
+	Consistent bool `json:"consistent"`
 }
 
 // Result is one explanation. Its slices belong to the Explainer and are

@@ -31,6 +31,9 @@ func (k Kind) String() string {
 	return kindNames[k]
 }
 
+// MarshalText encodes the kind as its name.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // ParseKind returns the Kind named s.
 func ParseKind(s string) (Kind, error) {
 	for i, n := range kindNames {
