@@ -1,0 +1,286 @@
+package lrp
+
+import (
+	"math"
+	"testing"
+)
+
+// startModel is a small MLP with five classes.
+func startModel(t *testing.T) *Model {
+	r := newRand(10)
+	return seq(t, InputSpec{Shape: []int{6}, Low: 0, High: 1}, randDense(r, 6, 8, true), &ReLU{}, randDense(r, 8, 5, true))
+}
+
+// logOddsOf is log(p_c / (1 − p_c)) = −log Σ_{c'≠c} exp(z_c' − z_c), in float64.
+func logOddsOf(z []float32, c int) float64 {
+	var s float64
+	for i, v := range z {
+		if i != c {
+			s += math.Exp(float64(v) - float64(z[c]))
+		}
+	}
+	return -math.Log(s)
+}
+
+func TestStartVectors(t *testing.T) {
+	m := startModel(t)
+	e := NewExplainer(m)
+	x := uniforms(newRand(11), 6, 0, 1)
+	for _, target := range []int{Predicted, 0, 3} {
+		for _, st := range []Start{OneHot, Logit, Probability, LogOdds, Contrastive} {
+			res, err := e.Explain(x, Options{Method: "epsilon", Start: st, Target: target})
+			if err != nil {
+				t.Fatal(err)
+			}
+			z, s, c := res.Logits, res.Start, res.Target
+			if want := argmax(z); res.Predicted != want || (target == Predicted && c != want) || (target != Predicted && c != target) {
+				t.Fatalf("predicted %d target %d, want %d and %d", res.Predicted, c, want, target)
+			}
+			var den float64
+			for _, v := range z {
+				den += math.Exp(float64(v))
+			}
+			p := math.Exp(float64(z[c])) / den
+			if math.Abs(float64(res.Probabilities[c])-p) > 1e-6 {
+				t.Errorf("p[%d] = %v, want %v", c, res.Probabilities[c], p)
+			}
+			want := make([]float64, len(z))
+			switch st {
+			case OneHot:
+				want[c] = 1
+			case Logit:
+				want[c] = float64(z[c])
+			case Probability:
+				want[c] = p
+			case Contrastive:
+				for i := range want {
+					want[i] = -1.0 / float64(len(z)-1)
+				}
+				want[c] = 1
+			}
+			if st == LogOdds {
+				// The stabilizer of each logit difference d moves the sum
+				// by up to |L|·1e-6/min|d| (see TestLogOdds).
+				L := logOddsOf(z, c)
+				minD := math.Inf(1)
+				for i, v := range z {
+					if i != c {
+						minD = math.Min(minD, math.Abs(float64(z[c])-float64(v)))
+					}
+				}
+				tol := 1e-5*math.Max(1, math.Abs(L)) + math.Abs(L)*1e-6/minD
+				if d := math.Abs(sumf(s) - L); d > tol {
+					t.Errorf("target %d: log-odds start sums to %.9g, want log(p/(1−p)) = %.9g ± %.2g", c, sumf(s), L, tol)
+				}
+			} else {
+				requireClose(t, st.String(), s, want, 1e-6)
+			}
+			if st == Contrastive && sumf(s) != 0 {
+				t.Errorf("contrastive start sums to %g, want 0", sumf(s))
+			}
+			if res.Diagnostics.StartSum != sumf(s) {
+				t.Errorf("%v: StartSum %v, sum of Start %v", st, res.Diagnostics.StartSum, sumf(s))
+			}
+		}
+	}
+}
+
+// Every rule of the epsilon composite is linear in the relevance it
+// receives, so the relevance for a start vector s is Σ_k s_k times the
+// relevance for e_k: the start vector is what is propagated.
+func TestStartIsPropagated(t *testing.T) {
+	m := startModel(t)
+	e := NewExplainer(m)
+	x := uniforms(newRand(12), 6, 0, 1)
+	basis := make([][]float32, m.Classes())
+	for k := range basis {
+		res, err := e.Explain(x, Options{Method: "epsilon", Target: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		basis[k] = append([]float32(nil), res.Relevance...)
+	}
+	for _, st := range []Start{Logit, Probability, LogOdds, Contrastive} {
+		res, err := e.Explain(x, Options{Method: "epsilon", Start: st, Target: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float64, len(x))
+		for k, sk := range res.Start {
+			for i, v := range basis[k] {
+				want[i] += float64(sk) * float64(v)
+			}
+		}
+		requireClose(t, st.String(), res.Relevance, want, 1e-5)
+	}
+}
+
+func TestLogOdds(t *testing.T) {
+	for _, tc := range []struct {
+		z []float32
+		c int
+	}{
+		{[]float32{2, -1}, 0},
+		{[]float32{2, -1}, 1},
+		{[]float32{1, 2, 3, 4}, 3},
+		{[]float32{1, 2, 3, 4}, 0},
+		{[]float32{100, 0, -100}, 0},   // p_c rounds to 1 in float64: no log(1/0)
+		{[]float32{-100, 0, 100}, 0},   // p_c rounds to 0
+		{[]float32{0.5, 0.5001, 3}, 0}, // a near tie: the share of class 1 loses d/stab(d)
+	} {
+		s := make([]float32, len(tc.z))
+		logOdds(s, tc.z, tc.c)
+		L := logOddsOf(tc.z, tc.c)
+		// The documented sum: L·w_c'·d_c'/stab(d_c') over c' ≠ c, which is L
+		// unless some d_c' is within a few ε of zero.
+		var want, den float64
+		for i, v := range tc.z {
+			if i != tc.c {
+				den += math.Exp(float64(v) - float64(tc.z[tc.c]))
+			}
+		}
+		for i, v := range tc.z {
+			if i != tc.c {
+				d := float64(tc.z[tc.c]) - float64(v)
+				w := math.Exp(-d) / den
+				want += L * w * d / float64(stab(float32(d), 1e-6))
+			}
+		}
+		t.Logf("z %v c %d: sum %.9g, L %.9g, documented %.9g, start %v", tc.z, tc.c, sumf(s), L, want, s)
+		if d := math.Abs(sumf(s) - want); !(d <= 1e-5*math.Max(1, math.Abs(want))) {
+			t.Errorf("z %v c %d: start sums to %.9g, want %.9g", tc.z, tc.c, sumf(s), want)
+		}
+		if len(tc.z) == 2 {
+			// Two classes: L = d, so the start is (z_c, −z_c')·d/stab(d).
+			d := float64(tc.z[tc.c]) - float64(tc.z[1-tc.c])
+			k := d / float64(stab(float32(d), 1e-6))
+			want := make([]float64, 2)
+			want[tc.c], want[1-tc.c] = float64(tc.z[tc.c])*k, -float64(tc.z[1-tc.c])*k
+			requireClose(t, "two classes", s, want, 1e-7)
+		}
+	}
+}
+
+func TestDiagnosticsChain(t *testing.T) {
+	for _, mc := range compositeModels(t)[:3] { // the sequential ones
+		x := uniforms(newRand(13), mc.m.InputLen(), 0, 1)
+		e := NewExplainer(mc.m)
+		for _, method := range []string{"epsilon_gamma_box", "lrp0", "alpha2beta1", "epsilon_plus_flat"} {
+			res, err := e.Explain(x, Options{Method: method, Start: Logit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := res.Diagnostics
+			ls := d.Layers
+			if len(ls) != len(mc.m.Nodes) {
+				t.Fatalf("%s/%s: %d layer records for %d nodes", mc.name, method, len(ls), len(mc.m.Nodes))
+			}
+			if ls[0].Out != d.StartSum || ls[len(ls)-1].In != d.InputSum {
+				t.Errorf("%s/%s: chain ends %v→%v, want start %v and input %v", mc.name, method, ls[0].Out, ls[len(ls)-1].In, d.StartSum, d.InputSum)
+			}
+			for k, l := range ls {
+				if want := len(ls) - 1 - k; l.Node != want || l.Kind != mc.m.Nodes[want].Layer.Kind() {
+					t.Errorf("%s/%s: record %d is node %d (%v), want %d", mc.name, method, k, l.Node, l.Kind, want)
+				}
+				if l.Absorbed != l.Out-l.In {
+					t.Errorf("%s/%s node %d: absorbed %v ≠ out %v − in %v", mc.name, method, l.Node, l.Absorbed, l.Out, l.In)
+				}
+				if k > 0 && ls[k].Out != ls[k-1].In {
+					t.Errorf("%s/%s: node %d Out %v ≠ node %d In %v", mc.name, method, l.Node, l.Out, ls[k-1].Node, ls[k-1].In)
+				}
+				if l.NaN {
+					t.Errorf("%s/%s node %d: NaN", mc.name, method, l.Node)
+				}
+			}
+			if d.InputSum != sumf(res.Relevance) {
+				t.Errorf("%s/%s: InputSum %v, sum of Relevance %v", mc.name, method, d.InputSum, sumf(res.Relevance))
+			}
+			var p, a float64
+			for _, v := range res.Relevance {
+				p += math.Max(float64(v), 0)
+				a += math.Abs(float64(v))
+			}
+			if !(d.PositiveShare >= 0 && d.PositiveShare <= 1) || math.Abs(d.PositiveShare-p/a) > 1e-12 {
+				t.Errorf("%s/%s: PositiveShare %v, want %v in [0, 1]", mc.name, method, d.PositiveShare, p/a)
+			}
+			if d.NaN || !d.Consistent {
+				t.Errorf("%s/%s: NaN %v Consistent %v, want false and true", mc.name, method, d.NaN, d.Consistent)
+			}
+		}
+	}
+}
+
+// A zero denominator with ε = 0 gives R/0: Diagnostics must say so.
+func TestDiagnosticsNaN(t *testing.T) {
+	m := seq(t, InputSpec{Shape: []int{2}, Low: 0, High: 1}, &Dense{In: 2, Out: 2, W: []float32{1, 1, 1, -1}})
+	e := NewExplainer(m)
+	res, err := e.Explain([]float32{0, 0}, Options{Method: "lrp0", Params: Params{"epsilon": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Diagnostics.NaN || !res.Diagnostics.Layers[0].NaN {
+		t.Errorf("0/0 in the relevance: Diagnostics.NaN %v, layer NaN %v, want true", res.Diagnostics.NaN, res.Diagnostics.Layers[0].NaN)
+	}
+	// The default ε turns the same division into 0/ε = 0.
+	res, err = e.Explain([]float32{0, 0}, Options{Method: "lrp0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Diagnostics
+	if d.NaN || d.PositiveShare != 0 || d.InputSum != 0 || !d.Consistent {
+		t.Errorf("zero input: %+v, want no NaN, zero sums, consistent", d)
+	}
+}
+
+// Consistent flags "start relevance zero but input relevance not" (the
+// Logit start at a zero logit). A contrastive start is a non-zero vector
+// whose entries sum to 0; its explanation is consistent.
+func TestDiagnosticsConsistent(t *testing.T) {
+	m := startModel(t)
+	e := NewExplainer(m)
+	x := uniforms(newRand(14), 6, 0, 1)
+	for _, st := range []Start{OneHot, Logit, Probability, LogOdds, Contrastive} {
+		res, err := e.Explain(x, Options{Method: "epsilon", Start: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Diagnostics.Consistent {
+			t.Errorf("%v start %v (sum %g), relevance sum %g: Consistent false, want true",
+				st, res.Start, res.Diagnostics.StartSum, res.Diagnostics.InputSum)
+		}
+	}
+	// A zero logit with the Logit start: zero start, zero relevance.
+	z := seq(t, InputSpec{Shape: []int{2}, Low: 0, High: 1}, &Dense{In: 2, Out: 2, W: []float32{1, 1, 0, 0}})
+	res, err := NewExplainer(z).Explain([]float32{0.5, 0.5}, Options{Method: "epsilon", Start: Logit, Target: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := res.Diagnostics; d.StartSum != 0 || d.InputSum != 0 || !d.Consistent {
+		t.Errorf("zero logit: %+v, want zero sums and consistent", d)
+	}
+}
+
+func TestStartAndKindNames(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Start
+	}{{"", OneHot}, {"onehot", OneHot}, {"one-hot", OneHot}, {"logit", Logit}, {"prob", Probability},
+		{"probability", Probability}, {"log-odds", LogOdds}, {"logodds", LogOdds}, {"contrastive", Contrastive}} {
+		got, err := ParseStart(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseStart(%q) = %v, %v, want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for k := KindDense; k < numKinds; k++ {
+		got, err := ParseKind(k.String())
+		if err != nil || got != k {
+			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, err)
+		}
+	}
+	if k, err := ParseKind("linear"); err != nil || k != KindDense {
+		t.Errorf("ParseKind(linear) = %v, %v", k, err)
+	}
+	if s := Start(9).String(); s != "Start(9)" {
+		t.Errorf("Start(9).String() = %q", s)
+	}
+}
