@@ -128,7 +128,7 @@ func randDense(r *rand.Rand, in, out int, bias bool) *Dense {
 	return d
 }
 
-// conv returns a Conv2D with random weights and bias; c holds the geometry.
+// randConv returns a Conv2D with random weights and bias; c holds the geometry.
 func randConv(r *rand.Rand, c Conv2D, bias bool) *Conv2D {
 	l := c
 	fan := c.InC / c.Groups * c.KH * c.KW
