@@ -71,6 +71,9 @@ func (c *Composite) Assign(m *Model) ([]Rule, error) {
 				break
 			}
 		}
+		if rules[i] == nil {
+			return nil, fmt.Errorf("lrp: composite %s, node %d (%s): nil rule", c.Name, i, nd.Name)
+		}
 		if err := rules[i].check(nd.Layer.Kind()); err != nil {
 			return nil, fmt.Errorf("lrp: composite %s, node %d (%s): %w", c.Name, i, nd.Name, unwrapPrefix(err))
 		}

@@ -194,7 +194,8 @@ func (m *Model) Bounds() (low, high []float32) {
 // exactly: with s = Gamma/sqrt(Var+Eps), W' = W·s per output channel and
 // b' = (b − Mean)·s + Beta. The BatchNorm node is removed. A BatchNorm that
 // cannot be folded stays and is treated as Pass by the LRP rules. This is
-// the canonizer; it returns the number of layers folded.
+// the canonizer; it returns the number of layers folded. Folding changes
+// the layers' weights in place: create Explainers after folding.
 func (m *Model) FoldBatchNorm() (int, error) {
 	folded := 0
 	for i := 0; i < len(m.Nodes); i++ {
@@ -206,37 +207,33 @@ func (m *Model) FoldBatchNorm() (int, error) {
 		if p == Input || m.uses[p] != 1 {
 			continue
 		}
-		var w, b []float32
+		var w []float32
+		var b *[]float32
 		var outC int
 		switch l := m.Nodes[p].Layer.(type) {
 		case *Conv2D:
-			if l.B == nil {
-				l.B = make([]float32, l.OutC)
-			}
-			w, b, outC = l.W, l.B, l.OutC
+			w, b, outC = l.W, &l.B, l.OutC
 		case *Dense:
-			if l.B == nil {
-				l.B = make([]float32, l.Out)
-			}
-			w, b, outC = l.W, l.B, l.Out
+			w, b, outC = l.W, &l.B, l.Out
 		default:
 			continue
 		}
 		if len(bn.Mean) != outC {
 			continue
 		}
+		if *b == nil {
+			*b = make([]float32, outC)
+		}
 		per := len(w) / outC
-		w2, b2 := make([]float32, len(w)), make([]float32, len(b))
 		for o := 0; o < outC; o++ {
 			s := float32(float64(bn.Gamma[o]) / math.Sqrt(float64(bn.Var[o])+float64(bn.Eps)))
 			for k := o * per; k < (o+1)*per; k++ {
-				w2[k] = w[k] * s
+				w[k] *= s
 			}
-			b2[o] = (b[o]-bn.Mean[o])*s + bn.Beta[o]
+			(*b)[o] = ((*b)[o]-bn.Mean[o])*s + bn.Beta[o]
 		}
-		copy(w, w2)
-		copy(b, b2)
 		m.removeNode(i)
+		m.countUses()
 		i--
 		folded++
 	}
@@ -246,6 +243,18 @@ func (m *Model) FoldBatchNorm() (int, error) {
 		}
 	}
 	return folded, nil
+}
+
+// countUses recounts how many nodes read each node's output.
+func (m *Model) countUses() {
+	m.uses = make([]int, len(m.Nodes))
+	for _, nd := range m.Nodes {
+		for _, j := range nd.Inputs {
+			if j != Input {
+				m.uses[j]++
+			}
+		}
+	}
 }
 
 // removeNode deletes node i, which has one input, rewiring its readers to

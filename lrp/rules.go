@@ -190,8 +190,8 @@ func (r AlphaBeta) check(k Kind) error {
 }
 
 func (r ZBox) check(k Kind) error {
-	if len(r.Low) != len(r.High) {
-		return fmt.Errorf("lrp: zbox needs as many low as high bounds, got %d and %d", len(r.Low), len(r.High))
+	if len(r.Low) != len(r.High) || (r.Low != nil && len(r.Low) == 0) || (r.High != nil && len(r.High) == 0) {
+		return fmt.Errorf("lrp: zbox needs as many low as high bounds (nil for the model's), got %d and %d", len(r.Low), len(r.High))
 	}
 	for i := range r.Low {
 		if !(r.Low[i] <= r.High[i]) || isBad(r.Low[i]) || isBad(r.High[i]) {
