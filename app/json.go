@@ -1,0 +1,252 @@
+package app
+
+import (
+	"encoding/binary"
+	"math"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/lrpwasm/lrp/heatmap"
+	"github.com/lrpwasm/lrp/lrp"
+)
+
+// Meta encodes everything of r but its arrays (logits, probabilities,
+// input, relevance, heatmap) as the JSON object of docs/JS_API.md; the
+// arrays cross to JavaScript as typed arrays. It is AppendMeta(nil).
+func (r *Result) Meta() []byte { return r.AppendMeta(nil) }
+
+// AppendMeta appends r's JSON object to dst. It is written by hand, not by
+// encoding/json, because it runs on every call of a page that redraws as
+// the user draws: with a reused dst it allocates nothing. NaN and ±Inf
+// (a relevance that blew up) are written as null.
+func (r *Result) AppendMeta(dst []byte) []byte {
+	b := append(dst, `{"predicted":`...)
+	b = strconv.AppendInt(b, int64(r.Predicted), 10)
+	b = append(b, `,"target":`...)
+	b = strconv.AppendInt(b, int64(r.Target), 10)
+	b = append(b, `,"top":[`...)
+	for i, c := range r.Top {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"index":`...)
+		b = strconv.AppendInt(b, int64(c.Index), 10)
+		b = append(b, `,"label":`...)
+		b = appendString(b, c.Label)
+		b = append(b, `,"probability":`...)
+		b = appendFloat(b, float64(c.Probability), 32)
+		b = append(b, `,"logit":`...)
+		b = appendFloat(b, float64(c.Logit), 32)
+		b = append(b, '}')
+	}
+	b = appendSize(append(b, "],"...), r.Width, r.Height, r.Range)
+	d := &r.Diagnostics
+	b = append(b, `,"diagnostics":{"startSum":`...)
+	b = appendFloat(b, d.StartSum, 64)
+	b = append(b, `,"inputSum":`...)
+	b = appendFloat(b, d.InputSum, 64)
+	b = append(b, `,"positiveShare":`...)
+	b = appendFloat(b, d.PositiveShare, 64)
+	b = append(b, `,"nan":`...)
+	b = strconv.AppendBool(b, d.NaN)
+	b = append(b, `,"consistent":`...)
+	b = strconv.AppendBool(b, d.Consistent)
+	b = append(b, `,"layers":[`...)
+	for i, l := range d.Layers {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"node":`...)
+		b = strconv.AppendInt(b, int64(l.Node), 10)
+		b = append(b, `,"name":`...)
+		b = appendString(b, l.Name)
+		b = append(b, `,"kind":`...)
+		b = appendString(b, l.Kind.String())
+		b = append(b, `,"rule":`...)
+		b = appendString(b, l.Rule)
+		b = append(b, `,"out":`...)
+		b = appendFloat(b, l.Out, 64)
+		b = append(b, `,"in":`...)
+		b = appendFloat(b, l.In, 64)
+		b = append(b, `,"absorbed":`...)
+		b = appendFloat(b, l.Absorbed, 64)
+		b = append(b, `,"nan":`...)
+		b = strconv.AppendBool(b, l.NaN)
+		b = append(b, '}')
+	}
+	t := &r.Timings
+	b = append(b, `]},"timings":{"preprocess":`...)
+	b = appendFloat(b, t.Preprocess, 64)
+	b = append(b, `,"explain":`...)
+	b = appendFloat(b, t.Explain, 64)
+	b = append(b, `,"render":`...)
+	b = appendFloat(b, t.Render, 64)
+	b = append(b, `,"total":`...)
+	b = appendFloat(b, t.Total, 64)
+	return append(b, "}}"...)
+}
+
+// Meta encodes r's size and range as JSON; the heatmap crosses separately.
+func (r *Rendered) Meta() []byte {
+	return append(appendSize([]byte{'{'}, r.Width, r.Height, r.Range), '}')
+}
+
+// Pack appends r to dst in the binary form the wasm build returns to
+// web/lrp.js, one buffer per call:
+//
+//	header      4 × uint32: len(meta), K classes, N input values, H heatmap bytes
+//	meta        the JSON of AppendMeta, zero-padded to a multiple of 4 bytes
+//	logits      K × float32
+//	probs       K × float32
+//	input       N × float32
+//	relevance   N × float32
+//	heatmap     H bytes, RGBA
+//
+// All numbers little-endian.
+func (r *Result) Pack(dst []byte) []byte {
+	return pack(dst, r.AppendMeta, [][]float32{r.Logits, r.Probabilities, r.Input, r.Relevance}, r.Heatmap)
+}
+
+// Pack appends r to dst in the form of Result.Pack, with K = N = 0.
+func (r *Rendered) Pack(dst []byte) []byte {
+	return pack(dst, func(b []byte) []byte { return append(b, r.Meta()...) }, nil, r.Heatmap)
+}
+
+func pack(b []byte, meta func([]byte) []byte, floats [][]float32, heat []byte) []byte {
+	start := len(b)
+	var k, n int
+	if len(floats) == 4 {
+		k, n = len(floats[0]), len(floats[2])
+	}
+	b = append(b, make([]byte, 16)...)
+	b = meta(b)
+	m := len(b) - start - 16
+	for (len(b)-start)%4 != 0 {
+		b = append(b, 0)
+	}
+	for i, v := range []int{m, k, n, len(heat)} {
+		binary.LittleEndian.PutUint32(b[start+4*i:], uint32(v))
+	}
+	for _, f := range floats {
+		for _, v := range f {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+	}
+	return append(b, heat...)
+}
+
+func appendSize(b []byte, w, h int, rng [2]float32) []byte {
+	b = append(b, `"width":`...)
+	b = strconv.AppendInt(b, int64(w), 10)
+	b = append(b, `,"height":`...)
+	b = strconv.AppendInt(b, int64(h), 10)
+	b = append(b, `,"range":[`...)
+	b = appendFloat(b, float64(rng[0]), 32)
+	b = append(b, ',')
+	b = appendFloat(b, float64(rng[1]), 32)
+	return append(b, ']')
+}
+
+// appendFloat writes f with the fewest digits that read back as the same
+// float of the given bits, and NaN and ±Inf as null.
+func appendFloat(b []byte, f float64, bits int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, bits)
+}
+
+// appendString writes s as a JSON string: quotes, backslashes and control
+// characters escaped, invalid UTF-8 replaced by U+FFFD.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+			i++
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			i++
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			i++
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = append(b, "\\ufffd"...)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+		}
+	}
+	return append(b, '"')
+}
+
+// Method is one explanation method (composites() in docs/JS_API.md).
+type Method struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Kind        string `json:"kind"` // "lrp" (a composite of LRP rules) or "baseline"
+}
+
+// Methods lists every method Explain accepts, sorted by name.
+func Methods() []Method {
+	var out []Method
+	for _, n := range lrp.Methods() {
+		kind := "lrp"
+		if isBaseline(n) {
+			kind = "baseline"
+		}
+		out = append(out, Method{n, lrp.DescribeMethod(n), kind})
+	}
+	return out
+}
+
+// isBaseline reports whether Explain runs method name as a baseline: a name
+// that is no composite, or whose description is not the composite's
+// (gradient is both, and Explain runs the baseline).
+func isBaseline(name string) bool {
+	comps := lrp.Composites()
+	i := sort.SearchStrings(comps, name)
+	return i == len(comps) || comps[i] != name || lrp.DescribeMethod(name) != lrp.DescribeComposite(name)
+}
+
+// ColorMaps lists the heatmap colormaps, the default first.
+func ColorMaps() []string { return heatmap.ColorMapNames() }
+
+// Release is this package's release; Version adds the source revision.
+const Release = "0.1.0"
+
+// Version is Release, with the VCS revision the binary was built from
+// (+dirty for uncommitted changes) when the build recorded it.
+func Version() string {
+	v := Release
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += "+" + rev + dirty
+	}
+	return v
+}

@@ -1,0 +1,339 @@
+package app
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/lrpwasm/lrp/heatmap"
+	"github.com/lrpwasm/lrp/lrp"
+	"github.com/lrpwasm/lrp/model"
+	"github.com/lrpwasm/lrp/preprocess"
+)
+
+// Info describes a loaded model (loadModel's result in docs/JS_API.md).
+type Info struct {
+	Name       string            `json:"name"`
+	Format     string            `json:"format"` // "safetensors" or "onnx"
+	DType      string            `json:"dtype"`  // "F16", "F32", ...
+	InputShape []int             `json:"inputShape"`
+	Classes    int               `json:"classes"`
+	Labels     []string          `json:"labels"` // the class indices as strings when the file has none
+	Layers     []Layer           `json:"layers"`
+	Params     int               `json:"params"`
+	PixelRange [2]float32        `json:"pixelRange"`
+	Mean       []float32         `json:"mean"` // null: no normalization
+	Std        []float32         `json:"std"`
+	Card       map[string]string `json:"card"`
+	Digit      bool              `json:"digit"` // 1×28×28 input: MNIST preprocessing applies
+	// FoldedBatchNorm counts the BatchNorm layers merged into the layer
+	// before them when the model was loaded (the canonizer).
+	FoldedBatchNorm int `json:"foldedBatchNorm"`
+	// Width and Height are the size of the heatmaps.
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+// Layer is one node of the loaded model, as rules overrides address it.
+type Layer struct {
+	Index    int    `json:"index"`
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	Inputs   []int  `json:"inputs"` // -1 is the model input
+	OutShape []int  `json:"outShape"`
+}
+
+// A Session holds a loaded model, its Explainer and every buffer an explain
+// call needs, so that repeated calls do not allocate beyond their results'
+// JSON. The slices a Session returns are valid until its next call. A
+// Session is not safe for concurrent use.
+type Session struct {
+	info Info
+	m    *lrp.Model
+	e    *lrp.Explainer
+	pre  preprocess.Scratch
+
+	c, h, w int       // heatmap geometry: channels summed, h×w pixels
+	x       []float32 // the model input of the last call
+	finite  []float32 // relevance with non-finite values drawn as zero
+	heat    []uint8   // RGBA h×w
+	top     []Class
+	res     Result
+}
+
+// Open loads a model file (safetensors or ONNX, see model.Load), folds its
+// BatchNorm layers into the preceding convolutions or dense layers, and
+// returns a Session for it.
+func Open(data []byte) (*Session, error) {
+	f, err := model.Load(data)
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(f)
+}
+
+// NewSession returns a Session for a decoded model file. The model is
+// changed in place: BatchNorm layers are folded.
+func NewSession(f *model.File) (*Session, error) {
+	m := f.Model
+	folded, err := m.FoldBatchNorm()
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{m: m, e: lrp.NewExplainer(m)}
+	s.c, s.h, s.w = geometry(m.Input.Shape)
+	n := m.InputLen()
+	s.x = make([]float32, n)
+	s.finite = make([]float32, n)
+	s.heat = make([]uint8, 4*s.h*s.w)
+	s.top = make([]Class, m.Classes())
+	s.info = info(f, m, folded)
+	s.info.Width, s.info.Height = s.w, s.h
+	s.info.Digit = s.c == 1 && s.h == preprocess.DigitSize && s.w == preprocess.DigitSize
+	return s, nil
+}
+
+// geometry returns how an input of the given shape is drawn: [C,H,W] as
+// H×W; [H,W] as H×W; a flat [N] as k×k when N = k², else as one row.
+func geometry(shape []int) (c, h, w int) {
+	switch len(shape) {
+	case 3:
+		return shape[0], shape[1], shape[2]
+	case 2:
+		return 1, shape[0], shape[1]
+	}
+	n := shape[0]
+	if k := int(math.Sqrt(float64(n))); k*k == n {
+		return 1, k, k
+	}
+	return 1, 1, n
+}
+
+func info(f *model.File, m *lrp.Model, folded int) Info {
+	in := Info{
+		Name:            m.Name,
+		Format:          f.Format,
+		DType:           f.DType,
+		InputShape:      slices.Clone(m.Input.Shape),
+		Classes:         m.Classes(),
+		Labels:          slices.Clone(m.Labels),
+		Params:          m.Params(),
+		PixelRange:      [2]float32{m.Input.Low, m.Input.High},
+		Mean:            slices.Clone(m.Input.Mean),
+		Std:             slices.Clone(m.Input.Std),
+		Card:            map[string]string{},
+		FoldedBatchNorm: folded,
+	}
+	for k, v := range f.Card {
+		in.Card[k] = v
+	}
+	if in.Name == "" {
+		in.Name = f.Card["name"]
+	}
+	if in.Labels == nil {
+		in.Labels = make([]string, in.Classes)
+		for i := range in.Labels {
+			in.Labels[i] = strconv.Itoa(i)
+		}
+	}
+	for i, nd := range m.Nodes {
+		in.Layers = append(in.Layers, Layer{
+			Index:    i,
+			Name:     nd.Name,
+			Kind:     nd.Layer.Kind().String(),
+			Inputs:   slices.Clone(nd.Inputs),
+			OutShape: slices.Clone(m.Shape(i)),
+		})
+	}
+	return in
+}
+
+// Info describes the session's model.
+func (s *Session) Info() *Info { return &s.info }
+
+// Model returns the session's model (BatchNorm folded).
+func (s *Session) Model() *lrp.Model { return s.m }
+
+// Input is what Explain explains: the model input X, or, when X is nil, an
+// RGBA image (Width×Height, 8-bit, rows top to bottom) that is
+// preprocessed first with Mode (see Preprocess).
+type Input struct {
+	X             []float32
+	RGBA          []uint8
+	Width, Height int
+	Mode          string
+}
+
+// Class is one entry of Result.Top.
+type Class struct {
+	Index       int     `json:"index"`
+	Label       string  `json:"label"`
+	Probability float32 `json:"probability"`
+	Logit       float32 `json:"logit"`
+}
+
+// Timings are the milliseconds spent in each step of Explain.
+type Timings struct {
+	Preprocess float64 `json:"preprocess"`
+	Explain    float64 `json:"explain"`
+	Render     float64 `json:"render"`
+	Total      float64 `json:"total"`
+}
+
+// Result is one explanation with its heatmap. Its slices belong to the
+// Session and are valid until its next call.
+type Result struct {
+	Logits        []float32
+	Probabilities []float32
+	Predicted     int
+	Target        int
+	Top           []Class // every class, most probable first
+	Input         []float32
+	Relevance     []float32 // in the input's shape
+	Heatmap       []uint8   // RGBA, Width×Height
+	Width, Height int
+	Range         [2]float32 // relevance drawn with the colormap's ends
+	Diagnostics   lrp.Diagnostics
+	Timings       Timings
+}
+
+// Explain computes the relevance of in for o.Explain and renders it with
+// o.Render. Bad input or options return an error; nothing panics on user
+// data.
+func (s *Session) Explain(in Input, o *Options) (*Result, error) {
+	if o == nil {
+		o = &Options{Explain: lrp.Options{Target: lrp.Predicted}}
+	}
+	t0 := time.Now()
+	if in.X != nil {
+		if err := s.e.CheckInput(in.X); err != nil {
+			return nil, err
+		}
+		copy(s.x, in.X)
+	} else if _, err := s.Preprocess(in.RGBA, in.Width, in.Height, in.Mode); err != nil {
+		return nil, err
+	}
+	t1 := time.Now()
+	r, err := s.e.Explain(s.x, o.Explain)
+	if err != nil {
+		return nil, err
+	}
+	t2 := time.Now()
+	lo, hi, err := s.render(r.Relevance, o.Render)
+	if err != nil {
+		return nil, err
+	}
+	t3 := time.Now()
+
+	for i := range s.top {
+		s.top[i] = Class{i, s.info.Labels[i], r.Probabilities[i], r.Logits[i]}
+	}
+	slices.SortFunc(s.top, func(a, b Class) int {
+		if a.Probability != b.Probability {
+			if a.Probability > b.Probability {
+				return -1
+			}
+			return 1
+		}
+		return a.Index - b.Index
+	})
+	s.res = Result{
+		Logits: r.Logits, Probabilities: r.Probabilities,
+		Predicted: r.Predicted, Target: r.Target, Top: s.top,
+		Input: s.x, Relevance: r.Relevance,
+		Heatmap: s.heat, Width: s.w, Height: s.h, Range: [2]float32{lo, hi},
+		Diagnostics: r.Diagnostics,
+		Timings:     Timings{ms(t1.Sub(t0)), ms(t2.Sub(t1)), ms(t3.Sub(t2)), ms(t3.Sub(t0))},
+	}
+	return &s.res, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// Preprocess turns an RGBA image (width×height) into the model input and
+// returns it (owned by the Session). Mode "digit" is MNIST's preprocessing
+// (preprocess.Digit) for 1×28×28 models, mapped to the model's pixel range
+// and normalization; "image" resizes and centre-crops to the input size and
+// normalizes per channel (preprocess.Image); "" is digit for digit models
+// and image otherwise.
+func (s *Session) Preprocess(rgba []uint8, width, height int, mode string) ([]float32, error) {
+	if mode == "" {
+		mode = "image"
+		if s.info.Digit {
+			mode = "digit"
+		}
+	}
+	in := s.m.Input
+	switch mode {
+	case "digit":
+		if !s.info.Digit {
+			return nil, fmt.Errorf("preprocess: mode digit needs a 1×28×28 model input, model %s has %v", s.info.Name, in.Shape)
+		}
+		if err := s.pre.Digit(s.x, rgba, width, height); err != nil {
+			return nil, err
+		}
+		a, b := in.High-in.Low, in.Low
+		if in.Mean != nil {
+			a, b = a/in.Std[0], (b-in.Mean[0])/in.Std[0]
+		}
+		for i, v := range s.x {
+			s.x[i] = v*a + b
+		}
+	case "image":
+		if s.c != 1 && s.c != 3 {
+			return nil, fmt.Errorf("preprocess: mode image needs 1 or 3 input channels, model %s has %v", s.info.Name, in.Shape)
+		}
+		if err := s.pre.Image(s.x, rgba, width, height, s.c, s.h, s.w, in.Mean, in.Std, in.Low, in.High); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("preprocess: unknown mode %q (known: digit, image)", mode)
+	}
+	return s.x, nil
+}
+
+// Rendered is a heatmap drawn by Render. Its slice belongs to the Session.
+type Rendered struct {
+	Heatmap       []uint8
+	Width, Height int
+	Range         [2]float32
+}
+
+// Render draws a relevance map of the model's input shape with o.Render,
+// without recomputing it.
+func (s *Session) Render(rel []float32, o *Options) (*Rendered, error) {
+	if len(rel) != len(s.x) {
+		return nil, fmt.Errorf("heatmap: relevance has %d values, model %s input has %d (shape %v)", len(rel), s.info.Name, len(s.x), s.m.Input.Shape)
+	}
+	var ro heatmap.Options
+	if o != nil {
+		ro = o.Render
+	}
+	lo, hi, err := s.render(rel, ro)
+	if err != nil {
+		return nil, err
+	}
+	return &Rendered{s.heat, s.w, s.h, [2]float32{lo, hi}}, nil
+}
+
+// render draws rel into s.heat; NaN and ±Inf are drawn as zero relevance
+// (Diagnostics.NaN reports them).
+func (s *Session) render(rel []float32, o heatmap.Options) (lo, hi float32, err error) {
+	for _, v := range rel {
+		if isBad(v) {
+			for i, v := range rel {
+				s.finite[i] = v
+				if isBad(v) {
+					s.finite[i] = 0
+				}
+			}
+			rel = s.finite
+			break
+		}
+	}
+	return heatmap.Render(s.heat, rel, s.c, s.h, s.w, o)
+}
+
+func isBad(v float32) bool { return v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the WebAssembly module web/lrp.wasm from wasm/, copies the Go
+# toolchain's wasm_exec.js beside it (the two must come from the same Go),
+# copies the built-in model to web/models/ when it exists, and prints the
+# module's size raw and gzipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Stamp the git revision into the version string when there is one.
+vcs=-buildvcs=false
+if git rev-parse --git-dir >/dev/null 2>&1; then vcs=-buildvcs=true; fi
+GOOS=js GOARCH=wasm go build "$vcs" -trimpath -ldflags="-s -w" -o web/lrp.wasm ./wasm
+
+root=$(go env GOROOT)
+exec_js="$root/lib/wasm/wasm_exec.js"
+[ -f "$exec_js" ] || exec_js="$root/misc/wasm/wasm_exec.js"
+cp "$exec_js" web/wasm_exec.js
+
+if [ -f model/mnist.safetensors ]; then
+  mkdir -p web/models
+  cp model/mnist.safetensors web/models/mnist.safetensors
+fi
+
+raw=$(wc -c < web/lrp.wasm)
+gz=$(gzip -9 -c web/lrp.wasm | wc -c)
+printf 'web/lrp.wasm: %d bytes, %d gzipped (-9), %s\n' "$raw" "$gz" "$(go version | cut -d' ' -f3)"

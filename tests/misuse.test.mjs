@@ -1,0 +1,217 @@
+// Misuse of the wasm API: every bad call rejects with an Error whose message
+// names the problem, and the runtime answers the next call correctly.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { init } from '../web/lrp.js';
+import { bytes, fixtures, readCase } from './lib/fixtures.mjs';
+
+let lrp;
+let cases;
+let x; // a valid input: fixture digit 3
+let ref; // its epsilon_gamma_box relevance, computed before any misuse
+
+before(async () => {
+  lrp = await init();
+  cases = readCase('cnn');
+  x = new Float32Array(cases.inputs[3]);
+});
+
+// rejects awaits the call and checks the rejection: an Error with a package
+// prefix and a message matching want.
+async function rejects(call, want) {
+  await assert.rejects(call, (err) => {
+    assert.ok(err instanceof Error, `not an Error: ${err}`);
+    assert.match(err.message, /^(lrp|model|preprocess|heatmap): /, err.message);
+    assert.match(err.message, want);
+    return true;
+  });
+}
+
+// alive checks that the runtime still explains digit 3 exactly as before.
+async function alive() {
+  const r = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
+  assert.equal(r.predicted, 3);
+  if (ref) assert.deepEqual(Array.from(r.relevance), Array.from(ref));
+}
+
+const cnn = () => bytes(join(fixtures, 'cnn.onnx'));
+
+test('explain, preprocess and render before loadModel', async () => {
+  await rejects(lrp.explain(x, {}), /no model loaded: call loadModel first/);
+  await rejects(lrp.preprocess(new Uint8ClampedArray(16), 2, 2, 'digit'), /no model loaded/);
+  await rejects(lrp.render(x, {}), /no model loaded/);
+  await lrp.loadModel(cnn());
+  ref = (await lrp.explain(x, { composite: 'epsilon_gamma_box' })).relevance;
+  await alive();
+});
+
+test('garbage, truncated and wrongly typed model bytes', async () => {
+  await rejects(lrp.loadModel(new TextEncoder().encode('definitely not a model')), /^model: invalid format at byte 0: neither a safetensors file/);
+  await rejects(lrp.loadModel(new Uint8Array(0)), /empty/);
+  await rejects(lrp.loadModel(cnn().subarray(0, 5000)), /^model: /);
+  const st = new Uint8Array(64);
+  st.set([40, 0, 0, 0, 0, 0, 0, 0]);
+  st.set(new TextEncoder().encode('{"x": 1'), 8);
+  await rejects(lrp.loadModel(st), /^model: invalid format/);
+  await rejects(lrp.loadModel('cnn.onnx'), /model bytes must be bytes \(Uint8Array or ArrayBuffer\), got string/);
+  await rejects(lrp.loadModel(undefined), /got undefined/);
+  await rejects(lrp.loadModel([1, 2, 3]), /got Array/);
+  // A failed load keeps the previous model.
+  await alive();
+  // ArrayBuffer and other views are accepted.
+  const b = cnn();
+  await lrp.loadModel(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  await alive();
+});
+
+test('wrong input length, NaN and Inf', async () => {
+  await rejects(lrp.explain(x.subarray(0, 100), {}), /input has 100 values, model .* wants 784 \(shape \[1 28 28\]\)/);
+  await rejects(lrp.explain(new Float32Array(785), {}), /input has 785 values/);
+  await rejects(lrp.explain(new Float32Array(0), {}), /input has 0 values|buffer is empty or detached/);
+  const nan = x.slice();
+  nan[10] = NaN;
+  await rejects(lrp.explain(nan, {}), /input value 10 is NaN/);
+  const inf = x.slice();
+  inf[20] = -Infinity;
+  await rejects(lrp.explain(inf, {}), /input value 20 is -Inf/);
+  await rejects(lrp.render(x.subarray(1), {}), /relevance has 783 values/);
+  await alive();
+});
+
+test('unknown composite, keys and values in options', async () => {
+  await rejects(lrp.explain(x, { composite: 'epsilon_gama_box' }), /unknown composite "epsilon_gama_box" \(known: \[/);
+  await rejects(lrp.explain(x, { compsite: 'epsilon' }), /unknown key "compsite"/);
+  await rejects(lrp.explain(x, { start: 'soft' }), /unknown start "soft"/);
+  await rejects(lrp.explain(x, { colormap: 'jet' }), /unknown colormap "jet"/);
+  await rejects(lrp.explain(x, { target: 2.5 }), /target: got a JSON number 2.5, want an integer/);
+  await rejects(lrp.explain(x, { symmetric: 'no' }), /symmetric: got a JSON string/);
+  await rejects(lrp.explain(x, 'epsilon'), /options must be an object, got string/);
+  await rejects(lrp.explain(x, [1]), /options must be an object, got an array/);
+  await rejects(lrp.explain(x, { seed: 1n }), /options: .*BigInt/);
+  const cyclic = {};
+  cyclic.self = cyclic;
+  await rejects(lrp.explain(x, cyclic), /options: .*circular/);
+  await alive();
+});
+
+test('bad rule parameters: α − β ≠ 1, ε < 0, misplaced rules', async () => {
+  await rejects(lrp.explain(x, { composite: 'alpha2beta1', params: { alpha: 3, beta: 1 } }), /alphabeta needs α − β = 1/);
+  await rejects(lrp.explain(x, { composite: 'epsilon', params: { epsilon: -0.1 } }), /epsilon must be ≥ 0/);
+  await rejects(lrp.explain(x, { composite: 'gamma', params: { gamma: -1 } }), /gamma must be ≥ 0/);
+  await rejects(lrp.explain(x, { composite: 'epsilon', params: { epsilon: 'big' } }), /params: got a JSON string/);
+  await rejects(lrp.explain(x, { composite: 'epsilon', params: { delta: 1 } }), /unknown composite parameter "delta"/);
+  await rejects(lrp.explain(x, { rules: { 0: { rule: 'alphabeta', alpha: 1.5, beta: 1 } } }), /α − β = 1/);
+  await rejects(lrp.explain(x, { rules: { 0: { rule: 'epsilon', epsilon: -1 } } }), /epsilon must be ≥ 0/);
+  await rejects(lrp.explain(x, { rules: { 1: { rule: 'epsilon' } } }), /node 1 .*applies to dense and conv2d layers, not relu/);
+  await rejects(lrp.explain(x, { rules: { 99: { rule: 'epsilon' } } }), /rule override for node 99: model has nodes 0..9/);
+  await rejects(lrp.explain(x, { rules: { 0: { rule: 'epsilon', gamma: 1 } } }), /rule epsilon has no parameter "gamma"/);
+  await rejects(lrp.explain(x, { composite: 'smoothgrad', params: { epsilon: 1 } }), /takes no rules or composite parameters/);
+  await alive();
+  // The same options, valid, work.
+  const r = await lrp.explain(x, { composite: 'alpha2beta1', params: { alpha: 3, beta: 2 }, rules: { 9: { rule: 'epsilon', epsilon: 0.1 } } });
+  assert.equal(r.diagnostics.layers.find((l) => l.node === 9).rule, 'epsilon');
+});
+
+test('target out of range', async () => {
+  await rejects(lrp.explain(x, { target: 10 }), /target 10 out of range: model has classes 0..9/);
+  await rejects(lrp.explain(x, { target: -2 }), /target -2/);
+  const r = await lrp.explain(x, { target: 9 });
+  assert.equal(r.target, 9);
+  await alive();
+});
+
+test('detached and wrongly typed buffers', async () => {
+  const detached = x.slice();
+  structuredClone(detached.buffer, { transfer: [detached.buffer] });
+  assert.equal(detached.buffer.byteLength, 0);
+  await rejects(lrp.explain(detached, {}), /buffer is empty or detached/);
+  await rejects(lrp.render(detached, {}), /buffer is empty or detached/);
+  const model = cnn().slice();
+  structuredClone(model.buffer, { transfer: [model.buffer] });
+  await rejects(lrp.loadModel(model), /empty or detached/);
+  await rejects(lrp.loadModel(model.buffer), /empty or detached/);
+  const px = new Uint8ClampedArray(4 * 28 * 28);
+  structuredClone(px.buffer, { transfer: [px.buffer] });
+  await rejects(lrp.explain({ rgba: px, width: 28, height: 28 }, {}), /rgba has 0 bytes|detached/);
+
+  await rejects(lrp.explain(Float64Array.from(x), {}), /input must be a Float32Array .*, got Float64Array/);
+  await rejects(lrp.explain(Array.from(x), {}), /input must be a Float32Array .*, got Array/);
+  await rejects(lrp.explain(new Uint8Array(784), {}), /input must be a Float32Array .*, got Uint8Array/);
+  await rejects(lrp.explain(undefined, {}), /input must be a Float32Array .* or \{rgba, width, height, mode\}, got undefined/);
+  await rejects(lrp.explain(null, {}), /got null/);
+  await rejects(lrp.explain('digit', {}), /got string/);
+  await rejects(lrp.explain({ rgba: Array(3136).fill(0), width: 28, height: 28 }, {}), /rgba must be a Uint8ClampedArray or Uint8Array .*got Array/);
+  await rejects(lrp.explain({ rgba: new Float32Array(3136), width: 28, height: 28 }, {}), /rgba must be .*got Float32Array/);
+  await rejects(lrp.explain({ rgba: new Uint8ClampedArray(3136), width: 28.5, height: 28 }, {}), /width must be an integer, got 28.5/);
+  await rejects(lrp.explain({ rgba: new Uint8ClampedArray(3136), width: '28', height: 28 }, {}), /width must be an integer, got string/);
+  await rejects(lrp.explain({ rgba: new Uint8ClampedArray(3136), width: 28 }, {}), /height must be an integer, got undefined/);
+  await rejects(lrp.explain({ rgba: new Uint8ClampedArray(3136), width: 0, height: 28 }, {}), /width 0 out of range/);
+  await rejects(lrp.explain({ rgba: new Uint8ClampedArray(3136), width: 1e9, height: 1 }, {}), /width 1000000000 out of range/);
+  await rejects(lrp.explain({ rgba: new Uint8ClampedArray(100), width: 28, height: 28 }, {}), /rgba has 100 bytes, want 4·28·28 = 3136/);
+  await rejects(lrp.explain({ rgba: new Uint8ClampedArray(3136), width: 28, height: 28, mode: 'sketch' }, {}), /unknown mode "sketch"/);
+  await rejects(lrp.explain({ rgba: new Uint8ClampedArray(3136), width: 28, height: 28, mode: 7 }, {}), /input.mode must be a string, got number/);
+  await rejects(lrp.preprocess(new Uint8ClampedArray(16), 2, 2, 5), /mode must be a string/);
+  await rejects(lrp.render(new Float64Array(784), {}), /relevance must be a Float32Array, got Float64Array/);
+  const throwing = {
+    get rgba() {
+      throw new Error('boom');
+    },
+    width: 28,
+    height: 28,
+  };
+  await rejects(lrp.explain(throwing, {}), /reading the arguments threw: boom/);
+  await alive();
+  // Exceptions from Proxy traps and odd getters, of any type, are caught
+  // inside the wasm as well.
+  const trap = () => {
+    throw 'trap string';
+  };
+  await rejects(lrp.explain(new Proxy(x, { get: trap, getPrototypeOf: trap, has: trap }), {}), /reading the arguments threw: trap string/);
+  await rejects(lrp.loadModel(new Proxy(cnn(), { getPrototypeOf: trap })), /reading the arguments threw: trap string|got Uint8Array|must be bytes/);
+  await rejects(lrp.explain({ rgba: new Proxy(new Uint8ClampedArray(3136), { getPrototypeOf: trap }), width: 28, height: 28 }, {}), /threw: trap string/);
+  class Odd extends Float32Array {
+    get length() {
+      throw new RangeError('odd length');
+    }
+  }
+  await rejects(lrp.explain(new Odd(784), {}), /threw: odd length/);
+  await rejects(lrp.explain(Object.create(Float32Array.prototype), {}), /input must be a Float32Array/);
+  await alive();
+});
+
+test('concurrent calls, including failing ones, each get their own answer', async () => {
+  const sequential = [];
+  for (let i = 0; i < cases.inputs.length; i++) {
+    sequential.push(await lrp.explain(new Float32Array(cases.inputs[i]), { target: (i + 1) % 10 }));
+  }
+  const calls = [];
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < cases.inputs.length; i++) {
+      calls.push(lrp.explain(new Float32Array(cases.inputs[i]), { target: (i + 1) % 10 }));
+      if (i === 4) calls.push(lrp.explain(x, { target: 99 }).then(() => 'resolved', (e) => e));
+    }
+    calls.push(init().then((again) => (again === lrp ? 'same' : 'different')));
+  }
+  const results = await Promise.all(calls);
+  let k = 0;
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < cases.inputs.length; i++) {
+      const r = results[k++];
+      assert.equal(r.target, (i + 1) % 10);
+      assert.deepEqual(Array.from(r.relevance), Array.from(sequential[i].relevance));
+      assert.deepEqual(Array.from(r.heatmap), Array.from(sequential[i].heatmap));
+      if (i === 4) assert.match(results[k++].message, /target 99 out of range/);
+    }
+    assert.equal(results[k++], 'same');
+  }
+  // A load racing with explains: calls made before it use the old model,
+  // calls after it the new one.
+  const mlp = bytes(join(fixtures, 'mlp.onnx'));
+  const [before, info, after] = await Promise.all([lrp.explain(x, {}), lrp.loadModel(mlp), lrp.explain(x, {})]);
+  assert.equal(before.diagnostics.layers.length, 10);
+  assert.equal(info.layers.length, after.diagnostics.layers.length);
+  assert.notEqual(after.diagnostics.layers.length, 10);
+  await lrp.loadModel(cnn());
+  await alive();
+});

@@ -1,0 +1,121 @@
+// The wasm build against the native engine and Zennit: every fixture model
+// loaded, every fixture config explained in wasm, relevance equal to the
+// native engine's to 1e-6 of max|R| and to Zennit's to 1e-5; the built-in
+// model classifies the MNIST test digits of the fixtures.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { init } from '../web/lrp.js';
+import { builtin, bytes, hasBuiltin, nativeReference, readCase, relErr, rgbaOf } from './lib/fixtures.mjs';
+
+let lrp;
+let native;
+
+before(async () => {
+  native = nativeReference();
+  lrp = await init();
+});
+
+test('init is idempotent and lists the API', async () => {
+  const [a, b] = await Promise.all([init(), init()]);
+  assert.equal(a, lrp);
+  assert.equal(b, lrp);
+  assert.match(lrp.version, /^\d+\.\d+\.\d+/);
+  const names = lrp.composites().map((c) => c.name);
+  for (const n of ['epsilon_gamma_box', 'epsilon_plus_flat', 'montavon', 'gradient', 'smoothgrad']) assert.ok(names.includes(n), n);
+  assert.equal(lrp.composites().find((c) => c.name === 'epsilon_gamma_box').kind, 'lrp');
+  assert.equal(lrp.composites().find((c) => c.name === 'smoothgrad').kind, 'baseline');
+  assert.deepEqual(lrp.colormaps().slice(0, 2), ['bwr', 'seismic']);
+});
+
+test('every fixture config in wasm matches native (1e-6) and Zennit (1e-5)', async (t) => {
+  const own = native.models.filter((m) => m.configs.some((c) => c.reference));
+  assert.deepEqual(own.map((m) => m.name).sort(), ['cnn', 'cnn_bn', 'mlp']);
+  for (const m of own) {
+    const cases = readCase(m.name);
+    const info = await lrp.loadModel(bytes(m.file));
+    assert.equal(info.format, 'onnx');
+    assert.deepEqual(info.inputShape, cases.input_shape);
+    assert.equal(info.classes, 10);
+    assert.equal(info.digit, true);
+    const n = info.inputShape.reduce((a, b) => a * b);
+    for (const c of m.configs) {
+      let worstNative = 0;
+      let worstZennit = 0;
+      for (let i = 0; i < cases.inputs.length; i++) {
+        const r = await lrp.explain(new Float32Array(cases.inputs[i]), JSON.parse(c.options[i]));
+        assert.equal(r.predicted, cases.predicted[i], `${m.name}/${c.config} input ${i}`);
+        assert.equal(r.target, cases.predicted[i]);
+        assert.ok(relErr(r.logits, c.logits[i]) <= 1e-6, `${m.name}/${c.config} logits`);
+        worstNative = Math.max(worstNative, relErr(r.relevance, c.relevance.subarray(i * n, (i + 1) * n)));
+        worstZennit = Math.max(worstZennit, relErr(r.relevance, cases.configs[c.config][c.reference][i]));
+      }
+      t.diagnostic(`${m.name.padEnd(7)} ${c.config.padEnd(30)} native ${worstNative.toExponential(2)}  zennit ${worstZennit.toExponential(2)} (${c.reference})`);
+      assert.ok(worstNative <= 1e-6, `${m.name}/${c.config}: wasm vs native ${worstNative}`);
+      assert.ok(worstZennit <= 1e-5, `${m.name}/${c.config}: wasm vs Zennit ${worstZennit}`);
+    }
+  }
+});
+
+test('result shape, render and preprocess agree with explain', async () => {
+  const cases = readCase('cnn');
+  const info = await lrp.loadModel(bytes(native.models.find((m) => m.name === 'cnn').file));
+  assert.equal(info.layers.length, 10);
+  assert.deepEqual(info.layers[0], { index: 0, name: info.layers[0].name, kind: 'conv2d', inputs: [-1], outShape: [8, 28, 28] });
+  const x = new Float32Array(cases.inputs[7]);
+  const r = await lrp.explain(x, { composite: 'epsilon_gamma_box', colormap: 'coldnhot', symmetric: false });
+  assert.ok(r.logits instanceof Float32Array && r.logits.length === 10);
+  assert.ok(r.probabilities instanceof Float32Array);
+  assert.ok(r.relevance instanceof Float32Array && r.relevance.length === 784);
+  assert.ok(r.heatmap instanceof Uint8ClampedArray && r.heatmap.length === 4 * 28 * 28);
+  assert.deepEqual(Array.from(r.input), Array.from(x));
+  assert.equal(r.width, 28);
+  assert.equal(r.height, 28);
+  assert.equal(r.top.length, 10);
+  assert.equal(r.top[0].index, 7);
+  assert.equal(r.top[0].label, '7');
+  assert.ok(Math.abs(r.top.reduce((s, c) => s + c.probability, 0) - 1) < 1e-5);
+  assert.equal(r.diagnostics.layers.length, 10);
+  assert.equal(typeof r.diagnostics.positiveShare, 'number');
+  assert.equal(r.diagnostics.nan, false);
+  for (const k of ['preprocess', 'explain', 'render', 'total']) assert.equal(typeof r.timings[k], 'number');
+
+  const again = await lrp.render(r.relevance, { colormap: 'coldnhot', symmetric: false });
+  assert.deepEqual(again.range, r.range);
+  assert.deepEqual(Buffer.from(again.heatmap), Buffer.from(r.heatmap));
+
+  const px = rgbaOf(x);
+  const pre = await lrp.preprocess(px, 28, 28, 'digit');
+  assert.ok(pre instanceof Float32Array && pre.length === 784);
+  const fromPixels = await lrp.explain({ rgba: px, width: 28, height: 28 }, {});
+  assert.deepEqual(Array.from(fromPixels.input), Array.from(pre));
+  assert.equal(fromPixels.predicted, 7);
+});
+
+test('the fixture digits drawn as pixels are classified after MNIST preprocessing', async () => {
+  const cases = readCase('cnn');
+  await lrp.loadModel(bytes(native.models.find((m) => m.name === 'cnn').file));
+  let right = 0;
+  for (let i = 0; i < cases.inputs.length; i++) {
+    const r = await lrp.explain({ rgba: rgbaOf(cases.inputs[i]), width: 28, height: 28, mode: 'digit' });
+    if (r.predicted === cases.labels[i]) right++;
+  }
+  assert.ok(right >= 9, `${right}/10 right`);
+});
+
+test('built-in model classifies the MNIST test digits', { skip: !hasBuiltin && 'model/mnist.safetensors not built yet' }, async (t) => {
+  const cases = readCase('cnn');
+  const info = await lrp.loadModel(bytes(builtin));
+  assert.equal(info.format, 'safetensors');
+  assert.equal(info.digit, true);
+  const ref = native.models.find((m) => m.file === builtin || m.file.endsWith('mnist.safetensors'));
+  const c = ref.configs[0];
+  const n = 784;
+  let worst = 0;
+  for (let i = 0; i < cases.inputs.length; i++) {
+    const r = await lrp.explain(new Float32Array(cases.inputs[i]), { composite: 'epsilon_gamma_box' });
+    assert.equal(r.predicted, cases.labels[i], `digit ${i}: predicted ${r.predicted}, label ${cases.labels[i]}`);
+    worst = Math.max(worst, relErr(r.relevance, c.relevance.subarray(i * n, (i + 1) * n)));
+  }
+  t.diagnostic(`built-in ${info.name}: 10/10 right, wasm vs native ${worst.toExponential(2)}`);
+  assert.ok(worst <= 1e-6, `wasm vs native ${worst}`);
+});

@@ -1,0 +1,555 @@
+//go:build js && wasm
+
+// Command wasm is the WebAssembly build of the engine. It publishes one API
+// object, globalThis.__lrp, which web/lrp.js takes over, and blocks. This
+// file only converts values: JS arguments are checked and copied into Go
+// memory in one bulk copy each, the work is done by package app, and the
+// results go back as Uint8Arrays (one copy each) plus a JSON string for
+// everything else. Every function returns a Promise; a bad argument, an
+// error or a panic rejects it with an Error and leaves the runtime running.
+//
+// The raw API (lrp.js wraps it into docs/JS_API.md):
+//
+//	loadModel(bytes: ArrayBuffer|view)               → Promise<string: info JSON>
+//	explain(input, options: string)                  → Promise<Uint8Array: app.Result.Pack>
+//	    input: Float32Array | {rgba: Uint8Array|Uint8ClampedArray, width, height, mode?}
+//	preprocess(rgba, width, height, mode: string)    → Promise<Uint8Array: float32 input>
+//	render(relevance: Float32Array, options: string) → Promise<Uint8Array: app.Rendered.Pack>
+//	version: string, composites: string (JSON), colormaps: string (JSON)
+//
+// A result crosses as one Uint8Array (header, JSON, arrays; see
+// app.Result.Pack), so a call creates few JS values: each one Go holds is
+// released only when a Go collection finalizes it.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"syscall/js"
+	"unsafe"
+
+	"github.com/lrpwasm/lrp/app"
+	"github.com/lrpwasm/lrp/lrp"
+)
+
+var (
+	global            = js.Global()
+	jsObject          = global.Get("Object")
+	jsArrayBuffer     = global.Get("ArrayBuffer")
+	jsUint8Array      = global.Get("Uint8Array")
+	jsUint8Clamped    = global.Get("Uint8ClampedArray")
+	jsFloat32Array    = global.Get("Float32Array")
+	jsPromise         = global.Get("Promise")
+	jsError           = global.Get("Error")
+	jsNumberIsInteger = global.Get("Number").Get("isInteger")
+	jsReflect         = global.Get("Reflect")
+	jsString          = global.Get("String")
+)
+
+// The JS values of the arguments are only read through get and instanceOf.
+// js.Value.Get and InstanceOf let an exception (a throwing getter, a Proxy
+// trap) unwind straight through the Go stack; a method call made with
+// js.Value.Call is caught and becomes a recoverable panic.
+
+// get is v[key], safely.
+func get(v js.Value, key string) js.Value { return jsReflect.Call("get", v, key) }
+
+// instanceOf is v instanceof ctor (for intrinsic constructors, given by
+// their prototype), safely.
+func instanceOf(v js.Value, proto js.Value) bool {
+	return v.Type() == js.TypeObject && proto.Call("isPrototypeOf", v).Bool()
+}
+
+var (
+	arrayBufferProto  = jsArrayBuffer.Get("prototype")
+	uint8ArrayProto   = jsUint8Array.Get("prototype")
+	uint8ClampedProto = jsUint8Clamped.Get("prototype")
+	float32ArrayProto = jsFloat32Array.Get("prototype")
+)
+
+// mu serializes the work of all calls: they share the session and its
+// buffers, and results are copied out before the lock is released.
+var (
+	mu      sync.Mutex
+	session *app.Session
+)
+
+// Linear memory never shrinks, so a page pays for the heap's peak. Left to
+// its pacer, Go lets garbage pile up to twice the live data (4 MB at least)
+// before it collects, and memory grows to hold it. Instead holdMemory keeps
+// Go's soft memory limit at the memory the module already has, plus an
+// eighth of the live heap: the few kilobytes of garbage a call leaves
+// (js.Value references, parsed options) then reuse what collections freed
+// instead of growing memory. When the live data grows (a bigger model,
+// another composite's cached weights) the limit follows it up.
+var (
+	memLimit   int64
+	memSamples = []metrics.Sample{
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/gc/heap/live:bytes"},
+	}
+)
+
+func holdMemory() {
+	metrics.Read(memSamples)
+	used := int64(memSamples[0].Value.Uint64() - memSamples[1].Value.Uint64())
+	live := int64(memSamples[2].Value.Uint64())
+	if used > memLimit {
+		memLimit = used + live/8
+		debug.SetMemoryLimit(memLimit)
+	}
+}
+
+func main() {
+	api := jsObject.New()
+	api.Set("version", app.Version())
+	api.Set("composites", mustJSON(app.Methods()))
+	api.Set("colormaps", mustJSON(app.ColorMaps()))
+	api.Set("loadModel", call(loadModel))
+	api.Set("explain", call(explain))
+	api.Set("preprocess", call(preprocess))
+	api.Set("render", call(render))
+	global.Set("__lrp", api)
+	select {}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// A prepare function checks and copies the JS arguments now, in the
+// caller's turn, before the caller can change or transfer its buffers. It
+// returns the work to run under mu.
+type prepare func(args []js.Value) (work func() (any, error), err error)
+
+// call wraps p into a JS function returning a Promise.
+func call(p prepare) js.Func {
+	return js.FuncOf(func(_ js.Value, args []js.Value) (ret any) {
+		defer func() {
+			if r := recover(); r != nil {
+				ret = rejected(panicError(r))
+			}
+		}()
+		work, err := p(args)
+		if err != nil {
+			return rejected(err)
+		}
+		return promise(work)
+	})
+}
+
+// promise runs work in a goroutine and settles the returned Promise with its
+// result. (Go runs the goroutine before control returns to JavaScript; the
+// Promise keeps the API the same if that ever changes.)
+func promise(work func() (any, error)) js.Value {
+	var resolve, reject js.Value
+	executor := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		resolve, reject = a[0], a[1]
+		return nil
+	})
+	p := jsPromise.New(executor) // calls executor synchronously
+	executor.Release()
+	go func() {
+		v, err := guarded(work)
+		if err != nil {
+			reject.Invoke(jsError.New(err.Error()))
+			return
+		}
+		resolve.Invoke(v)
+	}()
+	return p
+}
+
+func guarded(work func() (any, error)) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, panicError(r)
+		}
+	}()
+	mu.Lock()
+	defer mu.Unlock()
+	defer holdMemory()
+	return work()
+}
+
+func rejected(err error) js.Value {
+	return jsPromise.Call("reject", jsError.New(err.Error()))
+}
+
+// panicError turns a recovered panic into an error: a JS exception thrown
+// while reading an argument (a revoked Proxy, a throwing getter) keeps its
+// message; anything else is a bug, reported as such.
+func panicError(r any) error {
+	var jerr js.Error
+	if e, ok := r.(error); ok && errors.As(e, &jerr) {
+		return fmt.Errorf("lrp: reading the arguments threw: %s", message(jerr.Value))
+	}
+	return fmt.Errorf("lrp: internal error (please report): %v", r)
+}
+
+// message is the text of a thrown JS value (an Error's message, or any
+// value converted to a string).
+func message(v js.Value) (msg string) {
+	defer func() {
+		if recover() != nil {
+			msg = "(an exception that cannot be converted to a string)"
+		}
+	}()
+	if v.Type() == js.TypeObject {
+		if m := get(v, "message"); m.Type() == js.TypeString {
+			return m.String()
+		}
+	}
+	return jsString.Invoke(v).String()
+}
+
+func current() (*app.Session, error) {
+	if session == nil {
+		return nil, errors.New("lrp: no model loaded: call loadModel first")
+	}
+	return session, nil
+}
+
+// loadModel(bytes) → info JSON. A failed load keeps the previous model.
+func loadModel(args []js.Value) (func() (any, error), error) {
+	data, err := bytesArg(arg(args, 0), "model bytes")
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) {
+		s, err := app.Open(data)
+		if err != nil {
+			return nil, err
+		}
+		info, err := json.Marshal(s.Info())
+		if err != nil {
+			return nil, err
+		}
+		session = s
+		// The file's bytes and the decoder's garbage go now, so the next
+		// heap goal is set by what the session keeps.
+		data = nil
+		runtime.GC()
+		return string(info), nil
+	}, nil
+}
+
+// explain(input, options) → {meta, logits, probabilities, input, relevance, heatmap}.
+func explain(args []js.Value) (func() (any, error), error) {
+	var in app.Input
+	var buf *[]byte
+	if v := arg(args, 0); v.Type() == js.TypeObject && get(v, "rgba").Type() != js.TypeUndefined {
+		img, err := imageArg(v)
+		if err != nil {
+			return nil, err
+		}
+		in, buf = img.input, img.buf
+	} else {
+		x, b, err := floatsArg(v, "input", "a Float32Array (the model input) or {rgba, width, height, mode}")
+		if err != nil {
+			return nil, err
+		}
+		in.X, buf = x, b
+	}
+	opt, err := optionsArg(arg(args, 1))
+	if err != nil {
+		release(buf)
+		return nil, err
+	}
+	return func() (any, error) {
+		defer release(buf)
+		s, err := current()
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.Explain(in, opt)
+		if err != nil {
+			return nil, err
+		}
+		packed = r.Pack(packed[:0])
+		return bytesToJS(packed), nil
+	}, nil
+}
+
+// preprocess(rgba, width, height, mode) → float32 input bytes.
+func preprocess(args []js.Value) (func() (any, error), error) {
+	mode, err := stringArg(arg(args, 3), "mode")
+	if err != nil {
+		return nil, err
+	}
+	img, err := pixels(arg(args, 0), arg(args, 1), arg(args, 2), mode)
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) {
+		defer release(img.buf)
+		s, err := current()
+		if err != nil {
+			return nil, err
+		}
+		x, err := s.Preprocess(img.input.RGBA, img.input.Width, img.input.Height, mode)
+		if err != nil {
+			return nil, err
+		}
+		return floatsToJS(x), nil
+	}, nil
+}
+
+// render(relevance, options) → {meta, heatmap}.
+func render(args []js.Value) (func() (any, error), error) {
+	rel, buf, err := floatsArg(arg(args, 0), "relevance", "a Float32Array")
+	if err != nil {
+		return nil, err
+	}
+	opt, err := optionsArg(arg(args, 1))
+	if err != nil {
+		release(buf)
+		return nil, err
+	}
+	return func() (any, error) {
+		defer release(buf)
+		s, err := current()
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.Render(rel, opt)
+		if err != nil {
+			return nil, err
+		}
+		packed = r.Pack(packed[:0])
+		return bytesToJS(packed), nil
+	}, nil
+}
+
+func arg(args []js.Value, i int) js.Value {
+	if i < len(args) {
+		return args[i]
+	}
+	return js.Undefined()
+}
+
+// typeName names a JS value's type for error messages.
+func typeName(v js.Value) string {
+	switch v.Type() {
+	case js.TypeObject:
+		if c := get(v, "constructor"); c.Type() == js.TypeFunction {
+			if n := get(c, "name"); n.Type() == js.TypeString && n.String() != "" {
+				return n.String()
+			}
+		}
+		return "object"
+	case js.TypeNull:
+		return "null"
+	}
+	return v.Type().String()
+}
+
+func isView(v js.Value) bool {
+	return v.Type() == js.TypeObject && jsArrayBuffer.Call("isView", v).Bool()
+}
+
+// byteView returns a Uint8Array over the bytes of an ArrayBuffer or an
+// ArrayBuffer view, rejecting a detached buffer.
+func byteView(v js.Value, what string) (js.Value, int, error) {
+	switch {
+	case instanceOf(v, arrayBufferProto):
+		n := get(v, "byteLength").Int()
+		if n == 0 {
+			return js.Value{}, 0, fmt.Errorf("lrp: %s: the ArrayBuffer is empty or detached (transferred to another thread)", what)
+		}
+		return jsUint8Array.New(v), n, nil
+	case instanceOf(v, uint8ArrayProto) || instanceOf(v, uint8ClampedProto):
+		n := get(v, "byteLength").Int()
+		if n == 0 && get(get(v, "buffer"), "byteLength").Int() == 0 {
+			return js.Value{}, 0, fmt.Errorf("lrp: %s: the %s's buffer is empty or detached (transferred to another thread)", what, typeName(v))
+		}
+		return v, n, nil // CopyBytesToGo reads these directly
+	case isView(v):
+		buffer := get(v, "buffer")
+		n := get(v, "byteLength").Int()
+		if get(buffer, "byteLength").Int() == 0 {
+			return js.Value{}, 0, fmt.Errorf("lrp: %s: the %s's buffer is empty or detached (transferred to another thread)", what, typeName(v))
+		}
+		return jsUint8Array.New(buffer, get(v, "byteOffset"), n), n, nil
+	}
+	return js.Value{}, 0, fmt.Errorf("lrp: %s must be bytes (Uint8Array or ArrayBuffer), got %s", what, typeName(v))
+}
+
+// bytesArg copies a byte argument into a new Go slice.
+func bytesArg(v js.Value, what string) ([]byte, error) {
+	u, n, err := byteView(v, what)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	js.CopyBytesToGo(b, u)
+	return b, nil
+}
+
+// Input buffers are reused across calls: a call takes one when it copies its
+// argument and gives it back when its work is done.
+var bufs = sync.Pool{New: func() any { return new([]byte) }}
+
+func release(b *[]byte) {
+	if b != nil {
+		bufs.Put(b)
+	}
+}
+
+// copyIn copies the bytes of view u (n bytes) into a pooled buffer.
+func copyIn(u js.Value, n int) *[]byte {
+	b := bufs.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, n)
+	}
+	*b = (*b)[:n]
+	js.CopyBytesToGo(*b, u)
+	return b
+}
+
+// floatsArg copies a Float32Array into a pooled buffer and returns it as
+// float32s; want says what else would do, for the error.
+func floatsArg(v js.Value, what, want string) ([]float32, *[]byte, error) {
+	if !instanceOf(v, float32ArrayProto) || !isView(v) {
+		return nil, nil, fmt.Errorf("lrp: %s must be %s, got %s", what, want, typeName(v))
+	}
+	n := get(v, "length").Int()
+	if n == 0 {
+		if get(get(v, "buffer"), "byteLength").Int() == 0 {
+			return nil, nil, fmt.Errorf("lrp: %s: the Float32Array's buffer is empty or detached (transferred to another thread)", what)
+		}
+		return []float32{}, nil, nil
+	}
+	if n > lrp.MaxInputLen {
+		return nil, nil, fmt.Errorf("lrp: %s has %d values, more than any model input (%d)", what, n, lrp.MaxInputLen)
+	}
+	u, _, err := byteView(v, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := copyIn(u, 4*n)
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(*b))), n), b, nil
+}
+
+type image struct {
+	input app.Input
+	buf   *[]byte
+}
+
+// imageArg reads {rgba, width, height, mode}.
+func imageArg(v js.Value) (image, error) {
+	mode, err := stringArg(get(v, "mode"), "input.mode")
+	if err != nil {
+		return image{}, err
+	}
+	return pixels(get(v, "rgba"), get(v, "width"), get(v, "height"), mode)
+}
+
+// maxSide bounds width and height so that 4·width·height fits an int.
+const maxSide = 1 << 15
+
+func pixels(rgba, width, height js.Value, mode string) (image, error) {
+	w, err := intArg(width, "width", 1, maxSide)
+	if err != nil {
+		return image{}, err
+	}
+	h, err := intArg(height, "height", 1, maxSide)
+	if err != nil {
+		return image{}, err
+	}
+	if !(instanceOf(rgba, uint8ArrayProto) || instanceOf(rgba, uint8ClampedProto)) || !isView(rgba) {
+		return image{}, fmt.Errorf("lrp: rgba must be a Uint8ClampedArray or Uint8Array (e.g. ImageData.data), got %s", typeName(rgba))
+	}
+	u, n, err := byteView(rgba, "rgba")
+	if err != nil {
+		return image{}, err
+	}
+	if n != 4*w*h {
+		return image{}, fmt.Errorf("lrp: rgba has %d bytes, want 4·%d·%d = %d", n, w, h, 4*w*h)
+	}
+	b := copyIn(u, n)
+	return image{app.Input{RGBA: *b, Width: w, Height: h, Mode: mode}, b}, nil
+}
+
+func intArg(v js.Value, what string, lo, hi int) (int, error) {
+	if v.Type() != js.TypeNumber || !jsNumberIsInteger.Invoke(v).Bool() {
+		return 0, fmt.Errorf("lrp: %s must be an integer, got %s", what, describe(v))
+	}
+	f := v.Float()
+	if f < float64(lo) || f > float64(hi) || math.IsNaN(f) {
+		return 0, fmt.Errorf("lrp: %s %s out of range %d..%d", what, strconv.FormatFloat(f, 'f', -1, 64), lo, hi)
+	}
+	return int(f), nil
+}
+
+// stringArg reads an optional string (undefined and null are "").
+func stringArg(v js.Value, what string) (string, error) {
+	switch v.Type() {
+	case js.TypeUndefined, js.TypeNull:
+		return "", nil
+	case js.TypeString:
+		return v.String(), nil
+	}
+	return "", fmt.Errorf("lrp: %s must be a string, got %s", what, typeName(v))
+}
+
+// The last options parsed: a page that redraws as the user draws sends the
+// same options again and again.
+var (
+	lastOptions       string
+	lastOptionsParsed *app.Options
+	optionsMu         sync.Mutex
+)
+
+// optionsArg parses the options JSON string. The result is shared between
+// calls with the same string and must not be modified.
+func optionsArg(v js.Value) (*app.Options, error) {
+	s, err := stringArg(v, "options (JSON)")
+	if err != nil {
+		return nil, err
+	}
+	optionsMu.Lock()
+	defer optionsMu.Unlock()
+	if lastOptionsParsed != nil && s == lastOptions {
+		return lastOptionsParsed, nil
+	}
+	o, err := app.ParseOptions([]byte(s))
+	if err != nil {
+		return nil, err
+	}
+	lastOptions, lastOptionsParsed = s, o
+	return o, nil
+}
+
+func describe(v js.Value) string {
+	if v.Type() == js.TypeNumber {
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	}
+	return typeName(v)
+}
+
+// packed holds the last result in the form of app.Result.Pack (guarded by
+// mu): one buffer, one copy to JS, one JS object per call.
+var packed []byte
+
+func bytesToJS(b []byte) js.Value {
+	u := jsUint8Array.New(len(b))
+	js.CopyBytesToJS(u, b)
+	return u
+}
+
+func floatsToJS(f []float32) js.Value {
+	return bytesToJS(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(f))), 4*len(f)))
+}

@@ -1,0 +1,190 @@
+// lrp.js — the LRP engine in WebAssembly, one API for browser Workers and
+// Node (docs/JS_API.md).
+//
+//   import { init } from './lrp.js';
+//   const lrp = await init();
+//   const info = await lrp.loadModel(bytes);
+//   const r = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
+//
+// lrp.wasm and wasm_exec.js (from the Go toolchain that built it) sit next to
+// this file. The module is loaded once, through a cached promise that is
+// cleared if loading fails or the Go runtime exits, so the next init() tries
+// again. All computation happens inside the wasm; this file only moves bytes
+// and parses the JSON the wasm returns.
+
+const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+
+let ready = null; // Promise of the API object
+
+/**
+ * Loads the wasm (once) and resolves to the API object of docs/JS_API.md.
+ * Safe to call any number of times, also concurrently: every call gets the
+ * same object. If loading fails the promise rejects and the next call
+ * starts over.
+ */
+export function init() {
+  if (ready === null) {
+    const reset = () => {
+      if (ready === p) ready = null;
+    };
+    const p = start(reset).catch((err) => {
+      reset();
+      throw err;
+    });
+    ready = p;
+  }
+  return ready;
+}
+
+async function start(onExit) {
+  await import('./wasm_exec.js'); // defines globalThis.Go
+  if (typeof globalThis.Go !== 'function') {
+    throw new Error('lrp: wasm_exec.js did not define globalThis.Go');
+  }
+  const go = new globalThis.Go();
+  const url = new URL('./lrp.wasm', import.meta.url);
+  const instance = isNode ? await instantiateFile(url, go.importObject) : await instantiateURL(url, go.importObject);
+
+  delete globalThis.__lrp;
+  // run() starts main, which publishes globalThis.__lrp and blocks; the
+  // promise settles only if the Go program exits.
+  go.run(instance).finally(onExit);
+  const raw = globalThis.__lrp;
+  delete globalThis.__lrp;
+  if (raw == null || go.exited) {
+    throw new Error('lrp: the wasm module did not start (see the console for its output)');
+  }
+  return api(raw, go, instance);
+}
+
+async function instantiateFile(url, imports) {
+  const { readFile } = await import('node:fs/promises');
+  const bytes = await readFile(url);
+  return (await WebAssembly.instantiate(bytes, imports)).instance;
+}
+
+async function instantiateURL(url, imports) {
+  const get = async () => {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`lrp: fetching ${url}: HTTP ${res.status}`);
+    return res;
+  };
+  if (typeof WebAssembly.instantiateStreaming === 'function') {
+    try {
+      return (await WebAssembly.instantiateStreaming(get(), imports)).instance;
+    } catch (err) {
+      // A server that does not send application/wasm makes streaming fail
+      // with a TypeError; compile from the bytes instead.
+      if (!(err instanceof TypeError)) throw err;
+    }
+  }
+  const bytes = await (await get()).arrayBuffer();
+  return (await WebAssembly.instantiate(bytes, imports)).instance;
+}
+
+const f32 = (u8) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength >> 2);
+const utf8 = new TextDecoder();
+
+// unpack reads a result packed by the wasm (app.Result.Pack): a header of
+// four uint32 (JSON length, classes K, input values N, heatmap bytes H),
+// the JSON padded to 4 bytes, then logits and probabilities (K float32
+// each), input and relevance (N float32 each) and the RGBA heatmap. Every
+// array gets a buffer of its own, so one can be transferred without the
+// others.
+function unpack(u8) {
+  const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  const [m, k, n, h] = [0, 4, 8, 12].map((o) => dv.getUint32(o, true));
+  const meta = JSON.parse(utf8.decode(u8.subarray(16, 16 + m)));
+  let off = 16 + ((m + 3) & ~3);
+  const take = (bytes) => u8.slice(off, (off += bytes)).buffer;
+  const arrays = {
+    logits: new Float32Array(take(4 * k)),
+    probabilities: new Float32Array(take(4 * k)),
+    input: new Float32Array(take(4 * n)),
+    relevance: new Float32Array(take(4 * n)),
+    heatmap: new Uint8ClampedArray(take(h)),
+  };
+  return [meta, arrays];
+}
+
+function api(raw, go, instance) {
+  // call runs one method of the raw API, turning a synchronous throw (the
+  // Go program has exited) into a rejection.
+  const call = async (name, ...args) => {
+    if (go.exited) throw new Error('lrp: the wasm runtime has exited; call init() again');
+    return raw[name](...args);
+  };
+  const json = (options) => {
+    if (options === undefined || options === null) return '';
+    if (typeof options !== 'object' || Array.isArray(options)) {
+      throw new Error(`lrp: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
+    }
+    try {
+      return JSON.stringify(options);
+    } catch (err) {
+      throw new Error(`lrp: options: ${err.message}`);
+    }
+  };
+  const composites = raw.composites;
+  const colormaps = raw.colormaps;
+
+  return Object.freeze({
+    version: raw.version,
+
+    /** Loads a .safetensors or .onnx model (Uint8Array or ArrayBuffer) and resolves to its info. */
+    async loadModel(bytes) {
+      return JSON.parse(await call('loadModel', bytes));
+    },
+
+    /** Explains input (Float32Array, or {rgba, width, height, mode}) with options. */
+    async explain(input, options) {
+      const [m, a] = unpack(await call('explain', input, json(options)));
+      return {
+        logits: a.logits,
+        probabilities: a.probabilities,
+        predicted: m.predicted,
+        target: m.target,
+        top: m.top,
+        input: a.input,
+        relevance: a.relevance,
+        heatmap: a.heatmap,
+        width: m.width,
+        height: m.height,
+        range: m.range,
+        diagnostics: m.diagnostics,
+        timings: m.timings,
+      };
+    },
+
+    /** Turns RGBA pixels into the model input: mode 'digit' or 'image' (default by model). */
+    async preprocess(rgba, width, height, mode) {
+      return f32(await call('preprocess', rgba, width, height, mode));
+    },
+
+    /** Re-colours a relevance map without recomputing it. */
+    async render(relevance, options) {
+      const [m, a] = unpack(await call('render', relevance, json(options)));
+      return { heatmap: a.heatmap, width: m.width, height: m.height, range: m.range };
+    },
+
+    /** The explanation methods: [{name, description, kind: 'lrp'|'baseline'}]. */
+    composites() {
+      return JSON.parse(composites);
+    },
+
+    /** The heatmap colormap names, the default first. */
+    colormaps() {
+      return JSON.parse(colormaps);
+    },
+
+    /**
+     * Diagnostics: wasm, the bytes of the module's linear memory (it only
+     * grows); refs, how many JS values the Go side holds references to
+     * (null if wasm_exec.js keeps no such table).
+     */
+    memory() {
+      const refs = Array.isArray(go._values) && Array.isArray(go._idPool) ? go._values.length - go._idPool.length : null;
+      return { wasm: instance.exports.mem.buffer.byteLength, refs };
+    },
+  });
+}
