@@ -85,9 +85,10 @@ func ParseOptions(data []byte) (*Options, error) {
 	if len(j.Params) > 0 {
 		e.Params = lrp.Params(j.Params)
 	}
-	// A composite is built and its parameters checked once, here, not on
-	// every Explain with these options.
-	if name := cmp.Or(e.Method, defaultComposite); !isBaseline(name) {
+	// A composite with parameters is built and checked once, here, not on
+	// every Explain with these options (a named one without is cached by
+	// the Explainer).
+	if name := cmp.Or(e.Method, defaultComposite); len(e.Params) > 0 && !isBaseline(name) {
 		c, err := lrp.Builtin(name, e.Params)
 		if err != nil {
 			return nil, optErr("%s", trimPrefix(err))

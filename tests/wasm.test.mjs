@@ -3,9 +3,13 @@
 // native engine's to 1e-6 of max|R| and to Zennit's to 1e-5; the built-in
 // model classifies the MNIST test digits of the fixtures.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { init } from '../web/lrp.js';
-import { builtin, bytes, hasBuiltin, nativeReference, readCase, relErr, rgbaOf } from './lib/fixtures.mjs';
+import { builtin, bytes, hasBuiltin, nativeReference, readCase, relErr, rgbaOf, root } from './lib/fixtures.mjs';
 
 let lrp;
 let native;
@@ -25,6 +29,35 @@ test('init is idempotent and lists the API', async () => {
   assert.equal(lrp.composites().find((c) => c.name === 'epsilon_gamma_box').kind, 'lrp');
   assert.equal(lrp.composites().find((c) => c.name === 'smoothgrad').kind, 'baseline');
   assert.deepEqual(lrp.colormaps().slice(0, 2), ['bwr', 'seismic']);
+});
+
+test('the package name resolves to the same module', async () => {
+  const pkg = await import('@lrpwasm/lrp');
+  assert.equal(await pkg.init(), lrp);
+});
+
+// In a fresh Node process: init() without lrp.wasm next to the module
+// rejects, and succeeds once the file is there (the cached promise was
+// reset); two concurrent calls share one load.
+test('init rejects without the wasm, then recovers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lrp-init-'));
+  try {
+    copyFileSync(join(root, 'web', 'lrp.js'), join(dir, 'lrp.mjs'));
+    copyFileSync(join(root, 'web', 'wasm_exec.js'), join(dir, 'wasm_exec.js'));
+    const script = `
+      import { copyFileSync } from 'node:fs';
+      import { init } from ${JSON.stringify(join(dir, 'lrp.mjs'))};
+      const first = await init().then(() => 'resolved', (e) => e.message);
+      copyFileSync(${JSON.stringify(join(root, 'web', 'lrp.wasm'))}, ${JSON.stringify(join(dir, 'lrp.wasm'))});
+      const [a, b] = await Promise.all([init(), init()]);
+      console.log(JSON.stringify({ first, same: a === b, version: a.version }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+    assert.match(out.first, /^lrp: reading .*lrp\.wasm: ENOENT/);
+    assert.equal(out.same, true);
+    assert.equal(out.version, lrp.version);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('every fixture config in wasm matches native (1e-6) and Zennit (1e-5)', async (t) => {

@@ -229,7 +229,12 @@ func loadModel(args []js.Value) (func() (any, error), error) {
 		return nil, err
 	}
 	return func() (any, error) {
+		// The file's bytes and the decoder's garbage go as soon as the
+		// load is done, so the memory limit is set from what the session
+		// keeps.
+		defer runtime.GC()
 		s, err := app.Open(data)
+		data = nil
 		if err != nil {
 			return nil, err
 		}
@@ -238,15 +243,11 @@ func loadModel(args []js.Value) (func() (any, error), error) {
 			return nil, err
 		}
 		session = s
-		// The file's bytes and the decoder's garbage go now, so the next
-		// heap goal is set by what the session keeps.
-		data = nil
-		runtime.GC()
 		return string(info), nil
 	}, nil
 }
 
-// explain(input, options) → {meta, logits, probabilities, input, relevance, heatmap}.
+// explain(input, options) → the result packed by app.Result.Pack.
 func explain(args []js.Value) (func() (any, error), error) {
 	var in app.Input
 	var buf *[]byte
@@ -307,7 +308,7 @@ func preprocess(args []js.Value) (func() (any, error), error) {
 	}, nil
 }
 
-// render(relevance, options) → {meta, heatmap}.
+// render(relevance, options) → the heatmap packed by app.Rendered.Pack.
 func render(args []js.Value) (func() (any, error), error) {
 	rel, buf, err := floatsArg(arg(args, 0), "relevance", "a Float32Array")
 	if err != nil {

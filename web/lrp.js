@@ -59,7 +59,12 @@ async function start(onExit) {
 
 async function instantiateFile(url, imports) {
   const { readFile } = await import('node:fs/promises');
-  const bytes = await readFile(url);
+  let bytes;
+  try {
+    bytes = await readFile(url);
+  } catch (err) {
+    throw new Error(`lrp: reading ${url.pathname}: ${err.message}`);
+  }
   return (await WebAssembly.instantiate(bytes, imports)).instance;
 }
 
