@@ -48,7 +48,7 @@ async function start(onExit) {
   delete globalThis.__lrp;
   // run() starts main, which publishes globalThis.__lrp and blocks; the
   // promise settles only if the Go program exits.
-  go.run(instance).finally(onExit);
+  go.run(instance).then(onExit, onExit);
   const raw = globalThis.__lrp;
   delete globalThis.__lrp;
   if (raw == null || go.exited) {
@@ -115,9 +115,12 @@ function unpack(u8) {
 function api(raw, go, instance) {
   // call runs one method of the raw API, turning a synchronous throw (the
   // Go program has exited) into a rejection.
+  const exited = () => new Error('lrp: the wasm runtime has exited (see the console); call init() again');
   const call = async (name, ...args) => {
-    if (go.exited) throw new Error('lrp: the wasm runtime has exited; call init() again');
-    return raw[name](...args);
+    if (go.exited) throw exited();
+    const result = await raw[name](...args);
+    if (go.exited) throw exited();
+    return result;
   };
   const json = (options) => {
     if (options === undefined || options === null) return '';
