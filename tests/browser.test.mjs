@@ -1,0 +1,473 @@
+// Browser tests of the web app (issue 6): Debian's Chromium driven by
+// playwright-core, headless with a fresh profile, against web/ served by
+// `lrp serve` on a free localhost port. One browser runs every test in
+// order; every request, console error and CSP violation of the whole run is
+// recorded and checked at the end. Run from the repository root after
+// scripts/build.sh:  node --test tests/browser.test.mjs
+//
+// The pointer-to-paint latency over 100 strokes is printed as a benchmark
+// figure (and written to test-artifacts/latency.json); it is not asserted.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const artifacts = path.join(root, 'test-artifacts');
+const fixtures = path.resolve(root, '../shared/fixtures');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; img-src 'self' blob: data:; worker-src 'self'; object-src 'none'; base-uri 'none'";
+
+let tmp, server, origin, context, page;
+const requests = [];
+const consoleErrors = [];
+const cspViolations = [];
+
+// harvest keeps the page's CSP violations before a reload resets them.
+async function harvest() {
+  cspViolations.push(...(await page.evaluate(() => window.__lrpStats?.cspViolations ?? [])));
+}
+
+// ---------------------------------------------------------------- helpers
+
+function startServer(port = 0) {
+  const proc = spawn(path.join(tmp, 'lrp'), ['serve', '-dir', path.join(root, 'web'), '-port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
+      if (m) resolve({ proc, url: m[0] });
+    });
+    proc.stderr.on('data', (d) => process.stderr.write(`[lrp serve] ${d}`));
+    proc.on('exit', (code) => reject(new Error(`lrp serve exited with ${code}: ${out}`)));
+  });
+}
+
+async function stopServer() {
+  if (!server) return;
+  const exited = new Promise((r) => server.proc.once('exit', r));
+  server.proc.kill();
+  await exited;
+  server = null;
+}
+
+// crc32 and png write an 8-bit grayscale PNG without dependencies.
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function png(gray, w, h) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // grayscale
+  const raw = Buffer.alloc((w + 1) * h);
+  for (let y = 0; y < h; y++) gray.copy(raw, y * (w + 1) + 1, y * w, (y + 1) * w);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+// digitPNG renders fixture input i (28×28 in [0, 1], white on black) as a
+// PNG enlarged 4× — an ordinary image file, not the model input.
+function digitPNG(x, scale = 4) {
+  const w = 28 * scale;
+  const gray = Buffer.alloc(w * w);
+  for (let y = 0; y < w; y++) {
+    for (let c = 0; c < w; c++) gray[y * w + c] = Math.round(255 * x[Math.floor(y / scale) * 28 + Math.floor(c / scale)]);
+  }
+  return png(gray, w, w);
+}
+
+const stats = (expr) => page.evaluate(expr);
+
+// settle waits until `until` (a predicate run in the page with `arg`) holds
+// and then until the page has answered every request it made. The
+// predicates read window.__lrpStats; they cannot be built from strings in
+// the page, whose CSP forbids eval.
+async function settle(until = () => true, arg, timeout = 20_000) {
+  await page.waitForFunction(until, arg, { timeout, polling: 20 });
+  await page.waitForFunction(() => window.__lrpStats.idle(), null, { timeout, polling: 20 });
+}
+
+async function padPoint(fx, fy) {
+  const b = await page.locator('#pad').boundingBox();
+  return [b.x + fx * b.width, b.y + fy * b.height];
+}
+
+// stroke drags the mouse through points given as fractions of the pad.
+async function stroke(points, steps = 6) {
+  await page.mouse.move(...(await padPoint(...points[0])));
+  await page.mouse.down();
+  for (const p of points.slice(1)) await page.mouse.move(...(await padPoint(...p)), { steps });
+  await page.mouse.up();
+}
+
+const seven = [
+  [[0.22, 0.2], [0.5, 0.2], [0.76, 0.2]],
+  [[0.76, 0.2], [0.62, 0.5], [0.46, 0.84]],
+];
+
+async function drawSeven() {
+  await page.click('#clear');
+  const before = await stats(() => __lrpStats.explains);
+  for (const s of seven) await stroke(s);
+  await settle((n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'draw', before);
+}
+
+async function dropFile(name, bytes, type = '') {
+  const dt = await page.evaluateHandle(
+    ({ b64, name, type }) => {
+      const bin = atob(b64);
+      const u = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([u], name, { type }));
+      return dt;
+    },
+    { b64: Buffer.from(bytes).toString('base64'), name, type },
+  );
+  await page.dispatchEvent('#pad-wrap', 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent('#pad-wrap', 'drop', { dataTransfer: dt });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+async function lastArrays() {
+  return stats(() => ({
+    relevance: Array.from(__lrpStats.last.relevance),
+    input: Array.from(__lrpStats.last.input),
+    heatmap: Array.from(__lrpStats.last.heatmap),
+  }));
+}
+
+// ---------------------------------------------------------------- setup
+
+before(async () => {
+  assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium`);
+  for (const f of ['lrp.js', 'lrp.wasm', 'wasm_exec.js']) {
+    assert.ok(fs.existsSync(path.join(root, 'web', f)), `web/${f} is missing: run scripts/build.sh`);
+  }
+  fs.mkdirSync(artifacts, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lrp-browser-'));
+  execFileSync('go', ['build', '-o', path.join(tmp, 'lrp'), './cmd/lrp'], { cwd: root, stdio: 'inherit' });
+  server = await startServer();
+  origin = server.url.replace(/\/$/, '');
+
+  context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    ],
+    viewport: { width: 1360, height: 900 },
+    colorScheme: 'light',
+    acceptDownloads: true,
+  });
+  await context.grantPermissions(['camera'], { origin });
+  context.on('request', (r) => requests.push(r.url()));
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(`console: ${m.text()} (${m.location()?.url ?? ''})`);
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('crash', () => consoleErrors.push('the page crashed'));
+});
+
+after(async () => {
+  await context?.close();
+  await stopServer();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------- tests
+
+test('the page loads the built-in model under its own CSP and says nothing leaves the device', async () => {
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => window.__lrpStats?.ready, null, { timeout: 30_000 });
+  assert.equal(await stats(() => __lrpStats.modelReady), true, await page.locator('#model-error').textContent());
+  assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content'), csp);
+  assert.match(await page.locator('#privacy').innerText(), /Nothing leaves this device/);
+  assert.equal(await stats(() => __lrpStats.poolSize), await stats(() => Math.min(8, navigator.hardwareConcurrency)));
+  assert.ok((await page.locator('#composite option').count()) >= 10, 'composites listed');
+  assert.ok((await page.locator('#rules tbody tr').count()) > 0, 'layers listed in the rule editor');
+});
+
+test('drawing a 7 with the mouse predicts 7 with positive relevance on the stroke', async () => {
+  await drawSeven();
+  const last = await stats(() => ({ predicted: __lrpStats.last.predicted, target: __lrpStats.last.target, width: __lrpStats.last.width }));
+  assert.equal(last.predicted, 7);
+  assert.equal(last.target, 7);
+  const { relevance, input } = await lastArrays();
+  assert.equal(relevance.length, 28 * 28);
+  let onPos = 0, offPos = 0, on = 0, off = 0;
+  for (let i = 0; i < input.length; i++) {
+    const p = Math.max(relevance[i], 0);
+    if (input[i] > 0.2) (onPos += p), on++;
+    else (offPos += p), off++;
+  }
+  const share = onPos / (onPos + offPos);
+  const density = onPos / on / (offPos / off);
+  console.log(`# stroke pixels: ${on}/${input.length}, positive relevance on them: ${(100 * share).toFixed(1)}%, ${density.toFixed(1)}× denser than off the stroke`);
+  assert.ok(share > 0.6, `positive relevance on the stroke: ${share}`);
+  assert.ok(density > 5, `positive relevance density on vs off the stroke: ${density}`);
+  assert.equal(await page.locator('#top li').first().locator('.label').textContent(), '7');
+  await page.waitForFunction(() => [...document.querySelectorAll('#compare-grid .cell')].every((c) => c.dataset.state === 'done'), null, { timeout: 30_000 });
+  await page.screenshot({ path: path.join(artifacts, 'draw-7.png'), fullPage: true });
+});
+
+test('clicking another class explains it ("why not 1?")', async () => {
+  const n = await stats(() => __lrpStats.explains);
+  await page.locator('#top button[data-index="1"]').click();
+  await settle((n, s = window.__lrpStats) => s.explains > n && s.last?.target === 1, n);
+  assert.equal(await stats(() => __lrpStats.last.predicted), 7);
+  assert.match(await page.locator('#explaining').textContent(), /why 1\?/);
+  await page.click('#target-reset');
+  await settle((_, s = window.__lrpStats) => s.last?.target === 7);
+});
+
+test('uploading a digit PNG through the file input gives the right class', async () => {
+  const cases = JSON.parse(fs.readFileSync(path.join(fixtures, 'cnn.cases.json'), 'utf8'));
+  for (const i of [2, 3, 8]) {
+    const n = await stats(() => __lrpStats.explains);
+    await page.setInputFiles('#image-file', { name: `digit-${cases.labels[i]}.png`, mimeType: 'image/png', buffer: digitPNG(cases.inputs[i]) });
+    await settle((n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'image', n);
+    assert.equal(await stats(() => __lrpStats.last.predicted), cases.labels[i], `digit ${cases.labels[i]}`);
+  }
+});
+
+test('switching the composite changes the heatmap', async () => {
+  await drawSeven();
+  const a = await lastArrays();
+  await page.selectOption('#composite', 'gradient');
+  await settle((_, s = window.__lrpStats) => s.last?.composite === 'gradient');
+  const b = await lastArrays();
+  assert.notDeepEqual(b.relevance, a.relevance);
+  assert.notDeepEqual(b.heatmap, a.heatmap);
+  await page.selectOption('#composite', 'epsilon_gamma_box');
+  await settle((_, s = window.__lrpStats) => s.last?.composite === 'epsilon_gamma_box');
+});
+
+test('rendering controls and the per-layer rule editor take effect', async () => {
+  const a = await lastArrays();
+  await page.selectOption('#colormap', 'coldnhot');
+  await page.waitForFunction((h) => __lrpStats.idle() && __lrpStats.last.heatmap.join() !== h, a.heatmap.join());
+  const coldnhot = await stats(() => __lrpStats.last.heatmap.join());
+  await page.check('input[name="sign"][value="positive"]');
+  await page.waitForFunction((h) => __lrpStats.idle() && __lrpStats.last.heatmap.join() !== h, coldnhot);
+  await page.check('input[name="sign"][value="all"]');
+  await page.selectOption('#colormap', 'bwr');
+  await page.fill('#alpha', '30');
+
+  await page.locator('#rules-details summary').click();
+  const first = page.locator('#rules select[data-node]').first();
+  const node = Number(await first.getAttribute('data-node'));
+  await first.selectOption('epsilon');
+  await settle((node, s = window.__lrpStats) => s.last && document.querySelector(`#rules select[data-node="${node}"]`).value === 'epsilon', node);
+  await page.waitForFunction(() => __lrpStats.idle() && [...document.querySelectorAll('#chain td')].some((td) => td.textContent === 'epsilon'));
+  const b = await lastArrays();
+  assert.notDeepEqual(b.relevance, a.relevance, 'an ε rule on the first layer changes the relevance');
+  await page.click('#rules-reset');
+  await settle();
+});
+
+test('the compare grid fills every cell from the Worker pool', async () => {
+  await page.click('#compare-run');
+  const cells = await page.locator('#compare-grid .cell').count();
+  assert.ok(cells >= 10, `${cells} cells`);
+  await page.waitForFunction(() => {
+    const c = [...document.querySelectorAll('#compare-grid .cell')];
+    return c.length && c.every((x) => x.dataset.state === 'done');
+  }, null, { timeout: 30_000 });
+  const blank = await page.evaluate(() =>
+    [...document.querySelectorAll('#compare-grid .cell')].filter((cell) => {
+      const c = cell.querySelector('canvas');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let painted = 0, white = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] > 0) painted++;
+        if (d[i] === 255 && d[i + 1] === 255 && d[i + 2] === 255) white++;
+      }
+      return painted !== c.width * c.height || white === c.width * c.height;
+    }).map((cell) => cell.dataset.method));
+  assert.deepEqual(blank, [], 'blank compare cells');
+  const s = await stats(() => __lrpStats.compare);
+  console.log(`# compare grid: ${s.cells} methods in ${s.ms.toFixed(0)} ms on ${s.workers} Workers`);
+  await page.locator('#compare-grid').screenshot({ path: path.join(artifacts, 'compare.png') });
+});
+
+test('exports the heatmap and overlay as PNG and the relevance with its settings as JSON', async () => {
+  for (const id of ['#export-heatmap', '#export-overlay']) {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click(id)]);
+    const bytes = fs.readFileSync(await dl.path());
+    assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], `${id} is a PNG`);
+    assert.match(dl.suggestedFilename(), /\.png$/);
+  }
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+  const doc = JSON.parse(fs.readFileSync(await dl.path(), 'utf8'));
+  assert.equal(doc.relevance.length, 784);
+  assert.equal(doc.settings.composite, 'epsilon_gamma_box');
+  assert.equal(doc.predicted, 7);
+  assert.ok(doc.diagnostics.layers.length > 0);
+});
+
+test('dropping the fixture cnn.onnx loads it and explains', async () => {
+  const n = await stats(() => __lrpStats.explains);
+  await dropFile('cnn.onnx', fs.readFileSync(path.join(fixtures, 'cnn.onnx')));
+  await settle((n, s = window.__lrpStats) => s.explains > n && s.last?.model === 'cnn.onnx', n);
+  assert.match(await page.locator('#model-info').innerText(), /cnn\.onnx/);
+  assert.equal(await stats(() => __lrpStats.last.predicted), 7);
+  assert.equal(await page.locator('#model-error').isHidden(), true);
+});
+
+test('dropping a garbage file shows an error and the app keeps working', async () => {
+  // 3 MB of noise: large enough that reading it reports progress.
+  let seed = 42;
+  const garbage = Buffer.alloc(3 << 20, 0).map(() => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+  await dropFile('garbage.onnx', garbage);
+  const err = page.locator('#model-error');
+  await err.waitFor({ state: 'visible' });
+  const msg = await err.textContent();
+  assert.match(msg, /garbage\.onnx: (model|lrp):/);
+  assert.match(msg, /still using cnn\.onnx/);
+  assert.ok((await stats(() => __lrpStats.modelProgress)) > 0, 'progress was reported while reading');
+  await drawSeven();
+  assert.equal(await stats(() => __lrpStats.last.model), 'cnn.onnx');
+  assert.equal(await stats(() => __lrpStats.last.predicted), 7);
+
+  await page.click('#model-builtin');
+  await settle((_, s = window.__lrpStats) => s.last?.model === 'mnist.safetensors');
+  assert.equal(await err.isHidden(), true);
+});
+
+test('the webcam (fake device) gets a prediction, and stops', async () => {
+  const n = await stats(() => __lrpStats.explains);
+  await page.click('#webcam');
+  await page.waitForFunction((n) => __lrpStats.explains > n + 2 && __lrpStats.last.source === 'webcam', n, { timeout: 20_000 });
+  const top = await stats(() => __lrpStats.last.top);
+  assert.ok(top.length === 3 && top[0].probability > 0);
+  assert.equal(await page.getAttribute('#webcam', 'aria-pressed'), 'true');
+  await page.click('#webcam');
+  await settle();
+  assert.equal(await page.evaluate(() => document.getElementById('camera').srcObject), null);
+  assert.equal(await page.getAttribute('#webcam', 'aria-pressed'), 'false');
+});
+
+test('benchmark: pointer-move to painted heatmap over 100 strokes (built-in model)', async () => {
+  // The compare grid would recompute in the pool between strokes and share
+  // the two cores with the live Worker: measure the live path alone.
+  await page.uncheck('#compare-auto');
+  await page.click('#clear');
+  await stats(() => (__lrpStats.live.length = 0));
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const box = await page.locator('#pad').boundingBox();
+  const at = (fx, fy) => [box.x + fx * box.width, box.y + fy * box.height];
+  for (let k = 0; k < 100; k++) {
+    if (k % 10 === 0) await page.click('#clear');
+    const x = 0.2 + 0.6 * rand();
+    const y = 0.2 + 0.5 * rand();
+    await page.mouse.move(...at(x, y));
+    await page.mouse.down();
+    for (let i = 1; i <= 4; i++) await page.mouse.move(...at(x + 0.04 * i * (rand() - 0.5), y + 0.06 * i));
+    await page.mouse.up();
+  }
+  await settle();
+  await page.waitForTimeout(50); // the last frame timestamps
+  const live = await stats(() => __lrpStats.live.filter((r) => r.frame));
+  assert.ok(live.length >= 100, `${live.length} live heatmaps`);
+  const m = (f) => median(live.map(f));
+  const result = {
+    model: await stats(() => __lrpStats.last?.model),
+    strokes: 100,
+    heatmaps: live.length,
+    medianMs: {
+      moveToDrawn: m((r) => r.drawn - r.move),
+      moveToNextFrame: m((r) => r.frame - r.move),
+      eventToDrawn: m((r) => r.drawn - r.event),
+      workerRoundTrip: m((r) => r.received - r.sent),
+      inWorker: m((r) => r.worker),
+      engine: m((r) => r.engine),
+    },
+  };
+  fs.writeFileSync(path.join(artifacts, 'latency.json'), JSON.stringify(result, null, 2) + '\n');
+  const t = result.medianMs;
+  console.log(`# pointer-move handler → heatmap drawn: median ${t.moveToDrawn.toFixed(2)} ms; → next animation frame ${t.moveToNextFrame.toFixed(2)} ms; event timestamp → drawn ${t.eventToDrawn.toFixed(2)} ms (Worker round trip ${t.workerRoundTrip.toFixed(2)} ms, of which in the Worker ${t.inWorker.toFixed(2)} ms, in the engine ${t.engine.toFixed(2)} ms; ${live.length} heatmaps over 100 strokes, ${result.model})`);
+  await page.check('#compare-auto');
+});
+
+test('phone-sized and dark layouts render (screenshots)', async () => {
+  await drawSeven();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await harvest();
+  await page.reload();
+  await page.waitForFunction(() => window.__lrpStats?.modelReady, null, { timeout: 30_000 });
+  await drawSeven();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a phone`);
+  await page.screenshot({ path: path.join(artifacts, 'phone-dark.png'), fullPage: true });
+  await page.setViewportSize({ width: 1360, height: 900 });
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
+test('after one visit the app reloads and explains offline', async () => {
+  const controlled = await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    return !!navigator.serviceWorker.controller;
+  });
+  assert.ok(controlled, 'the service worker controls the page');
+  const port = new URL(origin).port;
+  await harvest();
+  await stopServer();
+  await context.setOffline(true);
+  try {
+    await page.reload();
+    await page.waitForFunction(() => window.__lrpStats?.ready, null, { timeout: 30_000 });
+    assert.equal(await stats(() => __lrpStats.modelReady), true, 'the built-in model loads offline');
+    await drawSeven();
+    assert.equal(await stats(() => __lrpStats.last.predicted), 7);
+    await page.screenshot({ path: path.join(artifacts, 'offline.png') });
+  } finally {
+    await context.setOffline(false);
+    server = await startServer(Number(port));
+  }
+});
+
+test('every request was same-origin, with no console error or CSP violation in the whole run', async () => {
+  const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !/^(blob|data):/.test(u));
+  assert.deepEqual(foreign, [], 'requests to other origins');
+  assert.ok(requests.some((u) => u.endsWith('/lrp.wasm')), 'the wasm was requested through the page');
+  assert.deepEqual(consoleErrors, []);
+  await harvest();
+  assert.deepEqual(cspViolations, []);
+});

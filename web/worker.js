@@ -1,0 +1,189 @@
+// worker.js owns one instance of the wasm engine and one model. The page
+// posts {id, method, args}; the worker answers {id, result} or {id, error},
+// plus {id, progress} while it reads a model. Messages are handled one at a
+// time, in order, so a model is never swapped under a running explanation.
+// Typed arrays in results are transferred, never copied.
+import { init } from './lrp.js';
+
+// Models larger than this are refused before they are read: the engine
+// runs in 32-bit wasm memory and needs room for activations too.
+const maxModelBytes = 1 << 30;
+
+let engine = null;
+let model = null; // {name, info}
+
+const methods = {
+  // open reads a model from {url} | {file} | {bytes} (with a name), checks it
+  // in the engine and warms the engine up. If the engine rejects the file,
+  // the previous model stays loaded, so the page keeps working.
+  async open({ source, warm = true }, progress) {
+    engine ??= await init();
+    const name = source.name || source.file?.name || (source.url ? source.url.split('/').pop() : 'model');
+    const bytes = await readModel(source, progress);
+    progress({ phase: 'parse', loaded: bytes.byteLength, total: bytes.byteLength });
+    let info;
+    try {
+      info = await engine.loadModel(bytes); // a rejected file leaves the previous model loaded
+    } catch (err) {
+      throw rejection(name, err);
+    }
+    model = { name, info };
+    if (warm) await warmUp(info);
+    return {
+      name,
+      size: bytes.byteLength,
+      info,
+      composites: engine.composites(),
+      colormaps: engine.colormaps(),
+      version: engine.version,
+    };
+  },
+
+  // explain runs the engine and adds `image`: the model input as RGBA
+  // pixels ({rgba, width, height}) for drawing and overlaying.
+  async explain({ input, options }) {
+    const r = await engine.explain(input, options);
+    r.image = inputImage(r.input, model.info);
+    return r;
+  },
+
+  render({ relevance, options }) {
+    return engine.render(relevance, options);
+  },
+
+  // colorbar returns 256 RGBA samples of a colormap from low to high, drawn
+  // by the engine itself (a ramp in the model's input shape rendered with
+  // symmetric scaling), so the bar matches the heatmap exactly.
+  async colorbar({ colormap }) {
+    const shape = model.info.inputShape;
+    const channels = shape.length === 3 ? shape[0] : 1;
+    const n = shape.reduce((a, b) => a * b, 1) / channels;
+    const ramp = new Float32Array(n * channels);
+    for (let c = 0; c < channels; c++) {
+      for (let i = 0; i < n; i++) ramp[c * n + i] = (2 * i) / (n - 1) - 1;
+    }
+    const { heatmap } = await engine.render(ramp, { colormap, symmetric: true, sign: 'all' });
+    const bar = new Uint8ClampedArray(256 * 4);
+    for (let k = 0; k < 256; k++) {
+      const i = Math.round((k / 255) * (n - 1));
+      bar.set(heatmap.subarray(4 * i, 4 * i + 4), 4 * k);
+    }
+    return { rgba: bar };
+  },
+
+  // call forwards any other engine call (preprocess, evaluate, …) as is.
+  call({ method, args = [] }) {
+    if (typeof engine?.[method] !== 'function') throw new Error(`lrp: the engine has no method ${method}`);
+    return engine[method](...args);
+  },
+};
+
+async function readModel(source, progress) {
+  if (source.bytes) return new Uint8Array(source.bytes);
+  let body, total;
+  if (source.file) {
+    total = source.file.size;
+    if (total > maxModelBytes) throw tooLarge(total);
+    body = source.file.stream();
+  } else {
+    const res = await fetch(source.url);
+    if (!res.ok) throw new Error(`model: could not load ${source.url} (HTTP ${res.status})`);
+    total = Number(res.headers.get('content-length')) || 0;
+    body = res.body;
+  }
+  const chunks = [];
+  let loaded = 0;
+  let reported = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    if (loaded > maxModelBytes) throw tooLarge(loaded);
+    if (loaded - reported >= 1 << 20) {
+      progress({ phase: 'read', loaded, total });
+      reported = loaded;
+    }
+  }
+  const bytes = new Uint8Array(loaded);
+  let off = 0;
+  for (const c of chunks) {
+    bytes.set(c, off);
+    off += c.byteLength;
+  }
+  return bytes;
+}
+
+function tooLarge(n) {
+  return new Error(`model: the file has ${(n / 2 ** 20).toFixed(0)} MB; the page loads models up to ${maxModelBytes / 2 ** 20} MB`);
+}
+
+// rejection names the file in the engine's message ("model: …" or "lrp: …").
+function rejection(name, err) {
+  const msg = String(err?.message ?? err);
+  return new Error(`${name}: ${/^(model|lrp|preprocess):/.test(msg) ? msg : 'model: ' + msg}`);
+}
+
+// warmUp runs one throwaway explanation: the first call after load is many
+// times slower while the wasm engine tiers up.
+function warmUp(info) {
+  const n = info.inputShape.reduce((a, b) => a * b, 1);
+  return engine.explain(new Float32Array(n), {}).catch(() => {});
+}
+
+// inputImage turns a model input back into pixels: undo the normalization
+// (x·std + mean), map pixelRange to 0…255; one channel is gray, three are
+// RGB, other counts show the first channel.
+function inputImage(x, info) {
+  const shape = info.inputShape;
+  const [c, h, w] = shape.length === 3 ? shape : [1, 1, shape[0]];
+  const [lo, hi] = info.pixelRange ?? [0, 1];
+  const scale = 255 / (hi - lo || 1);
+  const rgba = new Uint8ClampedArray(w * h * 4);
+  const plane = w * h;
+  for (let i = 0; i < plane; i++) {
+    for (let k = 0; k < 3; k++) {
+      const ch = c === 3 ? k : 0;
+      let v = x[ch * plane + i];
+      if (info.std?.length && info.mean?.length) v = v * info.std[ch % info.std.length] + info.mean[ch % info.mean.length];
+      rgba[4 * i + k] = (v - lo) * scale;
+    }
+    rgba[4 * i + 3] = 255;
+  }
+  return { rgba, width: w, height: h };
+}
+
+// transferables lists the buffers of the typed arrays in a result (one level
+// deep) that own their whole buffer, so a view of wasm memory is never
+// detached.
+function transferables(v, out = new Set(), depth = 0) {
+  if (ArrayBuffer.isView(v)) {
+    if (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) out.add(v.buffer);
+  } else if (v && typeof v === 'object' && depth < 2) {
+    for (const x of Object.values(v)) transferables(x, out, depth + 1);
+  }
+  return out;
+}
+
+let queue = Promise.resolve();
+
+self.onmessage = (e) => {
+  const { id, method, args } = e.data;
+  const received = performance.now();
+  queue = queue.then(async () => {
+    try {
+      const f = methods[method];
+      if (!f) throw new Error(`lrp: unknown worker method ${method}`);
+      if (!model && method !== 'open' && method !== 'call') throw new Error('lrp: no model is loaded');
+      const started = performance.now();
+      const result = await f(args ?? {}, (p) => self.postMessage({ id, progress: p }));
+      // The worker's share of a round trip: waiting behind earlier
+      // messages, and the whole call including the JS around the engine.
+      if (result?.timings) Object.assign(result.timings, { queued: started - received, worker: performance.now() - started });
+      self.postMessage({ id, result }, [...transferables(result)]);
+    } catch (err) {
+      self.postMessage({ id, error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) } });
+    }
+  });
+};
