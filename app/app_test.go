@@ -739,3 +739,29 @@ func TestPack(t *testing.T) {
 		t.Errorf("render pack: header %d %d %d %d", u32(0), u32(1), u32(2), u32(3))
 	}
 }
+
+// TestWorkingSet: a valid model whose activations would not fit in wasm
+// memory is refused when the session is made, not when it runs out.
+func TestWorkingSet(t *testing.T) {
+	in := lrp.InputSpec{Shape: []int{1, 1024, 1024}, Low: 0, High: 1}
+	conv := func(inC, outC int) lrp.Layer {
+		return &lrp.Conv2D{InC: inC, OutC: outC, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PT: 1, PL: 1, PB: 1, PR: 1, Groups: 1,
+			W: make([]float32, outC*inC*9), B: make([]float32, outC)}
+	}
+	m, err := lrp.NewModel("huge", in, []lrp.Node{
+		{Name: "c1", Layer: conv(1, 64), Inputs: []int{lrp.Input}},
+		{Name: "c2", Layer: conv(64, 64), Inputs: []int{0}},
+		{Name: "gap", Layer: &lrp.GlobalAvgPool{}, Inputs: []int{1}},
+		{Name: "flat", Layer: &lrp.Flatten{}, Inputs: []int{2}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewSession(&model.File{Model: m, Format: "test"})
+	if err == nil || !strings.Contains(err.Error(), "MiB of activations") {
+		t.Errorf("error %v", err)
+	}
+	if w := workingSet(open(t, "cnn").Model()); w > 1<<20 || w < 100<<10 {
+		t.Errorf("cnn working set %d bytes", w)
+	}
+}

@@ -82,6 +82,9 @@ func NewSession(f *model.File) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if need := workingSet(m); need > MaxWorkingSet {
+		return nil, fmt.Errorf("lrp: model %s needs about %d MiB of activations and buffers to explain, more than the %d MiB allowed", m.Name, need>>20, MaxWorkingSet>>20)
+	}
 	s := &Session{m: m, e: lrp.NewExplainer(m)}
 	s.c, s.h, s.w = geometry(m.Input.Shape)
 	n := m.InputLen()
@@ -93,6 +96,32 @@ func NewSession(f *model.File) (*Session, error) {
 	s.info.Width, s.info.Height = s.w, s.h
 	s.info.Digit = s.c == 1 && s.h == preprocess.DigitSize && s.w == preprocess.DigitSize
 	return s, nil
+}
+
+// MaxWorkingSet bounds the memory a Session may need beyond the model's
+// weights. The wasm build has at most 4 GiB of linear memory, and a Go
+// program that runs out of it dies; a model file that asks for more is an
+// error instead.
+const MaxWorkingSet = 1 << 30
+
+// workingSet estimates the bytes an explanation of m holds: every node's
+// output and its relevance, the input-sized buffers, and the unfolded
+// patches (im2col) of the largest convolution.
+func workingSet(m *lrp.Model) int64 {
+	n := int64(5 * m.InputLen())
+	var cols int64
+	for i, nd := range m.Nodes {
+		out := int64(1)
+		for _, d := range m.Shape(i) {
+			out *= int64(d)
+		}
+		n += 2 * out
+		if c, ok := nd.Layer.(*lrp.Conv2D); ok && c.Groups > 0 {
+			s := m.Shape(i)
+			cols = max(cols, int64(c.InC/c.Groups)*int64(c.KH*c.KW)*int64(s[1])*int64(s[2]))
+		}
+	}
+	return 4 * (n + 2*cols)
 }
 
 // geometry returns how an input of the given shape is drawn: [C,H,W] as
