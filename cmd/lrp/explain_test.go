@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestExplainGolden explains a drawn 7 (a fixture MNIST test digit written
+// as a 224×224 black-on-white PNG) with the fixture cnn and compares the
+// heatmap PNG with the golden file, which was checked by eye: positive
+// (red) relevance on the stroke of the 7.
+func TestExplainGolden(t *testing.T) {
+	out := t.TempDir()
+	err := runExplain([]string{"-model", filepath.Join(fixtures, "cnn.onnx"), "testdata/digit7.png", "-o", out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Predicted int       `json:"predicted"`
+		Relevance []float32 `json:"relevance"`
+	}
+	js, _ := os.ReadFile(filepath.Join(out, "digit7.json"))
+	if err := json.Unmarshal(js, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Predicted != 7 || len(rep.Relevance) != 784 {
+		t.Fatalf("got class %d and %d relevances, want 7 and 784", rep.Predicted, len(rep.Relevance))
+	}
+	for _, name := range []string{"digit7.heatmap.png", "digit7.overlay.png"} {
+		got, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", "golden-"+name)
+		if *update {
+			os.WriteFile(golden, got, 0o644)
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test -update)", err)
+		}
+		d := maxPixelDiff(t, got, want)
+		t.Logf("%s: max channel difference to golden %d", name, d)
+		if d > 2 {
+			t.Errorf("%s differs from %s by up to %d levels", name, golden, d)
+		}
+	}
+}
+
+func maxPixelDiff(t *testing.T, a, b []byte) int {
+	t.Helper()
+	ia, err1 := png.Decode(bytes.NewReader(a))
+	ib, err2 := png.Decode(bytes.NewReader(b))
+	if err1 != nil || err2 != nil {
+		t.Fatalf("decode: %v, %v", err1, err2)
+	}
+	if ia.Bounds() != ib.Bounds() {
+		t.Fatalf("sizes %v and %v differ", ia.Bounds(), ib.Bounds())
+	}
+	d := 0
+	r := ia.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			d = max(d, diff(ia, ib, x, y))
+		}
+	}
+	return d
+}
+
+func diff(a, b image.Image, x, y int) int {
+	r1, g1, b1, _ := a.At(x, y).RGBA()
+	r2, g2, b2, _ := b.At(x, y).RGBA()
+	abs := func(p, q uint32) int {
+		if p > q {
+			return int(p-q) >> 8
+		}
+		return int(q-p) >> 8
+	}
+	return max(abs(r1, r2), abs(g1, g2), abs(b1, b2))
+}
