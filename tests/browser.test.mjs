@@ -238,8 +238,8 @@ test('drawing a 7 with the mouse predicts 7 with positive relevance on the strok
   const share = onPos / (onPos + offPos);
   const density = onPos / on / (offPos / off);
   console.log(`# stroke pixels: ${on}/${input.length}, positive relevance on them: ${(100 * share).toFixed(1)}%, ${density.toFixed(1)}× denser than off the stroke`);
-  assert.ok(share > 0.6, `positive relevance on the stroke: ${share}`);
-  assert.ok(density > 5, `positive relevance density on vs off the stroke: ${density}`);
+  assert.ok(share > 0.5, `positive relevance on the stroke: ${share}`);
+  assert.ok(density > 4, `positive relevance density on vs off the stroke: ${density}`);
   assert.equal(await page.locator('#top li').first().locator('.label').textContent(), '7');
   await page.waitForFunction(() => [...document.querySelectorAll('#compare-grid .cell')].every((c) => c.dataset.state === 'done'), null, { timeout: 30_000 });
   await page.screenshot({ path: path.join(artifacts, 'draw-7.png'), fullPage: true });
@@ -456,6 +456,8 @@ test('after one visit the app reloads and explains offline', async () => {
     assert.equal(await stats(() => __lrpStats.modelReady), true, 'the built-in model loads offline');
     await drawSeven();
     assert.equal(await stats(() => __lrpStats.last.predicted), 7);
+    const caches = await page.evaluate(() => caches.keys());
+    assert.equal(caches.filter((k) => k.startsWith('lrp-explainer-')).length, 1, `one versioned cache: ${caches}`);
     await page.screenshot({ path: path.join(artifacts, 'offline.png') });
   } finally {
     await context.setOffline(false);

@@ -116,6 +116,7 @@ function resetPad(width, height) {
     pad.height = height;
     pad.style.aspectRatio = `${width} / ${height}`;
     undoStack.length = 0;
+    $('undo').disabled = true;
   }
   padCtx.fillStyle = paper;
   padCtx.fillRect(0, 0, pad.width, pad.height);
@@ -143,8 +144,9 @@ function undo() {
   if (u.inked) requestExplain(null);
 }
 
-function padPoint(e) {
-  const r = pad.getBoundingClientRect();
+// padPoint maps a pointer event to pad pixels. The pad's box is measured
+// once per stroke: measuring on every move would force a layout each time.
+function padPoint(e, r) {
   return [((e.clientX - r.left) / r.width) * pad.width, ((e.clientY - r.top) / r.height) * pad.height];
 }
 
@@ -156,8 +158,9 @@ function bindPad() {
     pad.setPointerCapture(e.pointerId);
     pushUndo();
     if (state.source !== 'draw') state.source = 'draw';
-    const [x, y] = padPoint(e);
-    state.drawing = { id: e.pointerId, x, y };
+    const rect = pad.getBoundingClientRect();
+    const [x, y] = padPoint(e, rect);
+    state.drawing = { id: e.pointerId, x, y, rect };
     padCtx.lineCap = 'round';
     padCtx.lineJoin = 'round';
     padCtx.strokeStyle = ink;
@@ -176,7 +179,7 @@ function bindPad() {
     padCtx.beginPath();
     padCtx.moveTo(d.x, d.y);
     for (const ev of e.getCoalescedEvents?.() ?? [e]) {
-      [d.x, d.y] = padPoint(ev);
+      [d.x, d.y] = padPoint(ev, d.rect);
       padCtx.lineTo(d.x, d.y);
     }
     padCtx.stroke();
@@ -369,21 +372,25 @@ const renderKey = (o) => `${o.colormap}|${o.symmetric}|${o.sign}`;
 // rerender recolours the relevance on screen after a rendering setting
 // changed, without explaining again.
 function rerender() {
+  loadColorbar();
+  compare.schedule(0);
   const last = state.last;
   if (!last) return;
   live
-    .latest('render', 'render', () => ({
-      args: { relevance: last.relevance.slice(), options: { colormap: state.colormap, symmetric: state.symmetric, sign: state.sign } },
-      meta: null,
-    }))
+    .latest('render', 'render', () => {
+      const relevance = last.relevance.slice();
+      return {
+        args: { relevance, options: { colormap: state.colormap, symmetric: state.symmetric, sign: state.sign } },
+        transfer: [relevance.buffer],
+        meta: null,
+      };
+    })
     .then((res) => {
       if (!res || state.last !== last) return;
       Object.assign(last, res.result, { options: { ...last.options, colormap: state.colormap, symmetric: state.symmetric, sign: state.sign } });
       stats.last && Object.assign(stats.last, { heatmap: last.heatmap, range: last.range });
       paintResult(last);
     }, (err) => showError('explain-error', err.message));
-  loadColorbar();
-  compare.schedule(0);
 }
 
 // ---------------------------------------------------------------- drawing results
@@ -707,7 +714,7 @@ function onModel() {
   if (resize) resetPad(w * k, h * k);
   $('model-input-caption').textContent = `What the model sees (${w}×${h})`;
   $('input-hint').textContent = info.digit ? 'Draw a digit, drop an image, or use the webcam' : 'Drop or upload a photo, or use the webcam';
-  if (!image && !info.digit) showError('input-error', `This model takes a vector of ${shape[0]} values, not an image: the page can explain image models only.`);
+  showError('input-error', image || info.digit ? '' : `This model takes a vector of ${shape[0]} values, not an image: the page can explain image models only.`);
 
   fillComposites();
   $('colormap').replaceChildren(...state.model.colormaps.map((c) => el('option', { value: c, textContent: c })));
@@ -1000,8 +1007,8 @@ const panels = [diagnostics, compare];
 
 function showError(id, msg) {
   const e = $(id);
-  e.textContent = msg;
-  e.hidden = !msg;
+  setText(e, msg);
+  if (e.hidden !== !msg) e.hidden = !msg;
 }
 
 async function registerServiceWorker() {

@@ -154,16 +154,18 @@ function inputImage(x, info) {
   return { rgba, width: w, height: h };
 }
 
-// transferables lists the buffers of the typed arrays in a result (one level
-// deep) that own their whole buffer, so a view of wasm memory is never
-// detached.
-function transferables(v, out = new Set(), depth = 0) {
-  if (ArrayBuffer.isView(v)) {
-    if (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) out.add(v.buffer);
-  } else if (v && typeof v === 'object' && depth < 2) {
-    for (const x of Object.values(v)) transferables(x, out, depth + 1);
-  }
-  return out;
+// transferables lists the buffers behind the typed arrays of a result (two
+// levels deep) that the result owns: its views cover at least half of the
+// buffer. A small view into a large buffer (wasm memory, say) is copied by
+// postMessage instead, and its buffer stays where it is.
+function transferables(result) {
+  const covered = new Map();
+  const walk = (v, depth) => {
+    if (ArrayBuffer.isView(v)) covered.set(v.buffer, (covered.get(v.buffer) ?? 0) + v.byteLength);
+    else if (v && typeof v === 'object' && depth < 2) for (const x of Object.values(v)) walk(x, depth + 1);
+  };
+  walk(result, 0);
+  return [...covered].filter(([buf, n]) => 2 * n >= buf.byteLength).map(([buf]) => buf);
 }
 
 let queue = Promise.resolve();
@@ -181,7 +183,7 @@ self.onmessage = (e) => {
       // The worker's share of a round trip: waiting behind earlier
       // messages, and the whole call including the JS around the engine.
       if (result?.timings) Object.assign(result.timings, { queued: started - received, worker: performance.now() - started });
-      self.postMessage({ id, result }, [...transferables(result)]);
+      self.postMessage({ id, result }, transferables(result));
     } catch (err) {
       self.postMessage({ id, error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) } });
     }
