@@ -14,19 +14,24 @@ type step struct {
 	hi  []float32 // model bounds, for ZBox without its own
 }
 
-// fwd returns ρ(W)·x + b in a scratch buffer.
+// fwd returns ρ(W)·x + b in a scratch buffer. Only the outputs with R ≠ 0
+// are computed (the others are 0): every rule divides R by them, so the
+// rest cannot matter.
 func (s *step) fwd(w, b, x []float32) []float32 {
 	out := s.a.f32(len(s.z))
-	s.l.forward(out, x, w, b, s.in, s.a)
+	s.l.forward(out, x, w, b, s.r, s.in, s.a)
 	return out
 }
 
 // bwd returns ρ(W)ᵀ·g in a scratch buffer.
 func (s *step) bwd(w, g []float32) []float32 {
 	out := s.a.f32(len(s.x))
-	s.l.transpose(out, g, w, s.in, s.a)
+	s.l.transpose(out, g, w, false, s.in, s.a)
 	return out
 }
+
+// bwdAdd adds ρ(W)ᵀ·g to c.
+func (s *step) bwdAdd(c, w, g []float32) { s.l.transpose(c, g, w, true, s.in, s.a) }
 
 // div returns R / stab(d) in a scratch buffer.
 func (s *step) div(d []float32, eps float32) []float32 {
@@ -37,17 +42,28 @@ func (s *step) div(d []float32, eps float32) []float32 {
 	return g
 }
 
-// split returns x⁺, x⁻ and whether x has any negative entry.
+// split returns x⁺, x⁻ and whether x has any negative entry; without one,
+// x⁺ is x itself and x⁻ is nil.
 func (s *step) split() (xp, xn []float32, neg bool) {
+	for _, v := range s.x {
+		if v < 0 {
+			neg = true
+			break
+		}
+	}
+	if !neg {
+		return s.x, nil, false
+	}
 	xp, xn = s.a.f32(len(s.x)), s.a.f32(len(s.x))
 	for i, v := range s.x {
 		xp[i], xn[i] = max(v, 0), min(v, 0)
-		neg = neg || v < 0
 	}
-	return xp, xn, neg
+	return xp, xn, true
 }
 
+// add sets dst += a.
 func add(dst, a []float32) {
+	dst = dst[:len(a)]
 	for i, v := range a {
 		dst[i] += v
 	}
@@ -69,6 +85,10 @@ func mulAdd(dst, x, c []float32, k float32) {
 
 // relevance implements each affine rule over the four steps
 // z = ρ(W)·x, s = R/stab(z), c = ρ(W)ᵀ·s, R_in = x ⊙ c.
+//
+// Where x ≥ 0 (after a ReLU, the usual case) the rules that split W by
+// sign need one forward product, q = W⁺·x + b⁺, because
+// W⁻·x + b⁻ = z − q with z = W·x + b from the forward pass.
 func (r Epsilon) relevance(s *step) {
 	w, _ := s.l.params()
 	g := s.div(s.z, r.Eps)
@@ -78,10 +98,19 @@ func (r Epsilon) relevance(s *step) {
 func (r Gamma) relevance(s *step) {
 	wu, wd, bu, bd := s.w.gamma(s.l, r.Gamma)
 	xp, xn, neg := s.split()
-	dp, dn := s.fwd(wu, bu, xp), s.fwd(wd, bd, xp)
+	var dp, dn []float32
 	if neg {
+		dp, dn = s.fwd(wu, bu, xp), s.fwd(wd, bd, xp)
 		add(dp, s.fwd(wd, nil, xn))
 		add(dn, s.fwd(wu, nil, xn))
+	} else {
+		// Wu·x + bu = z + γq and Wd·x + bd = z + γ(z − q).
+		wp, bp := s.w.pos(s.l)
+		dp, dn = s.fwd(wp, bp, xp), s.a.f32(len(s.z))
+		for j, z := range s.z {
+			q := dp[j]
+			dp[j], dn[j] = z+r.Gamma*q, z+r.Gamma*(z-q)
+		}
 	}
 	gp, gn := s.a.f32(len(s.z)), s.a.f32(len(s.z))
 	for j, z := range s.z {
@@ -94,31 +123,34 @@ func (r Gamma) relevance(s *step) {
 		}
 	}
 	c := s.bwd(wu, gp)
-	add(c, s.bwd(wd, gn))
+	s.bwdAdd(c, wd, gn)
 	mul(s.dst, xp, c)
 	if neg {
 		c := s.bwd(wd, gp)
-		add(c, s.bwd(wu, gn))
+		s.bwdAdd(c, wu, gn)
 		mulAdd(s.dst, xn, c, 1)
 	}
 }
 
 func (r ZPlus) relevance(s *step) {
-	wp, wn, bp, _ := s.w.signs(s.l)
+	wp, bp := s.w.pos(s.l)
 	xp, xn, neg := s.split()
 	d := s.fwd(wp, bp, xp)
 	if neg {
+		wn, _ := s.w.neg(s.l)
 		add(d, s.fwd(wn, nil, xn))
 	}
 	g := s.div(d, r.Stab)
 	mul(s.dst, xp, s.bwd(wp, g))
 	if neg {
+		wn, _ := s.w.neg(s.l)
 		mulAdd(s.dst, xn, s.bwd(wn, g), 1)
 	}
 }
 
 func (r AlphaBeta) relevance(s *step) {
-	wp, wn, bp, bn := s.w.signs(s.l)
+	wp, bp := s.w.pos(s.l)
+	wn, bn := s.w.neg(s.l)
 	xp, xn, neg := s.split()
 	da, db := s.fwd(wp, bp, xp), s.fwd(wn, bn, xp)
 	if neg {
@@ -135,39 +167,36 @@ func (r AlphaBeta) relevance(s *step) {
 	}
 }
 
+// ZBox: with c⁺ = W⁺ᵀg and c⁻ = W⁻ᵀg, Wᵀg = c⁺ + c⁻, so
+// R_in = x ⊙ Wᵀg − L ⊙ c⁺ − H ⊙ c⁻ = (x − L) ⊙ c⁺ + (x − H) ⊙ c⁻; the
+// bound term W⁺·L + b⁺ + W⁻·H + b⁻ does not depend on x and is cached.
 func (r ZBox) relevance(s *step) {
-	w, _ := s.l.params()
-	wp, wn, bp, bn := s.w.signs(s.l)
 	low, high := r.Low, r.High
 	if low == nil {
 		low, high = s.lo, s.hi
 	}
-	lt, ht := s.w.bounds(len(s.x), s.in, low, high)
+	lt, ht, d0 := s.w.box(s.l, s.in, len(s.x), low, high, s.a)
 	d := s.a.f32(len(s.z))
-	copy(d, s.z)
-	for j, v := range s.fwd(wp, bp, lt) {
-		d[j] -= v
-	}
-	for j, v := range s.fwd(wn, bn, ht) {
-		d[j] -= v
+	for j, z := range s.z {
+		d[j] = z - d0[j]
 	}
 	g := s.div(d, r.Stab)
-	mul(s.dst, s.x, s.bwd(w, g))
-	mulAdd(s.dst, lt, s.bwd(wp, g), -1)
-	mulAdd(s.dst, ht, s.bwd(wn, g), -1)
+	wp, _ := s.w.pos(s.l)
+	wn, _ := s.w.neg(s.l)
+	cp, cn := s.bwd(wp, g), s.bwd(wn, g)
+	for i, x := range s.x {
+		s.dst[i] = (x-lt[i])*cp[i] + (x-ht[i])*cn[i]
+	}
 }
 
 func (r WSquare) relevance(s *step) {
-	w2, b2 := s.w.square(s.l)
-	g := s.div(s.fwd(w2, b2, s.w.ones(len(s.x))), r.Stab)
-	copy(s.dst, s.bwd(w2, g))
+	w2, d := s.w.square(s.l, s.in, len(s.x), s.a)
+	copy(s.dst, s.bwd(w2, s.div(d, r.Stab)))
 }
 
 func (r Flat) relevance(s *step) {
-	w, _ := s.l.params()
-	w1 := s.w.ones(len(w))
-	g := s.div(s.fwd(w1, nil, s.w.ones(len(s.x))), r.Stab)
-	copy(s.dst, s.bwd(w1, g))
+	w1, d := s.w.flat(s.l, s.in, len(s.x), s.a)
+	copy(s.dst, s.bwd(w1, s.div(d, r.Stab)))
 }
 
 // affineRule is implemented by the rules for Dense and Conv2D.
@@ -176,16 +205,17 @@ type affineRule interface {
 	relevance(s *step)
 }
 
-// weights caches the modified weights ρ(W) of one layer, computed once per
-// layer and rule parameter and reused by every call.
+// weights caches the modified weights ρ(W) of one layer, and the
+// denominators that do not depend on the input, each computed on first use
+// and reused by every call.
 type weights struct {
-	wp, wn, bp, bn []float32
+	wp, bp, wn, bn []float32 // W⁺, b⁺, W⁻, b⁻
 	gammaV         float32
-	wu, wd, bu, bd []float32
-	w2, b2         []float32
-	one            []float32
-	lt, ht         []float32
-	blo, bhi       []float32
+	wu, wd, bu, bd []float32 // W + γW⁺, W + γW⁻, b + γb⁺, b + γb⁻
+	w2, d2         []float32 // W², and W²·1 + b²
+	one, d1        []float32 // ones of W's size, and 1·1
+	blo, bhi       []float32 // the bounds of lt, ht and dBox
+	lt, ht, dBox   []float32 // L and H in the input's shape, W⁺·L + b⁺ + W⁻·H + b⁻
 }
 
 func mapf(v []float32, f func(float32) float32) []float32 {
@@ -202,13 +232,22 @@ func mapf(v []float32, f func(float32) float32) []float32 {
 func pos(v float32) float32 { return max(v, 0) }
 func neg(v float32) float32 { return min(v, 0) }
 
-// signs returns W⁺, W⁻, b⁺, b⁻.
-func (c *weights) signs(l affine) (wp, wn, bp, bn []float32) {
+// pos returns W⁺ and b⁺.
+func (c *weights) pos(l affine) (wp, bp []float32) {
 	if c.wp == nil {
 		w, b := l.params()
-		c.wp, c.wn, c.bp, c.bn = mapf(w, pos), mapf(w, neg), mapf(b, pos), mapf(b, neg)
+		c.wp, c.bp = mapf(w, pos), mapf(b, pos)
 	}
-	return c.wp, c.wn, c.bp, c.bn
+	return c.wp, c.bp
+}
+
+// neg returns W⁻ and b⁻.
+func (c *weights) neg(l affine) (wn, bn []float32) {
+	if c.wn == nil {
+		w, b := l.params()
+		c.wn, c.bn = mapf(w, neg), mapf(b, neg)
+	}
+	return c.wn, c.bn
 }
 
 // gamma returns W + γW⁺, W + γW⁻, b + γb⁺, b + γb⁻.
@@ -224,14 +263,35 @@ func (c *weights) gamma(l affine, g float32) (wu, wd, bu, bd []float32) {
 	return c.wu, c.wd, c.bu, c.bd
 }
 
-// square returns W² and b².
-func (c *weights) square(l affine) (w2, b2 []float32) {
+// square returns W² and D = W²·1 + b² for inputs of shape in (n values).
+func (c *weights) square(l affine, in []int, n int, a *arena) (w2, d []float32) {
 	if c.w2 == nil {
 		w, b := l.params()
 		sq := func(v float32) float32 { return v * v }
-		c.w2, c.b2 = mapf(w, sq), mapf(b, sq)
+		c.w2 = mapf(w, sq)
+		c.d2 = make([]float32, numel(mustOut(l, in)))
+		l.forward(c.d2, c.ones(n), c.w2, mapf(b, sq), nil, in, a)
 	}
-	return c.w2, c.b2
+	return c.w2, c.d2
+}
+
+// flat returns weights of ones and D = 1·1 for inputs of shape in.
+func (c *weights) flat(l affine, in []int, n int, a *arena) (w1, d []float32) {
+	w, _ := l.params()
+	if c.d1 == nil {
+		c.d1 = make([]float32, numel(mustOut(l, in)))
+		l.forward(c.d1, c.ones(n), c.ones(len(w)), nil, nil, in, a)
+	}
+	return c.ones(len(w)), c.d1
+}
+
+// mustOut is the output shape of an affine layer of a checked model.
+func mustOut(l affine, in []int) []int {
+	s, err := l.OutShape([][]int{in})
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // ones returns a slice of n ones.
@@ -245,12 +305,13 @@ func (c *weights) ones(n int) []float32 {
 	return c.one[:n]
 }
 
-// bounds returns the tensors L and H of the layer input's shape filled with
-// the per-channel bounds low and high. A flat input of n values takes
-// channel i·len(low)/n, as a flattened [C][H][W] tensor does.
-func (c *weights) bounds(n int, in []int, low, high []float32) (lt, ht []float32) {
+// box returns the tensors L and H of the layer input's shape (n values)
+// filled with the per-channel bounds low and high, and W⁺·L + b⁺ + W⁻·H + b⁻.
+// A flat input takes channel i·len(low)/n, as a flattened [C][H][W] tensor
+// does.
+func (c *weights) box(l affine, in []int, n int, low, high []float32, a *arena) (lt, ht, d []float32) {
 	if len(c.lt) == n && equal(c.blo, low) && equal(c.bhi, high) {
-		return c.lt, c.ht
+		return c.lt, c.ht, c.dBox
 	}
 	c.lt, c.ht = make([]float32, n), make([]float32, n)
 	c.blo, c.bhi = append([]float32(nil), low...), append([]float32(nil), high...)
@@ -262,7 +323,15 @@ func (c *weights) bounds(n int, in []int, low, high []float32) (lt, ht []float32
 		ch := i / (n / k)
 		c.lt[i], c.ht[i] = low[ch], high[ch]
 	}
-	return c.lt, c.ht
+	wp, bp := c.pos(l)
+	wn, bn := c.neg(l)
+	m := numel(mustOut(l, in))
+	c.dBox = make([]float32, m)
+	l.forward(c.dBox, c.lt, wp, bp, nil, in, a)
+	t := make([]float32, m)
+	l.forward(t, c.ht, wn, bn, nil, in, a)
+	add(c.dBox, t)
+	return c.lt, c.ht, c.dBox
 }
 
 func equal(a, b []float32) bool {

@@ -1,22 +1,35 @@
 package lrp
 
-// arena hands out scratch buffers that are reused across calls: a request
-// returns the front of a buffer that only grows. Buffers obtained from one
-// arena alias each other across calls to the same getter, so a caller uses
-// each scratch buffer before asking for the next of the same type.
+// arena hands out scratch buffers that are reused across calls, so that an
+// Explainer stops allocating after its first call. f32 buffers are handed
+// out in order and all become free again at reset (once per node); the
+// kernels' own buffers (im2col columns, packed panels, float64 sums) are
+// single buffers that each kernel call uses and releases.
 type arena struct {
-	b32 [][]float32
-	b64 []float64
-	n32 int
+	b32    [][]float32
+	n32    int
+	b64    []float64
+	cols   []float32
+	pa, pb []float32
+}
+
+// grow returns b resliced to n, reallocated if its capacity is short.
+func grow[T any](b *[]T, n int) []T {
+	if cap(*b) < n {
+		*b = make([]T, n)
+	}
+	return (*b)[:n]
 }
 
 // f64 returns a float64 scratch buffer of length n (contents undefined).
-func (a *arena) f64(n int) []float64 {
-	if cap(a.b64) < n {
-		a.b64 = make([]float64, n)
-	}
-	return a.b64[:n]
-}
+func (a *arena) f64(n int) []float64 { return grow(&a.b64, n) }
+
+// col returns the im2col buffer of length n (contents undefined).
+func (a *arena) col(n int) []float32 { return grow(&a.cols, n) }
+
+// packA and packB return the gemm panel buffers (contents undefined).
+func (a *arena) packA(n int) []float32 { return grow(&a.pa, n) }
+func (a *arena) packB(n int) []float32 { return grow(&a.pb, n) }
 
 // f32 returns a float32 scratch buffer of length n (contents undefined),
 // distinct from the buffers returned since the last reset.
@@ -24,13 +37,9 @@ func (a *arena) f32(n int) []float32 {
 	if a.n32 == len(a.b32) {
 		a.b32 = append(a.b32, nil)
 	}
-	b := a.b32[a.n32]
-	if cap(b) < n {
-		b = make([]float32, n)
-		a.b32[a.n32] = b
-	}
+	b := grow(&a.b32[a.n32], n)
 	a.n32++
-	return b[:n]
+	return b
 }
 
 // reset makes every f32 buffer available again.

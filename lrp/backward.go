@@ -30,15 +30,20 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 			if j != Input {
 				to = e.rel[j]
 			}
-			for t, v := range dst[k] {
-				d.In += float64(v)
-				d.NaN = d.NaN || isBad(v)
-				to[t] += v
-			}
+			d.In += addSum(to, dst[k])
 		}
+		// A NaN or Inf among the values makes their float64 sum NaN or Inf
+		// (float32 values cannot overflow it).
+		d.NaN = math.IsNaN(d.In) || math.IsInf(d.In, 0)
 		d.Absorbed = d.Out - d.In
 		e.diag = append(e.diag, d)
 	}
+}
+
+// addSum adds v to dst and returns the float64 sum of v.
+func addSum(dst, v []float32) float64 {
+	add(dst, v)
+	return sum64(v)
 }
 
 // layerBackward sets dst[k], the relevance (or gradient) passed to input k of
@@ -50,11 +55,11 @@ func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]in
 	case affine:
 		if grad {
 			w, _ := l.params()
-			l.transpose(dst[0], r, w, shapes[0], &e.a)
+			l.transpose(dst[0], r, w, false, shapes[0], &e.a)
 			return
 		}
-		s := step{l: l, in: shapes[0], x: x[0], z: y, r: r, dst: dst[0], a: &e.a, w: &e.w[i], lo: e.lo, hi: e.hi}
-		rule.(affineRule).relevance(&s)
+		e.st = step{l: l, in: shapes[0], x: x[0], z: y, r: r, dst: dst[0], a: &e.a, w: &e.w[i], lo: e.lo, hi: e.hi}
+		rule.(affineRule).relevance(&e.st)
 	case *ReLU:
 		for t, v := range x[0] {
 			dst[0][t] = r[t]
@@ -70,10 +75,8 @@ func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]in
 			}
 		}
 	case *MaxPool2D:
-		arg := make([]int32, len(y))
-		maxPool(e.a.f32(len(y)), arg, x[0], l, shapes[0])
 		clear(dst[0])
-		for o, k := range arg {
+		for o, k := range e.arg[i] {
 			dst[0][k] += r[o]
 		}
 	case *AvgPool2D:
@@ -110,8 +113,9 @@ func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]in
 // poolBackward is the gradient of average pooling (R_o/k_o to each input of
 // window o) or, with Norm, R_i = x_i·Σ_o R_o / (k_o·stab(y_o)).
 func (e *Explainer) poolBackward(p pool, grad bool, rule Rule, x []float32, in []int, y, r, dst []float32) {
+	acc := e.a.f64(len(dst))
 	if grad {
-		p.spread(dst, r, in)
+		p.spread(dst, r, in, acc)
 		return
 	}
 	eps := rule.(Norm).Stab
@@ -119,10 +123,8 @@ func (e *Explainer) poolBackward(p pool, grad bool, rule Rule, x []float32, in [
 	for o, v := range y {
 		g[o] = r[o] / stab(v, eps)
 	}
-	p.spread(dst, g, in)
+	p.spread(dst, g, in, acc)
 	for t, v := range x {
 		dst[t] *= v
 	}
 }
-
-var _ = math.Abs

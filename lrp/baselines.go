@@ -9,7 +9,7 @@ import (
 // A baseline explains without LRP rules; each is run by Explainer.Explain
 // when Options.Method names it. All gradients are of the start-weighted
 // output Σ_k s_k·z_k, with s the start vector evaluated at the input x.
-var baselines = map[string]func(e *Explainer, x []float32, o *Options) (*Result, error){
+var baselines = map[string]func(e *Explainer, x []float32, o Options) (*Result, error){
 	"gradient":             (*Explainer).gradient,
 	"gradient_x_input":     (*Explainer).gradientXInput,
 	"smoothgrad":           (*Explainer).smoothGrad,
@@ -84,14 +84,14 @@ func (e *Explainer) end(x []float32, r *Result) (*Result, error) {
 	return e.finish(r), nil
 }
 
-func (e *Explainer) gradient(x []float32, o *Options) (*Result, error) {
-	r := e.begin(x, o)
+func (e *Explainer) gradient(x []float32, o Options) (*Result, error) {
+	r := e.begin(x, &o)
 	e.gradAt(x, e.start, 1)
 	return e.end(x, r)
 }
 
-func (e *Explainer) gradientXInput(x []float32, o *Options) (*Result, error) {
-	r := e.begin(x, o)
+func (e *Explainer) gradientXInput(x []float32, o Options) (*Result, error) {
+	r := e.begin(x, &o)
 	e.gradAt(x, e.start, 1)
 	for i := range e.accum {
 		e.accum[i] *= x[i]
@@ -112,7 +112,7 @@ func (e *Explainer) root(dst []float32) {
 	}
 }
 
-func (e *Explainer) smoothGrad(x []float32, o *Options) (*Result, error) {
+func (e *Explainer) smoothGrad(x []float32, o Options) (*Result, error) {
 	n, noise := o.Samples, o.Noise
 	if n <= 0 {
 		n = 16
@@ -120,7 +120,7 @@ func (e *Explainer) smoothGrad(x []float32, o *Options) (*Result, error) {
 	if noise <= 0 {
 		noise = 0.1
 	}
-	r := e.begin(x, o)
+	r := e.begin(x, &o)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
 	xs := e.scratchX
 	for range n {
@@ -132,12 +132,12 @@ func (e *Explainer) smoothGrad(x []float32, o *Options) (*Result, error) {
 	return e.end(x, r)
 }
 
-func (e *Explainer) integratedGradients(x []float32, o *Options) (*Result, error) {
+func (e *Explainer) integratedGradients(x []float32, o Options) (*Result, error) {
 	m := o.Steps
 	if m <= 0 {
 		m = 32
 	}
-	r := e.begin(x, o)
+	r := e.begin(x, &o)
 	xs, base := e.scratchX, make([]float32, len(x))
 	e.root(base)
 	for k := range m {
@@ -157,8 +157,8 @@ func (e *Explainer) integratedGradients(x []float32, o *Options) (*Result, error
 // point x̃ lies on the segment from the black image x̄ to x: where f
 // changes sign along it, x̃ is its zero found by 40 bisection steps;
 // otherwise x̃ = x̄.
-func (e *Explainer) taylor(x []float32, o *Options) (*Result, error) {
-	r := e.begin(x, o)
+func (e *Explainer) taylor(x []float32, o Options) (*Result, error) {
+	r := e.begin(x, &o)
 	base, xs := make([]float32, len(x)), e.scratchX
 	e.root(base)
 	at := func(t float64) float64 {
@@ -195,8 +195,8 @@ func (e *Explainer) taylor(x []float32, o *Options) (*Result, error) {
 	return e.end(x, r)
 }
 
-func (e *Explainer) singlePixel(x []float32, o *Options) (*Result, error) {
-	r := e.begin(x, o)
+func (e *Explainer) singlePixel(x []float32, o Options) (*Result, error) {
+	r := e.begin(x, &o)
 	c := len(x) / 2
 	if s := e.m.Input.Shape; len(s) == 3 {
 		c = s[1]/2*s[2] + s[2]/2
@@ -206,8 +206,8 @@ func (e *Explainer) singlePixel(x []float32, o *Options) (*Result, error) {
 	return e.finish(r), nil
 }
 
-func (e *Explainer) uniform(x []float32, o *Options) (*Result, error) {
-	r := e.begin(x, o)
+func (e *Explainer) uniform(x []float32, o Options) (*Result, error) {
+	r := e.begin(x, &o)
 	v := float32(sum64(e.start) / float64(len(x)))
 	for i := range e.accum {
 		e.accum[i] = v

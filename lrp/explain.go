@@ -102,8 +102,8 @@ type Diagnostics struct {
 	Consistent bool `json:"consistent"`
 }
 
-// Result is one explanation. Its slices belong to the Explainer and are
-// valid until its next call; copy them to keep them.
+// Result is one explanation. It and its slices belong to the Explainer and
+// are valid until its next call; copy them to keep them.
 type Result struct {
 	Logits        []float32
 	Probabilities []float32
@@ -121,11 +121,15 @@ type Result struct {
 type Explainer struct {
 	m        *Model
 	acts     [][]float32 // output of each node
+	arg      [][]int32   // for MaxPool2D nodes, the input index of each output
 	rel      [][]float32 // relevance at each node's output
 	relIn    []float32   // relevance at the model input
 	tmp      [][]float32 // relevance passed to each input of the current node
 	w        []weights
 	a        arena
+	st       step
+	res      Result
+	methods  map[string][]Rule // rules of the built-in composites, by name
 	lo, hi   []float32
 	logits   []float32
 	probs    []float32
@@ -143,9 +147,13 @@ func NewExplainer(m *Model) *Explainer {
 	e := &Explainer{m: m, w: make([]weights, len(m.Nodes))}
 	e.acts = make([][]float32, len(m.Nodes))
 	e.rel = make([][]float32, len(m.Nodes))
-	for i := range m.Nodes {
+	e.arg = make([][]int32, len(m.Nodes))
+	for i, nd := range m.Nodes {
 		e.acts[i] = make([]float32, numel(m.shapes[i]))
 		e.rel[i] = make([]float32, numel(m.shapes[i]))
+		if _, ok := nd.Layer.(*MaxPool2D); ok {
+			e.arg[i] = make([]int32, numel(m.shapes[i]))
+		}
 	}
 	n := m.InputLen()
 	e.relIn = make([]float32, n)
@@ -156,6 +164,7 @@ func NewExplainer(m *Model) *Explainer {
 	e.lo, e.hi = m.Bounds()
 	e.diag = make([]LayerDiag, 0, len(m.Nodes))
 	e.grad = &Composite{Name: "gradient"}
+	e.methods = map[string][]Rule{}
 	return e
 }
 
@@ -201,7 +210,7 @@ func (e *Explainer) forward(x []float32) {
 			ins[k], shapes[k] = e.input(j, x), m.Shape(j)
 		}
 		e.a.reset()
-		forwardLayer(nd.Layer, e.acts[i], ins[:len(nd.Inputs)], shapes[:len(nd.Inputs)], &e.a)
+		forwardLayer(nd.Layer, e.acts[i], e.arg[i], ins[:len(nd.Inputs)], shapes[:len(nd.Inputs)], &e.a)
 	}
 	copy(e.logits, e.acts[len(m.Nodes)-1])
 	softmax(e.probs, e.logits)
@@ -242,8 +251,16 @@ func argmax(v []float32) int {
 	return b
 }
 
-// rulesOf resolves the composite of o into one rule per node.
+// rulesOf resolves the composite of o into one rule per node. The rules of
+// a built-in composite without parameters or overrides are kept, so that
+// repeated calls do not allocate; the caller must not modify them.
 func (e *Explainer) rulesOf(o *Options) ([]Rule, error) {
+	cached := o.Composite == nil && len(o.Params) == 0 && len(o.Rules) == 0
+	if cached {
+		if r, ok := e.methods[o.Method]; ok {
+			return r, nil
+		}
+	}
 	c := o.Composite
 	if c == nil {
 		name := o.Method
@@ -271,6 +288,9 @@ func (e *Explainer) rulesOf(o *Options) ([]Rule, error) {
 		}
 		rules[i] = r
 	}
+	if cached {
+		e.methods[o.Method] = rules
+	}
 	return rules, nil
 }
 
@@ -291,7 +311,7 @@ func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
 		if len(o.Rules) > 0 || len(o.Params) > 0 {
 			return nil, fmt.Errorf("lrp: method %s takes no rules or composite parameters", o.Method)
 		}
-		return b(e, x, &o)
+		return b(e, x, o)
 	}
 	rules, err := e.rulesOf(&o)
 	if err != nil {
@@ -313,7 +333,8 @@ func (e *Explainer) result(o *Options) *Result {
 		t = pred
 	}
 	startVector(e.start, e.logits, e.probs, t, o.Start)
-	return &Result{Logits: e.logits, Probabilities: e.probs, Predicted: pred, Target: t, Start: e.start}
+	e.res = Result{Logits: e.logits, Probabilities: e.probs, Predicted: pred, Target: t, Start: e.start}
+	return &e.res
 }
 
 // finish attaches the relevance in e.accum and its diagnostics to r.
@@ -341,12 +362,22 @@ func (e *Explainer) finish(r *Result) *Result {
 	return r
 }
 
+// sum64 returns Σ v in float64, in four partial sums (one would wait on
+// the latency of every add).
 func sum64(v []float32) float64 {
-	var s float64
-	for _, x := range v {
-		s += float64(x)
+	var s0, s1, s2, s3 float64
+	for len(v) >= 4 {
+		p := (*[4]float32)(v)
+		s0 += float64(p[0])
+		s1 += float64(p[1])
+		s2 += float64(p[2])
+		s3 += float64(p[3])
+		v = v[4:]
 	}
-	return s
+	for _, x := range v {
+		s0 += float64(x)
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // startVector fills s for target t.

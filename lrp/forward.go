@@ -3,29 +3,34 @@ package lrp
 import "math"
 
 // forwardLayer computes the output of one node: ins are its input tensors,
-// shapes their shapes, dst the output of shape out.
-func forwardLayer(l Layer, dst []float32, ins [][]float32, shapes [][]int, a *arena) {
+// shapes their shapes, dst the output. For a MaxPool2D, arg receives the
+// input index of each maximum, for the backward pass.
+func forwardLayer(l Layer, dst []float32, arg []int32, ins [][]float32, shapes [][]int, a *arena) {
 	x := ins[0]
 	switch l := l.(type) {
 	case affine:
 		w, b := l.params()
-		l.forward(dst, x, w, b, shapes[0], a)
+		l.forward(dst, x, w, b, nil, shapes[0], a)
 	case *ReLU:
+		dst = dst[:len(x)]
 		for i, v := range x {
-			dst[i] = max(v, 0)
+			dst[i] = relu(v)
 		}
 	case *ReLU6:
+		dst = dst[:len(x)]
 		for i, v := range x {
-			dst[i] = min(max(v, 0), 6)
+			b := math.Float32bits(relu(v))
+			if v > 6 {
+				b = math.Float32bits(6)
+			}
+			dst[i] = math.Float32frombits(b)
 		}
 	case *MaxPool2D:
-		maxPool(dst, nil, x, l, shapes[0])
+		maxPool(dst, arg, x, l, shapes[0])
 	case *AvgPool2D:
-		p := avgPoolOf(l)
-		p.forward(dst, x, shapes[0])
+		avgPoolOf(l).forward(dst, x, shapes[0])
 	case *GlobalAvgPool:
-		p := globalPool(shapes[0])
-		p.forward(dst, x, shapes[0])
+		globalPool(shapes[0]).forward(dst, x, shapes[0])
 	case *Flatten:
 		copy(dst, x)
 	case *Add:
@@ -45,45 +50,90 @@ func forwardLayer(l Layer, dst []float32, ins [][]float32, shapes [][]int, a *ar
 	}
 }
 
+// relu is max(v, 0) (NaN stays NaN, −0 becomes +0) as a select of bits:
+// no branch to mispredict natively, and no call to runtime.fmax32, which is
+// what Go's wasm port makes of max.
+func relu(v float32) float32 {
+	b := math.Float32bits(v)
+	if v <= 0 {
+		b = 0
+	}
+	return math.Float32frombits(b)
+}
+
 // scaleShift returns s, t with y = x·s + t for channel c.
 func (l *BatchNorm) scaleShift(c int) (s, t float32) {
 	s = float32(float64(l.Gamma[c]) / math.Sqrt(float64(l.Var[c])+float64(l.Eps)))
 	return s, l.Beta[c] - l.Mean[c]*s
 }
 
-// maxPool sets dst to the window maxima of x [C][H][W]; if arg is not nil it
-// records the flat input index of each maximum. Ties go to the first maximal
-// element in row-major window order (a candidate is replaced only by a
-// strictly greater value), as PyTorch does; padded positions never win.
+// maxPool sets dst to the window maxima of x [C][H][W] and arg to the flat
+// input index of each maximum. Ties go to the first maximal element in
+// row-major window order (a candidate is replaced only by a strictly
+// greater value), as PyTorch does; padded positions never win. The running
+// maximum is kept as bits and updated by selects, not branches, which
+// random data mispredicts half the time.
 func maxPool(dst []float32, arg []int32, x []float32, l *MaxPool2D, in []int) {
 	c, h, w := in[0], in[1], in[2]
 	oh := (h+l.PT+l.PB-l.KH)/l.SH + 1
 	ow := (w+l.PL+l.PR-l.KW)/l.SW + 1
+	dst, arg = dst[:c*oh*ow], arg[:c*oh*ow]
+	if l.KH == 2 && l.KW == 2 && l.SH == 2 && l.SW == 2 && l.PT == 0 && l.PL == 0 {
+		maxPool2(dst, arg, x, c, h, w, oh, ow)
+		return
+	}
 	o := 0
 	for ch := range c {
-		xc := x[ch*h*w : (ch+1)*h*w]
+		base := ch * h * w
+		xc := x[base : base+h*w]
 		for i := range oh {
+			y0, y1 := max(i*l.SH-l.PT, 0), min(i*l.SH-l.PT+l.KH, h)
 			for j := range ow {
-				best, bi := float32(math.Inf(-1)), -1
-				for u := range l.KH {
-					y := i*l.SH + u - l.PT
-					if y < 0 || y >= h {
-						continue
-					}
-					for v := range l.KW {
-						xx := j*l.SW + v - l.PL
-						if xx < 0 || xx >= w {
-							continue
+				x0, x1 := max(j*l.SW-l.PL, 0), min(j*l.SW-l.PL+l.KW, w)
+				bi := y0*w + x0
+				best := math.Float32bits(xc[bi])
+				for y := y0; y < y1; y++ {
+					row := xc[y*w+x0 : y*w+x1]
+					for k, v := range row {
+						gt := v > math.Float32frombits(best)
+						if gt {
+							bi = y*w + x0 + k
 						}
-						if val := xc[y*w+xx]; bi < 0 || val > best {
-							best, bi = val, y*w+xx
+						if gt {
+							best = math.Float32bits(v)
 						}
 					}
 				}
-				dst[o] = best
-				if arg != nil {
-					arg[o] = int32(ch*h*w + bi)
+				dst[o], arg[o] = math.Float32frombits(best), int32(base+bi)
+				o++
+			}
+		}
+	}
+}
+
+// maxPool2 is maxPool for 2×2 windows with stride 2 and no padding, the
+// common case, without the window loops.
+func maxPool2(dst []float32, arg []int32, x []float32, c, h, w, oh, ow int) {
+	o := 0
+	for ch := range c {
+		base := ch * h * w
+		for i := range oh {
+			r0 := x[base+2*i*w : base+2*i*w+2*ow]
+			r1 := x[base+(2*i+1)*w : base+(2*i+1)*w+2*ow]
+			for j := range ow {
+				p0, p1 := (*[2]float32)(r0[2*j:]), (*[2]float32)(r1[2*j:])
+				bi := base + 2*i*w + 2*j
+				best, k := math.Float32bits(p0[0]), bi
+				if p0[1] > math.Float32frombits(best) {
+					best, k = math.Float32bits(p0[1]), bi+1
 				}
+				if p1[0] > math.Float32frombits(best) {
+					best, k = math.Float32bits(p1[0]), bi+w
+				}
+				if p1[1] > math.Float32frombits(best) {
+					best, k = math.Float32bits(p1[1]), bi+w+1
+				}
+				dst[o], arg[o] = math.Float32frombits(best), int32(k)
 				o++
 			}
 		}
@@ -105,48 +155,69 @@ func globalPool(in []int) pool {
 	return pool{kh: in[1], kw: in[2], sh: 1, sw: 1}
 }
 
-// windows calls f for every output position o and every in-bounds input
-// index i of its window, with k the window's divisor.
-func (p pool) windows(in []int, f func(o, i, k int)) {
+// window returns the in-bounds rows y0 ≤ y < y1 and columns x0 ≤ x < x1 of
+// output (i, j) for an h×w input, and its divisor k.
+func (p pool) window(i, j, h, w int) (y0, y1, x0, x1 int, k float64) {
+	y0, y1 = max(i*p.sh-p.pt, 0), min(i*p.sh-p.pt+p.kh, h)
+	x0, x1 = max(j*p.sw-p.pl, 0), min(j*p.sw-p.pl+p.kw, w)
+	k = float64((y1 - y0) * (x1 - x0))
+	if p.includePad {
+		k = float64(p.kh * p.kw)
+	}
+	return y0, y1, x0, x1, k
+}
+
+func (p pool) outSize(h, w int) (oh, ow int) {
+	return (h+p.pt+p.pb-p.kh)/p.sh + 1, (w+p.pl+p.pr-p.kw)/p.sw + 1
+}
+
+// forward: y_o = Σ_{i∈window(o)} x_i / k_o, summed in float64.
+func (p pool) forward(dst, x []float32, in []int) {
 	c, h, w := in[0], in[1], in[2]
-	oh := (h+p.pt+p.pb-p.kh)/p.sh + 1
-	ow := (w+p.pl+p.pr-p.kw)/p.sw + 1
+	oh, ow := p.outSize(h, w)
 	o := 0
 	for ch := range c {
+		xc := x[ch*h*w : (ch+1)*h*w]
 		for i := range oh {
-			y0, y1 := i*p.sh-p.pt, i*p.sh-p.pt+p.kh
 			for j := range ow {
-				x0, x1 := j*p.sw-p.pl, j*p.sw-p.pl+p.kw
-				k := p.kh * p.kw
-				if !p.includePad {
-					k = (min(y1, h) - max(y0, 0)) * (min(x1, w) - max(x0, 0))
-				}
-				for y := max(y0, 0); y < min(y1, h); y++ {
-					for x := max(x0, 0); x < min(x1, w); x++ {
-						f(o, ch*h*w+y*w+x, k)
+				y0, y1, x0, x1, k := p.window(i, j, h, w)
+				var s float64
+				for y := y0; y < y1; y++ {
+					for _, v := range xc[y*w+x0 : y*w+x1] {
+						s += float64(v)
 					}
 				}
+				dst[o] = float32(s / k)
 				o++
 			}
 		}
 	}
 }
 
-// forward: y_o = Σ_{i∈window(o)} x_i / k_o.
-func (p pool) forward(dst, x []float32, in []int) {
-	acc := make([]float64, len(dst))
-	div := make([]int, len(dst))
-	p.windows(in, func(o, i, k int) { acc[o] += float64(x[i]); div[o] = k })
-	for o := range dst {
-		dst[o] = float32(acc[o] / float64(div[o]))
+// spread sets dst_i = Σ_{o: i∈window(o)} g_o / k_o, the transposed pooling,
+// summed in float64 in acc (len(dst) values).
+func (p pool) spread(dst, g []float32, in []int, acc []float64) {
+	c, h, w := in[0], in[1], in[2]
+	oh, ow := p.outSize(h, w)
+	clear(acc)
+	o := 0
+	for ch := range c {
+		ac := acc[ch*h*w : (ch+1)*h*w]
+		for i := range oh {
+			for j := range ow {
+				y0, y1, x0, x1, k := p.window(i, j, h, w)
+				v := float64(g[o]) / k
+				for y := y0; y < y1; y++ {
+					row := ac[y*w+x0 : y*w+x1]
+					for t := range row {
+						row[t] += v
+					}
+				}
+				o++
+			}
+		}
 	}
-}
-
-// spread sets dst_i = Σ_{o: i∈window(o)} g_o / k_o, the transposed pooling.
-func (p pool) spread(dst, g []float32, in []int) {
-	acc := make([]float64, len(dst))
-	p.windows(in, func(o, i, k int) { acc[i] += float64(g[o]) / float64(k) })
-	for i := range dst {
-		dst[i] = float32(acc[i])
+	for i, v := range acc {
+		dst[i] = float32(v)
 	}
 }

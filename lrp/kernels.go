@@ -2,58 +2,67 @@ package lrp
 
 // The affine layers (Dense and Conv2D) share two operations that every rule
 // is built from: the forward product z = W*x + b with any weights of the
-// layer's shape, and the transposed product c = Wᵀ*g. Both accumulate in
-// float64 and round once, so results do not depend on summation order to
-// within float32 precision.
+// layer's shape, and the transposed product c = Wᵀ*g. Both are one gemm
+// call per convolution group (a Dense layer is a matrix-vector product); a
+// convolution first unrolls its input patches with im2col and the
+// transposed product folds them back with col2im.
 
 // affine is implemented by *Dense and *Conv2D.
 type affine interface {
 	Layer
 	params() (w, b []float32)
 	// forward sets dst = w*x + b for weights w of the layer's shape and an
-	// input x of shape in; b may be nil.
-	forward(dst, x, w, b []float32, in []int, a *arena)
-	// transpose sets dst = wᵀ*g, the gradient of w*x with respect to x at g.
-	transpose(dst, g, w []float32, in []int, a *arena)
+	// input x of shape in; b may be nil. If need is not nil, only the
+	// outputs j with need[j] ≠ 0 are computed and the others are set to 0
+	// (a rule only divides R by them where R ≠ 0).
+	forward(dst, x, w, b, need []float32, in []int, a *arena)
+	// transpose sets dst = wᵀ*g, or adds it to dst with acc: the gradient
+	// of w*x with respect to x at g.
+	transpose(dst, g, w []float32, acc bool, in []int, a *arena)
 }
 
 func (l *Dense) params() (w, b []float32)  { return l.W, l.B }
 func (l *Conv2D) params() (w, b []float32) { return l.W, l.B }
 
 // forward: x [In], w [Out][In], b [Out] → dst [Out].
-func (l *Dense) forward(dst, x, w, b []float32, _ []int, _ *arena) {
-	n := l.In
-	for o := range l.Out {
-		row := w[o*n : o*n+n]
-		var s float64
-		if b != nil {
-			s = float64(b[o])
+func (l *Dense) forward(dst, x, w, b, need []float32, _ []int, a *arena) {
+	if need != nil {
+		for o := range dst {
+			dst[o] = 0
+			if need[o] != 0 {
+				dst[o] = dot(w[o*l.In:(o+1)*l.In], x)
+				if b != nil {
+					dst[o] += b[o]
+				}
+			}
 		}
-		for i, v := range row {
-			s += float64(v) * float64(x[i])
-		}
-		dst[o] = float32(s)
+		return
 	}
+	if b != nil {
+		copy(dst, b)
+	}
+	gemm(l.Out, 1, l.In, mat{w, l.In, 1}, mat{x, 1, 0}, dst, 1, b != nil, a)
 }
 
 // transpose: g [Out], w [Out][In] → dst [In].
-func (l *Dense) transpose(dst, g, w []float32, _ []int, a *arena) {
-	n := l.In
-	acc := a.f64(n)
-	clear(acc)
-	for o := range l.Out {
-		go_ := float64(g[o])
-		if go_ == 0 {
-			continue
-		}
-		row := w[o*n : o*n+n]
-		for i, v := range row {
-			acc[i] += float64(v) * go_
+func (l *Dense) transpose(dst, g, w []float32, acc bool, _ []int, a *arena) {
+	gemm(l.In, 1, l.Out, mat{w, 1, l.In}, mat{g, 1, 0}, dst, 1, acc, a)
+}
+
+// sparse is the density of nonzeros below which a convolution computes
+// outputs (forward with need) or transposes gradients one nonzero at a
+// time rather than with gemm, whose products cost several times less.
+const sparse = 0.2
+
+// dense reports whether at least a fraction sparse of v is nonzero.
+func dense(v []float32) bool {
+	nz := 0
+	for _, x := range v {
+		if x != 0 {
+			nz++
 		}
 	}
-	for i, v := range acc {
-		dst[i] = float32(v)
-	}
+	return float64(nz) >= sparse*float64(len(v))
 }
 
 // outSize is the output height and width for an input of height h and width w.
@@ -63,103 +72,178 @@ func (l *Conv2D) outSize(h, w int) (oh, ow int) {
 	return oh, ow
 }
 
-// im2col fills cols [OH·OW][Cg·KH·KW] with the patches of group g of
-// x [InC][h][w]; padded positions are 0.
-func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
-	cg := l.InC / l.Groups
-	k := cg * l.KH * l.KW
-	for i := range oh {
-		for j := range ow {
-			p := cols[(i*ow+j)*k : (i*ow+j)*k+k]
-			t := 0
-			for c := range cg {
-				xc := x[(g*cg+c)*h*w:]
-				for u := range l.KH {
-					y := i*l.SH + u*l.DH - l.PT
-					for v := range l.KW {
-						xx := j*l.SW + v*l.DW - l.PL
-						if y >= 0 && y < h && xx >= 0 && xx < w {
-							p[t] = xc[y*w+xx]
-						} else {
-							p[t] = 0
-						}
-						t++
-					}
-				}
-			}
-		}
-	}
+// pointwise reports whether the convolution is a per-pixel matrix product
+// (1×1 kernel, stride 1, no padding), so that its input needs no im2col.
+func (l *Conv2D) pointwise() bool {
+	return l.KH == 1 && l.KW == 1 && l.SH == 1 && l.SW == 1 && l.PT == 0 && l.PL == 0 && l.PB == 0 && l.PR == 0
 }
 
 // forward: x [InC][h][w], w [OutC][InC/G][KH][KW], b [OutC] → dst [OutC][OH][OW].
-func (l *Conv2D) forward(dst, x, w, b []float32, in []int, a *arena) {
+// Per group g, dst_g [og][P] = w_g [og][K] · cols [K][P] with
+// K = InC/G·KH·KW and P = OH·OW. With few needed outputs, each is a
+// strided dot product of a weight row and a column of cols.
+func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 	h, wd := in[1], in[2]
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
-	cols := a.f32(np * k)
+	if need != nil && dense(need) {
+		need = nil
+	}
 	for g := range l.Groups {
-		l.im2col(cols, x, g, h, wd, oh, ow)
-		for o := g * og; o < (g+1)*og; o++ {
-			row := w[o*k : o*k+k]
-			var bias float64
-			if b != nil {
-				bias = float64(b[o])
-			}
-			out := dst[o*np : o*np+np]
-			for p := range np {
-				s := bias
-				for t, v := range cols[p*k : p*k+k] {
-					s += float64(row[t]) * float64(v)
+		out := dst[g*og*np : (g+1)*og*np]
+		cols := mat{x[g*cg*h*wd:], np, 1}
+		if !l.pointwise() {
+			c := a.col(k * np)
+			l.im2col(c, x, g, h, wd, oh, ow)
+			cols.d = c
+		}
+		if need != nil {
+			for o := range og {
+				wo := w[(g*og+o)*k : (g*og+o+1)*k]
+				for p := range np {
+					j := o*np + p
+					out[j] = 0
+					if need[g*og*np+j] != 0 {
+						s := dotStride(wo, cols.d[p:], np)
+						if b != nil {
+							s += b[g*og+o]
+						}
+						out[j] = s
+					}
 				}
-				out[p] = float32(s)
+			}
+			continue
+		}
+		if b != nil {
+			for o := range og {
+				row := out[o*np : (o+1)*np]
+				for p := range row {
+					row[p] = b[g*og+o]
+				}
 			}
 		}
+		gemm(og, np, k, mat{w[g*og*k:], k, 1}, cols, out, np, b != nil, a)
 	}
 }
 
 // transpose: g [OutC][OH][OW], w [OutC][InC/G][KH][KW] → dst [InC][h][w].
-func (l *Conv2D) transpose(dst, g, w []float32, in []int, a *arena) {
+// Per group, cols [K][P] = w_gᵀ [K][og] · g_g [og][P], then col2im; a
+// sparse g adds g[o][p]·w[o] to column p of cols for each nonzero.
+func (l *Conv2D) transpose(dst, g, w []float32, acc bool, in []int, a *arena) {
 	h, wd := in[1], in[2]
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
-	acc := a.f64(len(dst) + k)
-	out, col := acc[:len(dst)], acc[len(dst):]
-	clear(out)
+	sp := !dense(g)
 	for gr := range l.Groups {
-		for i := range oh {
-			for j := range ow {
-				p := i*ow + j
-				clear(col)
-				for o := gr * og; o < (gr+1)*og; o++ {
-					gv := float64(g[o*np+p])
-					if gv == 0 {
-						continue
-					}
-					for t, v := range w[o*k : o*k+k] {
-						col[t] += float64(v) * gv
+		wt, gg := mat{w[gr*og*k:], 1, k}, g[gr*og*np:(gr+1)*og*np]
+		out := dst[gr*cg*h*wd : (gr+1)*cg*h*wd]
+		if l.pointwise() && !sp {
+			gemm(k, np, og, wt, mat{gg, np, 1}, out, np, acc, a)
+			continue
+		}
+		cols := a.col(k * np)
+		if sp {
+			clear(cols)
+			for o := range og {
+				wo := w[(gr*og+o)*k : (gr*og+o+1)*k]
+				for p, v := range gg[o*np : (o+1)*np] {
+					if v != 0 {
+						axpyStride(cols[p:], wo, v, np)
 					}
 				}
-				// col2im: scatter the patch gradient back to its input positions.
-				t := 0
-				for c := range cg {
-					base := (gr*cg + c) * h * wd
-					for u := range l.KH {
-						y := i*l.SH + u*l.DH - l.PT
-						for v := range l.KW {
-							xx := j*l.SW + v*l.DW - l.PL
-							if y >= 0 && y < h && xx >= 0 && xx < wd {
-								out[base+y*wd+xx] += col[t]
-							}
-							t++
+			}
+		} else {
+			gemm(k, np, og, wt, mat{gg, np, 1}, cols, np, false, a)
+		}
+		if !acc {
+			clear(out)
+		}
+		if l.pointwise() {
+			add(out, cols)
+			continue
+		}
+		l.col2im(out, cols, h, wd, oh, ow)
+	}
+}
+
+// span returns the output columns j0 ≤ j < j1 of a row whose input column
+// j·s + x0 falls inside [0, w), for ow output columns.
+func span(x0, s, w, ow int) (j0, j1 int) {
+	if x0 < 0 {
+		j0 = (-x0 + s - 1) / s
+	}
+	j1 = (w - x0 + s - 1) / s
+	j1 = min(max(j1, 0), ow)
+	return min(j0, j1), j1
+}
+
+// im2col fills cols [Cg·KH·KW][OH·OW] with the patches of group g of
+// x [InC][h][w]: row (c, u, v) holds x[g·Cg+c][i·SH+u·DH−PT][j·SW+v·DW−PL]
+// at column (i, j); padded positions are 0.
+func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
+	cg, np := l.InC/l.Groups, oh*ow
+	t := 0
+	for c := range cg {
+		xc := x[(g*cg+c)*h*w : (g*cg+c+1)*h*w]
+		for u := range l.KH {
+			for v := range l.KW {
+				row := cols[t*np : (t+1)*np]
+				t++
+				x0 := v*l.DW - l.PL
+				j0, j1 := span(x0, l.SW, w, ow)
+				for i := range oh {
+					r := row[i*ow : (i+1)*ow]
+					y := i*l.SH + u*l.DH - l.PT
+					if y < 0 || y >= h {
+						clear(r)
+						continue
+					}
+					xr := xc[y*w : (y+1)*w]
+					clear(r[:j0])
+					if l.SW == 1 {
+						copy(r[j0:j1], xr[j0+x0:j1+x0])
+					} else {
+						for j := j0; j < j1; j++ {
+							r[j] = xr[j*l.SW+x0]
+						}
+					}
+					clear(r[j1:])
+				}
+			}
+		}
+	}
+}
+
+// col2im adds each entry of cols [Cg·KH·KW][OH·OW] to the input position of
+// one group, dst [Cg][h][w], it was read from by im2col.
+func (l *Conv2D) col2im(dst, cols []float32, h, w, oh, ow int) {
+	cg, np := l.InC/l.Groups, oh*ow
+	t := 0
+	for c := range cg {
+		xc := dst[c*h*w : (c+1)*h*w]
+		for u := range l.KH {
+			for v := range l.KW {
+				row := cols[t*np : (t+1)*np]
+				t++
+				x0 := v*l.DW - l.PL
+				j0, j1 := span(x0, l.SW, w, ow)
+				for i := range oh {
+					y := i*l.SH + u*l.DH - l.PT
+					if y < 0 || y >= h {
+						continue
+					}
+					r, xr := row[i*ow:(i+1)*ow], xc[y*w:(y+1)*w]
+					if l.SW == 1 {
+						add(xr[j0+x0:j1+x0], r[j0:j1])
+					} else {
+						for j := j0; j < j1; j++ {
+							xr[j*l.SW+x0] += r[j]
 						}
 					}
 				}
 			}
 		}
-	}
-	for i, v := range out {
-		dst[i] = float32(v)
 	}
 }

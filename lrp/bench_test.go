@@ -1,0 +1,138 @@
+package lrp_test
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lrpwasm/lrp/lrp"
+	"github.com/lrpwasm/lrp/model"
+	"github.com/lrpwasm/lrp/parity"
+)
+
+// Benchmarks of the engine: the fixture cnn (an MNIST-size model) and a
+// synthetic ResNet-18 at 224×224. Run with
+//
+//	go test ./lrp/ -run '^$' -bench . -count 5
+//
+// Setup (model, input, first call) is outside the timer; the reported
+// figure is the steady state of one Explainer.
+
+const fixtures = "../../shared/fixtures"
+
+// fixtureCNN returns the fixture cnn and its first case input.
+func fixtureCNN(tb testing.TB) (*lrp.Model, []float32) {
+	tb.Helper()
+	c, err := parity.ReadCase(fixtures + "/cnn.cases.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, _, err := parity.LoadModel(fixtures, "cnn", parity.LayersJSON)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m, c.Inputs[0]
+}
+
+var resnet = sync.OnceValue(func() *lrp.Model { return lrp.SyntheticResNet18(1) })
+
+// imageInput returns a random image of m's input shape: pixels uniform in
+// the pixel range, normalized as the model asks.
+func imageInput(m *lrp.Model, seed uint64) []float32 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	in := m.Input
+	x := make([]float32, m.InputLen())
+	for i := range x {
+		v := in.Low + (in.High-in.Low)*r.Float32()
+		if in.Mean != nil {
+			c := i * len(in.Mean) / len(x)
+			v = (v - in.Mean[c]) / in.Std[c]
+		}
+		x[i] = v
+	}
+	return x
+}
+
+func benchExplain(b *testing.B, m *lrp.Model, x []float32, method string) {
+	e := lrp.NewExplainer(m)
+	o := lrp.Options{Method: method, Target: lrp.Predicted}
+	if _, err := e.Explain(x, o); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	defer reportMem(b)
+	defer reportCPU(b, lrp.CPUTime())
+	for b.Loop() {
+		if _, err := e.Explain(x, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchForward(b *testing.B, m *lrp.Model, x []float32) {
+	e := lrp.NewExplainer(m)
+	if _, err := e.Forward(x); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	defer reportCPU(b, lrp.CPUTime())
+	for b.Loop() {
+		if _, err := e.Forward(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// reportMem reports the memory the Go runtime holds from the system (in
+// wasm: the size of linear memory, which never shrinks), a bound on the
+// peak the benchmark needed.
+func reportMem(b *testing.B) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MiB")
+}
+
+// reportCPU reports the process CPU time per op since t0, when known.
+func reportCPU(b *testing.B, t0 time.Duration) {
+	if t := lrp.CPUTime(); t > 0 {
+		b.ReportMetric(float64(t-t0)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+func BenchmarkCNNExplainEpsilonGammaBox(b *testing.B) {
+	m, x := fixtureCNN(b)
+	benchExplain(b, m, x, "epsilon_gamma_box")
+}
+
+func BenchmarkCNNForward(b *testing.B) {
+	m, x := fixtureCNN(b)
+	benchForward(b, m, x)
+}
+
+func BenchmarkResNet18Forward(b *testing.B) { benchForward(b, resnet(), imageInput(resnet(), 1)) }
+
+func BenchmarkResNet18ExplainEpsilon(b *testing.B) {
+	benchExplain(b, resnet(), imageInput(resnet(), 1), "epsilon")
+}
+
+func BenchmarkResNet18ExplainEpsilonGammaBox(b *testing.B) {
+	benchExplain(b, resnet(), imageInput(resnet(), 1), "epsilon_gamma_box")
+}
+
+// BenchmarkResNet18DecodeF16 decodes the float16 safetensors file of the
+// synthetic ResNet-18 (23 MB): the load cost a page pays before explaining.
+func BenchmarkResNet18DecodeF16(b *testing.B) {
+	data, err := model.EncodeSafetensors(resnet(), nil, "F16")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := model.DecodeSafetensors(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

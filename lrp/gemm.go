@@ -1,0 +1,402 @@
+package lrp
+
+// gemm is the one matrix product behind every affine layer: the forward
+// pass, each rule's modified forward pass and each transposed pass. Go
+// compiles to WebAssembly without SIMD, so the speed comes from the shape
+// of the loops: operands are packed into panels (mr rows of a, nr columns
+// of b, kc products deep), and a micro-kernel keeps an mr×nr tile of c in
+// registers while it walks a panel pair, unrolled 4×, with bounds checks
+// removed by converting slices to array pointers. A transposed operand is
+// only a different stride to the packing, so Wᵀ·s runs the same kernel.
+//
+// Sums are accumulated in float32 over at most kc products, then added
+// to c; the rounding this adds stays far below the 1e-5 parity budget
+// (see TestGemmMatchesNaive and the fixtures).
+
+const (
+	mr = 2   // rows of a micro-tile
+	nr = 4   // columns of a micro-tile
+	kc = 256 // depth of a packed panel
+	mc = 64  // rows of a packed once per depth block (mc×kc floats: 64 KiB)
+)
+
+// mat is a strided view of a matrix: element (i, j) is d[i*rs+j*cs].
+type mat struct {
+	d      []float32
+	rs, cs int
+}
+
+// gemm sets c = a·b, or c += a·b when acc is set, for a [m×k], b [k×n] and
+// c [m×n] row-major with row stride ldc. p supplies the packing buffers.
+func gemm(m, n, k int, a, b mat, c []float32, ldc int, acc bool, p *arena) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		if !acc {
+			for i := range m {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	if n == 1 && b.rs == 1 {
+		switch {
+		case a.cs == 1:
+			gemvRows(m, k, a, b.d, c, ldc, acc)
+			return
+		case a.rs == 1:
+			gemvCols(m, k, a, b.d, c, ldc, acc)
+			return
+		}
+	}
+	np := (n + nr - 1) / nr
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		kp := (kb + 3) &^ 3 // padded to the unrolling
+		bp := p.packB(np * nr * kp)
+		packB(bp, b, p0, kb, kp, n)
+		add := acc || p0 > 0
+		for i0 := 0; i0 < m; i0 += mc {
+			mb := min(mc, m-i0)
+			ap := p.packA(((mb + mr - 1) / mr) * mr * kp)
+			packA(ap, a, i0, p0, mb, kb, kp)
+			macro(ap, bp, mb, n, kp, c[i0*ldc:], ldc, add)
+		}
+	}
+}
+
+// packA copies a[i0:i0+mb][p0:p0+kb] into panels of mr rows: panel r holds
+// rows i0+mr·r… interleaved, ap[r·mr·kp + t·mr + i]. Rows past mb and
+// depths past kb are zero.
+func packA(ap []float32, a mat, i0, p0, mb, kb, kp int) {
+	for r := 0; r*mr < mb; r++ {
+		pan := ap[r*mr*kp : (r+1)*mr*kp]
+		for i := range mr {
+			row := i0 + r*mr + i
+			if r*mr+i >= mb {
+				for t := range kp {
+					pan[t*mr+i] = 0
+				}
+				continue
+			}
+			base := row*a.rs + p0*a.cs
+			if a.cs == 1 {
+				src := a.d[base : base+kb]
+				for t, v := range src {
+					pan[t*mr+i] = v
+				}
+			} else {
+				for t := range kb {
+					pan[t*mr+i] = a.d[base+t*a.cs]
+				}
+			}
+			for t := kb; t < kp; t++ {
+				pan[t*mr+i] = 0
+			}
+		}
+	}
+}
+
+// packB copies b[p0:p0+kb][0:n] into panels of nr columns: panel q holds
+// columns nr·q… interleaved, bp[q·nr·kp + t·nr + j]. Columns past n and
+// depths past kb are zero.
+func packB(bp []float32, b mat, p0, kb, kp, n int) {
+	np := (n + nr - 1) / nr
+	for q := range np {
+		pan := bp[q*nr*kp : (q+1)*nr*kp]
+		j0 := q * nr
+		switch {
+		case j0+nr <= n && b.cs == 1: // rows of b contiguous
+			for t := range kb {
+				src := (*[nr]float32)(b.d[(p0+t)*b.rs+j0:])
+				dst := (*[nr]float32)(pan[t*nr:])
+				dst[0], dst[1], dst[2], dst[3] = src[0], src[1], src[2], src[3]
+			}
+		case j0+nr <= n && b.rs == 1: // columns of b contiguous
+			for j := range nr {
+				src := b.d[(j0+j)*b.cs+p0:][:kb]
+				for t, v := range src {
+					pan[t*nr+j] = v
+				}
+			}
+		default:
+			for t := range kb {
+				for j := range nr {
+					pan[t*nr+j] = 0
+					if j0+j < n {
+						pan[t*nr+j] = b.d[(p0+t)*b.rs+(j0+j)*b.cs]
+					}
+				}
+			}
+		}
+		clear(pan[kb*nr:])
+	}
+}
+
+// macro multiplies the packed block ap (mb rows) by bp (n columns), both
+// kp deep, into c.
+func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool) {
+	for j0 := 0; j0 < n; j0 += nr {
+		bpan := bp[(j0/nr)*nr*kp : (j0/nr+1)*nr*kp]
+		for i0 := 0; i0 < mb; i0 += mr {
+			apan := ap[(i0/mr)*mr*kp : (i0/mr+1)*mr*kp]
+			t := kernel(kp, apan, bpan)
+			if i0+mr <= mb && j0+nr <= n {
+				c0 := (*[nr]float32)(c[i0*ldc+j0:])
+				c1 := (*[nr]float32)(c[(i0+1)*ldc+j0:])
+				if add {
+					c0[0], c0[1], c0[2], c0[3] = c0[0]+t[0], c0[1]+t[1], c0[2]+t[2], c0[3]+t[3]
+					c1[0], c1[1], c1[2], c1[3] = c1[0]+t[4], c1[1]+t[5], c1[2]+t[6], c1[3]+t[7]
+				} else {
+					c0[0], c0[1], c0[2], c0[3] = t[0], t[1], t[2], t[3]
+					c1[0], c1[1], c1[2], c1[3] = t[4], t[5], t[6], t[7]
+				}
+				continue
+			}
+			for i := 0; i < mr && i0+i < mb; i++ {
+				for j := 0; j < nr && j0+j < n; j++ {
+					if add {
+						c[(i0+i)*ldc+j0+j] += t[i*nr+j]
+					} else {
+						c[(i0+i)*ldc+j0+j] = t[i*nr+j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// kernel returns the mr×nr tile Σ_t a[t][i]·b[t][j] of one panel pair, kp
+// deep (a multiple of 4), row-major. The loop condition proves the array
+// conversions and reslices in bounds, so the body has no checks; one b
+// value is live at a time, so that the tile, two a values and a product
+// fit the 16 float registers of Go's wasm port without spilling.
+func kernel(kp int, a, b []float32) (t [mr * nr]float32) {
+	var c00, c01, c02, c03, c10, c11, c12, c13, x0, x1, y float32
+	a, b = a[:kp*mr], b[:kp*nr]
+	for len(a) >= 4*mr && len(b) >= 4*nr {
+		pa := (*[4 * mr]float32)(a)
+		pb := (*[4 * nr]float32)(b)
+		x0, x1 = pa[0], pa[1]
+		y = pb[0]
+		c00 += x0 * y
+		c10 += x1 * y
+		y = pb[1]
+		c01 += x0 * y
+		c11 += x1 * y
+		y = pb[2]
+		c02 += x0 * y
+		c12 += x1 * y
+		y = pb[3]
+		c03 += x0 * y
+		c13 += x1 * y
+		x0, x1 = pa[2], pa[3]
+		y = pb[4]
+		c00 += x0 * y
+		c10 += x1 * y
+		y = pb[5]
+		c01 += x0 * y
+		c11 += x1 * y
+		y = pb[6]
+		c02 += x0 * y
+		c12 += x1 * y
+		y = pb[7]
+		c03 += x0 * y
+		c13 += x1 * y
+		x0, x1 = pa[4], pa[5]
+		y = pb[8]
+		c00 += x0 * y
+		c10 += x1 * y
+		y = pb[9]
+		c01 += x0 * y
+		c11 += x1 * y
+		y = pb[10]
+		c02 += x0 * y
+		c12 += x1 * y
+		y = pb[11]
+		c03 += x0 * y
+		c13 += x1 * y
+		x0, x1 = pa[6], pa[7]
+		y = pb[12]
+		c00 += x0 * y
+		c10 += x1 * y
+		y = pb[13]
+		c01 += x0 * y
+		c11 += x1 * y
+		y = pb[14]
+		c02 += x0 * y
+		c12 += x1 * y
+		y = pb[15]
+		c03 += x0 * y
+		c13 += x1 * y
+		a, b = a[4*mr:], b[4*nr:]
+	}
+	return [mr * nr]float32{c00, c01, c02, c03, c10, c11, c12, c13}
+}
+
+// gemvRows sets c[i·ldc] (+)= Σ_t a[i][t]·x[t] for a with contiguous rows
+// (a Dense layer's forward pass), four rows at a time so that each load of
+// x serves four products.
+func gemvRows(m, k int, a mat, x, c []float32, ldc int, acc bool) {
+	x = x[:k]
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		s := dot4(a.d[i*a.rs:], a.rs, x)
+		for r, v := range s {
+			if acc {
+				v += c[(i+r)*ldc]
+			}
+			c[(i+r)*ldc] = v
+		}
+	}
+	for ; i < m; i++ {
+		s := dot(a.d[i*a.rs:i*a.rs+k], x)
+		if acc {
+			s += c[i*ldc]
+		}
+		c[i*ldc] = s
+	}
+}
+
+// dot4 returns the dot products of x with the four rows a[0:], a[ld:],
+// a[2ld:], a[3ld:], each summed in blocks of kc.
+func dot4(a []float32, ld int, x []float32) (s [4]float32) {
+	k := len(x)
+	r0, r1, r2, r3 := a[:k], a[ld:ld+k], a[2*ld:2*ld+k], a[3*ld:3*ld+k]
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
+		var s0, s1, s2, s3, t0, t1, t2, t3 float32
+		xs := x[p0:p1]
+		// Equal lengths let the compiler drop the bounds checks.
+		q0, q1, q2, q3 := r0[p0:p1][:len(xs)], r1[p0:p1][:len(xs)], r2[p0:p1][:len(xs)], r3[p0:p1][:len(xs)]
+		t := 0
+		for ; t < len(xs)-1; t += 2 {
+			v, u := xs[t], xs[t+1]
+			s0 += q0[t] * v
+			s1 += q1[t] * v
+			s2 += q2[t] * v
+			s3 += q3[t] * v
+			t0 += q0[t+1] * u
+			t1 += q1[t+1] * u
+			t2 += q2[t+1] * u
+			t3 += q3[t+1] * u
+		}
+		if t < len(xs) {
+			v := xs[t]
+			s0 += q0[t] * v
+			s1 += q1[t] * v
+			s2 += q2[t] * v
+			s3 += q3[t] * v
+		}
+		s[0] += s0 + t0
+		s[1] += s1 + t1
+		s[2] += s2 + t2
+		s[3] += s3 + t3
+	}
+	return s
+}
+
+// dot returns Σ a[t]·b[t] over len(a) ≤ len(b), with four partial sums
+// per block of kc products.
+func dot(a, b []float32) float32 {
+	var s float32
+	for len(a) > 0 {
+		n := min(len(a), kc)
+		var s0, s1, s2, s3 float32
+		t := 0
+		for ; t+4 <= n; t += 4 {
+			pa := (*[4]float32)(a[t:])
+			pb := (*[4]float32)(b[t:])
+			s0 += pa[0] * pb[0]
+			s1 += pa[1] * pb[1]
+			s2 += pa[2] * pb[2]
+			s3 += pa[3] * pb[3]
+		}
+		for ; t < n; t++ {
+			s0 += a[t] * b[t]
+		}
+		s += (s0 + s1) + (s2 + s3)
+		a, b = a[n:], b[n:]
+	}
+	return s
+}
+
+// gemvCols sets c[i·ldc] (+)= Σ_t a[i][t]·x[t] for a with contiguous
+// columns, i.e. aᵀ stored row-major (a Dense layer's transposed pass): it
+// adds x[t] times row t of aᵀ, skipping zeros of x, which are common in
+// relevance vectors.
+func gemvCols(m, k int, a mat, x, c []float32, ldc int, acc bool) {
+	if ldc != 1 {
+		for i := range m {
+			var s float32
+			for t := range k {
+				s += a.d[i+t*a.cs] * x[t]
+			}
+			if acc {
+				s += c[i*ldc]
+			}
+			c[i*ldc] = s
+		}
+		return
+	}
+	c = c[:m]
+	if !acc {
+		clear(c)
+	}
+	for t, g := range x[:k] {
+		if g == 0 {
+			continue
+		}
+		axpy(c, a.d[t*a.cs:t*a.cs+m], g)
+	}
+}
+
+// axpy sets y += g·x over len(y) ≤ len(x).
+func axpy(y, x []float32, g float32) {
+	i := 0
+	for ; i+4 <= len(y); i += 4 {
+		py := (*[4]float32)(y[i:])
+		px := (*[4]float32)(x[i:])
+		py[0] += g * px[0]
+		py[1] += g * px[1]
+		py[2] += g * px[2]
+		py[3] += g * px[3]
+	}
+	for ; i < len(y); i++ {
+		y[i] += g * x[i]
+	}
+}
+
+// dotStride returns Σ_t a[t]·b[t·stride], unrolled 4× (Go's wasm pays a
+// dispatch per loop iteration).
+func dotStride(a, b []float32, stride int) float32 {
+	var s0, s1, s2, s3 float32
+	t := 0
+	for ; t+4 <= len(a); t += 4 {
+		pa := (*[4]float32)(a[t:])
+		s0 += pa[0] * b[t*stride]
+		s1 += pa[1] * b[(t+1)*stride]
+		s2 += pa[2] * b[(t+2)*stride]
+		s3 += pa[3] * b[(t+3)*stride]
+	}
+	for ; t < len(a); t++ {
+		s0 += a[t] * b[t*stride]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpyStride sets y[t·stride] += g·x[t] for every t of x, unrolled 4×.
+func axpyStride(y, x []float32, g float32, stride int) {
+	t := 0
+	for ; t+4 <= len(x); t += 4 {
+		px := (*[4]float32)(x[t:])
+		y[t*stride] += g * px[0]
+		y[(t+1)*stride] += g * px[1]
+		y[(t+2)*stride] += g * px[2]
+		y[(t+3)*stride] += g * px[3]
+	}
+	for ; t < len(x); t++ {
+		y[t*stride] += g * x[t]
+	}
+}

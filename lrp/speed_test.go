@@ -1,0 +1,55 @@
+package lrp_test
+
+import (
+	"testing"
+
+	"github.com/lrpwasm/lrp/lrp"
+)
+
+// After the first call, explaining with an LRP composite allocates nothing:
+// activations, relevance, modified weights, rules and scratch buffers all
+// live in the Explainer.
+func TestExplainZeroAllocs(t *testing.T) {
+	m, x := fixtureCNN(t)
+	e := lrp.NewExplainer(m)
+	for _, method := range lrp.Composites() {
+		o := lrp.Options{Method: method, Target: lrp.Predicted}
+		if _, err := e.Explain(x, o); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(10, func() { e.Explain(x, o) }); n != 0 {
+			t.Errorf("%s: %v allocations per Explain, want 0", method, n)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { e.Forward(x) }); n != 0 {
+		t.Errorf("Forward: %v allocations, want 0", n)
+	}
+}
+
+// The synthetic ResNet-18 explains without NaN or Inf, and conserves
+// relevance to within what its biases absorb.
+func TestResNet18EpsilonGammaBox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ResNet-18 at 224×224 takes a second")
+	}
+	m := resnet()
+	e := lrp.NewExplainer(m)
+	res, err := e.Explain(imageInput(m, 1), lrp.Options{Method: "epsilon_gamma_box"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Diagnostics
+	t.Logf("predicted %d (logit %.3g), start %.4g, input sum %.4g, positive share %.3f",
+		res.Predicted, res.Logits[res.Predicted], d.StartSum, d.InputSum, d.PositiveShare)
+	if d.NaN {
+		for _, l := range d.Layers {
+			if l.NaN {
+				t.Errorf("NaN or Inf after node %d (%s, %s)", l.Node, l.Name, l.Rule)
+			}
+		}
+		t.Fatal("relevance has NaN or Inf")
+	}
+	if d.InputSum == 0 {
+		t.Error("no relevance reached the input")
+	}
+}
