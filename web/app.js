@@ -76,7 +76,7 @@ const state = {
   colormap: 'bwr',
   symmetric: true,
   sign: 'all',
-  alpha: 0.6,
+  alpha: 0.85,
   inked: false, // the pad holds something to explain
   source: 'draw', // 'draw' | 'image' | 'webcam'
   last: null, // the result on screen, with the options that made it
@@ -420,19 +420,30 @@ function paintResult(r) {
   setStyle(zero, 'left', `${(100 * -lo) / (hi - lo)}%`);
 }
 
+// paintOverlay draws the input and over it the heatmap, each pixel as
+// opaque as its relevance is strong (the worker's mask) times the opacity
+// slider, so the input shows through where nothing is relevant.
+const blend = el('canvas');
 function paintOverlay() {
-  const w = heatCanvas.width;
-  const h = heatCanvas.height;
-  if (overlayCanvas.width !== w || overlayCanvas.height !== h) {
-    overlayCanvas.width = w;
-    overlayCanvas.height = h;
+  const r = state.last;
+  if (!r) return;
+  const { width: w, height: h } = r;
+  for (const c of [overlayCanvas, blend]) {
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+    }
   }
+  const bctx = blend.getContext('2d');
+  const img = bctx.createImageData(w, h);
+  const d = img.data;
+  d.set(r.heatmap);
+  const a = state.alpha;
+  for (let i = 0; i < w * h; i++) d[4 * i + 3] = a * (r.mask?.[i] ?? 255);
+  bctx.putImageData(img, 0, 0);
   const ctx = overlayCanvas.getContext('2d');
-  ctx.globalAlpha = 1;
   ctx.drawImage(inputCanvas, 0, 0, w, h);
-  ctx.globalAlpha = state.alpha;
-  ctx.drawImage(heatCanvas, 0, 0);
-  ctx.globalAlpha = 1;
+  ctx.drawImage(blend, 0, 0);
 }
 
 function clearOutputs() {

@@ -5,7 +5,9 @@
 // is then cached), and deletes the caches of older versions on activate.
 //
 // Bump VERSION whenever any file of the app changes: a changed sw.js is
-// what makes browsers install the new version.
+// what makes browsers install the new version. A new version waits until
+// no tab runs the old one (no skipWaiting), so a running page never mixes
+// its JavaScript with another version's wasm.
 const VERSION = '2025-11-25.1';
 const PREFIX = 'lrp-explainer-';
 const CACHE = PREFIX + VERSION;
@@ -34,7 +36,6 @@ self.addEventListener('install', (event) => {
       const cache = await caches.open(CACHE);
       await cache.addAll(SHELL.map(fresh));
       await Promise.all(OPTIONAL.map((u) => cache.add(fresh(u)).catch(() => {})));
-      await self.skipWaiting();
     })(),
   );
 });

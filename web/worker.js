@@ -39,16 +39,19 @@ const methods = {
     };
   },
 
-  // explain runs the engine and adds `image`: the model input as RGBA
-  // pixels ({rgba, width, height}) for drawing and overlaying.
+  // explain runs the engine and adds `image`, the model input as RGBA
+  // pixels ({rgba, width, height}), and `mask`, the overlay's opacity.
   async explain({ input, options }) {
     const r = await engine.explain(input, options);
     r.image = inputImage(r.input, model.info);
+    r.mask = overlayMask(r.relevance, model.info, options?.sign);
     return r;
   },
 
-  render({ relevance, options }) {
-    return engine.render(relevance, options);
+  async render({ relevance, options }) {
+    const r = await engine.render(relevance, options);
+    r.mask = overlayMask(relevance, model.info, options?.sign);
+    return r;
   },
 
   // colorbar returns 256 RGBA samples of a colormap from low to high, drawn
@@ -152,6 +155,29 @@ function inputImage(x, info) {
     rgba[4 * i + 3] = 255;
   }
   return { rgba, width: w, height: h };
+}
+
+// overlayMask is the opacity of the heatmap over the input, one byte per
+// pixel: the relevance summed over channels, filtered by sign like the
+// heatmap, relative to its largest magnitude. Pixels with no relevance let
+// the input show through.
+function overlayMask(relevance, info, sign = 'all') {
+  const shape = info.inputShape;
+  const plane = shape.length === 3 ? shape[1] * shape[2] : relevance.length;
+  const channels = relevance.length / plane;
+  const v = new Float32Array(plane);
+  for (let c = 0; c < channels; c++) for (let i = 0; i < plane; i++) v[i] += relevance[c * plane + i];
+  let peak = 0;
+  for (let i = 0; i < plane; i++) {
+    const x = sign === 'positive' ? Math.max(v[i], 0) : sign === 'negative' ? Math.max(-v[i], 0) : Math.abs(v[i]);
+    v[i] = Number.isFinite(x) ? x : 0;
+    peak = Math.max(peak, v[i]);
+  }
+  const mask = new Uint8ClampedArray(plane);
+  // The square root lifts moderate relevance into view (most pixels hold a
+  // small fraction of the peak).
+  if (peak > 0) for (let i = 0; i < plane; i++) mask[i] = 255 * Math.sqrt(v[i] / peak);
+  return mask;
 }
 
 // transferables lists the buffers behind the typed arrays of a result (two
