@@ -390,10 +390,13 @@ test('benchmark: pointer-move to painted heatmap over 100 strokes (built-in mode
   await stats(() => (__lrpStats.live.length = 0));
   let seed = 7;
   const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
-  const box = await page.locator('#pad').boundingBox();
+  let box;
   const at = (fx, fy) => [box.x + fx * box.width, box.y + fy * box.height];
   for (let k = 0; k < 100; k++) {
-    if (k % 10 === 0) await page.click('#clear');
+    if (k % 10 === 0) {
+      await page.click('#clear');
+      box = await page.locator('#pad').boundingBox(); // after any scrolling of the click
+    }
     const x = 0.2 + 0.6 * rand();
     const y = 0.2 + 0.5 * rand();
     await page.mouse.move(...at(x, y));
