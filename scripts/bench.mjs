@@ -2,14 +2,18 @@
 // Benchmarks the wasm build (run by hand after scripts/build.sh, not a
 // timed test): module size, startup, model load, and the median time per
 // explain for the fixture cnn (epsilon_gamma_box) and the built-in model,
-// next to the native figures of `go test -bench` when asked.
+// next to the native figures of `go test -bench` when asked, and the
+// synthetic ResNet-18 at 224×224 (float16 file load, ε and
+// epsilon_gamma_box, linear memory after).
 //
-//   node scripts/bench.mjs [--native] [--runs N]
+//   node scripts/bench.mjs [--native] [--runs N] [--resnet-runs N] [--no-resnet]
 //
 // --native runs BenchmarkExplainCNN and BenchmarkExplainBuiltin of package
 // app (the same code, compiled for this machine) and prints them alongside.
+// The ResNet-18 file is written by `go run ./cmd/lrp synth` (Go needed).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -18,6 +22,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = process.env.LRP_FIXTURES ?? join(root, '..', 'shared', 'fixtures');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 500;
+const resnetRuns = Number(args[args.indexOf('--resnet-runs') + 1]) || 5;
 const wantNative = args.includes('--native');
 
 const median = (v) => {
@@ -81,6 +86,41 @@ async function bench(label, file, nativeKey) {
   );
 }
 
+// benchResNet times the synthetic ResNet-18: loading its float16 file
+// (decode and cache), then each composite's first call and the median of
+// resnetRuns more on one fixed random image.
+async function benchResNet() {
+  const dir = mkdtempSync(join(tmpdir(), 'lrp-bench-'));
+  try {
+    const file = join(dir, 'resnet18.safetensors');
+    execFileSync('go', ['run', './cmd/lrp', 'synth', '-o', file], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    const bytes = readFileSync(file);
+    const loads = [];
+    let info;
+    for (let i = 0; i < 3; i++) {
+      const l0 = performance.now();
+      info = await lrp.loadModel(bytes);
+      loads.push(performance.now() - l0);
+    }
+    console.log(`resnet-18 load   ${info.name} (${info.format}, ${(bytes.length / 1e6).toFixed(1)} MB, ${info.params} params): median load ${ms(median(loads))} of 3`);
+    let seed = 1;
+    const x = new Float32Array(3 * 224 * 224).map(() => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32));
+    for (const composite of ['epsilon', 'epsilon_gamma_box']) {
+      const f0 = performance.now();
+      await lrp.explain(x, { composite });
+      const first = performance.now() - f0;
+      const inner = [];
+      for (let i = 0; i < resnetRuns; i++) inner.push((await lrp.explain(x, { composite })).timings.explain);
+      console.log(`resnet-18 ${composite.padEnd(17)} first ${ms(first)}, median explain ${ms(median(inner))} of ${resnetRuns}`);
+    }
+    const mem = lrp.memory();
+    console.log(`resnet-18 memory ${(mem.wasm / 2 ** 20).toFixed(0)} MiB of wasm linear memory after both`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 await bench('fixture cnn', join(fixtures, 'cnn.onnx'), 'CNN');
 await bench('built-in mnist', join(root, 'model', 'mnist.safetensors'), 'Builtin');
 console.log(`(${runs} runs each after 50 warm-up calls; Node ${process.versions.node}, ${lrp.version})`);
+if (!args.includes('--no-resnet')) await benchResNet();
