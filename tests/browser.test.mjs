@@ -220,6 +220,11 @@ test('the page loads the built-in model under its own CSP and says nothing leave
   assert.equal(await stats(() => __lrpStats.poolSize), await stats(() => Math.min(8, navigator.hardwareConcurrency)));
   assert.ok((await page.locator('#composite option').count()) >= 10, 'composites listed');
   assert.ok((await page.locator('#rules tbody tr').count()) > 0, 'layers listed in the rule editor');
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, button, canvas')]
+      .filter((e) => !(e.labels?.length || e.getAttribute('aria-label') || e.getAttribute('aria-hidden') || e.textContent.trim()))
+      .map((e) => e.outerHTML.slice(0, 80)));
+  assert.deepEqual(unnamed, [], 'controls without an accessible name');
 });
 
 test('drawing a 7 with the mouse predicts 7 with positive relevance on the stroke', async () => {
@@ -298,6 +303,13 @@ test('rendering controls and the per-layer rule editor take effect', async () =>
   assert.notDeepEqual(b.relevance, a.relevance, 'an ε rule on the first layer changes the relevance');
   await page.click('#rules-reset');
   await settle();
+
+  const c = await lastArrays();
+  await page.selectOption('#start', 'contrastive');
+  await settle((_, s = window.__lrpStats) => s.last?.start === 'contrastive');
+  assert.notDeepEqual((await lastArrays()).relevance, c.relevance, 'a contrastive start changes the relevance');
+  await page.selectOption('#start', 'onehot');
+  await settle((_, s = window.__lrpStats) => s.last?.start === 'onehot');
 });
 
 test('the compare grid fills every cell from the Worker pool', async () => {

@@ -42,7 +42,7 @@ const ruleParams = {
   epsilon: [['epsilon', 'ε', 1e-6]],
   gamma: [['gamma', 'γ', 0.25]],
   alphabeta: [['alpha', 'α', 2], ['beta', 'β', 1]],
-  zbox: [['low', 'low', 0], ['high', 'high', 1]],
+  zbox: [['low', 'low', null], ['high', 'high', null]],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -572,9 +572,10 @@ function buildRuleEditor() {
       } else {
         state.rules[layer.index] = { rule: sel.value };
         for (const [key, sym, def] of ruleParams[sel.value] ?? []) {
-          const input = el('input', { type: 'number', step: 'any', value: String(def) });
+          // No default (zᴮ bounds): the engine takes them from the model's pixel range.
+          const input = el('input', { type: 'number', step: 'any', value: def == null ? '' : String(def), placeholder: 'model' });
           input.setAttribute('aria-label', `${sym} for layer ${layer.index}`);
-          state.rules[layer.index][key] = def;
+          if (def != null) state.rules[layer.index][key] = def;
           input.addEventListener('change', () => {
             if (Number.isFinite(input.valueAsNumber)) state.rules[layer.index][key] = input.valueAsNumber;
             else delete state.rules[layer.index][key];

@@ -42,7 +42,7 @@ func runServe(args []string) error {
 			"Cache-Control: no-cache (the browser revalidates; the service worker keeps\n"+
 			"its own versioned cache for offline use). -port 0 picks a free port.")
 	dir := fs.String("dir", "web", "directory to serve")
-	port := fs.Int("port", envPort(8080), "TCP port on 127.0.0.1 (default: $PORT, else 8080)")
+	port := fs.Int("port", envPort(8080), "TCP port on 127.0.0.1 ($PORT sets the default)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
