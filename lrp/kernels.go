@@ -54,15 +54,20 @@ func (l *Dense) transpose(dst, g, w []float32, acc bool, _ []int, a *arena) {
 // time rather than with gemm, whose products cost several times less.
 const sparse = 0.2
 
-// dense reports whether at least a fraction sparse of v is nonzero.
-func dense(v []float32) bool {
+// sparseCols bounds the im2col buffer ([K][P] floats) of the sparse
+// paths: they read or write it one column at a time, a stride of P, which
+// is only fast while it stays in cache (1 MiB).
+const sparseCols = 1 << 18
+
+// density returns the fraction of nonzeros in v.
+func density(v []float32) float64 {
 	nz := 0
 	for _, x := range v {
 		if x != 0 {
 			nz++
 		}
 	}
-	return float64(nz) >= sparse*float64(len(v))
+	return float64(nz) / float64(max(len(v), 1))
 }
 
 // outSize is the output height and width for an input of height h and width w.
@@ -87,8 +92,14 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
-	if need != nil && dense(need) {
-		need = nil
+	if need != nil {
+		switch d := density(need); {
+		case d == 0:
+			clear(dst)
+			return
+		case d >= sparse || k*np > sparseCols:
+			need = nil
+		}
 	}
 	for g := range l.Groups {
 		out := dst[g*og*np : (g+1)*og*np]
@@ -135,7 +146,14 @@ func (l *Conv2D) transpose(dst, g, w []float32, acc bool, in []int, a *arena) {
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
-	sp := !dense(g)
+	d := density(g)
+	if d == 0 { // a ReLU after the layer often leaves one of γ's two parts empty
+		if !acc {
+			clear(dst)
+		}
+		return
+	}
+	sp := d < sparse && k*np <= sparseCols
 	for gr := range l.Groups {
 		wt, gg := mat{w[gr*og*k:], 1, k}, g[gr*og*np:(gr+1)*og*np]
 		out := dst[gr*cg*h*wd : (gr+1)*cg*h*wd]
