@@ -97,8 +97,12 @@ type Diagnostics struct {
 	Layers        []LayerDiag `json:"layers"`        // from the output to the input
 	PositiveShare float64     `json:"positiveShare"` // Σ R⁺ / Σ |R| at the input (0 when R = 0)
 	NaN           bool        `json:"nan"`           // any NaN or Inf in the relevance
-	// Consistent is false when the start relevance is zero but the input
-	// relevance is not (f(x) = 0 ⇒ R = 0 violated).
+	// Output is the explained quantity f(x): the start-weighted output
+	// Σ_k s_k·z_k (the target logit for a one-hot start, the contrast for a
+	// contrastive one), or the log-odds for a log-odds start.
+	Output float64 `json:"output"`
+	// Consistent is false when f(x) = 0 but the input relevance is not
+	// zero (f(x) = 0 ⇒ R = 0 violated).
 	Consistent bool `json:"consistent"`
 }
 
@@ -119,27 +123,28 @@ type Result struct {
 // all scratch buffers, so that repeated calls do not allocate. An Explainer
 // is not safe for concurrent use; create one per goroutine.
 type Explainer struct {
-	m        *Model
-	acts     [][]float32 // output of each node
-	arg      [][]int32   // for MaxPool2D nodes, the input index of each output
-	rel      [][]float32 // relevance at each node's output
-	relIn    []float32   // relevance at the model input
-	tmp      [][]float32 // relevance passed to each input of the current node
-	w        []weights
-	a        arena
-	st       step
-	res      Result
-	methods  map[string][]Rule // rules of the built-in composites, by name
-	lo, hi   []float32
-	logits   []float32
-	probs    []float32
-	start    []float32
-	diag     []LayerDiag
-	scratchX []float32
-	accum    []float32
-	rules    []Rule
-	rulesFor *Composite
-	grad     *Composite
+	m         *Model
+	acts      [][]float32 // output of each node
+	arg       [][]int32   // for MaxPool2D nodes, the input index of each output
+	rel       [][]float32 // relevance at each node's output
+	relIn     []float32   // relevance at the model input
+	tmp       [][]float32 // relevance passed to each input of the current node
+	w         []weights
+	a         arena
+	st        step
+	res       Result
+	methods   map[string][]Rule // rules of the built-in composites, by name
+	lo, hi    []float32
+	logits    []float32
+	probs     []float32
+	start     []float32
+	diag      []LayerDiag
+	scratchX  []float32
+	accum     []float32
+	rules     []Rule
+	startKind Start
+	rulesFor  *Composite
+	grad      *Composite
 }
 
 // NewExplainer returns an Explainer for m.
@@ -333,6 +338,7 @@ func (e *Explainer) result(o *Options) *Result {
 		t = pred
 	}
 	startVector(e.start, e.logits, e.probs, t, o.Start)
+	e.startKind = o.Start
 	e.res = Result{Logits: e.logits, Probabilities: e.probs, Predicted: pred, Target: t, Start: e.start}
 	return &e.res
 }
@@ -358,7 +364,14 @@ func (e *Explainer) finish(r *Result) *Result {
 	for _, l := range e.diag {
 		d.NaN = d.NaN || l.NaN
 	}
-	d.Consistent = d.StartSum != 0 || a == 0
+	d.Output = sum64(e.start)
+	if e.startKind != LogOdds {
+		d.Output = 0
+		for k, s := range e.start {
+			d.Output += float64(s) * float64(e.logits[k])
+		}
+	}
+	d.Consistent = d.Output != 0 || a == 0
 	return r
 }
 
