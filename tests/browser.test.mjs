@@ -110,8 +110,16 @@ const stats = (expr) => page.evaluate(expr);
 // predicates read window.__lrpStats; they cannot be built from strings in
 // the page, whose CSP forbids eval.
 async function settle(until = () => true, arg, timeout = 20_000) {
-  await page.waitForFunction(until, arg, { timeout, polling: 20 });
-  await page.waitForFunction(() => window.__lrpStats.idle(), null, { timeout, polling: 20 });
+  try {
+    await page.waitForFunction(until, arg, { timeout, polling: 20 });
+    await page.waitForFunction(() => window.__lrpStats.idle(), null, { timeout, polling: 20 });
+  } catch (err) {
+    // Say what the page shows: an engine error is more useful than a timeout.
+    const shown = await page.evaluate(() =>
+      ['explain-error', 'model-error', 'input-error', 'fatal'].map((id) => document.getElementById(id)).filter((e) => !e.hidden).map((e) => `#${e.id}: ${e.textContent}`));
+    err.message += shown.length ? `\nthe page shows: ${shown.join('; ')}` : '';
+    throw err;
+  }
 }
 
 async function padPoint(fx, fy) {
