@@ -481,6 +481,7 @@ test('after one visit the app reloads and explains offline', async () => {
     assert.equal(await stats(() => __lrpStats.last.predicted), 7);
     const caches = await page.evaluate(() => caches.keys());
     assert.equal(caches.filter((k) => k.startsWith('lrp-explainer-')).length, 1, `one versioned cache: ${caches}`);
+    await page.evaluate(() => scrollTo(0, 0));
     await page.screenshot({ path: path.join(artifacts, 'offline.png') });
   } finally {
     await context.setOffline(false);
