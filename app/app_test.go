@@ -347,6 +347,21 @@ func TestExplainResult(t *testing.T) {
 		}
 	}
 	d := j["diagnostics"].(map[string]any)
+	// The hand-written JSON has every field the engine's own JSON names.
+	engineJSON, err := json.Marshal(r.Diagnostics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ed map[string]any
+	json.Unmarshal(engineJSON, &ed)
+	for k := range ed {
+		if _, ok := d[k]; !ok {
+			t.Errorf("diagnostics lack %q", k)
+		}
+	}
+	if d["output"].(float64) != float64(float32(r.Logits[5])) && math.Abs(d["output"].(float64)-float64(r.Logits[5])) > 1e-5 {
+		t.Errorf("output %v, target logit %v", d["output"], r.Logits[5])
+	}
 	if layers := d["layers"].([]any); len(layers) != 10 || layers[0].(map[string]any)["rule"] != "epsilon" {
 		t.Errorf("diagnostics layers %v", layers)
 	}

@@ -49,6 +49,8 @@ func (r *Result) AppendMeta(dst []byte) []byte {
 	b = appendFloat(b, d.InputSum, 64)
 	b = append(b, `,"positiveShare":`...)
 	b = appendFloat(b, d.PositiveShare, 64)
+	b = append(b, `,"output":`...)
+	b = appendFloat(b, d.Output, 64)
 	b = append(b, `,"nan":`...)
 	b = strconv.AppendBool(b, d.NaN)
 	b = append(b, `,"consistent":`...)
