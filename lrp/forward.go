@@ -78,7 +78,7 @@ func maxPool(dst []float32, arg []int32, x []float32, l *MaxPool2D, in []int) {
 	oh := (h+l.PT+l.PB-l.KH)/l.SH + 1
 	ow := (w+l.PL+l.PR-l.KW)/l.SW + 1
 	dst, arg = dst[:c*oh*ow], arg[:c*oh*ow]
-	if l.KH == 2 && l.KW == 2 && l.SH == 2 && l.SW == 2 && l.PT == 0 && l.PL == 0 {
+	if l.KH == 2 && l.KW == 2 && l.SH == 2 && l.SW == 2 && l.PT == 0 && l.PL == 0 && l.PB == 0 && l.PR == 0 {
 		maxPool2(dst, arg, x, c, h, w, oh, ow)
 		return
 	}
