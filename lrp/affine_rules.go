@@ -26,12 +26,16 @@ func (s *step) fwd(w, b, x []float32) []float32 {
 // bwd returns ρ(W)ᵀ·g in a scratch buffer.
 func (s *step) bwd(w, g []float32) []float32 {
 	out := s.a.f32(len(s.x))
-	s.l.transpose(out, g, w, false, s.in, s.a)
+	s.l.transpose(out, term(g, w), false, s.in, s.a)
 	return out
 }
 
-// bwdAdd adds ρ(W)ᵀ·g to c.
-func (s *step) bwdAdd(c, w, g []float32) { s.l.transpose(c, g, w, true, s.in, s.a) }
+// bwd2 returns ρ₁(W)ᵀ·g₁ + ρ₂(W)ᵀ·g₂ in a scratch buffer, in one pass.
+func (s *step) bwd2(w1, g1, w2, g2 []float32) []float32 {
+	out := s.a.f32(len(s.x))
+	s.l.transpose(out, terms{{g1, w1}, {g2, w2}}, false, s.in, s.a)
+	return out
+}
 
 // div returns R / stab(d) in a scratch buffer.
 func (s *step) div(d []float32, eps float32) []float32 {
@@ -122,13 +126,9 @@ func (r Gamma) relevance(s *step) {
 			gn[j] = s.r[j] / stab(dn[j], r.Stab)
 		}
 	}
-	c := s.bwd(wu, gp)
-	s.bwdAdd(c, wd, gn)
-	mul(s.dst, xp, c)
+	mul(s.dst, xp, s.bwd2(wu, gp, wd, gn))
 	if neg {
-		c := s.bwd(wd, gp)
-		s.bwdAdd(c, wu, gn)
-		mulAdd(s.dst, xn, c, 1)
+		mulAdd(s.dst, xn, s.bwd2(wd, gp, wu, gn), 1)
 	}
 }
 

@@ -5,32 +5,54 @@ import "math"
 // backward propagates the start vector from the output to the input with one
 // rule per node, leaving the input relevance in e.relIn and the
 // conservation chain in e.diag.
+//
+// The first node to pass relevance to a tensor writes it in place, later
+// ones add theirs through a scratch buffer, so that no relevance buffer is
+// cleared first; a tensor written once has the sum its writer computed,
+// which is its Out without another pass.
 func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 	m := e.m
-	for i := range e.rel {
-		clear(e.rel[i])
+	last := len(m.Nodes) - 1
+	for i := range e.writes {
+		e.writes[i] = 0
 	}
-	clear(e.relIn)
-	copy(e.rel[len(m.Nodes)-1], start)
+	copy(e.rel[last], start)
+	e.writes[last+1], e.sums[last+1] = 1, sum64(start)
 	e.diag = e.diag[:0]
 	var ins, dst [2][]float32
 	var shapes [2][]int
-	for i := len(m.Nodes) - 1; i >= 0; i-- {
+	var direct [2]bool
+	for i := last; i >= 0; i-- {
 		nd := m.Nodes[i]
+		if e.writes[i+1] == 0 { // no relevance reaches this node
+			clear(e.rel[i])
+			e.sums[i+1] = 0
+		}
 		e.a.reset()
 		n := len(nd.Inputs)
 		for k, j := range nd.Inputs {
 			ins[k], shapes[k] = e.input(j, x), m.Shape(j)
-			dst[k] = e.a.f32(numel(shapes[k]))
+			direct[k] = e.writes[j+1] == 0 && (k == 0 || nd.Inputs[0] != j)
+			if direct[k] {
+				dst[k] = e.relOf(j)
+			} else {
+				dst[k] = e.a.f32(numel(shapes[k]))
+			}
 		}
 		e.layerBackward(i, rules[i], ins[:n], shapes[:n], dst[:n])
-		d := LayerDiag{Node: i, Name: nd.Name, Kind: nd.Layer.Kind(), Rule: rules[i].Name(), Out: sum64(e.rel[i])}
+		out := e.sums[i+1]
+		if e.writes[i+1] > 1 {
+			out = sum64(e.rel[i])
+		}
+		d := LayerDiag{Node: i, Name: nd.Name, Kind: nd.Layer.Kind(), Rule: rules[i].Name(), Out: out}
 		for k, j := range nd.Inputs {
-			to := e.relIn
-			if j != Input {
-				to = e.rel[j]
+			s := sum64(dst[k])
+			if !direct[k] {
+				add(e.relOf(j), dst[k])
 			}
-			d.In += addSum(to, dst[k])
+			e.writes[j+1]++
+			e.sums[j+1] = s
+			d.In += s
 		}
 		// A NaN or Inf among the values makes their float64 sum NaN or Inf
 		// (float32 values cannot overflow it).
@@ -38,12 +60,17 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 		d.Absorbed = d.Out - d.In
 		e.diag = append(e.diag, d)
 	}
+	if e.writes[0] == 0 {
+		clear(e.relIn)
+	}
 }
 
-// addSum adds v to dst and returns the float64 sum of v.
-func addSum(dst, v []float32) float64 {
-	add(dst, v)
-	return sum64(v)
+// relOf is the relevance buffer of node j's output, or of the input.
+func (e *Explainer) relOf(j int) []float32 {
+	if j == Input {
+		return e.relIn
+	}
+	return e.rel[j]
 }
 
 // layerBackward sets dst[k], the relevance (or gradient) passed to input k of
@@ -55,15 +82,19 @@ func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]in
 	case affine:
 		if grad {
 			w, _ := l.params()
-			l.transpose(dst[0], r, w, false, shapes[0], &e.a)
+			l.transpose(dst[0], term(r, w), false, shapes[0], &e.a)
 			return
 		}
 		e.st = step{l: l, in: shapes[0], x: x[0], z: y, r: r, dst: dst[0], a: &e.a, w: &e.w[i], lo: e.lo, hi: e.hi}
 		rule.(affineRule).relevance(&e.st)
 	case *ReLU:
+		if !grad {
+			copy(dst[0], r)
+			return
+		}
 		for t, v := range x[0] {
 			dst[0][t] = r[t]
-			if grad && !(v > 0) {
+			if !(v > 0) {
 				dst[0][t] = 0
 			}
 		}

@@ -10,6 +10,8 @@ import (
 // forward (W·cols) and transposed (Wᵀ·g), reporting GFLOP/s.
 func BenchmarkGemm(b *testing.B) {
 	for _, s := range []struct{ m, n, k int }{
+		{8, 784, 9},     // fixture cnn conv1
+		{9, 784, 8},     // fixture cnn conv1, transposed
 		{16, 196, 72},   // fixture cnn conv2
 		{64, 3136, 576}, // ResNet-18 layer1 conv
 		{512, 49, 4608}, // ResNet-18 layer4 conv

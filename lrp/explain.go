@@ -127,6 +127,8 @@ type Explainer struct {
 	acts      [][]float32 // output of each node
 	arg       [][]int32   // for MaxPool2D nodes, the input index of each output
 	rel       [][]float32 // relevance at each node's output
+	writes    []int32     // per tensor (input first, then nodes): how many nodes passed relevance to it
+	sums      []float64   // per tensor: the sum of the relevance its last writer passed
 	relIn     []float32   // relevance at the model input
 	tmp       [][]float32 // relevance passed to each input of the current node
 	w         []weights
@@ -162,6 +164,7 @@ func NewExplainer(m *Model) *Explainer {
 	}
 	n := m.InputLen()
 	e.relIn = make([]float32, n)
+	e.writes, e.sums = make([]int32, len(m.Nodes)+1), make([]float64, len(m.Nodes)+1)
 	e.scratchX = make([]float32, n)
 	e.accum = make([]float32, n)
 	k := m.Classes()

@@ -12,10 +12,7 @@ func forwardLayer(l Layer, dst []float32, arg []int32, ins [][]float32, shapes [
 		w, b := l.params()
 		l.forward(dst, x, w, b, nil, shapes[0], a)
 	case *ReLU:
-		dst = dst[:len(x)]
-		for i, v := range x {
-			dst[i] = relu(v)
-		}
+		reluTo(dst, x)
 	case *ReLU6:
 		dst = dst[:len(x)]
 		for i, v := range x {
@@ -59,6 +56,20 @@ func relu(v float32) float32 {
 		b = 0
 	}
 	return math.Float32frombits(b)
+}
+
+// reluTo sets dst = relu(x), four at a time (Go's wasm pays a dispatch per
+// loop iteration).
+func reluTo(dst, x []float32) {
+	dst = dst[:len(x)]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s, d := (*[4]float32)(x[i:]), (*[4]float32)(dst[i:])
+		d[0], d[1], d[2], d[3] = relu(s[0]), relu(s[1]), relu(s[2]), relu(s[3])
+	}
+	for ; i < len(x); i++ {
+		dst[i] = relu(x[i])
+	}
 }
 
 // scaleShift returns s, t with y = x·s + t for channel c.

@@ -135,31 +135,27 @@ func packB(bp []float32, b mat, p0, kb, kp, n int) {
 }
 
 // macro multiplies the packed block ap (mb rows) by bp (n columns), both
-// kp deep, into c.
+// kp deep, into c. Full row pairs sweep every full column panel in one
+// kernel call; the edges (an odd last row, the last n mod nr columns) go
+// through one tile at a time.
 func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool) {
-	for j0 := 0; j0 < n; j0 += nr {
-		bpan := bp[(j0/nr)*nr*kp : (j0/nr+1)*nr*kp]
-		for i0 := 0; i0 < mb; i0 += mr {
-			apan := ap[(i0/mr)*mr*kp : (i0/mr+1)*mr*kp]
-			t := kernel(kp, apan, bpan)
-			if i0+mr <= mb && j0+nr <= n {
-				c0 := (*[nr]float32)(c[i0*ldc+j0:])
-				c1 := (*[nr]float32)(c[(i0+1)*ldc+j0:])
-				if add {
-					c0[0], c0[1], c0[2], c0[3] = c0[0]+t[0], c0[1]+t[1], c0[2]+t[2], c0[3]+t[3]
-					c1[0], c1[1], c1[2], c1[3] = c1[0]+t[4], c1[1]+t[5], c1[2]+t[6], c1[3]+t[7]
-				} else {
-					c0[0], c0[1], c0[2], c0[3] = t[0], t[1], t[2], t[3]
-					c1[0], c1[1], c1[2], c1[3] = t[4], t[5], t[6], t[7]
-				}
-				continue
-			}
+	nf := n &^ (nr - 1) // columns in full panels
+	for i0 := 0; i0 < mb; i0 += mr {
+		apan := ap[(i0/mr)*mr*kp : (i0/mr+1)*mr*kp]
+		var c1 []float32 // nil for the last row of an odd mb
+		if i0+1 < mb {
+			c1 = c[(i0+1)*ldc : (i0+1)*ldc+nf]
+		}
+		kernel(kp, apan, bp[:nf*kp], c[i0*ldc:i0*ldc+nf], c1, add)
+		if nf < n {
+			var t [mr][nr]float32
+			kernel(kp, apan, bp[nf*kp:(nf+nr)*kp], t[0][:], t[1][:], false)
 			for i := 0; i < mr && i0+i < mb; i++ {
-				for j := 0; j < nr && j0+j < n; j++ {
+				for j := 0; nf+j < n; j++ {
 					if add {
-						c[(i0+i)*ldc+j0+j] += t[i*nr+j]
+						c[(i0+i)*ldc+nf+j] += t[i][j]
 					} else {
-						c[(i0+i)*ldc+j0+j] = t[i*nr+j]
+						c[(i0+i)*ldc+nf+j] = t[i][j]
 					}
 				}
 			}
@@ -167,72 +163,92 @@ func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool) {
 	}
 }
 
-// kernel returns the mr×nr tile Σ_t a[t][i]·b[t][j] of one panel pair, kp
-// deep (a multiple of 4), row-major. The loop condition proves the array
-// conversions and reslices in bounds, so the body has no checks; one b
-// value is live at a time, so that the tile, two a values and a product
-// fit the 16 float registers of Go's wasm port without spilling.
-func kernel(kp int, a, b []float32) (t [mr * nr]float32) {
-	var c00, c01, c02, c03, c10, c11, c12, c13, x0, x1, y float32
-	a, b = a[:kp*mr], b[:kp*nr]
-	for len(a) >= 4*mr && len(b) >= 4*nr {
-		pa := (*[4 * mr]float32)(a)
-		pb := (*[4 * nr]float32)(b)
-		x0, x1 = pa[0], pa[1]
-		y = pb[0]
-		c00 += x0 * y
-		c10 += x1 * y
-		y = pb[1]
-		c01 += x0 * y
-		c11 += x1 * y
-		y = pb[2]
-		c02 += x0 * y
-		c12 += x1 * y
-		y = pb[3]
-		c03 += x0 * y
-		c13 += x1 * y
-		x0, x1 = pa[2], pa[3]
-		y = pb[4]
-		c00 += x0 * y
-		c10 += x1 * y
-		y = pb[5]
-		c01 += x0 * y
-		c11 += x1 * y
-		y = pb[6]
-		c02 += x0 * y
-		c12 += x1 * y
-		y = pb[7]
-		c03 += x0 * y
-		c13 += x1 * y
-		x0, x1 = pa[4], pa[5]
-		y = pb[8]
-		c00 += x0 * y
-		c10 += x1 * y
-		y = pb[9]
-		c01 += x0 * y
-		c11 += x1 * y
-		y = pb[10]
-		c02 += x0 * y
-		c12 += x1 * y
-		y = pb[11]
-		c03 += x0 * y
-		c13 += x1 * y
-		x0, x1 = pa[6], pa[7]
-		y = pb[12]
-		c00 += x0 * y
-		c10 += x1 * y
-		y = pb[13]
-		c01 += x0 * y
-		c11 += x1 * y
-		y = pb[14]
-		c02 += x0 * y
-		c12 += x1 * y
-		y = pb[15]
-		c03 += x0 * y
-		c13 += x1 * y
-		a, b = a[4*mr:], b[4*nr:]
+// kernel sets (or adds to, with add) c0[j] and c1[j] the products
+// Σ_t a[t][i]·b[t][j] of one packed row pair a (i = 0, 1) with the packed
+// column panels of b, kp deep (a multiple of 4), for the len(c0) columns
+// of whole panels; c1 is nil when only row 0 is wanted. One call per row pair, not per tile: Go's wasm
+// calls are expensive, and with small kp the call was most of the cost.
+// The loop conditions prove the array conversions and reslices in bounds,
+// so the inner body has no checks; one b value is live at a time, so that
+// the tile, two a values and a product fit the 16 float32 registers of
+// Go's wasm port.
+func kernel(kp int, a, bp, c0, c1 []float32, add bool) {
+	a = a[:kp*mr]
+	for len(c0) >= nr && len(bp) >= kp*nr {
+		var c00, c01, c02, c03, c10, c11, c12, c13, x0, x1, y float32
+		a, b := a, bp[:kp*nr]
+		for len(a) >= 4*mr && len(b) >= 4*nr {
+			pa := (*[4 * mr]float32)(a)
+			pb := (*[4 * nr]float32)(b)
+			x0, x1 = pa[0], pa[1]
+			y = pb[0]
+			c00 += x0 * y
+			c10 += x1 * y
+			y = pb[1]
+			c01 += x0 * y
+			c11 += x1 * y
+			y = pb[2]
+			c02 += x0 * y
+			c12 += x1 * y
+			y = pb[3]
+			c03 += x0 * y
+			c13 += x1 * y
+			x0, x1 = pa[2], pa[3]
+			y = pb[4]
+			c00 += x0 * y
+			c10 += x1 * y
+			y = pb[5]
+			c01 += x0 * y
+			c11 += x1 * y
+			y = pb[6]
+			c02 += x0 * y
+			c12 += x1 * y
+			y = pb[7]
+			c03 += x0 * y
+			c13 += x1 * y
+			x0, x1 = pa[4], pa[5]
+			y = pb[8]
+			c00 += x0 * y
+			c10 += x1 * y
+			y = pb[9]
+			c01 += x0 * y
+			c11 += x1 * y
+			y = pb[10]
+			c02 += x0 * y
+			c12 += x1 * y
+			y = pb[11]
+			c03 += x0 * y
+			c13 += x1 * y
+			x0, x1 = pa[6], pa[7]
+			y = pb[12]
+			c00 += x0 * y
+			c10 += x1 * y
+			y = pb[13]
+			c01 += x0 * y
+			c11 += x1 * y
+			y = pb[14]
+			c02 += x0 * y
+			c12 += x1 * y
+			y = pb[15]
+			c03 += x0 * y
+			c13 += x1 * y
+			a, b = a[4*mr:], b[4*nr:]
+		}
+		d0 := (*[nr]float32)(c0)
+		if add {
+			c00, c01, c02, c03 = c00+d0[0], c01+d0[1], c02+d0[2], c03+d0[3]
+		}
+		d0[0], d0[1], d0[2], d0[3] = c00, c01, c02, c03
+		if c1 != nil {
+			d1 := (*[nr]float32)(c1)
+			if add {
+				c10, c11, c12, c13 = c10+d1[0], c11+d1[1], c12+d1[2], c13+d1[3]
+			}
+			d1[0], d1[1], d1[2], d1[3] = c10, c11, c12, c13
+			c1 = c1[nr:]
+		}
+		c0, bp = c0[nr:], bp[kp*nr:]
 	}
-	return [mr * nr]float32{c00, c01, c02, c03, c10, c11, c12, c13}
 }
 
 // gemvRows sets c[i·ldc] (+)= Σ_t a[i][t]·x[t] for a with contiguous rows
@@ -260,39 +276,35 @@ func gemvRows(m, k int, a mat, x, c []float32, ldc int, acc bool) {
 }
 
 // dot4 returns the dot products of x with the four rows a[0:], a[ld:],
-// a[2ld:], a[3ld:], each summed in blocks of kc.
+// a[2ld:], a[3ld:], each summed in blocks of kc, four products of each row
+// per iteration.
 func dot4(a []float32, ld int, x []float32) (s [4]float32) {
 	k := len(x)
 	r0, r1, r2, r3 := a[:k], a[ld:ld+k], a[2*ld:2*ld+k], a[3*ld:3*ld+k]
 	for p0 := 0; p0 < k; p0 += kc {
 		p1 := min(p0+kc, k)
-		var s0, s1, s2, s3, t0, t1, t2, t3 float32
+		var s0, s1, s2, s3 float32
 		xs := x[p0:p1]
-		// Equal lengths let the compiler drop the bounds checks.
-		q0, q1, q2, q3 := r0[p0:p1][:len(xs)], r1[p0:p1][:len(xs)], r2[p0:p1][:len(xs)], r3[p0:p1][:len(xs)]
-		t := 0
-		for ; t < len(xs)-1; t += 2 {
-			v, u := xs[t], xs[t+1]
-			s0 += q0[t] * v
-			s1 += q1[t] * v
-			s2 += q2[t] * v
-			s3 += q3[t] * v
-			t0 += q0[t+1] * u
-			t1 += q1[t+1] * u
-			t2 += q2[t+1] * u
-			t3 += q3[t+1] * u
+		q0, q1, q2, q3 := r0[p0:p1], r1[p0:p1], r2[p0:p1], r3[p0:p1]
+		for len(xs) >= 4 && len(q0) >= 4 && len(q1) >= 4 && len(q2) >= 4 && len(q3) >= 4 {
+			v := (*[4]float32)(xs)
+			a0, a1, a2, a3 := (*[4]float32)(q0), (*[4]float32)(q1), (*[4]float32)(q2), (*[4]float32)(q3)
+			s0 += a0[0]*v[0] + a0[1]*v[1] + a0[2]*v[2] + a0[3]*v[3]
+			s1 += a1[0]*v[0] + a1[1]*v[1] + a1[2]*v[2] + a1[3]*v[3]
+			s2 += a2[0]*v[0] + a2[1]*v[1] + a2[2]*v[2] + a2[3]*v[3]
+			s3 += a3[0]*v[0] + a3[1]*v[1] + a3[2]*v[2] + a3[3]*v[3]
+			xs, q0, q1, q2, q3 = xs[4:], q0[4:], q1[4:], q2[4:], q3[4:]
 		}
-		if t < len(xs) {
-			v := xs[t]
+		for t, v := range xs {
 			s0 += q0[t] * v
 			s1 += q1[t] * v
 			s2 += q2[t] * v
 			s3 += q3[t] * v
 		}
-		s[0] += s0 + t0
-		s[1] += s1 + t1
-		s[2] += s2 + t2
-		s[3] += s3 + t3
+		s[0] += s0
+		s[1] += s1
+		s[2] += s2
+		s[3] += s3
 	}
 	return s
 }

@@ -1,5 +1,7 @@
 package lrp
 
+import "math"
+
 // The affine layers (Dense and Conv2D) share two operations that every rule
 // is built from: the forward product z = W*x + b with any weights of the
 // layer's shape, and the transposed product c = Wᵀ*g. Both are one gemm
@@ -16,10 +18,18 @@ type affine interface {
 	// outputs j with need[j] ≠ 0 are computed and the others are set to 0
 	// (a rule only divides R by them where R ≠ 0).
 	forward(dst, x, w, b, need []float32, in []int, a *arena)
-	// transpose sets dst = wᵀ*g, or adds it to dst with acc: the gradient
-	// of w*x with respect to x at g.
-	transpose(dst, g, w []float32, acc bool, in []int, a *arena)
+	// transpose sets dst = Σ wᵀ*g over the terms t with g ≠ nil, or adds
+	// it to dst with acc: the gradient of w*x with respect to x at g. Two
+	// terms share one pass over dst (and, for a convolution, one col2im).
+	transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 }
+
+// terms are the products wᵀ·g summed by one transposed pass; a term with a
+// nil g is absent.
+type terms [2]struct{ g, w []float32 }
+
+// term is the single product wᵀ·g.
+func term(g, w []float32) terms { return terms{{g, w}} }
 
 func (l *Dense) params() (w, b []float32)  { return l.W, l.B }
 func (l *Conv2D) params() (w, b []float32) { return l.W, l.B }
@@ -45,8 +55,16 @@ func (l *Dense) forward(dst, x, w, b, need []float32, _ []int, a *arena) {
 }
 
 // transpose: g [Out], w [Out][In] → dst [In].
-func (l *Dense) transpose(dst, g, w []float32, acc bool, _ []int, a *arena) {
-	gemm(l.In, 1, l.Out, mat{w, 1, l.In}, mat{g, 1, 0}, dst, 1, acc, a)
+func (l *Dense) transpose(dst []float32, t terms, acc bool, _ []int, a *arena) {
+	for _, t := range t {
+		if t.g != nil {
+			gemm(l.In, 1, l.Out, mat{t.w, 1, l.In}, mat{t.g, 1, 0}, dst, 1, acc, a)
+			acc = true
+		}
+	}
+	if !acc {
+		clear(dst)
+	}
 }
 
 // sparse is the density of nonzeros below which a convolution computes
@@ -59,15 +77,25 @@ const sparse = 0.2
 // is only fast while it stays in cache (1 MiB).
 const sparseCols = 1 << 18
 
-// density returns the fraction of nonzeros in v.
+// density returns the fraction of nonzeros in v, counted without branches
+// (nonzero(x) is 1 when x ≠ ±0), four at a time.
 func density(v []float32) float64 {
-	nz := 0
-	for _, x := range v {
-		if x != 0 {
-			nz++
-		}
+	n := len(v)
+	var nz uint32
+	for ; len(v) >= 4; v = v[4:] {
+		p := (*[4]float32)(v)
+		nz += nonzero(p[0]) + nonzero(p[1]) + nonzero(p[2]) + nonzero(p[3])
 	}
-	return float64(nz) / float64(max(len(v), 1))
+	for _, x := range v {
+		nz += nonzero(x)
+	}
+	return float64(nz) / float64(max(n, 1))
+}
+
+// nonzero is 1 if x ≠ ±0 (NaN included), else 0.
+func nonzero(x float32) uint32 {
+	u := math.Float32bits(x) << 1
+	return (u | -u) >> 31
 }
 
 // outSize is the output height and width for an input of height h and width w.
@@ -139,41 +167,69 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 }
 
 // transpose: g [OutC][OH][OW], w [OutC][InC/G][KH][KW] → dst [InC][h][w].
-// Per group, cols [K][P] = w_gᵀ [K][og] · g_g [og][P], then col2im; a
+// Per group, cols [K][P] = Σ w_gᵀ [K][og] · g_g [og][P], then col2im; a
 // sparse g adds g[o][p]·w[o] to column p of cols for each nonzero.
-func (l *Conv2D) transpose(dst, g, w []float32, acc bool, in []int, a *arena) {
+func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena) {
 	h, wd := in[1], in[2]
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
-	d := density(g)
-	if d == 0 { // a ReLU after the layer often leaves one of γ's two parts empty
+	var sp [len(t)]bool
+	live := false
+	for i := range t {
+		if t[i].g == nil {
+			continue
+		}
+		switch d := density(t[i].g); {
+		case d == 0: // a ReLU after the layer often leaves one of γ's two parts empty
+			t[i].g = nil
+		default:
+			sp[i] = d < sparse && k*np <= sparseCols
+			live = true
+		}
+	}
+	if !live {
 		if !acc {
 			clear(dst)
 		}
 		return
 	}
-	sp := d < sparse && k*np <= sparseCols
 	for gr := range l.Groups {
-		wt, gg := mat{w[gr*og*k:], 1, k}, g[gr*og*np:(gr+1)*og*np]
 		out := dst[gr*cg*h*wd : (gr+1)*cg*h*wd]
-		if l.pointwise() && !sp {
-			gemm(k, np, og, wt, mat{gg, np, 1}, out, np, acc, a)
+		if l.pointwise() && !sp[0] && !sp[1] {
+			add := acc
+			for _, t := range t {
+				if t.g != nil {
+					gemm(k, np, og, mat{t.w[gr*og*k:], 1, k}, mat{t.g[gr*og*np : (gr+1)*og*np], np, 1}, out, np, add, a)
+					add = true
+				}
+			}
 			continue
 		}
 		cols := a.col(k * np)
-		if sp {
-			clear(cols)
+		first := true
+		for i, t := range t {
+			if t.g == nil {
+				continue
+			}
+			gg := t.g[gr*og*np : (gr+1)*og*np]
+			if !sp[i] {
+				gemm(k, np, og, mat{t.w[gr*og*k:], 1, k}, mat{gg, np, 1}, cols, np, !first, a)
+				first = false
+				continue
+			}
+			if first {
+				clear(cols)
+				first = false
+			}
 			for o := range og {
-				wo := w[(gr*og+o)*k : (gr*og+o+1)*k]
+				wo := t.w[(gr*og+o)*k : (gr*og+o+1)*k]
 				for p, v := range gg[o*np : (o+1)*np] {
 					if v != 0 {
 						axpyStride(cols[p:], wo, v, np)
 					}
 				}
 			}
-		} else {
-			gemm(k, np, og, wt, mat{gg, np, 1}, cols, np, false, a)
 		}
 		if !acc {
 			clear(out)

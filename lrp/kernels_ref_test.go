@@ -184,9 +184,9 @@ func TestKernelsMatchReference(t *testing.T) {
 				got[i] = float32(math.NaN()) // every entry must be written
 			}
 			refTranspose(c.l, want, g, w, c.in)
-			c.l.transpose(got, g, w, false, c.in, &a)
+			c.l.transpose(got, term(g, w), false, c.in, &a)
 			requireNear(t, name+" transpose", got, want, 1e-6)
-			c.l.transpose(got, g, w, true, c.in, &a)
+			c.l.transpose(got, term(g, w), true, c.in, &a)
 			for i := range want {
 				want[i] *= 2
 			}
