@@ -65,9 +65,15 @@ func (s *step) split() (xp, xn []float32, neg bool) {
 	return xp, xn, true
 }
 
-// add sets dst += a.
+// add sets dst += a. This and the other elementwise loops work four
+// values per iteration: Go's wasm pays a dispatch per loop iteration.
 func add(dst, a []float32) {
 	dst = dst[:len(a)]
+	for len(a) >= 4 && len(dst) >= 4 {
+		d, v := (*[4]float32)(dst), (*[4]float32)(a)
+		d[0], d[1], d[2], d[3] = d[0]+v[0], d[1]+v[1], d[2]+v[2], d[3]+v[3]
+		dst, a = dst[4:], a[4:]
+	}
 	for i, v := range a {
 		dst[i] += v
 	}
@@ -75,6 +81,12 @@ func add(dst, a []float32) {
 
 // mul sets dst = x ⊙ c.
 func mul(dst, x, c []float32) {
+	dst, x = dst[:len(c)], x[:len(c)]
+	for len(c) >= 4 && len(x) >= 4 && len(dst) >= 4 {
+		d, u, v := (*[4]float32)(dst), (*[4]float32)(x), (*[4]float32)(c)
+		d[0], d[1], d[2], d[3] = u[0]*v[0], u[1]*v[1], u[2]*v[2], u[3]*v[3]
+		dst, x, c = dst[4:], x[4:], c[4:]
+	}
 	for i, v := range c {
 		dst[i] = x[i] * v
 	}
@@ -82,6 +94,12 @@ func mul(dst, x, c []float32) {
 
 // mulAdd sets dst += k·(x ⊙ c).
 func mulAdd(dst, x, c []float32, k float32) {
+	dst, x = dst[:len(c)], x[:len(c)]
+	for len(c) >= 4 && len(x) >= 4 && len(dst) >= 4 {
+		d, u, v := (*[4]float32)(dst), (*[4]float32)(x), (*[4]float32)(c)
+		d[0], d[1], d[2], d[3] = d[0]+k*(u[0]*v[0]), d[1]+k*(u[1]*v[1]), d[2]+k*(u[2]*v[2]), d[3]+k*(u[3]*v[3])
+		dst, x, c = dst[4:], x[4:], c[4:]
+	}
 	for i, v := range c {
 		dst[i] += k * (x[i] * v)
 	}

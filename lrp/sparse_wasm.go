@@ -1,0 +1,5 @@
+//go:build wasm
+
+package lrp
+
+const sparse = 0.3
