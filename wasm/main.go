@@ -3,10 +3,11 @@
 // Command wasm is the WebAssembly build of the engine. It publishes one API
 // object, globalThis.__lrp, which web/lrp.js takes over, and blocks. This
 // file only converts values: JS arguments are checked and copied into Go
-// memory in one bulk copy each, the work is done by package app, and the
-// results go back as Uint8Arrays (one copy each) plus a JSON string for
-// everything else. Every function returns a Promise; a bad argument, an
-// error or a panic rejects it with an Error and leaves the runtime running.
+// memory in one bulk copy each, the work is done by package app, and a
+// result goes back as one Uint8Array (one copy) holding its arrays and a
+// JSON object for everything else. Every function returns a Promise; a bad
+// argument, an error or a panic rejects it with an Error and leaves the
+// runtime running.
 //
 // The raw API (lrp.js wraps it into docs/JS_API.md):
 //
@@ -108,6 +109,26 @@ func holdMemory() {
 	}
 }
 
+// primeFinalizers makes and drops n JS values, once, for the collection
+// that ends the first load to finalize. Go frees a JS value it held only
+// when a collection finalizes it; the runtime's finalizer queue grows,
+// once, to the most values outstanding at one collection (a few hundred:
+// each call holds about five), taking a new 256 KB chunk of memory that is
+// never returned. Doing it at the first load moves that one-time growth
+// there, so memory is flat from the first calls on instead of stepping up
+// after a few dozen.
+func primeFinalizers(n int) {
+	if primed {
+		return
+	}
+	primed = true
+	for range n {
+		_ = jsObject.New()
+	}
+}
+
+var primed bool
+
 func main() {
 	api := jsObject.New()
 	api.Set("version", app.Version())
@@ -134,7 +155,12 @@ func mustJSON(v any) string {
 // returns the work to run under mu.
 type prepare func(args []js.Value) (work func() (any, error), err error)
 
-// call wraps p into a JS function returning a Promise.
+// call wraps p into a JS function returning a Promise. The work runs at
+// once, in the callback, and the Promise is returned already settled: in
+// js/wasm a goroutine started here would run to completion before control
+// returns to JavaScript anyway, and a pending Promise would cost a call
+// back into Go (its executor) and four more JS values per call, values Go
+// releases only when a collection finalizes them.
 func call(p prepare) js.Func {
 	return js.FuncOf(func(_ js.Value, args []js.Value) (ret any) {
 		defer func() {
@@ -146,30 +172,12 @@ func call(p prepare) js.Func {
 		if err != nil {
 			return rejected(err)
 		}
-		return promise(work)
-	})
-}
-
-// promise runs work in a goroutine and settles the returned Promise with its
-// result. (Go runs the goroutine before control returns to JavaScript; the
-// Promise keeps the API the same if that ever changes.)
-func promise(work func() (any, error)) js.Value {
-	var resolve, reject js.Value
-	executor := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		resolve, reject = a[0], a[1]
-		return nil
-	})
-	p := jsPromise.New(executor) // calls executor synchronously
-	executor.Release()
-	go func() {
 		v, err := guarded(work)
 		if err != nil {
-			reject.Invoke(jsError.New(err.Error()))
-			return
+			return rejected(err)
 		}
-		resolve.Invoke(v)
-	}()
-	return p
+		return jsPromise.Call("resolve", v)
+	})
 }
 
 func guarded(work func() (any, error)) (v any, err error) {
@@ -233,6 +241,7 @@ func loadModel(args []js.Value) (func() (any, error), error) {
 		// load is done, so the memory limit is set from what the session
 		// keeps.
 		defer runtime.GC()
+		primeFinalizers(1000)
 		s, err := app.Open(data)
 		data = nil
 		if err != nil {

@@ -118,7 +118,8 @@ function api(raw, go, instance) {
   const exited = () => new Error('lrp: the wasm runtime has exited (see the console); call init() again');
   const call = async (name, ...args) => {
     if (go.exited) throw exited();
-    const result = await raw[name](...args);
+    const method = raw[name]; // called without a receiver: one JS value less for Go to hold
+    const result = await method(...args);
     if (go.exited) throw exited();
     return result;
   };
