@@ -29,8 +29,28 @@ type mat struct {
 // gemm sets c = a·b, or c += a·b when acc is set, for a [m×k], b [k×n] and
 // c [m×n] row-major with row stride ldc. p supplies the packing buffers.
 func gemm(m, n, k int, a, b mat, c []float32, ldc int, acc bool, p *arena) {
+	gemmBias(m, n, k, a, b, c, ldc, acc, nil, p)
+}
+
+// gemmBias is gemm that also adds bias[i] to row i of c when bias is not
+// nil. The kernel adds it when it first stores a tile, so that c is
+// written once rather than filled with the bias first.
+func gemmBias(m, n, k int, a, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
 	if m == 0 || n == 0 {
 		return
+	}
+	if bias != nil && (k == 0 || n == 1) {
+		for i := range m {
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				if acc {
+					row[j] += bias[i]
+				} else {
+					row[j] = bias[i]
+				}
+			}
+		}
+		acc, bias = true, nil
 	}
 	if k == 0 {
 		if !acc {
@@ -61,7 +81,11 @@ func gemm(m, n, k int, a, b mat, c []float32, ldc int, acc bool, p *arena) {
 			mb := min(mc, m-i0)
 			ap := p.packA(((mb + mr - 1) / mr) * mr * kp)
 			packA(ap, a, i0, p0, mb, kb, kp)
-			macro(ap, bp, mb, n, kp, c[i0*ldc:], ldc, add)
+			var bi []float32
+			if bias != nil && p0 == 0 {
+				bi = bias[i0 : i0+mb]
+			}
+			macro(ap, bp, mb, n, kp, c[i0*ldc:], ldc, add, bi)
 		}
 	}
 }
@@ -135,21 +159,25 @@ func packB(bp []float32, b mat, p0, kb, kp, n int) {
 }
 
 // macro multiplies the packed block ap (mb rows) by bp (n columns), both
-// kp deep, into c. Full row pairs sweep every full column panel in one
+// kp deep, into c, adding bias[i] to row i when bias is not nil. Full row pairs sweep every full column panel in one
 // kernel call; the edges (an odd last row, the last n mod nr columns) go
 // through one tile at a time.
-func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool) {
+func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias []float32) {
 	nf := n &^ (nr - 1) // columns in full panels
 	for i0 := 0; i0 < mb; i0 += mr {
 		apan := ap[(i0/mr)*mr*kp : (i0/mr+1)*mr*kp]
 		var c1 []float32 // nil for the last row of an odd mb
+		var b [mr]float32
 		if i0+1 < mb {
 			c1 = c[(i0+1)*ldc : (i0+1)*ldc+nf]
 		}
-		kernel(kp, apan, bp[:nf*kp], c[i0*ldc:i0*ldc+nf], c1, add)
+		if bias != nil {
+			copy(b[:], bias[i0:min(i0+mr, mb)])
+		}
+		kernel(kp, apan, bp[:nf*kp], c[i0*ldc:i0*ldc+nf], c1, add, b)
 		if nf < n {
 			var t [mr][nr]float32
-			kernel(kp, apan, bp[nf*kp:(nf+nr)*kp], t[0][:], t[1][:], false)
+			kernel(kp, apan, bp[nf*kp:(nf+nr)*kp], t[0][:], t[1][:], false, b)
 			for i := 0; i < mr && i0+i < mb; i++ {
 				for j := 0; nf+j < n; j++ {
 					if add {
@@ -166,13 +194,13 @@ func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool) {
 // kernel sets (or adds to, with add) c0[j] and c1[j] the products
 // Σ_t a[t][i]·b[t][j] of one packed row pair a (i = 0, 1) with the packed
 // column panels of b, kp deep (a multiple of 4), for the len(c0) columns
-// of whole panels; c1 is nil when only row 0 is wanted. One call per row pair, not per tile: Go's wasm
+// of whole panels, plus bias[i]; c1 is nil when only row 0 is wanted. One call per row pair, not per tile: Go's wasm
 // calls are expensive, and with small kp the call was most of the cost.
 // The loop conditions prove the array conversions and reslices in bounds,
 // so the inner body has no checks; one b value is live at a time, so that
 // the tile, two a values and a product fit the 16 float32 registers of
 // Go's wasm port.
-func kernel(kp int, a, bp, c0, c1 []float32, add bool) {
+func kernel(kp int, a, bp, c0, c1 []float32, add bool, bias [mr]float32) {
 	a = a[:kp*mr]
 	for len(c0) >= nr && len(bp) >= kp*nr {
 		var c00, c01, c02, c03, c10, c11, c12, c13, x0, x1, y float32
@@ -235,12 +263,14 @@ func kernel(kp int, a, bp, c0, c1 []float32, add bool) {
 			a, b = a[4*mr:], b[4*nr:]
 		}
 		d0 := (*[nr]float32)(c0)
+		c00, c01, c02, c03 = c00+bias[0], c01+bias[0], c02+bias[0], c03+bias[0]
 		if add {
 			c00, c01, c02, c03 = c00+d0[0], c01+d0[1], c02+d0[2], c03+d0[3]
 		}
 		d0[0], d0[1], d0[2], d0[3] = c00, c01, c02, c03
 		if c1 != nil {
 			d1 := (*[nr]float32)(c1)
+			c10, c11, c12, c13 = c10+bias[1], c11+bias[1], c12+bias[1], c13+bias[1]
 			if add {
 				c10, c11, c12, c13 = c10+d1[0], c11+d1[1], c12+d1[2], c13+d1[3]
 			}

@@ -156,15 +156,11 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 			}
 			continue
 		}
+		var bg []float32
 		if b != nil {
-			for o := range og {
-				row := out[o*np : (o+1)*np]
-				for p := range row {
-					row[p] = b[g*og+o]
-				}
-			}
+			bg = b[g*og : (g+1)*og]
 		}
-		gemm(og, np, k, mat{w[g*og*k:], k, 1}, cols, out, np, b != nil, a)
+		gemmBias(og, np, k, mat{w[g*og*k:], k, 1}, cols, out, np, false, bg, a)
 	}
 }
 
