@@ -82,31 +82,44 @@ var (
 	session *app.Session
 )
 
-// Linear memory never shrinks, so a page pays for the heap's peak. Left to
-// its pacer, Go lets garbage pile up to twice the live data (4 MB at least)
-// before it collects, and memory grows to hold it. Instead holdMemory keeps
-// Go's soft memory limit at the memory the module already has, plus an
-// eighth of the live heap: the few kilobytes of garbage a call leaves
-// (js.Value references, parsed options) then reuse what collections freed
-// instead of growing memory. When the live data grows (a bigger model,
-// another composite's cached weights) the limit follows it up.
+// Linear memory never shrinks, so a page pays for the heap's peak, and
+// the JS values Go holds (about five per call) are freed only when a
+// collection finalizes them. Left to its pacer, Go collects when the heap
+// has doubled (4 MB at least): memory would step up well into a session and
+// the values would pile up between collections. holdMemory sets the next
+// collection instead: when the heap holds the live data plus a headroom of
+// a quarter of it (512 KB at least, a few hundred calls' garbage). It does
+// so through Go's soft memory limit, which the runtime keeps at least
+// max(1 MB, 3%) above its heap goal, and it takes the memory for the
+// headroom at once, so memory grows when the live data does (a load,
+// another composite's cached weights) and stays flat in between.
 var (
-	memLimit   int64
+	memTarget  int64
 	memSamples = []metrics.Sample{
 		{Name: "/memory/classes/total:bytes"},
 		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
 		{Name: "/gc/heap/live:bytes"},
 	}
+	headroom []byte
 )
 
 func holdMemory() {
 	metrics.Read(memSamples)
-	used := int64(memSamples[0].Value.Uint64() - memSamples[1].Value.Uint64())
-	live := int64(memSamples[2].Value.Uint64())
-	if used > memLimit {
-		memLimit = used + live/8
-		debug.SetMemoryLimit(memLimit)
+	v := func(i int) int64 { return int64(memSamples[i].Value.Uint64()) }
+	mapped, free, objects, live := v(0)-v(1), v(2), v(3), v(4)
+	want := max(128<<10, live/16)
+	target := (mapped - free - objects) + live + want // non-heap memory, live data, headroom
+	if d := target - memTarget; d > -want/4 && d < want/4 {
+		return
 	}
+	if grow := target - mapped; grow > 0 {
+		headroom = make([]byte, grow) // taken now, garbage at once
+		headroom = nil
+	}
+	memTarget = target
+	debug.SetMemoryLimit(target + max(1<<20, target/32))
 }
 
 // primeFinalizers makes and drops n JS values, once, for the collection
