@@ -1,0 +1,157 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/lrpwasm/lrp/lrp"
+	"github.com/lrpwasm/lrp/lrp/eval"
+)
+
+// EvalOptions are the options of Evaluate (the JSON object of evaluate in
+// docs/JS_API.md). The zero value evaluates epsilon_gamma_box against the
+// random order with the defaults of package eval.
+type EvalOptions struct {
+	Methods []string `json:"methods"` // composites, baselines, or "random"
+	Patch   int      `json:"patch"`   // patch side; 0: eval.DefaultPatch
+	Steps   int      `json:"steps"`   // patches removed; 0: all
+	Fill    string   `json:"fill"`    // zero, mean or uniform (default)
+	Seed    uint64   `json:"seed"`
+	Target  *int     `json:"target"` // class; null or −1: predicted
+	Start   string   `json:"start"`  // start relevance of the LRP methods
+}
+
+// MethodCurves are the perturbation curves of one method on one input:
+// the target logit after removing 0…L patches, most relevant first (MoRF)
+// and least relevant first (LeRF), with their AOPC (package eval).
+type MethodCurves struct {
+	Method   string    `json:"method"`
+	MoRF     []float64 `json:"morf"`
+	LeRF     []float64 `json:"lerf"`
+	MoRFProb []float64 `json:"morfProb"`
+	LeRFProb []float64 `json:"lerfProb"`
+	AOPCMoRF float64   `json:"aopcMorf"`
+	AOPCLeRF float64   `json:"aopcLerf"`
+}
+
+// Evaluation is the result of Evaluate.
+type Evaluation struct {
+	Target  int            `json:"target"`
+	Patch   int            `json:"patch"`
+	Patches int            `json:"patches"`
+	Steps   int            `json:"steps"`
+	Fill    string         `json:"fill"`
+	Methods []MethodCurves `json:"methods"`
+	Millis  float64        `json:"ms"`
+}
+
+// maxEvalMethods bounds one call's work.
+const maxEvalMethods = 32
+
+// ParseEvalOptions parses the JSON options of Evaluate; unknown keys and
+// unknown methods are errors.
+func ParseEvalOptions(data []byte) (*EvalOptions, error) {
+	o := &EvalOptions{}
+	if len(bytes.TrimSpace(data)) > 0 {
+		d := json.NewDecoder(bytes.NewReader(data))
+		d.DisallowUnknownFields()
+		if err := d.Decode(o); err != nil {
+			return nil, fmt.Errorf("eval: options: %v", err)
+		}
+	}
+	if len(o.Methods) == 0 {
+		o.Methods = []string{"epsilon_gamma_box", eval.RandomMethod}
+	}
+	if len(o.Methods) > maxEvalMethods {
+		return nil, fmt.Errorf("eval: options: %d methods, at most %d", len(o.Methods), maxEvalMethods)
+	}
+	for _, m := range o.Methods {
+		if m != eval.RandomMethod && lrp.DescribeMethod(m) == "" {
+			return nil, fmt.Errorf("eval: options: unknown method %q (known: %v and random)", m, lrp.Methods())
+		}
+	}
+	if o.Fill == "" {
+		o.Fill = "uniform"
+	}
+	if o.Patch < 0 || o.Steps < 0 {
+		return nil, fmt.Errorf("eval: options: patch %d and steps %d must be ≥ 0", o.Patch, o.Steps)
+	}
+	return o, nil
+}
+
+// Evaluate runs region perturbation (package eval) on one input for every
+// method of o and returns the curves. The input is taken as Explain takes
+// it; the target defaults to the predicted class.
+func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
+	t0 := time.Now()
+	if o == nil {
+		var err error
+		if o, err = ParseEvalOptions(nil); err != nil {
+			return nil, err
+		}
+	}
+	fill, err := eval.ParseFill(o.Fill)
+	if err != nil {
+		return nil, err
+	}
+	start, err := lrp.ParseStart(o.Start)
+	if err != nil {
+		return nil, err
+	}
+	if in.X != nil {
+		if err := s.e.CheckInput(in.X); err != nil {
+			return nil, err
+		}
+		copy(s.x, in.X)
+	} else if _, err := s.Preprocess(in.RGBA, in.Width, in.Height, in.Mode); err != nil {
+		return nil, err
+	}
+	target := lrp.Predicted
+	if o.Target != nil {
+		target = *o.Target
+	}
+	if target < lrp.Predicted || target >= s.m.Classes() {
+		return nil, fmt.Errorf("eval: target %d out of range: model has classes 0..%d", target, s.m.Classes()-1)
+	}
+	p, err := eval.NewPerturber(s.e, eval.Config{Patch: o.Patch, Steps: o.Steps, Fill: fill, Seed: o.Seed})
+	if err != nil {
+		return nil, err
+	}
+	x := append([]float32(nil), s.x...)
+	res := &Evaluation{Patch: o.Patch, Patches: p.Patches(), Steps: p.Steps(), Fill: fill.String()}
+	if res.Patch == 0 {
+		res.Patch = eval.DefaultPatch(s.h)
+	}
+	for _, m := range o.Methods {
+		morf, lerf, err := p.Both(x, m, lrp.Options{Target: target, Start: start}, 0)
+		if err != nil {
+			return nil, fmt.Errorf("eval: method %s: %w", m, err)
+		}
+		res.Methods = append(res.Methods, MethodCurves{
+			Method: m, MoRF: morf.Logit, LeRF: lerf.Logit, MoRFProb: morf.Prob, LeRFProb: lerf.Prob,
+			AOPCMoRF: eval.AOPC(morf.Logit), AOPCLeRF: eval.AOPC(lerf.Logit),
+		})
+	}
+	logits, err := s.e.Forward(x)
+	if err != nil {
+		return nil, err
+	}
+	res.Target = target
+	if target == lrp.Predicted {
+		res.Target = argmaxF(logits)
+	}
+	res.Millis = float64(time.Since(t0)) / 1e6
+	return res, nil
+}
+
+func argmaxF(v []float32) int {
+	b := 0
+	for i, x := range v {
+		if x > v[b] {
+			b = i
+		}
+	}
+	return b
+}
