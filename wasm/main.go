@@ -252,8 +252,14 @@ func loadModel(args []js.Value) (func() (any, error), error) {
 	return func() (any, error) {
 		// The file's bytes and the decoder's garbage go as soon as the
 		// load is done, so the memory limit is set from what the session
-		// keeps.
-		defer runtime.GC()
+		// keeps; the runtime's own one-time growth (collector metadata,
+		// finalizer records) happens in these collections too, not during
+		// the first calls.
+		defer func() {
+			for range 3 {
+				runtime.GC()
+			}
+		}()
 		primeFinalizers(1000)
 		s, err := app.Open(data)
 		data = nil
@@ -265,8 +271,17 @@ func loadModel(args []js.Value) (func() (any, error), error) {
 			return nil, err
 		}
 		session = s
+		warm(s)
 		return string(info), nil
 	}, nil
+}
+
+// warm explains a blank input with the default options, so that what a
+// first call sets up once (the explainer's caches and buffers) is made
+// while loading, before the collection that ends the load: the first user
+// call is then as fast as the next ones, and memory does not step up in it.
+func warm(s *app.Session) {
+	s.Explain(app.Input{X: make([]float32, s.Model().InputLen())}, nil)
 }
 
 // explain(input, options) → the result packed by app.Result.Pack.
