@@ -88,11 +88,13 @@ var (
 // has doubled (4 MB at least): memory would step up well into a session and
 // the values would pile up between collections. holdMemory sets the next
 // collection instead: when the heap holds the live data plus a headroom of
-// a quarter of it (512 KB at least, a few hundred calls' garbage). It does
-// so through Go's soft memory limit, which the runtime keeps at least
-// max(1 MB, 3%) above its heap goal, and it takes the memory for the
-// headroom at once, so memory grows when the live data does (a load,
-// another composite's cached weights) and stays flat in between.
+// a sixteenth of it (128 KB at least; the runtime does not go below a
+// 1 MB heap goal), a few dozen calls' garbage. It does so through Go's
+// soft memory limit, which the runtime keeps at least max(1 MB, 3%) above
+// its heap goal, and it takes the memory for the headroom at once, so
+// memory grows when the live data does (a load, another composite's cached
+// weights) and stays flat in between. A call that needs more than the
+// limit still gets it (the limit is soft); the limit then follows.
 var (
 	memTarget  int64
 	memSamples = []metrics.Sample{
