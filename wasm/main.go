@@ -14,6 +14,7 @@
 //	loadModel(bytes: ArrayBuffer|view)               → Promise<string: info JSON>
 //	explain(input, options: string)                  → Promise<Uint8Array: app.Result.Pack>
 //	    input: Float32Array | {rgba: Uint8Array|Uint8ClampedArray, width, height, mode?}
+//	evaluate(input, options: string)                 → Promise<string: app.Evaluation JSON>
 //	preprocess(rgba, width, height, mode: string)    → Promise<Uint8Array: float32 input>
 //	render(relevance: Float32Array, options: string) → Promise<Uint8Array: app.Rendered.Pack>
 //	version: string, composites: string (JSON), colormaps: string (JSON)
@@ -153,6 +154,7 @@ func main() {
 	api.Set("explain", call(explain))
 	api.Set("preprocess", call(preprocess))
 	api.Set("render", call(render))
+	api.Set("evaluate", call(evaluate))
 	global.Set("__lrp", api)
 	select {}
 }
@@ -288,20 +290,9 @@ func warm(s *app.Session) {
 
 // explain(input, options) → the result packed by app.Result.Pack.
 func explain(args []js.Value) (func() (any, error), error) {
-	var in app.Input
-	var buf *[]byte
-	if v := arg(args, 0); v.Type() == js.TypeObject && get(v, "rgba").Type() != js.TypeUndefined {
-		img, err := imageArg(v)
-		if err != nil {
-			return nil, err
-		}
-		in, buf = img.input, img.buf
-	} else {
-		x, b, err := floatsArg(v, "input", "a Float32Array (the model input) or {rgba, width, height, mode}")
-		if err != nil {
-			return nil, err
-		}
-		in.X, buf = x, b
+	in, buf, err := inputArg(arg(args, 0))
+	if err != nil {
+		return nil, err
 	}
 	opt, err := optionsArg(arg(args, 1))
 	if err != nil {
@@ -320,6 +311,52 @@ func explain(args []js.Value) (func() (any, error), error) {
 		}
 		packed = r.Pack(packed[:0])
 		return bytesToJS(packed), nil
+	}, nil
+}
+
+// inputArg reads the input of explain and evaluate: a Float32Array (the
+// model input) or {rgba, width, height, mode}, copied into a pooled buffer.
+func inputArg(v js.Value) (app.Input, *[]byte, error) {
+	if v.Type() == js.TypeObject && get(v, "rgba").Type() != js.TypeUndefined {
+		img, err := imageArg(v)
+		return img.input, img.buf, err
+	}
+	x, b, err := floatsArg(v, "input", "a Float32Array (the model input) or {rgba, width, height, mode}")
+	return app.Input{X: x}, b, err
+}
+
+// evaluate(input, options) → the JSON of app.Evaluation: region
+// perturbation curves and AOPC of every method of the options.
+func evaluate(args []js.Value) (func() (any, error), error) {
+	in, buf, err := inputArg(arg(args, 0))
+	if err != nil {
+		return nil, err
+	}
+	s, err := stringArg(arg(args, 1), "options (JSON)")
+	if err != nil {
+		release(buf)
+		return nil, err
+	}
+	opt, err := app.ParseEvalOptions([]byte(s))
+	if err != nil {
+		release(buf)
+		return nil, err
+	}
+	return func() (any, error) {
+		defer release(buf)
+		s, err := current()
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.Evaluate(in, opt)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		return string(b), nil
 	}, nil
 }
 

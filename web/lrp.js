@@ -176,6 +176,15 @@ function api(raw, go, instance) {
       return { heatmap: a.heatmap, width: m.width, height: m.height, range: m.range };
     },
 
+    /**
+     * Region perturbation of input (as for explain) under each method of
+     * options.methods: the target's curves most and least relevant patch
+     * first, and their AOPC (docs/JS_API.md).
+     */
+    async evaluate(input, options) {
+      return JSON.parse(await call('evaluate', input, json(options)));
+    },
+
     /** The explanation methods: [{name, description, kind: 'lrp'|'baseline'}]. */
     composites() {
       return JSON.parse(composites);
