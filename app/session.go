@@ -179,6 +179,10 @@ func info(f *model.File, m *lrp.Model, folded int) Info {
 	return in
 }
 
+// WorkingSet estimates the bytes an explanation holds beyond the model's
+// weights (activations, relevance, buffers).
+func (s *Session) WorkingSet() int64 { return workingSet(s.m) }
+
 // Info describes the session's model.
 func (s *Session) Info() *Info { return &s.info }
 

@@ -282,11 +282,21 @@ func loadModel(args []js.Value) (func() (any, error), error) {
 
 // warm explains a blank input with the default options, so that what a
 // first call sets up once (the explainer's caches and buffers) is made
-// while loading, before the collection that ends the load: the first user
+// while loading, before the collections that end the load: the first user
 // call is then as fast as the next ones, and memory does not step up in it.
+// Only small models are warmed: for a large one the blank explanation
+// would add seconds to the load and the default composite's caches, which
+// the user may never ask for.
 func warm(s *app.Session) {
+	if s.WorkingSet() > warmLimit {
+		return
+	}
 	s.Explain(app.Input{X: make([]float32, s.Model().InputLen())}, nil)
 }
+
+// warmLimit is the largest working set (app.Session.WorkingSet) warmed at
+// load: MNIST-sized models (about 0.3 MB) and up to small image models.
+const warmLimit = 16 << 20
 
 // explain(input, options) → the result packed by app.Result.Pack.
 func explain(args []js.Value) (func() (any, error), error) {
