@@ -5,17 +5,23 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/lrpwasm/lrp/app"
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/lrp/eval"
 	"github.com/lrpwasm/lrp/mnist"
@@ -145,40 +151,134 @@ func table(w io.Writer, names []string, sums []eval.Summary) {
 	}
 }
 
-// plotCurves draws the mean MoRF curve of every method.
+// plotCurves draws the mean MoRF and LeRF curves of every method side by
+// side on one y scale, with one legend right of both (so it never covers a
+// curve): LRP composites solid, the other explainers dashed, the controls
+// that explain nothing (single_pixel, uniform) dotted, the random order
+// thick black.
 func plotCurves(path string, names []string, sums []eval.Summary) error {
-	p := plot.New()
-	p.Title.Text = "Region perturbation, most relevant first"
-	p.X.Label.Text = "patches removed"
-	p.Y.Label.Text = "mean target logit"
-	p.Legend.Top = true
-	for i, s := range sums {
-		pts := make(plotter.XYs, len(s.CurveMoRF))
-		for k, v := range s.CurveMoRF {
-			pts[k] = plotter.XY{X: float64(k), Y: v}
+	const w, h, legendW = 13 * vg.Inch, 6 * vg.Inch, 2.6 * vg.Inch
+	panels := []*plot.Plot{plot.New(), plot.New()}
+	panels[0].Title.Text = "Most relevant first (MoRF): steeper is better"
+	panels[1].Title.Text = "Least relevant first (LeRF): flatter is better"
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true
+	legend.ThumbnailWidth = 0.45 * vg.Inch
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range sums {
+		for _, v := range append(slices.Clone(s.CurveMoRF), s.CurveLeRF...) {
+			lo, hi = min(lo, v), max(hi, v)
 		}
-		l, err := plotter.NewLine(pts)
-		if err != nil {
-			return err
-		}
-		l.Color = palette(i)
-		l.Width = vg.Points(1.5)
-		if names[i] == eval.RandomMethod {
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-			l.Color = color.Black
-		}
-		p.Add(l)
-		p.Legend.Add(names[i], l)
 	}
-	return p.Save(10*vg.Inch, 7*vg.Inch, path)
+	for _, p := range panels {
+		p.X.Label.Text = "patches removed"
+		p.Y.Label.Text = "mean target logit"
+		p.Y.Min, p.Y.Max = lo-0.02*(hi-lo), hi+0.02*(hi-lo)
+		p.Y.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick { return ticks(min, max, 8) })
+		p.X.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick { return ticks(min, max, 10) })
+		p.Add(plotter.NewGrid())
+	}
+	kind := map[string]string{}
+	for _, m := range app.Methods() {
+		kind[m.Name] = m.Kind
+	}
+	// Colours in table order (best MoRF AOPC first); random drawn last, on top.
+	order := make([]int, len(sums))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		if (names[order[a]] == eval.RandomMethod) != (names[order[b]] == eval.RandomMethod) {
+			return names[order[b]] == eval.RandomMethod
+		}
+		return sums[order[a]].AOPCMoRF > sums[order[b]].AOPCMoRF
+	})
+	colored := 0
+	for _, i := range order {
+		s := sums[i]
+		var ls []*plotter.Line
+		for pi, curve := range [][]float64{s.CurveMoRF, s.CurveLeRF} {
+			pts := make(plotter.XYs, len(curve))
+			for k, v := range curve {
+				pts[k] = plotter.XY{X: float64(k), Y: v}
+			}
+			l, err := plotter.NewLine(pts)
+			if err != nil {
+				return err
+			}
+			l.Width = vg.Points(1.4)
+			panels[pi].Add(l)
+			ls = append(ls, l)
+		}
+		style := ls[0].LineStyle
+		switch name := names[i]; {
+		case name == eval.RandomMethod:
+			style.Color, style.Width, style.Dashes = color.Black, vg.Points(2.5), []vg.Length{vg.Points(6), vg.Points(3)}
+		case name == "single_pixel" || name == "uniform":
+			style.Color, style.Dashes = color.Gray{Y: 110}, []vg.Length{vg.Points(1.5), vg.Points(2.5)}
+			if name == "uniform" {
+				style.Color = color.Gray{Y: 170}
+			}
+		case kind[name] == "lrp":
+			style.Color = palette(colored)
+			colored++
+		default:
+			style.Color, style.Dashes = palette(colored), []vg.Length{vg.Points(5), vg.Points(2)}
+			colored++
+		}
+		for _, l := range ls {
+			l.LineStyle = style
+		}
+		legend.Add(names[i], ls[0])
+	}
+	img := vgimg.New(w, h)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadX: vg.Points(18)}
+	cs := plot.Align([][]*plot.Plot{panels}, tiles, draw.Crop(dc, 0, -legendW, 0, 0))
+	for i, p := range panels {
+		p.Draw(cs[0][i])
+	}
+	legend.Draw(draw.Crop(dc, w-legendW+vg.Points(10), 0, 0, -vg.Points(28)))
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
+// ticks returns labelled ticks 1, 2 or 5 × 10ᵏ apart, about n of them over
+// min…max.
+func ticks(min, max float64, n int) []plot.Tick {
+	raw := (max - min) / float64(n)
+	if !(raw > 0) {
+		return nil
+	}
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * p
+	for _, f := range []float64{1, 2, 5} {
+		if f*p >= raw {
+			step = f * p
+			break
+		}
+	}
+	var t []plot.Tick
+	for k := math.Ceil(min / step); k*step <= max; k++ {
+		v := k*step + 0 // not −0
+		t = append(t, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', 10, 64)})
+	}
+	return t
+}
+
+// palette is Tableau's ten colours and eight more that stay apart from
+// them (the gray of the ten is left to the controls).
 func palette(i int) color.Color {
 	cs := []color.RGBA{{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255},
-		{140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255}, {188, 189, 34, 255}, {23, 190, 207, 255}}
-	c := cs[i%len(cs)]
-	if i >= len(cs) {
-		c.R, c.G, c.B = c.R/2, c.G/2, c.B/2
-	}
-	return c
+		{140, 86, 75, 255}, {227, 119, 194, 255}, {188, 189, 34, 255}, {23, 190, 207, 255},
+		{0, 0, 128, 255}, {128, 128, 0, 255}, {255, 20, 147, 255}, {0, 100, 0, 255}, {139, 0, 0, 255},
+		{0, 139, 139, 255}, {210, 105, 30, 255}, {75, 0, 130, 255}, {154, 205, 50, 255}}
+	return cs[i%len(cs)]
 }
