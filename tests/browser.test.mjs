@@ -345,6 +345,55 @@ test('the compare grid fills every cell from the Worker pool', async () => {
   await page.locator('#compare-grid').screenshot({ path: path.join(artifacts, 'compare.png') });
 });
 
+test('the evaluation panel draws perturbation curves and an AOPC for every method, random included', async () => {
+  await drawSeven();
+  const cells = await page.locator('#compare-grid .cell').count();
+  assert.equal(await page.locator('#evaluation-result').isHidden(), true, 'no evaluation before the button');
+  const n = await stats(() => __lrpStats.evaluations ?? 0);
+  await page.click('#evaluate-run');
+  await page.waitForFunction((n) => (__lrpStats.evaluations ?? 0) > n, n, { timeout: 60_000 });
+  await page.locator('#evaluation-result').waitFor({ state: 'visible' });
+  const ev = await stats(() => __lrpStats.evaluation);
+  assert.equal(ev.target, 7);
+  assert.equal(ev.methods.length, cells + 1, 'the compare grid (with the current composite) and random');
+  assert.ok(ev.methods.every((m) => m.points === 50), 'curves of 49 patches + 1');
+
+  // The canvas holds curves: many painted pixels in several colours.
+  const canvasStats = () => page.evaluate(() => {
+    const c = document.getElementById('evaluation-curves');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let painted = 0;
+    const colours = new Set();
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3] > 200) painted++, colours.add((d[i] >> 4) * 256 + (d[i + 1] >> 4) * 16 + (d[i + 2] >> 4));
+    }
+    return { painted, colours: colours.size, total: c.width * c.height };
+  });
+  const drawn = await canvasStats();
+  assert.ok(drawn.painted > 0.02 * drawn.total, `painted pixels: ${drawn.painted} of ${drawn.total}`);
+  assert.ok(drawn.colours >= 10, `${drawn.colours} colours`);
+
+  const rows = await page.locator('#evaluation-table tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => ({ method: tr.dataset.method, name: tr.cells[0].textContent, morf: tr.cells[1].textContent, lerf: tr.cells[2].textContent })));
+  assert.deepEqual(rows.map((r) => r.method).sort(), ev.methods.map((m) => m.method).sort());
+  assert.ok(rows.some((r) => r.method === 'random' && /Random/.test(r.name)), 'a random row');
+  for (const r of rows) {
+    assert.match(r.morf, /^-?\d+\.\d{3}$/, `${r.method} MoRF AOPC`);
+    assert.match(r.lerf, /^-?\d+\.\d{3}$/, `${r.method} LeRF AOPC`);
+  }
+  assert.match(await page.locator('#evaluation-doc').textContent(), /higher MoRF AOPC means the heatmap found what the decision rests on/);
+  const m = Object.fromEntries(ev.methods.map((x) => [x.method, x.aopcMorf.toFixed(2)]));
+  console.log(`# evaluation of the drawn 7: ${ev.methods.length} methods in ${ev.ms.toFixed(0)} ms on ${ev.workers} Workers; MoRF AOPC epsilon_gamma_box ${m.epsilon_gamma_box}, gradient ${m.gradient}, random ${m.random}`);
+
+  // LeRF curves are drawn dashed on request, without evaluating again.
+  await page.check('#evaluate-lerf');
+  const withLerf = await canvasStats();
+  assert.notEqual(withLerf.painted, drawn.painted, 'the LeRF curves changed the plot');
+  assert.equal(await stats(() => __lrpStats.evaluations), n + 1);
+  await page.locator('#evaluation-panel').screenshot({ path: path.join(artifacts, 'evaluation.png') });
+  await page.uncheck('#evaluate-lerf');
+});
+
 test('exports the heatmap and overlay as PNG and the relevance with its settings as JSON', async () => {
   for (const id of ['#export-heatmap', '#export-overlay']) {
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click(id)]);

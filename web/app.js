@@ -1013,7 +1013,276 @@ const compare = {
   },
 };
 
-const panels = [diagnostics, compare];
+// The evaluation panel (issue 7): region perturbation of the input on
+// screen for the current composite and every method of the compare grid,
+// and the random order, one method per pool job. It runs on request only:
+// each method costs an explanation and a hundred forward passes.
+const evaluation = {
+  gen: 0,
+  running: 0, // the gen of the run in progress
+  result: null, // {target, patch, steps, fill, methods: [...], input, ms, workers}
+  colors: ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#bcbd22', '#17becf', '#393b79', '#ad494a', '#637939', '#7b4173'],
+
+  methods() {
+    const ms = [state.composite, ...compare.cells.keys()];
+    return [...new Set(ms), 'random'];
+  },
+
+  onModel(model) {
+    const [h] = model.info.inputShape.length === 3 ? model.info.inputShape.slice(1) : [28];
+    const k = h <= 64 ? 4 : 9; // the engine's default patch (eval.DefaultPatch)
+    $('evaluation-patch').textContent = `${k}×${k}`;
+    this.onClear();
+  },
+
+  onResult(r) {
+    if (this.gen === this.running) return;
+    $('evaluate-run').disabled = false;
+    if (this.result) {
+      const same = sameInput(this.result.input, r.input, this.result.target, r.target);
+      setText($('evaluation-status'), same ? this.result.status : 'The input or class changed since: evaluate again.');
+    }
+  },
+
+  onClear() {
+    this.gen++;
+    pool.cancel('evaluate');
+    this.result = null;
+    $('evaluate-run').disabled = true;
+    $('evaluation-result').hidden = true;
+    $('evaluation-status').textContent = '';
+    showError('evaluation-error', '');
+  },
+
+  async run() {
+    const last = state.last;
+    if (!last) return;
+    const gen = ++this.gen;
+    pool.cancel('evaluate');
+    showError('evaluation-error', '');
+    const methods = this.methods();
+    const options = { target: last.target, start: last.options.start, seed: 1 };
+    const button = $('evaluate-run');
+    button.disabled = true;
+    this.running = gen;
+    let done = 0;
+    const status = $('evaluation-status');
+    status.textContent = `Evaluating ${methods.length} methods…`;
+    const t0 = performance.now();
+    const jobs = methods.map((m) => {
+      const input = last.input.slice();
+      return pool.run('call', { method: 'evaluate', args: [input, { ...options, methods: [m] }] }, { group: 'evaluate', transfer: [input.buffer] })
+        .then((r) => {
+          if (gen === this.gen) status.textContent = `Evaluating ${methods.length} methods… ${++done} done`;
+          return r;
+        });
+    });
+    let results;
+    try {
+      results = await Promise.all(jobs);
+    } catch (err) {
+      if (gen !== this.gen || err.name === 'Superseded') return;
+      this.running = 0;
+      status.textContent = '';
+      showError('evaluation-error', err.message);
+      button.disabled = false;
+      return;
+    }
+    if (gen !== this.gen) return;
+    this.running = 0;
+    const ms = performance.now() - t0;
+    const r0 = results[0];
+    this.result = {
+      target: r0.target, patch: r0.patch, steps: r0.steps, fill: r0.fill, input: last.input, ms, workers: pool.workers,
+      methods: results.map((r) => r.methods[0]),
+    };
+    button.disabled = false;
+    this.result.status = status.textContent = `${methods.length} methods, class ${className(r0.target)}, in ${ms < 1000 ? ms.toFixed(0) + ' ms' : (ms / 1000).toFixed(1) + ' s'} on ${pool.workers} Worker${pool.workers === 1 ? '' : 's'}`;
+    $('evaluation-result').hidden = false;
+    this.table();
+    this.draw();
+    stats.evaluations = (stats.evaluations ?? 0) + 1;
+    stats.evaluation = {
+      ms, workers: pool.workers, target: r0.target,
+      methods: this.result.methods.map((m) => ({ method: m.method, aopcMorf: m.aopcMorf, aopcLerf: m.aopcLerf, points: m.morf.length })),
+    };
+  },
+
+  color(m, i) {
+    return m === 'random' ? getComputedStyle(document.documentElement).getPropertyValue('--muted').trim() : this.colors[i % this.colors.length];
+  },
+
+  // table lists the methods by MoRF AOPC, best first; a method below the
+  // random order is marked.
+  table() {
+    const { methods } = this.result;
+    const random = methods.find((m) => m.method === 'random')?.aopcMorf ?? -Infinity;
+    const rows = methods.map((m, i) => ({ ...m, i })).sort((a, b) => b.aopcMorf - a.aopcMorf);
+    $('evaluation-table').tBodies[0].replaceChildren(...rows.map((m) => {
+      const swatch = el('span', { className: 'swatch' });
+      swatch.style.background = this.color(m.method, m.i);
+      const name = m.method === 'random' ? 'Random order (baseline)' : label(m.method);
+      const tr = el('tr', {},
+        el('td', {}, el('span', { className: 'name' }, swatch, name), m.method === state.last?.options.composite ? el('span', { className: 'tag', textContent: 'current' }) : ''),
+        el('td', { className: 'num', textContent: m.aopcMorf.toFixed(3) }),
+        el('td', { className: 'num', textContent: m.aopcLerf.toFixed(3) }));
+      tr.dataset.method = m.method;
+      if (m.method === 'random') tr.className = 'baseline';
+      else if (m.aopcMorf <= random) (tr.className = 'below'), (tr.title = 'No better than removing patches at random');
+      return tr;
+    }));
+  },
+
+  // draw plots the class logit against the patches removed: MoRF solid,
+  // LeRF dashed when asked for, with axes and a legend, at the screen's
+  // pixel density.
+  draw() {
+    const res = this.result;
+    if (!res) return;
+    const canvas = $('evaluation-curves');
+    const css = getComputedStyle(document.documentElement);
+    const text = css.getPropertyValue('--text').trim();
+    const muted = css.getPropertyValue('--muted').trim();
+    const line = css.getPropertyValue('--line').trim();
+    const lerf = $('evaluate-lerf').checked;
+    const W = canvas.clientWidth || 640;
+    const font = '12px system-ui, sans-serif';
+    // The legend sits right of the plot on a wide canvas, below it on a narrow one.
+    const side = W >= 560;
+    const names = res.methods.map((m) => (m.method === 'random' ? 'Random order' : label(m.method)));
+    const cols = side ? 1 : 2;
+    const legendRows = Math.ceil(names.length / cols);
+    const legendW = side ? 190 : W;
+    const plotH = side ? Math.max(260, Math.round(W * 0.42)) : Math.round(W * 0.62);
+    const H = side ? Math.max(plotH, 24 + 18 * legendRows) : plotH + 12 + 18 * legendRows;
+    const dpr = window.devicePixelRatio || 1;
+    canvas.style.height = `${H}px`;
+    canvas.width = Math.round(W * dpr);
+    canvas.height = Math.round(H * dpr);
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+
+    const m = { left: 52, right: side ? legendW + 12 : 12, top: 14, bottom: 42 };
+    const pw = W - m.left - m.right;
+    const ph = plotH - m.top - m.bottom;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const c of res.methods) for (const v of lerf ? [...c.morf, ...c.lerf] : c.morf) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    const yt = niceTicks(lo, hi, 5);
+    [lo, hi] = [yt[0], yt.at(-1)];
+    const L = res.steps;
+    const X = (k) => m.left + (k / L) * pw;
+    const Y = (v) => m.top + (1 - (v - lo) / (hi - lo || 1)) * ph;
+
+    ctx.font = font;
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = line;
+    ctx.fillStyle = muted;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    for (const v of yt) {
+      const y = Math.round(Y(v)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(m.left, y);
+      ctx.lineTo(m.left + pw, y);
+      ctx.stroke();
+      ctx.fillText(fmt(v, 3), m.left - 6, y);
+    }
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    for (const k of niceTicks(0, L, side ? 8 : 5).filter((k) => k <= L)) {
+      const x = Math.round(X(k)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(x, m.top + ph);
+      ctx.lineTo(x, m.top + ph + 4);
+      ctx.stroke();
+      ctx.fillText(String(k), x, m.top + ph + 6);
+    }
+    ctx.strokeStyle = muted;
+    ctx.beginPath();
+    ctx.moveTo(m.left + 0.5, m.top);
+    ctx.lineTo(m.left + 0.5, m.top + ph + 0.5);
+    ctx.lineTo(m.left + pw, m.top + ph + 0.5);
+    ctx.stroke();
+    ctx.fillStyle = text;
+    ctx.fillText(`patches removed (${res.patch}×${res.patch}, ${res.fill} fill)`, m.left + pw / 2, m.top + ph + 24);
+    ctx.save();
+    ctx.translate(13, m.top + ph / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textBaseline = 'middle';
+    ctx.fillText(`logit of class ${className(res.target)}`, 0, 0);
+    ctx.restore();
+
+    const current = state.last?.options.composite;
+    const curve = (c, v, color, dashed) => {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = c.method === current || c.method === 'random' ? 2.5 : 1.5;
+      ctx.setLineDash(dashed ? [5, 4] : c.method === 'random' ? [2, 3] : []);
+      ctx.beginPath();
+      v.forEach((y, k) => (k ? ctx.lineTo(X(k), Y(y)) : ctx.moveTo(X(k), Y(y))));
+      ctx.stroke();
+    };
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(m.left, m.top - 2, pw + 2, ph + 4);
+    ctx.clip();
+    ctx.lineJoin = 'round';
+    if (lerf) res.methods.forEach((c, i) => c.method !== 'random' && curve(c, c.lerf, this.color(c.method, i), true));
+    res.methods.forEach((c, i) => curve(c, c.morf, this.color(c.method, i), false));
+    ctx.restore();
+    ctx.setLineDash([]);
+
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    const lx = side ? W - legendW : 12;
+    const ly = side ? m.top + 6 : plotH + 6;
+    const colW = side ? legendW : (W - 12) / cols;
+    names.forEach((n, i) => {
+      const c = res.methods[i];
+      const x = lx + (i % cols) * colW;
+      const y = ly + Math.floor(i / cols) * 18 + 6;
+      ctx.strokeStyle = this.color(c.method, i);
+      ctx.lineWidth = c.method === current || c.method === 'random' ? 2.5 : 1.5;
+      ctx.setLineDash(c.method === 'random' ? [2, 3] : []);
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.lineTo(x + 22, y);
+      ctx.stroke();
+      ctx.fillStyle = text;
+      ctx.font = c.method === current ? `600 ${font}` : font;
+      ctx.fillText(n, x + 28, y);
+    });
+    ctx.setLineDash([]);
+    ctx.font = font;
+    if (lerf) {
+      ctx.fillStyle = muted;
+      const y = ly + legendRows * 18 + 10;
+      if (side && y < H - 4) ctx.fillText('solid: MoRF · dashed: LeRF', lx, y);
+    }
+  },
+};
+
+// sameInput says whether two model inputs and classes are the same.
+function sameInput(a, b, ta, tb) {
+  if (ta !== tb || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+// niceTicks returns about n round values spanning lo…hi (1, 2 or 5 × 10ᵏ apart).
+function niceTicks(lo, hi, n) {
+  if (!(hi > lo)) [lo, hi] = [lo - 1, hi + 1];
+  const raw = (hi - lo) / n;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * p).find((s) => s >= raw);
+  const ticks = [];
+  for (let v = Math.floor(lo / step) * step; v <= hi + step * 1e-9 || ticks.length < 2; v += step) ticks.push(Number(v.toPrecision(12)));
+  if (ticks.at(-1) < hi) ticks.push(Number((ticks.at(-1) + step).toPrecision(12)));
+  return ticks;
+}
+
+const panels = [diagnostics, compare, evaluation];
 
 // ---------------------------------------------------------------- misc
 
@@ -1047,6 +1316,9 @@ async function main() {
   bindFiles();
   bindExport();
   $('compare-run').addEventListener('click', () => compare.run());
+  $('evaluate-run').addEventListener('click', () => evaluation.run());
+  $('evaluate-lerf').addEventListener('change', () => evaluation.draw());
+  new ResizeObserver(() => evaluation.draw()).observe($('evaluation-result'));
   $('compare-auto').addEventListener('change', (e) => e.target.checked && compare.schedule(0));
   resetPad();
   registerServiceWorker();

@@ -8,7 +8,7 @@
 // what makes browsers install the new version. A new version waits until
 // no tab runs the old one (no skipWaiting), so a running page never mixes
 // its JavaScript with another version's wasm.
-const VERSION = '2025-11-25.1';
+const VERSION = '2025-11-25.2';
 const PREFIX = 'lrp-explainer-';
 const CACHE = PREFIX + VERSION;
 
