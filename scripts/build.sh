@@ -21,6 +21,11 @@ if [ -f model/mnist.safetensors ]; then
   cp model/mnist.safetensors web/models/mnist.safetensors
 fi
 
+# The service worker's cache version: a hash of everything it caches.
+build=$(cd web && cat index.html app.js pool.js worker.js style.css lrp.js lrp.wasm wasm_exec.js sw.js \
+  manifest.webmanifest icon.svg $(ls models/*.safetensors 2>/dev/null) | sha256sum | cut -c1-16)
+printf "// Written by scripts/build.sh: the build's content hash (the service worker's cache version).\nself.LRP_BUILD = '%s';\n" "$build" > web/version.js
+
 raw=$(wc -c < web/lrp.wasm)
 gz=$(gzip -9 -c web/lrp.wasm | wc -c)
 printf 'web/lrp.wasm: %d bytes, %d gzipped (-9), %s\n' "$raw" "$gz" "$(go version | cut -d' ' -f3)"

@@ -4,11 +4,13 @@
 // from that cache first (the network only for what is not cached yet, which
 // is then cached), and deletes the caches of older versions on activate.
 //
-// Bump VERSION whenever any file of the app changes: a changed sw.js is
-// what makes browsers install the new version. A new version waits until
-// no tab runs the old one (no skipWaiting), so a running page never mixes
-// its JavaScript with another version's wasm.
-const VERSION = '2025-11-25.2';
+// VERSION is a hash of every file of the app, written to version.js by
+// scripts/build.sh: a changed imported script is what makes browsers
+// install the new version. A new version waits until no tab runs the old
+// one (no skipWaiting), so a running page never mixes its JavaScript with
+// another version's wasm.
+importScripts('version.js');
+const VERSION = self.LRP_BUILD || 'dev';
 const PREFIX = 'lrp-explainer-';
 const CACHE = PREFIX + VERSION;
 
