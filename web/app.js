@@ -1123,7 +1123,7 @@ const evaluation = {
       swatch.style.background = this.color(m.method, m.i);
       const name = m.method === 'random' ? 'Random order (baseline)' : label(m.method);
       const tr = el('tr', {},
-        el('td', {}, el('span', { className: 'name' }, swatch, name), m.method === state.last?.options.composite ? el('span', { className: 'tag', textContent: 'current' }) : ''),
+        el('td', {}, el('span', { className: 'name' }, swatch, name), m.method === state.last?.options.composite ? el('span', { className: 'tag', textContent: 'current', title: 'The current composite, with its default parameters (per-layer overrides are not evaluated)' }) : ''),
         el('td', { className: 'num', textContent: m.aopcMorf.toFixed(3) }),
         el('td', { className: 'num', textContent: m.aopcLerf.toFixed(3) }));
       tr.dataset.method = m.method;
