@@ -86,3 +86,60 @@ func diff(a, b image.Image, x, y int) int {
 	}
 	return max(abs(r1, r2), abs(g1, g2), abs(b1, b2))
 }
+
+// TestBuiltinModelExplainsStrokes explains two MNIST test digits with the
+// built-in model and epsilon_gamma_box: the class is right, most positive
+// relevance lies on the ink, and the heatmaps match the golden files (looked
+// at by eye: red along the strokes of the 3 and of the 8's loops).
+func TestBuiltinModelExplainsStrokes(t *testing.T) {
+	out := t.TempDir()
+	digits := []int{3, 8}
+	var args []string
+	for _, d := range digits {
+		args = append(args, filepath.Join("testdata", "mnist-"+string(rune('0'+d))+".json"))
+	}
+	if err := runExplain(append([]string{"-model", "../../model/mnist.safetensors", "-o", out}, args...)); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range digits {
+		name := "mnist-" + string(rune('0'+d))
+		var x []float32
+		var rep struct {
+			Predicted int       `json:"predicted"`
+			Relevance []float32 `json:"relevance"`
+		}
+		js, _ := os.ReadFile(filepath.Join("testdata", name+".json"))
+		json.Unmarshal(js, &x)
+		js, _ = os.ReadFile(filepath.Join(out, name+".json"))
+		if err := json.Unmarshal(js, &rep); err != nil {
+			t.Fatal(err)
+		}
+		var pos, onInk float64
+		for i, r := range rep.Relevance {
+			if r > 0 {
+				pos += float64(r)
+				if x[i] > 0 {
+					onInk += float64(r)
+				}
+			}
+		}
+		t.Logf("%s: class %d, %.1f%% of positive relevance on ink pixels", name, rep.Predicted, 100*onInk/pos)
+		if rep.Predicted != d || !(onInk >= 0.7*pos) {
+			t.Errorf("%s: got class %d with %.2f of positive relevance on the ink, want %d and ≥ 0.7", name, rep.Predicted, onInk/pos, d)
+		}
+		got, _ := os.ReadFile(filepath.Join(out, name+".heatmap.png"))
+		golden := filepath.Join("testdata", "golden-"+name+".heatmap.png")
+		if *update {
+			os.WriteFile(golden, got, 0o644)
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test -update)", err)
+		}
+		if diff := maxPixelDiff(t, got, want); diff > 2 {
+			t.Errorf("%s differs from %s by up to %d levels", name, golden, diff)
+		} else {
+			t.Logf("%s: max channel difference to golden %d", name, diff)
+		}
+	}
+}
