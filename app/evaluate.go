@@ -100,12 +100,7 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.X != nil {
-		if err := s.e.CheckInput(in.X); err != nil {
-			return nil, err
-		}
-		copy(s.x, in.X)
-	} else if _, err := s.Preprocess(in.RGBA, in.Width, in.Height, in.Mode); err != nil {
+	if err := s.input(in); err != nil {
 		return nil, err
 	}
 	target := lrp.Predicted
@@ -140,18 +135,8 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 	}
 	res.Target = target
 	if target == lrp.Predicted {
-		res.Target = argmaxF(logits)
+		res.Target = lrp.Argmax(logits)
 	}
 	res.Millis = float64(time.Since(t0)) / 1e6
 	return res, nil
-}
-
-func argmaxF(v []float32) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
-		}
-	}
-	return b
 }

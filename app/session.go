@@ -240,12 +240,7 @@ func (s *Session) Explain(in Input, o *Options) (*Result, error) {
 		o = &Options{Explain: lrp.Options{Target: lrp.Predicted}}
 	}
 	t0 := time.Now()
-	if in.X != nil {
-		if err := s.e.CheckInput(in.X); err != nil {
-			return nil, err
-		}
-		copy(s.x, in.X)
-	} else if _, err := s.Preprocess(in.RGBA, in.Width, in.Height, in.Mode); err != nil {
+	if err := s.input(in); err != nil {
 		return nil, err
 	}
 	t1 := time.Now()
@@ -284,6 +279,20 @@ func (s *Session) Explain(in Input, o *Options) (*Result, error) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// input sets s.x to the model input of in: its X, checked, or its RGBA
+// image preprocessed.
+func (s *Session) input(in Input) error {
+	if in.X != nil {
+		if err := s.e.CheckInput(in.X); err != nil {
+			return err
+		}
+		copy(s.x, in.X)
+		return nil
+	}
+	_, err := s.Preprocess(in.RGBA, in.Width, in.Height, in.Mode)
+	return err
+}
 
 // Preprocess turns an RGBA image (width×height) into the model input and
 // returns it (owned by the Session). Mode "digit" is MNIST's preprocessing

@@ -249,7 +249,9 @@ func softmax(p, z []float32) {
 	}
 }
 
-func argmax(v []float32) int {
+// Argmax returns the index of the largest value of v, the first of equal
+// ones (0 for an empty v).
+func Argmax(v []float32) int {
 	b := 0
 	for i, x := range v {
 		if x > v[b] {
@@ -335,7 +337,7 @@ func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
 // result fills the prediction part of a Result after a forward pass and
 // builds the start vector.
 func (e *Explainer) result(o *Options) *Result {
-	pred := argmax(e.logits)
+	pred := Argmax(e.logits)
 	t := o.Target
 	if t == Predicted {
 		t = pred

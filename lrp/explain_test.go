@@ -33,7 +33,7 @@ func TestStartVectors(t *testing.T) {
 				t.Fatal(err)
 			}
 			z, s, c := res.Logits, res.Start, res.Target
-			if want := argmax(z); res.Predicted != want || (target == Predicted && c != want) || (target != Predicted && c != target) {
+			if want := Argmax(z); res.Predicted != want || (target == Predicted && c != want) || (target != Predicted && c != target) {
 				t.Fatalf("predicted %d target %d, want %d and %d", res.Predicted, c, want, target)
 			}
 			var den float64

@@ -330,7 +330,7 @@ func TestAccuracy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pred[i] = argmax(z)
+		pred[i] = lrp.Argmax(z)
 	}
 	pred[3] = (pred[3] + 1) % 10
 	got, err := Accuracy(n.m, x, pred, 3)

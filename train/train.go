@@ -193,23 +193,13 @@ func (w *worker) shard(g, x []float32, labels, ex []int, e int) (loss float64, c
 			src = w.img
 		}
 		z := w.n.forward(w.t, src)
-		if argmax(z) == labels[i] {
+		if lrp.Argmax(z) == labels[i] {
 			correct++
 		}
 		loss += crossEntropy(w.dlogits, z, labels[i])
 		w.n.backward(w.t, src, w.dlogits, g)
 	}
 	return loss, correct
-}
-
-func argmax(v []float32) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
-		}
-	}
-	return b
 }
 
 // Predict returns the class that m predicts for each example of x (inputs
@@ -235,7 +225,7 @@ func Predict(m *lrp.Model, x []float32, workers int) ([]int, error) {
 					errs[w] = err
 					return
 				}
-				pred[i] = argmax(z)
+				pred[i] = lrp.Argmax(z)
 			}
 		})
 	}

@@ -110,21 +110,11 @@ func deviation(a, b *lrp.Model, n int) (float64, int, error) {
 		for i := range la {
 			dev = math.Max(dev, math.Abs(float64(la[i]-lb[i])))
 		}
-		if argmax(la) == argmax(lb) {
+		if lrp.Argmax(la) == lrp.Argmax(lb) {
 			agree++
 		}
 	}
 	return dev, agree, nil
-}
-
-func argmax(v []float32) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
-		}
-	}
-	return b
 }
 
 func readLabels(path string, n int) ([]string, error) {

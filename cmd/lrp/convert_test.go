@@ -54,7 +54,7 @@ func TestConvertFixtures(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := argmax(logits); got != c.Predicted[i] {
+				if got := lrp.Argmax(logits); got != c.Predicted[i] {
 					t.Errorf("input %d: float16 model predicts %d, reference %d", i, got, c.Predicted[i])
 				}
 			}

@@ -142,7 +142,7 @@ func (p *Perturber) Both(x []float32, method string, opt lrp.Options, seed uint6
 		}
 		target = opt.Target
 		if target == lrp.Predicted {
-			target = argmax(logits)
+			target = lrp.Argmax(logits)
 		}
 	} else {
 		opt.Method = method
@@ -161,14 +161,4 @@ func (p *Perturber) Both(x []float32, method string, opt lrp.Options, seed uint6
 	}
 	lerf, err = p.Run(x, p.Order(rel, lo, seed), target, seed)
 	return morf, lerf, err
-}
-
-func argmax(v []float32) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
-		}
-	}
-	return b
 }
