@@ -7,22 +7,32 @@
 // epsilon_gamma_box, linear memory after).
 //
 //   node scripts/bench.mjs [--native] [--runs N] [--resnet-runs N] [--no-resnet]
+//   node scripts/bench.mjs --pool N [--batch B] [--model FILE] [--composite C]
 //
 // --native runs BenchmarkExplainCNN and BenchmarkExplainBuiltin of package
 // app (the same code, compiled for this machine) and prints them alongside.
 // The ResNet-18 file is written by `go run ./cmd/lrp synth` (Go needed).
+//
+// --pool N is the batch mode instead (see benchPool): N worker_threads,
+// each with its own wasm instance that loads the model (default the
+// synthetic ResNet-18, or --model FILE), one warm-up explain per worker,
+// then B images (default 8; seeded random pixels in the model's range,
+// normalized as the model asks) handed to whichever worker is free;
+// it prints the wall time per image over the batch and each worker's memory.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = process.env.LRP_FIXTURES ?? join(root, '..', 'shared', 'fixtures');
 const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1]) || 500;
-const resnetRuns = Number(args[args.indexOf('--resnet-runs') + 1]) || 5;
+const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
+const runs = Number(opt('--runs')) || 500;
+const resnetRuns = Number(opt('--resnet-runs')) || 5;
 const wantNative = args.includes('--native');
 
 const median = (v) => {
@@ -31,11 +41,18 @@ const median = (v) => {
 };
 const quantile = (v, q) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(q * v.length))];
 const ms = (v) => `${v.toFixed(3)} ms`;
+const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 const wasm = readFileSync(join(root, 'web', 'lrp.wasm'));
 const gz = gzipSync(wasm, { level: 9 }).length;
 const br = brotliCompressSync(wasm, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 console.log(`lrp.wasm         ${(wasm.length / 1e6).toFixed(2)} MB raw, ${(gz / 1e6).toFixed(2)} MB gzip -9, ${(br / 1e6).toFixed(2)} MB brotli 11`);
+
+if (args.includes('--pool')) {
+  await benchPool(Number(opt('--pool')) || 2, Number(opt('--batch')) || 8, opt('--model'), opt('--composite', 'epsilon_gamma_box'));
+  process.exit(0);
+}
 
 // Startup first, while nothing is compiled yet (V8 reuses a module compiled
 // from the same bytes in the same process); compile alone in a fresh one.
@@ -91,14 +108,135 @@ async function bench(label, file, nativeKey) {
   );
 }
 
+// synthResNet writes the synthetic ResNet-18 (float16) into a new
+// temporary directory and returns its path and a function removing it.
+function synthResNet() {
+  const dir = mkdtempSync(join(tmpdir(), 'lrp-bench-'));
+  const file = join(dir, 'resnet18.safetensors');
+  try {
+    execFileSync('go', ['run', './cmd/lrp', 'synth', '-o', file], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return [file, () => rmSync(dir, { recursive: true, force: true })];
+}
+
+// randomInput is a seeded random image in the model's input space: pixels
+// uniform in info.pixelRange, normalized by info.mean and info.std when the
+// model has them (channel-major, C×H×W).
+function randomInput(info, seed) {
+  const [lo, hi] = info.pixelRange;
+  const shape = info.inputShape;
+  const c = shape.length >= 3 ? shape[shape.length - 3] : 1;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const plane = n / c;
+  const x = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    let v = lo + (hi - lo) * (s / 2 ** 32);
+    if (info.mean) {
+      const ch = Math.floor(i / plane);
+      v = (v - info.mean[ch]) / info.std[ch];
+    }
+    x[i] = v;
+  }
+  return x;
+}
+
+// benchPool is the batch mode: `pool` worker_threads (scripts/bench-worker.mjs),
+// each its own wasm instance with its own copy of the model, started and
+// loaded together; one warm-up explain each (all at once, timed apart:
+// the engine's tier-up and the composite's cached modified weights); then
+// `batch` images, each sent to the next free worker, timed from the first
+// send to the last result. The linear memory a worker reports last is its
+// peak (wasm memory never shrinks).
+async function benchPool(pool, batch, model, composite) {
+  const [file, cleanup] = model ? [model, () => {}] : synthResNet();
+  const workers = [];
+  try {
+    console.log(`pool ${pool} × batch ${batch}, ${composite}, ${file}; Node ${process.versions.node}; loadavg before ${loadavg()}`);
+    const s0 = performance.now();
+    const ready = [];
+    for (let i = 0; i < pool; i++) {
+      const w = new Worker(new URL('./bench-worker.mjs', import.meta.url), { workerData: { file } });
+      workers.push(w);
+      ready.push(
+        new Promise((resolve, reject) => {
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+      );
+    }
+    const started = await Promise.all(ready);
+    const up = performance.now() - s0;
+    const info = started[0].info;
+    for (const [i, r] of started.entries()) {
+      console.log(`worker ${i}         startup ${ms(r.startup)}, load ${ms(r.load)}, until idle ${ms(r.idle)} (decode + fold, ${info.name}, ${info.dtype}, ${info.params} params), wasm memory after load ${mib(r.wasm)}`);
+    }
+    console.log(`pool ready       ${ms(up)} (all workers started and loaded)`);
+
+    // run sends one explain to worker w and resolves with its reply.
+    let nextId = 1;
+    const run = (w, x) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        const onMessage = (m) => {
+          if (m.id !== id) return;
+          w.off('message', onMessage);
+          w.off('error', reject);
+          resolve(m);
+        };
+        w.on('message', onMessage);
+        w.once('error', reject);
+        w.postMessage({ id, x, composite }, [x.buffer]);
+      });
+
+    const w0 = performance.now();
+    const warm = await Promise.all(workers.map((w, i) => run(w, randomInput(info, 1000 + i))));
+    const warmWall = performance.now() - w0;
+    console.log(`warm-up          ${warm.map((r) => ms(r.wall)).join(', ')} (one explain per worker, together: ${ms(warmWall)}); loadavg ${loadavg()}`);
+
+    const inputs = Array.from({ length: batch }, (_, i) => randomInput(info, i + 1));
+    const results = new Array(batch);
+    const perWorker = workers.map(() => ({ n: 0, wasm: 0 }));
+    let next = 0;
+    const b0 = performance.now();
+    await Promise.all(
+      workers.map(async (w, wi) => {
+        while (next < batch) {
+          const i = next++;
+          const r = await run(w, inputs[i]);
+          results[i] = r;
+          perWorker[wi].n++;
+          perWorker[wi].wasm = r.wasm;
+        }
+      }),
+    );
+    const wall = performance.now() - b0;
+    const engine = results.map((r) => r.engine);
+    console.log(
+      `batch            ${ms(wall)} for ${batch} images: ${ms(wall / batch)} per image over the batch; ` +
+        `explain per call median ${ms(median(results.map((r) => r.wall)))} (engine ${ms(median(engine))}, min ${ms(Math.min(...engine))}, max ${ms(Math.max(...engine))}); loadavg ${loadavg()}`,
+    );
+    for (const [i, p] of perWorker.entries()) {
+      console.log(`worker ${i} memory  ${p.n} images; peak wasm linear memory ${mib(p.wasm)}`);
+    }
+    console.log(`process          peak RSS ${mib(process.resourceUsage().maxRSS * 1024)} (all workers and the main thread)`);
+    console.log(`predicted        ${results.map((r) => r.predicted).join(' ')}`);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+    cleanup();
+  }
+}
+
 // benchResNet times the synthetic ResNet-18: loading its float16 file
 // (decode and cache), then each composite's first call and the median of
 // resnetRuns more on one fixed random image.
 async function benchResNet() {
-  const dir = mkdtempSync(join(tmpdir(), 'lrp-bench-'));
+  const [file, cleanup] = synthResNet();
   try {
-    const file = join(dir, 'resnet18.safetensors');
-    execFileSync('go', ['run', './cmd/lrp', 'synth', '-o', file], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
     const bytes = readFileSync(file);
     const loads = [];
     let info;
@@ -121,7 +259,7 @@ async function benchResNet() {
     const mem = lrp.memory();
     console.log(`resnet-18 memory ${(mem.wasm / 2 ** 20).toFixed(0)} MiB of wasm linear memory after both`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 
