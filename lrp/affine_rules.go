@@ -1,5 +1,7 @@
 package lrp
 
+import "slices"
+
 // step holds what a rule needs to send relevance across one affine layer.
 type step struct {
 	l   affine
@@ -328,7 +330,7 @@ func (c *weights) ones(n int) []float32 {
 // A flat input takes channel i·len(low)/n, as a flattened [C][H][W] tensor
 // does.
 func (c *weights) box(l affine, in []int, n int, low, high []float32, a *arena) (lt, ht, d []float32) {
-	if len(c.lt) == n && equal(c.blo, low) && equal(c.bhi, high) {
+	if len(c.lt) == n && slices.Equal(c.blo, low) && slices.Equal(c.bhi, high) {
 		return c.lt, c.ht, c.dBox
 	}
 	c.lt, c.ht = make([]float32, n), make([]float32, n)
@@ -350,16 +352,4 @@ func (c *weights) box(l affine, in []int, n int, low, high []float32, a *arena) 
 	l.forward(t, c.ht, wn, bn, nil, in, a)
 	add(c.dBox, t)
 	return c.lt, c.ht, c.dBox
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

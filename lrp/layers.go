@@ -1,6 +1,9 @@
 package lrp
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Kind names a layer type.
 type Kind int
@@ -251,7 +254,7 @@ func (*Add) OutShape(in [][]int) ([]int, error) {
 	if len(in) != 2 {
 		return nil, fmt.Errorf("lrp: add takes 2 inputs, got %d", len(in))
 	}
-	if !sameShape(in[0], in[1]) {
+	if !slices.Equal(in[0], in[1]) {
 		return nil, fmt.Errorf("lrp: add of shapes %v and %v", in[0], in[1])
 	}
 	return in[0], nil
@@ -270,16 +273,4 @@ func (l *BatchNorm) OutShape(in [][]int) ([]int, error) {
 		return nil, fmt.Errorf("lrp: batchnorm with %d/%d/%d/%d parameters for %d channels", len(l.Mean), len(l.Var), len(l.Gamma), len(l.Beta), c)
 	}
 	return s, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -15,13 +15,8 @@ func runAccuracy(args []string) error {
 	fs := flags("accuracy", "[-model FILE] [-data DIR]", "Classifies the 2,000 MNIST test digits of scripts/fetch-mnist.sh (per class, the digits\nafter the first 800) with the model's weights as stored, through the explainer's forward\npass, and prints the accuracy per class and in all, as the last line:\n\n\taccuracy: 0.9870 (1974/2000)")
 	path := fs.String("model", "model/mnist.safetensors", "model `file` (.safetensors or .onnx) with 28×28 input and 10 classes")
 	dataDir := fs.String("data", "data/mnist", "`dir` with the MNIST digit files 0.json … 9.json")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 }); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return errExit
 	}
 	f, _, err := readModel(*path)
 	if err != nil {

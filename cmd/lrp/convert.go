@@ -27,13 +27,9 @@ func runConvert(args []string) error {
 	dtype := fs.String("dtype", "F16", "weight type: F16 or F32")
 	samples := fs.Int("samples", 64, "random inputs for the deviation check")
 	desc := fs.String("description", "", "a model-card description")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, args, func(p []string) bool { return len(p) == 1 && *out != "" })
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 || *out == "" {
-		fs.Usage()
-		return errExit
 	}
 	f, size, err := readModel(pos[0])
 	if err != nil {

@@ -44,13 +44,8 @@ func runEvaluate(args []string) error {
 	dataDir := fs.String("data", "data/mnist", "`dir` with the MNIST digit files 0.json … 9.json")
 	out := fs.String("o", "", "output `dir` (required)")
 	workers := fs.Int("workers", runtime.NumCPU(), "parallel workers")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 && *out != "" && *n >= 1 }); err != nil {
 		return err
-	}
-	if len(pos) != 0 || *out == "" || *n < 1 {
-		fs.Usage()
-		return errExit
 	}
 	f, _, err := readModel(*modelPath)
 	if err != nil {
@@ -66,7 +61,7 @@ func runEvaluate(args []string) error {
 	}
 	_, test, err := mnist.Load(*dataDir)
 	if err != nil {
-		return fmt.Errorf("%w (run scripts/fetch-mnist.sh first)", err)
+		return err
 	}
 	inputs := roundRobin(&test, *n)
 	if f.Model.InputLen() != mnist.Pixels {

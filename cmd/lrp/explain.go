@@ -35,13 +35,9 @@ func runExplain(args []string) error {
 	alpha := fs.Float64("alpha", 0.6, "heatmap opacity in the overlay")
 	scale := fs.Int("scale", 0, "upscaling factor of the PNGs (0: to at least 224 pixels)")
 	out := fs.String("o", "", "output `dir` (required)")
-	inputs, err := parse(fs, args)
+	inputs, err := parse(fs, args, func(p []string) bool { return len(p) != 0 && *out != "" })
 	if err != nil {
 		return err
-	}
-	if len(inputs) == 0 || *out == "" {
-		fs.Usage()
-		return errExit
 	}
 	data, err := os.ReadFile(*modelPath)
 	if err != nil {

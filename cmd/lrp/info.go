@@ -30,13 +30,9 @@ func readModel(path string) (*model.File, int, error) {
 
 func runInfo(args []string) error {
 	fs := flags("info", "FILE", "Prints the model card of a .safetensors or .onnx file (graph, parameters, input,\nlabels) and the validation result. Exits 0 for a valid, supported model.")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, args, func(p []string) bool { return len(p) == 1 })
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errExit
 	}
 	f, size, err := readModel(pos[0])
 	if err != nil {

@@ -87,16 +87,23 @@ func flags(name, args, doc string) *flag.FlagSet {
 
 // parse parses args allowing flags after positional arguments
 // ("lrp convert in.onnx -o out.safetensors") and returns the positionals.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+// When ok rejects them (or the flags it reads), it prints the command's
+// usage and returns errExit.
+func parse(fs *flag.FlagSet, args []string, ok func(pos []string) bool) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
 		if fs.NArg() == 0 {
-			return pos, nil
+			break
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	if !ok(pos) {
+		fs.Usage()
+		return nil, errExit
+	}
+	return pos, nil
 }

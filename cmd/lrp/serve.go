@@ -43,13 +43,8 @@ func runServe(args []string) error {
 			"its own versioned cache for offline use). -port 0 picks a free port.")
 	dir := fs.String("dir", "web", "directory to serve")
 	port := fs.Int("port", envPort(8080), "TCP port on 127.0.0.1 ($PORT sets the default)")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 }); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return errExit
 	}
 	if st, err := os.Stat(*dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("serve: %s is not a directory", *dir)

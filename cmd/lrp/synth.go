@@ -17,13 +17,8 @@ func runSynth(args []string) error {
 	out := fs.String("o", "", "output `file` (required)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	dtype := fs.String("dtype", "F16", "weight type: F16 or F32")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 && *out != "" }); err != nil {
 		return err
-	}
-	if len(pos) != 0 || *out == "" {
-		fs.Usage()
-		return errExit
 	}
 	m := lrp.SyntheticResNet18(*seed)
 	card := map[string]string{"description": fmt.Sprintf("synthetic ResNet-18, random weights (seed %d), for benchmarks", *seed)}

@@ -37,13 +37,8 @@ func runTrain(args []string) error {
 	fs.Float64Var(&cfg.Augment.Elastic, "elastic", 20, "strength α of the elastic distortion (pixels per unit of smoothed noise)")
 	fs.Float64Var(&cfg.Augment.ElasticSigma, "elastic-sigma", 4, "smoothness σ of the elastic distortion, in pixels")
 	fs.IntVar(&cfg.Workers, "workers", runtime.GOMAXPROCS(0), "goroutines (the result does not depend on it)")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 }); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return errExit
 	}
 	cfg.Seed = *seed
 
