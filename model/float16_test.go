@@ -43,7 +43,7 @@ func TestAppendF16(t *testing.T) {
 	}
 }
 
-// TestDecodeF16 checks the table against the bit-by-bit conversion for
+// TestDecodeF16 checks the decoder against x448/float16 for
 // every float16 value, and the NaN and Inf report.
 func TestDecodeF16(t *testing.T) {
 	src := make([]byte, 2<<16)
@@ -55,6 +55,9 @@ func TestDecodeF16(t *testing.T) {
 		t.Errorf("first NaN or Inf at %#x, want 0x7c00", bad)
 	}
 	for h, got := range dst {
+		if h&0x7c00 == 0x7c00 {
+			continue // Inf and NaN are reported, not decoded
+		}
 		want := float16.Frombits(uint16(h)).Float32()
 		if math.Float32bits(got) != math.Float32bits(want) {
 			t.Errorf("decodeF16(%#04x) = %v, want %v", h, got, want)
@@ -83,13 +86,13 @@ func TestDecodeF32(t *testing.T) {
 	}
 }
 
-// BenchmarkDecodeF16 measures the table decoder; b.SetBytes makes the
+// BenchmarkDecodeF16 measures the decoder; b.SetBytes makes the
 // reported MB/s that of float16 input.
 func BenchmarkDecodeF16(b *testing.B) {
 	benchmarkDecodeF16(b, decodeF16)
 }
 
-// BenchmarkDecodeF16Bits measures converting bit by bit, for comparison.
+// BenchmarkDecodeF16Bits measures the x448/float16 conversion, for comparison.
 func BenchmarkDecodeF16Bits(b *testing.B) {
 	benchmarkDecodeF16(b, func(dst []float32, src []byte) int {
 		for i := range dst {
@@ -107,7 +110,6 @@ func benchmarkDecodeF16(b *testing.B, decode func([]float32, []byte) int) {
 		src = binary.LittleEndian.AppendUint16(src, float16.Fromfloat32(float32(rng.NormFloat64())).Bits())
 	}
 	dst := make([]float32, n)
-	f16Table()
 	b.SetBytes(2 * n)
 	b.ResetTimer()
 	for range b.N {
