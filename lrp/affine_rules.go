@@ -1,6 +1,9 @@
 package lrp
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // step holds what a rule needs to send relevance across one affine layer.
 type step struct {
@@ -238,25 +241,46 @@ type weights struct {
 	lt, ht, dBox   []float32 // L and H in the input's shape, W⁺·L + b⁺ + W⁻·H + b⁻
 }
 
-func mapf(v []float32, f func(float32) float32) []float32 {
+// signed returns v + kp·v⁺ + kn·v⁻ elementwise, with v⁺ = max(v, 0) and
+// v⁻ = min(v, 0), or nil for a nil v: W⁺ is (kp, kn) = (0, −1), W⁻ is
+// (−1, 0), W + γW⁺ is (γ, 0) and W + γW⁻ is (0, γ); each is exact where
+// the one-term formula is. v⁺ and v⁻ come from the sign bit without a
+// branch, four values per iteration: in wasm, a map with a function value
+// made the caches of a ResNet-18 cost 0.6 s, and Go's float min and max
+// branch there.
+func signed(v []float32, kp, kn float32) []float32 {
 	if v == nil {
 		return nil
 	}
 	out := make([]float32, len(v))
+	o := out
+	for len(v) >= 4 && len(o) >= 4 {
+		x, y := (*[4]float32)(v), (*[4]float32)(o)
+		y[0] = signed1(x[0], kp, kn)
+		y[1] = signed1(x[1], kp, kn)
+		y[2] = signed1(x[2], kp, kn)
+		y[3] = signed1(x[3], kp, kn)
+		v, o = v[4:], o[4:]
+	}
 	for i, x := range v {
-		out[i] = f(x)
+		o[i] = signed1(x, kp, kn)
 	}
 	return out
 }
 
-func pos(v float32) float32 { return max(v, 0) }
-func neg(v float32) float32 { return min(v, 0) }
+// signed1 returns x + kp·x⁺ + kn·x⁻ (see signed): the sign bit, spread
+// over a mask, keeps x's bits in x⁺ or in x⁻ and zeroes the other.
+func signed1(x, kp, kn float32) float32 {
+	b := math.Float32bits(x)
+	neg := uint32(int32(b) >> 31)
+	return x + kp*math.Float32frombits(b&^neg) + kn*math.Float32frombits(b&neg)
+}
 
 // pos returns W⁺ and b⁺.
 func (c *weights) pos(l affine) (wp, bp []float32) {
 	if c.wp == nil {
 		w, b := l.params()
-		c.wp, c.bp = mapf(w, pos), mapf(b, pos)
+		c.wp, c.bp = signed(w, 0, -1), signed(b, 0, -1)
 	}
 	return c.wp, c.bp
 }
@@ -265,7 +289,7 @@ func (c *weights) pos(l affine) (wp, bp []float32) {
 func (c *weights) neg(l affine) (wn, bn []float32) {
 	if c.wn == nil {
 		w, b := l.params()
-		c.wn, c.bn = mapf(w, neg), mapf(b, neg)
+		c.wn, c.bn = signed(w, -1, 0), signed(b, -1, 0)
 	}
 	return c.wn, c.bn
 }
@@ -275,10 +299,8 @@ func (c *weights) gamma(l affine, g float32) (wu, wd, bu, bd []float32) {
 	if c.wu == nil || c.gammaV != g {
 		w, b := l.params()
 		c.gammaV = g
-		c.wu = mapf(w, func(v float32) float32 { return v + g*pos(v) })
-		c.wd = mapf(w, func(v float32) float32 { return v + g*neg(v) })
-		c.bu = mapf(b, func(v float32) float32 { return v + g*pos(v) })
-		c.bd = mapf(b, func(v float32) float32 { return v + g*neg(v) })
+		c.wu, c.wd = signed(w, g, 0), signed(w, 0, g)
+		c.bu, c.bd = signed(b, g, 0), signed(b, 0, g)
 	}
 	return c.wu, c.wd, c.bu, c.bd
 }
@@ -287,10 +309,9 @@ func (c *weights) gamma(l affine, g float32) (wu, wd, bu, bd []float32) {
 func (c *weights) square(l affine, in []int, n int, a *arena) (w2, d []float32) {
 	if c.w2 == nil {
 		w, b := l.params()
-		sq := func(v float32) float32 { return v * v }
-		c.w2 = mapf(w, sq)
+		c.w2 = squares(w)
 		c.d2 = make([]float32, numel(mustOut(l, in)))
-		l.forward(c.d2, c.ones(n), c.w2, mapf(b, sq), nil, in, a)
+		l.forward(c.d2, c.ones(n), c.w2, squares(b), nil, in, a)
 	}
 	return c.w2, c.d2
 }
@@ -312,6 +333,16 @@ func mustOut(l affine, in []int) []int {
 		panic(err)
 	}
 	return s
+}
+
+// squares returns v ⊙ v, or nil for a nil v.
+func squares(v []float32) []float32 {
+	if v == nil {
+		return nil
+	}
+	out := make([]float32, len(v))
+	mul(out, v, v)
+	return out
 }
 
 // ones returns a slice of n ones.
