@@ -24,9 +24,36 @@ const maxF16 = 65504
 // are detected in bulk: (h & 0x7c00) + 0x400 carries into bit 15 only
 // for them.
 func decodeF16(dst []float32, src []byte) int {
-	all, all16 := dst, src[:2*len(dst)]
-	src = all16
+	src = src[:2*len(dst)]
 	var ones uint32
+	for i := 0; i < len(dst); i += f16Block {
+		j := min(i+f16Block, len(dst))
+		ones |= f16s(dst[i:j], src[2*i:2*j])
+	}
+	if ones&0x8000 == 0 {
+		return -1
+	}
+	for i := range dst {
+		if h := binary.LittleEndian.Uint16(src[2*i:]); h&0x7c00 == 0x7c00 {
+			dst[i] = float16.Frombits(h).Float32()
+			return i
+		}
+	}
+	return -1
+}
+
+// f16Block is the number of values decoded per call of f16s. A fresh wasm
+// instance runs a function in the baseline compiler until a call has used
+// up its budget, and the optimized code serves only the calls after that:
+// blocks let a model's first big tensor be decoded at the optimized speed.
+const f16Block = 1 << 14
+
+// f16s decodes dst from src (see decodeF16) and returns the OR over the
+// values h of (h & 0x7c00) + 0x400, whose bit 15 is set by Inf and NaN.
+// It is not inlined, for the blocks to be separate calls.
+//
+//go:noinline
+func f16s(dst []float32, src []byte) (ones uint32) {
 	for len(dst) >= 4 && len(src) >= 8 {
 		w := binary.LittleEndian.Uint64(src)
 		h0, h1, h2, h3 := uint32(w)&0xffff, uint32(w>>16)&0xffff, uint32(w>>32)&0xffff, uint32(w>>48)
@@ -40,16 +67,7 @@ func decodeF16(dst []float32, src []byte) int {
 		ones |= h&0x7c00 + 0x400
 		dst[i] = f16(h)
 	}
-	if ones&0x8000 == 0 {
-		return -1
-	}
-	for i := range all {
-		if h := binary.LittleEndian.Uint16(all16[2*i:]); h&0x7c00 == 0x7c00 {
-			all[i] = float16.Frombits(h).Float32()
-			return i
-		}
-	}
-	return -1
+	return ones
 }
 
 // f16 returns the value of the finite float16 bits h (see decodeF16).
