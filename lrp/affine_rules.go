@@ -122,11 +122,18 @@ func (r Epsilon) relevance(s *step) {
 	mul(s.dst, s.x, s.bwd(w, g))
 }
 
+// Gamma: where x ≥ 0, the output's sign picks the weights, Wu = W + γW⁺
+// for z > 0 and Wd = W + γW⁻ for z < 0. After a ReLU the relevance at
+// z < 0 is zero, so one transposed product Wuᵀ·gp is left; otherwise,
+// since Wd = (1+γ)W − γW⁺,
+// Wuᵀ·gp + Wdᵀ·gn = Wᵀ·(gp + (1+γ)gn) + W⁺ᵀ·γ(gp − gn),
+// which needs no cache of Wd (of W's size) besides W⁺.
 func (r Gamma) relevance(s *step) {
-	wu, wd, bu, bd := s.w.gamma(s.l, r.Gamma)
 	xp, xn, neg := s.split()
 	var dp, dn []float32
 	if neg {
+		wu, bu := s.w.up(s.l, r.Gamma)
+		wd, bd := s.w.down(s.l, r.Gamma)
 		dp, dn = s.fwd(wu, bu, xp), s.fwd(wd, bd, xp)
 		add(dp, s.fwd(wd, nil, xn))
 		add(dn, s.fwd(wu, nil, xn))
@@ -140,6 +147,7 @@ func (r Gamma) relevance(s *step) {
 		}
 	}
 	gp, gn := s.a.f32(len(s.z)), s.a.f32(len(s.z))
+	lower := false // any gn ≠ 0
 	for j, z := range s.z {
 		gp[j], gn[j] = 0, 0
 		switch {
@@ -147,11 +155,25 @@ func (r Gamma) relevance(s *step) {
 			gp[j] = s.r[j] / stab(dp[j], r.Stab)
 		case z < 0:
 			gn[j] = s.r[j] / stab(dn[j], r.Stab)
+			lower = lower || gn[j] != 0
 		}
 	}
-	mul(s.dst, xp, s.bwd2(wu, gp, wd, gn))
-	if neg {
+	wu, _ := s.w.up(s.l, r.Gamma)
+	switch {
+	case neg:
+		wd, _ := s.w.down(s.l, r.Gamma)
+		mul(s.dst, xp, s.bwd2(wu, gp, wd, gn))
 		mulAdd(s.dst, xn, s.bwd2(wd, gp, wu, gn), 1)
+	case !lower:
+		mul(s.dst, xp, s.bwd(wu, gp))
+	default:
+		w, _ := s.l.params()
+		wp, _ := s.w.pos(s.l)
+		for j, p := range gp {
+			n := gn[j]
+			gp[j], gn[j] = p+(1+r.Gamma)*n, r.Gamma*(p-n)
+		}
+		mul(s.dst, xp, s.bwd2(w, gp, wp, gn))
 	}
 }
 
@@ -233,8 +255,8 @@ type affineRule interface {
 // and reused by every call.
 type weights struct {
 	wp, bp, wn, bn []float32 // W⁺, b⁺, W⁻, b⁻
-	gammaV         float32
-	wu, wd, bu, bd []float32 // W + γW⁺, W + γW⁻, b + γb⁺, b + γb⁻
+	wu, bu, wd, bd []float32 // W + γW⁺, b + γb⁺, W + γW⁻, b + γb⁻
+	gu, gd         float32   // the γ of wu and of wd
 	w2, d2         []float32 // W², and W²·1 + b²
 	one, d1        []float32 // ones of W's size, and 1·1
 	blo, bhi       []float32 // the bounds of lt, ht and dBox
@@ -294,15 +316,22 @@ func (c *weights) neg(l affine) (wn, bn []float32) {
 	return c.wn, c.bn
 }
 
-// gamma returns W + γW⁺, W + γW⁻, b + γb⁺, b + γb⁻.
-func (c *weights) gamma(l affine, g float32) (wu, wd, bu, bd []float32) {
-	if c.wu == nil || c.gammaV != g {
+// up returns W + γW⁺ and b + γb⁺.
+func (c *weights) up(l affine, g float32) (wu, bu []float32) {
+	if c.wu == nil || c.gu != g {
 		w, b := l.params()
-		c.gammaV = g
-		c.wu, c.wd = signed(w, g, 0), signed(w, 0, g)
-		c.bu, c.bd = signed(b, g, 0), signed(b, 0, g)
+		c.wu, c.bu, c.gu = signed(w, g, 0), signed(b, g, 0), g
 	}
-	return c.wu, c.wd, c.bu, c.bd
+	return c.wu, c.bu
+}
+
+// down returns W + γW⁻ and b + γb⁻.
+func (c *weights) down(l affine, g float32) (wd, bd []float32) {
+	if c.wd == nil || c.gd != g {
+		w, b := l.params()
+		c.wd, c.bd, c.gd = signed(w, 0, g), signed(b, 0, g), g
+	}
+	return c.wd, c.bd
 }
 
 // square returns W² and D = W²·1 + b² for inputs of shape in (n values).

@@ -3,6 +3,7 @@ package lrp
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	gonum "gonum.org/v1/gonum/mat"
@@ -269,6 +270,16 @@ func affineCases(t *testing.T) []affineCase {
 		l := randConv(r, c.geom, c.bias)
 		m := seq(t, spec(c.in...), l, &Flatten{})
 		cases = append(cases, affineCase{c.name, m, naiveConv2D(l, c.in), uniforms(r, numel(c.in), -1, 1), c.low, c.high})
+	}
+	// The same layers on inputs x ≥ 0, as after a ReLU, where the rules
+	// that split W by sign take their shortcuts.
+	for _, c := range cases[:len(cases):len(cases)] {
+		c.name += ", x ≥ 0"
+		c.x = slices.Clone(c.x)
+		for i, v := range c.x {
+			c.x[i] = float32(math.Abs(float64(v)))
+		}
+		cases = append(cases, c)
 	}
 	return cases
 }
