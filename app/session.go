@@ -179,6 +179,16 @@ func info(f *model.File, m *lrp.Model, folded int) Info {
 	return in
 }
 
+// Prepare builds the caches that explaining with o (nil: the defaults)
+// builds on its first call, the modified weights of the composite's rules
+// (see lrp.Explainer.Prepare), so that a load can pay for them.
+func (s *Session) Prepare(o *Options) error {
+	if o == nil {
+		o = &Options{}
+	}
+	return s.e.Prepare(o.Explain)
+}
+
 // WorkingSet estimates the bytes an explanation holds beyond the model's
 // weights (activations, relevance, buffers).
 func (s *Session) WorkingSet() int64 { return workingSet(s.m) }

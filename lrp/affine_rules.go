@@ -216,10 +216,7 @@ func (r AlphaBeta) relevance(s *step) {
 // R_in = x ⊙ Wᵀg − L ⊙ c⁺ − H ⊙ c⁻ = (x − L) ⊙ c⁺ + (x − H) ⊙ c⁻; the
 // bound term W⁺·L + b⁺ + W⁻·H + b⁻ does not depend on x and is cached.
 func (r ZBox) relevance(s *step) {
-	low, high := r.Low, r.High
-	if low == nil {
-		low, high = s.lo, s.hi
-	}
+	low, high := r.bounds(s)
 	lt, ht, d0 := s.w.box(s.l, s.in, len(s.x), low, high, s.a)
 	d := s.a.f32(len(s.z))
 	for j, z := range s.z {
@@ -232,6 +229,14 @@ func (r ZBox) relevance(s *step) {
 	for i, x := range s.x {
 		s.dst[i] = (x-lt[i])*cp[i] + (x-ht[i])*cn[i]
 	}
+}
+
+// bounds returns the rule's bounds, or the model's if it has none.
+func (r ZBox) bounds(s *step) (low, high []float32) {
+	if r.Low == nil {
+		return s.lo, s.hi
+	}
+	return r.Low, r.High
 }
 
 func (r WSquare) relevance(s *step) {
@@ -407,9 +412,74 @@ func (c *weights) box(l affine, in []int, n int, low, high []float32, a *arena) 
 	wn, bn := c.neg(l)
 	m := numel(mustOut(l, in))
 	c.dBox = make([]float32, m)
+	if cv, ok := l.(*Conv2D); ok {
+		lc, hc := make([]float32, in[0]), make([]float32, in[0])
+		for ch := range lc {
+			lc[ch], hc[ch] = c.lt[ch*in[1]*in[2]], c.ht[ch*in[1]*in[2]]
+		}
+		cv.constant(c.dBox, lc, hc, wp, wn, bp, bn, in[1], in[2])
+		return c.lt, c.ht, c.dBox
+	}
 	l.forward(c.dBox, c.lt, wp, bp, nil, in, a)
 	t := make([]float32, m)
 	l.forward(t, c.ht, wn, bn, nil, in, a)
 	add(c.dBox, t)
 	return c.lt, c.ht, c.dBox
+}
+
+// constant sets dst [OutC][OH][OW] = W⁺∗L + b⁺ + W⁻∗H + b⁻ for inputs L
+// and H of h×w that are constant on each channel c (lc[c] and hc[c]), as
+// zᴮ's bounds are. With k[o][u][v] = Σ_c W⁺[o][c][u][v]·lc[c] +
+// W⁻[o][c][u][v]·hc[c], output (i, j) is the sum of k[o] over the kernel
+// taps that fall inside the input, a rectangle [u0, u1)×[v0, v1) read off
+// the 2-D prefix sums of k[o] (in float64). That is KH·KW work per output
+// channel and position instead of two convolutions: a ResNet-18's first
+// layer takes milliseconds rather than two passes over 224×224.
+func (l *Conv2D) constant(dst, lc, hc, wp, wn, bp, bn []float32, h, w int) {
+	oh, ow := l.outSize(h, w)
+	cg, og := l.InC/l.Groups, l.OutC/l.Groups
+	kk := l.KH * l.KW
+	s := make([]float64, (l.KH+1)*(l.KW+1)) // s[u][v] = Σ k[o][<u][<v]
+	for o := range l.OutC {
+		g := o / og
+		clear(s)
+		for u := range l.KH {
+			for v := range l.KW {
+				var k float64
+				for c := range cg {
+					t := (o*cg+c)*kk + u*l.KW + v
+					k += float64(wp[t])*float64(lc[g*cg+c]) + float64(wn[t])*float64(hc[g*cg+c])
+				}
+				s[(u+1)*(l.KW+1)+v+1] = k + s[u*(l.KW+1)+v+1] + s[(u+1)*(l.KW+1)+v] - s[u*(l.KW+1)+v]
+			}
+		}
+		var b float64
+		if bp != nil {
+			b = float64(bp[o]) + float64(bn[o])
+		}
+		for i := range oh {
+			u0, u1 := taps(i, l.SH, l.DH, l.PT, l.KH, h)
+			for j := range ow {
+				v0, v1 := taps(j, l.SW, l.DW, l.PL, l.KW, w)
+				r := b
+				if u0 < u1 && v0 < v1 {
+					r += s[u1*(l.KW+1)+v1] - s[u0*(l.KW+1)+v1] - s[u1*(l.KW+1)+v0] + s[u0*(l.KW+1)+v0]
+				}
+				dst[(o*oh+i)*ow+j] = float32(r)
+			}
+		}
+	}
+}
+
+// taps returns the kernel taps t0 ≤ t < t1 (of k) whose input index
+// i·stride + t·dil − pad falls inside [0, n), for output index i.
+func taps(i, stride, dil, pad, k, n int) (t0, t1 int) {
+	if a := pad - i*stride; a > 0 {
+		t0 = (a + dil - 1) / dil
+	}
+	b := n - 1 + pad - i*stride
+	if b < 0 {
+		return 0, 0
+	}
+	return min(t0, k), min(k, b/dil+1)
 }

@@ -451,3 +451,52 @@ func TestAddNorm(t *testing.T) {
 		requireClose(t, "add "+tc.rule.Name(), e.rel[1], tc.wantB, 1e-6)
 	}
 }
+
+// TestConvConstant: zᴮ's bound term of a convolution, from the prefix sums
+// of the kernel over the taps inside the input, equals two convolutions of
+// the per-channel constant bounds, for geometries where padding, stride
+// and dilation clip the kernel at the borders differently.
+func TestConvConstant(t *testing.T) {
+	r := newRand(11)
+	for _, c := range []struct {
+		name                   string
+		inC, outC, kh, kw      int
+		sh, sw, dh, dw, groups int
+		pt, pl, pb, pr, h, w   int
+	}{
+		{"3x3 pad 1", 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6, 5},
+		{"7x7 stride 2 pad 3", 3, 4, 7, 7, 2, 2, 1, 1, 1, 3, 3, 3, 3, 11, 10},
+		{"dilated 2x3 pad 3,2", 2, 2, 3, 3, 1, 2, 2, 3, 1, 3, 2, 1, 4, 7, 9},
+		{"groups 2 stride 3 pad 0,4", 4, 6, 2, 5, 3, 1, 1, 2, 2, 0, 4, 2, 4, 8, 6},
+		{"kernel larger than input", 1, 2, 5, 5, 1, 1, 1, 1, 1, 4, 4, 4, 4, 2, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := geometry(c.inC, c.outC, c.kh, c.kw)
+			g.SH, g.SW, g.DH, g.DW, g.Groups = c.sh, c.sw, c.dh, c.dw, c.groups
+			g.PT, g.PL, g.PB, g.PR = c.pt, c.pl, c.pb, c.pr
+			l := randConv(r, g, true)
+			in := []int{c.inC, c.h, c.w}
+			lc, hc := uniforms(r, c.inC, -2, 0), uniforms(r, c.inC, 0, 2)
+			lt, ht := make([]float32, numel(in)), make([]float32, numel(in))
+			for i := range lt {
+				lt[i], ht[i] = lc[i/(c.h*c.w)], hc[i/(c.h*c.w)]
+			}
+			var ws weights
+			wp, bp := ws.pos(l)
+			wn, bn := ws.neg(l)
+			m := numel(mustOut(l, in))
+			var a arena
+			want, t2 := make([]float32, m), make([]float32, m)
+			l.forward(want, lt, wp, bp, nil, in, &a)
+			l.forward(t2, ht, wn, bn, nil, in, &a)
+			add(want, t2)
+			got := make([]float32, m)
+			l.constant(got, lc, hc, wp, wn, bp, bn, c.h, c.w)
+			rel, at := maxRelDiff(got, to64(want))
+			t.Logf("max rel diff %.2g over %d outputs", rel, m)
+			if rel > 1e-6 {
+				t.Errorf("at %d: got %v, want %v (rel diff %.2g)", at, got[at], want[at], rel)
+			}
+		})
+	}
+}

@@ -284,11 +284,12 @@ func loadModel(args []js.Value) (func() (any, error), error) {
 // first call sets up once (the explainer's caches and buffers) is made
 // while loading, before the collections that end the load: the first user
 // call is then as fast as the next ones, and memory does not step up in it.
-// Only small models are warmed: for a large one the blank explanation
-// would add seconds to the load and the default composite's caches, which
-// the user may never ask for.
+// Only small models are warmed so: for a large one the blank explanation
+// would add seconds to the load, so only the default composite's caches
+// of modified weights are built (a ResNet-18's W⁺ and W + γW⁺, 94 MB).
 func warm(s *app.Session) {
 	if s.WorkingSet() > warmLimit {
+		s.Prepare(nil) // the default options are valid
 		return
 	}
 	s.Explain(app.Input{X: make([]float32, s.Model().InputLen())}, nil)
