@@ -5,7 +5,8 @@ package lrp
 // compiles to WebAssembly without SIMD, so the speed comes from the shape
 // of the loops: operands are packed into panels (mr rows of a, nr columns
 // of b, kc products deep), and a micro-kernel keeps an mr×nr tile of c in
-// registers while it walks a panel pair, unrolled 4×, with bounds checks
+// registers while it walks a panel pair, unrolled ku× (kernel_wasm.go and
+// kernel_other.go tell why the two ports differ), with bounds checks
 // removed by converting slices to array pointers. A transposed operand is
 // only a different stride to the packing, so Wᵀ·s runs the same kernel.
 //
@@ -73,7 +74,7 @@ func gemmBias(m, n, k int, a, b mat, c []float32, ldc int, acc bool, bias []floa
 	np := (n + nr - 1) / nr
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		kp := (kb + 3) &^ 3 // padded to the unrolling
+		kp := (kb + ku - 1) &^ (ku - 1) // padded to the unrolling
 		bp := p.packB(np * nr * kp)
 		packB(bp, b, p0, kb, kp, n)
 		add := acc || p0 > 0
@@ -96,6 +97,11 @@ func gemmBias(m, n, k int, a, b mat, c []float32, ldc int, acc bool, bias []floa
 func packA(ap []float32, a mat, i0, p0, mb, kb, kp int) {
 	for r := 0; r*mr < mb; r++ {
 		pan := ap[r*mr*kp : (r+1)*mr*kp]
+		if mr == 2 && r*mr+mr <= mb && (a.cs == 1 || a.rs == 1) {
+			packA2(pan, a, i0+r*mr, p0, kb)
+			clear(pan[kb*mr:])
+			continue
+		}
 		for i := range mr {
 			row := i0 + r*mr + i
 			if r*mr+i >= mb {
@@ -119,6 +125,37 @@ func packA(ap []float32, a mat, i0, p0, mb, kb, kp int) {
 				pan[t*mr+i] = 0
 			}
 		}
+	}
+}
+
+// packA2 packs the full pair of rows i, i+1 of a, depths p0…p0+kb, into
+// pan, one pair per step so that the loop has one length check per pair
+// rather than one per element: Go's wasm port pays for each check and
+// each store address, and packing a is a few per cent of the gemm time
+// when b has few columns (ResNet-18 layer4).
+func packA2(pan []float32, a mat, i, p0, kb int) {
+	dst := pan[:kb*2]
+	if a.cs == 1 { // rows of a contiguous
+		r0 := a.d[i*a.rs+p0:][:kb]
+		r1 := a.d[(i+1)*a.rs+p0:][:len(r0)]
+		for t, v := range r0 {
+			d := (*[2]float32)(dst)
+			d[0], d[1] = v, r1[t]
+			dst = dst[2:]
+		}
+		return
+	}
+	// Columns of a contiguous (aᵀ stored row-major): each depth holds the
+	// pair side by side.
+	src := a.d[i+p0*a.cs:]
+	for range kb {
+		d, s := (*[2]float32)(dst), (*[2]float32)(src)
+		d[0], d[1] = s[0], s[1]
+		dst = dst[2:]
+		if len(src) < a.cs {
+			break
+		}
+		src = src[a.cs:]
 	}
 }
 
@@ -159,25 +196,29 @@ func packB(bp []float32, b mat, p0, kb, kp, n int) {
 }
 
 // macro multiplies the packed block ap (mb rows) by bp (n columns), both
-// kp deep, into c, adding bias[i] to row i when bias is not nil. Full row pairs sweep every full column panel in one
-// kernel call; the edges (an odd last row, the last n mod nr columns) go
-// through one tile at a time.
+// kp deep, into c, adding bias[i] to row i when bias is not nil. Each
+// group of mr rows sweeps every full column panel in one kernel call; the
+// last n mod nr columns go through one tile at a time into a buffer.
 func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias []float32) {
-	nf := n &^ (nr - 1) // columns in full panels
+	nf := n - n%nr // columns in full panels
 	for i0 := 0; i0 < mb; i0 += mr {
 		apan := ap[(i0/mr)*mr*kp : (i0/mr+1)*mr*kp]
-		var c1 []float32 // nil for the last row of an odd mb
+		var rows [mr][]float32 // nil past the last row of mb
 		var b [mr]float32
-		if i0+1 < mb {
-			c1 = c[(i0+1)*ldc : (i0+1)*ldc+nf]
+		for i := range min(mr, mb-i0) {
+			rows[i] = c[(i0+i)*ldc : (i0+i)*ldc+nf]
 		}
 		if bias != nil {
 			copy(b[:], bias[i0:min(i0+mr, mb)])
 		}
-		kernel(kp, apan, bp[:nf*kp], c[i0*ldc:i0*ldc+nf], c1, add, b)
+		kernel(kp, apan, bp[:nf*kp], &rows, add, b)
 		if nf < n {
 			var t [mr][nr]float32
-			kernel(kp, apan, bp[nf*kp:(nf+nr)*kp], t[0][:], t[1][:], false, b)
+			var trows [mr][]float32
+			for i := range trows {
+				trows[i] = t[i][:]
+			}
+			kernel(kp, apan, bp[nf*kp:(nf+nr)*kp], &trows, false, b)
 			for i := 0; i < mr && i0+i < mb; i++ {
 				for j := 0; nf+j < n; j++ {
 					if add {
@@ -191,94 +232,15 @@ func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias
 	}
 }
 
-// kernel sets (or adds to, with add) c0[j] and c1[j] the products
-// Σ_t a[t][i]·b[t][j] of one packed row pair a (i = 0, 1) with the packed
-// column panels of b, kp deep (a multiple of 4), for the len(c0) columns
-// of whole panels, plus bias[i]; c1 is nil when only row 0 is wanted. One call per row pair, not per tile: Go's wasm
-// calls are expensive, and with small kp the call was most of the cost.
-// The loop conditions prove the array conversions and reslices in bounds,
-// so the inner body has no checks; one b value is live at a time, so that
-// the tile, two a values and a product fit the 16 float32 registers of
-// Go's wasm port.
-func kernel(kp int, a, bp, c0, c1 []float32, add bool, bias [mr]float32) {
-	a = a[:kp*mr]
-	for len(c0) >= nr && len(bp) >= kp*nr {
-		var c00, c01, c02, c03, c10, c11, c12, c13, x0, x1, y float32
-		a, b := a, bp[:kp*nr]
-		for len(a) >= 4*mr && len(b) >= 4*nr {
-			pa := (*[4 * mr]float32)(a)
-			pb := (*[4 * nr]float32)(b)
-			x0, x1 = pa[0], pa[1]
-			y = pb[0]
-			c00 += x0 * y
-			c10 += x1 * y
-			y = pb[1]
-			c01 += x0 * y
-			c11 += x1 * y
-			y = pb[2]
-			c02 += x0 * y
-			c12 += x1 * y
-			y = pb[3]
-			c03 += x0 * y
-			c13 += x1 * y
-			x0, x1 = pa[2], pa[3]
-			y = pb[4]
-			c00 += x0 * y
-			c10 += x1 * y
-			y = pb[5]
-			c01 += x0 * y
-			c11 += x1 * y
-			y = pb[6]
-			c02 += x0 * y
-			c12 += x1 * y
-			y = pb[7]
-			c03 += x0 * y
-			c13 += x1 * y
-			x0, x1 = pa[4], pa[5]
-			y = pb[8]
-			c00 += x0 * y
-			c10 += x1 * y
-			y = pb[9]
-			c01 += x0 * y
-			c11 += x1 * y
-			y = pb[10]
-			c02 += x0 * y
-			c12 += x1 * y
-			y = pb[11]
-			c03 += x0 * y
-			c13 += x1 * y
-			x0, x1 = pa[6], pa[7]
-			y = pb[12]
-			c00 += x0 * y
-			c10 += x1 * y
-			y = pb[13]
-			c01 += x0 * y
-			c11 += x1 * y
-			y = pb[14]
-			c02 += x0 * y
-			c12 += x1 * y
-			y = pb[15]
-			c03 += x0 * y
-			c13 += x1 * y
-			a, b = a[4*mr:], b[4*nr:]
-		}
-		d0 := (*[nr]float32)(c0)
-		c00, c01, c02, c03 = c00+bias[0], c01+bias[0], c02+bias[0], c03+bias[0]
-		if add {
-			c00, c01, c02, c03 = c00+d0[0], c01+d0[1], c02+d0[2], c03+d0[3]
-		}
-		d0[0], d0[1], d0[2], d0[3] = c00, c01, c02, c03
-		if c1 != nil {
-			d1 := (*[nr]float32)(c1)
-			c10, c11, c12, c13 = c10+bias[1], c11+bias[1], c12+bias[1], c13+bias[1]
-			if add {
-				c10, c11, c12, c13 = c10+d1[0], c11+d1[1], c12+d1[2], c13+d1[3]
-			}
-			d1[0], d1[1], d1[2], d1[3] = c10, c11, c12, c13
-			c1 = c1[nr:]
-		}
-		c0, bp = c0[nr:], bp[kp*nr:]
+// store sets (or adds to, with add) the first nr floats of c to s0…s3
+// plus bias, for the kernels.
+func store(c []float32, s0, s1, s2, s3, bias float32, add bool) {
+	d := (*[nr]float32)(c)
+	s0, s1, s2, s3 = s0+bias, s1+bias, s2+bias, s3+bias
+	if add {
+		s0, s1, s2, s3 = s0+d[0], s1+d[1], s2+d[2], s3+d[3]
 	}
+	d[0], d[1], d[2], d[3] = s0, s1, s2, s3
 }
 
 // gemvRows sets c[i·ldc] (+)= Σ_t a[i][t]·x[t] for a with contiguous rows
