@@ -131,6 +131,10 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 			need = nil
 		}
 	}
+	if need == nil && l.winograd(h, wd) {
+		l.winoForward(dst, x, w, b, h, wd, a)
+		return
+	}
 	for g := range l.Groups {
 		out := dst[g*og*np : (g+1)*og*np]
 		cols := mat{x[g*cg*h*wd:], np, 1}
@@ -190,6 +194,10 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 		if !acc {
 			clear(dst)
 		}
+		return
+	}
+	if !sp[0] && !sp[1] && l.winograd(h, wd) {
+		l.winoTranspose(dst, t, acc, h, wd, a)
 		return
 	}
 	for gr := range l.Groups {
@@ -274,7 +282,7 @@ func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 					}
 					xr := xc[y*w : (y+1)*w]
 					clear(r[:j0])
-					if l.SW == 1 {
+					if l.SW == 1 && j0 < j1 { // an empty span may start past xr
 						copy(r[j0:j1], xr[j0+x0:j1+x0])
 					} else {
 						for j := j0; j < j1; j++ {
@@ -307,7 +315,7 @@ func (l *Conv2D) col2im(dst, cols []float32, h, w, oh, ow int) {
 						continue
 					}
 					r, xr := row[i*ow:(i+1)*ow], xc[y*w:(y+1)*w]
-					if l.SW == 1 {
+					if l.SW == 1 && j0 < j1 {
 						add(xr[j0+x0:j1+x0], r[j0:j1])
 					} else {
 						for j := j0; j < j1; j++ {

@@ -1,0 +1,315 @@
+package lrp
+
+import "unsafe"
+
+// Winograd convolution F(2×2, 3×3) (Lavin & Gray 2016, "Fast Algorithms
+// for Convolutional Neural Networks") for the 3×3, stride-1, dilation-1,
+// single-group convolutions that hold most of a ResNet's products. For a
+// 4×4 input tile d and a 3×3 kernel g, the 2×2 output tile of their
+// correlation is
+//
+//	Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A
+//
+// with
+//
+//	     ⎡1  0 −1  0⎤        ⎡1   0   0⎤
+//	Bᵀ = ⎢0  1  1  0⎥    G = ⎢½   ½   ½⎥    Aᵀ = ⎡1  1  1  0⎤
+//	     ⎢0 −1  1  0⎥        ⎢½  −½   ½⎥         ⎣0  1 −1 −1⎦
+//	     ⎣0  1  0 −1⎦        ⎣0   0   1⎦
+//
+// 16 products per tile instead of 36. Summed over the C input channels, the
+// elementwise product becomes, for each of the 16 positions ξ of the 4×4
+// tile, one matrix product over the T tiles:
+//
+//	M_ξ [K×T] = U_ξ [K×C] · V_ξ [C×T],   U = G g Gᵀ,  V = Bᵀ d B,
+//
+// 16 gemm calls whose depth is C, against the im2col path's one gemm of
+// depth 9C over 4T columns: 2.25× fewer multiplications. Tiles at the
+// bottom and right edge read zeros past the input and drop the outputs past
+// the output's size.
+//
+// The transposed product (the gradient of w*x with respect to x at g) of a
+// stride-1 3×3 convolution with padding (PT, PL) is the correlation of g
+// with the kernel flipped in space and with input and output channels
+// swapped, w'[c][o][u][v] = w[o][c][2−u][2−v], with padding (2−PT, 2−PL)
+// and the input's size as output size: it runs the same code. Flipping g
+// permutes G's rows (G·J = P·G, J the 3×3 reversal, P the 4×4 swap of
+// rows 0 and 3), so U' = P U Pᵀ: U'_ξ = U_{π(ξ)}ᵀ with π swapping 0 and 3
+// in both coordinates of ξ.
+//
+// In float32 the transforms add a few roundings: the results differ from
+// the direct path by a few units in the last place of the largest terms
+// (TestWinogradMatchesDirect logs the numbers).
+
+// winoMinTiles and winoMinC are the smallest output tile count and channel
+// count (in and out) for which Winograd is used; below them the transforms
+// cost more than the products they save (BenchmarkWinogradLayers).
+// winoMaxTiles is the largest tile count... see winograd.
+var (
+	winoMinTiles = 32
+	winoMinC     = 16
+)
+
+// winoBudget bounds the floats of transformed weights an Explainer keeps
+// (per arena); transforms past it are recomputed on every call into a
+// scratch buffer.
+var winoBudget = 24 << 20
+
+// winograd reports whether the layer takes the Winograd path for an input
+// of height h and width w.
+func (l *Conv2D) winograd(h, w int) bool {
+	if l.KH != 3 || l.KW != 3 || l.SH != 1 || l.SW != 1 || l.DH != 1 || l.DW != 1 || l.Groups != 1 {
+		return false
+	}
+	for _, p := range [...]int{l.PT, l.PL, l.PB, l.PR} {
+		if p < 0 || p > 2 {
+			return false
+		}
+	}
+	oh, ow := l.outSize(h, w)
+	if oh < 1 || ow < 1 || min(l.InC, l.OutC) < winoMinC {
+		return false
+	}
+	return ((oh+1)/2)*((ow+1)/2) >= winoMinTiles
+}
+
+// winoForward: x [C][h][w], w [K][C][3][3], b [K] → dst [K][oh][ow], with
+// C = InC and K = OutC.
+func (l *Conv2D) winoForward(dst, x, w, b []float32, h, wd int, a *arena) {
+	oh, ow := l.outSize(h, wd)
+	c := winoConv{cin: l.InC, cout: l.OutC, h: h, w: wd, oh: oh, ow: ow, pt: l.PT, pl: l.PL}
+	c.run(dst, terms{{x, w}}, false, b, false, a)
+}
+
+// winoTranspose: g_t [K][oh][ow], w_t [K][C][3][3] → dst [C][h][w] =
+// Σ_t w_tᵀ*g_t (added to dst with acc): the correlation of g_t with the
+// flipped, transposed kernels, padding (2−PT, 2−PL), output h×w.
+func (l *Conv2D) winoTranspose(dst []float32, t terms, acc bool, h, wd int, a *arena) {
+	oh, ow := l.outSize(h, wd)
+	c := winoConv{cin: l.OutC, cout: l.InC, h: oh, w: ow, oh: h, ow: wd, pt: 2 - l.PT, pl: 2 - l.PL}
+	c.run(dst, t, true, nil, acc, a)
+}
+
+// winoConv is one 3×3 stride-1 correlation: an input [cin][h][w], read with
+// top and left padding pt, pl ≥ 0 and zeros past its edges, to an output
+// [cout][oh][ow].
+type winoConv struct {
+	cin, cout, h, w, oh, ow, pt, pl int
+}
+
+// run sets dst [cout][oh][ow] = Σ_t w_t * x_t + bias, or adds it to dst with
+// acc, over the terms with x ≠ nil. The weights w_t are [cout][cin][3][3]
+// or, with flip, the layer's [cin][cout][3][3] used flipped and transposed.
+// The terms share the product buffer M: the second gemm adds to the first.
+func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bool, a *arena) {
+	th, tw := (c.oh+1)/2, (c.ow+1)/2
+	nt := th * tw
+	v := grow(&a.wv, 16*c.cin*nt)
+	m := grow(&a.wm, 16*c.cout*nt)
+	pad := grow(&a.wpad, (2*th+2)*(2*tw+2))
+	first := true
+	for _, t := range t {
+		if t.g == nil {
+			continue
+		}
+		winoInput(v, t.g, c.cin, c.h, c.w, th, tw, c.pt, c.pl, pad)
+		u := a.winoU(t.w, c.cout, c.cin, flip) // [16][cout][cin]
+		n := c.cout * c.cin
+		for xi := range 16 {
+			gemm(c.cout, nt, c.cin, mat{u[xi*n : (xi+1)*n], c.cin, 1}, mat{v[xi*c.cin*nt : (xi+1)*c.cin*nt], nt, 1},
+				m[xi*c.cout*nt:(xi+1)*c.cout*nt], nt, !first, a)
+		}
+		first = false
+	}
+	winoOutput(dst, m, c.cout, c.oh, c.ow, th, tw, bias, acc)
+}
+
+// winoWeights sets u [16][k][c] to U = G g Gᵀ for each kernel g = w[o][i] of
+// w [k][c][3][3]. With flip, w is [c][k][3][3] and u [16][k][c] holds the
+// transforms of the flipped, transposed kernels g'[o][i] = J w[i][o] J:
+// u[ξ][o][i] = U(w[i][o])_{π(ξ)}.
+//
+//	G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (4×3, g_r the rows)
+//	(Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
+func winoWeights(u, w []float32, k, c int, flip bool) {
+	n := k * c
+	u = u[:16*n]
+	for o := range k {
+		for i := range c {
+			src, at := (o*c+i)*9, o*c+i
+			if flip {
+				src = (i*k + o) * 9
+			}
+			g := (*[9]float32)(w[src : src+9])
+			var s [4][3]float32 // G g
+			for q := range 3 {
+				g0, g1, g2 := g[q], g[3+q], g[6+q]
+				s[0][q] = g0
+				s[1][q] = 0.5 * (g0 + g1 + g2)
+				s[2][q] = 0.5 * (g0 - g1 + g2)
+				s[3][q] = g2
+			}
+			var r [16]float32 // (G g) Gᵀ
+			for p := range 4 {
+				a0, a1, a2 := s[p][0], s[p][1], s[p][2]
+				r[4*p], r[4*p+1], r[4*p+2], r[4*p+3] = a0, 0.5*(a0+a1+a2), 0.5*(a0-a1+a2), a2
+			}
+			if flip {
+				// π swaps rows 0 and 3 and columns 0 and 3.
+				for p := range 4 {
+					pp := [4]int{3, 1, 2, 0}[p]
+					for q := range 4 {
+						u[(4*p+q)*n+at] = r[4*pp+[4]int{3, 1, 2, 0}[q]]
+					}
+				}
+				continue
+			}
+			for xi, v := range r {
+				u[xi*n+at] = v
+			}
+		}
+	}
+}
+
+// winoInput sets v [16][C][T] to V = Bᵀ d B for every channel and tile
+// t = i·tw + j of x [C][h][w], d the 4×4 block at rows 2i−pt… and columns
+// 2j−pl… with zeros outside x. Each channel is first copied into pad, a
+// zero-bordered plane [2th+2][2tw+2], so that the tile loop has no edges.
+//
+//	Bᵀ d:  rows d₀−d₂, d₁+d₂, d₂−d₁, d₁−d₃   (d_r the rows)
+//	(Bᵀd)B: each row (p, q, r, s) → (p−r, q+r, r−q, q−s)
+func winoInput(v, x []float32, c, h, w, th, tw, pt, pl int, pad []float32) {
+	ph, pw := 2*th+2, 2*tw+2
+	nt := th * tw
+	clear(pad)
+	y1, x1 := min(h, ph-pt), min(w, pw-pl) // the rows and columns of x that tiles read
+	cs := c * nt
+	for ch := range c {
+		xc := x[ch*h*w : (ch+1)*h*w]
+		for y := range y1 {
+			copy(pad[(y+pt)*pw+pl:(y+pt)*pw+pl+x1], xc[y*w:y*w+x1])
+		}
+		vc := v[ch*nt:]
+		for i := range th {
+			r := pad[2*i*pw : (2*i+4)*pw]
+			row := vc[i*tw:]
+			for j := range tw {
+				d0 := (*[4]float32)(r[2*j:])
+				d1 := (*[4]float32)(r[pw+2*j:])
+				d2 := (*[4]float32)(r[2*pw+2*j:])
+				d3 := (*[4]float32)(r[3*pw+2*j:])
+				var b [4][4]float32 // Bᵀ d
+				for q := range 4 {
+					b[0][q] = d0[q] - d2[q]
+					b[1][q] = d1[q] + d2[q]
+					b[2][q] = d2[q] - d1[q]
+					b[3][q] = d1[q] - d3[q]
+				}
+				o := row[j:]
+				for p := range 4 {
+					e := &b[p]
+					base := 4 * p * cs
+					o[base] = e[0] - e[2]
+					o[base+cs] = e[1] + e[2]
+					o[base+2*cs] = e[2] - e[1]
+					o[base+3*cs] = e[1] - e[3]
+				}
+			}
+		}
+	}
+}
+
+// winoOutput sets dst [K][oh][ow] (adds to it with acc) to Y = Aᵀ M A plus
+// bias[o] (when not nil) for every channel o and tile of m [16][K][T],
+// dropping the outputs past oh×ow.
+//
+//	Aᵀ M:  rows m₀+m₁+m₂, m₁−m₂−m₃   (m_r the rows)
+//	(AᵀM)A: each row (p, q, r, s) → (p+q+r, q−r−s)
+func winoOutput(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc bool) {
+	nt := th * tw
+	ks := k * nt
+	for o := range k {
+		var b float32
+		if bias != nil {
+			b = bias[o]
+		}
+		mo := m[o*nt:]
+		out := dst[o*oh*ow : (o+1)*oh*ow]
+		for i := range th {
+			for j := range tw {
+				t := i*tw + j
+				var s [2][4]float32 // Aᵀ M
+				for q := range 4 {
+					m0, m1, m2, m3 := mo[q*ks+t], mo[(4+q)*ks+t], mo[(8+q)*ks+t], mo[(12+q)*ks+t]
+					s[0][q] = m0 + m1 + m2
+					s[1][q] = m1 - m2 - m3
+				}
+				for p := range 2 {
+					y := 2*i + p
+					if y >= oh {
+						break
+					}
+					e := &s[p]
+					y0, y1 := e[0]+e[1]+e[2]+b, e[1]-e[2]-e[3]+b
+					at := y*ow + 2*j
+					if acc {
+						out[at] += y0
+					} else {
+						out[at] = y0
+					}
+					if 2*j+1 < ow {
+						if acc {
+							out[at+1] += y1
+						} else {
+							out[at+1] = y1
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// winoKey identifies a weight slice by its first element and length, with
+// the shape and direction of its transform.
+type winoKey struct {
+	p    *float32
+	n, k int
+	flip bool
+}
+
+// winoCache keeps the transformed weights of one Explainer, keyed by the
+// identity of the weight slice (the layer's W or one of the modified
+// weights cached in weights), up to winoBudget floats. It keeps the weight
+// slices themselves too, so that a slice's address is not reused by
+// another while its key is cached (weights.gamma replaces its slices when
+// γ changes).
+type winoCache struct {
+	u   map[winoKey][]float32
+	src [][]float32
+	n   int // floats held
+}
+
+// winoU returns the transform of w for winoWeights(·, w, k, c, flip), cached
+// while the budget lasts, else computed into a scratch buffer.
+func (a *arena) winoU(w []float32, k, c int, flip bool) []float32 {
+	key := winoKey{unsafe.SliceData(w), len(w), k, flip}
+	if u, ok := a.wino.u[key]; ok {
+		return u
+	}
+	n := 16 * k * c
+	if a.wino.n+n > winoBudget {
+		u := grow(&a.wus, n)
+		winoWeights(u, w, k, c, flip)
+		return u
+	}
+	if a.wino.u == nil {
+		a.wino.u = map[winoKey][]float32{}
+	}
+	u := make([]float32, n)
+	winoWeights(u, w, k, c, flip)
+	a.wino.u[key] = u
+	a.wino.src = append(a.wino.src, w)
+	a.wino.n += n
+	return u
+}
