@@ -113,10 +113,21 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 			continue
 		}
 		winoInput(v, t.g, c.cin, c.h, c.w, th, tw, c.pt, c.pl, pad)
-		u := a.winoU(t.w, c.cout, c.cin, flip) // [16][cout][cin]
 		n := c.cout * c.cin
+		var u []float32
+		if flip {
+			u = a.winoU(t.w, c.cin, c.cout) // the layer's [16][cin][cout]
+		} else {
+			u = a.winoU(t.w, c.cout, c.cin)
+		}
 		for xi := range 16 {
-			gemm(c.cout, nt, c.cin, mat{u[xi*n : (xi+1)*n], c.cin, 1}, mat{v[xi*c.cin*nt : (xi+1)*c.cin*nt], nt, 1},
+			// U_ξ [cout×cin], or the flipped transposed U_{π(ξ)}ᵀ.
+			um := mat{u[xi*n : (xi+1)*n], c.cin, 1}
+			if flip {
+				f := flipXi[xi]
+				um = mat{u[f*n : (f+1)*n], 1, c.cout}
+			}
+			gemm(c.cout, nt, c.cin, um, mat{v[xi*c.cin*nt : (xi+1)*c.cin*nt], nt, 1},
 				m[xi*c.cout*nt:(xi+1)*c.cout*nt], nt, !first, a)
 		}
 		first = false
@@ -124,49 +135,32 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 	winoOutput(dst, m, c.cout, c.oh, c.ow, th, tw, bias, acc)
 }
 
+// flipXi is π: the position of U whose value U' of the flipped kernel
+// takes at ξ = 4p + q, 4·r(p) + r(q) with r = (3, 1, 2, 0).
+var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
+
 // winoWeights sets u [16][k][c] to U = G g Gᵀ for each kernel g = w[o][i] of
-// w [k][c][3][3]. With flip, w is [c][k][3][3] and u [16][k][c] holds the
-// transforms of the flipped, transposed kernels g'[o][i] = J w[i][o] J:
-// u[ξ][o][i] = U(w[i][o])_{π(ξ)}.
+// w [k][c][3][3]:
 //
 //	G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (4×3, g_r the rows)
 //	(Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
-func winoWeights(u, w []float32, k, c int, flip bool) {
+func winoWeights(u, w []float32, k, c int) {
 	n := k * c
 	u = u[:16*n]
-	for o := range k {
-		for i := range c {
-			src, at := (o*c+i)*9, o*c+i
-			if flip {
-				src = (i*k + o) * 9
-			}
-			g := (*[9]float32)(w[src : src+9])
-			var s [4][3]float32 // G g
-			for q := range 3 {
-				g0, g1, g2 := g[q], g[3+q], g[6+q]
-				s[0][q] = g0
-				s[1][q] = 0.5 * (g0 + g1 + g2)
-				s[2][q] = 0.5 * (g0 - g1 + g2)
-				s[3][q] = g2
-			}
-			var r [16]float32 // (G g) Gᵀ
-			for p := range 4 {
-				a0, a1, a2 := s[p][0], s[p][1], s[p][2]
-				r[4*p], r[4*p+1], r[4*p+2], r[4*p+3] = a0, 0.5*(a0+a1+a2), 0.5*(a0-a1+a2), a2
-			}
-			if flip {
-				// π swaps rows 0 and 3 and columns 0 and 3.
-				for p := range 4 {
-					pp := [4]int{3, 1, 2, 0}[p]
-					for q := range 4 {
-						u[(4*p+q)*n+at] = r[4*pp+[4]int{3, 1, 2, 0}[q]]
-					}
-				}
-				continue
-			}
-			for xi, v := range r {
-				u[xi*n+at] = v
-			}
+	for at := range n {
+		g := (*[9]float32)(w[at*9 : at*9+9])
+		var s [4][3]float32 // G g
+		for q := range 3 {
+			g0, g1, g2 := g[q], g[3+q], g[6+q]
+			s[0][q] = g0
+			s[1][q] = 0.5 * (g0 + g1 + g2)
+			s[2][q] = 0.5 * (g0 - g1 + g2)
+			s[3][q] = g2
+		}
+		for p := range 4 {
+			a0, a1, a2 := s[p][0], s[p][1], s[p][2]
+			o := 4 * p * n
+			u[o+at], u[o+n+at], u[o+2*n+at], u[o+3*n+at] = a0, 0.5*(a0+a1+a2), 0.5*(a0-a1+a2), a2
 		}
 	}
 }
@@ -275,7 +269,6 @@ func winoOutput(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc boo
 type winoKey struct {
 	p    *float32
 	n, k int
-	flip bool
 }
 
 // winoCache keeps the transformed weights of one Explainer, keyed by the
@@ -290,24 +283,24 @@ type winoCache struct {
 	n   int // floats held
 }
 
-// winoU returns the transform of w for winoWeights(·, w, k, c, flip), cached
-// while the budget lasts, else computed into a scratch buffer.
-func (a *arena) winoU(w []float32, k, c int, flip bool) []float32 {
-	key := winoKey{unsafe.SliceData(w), len(w), k, flip}
+// winoU returns the transform [16][k][c] of w [k][c][3][3] (winoWeights),
+// cached while the budget lasts, else computed into a scratch buffer.
+func (a *arena) winoU(w []float32, k, c int) []float32 {
+	key := winoKey{unsafe.SliceData(w), len(w), k}
 	if u, ok := a.wino.u[key]; ok {
 		return u
 	}
 	n := 16 * k * c
 	if a.wino.n+n > winoBudget {
 		u := grow(&a.wus, n)
-		winoWeights(u, w, k, c, flip)
+		winoWeights(u, w, k, c)
 		return u
 	}
 	if a.wino.u == nil {
 		a.wino.u = map[winoKey][]float32{}
 	}
 	u := make([]float32, n)
-	winoWeights(u, w, k, c, flip)
+	winoWeights(u, w, k, c)
 	a.wino.u[key] = u
 	a.wino.src = append(a.wino.src, w)
 	a.wino.n += n

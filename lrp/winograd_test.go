@@ -219,14 +219,20 @@ func BenchmarkWinogradLayers(b *testing.B) {
 			var a arena
 			withWinograd(mode.on, mode.budget, func() {
 				b.Run(fmt.Sprintf("%dx%d/%s/forward", s.c, s.hw, mode.name), func(b *testing.B) {
+					l.forward(dst, x, l.W, l.B, nil, in, &a)
+					t0 := CPUTime()
 					for b.Loop() {
 						l.forward(dst, x, l.W, l.B, nil, in, &a)
 					}
+					b.ReportMetric(float64(CPUTime()-t0)/float64(b.N), "cpu-ns/op")
 				})
 				b.Run(fmt.Sprintf("%dx%d/%s/transpose2", s.c, s.hw, mode.name), func(b *testing.B) {
+					l.transpose(dst, terms{{g, l.W}, {g2, w2}}, false, in, &a)
+					t0 := CPUTime()
 					for b.Loop() {
 						l.transpose(dst, terms{{g, l.W}, {g2, w2}}, false, in, &a)
 					}
+					b.ReportMetric(float64(CPUTime()-t0)/float64(b.N), "cpu-ns/op")
 				})
 			})
 		}
