@@ -273,36 +273,58 @@ type winoKey struct {
 
 // winoCache keeps the transformed weights of one Explainer, keyed by the
 // identity of the weight slice (the layer's W or one of the modified
-// weights cached in weights), up to winoBudget floats. It keeps the weight
-// slices themselves too, so that a slice's address is not reused by
-// another while its key is cached (weights.gamma replaces its slices when
-// γ changes).
+// weights cached in weights), up to winoBudget floats. An entry keeps its
+// weight slice too, so that the slice's address is not reused by another
+// while its key is cached (weights.gamma replaces its slices when γ
+// changes). Past the budget, a new transform replaces the least recently
+// used one of the same size (a γ changed: the same layer's old W + γW⁺),
+// or, without one, is computed into a scratch buffer on every call: the
+// cache never allocates after it is full.
 type winoCache struct {
-	u   map[winoKey][]float32
-	src [][]float32
-	n   int // floats held
+	u     map[winoKey]*winoEntry
+	n     int    // floats held
+	clock uint64 // winoU calls
+}
+
+type winoEntry struct {
+	src, u []float32
+	used   uint64 // clock at the last use
 }
 
 // winoU returns the transform [16][k][c] of w [k][c][3][3] (winoWeights),
-// cached while the budget lasts, else computed into a scratch buffer.
+// valid until the next call.
 func (a *arena) winoU(w []float32, k, c int) []float32 {
+	ca := &a.wino
+	ca.clock++
 	key := winoKey{unsafe.SliceData(w), len(w), k}
-	if u, ok := a.wino.u[key]; ok {
-		return u
+	if e, ok := ca.u[key]; ok {
+		e.used = ca.clock
+		return e.u
 	}
 	n := 16 * k * c
-	if a.wino.n+n > winoBudget {
-		u := grow(&a.wus, n)
-		winoWeights(u, w, k, c)
-		return u
+	if ca.u == nil {
+		ca.u = map[winoKey]*winoEntry{}
 	}
-	if a.wino.u == nil {
-		a.wino.u = map[winoKey][]float32{}
+	var e *winoEntry
+	if ca.n+n <= winoBudget {
+		e = &winoEntry{u: make([]float32, n)}
+		ca.n += n
+	} else { // reuse the least recently used entry of the same size
+		var lk winoKey
+		for k, v := range ca.u {
+			if len(v.u) == n && (e == nil || v.used < e.used) {
+				lk, e = k, v
+			}
+		}
+		if e == nil {
+			u := grow(&a.wus, n)
+			winoWeights(u, w, k, c)
+			return u
+		}
+		delete(ca.u, lk)
 	}
-	u := make([]float32, n)
-	winoWeights(u, w, k, c)
-	a.wino.u[key] = u
-	a.wino.src = append(a.wino.src, w)
-	a.wino.n += n
-	return u
+	e.src, e.used = w, ca.clock
+	winoWeights(e.u, w, k, c)
+	ca.u[key] = e
+	return e.u
 }

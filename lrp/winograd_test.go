@@ -66,7 +66,8 @@ func TestWinogradMatchesDirect(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 3))
 	sizes := [][2]int{{1, 1}, {2, 2}, {3, 5}, {4, 4}, {7, 6}, {9, 13}, {16, 15}, {31, 30}}
 	var worst [4]float64 // forward abs, rel; transpose abs, rel
-	for ci, l := range winoCases(r) {
+	cases := winoCases(r)
+	for ci, l := range cases {
 		for si, s := range sizes {
 			if l.InC == 300 && si < len(sizes)-2 {
 				continue
@@ -126,7 +127,7 @@ func TestWinogradMatchesDirect(t *testing.T) {
 				da, dr := diffs(got[1], want)
 				ta, tr := diffs(dir[0], wantT)
 				ua, ur := diffs(dir[1], wantT)
-				if ci == 0 && si == 0 || ci == len(winoCases(r))-1 || testing.Verbose() && si == len(sizes)-1 {
+				if si == len(sizes)-1 && (ci == len(cases)-1 || testing.Verbose()) {
 					t.Logf("%s budget %d: forward winograd %.2g (rel %.2g), direct %.2g (rel %.2g); transpose winograd %.2g (rel %.2g), direct %.2g (rel %.2g)",
 						name, budget, fa, fr, da, dr, ta, tr, ua, ur)
 				}
@@ -147,7 +148,15 @@ func TestWinogradMatchesDirect(t *testing.T) {
 // the thresholds lowered so that the small test layers take it), against
 // the matrix formulas, the same oracle as TestAffineRulesMatchMatrixFormulas.
 func TestWinogradRulesMatchMatrixFormulas(t *testing.T) {
-	withWinograd(true, 1<<30, func() {
+	// All transforms cached; two to three cached, so that new ones replace
+	// old ones (a new γ replaces W + γW⁺); none cached.
+	for _, budget := range []int{1 << 30, 500, 0} {
+		t.Run(fmt.Sprint("budget ", budget), func(t *testing.T) { winogradRules(t, budget) })
+	}
+}
+
+func winogradRules(t *testing.T, budget int) {
+	withWinograd(true, budget, func() {
 		r := newRand(5)
 		for _, g := range []struct {
 			inC, outC, h, w int
@@ -191,8 +200,11 @@ func TestWinogradRulesMatchMatrixFormulas(t *testing.T) {
 				}
 				requireClose(t, name, e.relIn, rc.want(n, to64(x), to64(rel), lo, hi), 1e-5)
 			}
-			if len(e.a.wino.u) == 0 {
+			if budget > 0 && len(e.a.wino.u) == 0 {
 				t.Errorf("%+v: no transformed weights cached", g)
+			}
+			if e.a.wino.n > budget {
+				t.Errorf("%+v: %d floats cached, budget %d", g, e.a.wino.n, budget)
 			}
 		}
 	})
@@ -236,5 +248,40 @@ func BenchmarkWinogradLayers(b *testing.B) {
 				})
 			})
 		}
+	}
+}
+
+// With Winograd on (thresholds lowered for a small model), explaining with
+// every composite stays at zero allocations after the first call, with the
+// transforms cached and with the budget too small for any of them.
+func TestWinogradZeroAllocs(t *testing.T) {
+	r := newRand(9)
+	c1, c2 := geometry(3, 6, 3, 3), geometry(6, 5, 3, 3)
+	c1.PT, c1.PL, c1.PB, c1.PR = 1, 1, 1, 1
+	c2.PT, c2.PL, c2.PB, c2.PR = 0, 2, 1, 0
+	l1, l2 := randConv(r, c1, true), randConv(r, c2, true)
+	in := []int{3, 9, 8}
+	for _, budget := range []int{1 << 30, 1000, 0} {
+		withWinograd(true, budget, func() {
+			m := seq(t, InputSpec{Shape: in, Low: -1, High: 1}, l1, &ReLU{}, l2, &ReLU{}, &Flatten{}, randDense(r, 5*8*8, 4, true))
+			if !l1.winograd(9, 8) || !l2.winograd(9, 8) {
+				t.Fatal("the convolutions are not on the Winograd path")
+			}
+			e := NewExplainer(m)
+			x := uniforms(r, numel(in), -1, 1)
+			for _, method := range Composites() {
+				o := Options{Method: method, Target: Predicted}
+				if _, err := e.Explain(x, o); err != nil {
+					t.Fatal(err)
+				}
+				if n := testing.AllocsPerRun(5, func() { e.Explain(x, o) }); n != 0 {
+					t.Errorf("budget %d, %s: %v allocations per Explain, want 0", budget, method, n)
+				}
+			}
+			if budget == 0 && len(e.a.wino.u) != 0 {
+				t.Errorf("budget 0: %d transforms cached", len(e.a.wino.u))
+			}
+			t.Logf("budget %d: %d transforms cached (%d floats)", budget, len(e.a.wino.u), e.a.wino.n)
+		})
 	}
 }
