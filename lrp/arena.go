@@ -16,6 +16,9 @@ type arena struct {
 	// budget, and the cache of transformed weights.
 	wv, wm, wpad, wus []float32
 	wino              winoCache
+	// exact is set while a rule whose products must keep exact zeros
+	// runs: no Winograd then (see winogradSafe).
+	exact bool
 }
 
 // grow returns b resliced to n, reallocated if its capacity is short.

@@ -131,7 +131,7 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 			need = nil
 		}
 	}
-	if need == nil && l.winograd(h, wd) {
+	if need == nil && !a.exact && l.winograd(h, wd) {
 		l.winoForward(dst, x, w, b, h, wd, a)
 		return
 	}
@@ -196,7 +196,7 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 		}
 		return
 	}
-	if !sp[0] && !sp[1] && l.winograd(h, wd) {
+	if !sp[0] && !sp[1] && !a.exact && l.winograd(h, wd) {
 		l.winoTranspose(dst, t, acc, h, wd, a)
 		return
 	}

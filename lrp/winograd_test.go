@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -283,5 +284,36 @@ func TestWinogradZeroAllocs(t *testing.T) {
 			}
 			t.Logf("budget %d: %d transforms cached (%d floats)", budget, len(e.a.wino.u), e.a.wino.n)
 		})
+	}
+}
+
+// The sign-split rules keep the direct path (winogradSafe): with Winograd
+// on, their relevance is bitwise that of the direct path, and ε's is not.
+// (z^B keeps its products direct too, but subtracts them from the z of the
+// model's forward pass, which may take Winograd: not bitwise.)
+func TestWinogradNotForSignSplitRules(t *testing.T) {
+	r := newRand(12)
+	c := geometry(4, 6, 3, 3)
+	c.PT, c.PL, c.PB, c.PR = 1, 1, 1, 1
+	l := randConv(r, c, true)
+	in := []int{4, 8, 7}
+	m := seq(t, InputSpec{Shape: in, Low: 0, High: 1}, l, &ReLU{}, &Flatten{})
+	x := uniforms(r, numel(in), 0, 1)
+	for _, rule := range []Rule{ZPlus{1e-6}, AlphaBeta{2, 1, 1e-6}, Epsilon{1e-6}} {
+		var got [2][]float32
+		for k, on := range []bool{false, true} {
+			withWinograd(on, 1<<30, func() {
+				e := NewExplainer(m)
+				res, err := e.Explain(x, Options{Start: Contrastive, Composite: &Composite{Name: "one", Entries: []Entry{{Selector{Kinds: convKinds}, rule}}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[k] = res.Relevance
+			})
+		}
+		same := slices.Equal(got[0], got[1])
+		if _, safe := rule.(Epsilon); same == safe {
+			t.Errorf("%s: Winograd and direct relevance equal %v, want %v", rule.Name(), same, !safe)
+		}
 	}
 }
