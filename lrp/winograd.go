@@ -126,7 +126,7 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 	nt := th * tw
 	v := grow(&a.wv, 16*c.cin*nt)
 	m := grow(&a.wm, 16*c.cout*nt)
-	pad := grow(&a.wpad, (2*th+2)*(2*tw+2))
+	pad := grow(&a.wpad, (2*th+6)*(2*tw+2)) // plane and 4 scratch rows
 	first := true
 	for _, t := range t {
 		if t.g == nil {
@@ -188,45 +188,49 @@ func winoWeights(u, w []float32, k, c int) {
 // winoInput sets v [16][C][T] to V = Bᵀ d B for every channel and tile
 // t = i·tw + j of x [C][h][w], d the 4×4 block at rows 2i−pt… and columns
 // 2j−pl… with zeros outside x. Each channel is first copied into pad, a
-// zero-bordered plane [2th+2][2tw+2], so that the tile loop has no edges.
+// zero-bordered plane [2th+2][2tw+2] followed by 4 rows of scratch, so
+// that the tile loops have no edges.
 //
 //	Bᵀ d:  rows d₀−d₂, d₁+d₂, d₂−d₁, d₁−d₃   (d_r the rows)
 //	(Bᵀd)B: each row (p, q, r, s) → (p−r, q+r, r−q, q−s)
+//
+// Bᵀ d is computed once per column of a row of tiles (neighbouring tiles
+// share two columns), then (Bᵀd)B row by row of the result, so that each
+// loop writes 4 of the 16 planes of v.
 func winoInput(v, x []float32, c, h, w, th, tw, pt, pl int, pad []float32) {
 	ph, pw := 2*th+2, 2*tw+2
 	nt := th * tw
-	clear(pad)
+	plane, tmp := pad[:ph*pw], pad[ph*pw:ph*pw+4*pw]
+	clear(plane)
 	y1, x1 := min(h, ph-pt), min(w, pw-pl) // the rows and columns of x that tiles read
 	cs := c * nt
+	t0, t1, t2, t3 := tmp[:pw], tmp[pw:2*pw], tmp[2*pw:3*pw], tmp[3*pw:4*pw]
 	for ch := range c {
 		xc := x[ch*h*w : (ch+1)*h*w]
 		for y := range y1 {
-			copy(pad[(y+pt)*pw+pl:(y+pt)*pw+pl+x1], xc[y*w:y*w+x1])
+			copy(plane[(y+pt)*pw+pl:(y+pt)*pw+pl+x1], xc[y*w:y*w+x1])
 		}
-		vc := v[ch*nt:]
 		for i := range th {
-			r := pad[2*i*pw : (2*i+4)*pw]
-			row := vc[i*tw:]
-			for j := range tw {
-				d0 := (*[4]float32)(r[2*j:])
-				d1 := (*[4]float32)(r[pw+2*j:])
-				d2 := (*[4]float32)(r[2*pw+2*j:])
-				d3 := (*[4]float32)(r[3*pw+2*j:])
-				var b [4][4]float32 // Bᵀ d
-				for q := range 4 {
-					b[0][q] = d0[q] - d2[q]
-					b[1][q] = d1[q] + d2[q]
-					b[2][q] = d2[q] - d1[q]
-					b[3][q] = d1[q] - d3[q]
-				}
-				o := row[j:]
-				for p := range 4 {
-					e := &b[p]
-					base := 4 * p * cs
-					o[base] = e[0] - e[2]
-					o[base+cs] = e[1] + e[2]
-					o[base+2*cs] = e[2] - e[1]
-					o[base+3*cs] = e[1] - e[3]
+			r0 := plane[2*i*pw : (2*i+1)*pw]
+			r1 := plane[(2*i+1)*pw : (2*i+2)*pw]
+			r2 := plane[(2*i+2)*pw : (2*i+3)*pw]
+			r3 := plane[(2*i+3)*pw : (2*i+4)*pw]
+			r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+			u0, u1, u2, u3 := t0[:len(r0)], t1[:len(r0)], t2[:len(r0)], t3[:len(r0)]
+			for q, d0 := range r0 {
+				d1, d2, d3 := r1[q], r2[q], r3[q]
+				u0[q], u1[q], u2[q], u3[q] = d0-d2, d1+d2, d2-d1, d1-d3
+			}
+			base := ch*nt + i*tw
+			for k, b := range [4][]float32{u0, u1, u2, u3} {
+				o0 := v[4*k*cs+base:][:tw]
+				o1 := v[(4*k+1)*cs+base:][:len(o0)]
+				o2 := v[(4*k+2)*cs+base:][:len(o0)]
+				o3 := v[(4*k+3)*cs+base:][:len(o0)]
+				for j := range o0 {
+					e := (*[4]float32)(b[2*j:])
+					p, q, r, s := e[0], e[1], e[2], e[3]
+					o0[j], o1[j], o2[j], o3[j] = p-r, q+r, r-q, q-s
 				}
 			}
 		}
@@ -242,41 +246,61 @@ func winoInput(v, x []float32, c, h, w, th, tw, pt, pl int, pad []float32) {
 func winoOutput(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc bool) {
 	nt := th * tw
 	ks := k * nt
+	full := ow / 2 // tiles whose two columns are both inside
+	var mr [16][]float32
 	for o := range k {
 		var b float32
 		if bias != nil {
 			b = bias[o]
 		}
-		mo := m[o*nt:]
 		out := dst[o*oh*ow : (o+1)*oh*ow]
 		for i := range th {
+			for xi := range mr {
+				mr[xi] = m[xi*ks+o*nt+i*tw:][:tw]
+			}
+			m00, m01, m02, m03 := mr[0], mr[1], mr[2], mr[3]
+			m10, m11, m12, m13 := mr[4], mr[5], mr[6], mr[7]
+			m20, m21, m22, m23 := mr[8], mr[9], mr[10], mr[11]
+			m30, m31, m32, m33 := mr[12], mr[13], mr[14], mr[15]
+			y0 := out[2*i*ow : (2*i+1)*ow]
+			var y1 []float32 // nil past the last output row
+			if 2*i+1 < oh {
+				y1 = out[(2*i+1)*ow : (2*i+2)*ow]
+			}
 			for j := range tw {
-				t := i*tw + j
-				var s [2][4]float32 // Aᵀ M
-				for q := range 4 {
-					m0, m1, m2, m3 := mo[q*ks+t], mo[(4+q)*ks+t], mo[(8+q)*ks+t], mo[(12+q)*ks+t]
-					s[0][q] = m0 + m1 + m2
-					s[1][q] = m1 - m2 - m3
-				}
-				for p := range 2 {
-					y := 2*i + p
-					if y >= oh {
-						break
-					}
-					e := &s[p]
-					y0, y1 := e[0]+e[1]+e[2]+b, e[1]-e[2]-e[3]+b
-					at := y*ow + 2*j
+				// Aᵀ M: s₀ = m₀+m₁+m₂, s₁ = m₁−m₂−m₃ per column q.
+				s00, s10 := m00[j]+m10[j]+m20[j], m10[j]-m20[j]-m30[j]
+				s01, s11 := m01[j]+m11[j]+m21[j], m11[j]-m21[j]-m31[j]
+				s02, s12 := m02[j]+m12[j]+m22[j], m12[j]-m22[j]-m32[j]
+				s03, s13 := m03[j]+m13[j]+m23[j], m13[j]-m23[j]-m33[j]
+				a00, a01 := s00+s01+s02+b, s01-s02-s03+b
+				a10, a11 := s10+s11+s12+b, s11-s12-s13+b
+				if j < full {
 					if acc {
-						out[at] += y0
-					} else {
-						out[at] = y0
-					}
-					if 2*j+1 < ow {
-						if acc {
-							out[at+1] += y1
-						} else {
-							out[at+1] = y1
+						y0[2*j] += a00
+						y0[2*j+1] += a01
+						if y1 != nil {
+							y1[2*j] += a10
+							y1[2*j+1] += a11
 						}
+					} else {
+						y0[2*j], y0[2*j+1] = a00, a01
+						if y1 != nil {
+							y1[2*j], y1[2*j+1] = a10, a11
+						}
+					}
+					continue
+				}
+				// The last tile of an odd width: one column.
+				if acc {
+					y0[2*j] += a00
+					if y1 != nil {
+						y1[2*j] += a10
+					}
+				} else {
+					y0[2*j] = a00
+					if y1 != nil {
+						y1[2*j] = a10
 					}
 				}
 			}
