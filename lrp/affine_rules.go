@@ -120,10 +120,12 @@ func (r Epsilon) relevance(s *step) {
 }
 
 func (r Gamma) relevance(s *step) {
-	wu, wd, bu, bd := s.w.gamma(s.l, r.Gamma)
 	xp, xn, neg := s.split()
+	var wu, wd []float32
 	var dp, dn []float32
 	if neg {
+		var bu, bd []float32
+		wu, wd, bu, bd = s.w.gamma(s.l, r.Gamma)
 		dp, dn = s.fwd(wu, bu, xp), s.fwd(wd, bd, xp)
 		add(dp, s.fwd(wd, nil, xn))
 		add(dn, s.fwd(wu, nil, xn))
@@ -146,10 +148,24 @@ func (r Gamma) relevance(s *step) {
 			gn[j] = s.r[j] / stab(dn[j], r.Stab)
 		}
 	}
-	mul(s.dst, xp, s.bwd2(wu, gp, wd, gn))
 	if neg {
+		mul(s.dst, xp, s.bwd2(wu, gp, wd, gn))
 		mulAdd(s.dst, xn, s.bwd2(wd, gp, wu, gn), 1)
+		return
 	}
+	// Without negative inputs, the modified weights W + γW⁺ and W + γW⁻
+	// are not needed: since W⁻ = W − W⁺,
+	// (W + γW⁺)ᵀg⁺ + (W + γW⁻)ᵀg⁻ = Wᵀ(g⁺ + (1+γ)g⁻) + W⁺ᵀ(γ(g⁺ − g⁻)),
+	// products with W and W⁺, which the forward passes use too (their
+	// Winograd transforms are shared, see winograd.go). g⁺ and g⁻ have
+	// disjoint supports (z > 0, z < 0).
+	w, _ := s.l.params()
+	wp, _ := s.w.pos(s.l)
+	for j := range gp {
+		p, n := gp[j], gn[j]
+		gp[j], gn[j] = p+(1+r.Gamma)*n, r.Gamma*(p-n)
+	}
+	mul(s.dst, xp, s.bwd2(w, gp, wp, gn))
 }
 
 func (r ZPlus) relevance(s *step) {

@@ -175,37 +175,41 @@ func winogradRules(t *testing.T, budget int) {
 			}
 			m := seq(t, InputSpec{Shape: in, Low: -1, High: 1}, l, &Flatten{})
 			n := naiveConv2D(l, in)
-			x := uniforms(r, numel(in), -1, 1)
-			e := NewExplainer(m)
-			e.forward(x)
-			rel, _ := wellConditioned(n, to64(x), to64(normals(newRand(2), len(e.logits), 1)))
-			for _, rc := range []struct {
-				rule Rule
-				want func(n naive, x, r, lo, hi []float64) []float64
-			}{
-				{Epsilon{1e-9}, wantEpsilon(1e-9)},
-				{Gamma{0.25, 1e-6}, wantGamma(0.25, 1e-6)},
-				{Gamma{1, 1e-6}, wantGamma(1, 1e-6)}, // new γ: new weight slices, new transforms
-				{ZPlus{1e-6}, wantZPlus(1e-6)},
-				{AlphaBeta{2, 1, 1e-6}, wantAlphaBeta(2, 1, 1e-6)},
-				{ZBox{Stab: 1e-6}, wantZBox(1e-6)},
-				{WSquare{1e-6}, wantWSquare(1e-6)},
-				{Flat{1e-6}, wantFlat(1e-6)},
-				{Gradient{}, wantGradient},
-			} {
-				name := fmt.Sprintf("%+v %s%v", g, rc.rule.Name(), rc.rule.Params())
-				e.backward(x, []Rule{rc.rule, Pass{}}, rel)
-				var lo, hi []float64
-				if _, ok := rc.rule.(ZBox); ok {
-					lo, hi = boundsOf([]float32{-1}, len(x)), boundsOf([]float32{1}, len(x))
+			// Inputs of both signs, and nonnegative ones (as after a ReLU:
+			// γ's products with W and W⁺ only).
+			for _, lo := range []float64{-1, 0} {
+				x := uniforms(r, numel(in), lo, 1)
+				e := NewExplainer(m)
+				e.forward(x)
+				rel, _ := wellConditioned(n, to64(x), to64(normals(newRand(2), len(e.logits), 1)))
+				for _, rc := range []struct {
+					rule Rule
+					want func(n naive, x, r, lo, hi []float64) []float64
+				}{
+					{Epsilon{1e-9}, wantEpsilon(1e-9)},
+					{Gamma{0.25, 1e-6}, wantGamma(0.25, 1e-6)},
+					{Gamma{1, 1e-6}, wantGamma(1, 1e-6)}, // new γ: new weight slices, new transforms
+					{ZPlus{1e-6}, wantZPlus(1e-6)},
+					{AlphaBeta{2, 1, 1e-6}, wantAlphaBeta(2, 1, 1e-6)},
+					{ZBox{Stab: 1e-6}, wantZBox(1e-6)},
+					{WSquare{1e-6}, wantWSquare(1e-6)},
+					{Flat{1e-6}, wantFlat(1e-6)},
+					{Gradient{}, wantGradient},
+				} {
+					name := fmt.Sprintf("%+v x≥%g %s%v", g, lo, rc.rule.Name(), rc.rule.Params())
+					e.backward(x, []Rule{rc.rule, Pass{}}, rel)
+					var lo, hi []float64
+					if _, ok := rc.rule.(ZBox); ok {
+						lo, hi = boundsOf([]float32{-1}, len(x)), boundsOf([]float32{1}, len(x))
+					}
+					requireClose(t, name, e.relIn, rc.want(n, to64(x), to64(rel), lo, hi), 1e-5)
 				}
-				requireClose(t, name, e.relIn, rc.want(n, to64(x), to64(rel), lo, hi), 1e-5)
-			}
-			if budget > 0 && len(e.a.wino.u) == 0 {
-				t.Errorf("%+v: no transformed weights cached", g)
-			}
-			if e.a.wino.n > budget {
-				t.Errorf("%+v: %d floats cached, budget %d", g, e.a.wino.n, budget)
+				if budget > 0 && len(e.a.wino.u) == 0 {
+					t.Errorf("%+v: no transformed weights cached", g)
+				}
+				if e.a.wino.n > budget {
+					t.Errorf("%+v: %d floats cached, budget %d", g, e.a.wino.n, budget)
+				}
 			}
 		}
 	})
