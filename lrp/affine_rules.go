@@ -139,33 +139,42 @@ func (r Gamma) relevance(s *step) {
 		}
 	}
 	gp, gn := s.a.f32(len(s.z)), s.a.f32(len(s.z))
+	var anyP, anyN bool
 	for j, z := range s.z {
 		gp[j], gn[j] = 0, 0
 		switch {
 		case z > 0:
 			gp[j] = s.r[j] / stab(dp[j], r.Stab)
+			anyP = anyP || gp[j] != 0
 		case z < 0:
 			gn[j] = s.r[j] / stab(dn[j], r.Stab)
+			anyN = anyN || gn[j] != 0
 		}
 	}
-	if neg {
+	switch {
+	case neg:
 		mul(s.dst, xp, s.bwd2(wu, gp, wd, gn))
 		mulAdd(s.dst, xn, s.bwd2(wd, gp, wu, gn), 1)
-		return
+	case !anyN: // a ReLU after the layer: relevance only where z > 0
+		wu, _ := s.w.gammaUp(s.l, r.Gamma)
+		mul(s.dst, xp, s.bwd(wu, gp))
+	case !anyP:
+		wd, _ := s.w.gammaDown(s.l, r.Gamma)
+		mul(s.dst, xp, s.bwd(wd, gn))
+	default:
+		// Both signs, no negative input: since W⁻ = W − W⁺,
+		// (W + γW⁺)ᵀg⁺ + (W + γW⁻)ᵀg⁻ = Wᵀ(g⁺ + (1+γ)g⁻) + W⁺ᵀ(γ(g⁺ − g⁻)),
+		// the same two products with W and W⁺, which the forward passes
+		// use too: W + γW⁻ is not built, and no Winograd transform of
+		// either modified weight is kept (g⁺ and g⁻ have disjoint supports).
+		w, _ := s.l.params()
+		wp, _ := s.w.pos(s.l)
+		for j := range gp {
+			p, n := gp[j], gn[j]
+			gp[j], gn[j] = p+(1+r.Gamma)*n, r.Gamma*(p-n)
+		}
+		mul(s.dst, xp, s.bwd2(w, gp, wp, gn))
 	}
-	// Without negative inputs, the modified weights W + γW⁺ and W + γW⁻
-	// are not needed: since W⁻ = W − W⁺,
-	// (W + γW⁺)ᵀg⁺ + (W + γW⁻)ᵀg⁻ = Wᵀ(g⁺ + (1+γ)g⁻) + W⁺ᵀ(γ(g⁺ − g⁻)),
-	// products with W and W⁺, which the forward passes use too (their
-	// Winograd transforms are shared, see winograd.go). g⁺ and g⁻ have
-	// disjoint supports (z > 0, z < 0).
-	w, _ := s.l.params()
-	wp, _ := s.w.pos(s.l)
-	for j := range gp {
-		p, n := gp[j], gn[j]
-		gp[j], gn[j] = p+(1+r.Gamma)*n, r.Gamma*(p-n)
-	}
-	mul(s.dst, xp, s.bwd2(w, gp, wp, gn))
 }
 
 func (r ZPlus) relevance(s *step) {
@@ -288,15 +297,39 @@ func (c *weights) neg(l affine) (wn, bn []float32) {
 
 // gamma returns W + γW⁺, W + γW⁻, b + γb⁺, b + γb⁻.
 func (c *weights) gamma(l affine, g float32) (wu, wd, bu, bd []float32) {
-	if c.wu == nil || c.gammaV != g {
+	wu, bu = c.gammaUp(l, g)
+	wd, bd = c.gammaDown(l, g)
+	return wu, wd, bu, bd
+}
+
+// gammaUp returns W + γW⁺ and b + γb⁺, built on first use for this γ.
+func (c *weights) gammaUp(l affine, g float32) (wu, bu []float32) {
+	c.setGamma(g)
+	if c.wu == nil {
 		w, b := l.params()
-		c.gammaV = g
 		c.wu = mapf(w, func(v float32) float32 { return v + g*pos(v) })
-		c.wd = mapf(w, func(v float32) float32 { return v + g*neg(v) })
 		c.bu = mapf(b, func(v float32) float32 { return v + g*pos(v) })
+	}
+	return c.wu, c.bu
+}
+
+// gammaDown returns W + γW⁻ and b + γb⁻, built on first use for this γ.
+func (c *weights) gammaDown(l affine, g float32) (wd, bd []float32) {
+	c.setGamma(g)
+	if c.wd == nil {
+		w, b := l.params()
+		c.wd = mapf(w, func(v float32) float32 { return v + g*neg(v) })
 		c.bd = mapf(b, func(v float32) float32 { return v + g*neg(v) })
 	}
-	return c.wu, c.wd, c.bu, c.bd
+	return c.wd, c.bd
+}
+
+// setGamma drops the γ weights built for another γ.
+func (c *weights) setGamma(g float32) {
+	if c.gammaV != g {
+		c.gammaV = g
+		c.wu, c.wd, c.bu, c.bd = nil, nil, nil, nil
+	}
 }
 
 // square returns W² and D = W²·1 + b² for inputs of shape in (n values).
