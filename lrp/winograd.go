@@ -42,18 +42,25 @@ import "unsafe"
 // (TestWinogradMatchesDirect logs the numbers).
 
 // winoMinTiles and winoMinC are the smallest output tile count and channel
-// count (in and out) for which Winograd is used; below them the transforms
-// cost more than the products they save (BenchmarkWinogradLayers).
-// winoMaxTiles is the largest tile count... see winograd.
+// count (in and out) for which Winograd is used. BenchmarkWinogradLayers
+// (ResNet-18's 3×3 stride-1 convolutions, wasm, CPU time, cached
+// transforms): Winograd against im2col+gemm 1.7–1.9× at 64×56², 128×28²
+// and 256×14²; 1.2× at 512×7², 16 tiles (64 outputs computed for 49, and
+// the 16 gemms are only 16 columns wide), where recomputing the transforms
+// on every call instead is slower than the direct path. With few channels
+// the transforms outweigh the products; the fixtures' convolutions (1 and
+// 8 input channels) stay direct.
 var (
-	winoMinTiles = 32
+	winoMinTiles = 16
 	winoMinC     = 16
 )
 
 // winoBudget bounds the floats of transformed weights an Explainer keeps
-// (per arena); transforms past it are recomputed on every call into a
-// scratch buffer.
-var winoBudget = 24 << 20
+// (see winoCache): 48 Mi floats, 192 MiB. ResNet-18 explained with ε and
+// epsilon_gamma_box keeps 37 Mi (W and W⁺ of its 13 convolutions above the
+// thresholds, and W + γW⁺ of the 5 followed by a ReLU: 31 transforms), 28 Mi of them for
+// the three 512-channel ones.
+var winoBudget = 48 << 20
 
 // winogradSafe reports whether rule r may compute with Winograd. The
 // transforms mix the 16 values of a tile, so a result is rounded relative
