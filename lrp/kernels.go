@@ -7,7 +7,9 @@ import "math"
 // layer's shape, and the transposed product c = Wᵀ*g. Both are one gemm
 // call per convolution group (a Dense layer is a matrix-vector product); a
 // convolution first unrolls its input patches with im2col and the
-// transposed product folds them back with col2im.
+// transposed product folds them back with col2im. Large enough 3×3
+// stride-1 convolutions compute both products with Winograd F(2×2, 3×3)
+// instead (winograd.go), except for the sign-split rules.
 
 // affine is implemented by *Dense and *Conv2D.
 type affine interface {

@@ -57,9 +57,9 @@ var (
 
 // winoBudget bounds the floats of transformed weights an Explainer keeps
 // (see winoCache): 48 Mi floats, 192 MiB. ResNet-18 explained with ε and
-// epsilon_gamma_box keeps 37 Mi (W and W⁺ of its 13 convolutions above the
-// thresholds, and W + γW⁺ of the 5 followed by a ReLU: 31 transforms), 28 Mi of them for
-// the three 512-channel ones.
+// epsilon_gamma_box keeps 37 Mi: W and W⁺ of its 13 convolutions above the
+// thresholds and W + γW⁺ of the 5 followed by a ReLU (31 transforms),
+// 28 Mi of them for the three 512-channel ones.
 var winoBudget = 48 << 20
 
 // winogradSafe reports whether rule r may compute with Winograd. The
