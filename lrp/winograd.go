@@ -134,14 +134,6 @@ type winoConv struct {
 // transposed stride, so both directions share one cached transform (no
 // slower in ResNet-18 than a transform of its own, ε 16 MiB less).
 //
-// The transposed products with fewer tiles than output channels
-// (ResNet-18's 14×14 and 7×7 layers) run transposed, tiles as rows:
-// M_ξᵀ [T×cout] = V_ξᵀ · U_{π(ξ)}. gemm packs its row operand anew on every
-// call; it then packs the small V instead of U_{π(ξ)} read with a stride
-// of cout, and U_{π(ξ)} goes in as rows, which gemm packs fastest. In wasm
-// (CPU time, two-term transposes): 256×14² 42.8 → 40.0 ms, 512×7²
-// 66.9 → 63.6 ms. The forward products were slower so (+6–8%): not there.
-//
 // Two terms accumulate into one product buffer M (the second term's 16
 // gemms add to the first's) and share the output transform. Concatenating
 // them along the depth instead (U₁|U₂ times V₁;V₂) would need the two
@@ -155,7 +147,6 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 	m := grow(&a.wm, 16*c.cout*nt)
 	pad := grow(&a.wpad, (2*th+6)*(2*tw+2)) // plane and 4 scratch rows
 	first := true
-	swap := flip && nt < c.cout
 	for _, t := range t {
 		if t.g == nil {
 			continue
@@ -175,19 +166,10 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 				f := flipXi[xi]
 				um = mat{u[f*n : (f+1)*n], 1, c.cout}
 			}
-			vx, mx := v[xi*c.cin*nt:(xi+1)*c.cin*nt], m[xi*c.cout*nt:(xi+1)*c.cout*nt]
-			if swap {
-				// M_ξᵀ [T×cout] = V_ξᵀ [T×cin] · U_ξᵀ [cin×cout]
-				gemm(nt, c.cout, c.cin, mat{vx, 1, nt}, mat{um.d, um.cs, um.rs}, mx, c.cout, !first, a)
-			} else {
-				gemm(c.cout, nt, c.cin, um, mat{vx, nt, 1}, mx, nt, !first, a)
-			}
+			gemm(c.cout, nt, c.cin, um, mat{v[xi*c.cin*nt : (xi+1)*c.cin*nt], nt, 1},
+				m[xi*c.cout*nt:(xi+1)*c.cout*nt], nt, !first, a)
 		}
 		first = false
-	}
-	if swap {
-		winoOutputT(dst, m, c.cout, c.oh, c.ow, th, tw, bias, acc)
-		return
 	}
 	winoOutput(dst, m, c.cout, c.oh, c.ow, th, tw, bias, acc)
 }
@@ -339,45 +321,6 @@ func winoOutput(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc boo
 					if y1 != nil {
 						y1[2*j] = a10
 					}
-				}
-			}
-		}
-	}
-}
-
-// winoOutputT is winoOutput for m [16][T][K], the products of swap.
-func winoOutputT(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc bool) {
-	nt := th * tw
-	ks := k * nt
-	for t := range nt {
-		i, j := t/tw, t%tw
-		y0 := dst[2*i*ow+2*j:]
-		two, second := 2*j+1 < ow, 2*i+1 < oh
-		for o := range k {
-			at := t*k + o
-			var b float32
-			if bias != nil {
-				b = bias[o]
-			}
-			m00, m01, m02, m03 := m[at], m[ks+at], m[2*ks+at], m[3*ks+at]
-			m10, m11, m12, m13 := m[4*ks+at], m[5*ks+at], m[6*ks+at], m[7*ks+at]
-			m20, m21, m22, m23 := m[8*ks+at], m[9*ks+at], m[10*ks+at], m[11*ks+at]
-			m30, m31, m32, m33 := m[12*ks+at], m[13*ks+at], m[14*ks+at], m[15*ks+at]
-			s00, s10 := m00+m10+m20, m10-m20-m30
-			s01, s11 := m01+m11+m21, m11-m21-m31
-			s02, s12 := m02+m12+m22, m12-m22-m32
-			s03, s13 := m03+m13+m23, m13-m23-m33
-			y := [4]float32{s00 + s01 + s02 + b, s01 - s02 - s03 + b, s10 + s11 + s12 + b, s11 - s12 - s13 + b}
-			yo := y0[o*oh*ow:]
-			for p := range 4 {
-				at := (p>>1)*ow + p&1
-				if p&1 == 1 && !two || p>>1 == 1 && !second {
-					continue
-				}
-				if acc {
-					yo[at] += y[p]
-				} else {
-					yo[at] = y[p]
 				}
 			}
 		}
