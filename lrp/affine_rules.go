@@ -124,10 +124,12 @@ func (r Epsilon) relevance(s *step) {
 
 // Gamma: where x ≥ 0, the output's sign picks the weights, Wu = W + γW⁺
 // for z > 0 and Wd = W + γW⁻ for z < 0. After a ReLU the relevance at
-// z < 0 is zero, so one transposed product Wuᵀ·gp is left; otherwise,
-// since Wd = (1+γ)W − γW⁺,
+// z < 0 is zero, so one transposed product Wuᵀ·gp is left (Wdᵀ·gn in the
+// mirror case); where both are live, since Wd = (1+γ)W − γW⁺,
 // Wuᵀ·gp + Wdᵀ·gn = Wᵀ·(gp + (1+γ)gn) + W⁺ᵀ·γ(gp − gn),
-// which needs no cache of Wd (of W's size) besides W⁺.
+// the same two products with W and W⁺, which the forward passes use too:
+// Wd is not built, and no Winograd transform of a modified weight is
+// kept for them.
 func (r Gamma) relevance(s *step) {
 	xp, xn, neg := s.split()
 	var dp, dn []float32
@@ -147,25 +149,30 @@ func (r Gamma) relevance(s *step) {
 		}
 	}
 	gp, gn := s.a.f32(len(s.z)), s.a.f32(len(s.z))
-	lower := false // any gn ≠ 0
+	var anyP, anyN bool
 	for j, z := range s.z {
 		gp[j], gn[j] = 0, 0
 		switch {
 		case z > 0:
 			gp[j] = s.r[j] / stab(dp[j], r.Stab)
+			anyP = anyP || gp[j] != 0
 		case z < 0:
 			gn[j] = s.r[j] / stab(dn[j], r.Stab)
-			lower = lower || gn[j] != 0
+			anyN = anyN || gn[j] != 0
 		}
 	}
-	wu, _ := s.w.up(s.l, r.Gamma)
 	switch {
 	case neg:
+		wu, _ := s.w.up(s.l, r.Gamma)
 		wd, _ := s.w.down(s.l, r.Gamma)
 		mul(s.dst, xp, s.bwd2(wu, gp, wd, gn))
 		mulAdd(s.dst, xn, s.bwd2(wd, gp, wu, gn), 1)
-	case !lower:
+	case !anyN: // a ReLU after the layer: relevance only where z > 0
+		wu, _ := s.w.up(s.l, r.Gamma)
 		mul(s.dst, xp, s.bwd(wu, gp))
+	case !anyP:
+		wd, _ := s.w.down(s.l, r.Gamma)
+		mul(s.dst, xp, s.bwd(wd, gn))
 	default:
 		w, _ := s.l.params()
 		wp, _ := s.w.pos(s.l)

@@ -11,6 +11,14 @@ type arena struct {
 	b64    []float64
 	cols   []float32
 	pa, pb []float32
+	// Winograd (winograd.go): the transformed input V, the products M,
+	// one zero-padded input plane, transformed weights past the cache's
+	// budget, and the cache of transformed weights.
+	wv, wm, wpad, wus []float32
+	wino              winoCache
+	// exact is set while a rule whose products must keep exact zeros
+	// runs: no Winograd then (see winogradSafe).
+	exact bool
 }
 
 // grow returns b resliced to n, reallocated if its capacity is short.

@@ -86,7 +86,9 @@ func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]in
 			return
 		}
 		e.st = step{l: l, in: shapes[0], x: x[0], z: y, r: r, dst: dst[0], a: &e.a, w: &e.w[i], lo: e.lo, hi: e.hi}
+		e.a.exact = !winogradSafe(rule)
 		rule.(affineRule).relevance(&e.st)
+		e.a.exact = false
 	case *ReLU:
 		if !grad {
 			copy(dst[0], r)

@@ -7,7 +7,9 @@ import "math"
 // layer's shape, and the transposed product c = Wᵀ*g. Both are one gemm
 // call per convolution group (a Dense layer is a matrix-vector product); a
 // convolution first unrolls its input patches with im2col and the
-// transposed product folds them back with col2im.
+// transposed product folds them back with col2im. Large enough 3×3
+// stride-1 convolutions compute both products with Winograd F(2×2, 3×3)
+// instead (winograd.go), except for the sign-split rules.
 
 // affine is implemented by *Dense and *Conv2D.
 type affine interface {
@@ -131,6 +133,10 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 			need = nil
 		}
 	}
+	if need == nil && !a.exact && l.winograd(h, wd) {
+		l.winoForward(dst, x, w, b, h, wd, a)
+		return
+	}
 	for g := range l.Groups {
 		out := dst[g*og*np : (g+1)*og*np]
 		cols := mat{x[g*cg*h*wd:], np, 1}
@@ -190,6 +196,10 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 		if !acc {
 			clear(dst)
 		}
+		return
+	}
+	if !sp[0] && !sp[1] && !a.exact && l.winograd(h, wd) {
+		l.winoTranspose(dst, t, acc, h, wd, a)
 		return
 	}
 	for gr := range l.Groups {
@@ -274,7 +284,7 @@ func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 					}
 					xr := xc[y*w : (y+1)*w]
 					clear(r[:j0])
-					if l.SW == 1 {
+					if l.SW == 1 && j0 < j1 { // an empty span may start past xr
 						copy(r[j0:j1], xr[j0+x0:j1+x0])
 					} else {
 						for j := j0; j < j1; j++ {
@@ -307,7 +317,7 @@ func (l *Conv2D) col2im(dst, cols []float32, h, w, oh, ow int) {
 						continue
 					}
 					r, xr := row[i*ow:(i+1)*ow], xc[y*w:(y+1)*w]
-					if l.SW == 1 {
+					if l.SW == 1 && j0 < j1 {
 						add(xr[j0+x0:j1+x0], r[j0:j1])
 					} else {
 						for j := j0; j < j1; j++ {

@@ -1,0 +1,393 @@
+package lrp
+
+import "unsafe"
+
+// Winograd convolution F(2×2, 3×3) (Lavin & Gray 2016, "Fast Algorithms
+// for Convolutional Neural Networks") for the 3×3, stride-1, dilation-1,
+// single-group convolutions that hold most of a ResNet's products. For a
+// 4×4 input tile d and a 3×3 kernel g, the 2×2 output tile of their
+// correlation is
+//
+//	Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A
+//
+// with
+//
+//	     ⎡1  0 −1  0⎤        ⎡1   0   0⎤
+//	Bᵀ = ⎢0  1  1  0⎥    G = ⎢½   ½   ½⎥    Aᵀ = ⎡1  1  1  0⎤
+//	     ⎢0 −1  1  0⎥        ⎢½  −½   ½⎥         ⎣0  1 −1 −1⎦
+//	     ⎣0  1  0 −1⎦        ⎣0   0   1⎦
+//
+// 16 products per tile instead of 36. Summed over the C input channels, the
+// elementwise product becomes, for each of the 16 positions ξ of the 4×4
+// tile, one matrix product over the T tiles:
+//
+//	M_ξ [K×T] = U_ξ [K×C] · V_ξ [C×T],   U = G g Gᵀ,  V = Bᵀ d B,
+//
+// 16 gemm calls whose depth is C, against the im2col path's one gemm of
+// depth 9C over 4T columns: 2.25× fewer multiplications. Tiles at the
+// bottom and right edge read zeros past the input and drop the outputs past
+// the output's size.
+//
+// The transposed product (the gradient of w*x with respect to x at g) of a
+// stride-1 3×3 convolution with padding (PT, PL) is the correlation of g
+// with the kernel flipped in space and with input and output channels
+// swapped, w'[c][o][u][v] = w[o][c][2−u][2−v], with padding (2−PT, 2−PL)
+// and the input's size as output size: it runs the same code. Flipping g
+// permutes G's rows (G·J = P·G, J the 3×3 reversal, P the 4×4 swap of
+// rows 0 and 3), so U' = P U Pᵀ: U'_ξ = U_{π(ξ)}ᵀ with π swapping 0 and 3
+// in both coordinates of ξ.
+//
+// In float32 the transforms add a few roundings: against a float64 oracle,
+// the largest error relative to the largest output is 6.6e-7 forward and
+// 3.1e-7 transposed (im2col+gemm: 3.8e-7 and 1.9e-7) over the shapes of
+// TestWinogradMatchesDirect, which logs them. Errors are relative to a
+// tile's largest products rather than an output's own: see winogradSafe
+// for the rules that must not use it.
+
+// winoMinTiles and winoMinC are the smallest output tile count and channel
+// count (in and out) for which Winograd is used. BenchmarkWinogradLayers
+// (ResNet-18's 3×3 stride-1 convolutions, wasm, CPU time, cached
+// transforms): Winograd against im2col+gemm 1.7–1.9× at 64×56², 128×28²
+// and 256×14²; 1.2× at 512×7², 16 tiles (64 outputs computed for 49, and
+// the 16 gemms are only 16 columns wide), where recomputing the transforms
+// on every call instead is slower than the direct path. With few channels
+// the transforms outweigh the products; the fixtures' convolutions (1 and
+// 8 input channels) stay direct.
+var (
+	winoMinTiles = 16
+	winoMinC     = 16
+)
+
+// winoBudget bounds the floats of transformed weights an Explainer keeps
+// (see winoCache): 48 Mi floats, 192 MiB. ResNet-18 explained with ε and
+// epsilon_gamma_box keeps 37 Mi: W and W⁺ of its 13 convolutions above the
+// thresholds and W + γW⁺ of the 5 followed by a ReLU (31 transforms),
+// 28 Mi of them for the three 512-channel ones.
+var winoBudget = 48 << 20
+
+// winogradSafe reports whether rule r may compute with Winograd. The
+// transforms mix the 16 values of a tile, so a result is rounded relative
+// to the largest products of its tile rather than of its own window, and
+// the exact zeros of W⁺ and W⁻ (or of x at a bound) no longer cancel a
+// product exactly. That is harmless where g = R/d is bounded because
+// |d| ≥ |z| and R ∝ z (ε, γ), or d does not depend on x (w², flat), and for
+// the gradient. The sign-split rules divide by denominators that vanish
+// apart from z (W⁺x + b⁺ with x = 0 on a window, z − W⁺L − W⁻H with x at
+// the bounds): g has local spikes that the direct path multiplies by exact
+// zeros and Winograd spreads over the tile. Forced onto the fixture
+// cnn_bn's first layer (C = 1), α2β1 and z^B were off by 1–14% of the
+// largest input relevance; they stay on the direct path (a.exact).
+func winogradSafe(r Rule) bool {
+	switch r.(type) {
+	case Epsilon, Gamma, WSquare, Flat, Gradient:
+		return true
+	}
+	return false
+}
+
+// winograd reports whether the layer takes the Winograd path for an input
+// of height h and width w.
+func (l *Conv2D) winograd(h, w int) bool {
+	if l.KH != 3 || l.KW != 3 || l.SH != 1 || l.SW != 1 || l.DH != 1 || l.DW != 1 || l.Groups != 1 {
+		return false
+	}
+	for _, p := range [...]int{l.PT, l.PL, l.PB, l.PR} {
+		if p < 0 || p > 2 {
+			return false
+		}
+	}
+	oh, ow := l.outSize(h, w)
+	if oh < 1 || ow < 1 || min(l.InC, l.OutC) < winoMinC {
+		return false
+	}
+	return ((oh+1)/2)*((ow+1)/2) >= winoMinTiles
+}
+
+// winoForward: x [C][h][w], w [K][C][3][3], b [K] → dst [K][oh][ow], with
+// C = InC and K = OutC.
+func (l *Conv2D) winoForward(dst, x, w, b []float32, h, wd int, a *arena) {
+	oh, ow := l.outSize(h, wd)
+	c := winoConv{cin: l.InC, cout: l.OutC, h: h, w: wd, oh: oh, ow: ow, pt: l.PT, pl: l.PL}
+	c.run(dst, terms{{x, w}}, false, b, false, a)
+}
+
+// winoTranspose: g_t [K][oh][ow], w_t [K][C][3][3] → dst [C][h][w] =
+// Σ_t w_tᵀ*g_t (added to dst with acc): the correlation of g_t with the
+// flipped, transposed kernels, padding (2−PT, 2−PL), output h×w.
+func (l *Conv2D) winoTranspose(dst []float32, t terms, acc bool, h, wd int, a *arena) {
+	oh, ow := l.outSize(h, wd)
+	c := winoConv{cin: l.OutC, cout: l.InC, h: oh, w: ow, oh: h, ow: wd, pt: 2 - l.PT, pl: 2 - l.PL}
+	c.run(dst, t, true, nil, acc, a)
+}
+
+// winoConv is one 3×3 stride-1 correlation: an input [cin][h][w], read with
+// top and left padding pt, pl ≥ 0 and zeros past its edges, to an output
+// [cout][oh][ow].
+type winoConv struct {
+	cin, cout, h, w, oh, ow, pt, pl int
+}
+
+// run sets dst [cout][oh][ow] = Σ_t w_t * x_t + bias, or adds it to dst with
+// acc, over the terms with x ≠ nil. The weights w_t are [cout][cin][3][3]
+// or, with flip, the layer's [cin][cout][3][3] used flipped and transposed:
+// the gemm reads the layer's own transform U_{π(ξ)} [cin×cout] through a
+// transposed stride, so both directions share one cached transform (no
+// slower in ResNet-18 than a transform of its own, ε 16 MiB less).
+//
+// Two terms accumulate into one product buffer M (the second term's 16
+// gemms add to the first's) and share the output transform. Concatenating
+// them along the depth instead (U₁|U₂ times V₁;V₂) would need the two
+// transforms side by side in one matrix, a copy per call or a cache per
+// pair; gemm already splits a depth past kc = 256 into passes that add
+// to M, so it would save at most one pass over M per ξ.
+func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bool, a *arena) {
+	th, tw := (c.oh+1)/2, (c.ow+1)/2
+	nt := th * tw
+	v := grow(&a.wv, 16*c.cin*nt)
+	m := grow(&a.wm, 16*c.cout*nt)
+	pad := grow(&a.wpad, (2*th+6)*(2*tw+2)) // plane and 4 scratch rows
+	first := true
+	for _, t := range t {
+		if t.g == nil {
+			continue
+		}
+		winoInput(v, t.g, c.cin, c.h, c.w, th, tw, c.pt, c.pl, pad)
+		n := c.cout * c.cin
+		var u []float32
+		if flip {
+			u = a.winoU(t.w, c.cin, c.cout) // the layer's [16][cin][cout]
+		} else {
+			u = a.winoU(t.w, c.cout, c.cin)
+		}
+		for xi := range 16 {
+			// U_ξ [cout×cin], or the flipped transposed U_{π(ξ)}ᵀ.
+			um := mat{u[xi*n : (xi+1)*n], c.cin, 1}
+			if flip {
+				f := flipXi[xi]
+				um = mat{u[f*n : (f+1)*n], 1, c.cout}
+			}
+			gemm(c.cout, nt, c.cin, um, mat{v[xi*c.cin*nt : (xi+1)*c.cin*nt], nt, 1},
+				m[xi*c.cout*nt:(xi+1)*c.cout*nt], nt, !first, a)
+		}
+		first = false
+	}
+	winoOutput(dst, m, c.cout, c.oh, c.ow, th, tw, bias, acc)
+}
+
+// flipXi is π: the position of U whose value U' of the flipped kernel
+// takes at ξ = 4p + q, 4·r(p) + r(q) with r = (3, 1, 2, 0).
+var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
+
+// winoWeights sets u [16][k][c] to U = G g Gᵀ for each kernel g = w[o][i] of
+// w [k][c][3][3]:
+//
+//	G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (4×3, g_r the rows)
+//	(Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
+func winoWeights(u, w []float32, k, c int) {
+	n := k * c
+	u = u[:16*n]
+	for at := range n {
+		g := (*[9]float32)(w[at*9 : at*9+9])
+		var s [4][3]float32 // G g
+		for q := range 3 {
+			g0, g1, g2 := g[q], g[3+q], g[6+q]
+			s[0][q] = g0
+			s[1][q] = 0.5 * (g0 + g1 + g2)
+			s[2][q] = 0.5 * (g0 - g1 + g2)
+			s[3][q] = g2
+		}
+		for p := range 4 {
+			a0, a1, a2 := s[p][0], s[p][1], s[p][2]
+			o := 4 * p * n
+			u[o+at], u[o+n+at], u[o+2*n+at], u[o+3*n+at] = a0, 0.5*(a0+a1+a2), 0.5*(a0-a1+a2), a2
+		}
+	}
+}
+
+// winoInput sets v [16][C][T] to V = Bᵀ d B for every channel and tile
+// t = i·tw + j of x [C][h][w], d the 4×4 block at rows 2i−pt… and columns
+// 2j−pl… with zeros outside x. Each channel is first copied into pad, a
+// zero-bordered plane [2th+2][2tw+2] followed by 4 rows of scratch, so
+// that the tile loops have no edges.
+//
+//	Bᵀ d:  rows d₀−d₂, d₁+d₂, d₂−d₁, d₁−d₃   (d_r the rows)
+//	(Bᵀd)B: each row (p, q, r, s) → (p−r, q+r, r−q, q−s)
+//
+// Bᵀ d is computed once per column of a row of tiles (neighbouring tiles
+// share two columns), then (Bᵀd)B row by row of the result, so that each
+// loop writes 4 of the 16 planes of v.
+func winoInput(v, x []float32, c, h, w, th, tw, pt, pl int, pad []float32) {
+	ph, pw := 2*th+2, 2*tw+2
+	nt := th * tw
+	plane, tmp := pad[:ph*pw], pad[ph*pw:ph*pw+4*pw]
+	clear(plane)
+	y1, x1 := min(h, ph-pt), min(w, pw-pl) // the rows and columns of x that tiles read
+	cs := c * nt
+	t0, t1, t2, t3 := tmp[:pw], tmp[pw:2*pw], tmp[2*pw:3*pw], tmp[3*pw:4*pw]
+	for ch := range c {
+		xc := x[ch*h*w : (ch+1)*h*w]
+		for y := range y1 {
+			copy(plane[(y+pt)*pw+pl:(y+pt)*pw+pl+x1], xc[y*w:y*w+x1])
+		}
+		for i := range th {
+			r0 := plane[2*i*pw : (2*i+1)*pw]
+			r1 := plane[(2*i+1)*pw : (2*i+2)*pw]
+			r2 := plane[(2*i+2)*pw : (2*i+3)*pw]
+			r3 := plane[(2*i+3)*pw : (2*i+4)*pw]
+			r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+			u0, u1, u2, u3 := t0[:len(r0)], t1[:len(r0)], t2[:len(r0)], t3[:len(r0)]
+			for q, d0 := range r0 {
+				d1, d2, d3 := r1[q], r2[q], r3[q]
+				u0[q], u1[q], u2[q], u3[q] = d0-d2, d1+d2, d2-d1, d1-d3
+			}
+			base := ch*nt + i*tw
+			for k, b := range [4][]float32{u0, u1, u2, u3} {
+				o0 := v[4*k*cs+base:][:tw]
+				o1 := v[(4*k+1)*cs+base:][:len(o0)]
+				o2 := v[(4*k+2)*cs+base:][:len(o0)]
+				o3 := v[(4*k+3)*cs+base:][:len(o0)]
+				for j := range o0 {
+					e := (*[4]float32)(b[2*j:])
+					p, q, r, s := e[0], e[1], e[2], e[3]
+					o0[j], o1[j], o2[j], o3[j] = p-r, q+r, r-q, q-s
+				}
+			}
+		}
+	}
+}
+
+// winoOutput sets dst [K][oh][ow] (adds to it with acc) to Y = Aᵀ M A plus
+// bias[o] (when not nil) for every channel o and tile of m [16][K][T],
+// dropping the outputs past oh×ow.
+//
+//	Aᵀ M:  rows m₀+m₁+m₂, m₁−m₂−m₃   (m_r the rows)
+//	(AᵀM)A: each row (p, q, r, s) → (p+q+r, q−r−s)
+func winoOutput(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc bool) {
+	nt := th * tw
+	ks := k * nt
+	full := ow / 2 // tiles whose two columns are both inside
+	var mr [16][]float32
+	for o := range k {
+		var b float32
+		if bias != nil {
+			b = bias[o]
+		}
+		out := dst[o*oh*ow : (o+1)*oh*ow]
+		for i := range th {
+			for xi := range mr {
+				mr[xi] = m[xi*ks+o*nt+i*tw:][:tw]
+			}
+			m00, m01, m02, m03 := mr[0], mr[1], mr[2], mr[3]
+			m10, m11, m12, m13 := mr[4], mr[5], mr[6], mr[7]
+			m20, m21, m22, m23 := mr[8], mr[9], mr[10], mr[11]
+			m30, m31, m32, m33 := mr[12], mr[13], mr[14], mr[15]
+			y0 := out[2*i*ow : (2*i+1)*ow]
+			var y1 []float32 // nil past the last output row
+			if 2*i+1 < oh {
+				y1 = out[(2*i+1)*ow : (2*i+2)*ow]
+			}
+			for j := range tw {
+				// Aᵀ M: s₀ = m₀+m₁+m₂, s₁ = m₁−m₂−m₃ per column q.
+				s00, s10 := m00[j]+m10[j]+m20[j], m10[j]-m20[j]-m30[j]
+				s01, s11 := m01[j]+m11[j]+m21[j], m11[j]-m21[j]-m31[j]
+				s02, s12 := m02[j]+m12[j]+m22[j], m12[j]-m22[j]-m32[j]
+				s03, s13 := m03[j]+m13[j]+m23[j], m13[j]-m23[j]-m33[j]
+				a00, a01 := s00+s01+s02+b, s01-s02-s03+b
+				a10, a11 := s10+s11+s12+b, s11-s12-s13+b
+				if j < full {
+					if acc {
+						y0[2*j] += a00
+						y0[2*j+1] += a01
+						if y1 != nil {
+							y1[2*j] += a10
+							y1[2*j+1] += a11
+						}
+					} else {
+						y0[2*j], y0[2*j+1] = a00, a01
+						if y1 != nil {
+							y1[2*j], y1[2*j+1] = a10, a11
+						}
+					}
+					continue
+				}
+				// The last tile of an odd width: one column.
+				if acc {
+					y0[2*j] += a00
+					if y1 != nil {
+						y1[2*j] += a10
+					}
+				} else {
+					y0[2*j] = a00
+					if y1 != nil {
+						y1[2*j] = a10
+					}
+				}
+			}
+		}
+	}
+}
+
+// winoKey identifies a weight slice by its first element and length, with
+// the shape and direction of its transform.
+type winoKey struct {
+	p    *float32
+	n, k int
+}
+
+// winoCache keeps the transformed weights of one Explainer, keyed by the
+// identity of the weight slice (the layer's W or one of the modified
+// weights cached in weights), up to winoBudget floats. An entry keeps its
+// weight slice too, so that the slice's address is not reused by another
+// while its key is cached (weights.gamma replaces its slices when γ
+// changes). Past the budget, a new transform replaces the least recently
+// used one of the same size (a γ changed: the same layer's old W + γW⁺),
+// or, without one, is computed into a scratch buffer on every call: the
+// cache never allocates after it is full.
+type winoCache struct {
+	u     map[winoKey]*winoEntry
+	n     int    // floats held
+	clock uint64 // winoU calls
+}
+
+type winoEntry struct {
+	src, u []float32
+	used   uint64 // clock at the last use
+}
+
+// winoU returns the transform [16][k][c] of w [k][c][3][3] (winoWeights),
+// valid until the next call.
+func (a *arena) winoU(w []float32, k, c int) []float32 {
+	ca := &a.wino
+	ca.clock++
+	key := winoKey{unsafe.SliceData(w), len(w), k}
+	if e, ok := ca.u[key]; ok {
+		e.used = ca.clock
+		return e.u
+	}
+	n := 16 * k * c
+	if ca.u == nil {
+		ca.u = map[winoKey]*winoEntry{}
+	}
+	var e *winoEntry
+	if ca.n+n <= winoBudget {
+		e = &winoEntry{u: make([]float32, n)}
+		ca.n += n
+	} else { // reuse the least recently used entry of the same size
+		var lk winoKey
+		for k, v := range ca.u {
+			if len(v.u) == n && (e == nil || v.used < e.used) {
+				lk, e = k, v
+			}
+		}
+		if e == nil {
+			u := grow(&a.wus, n)
+			winoWeights(u, w, k, c)
+			return u
+		}
+		delete(ca.u, lk)
+	}
+	e.src, e.used = w, ca.clock
+	winoWeights(e.u, w, k, c)
+	ca.u[key] = e
+	return e.u
+}
