@@ -37,8 +37,39 @@ func gemm(m, n, k int, a, b mat, c []float32, ldc int, acc bool, p *arena) {
 // nil. The kernel adds it when it first stores a tile, so that c is
 // written once rather than filled with the bias first.
 func gemmBias(m, n, k int, a, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
-	if m == 0 || n == 0 {
+	done, acc, bias := gemmEdges(m, n, k, c, ldc, acc, bias)
+	if done {
 		return
+	}
+	if n == 1 && b.rs == 1 {
+		switch {
+		case a.cs == 1:
+			gemvRows(m, k, a, b.d, c, ldc, acc)
+			return
+		case a.rs == 1:
+			gemvCols(m, k, a, b.d, c, ldc, acc)
+			return
+		}
+	}
+	gemmPanels(m, n, k, a, nil, b, c, ldc, acc, bias, p)
+}
+
+// gemmPacked is gemmBias with a [m×k] given packed by packWhole in ap, for
+// an operand that many calls share (a layer's weights): the calls skip
+// packing it.
+func gemmPacked(m, n, k int, ap []float32, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
+	done, acc, bias := gemmEdges(m, n, k, c, ldc, acc, bias)
+	if !done {
+		gemmPanels(m, n, k, mat{}, ap[:packedSize(m, k)], b, c, ldc, acc, bias, p)
+	}
+}
+
+// gemmEdges does the products that need no kernel: it reports done when c
+// is set, for an empty product (m, n or k zero). With a bias and k = 0 or
+// n = 1 it writes the bias to c first and returns acc set and no bias.
+func gemmEdges(m, n, k int, c []float32, ldc int, acc bool, bias []float32) (done, acc2 bool, bias2 []float32) {
+	if m == 0 || n == 0 {
+		return true, acc, bias
 	}
 	if bias != nil && (k == 0 || n == 1) {
 		for i := range m {
@@ -59,35 +90,61 @@ func gemmBias(m, n, k int, a, b mat, c []float32, ldc int, acc bool, bias []floa
 				clear(c[i*ldc : i*ldc+n])
 			}
 		}
-		return
+		return true, acc, bias
 	}
-	if n == 1 && b.rs == 1 {
-		switch {
-		case a.cs == 1:
-			gemvRows(m, k, a, b.d, c, ldc, acc)
-			return
-		case a.rs == 1:
-			gemvCols(m, k, a, b.d, c, ldc, acc)
-			return
-		}
-	}
+	return false, acc, bias
+}
+
+// gemmPanels runs the packed product c (+)= a·b + bias block by block: b
+// is packed kc deep, and a mc rows at a time, unless ap holds all of a
+// packed already (packWhole).
+func gemmPanels(m, n, k int, a mat, ap []float32, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
 	np := (n + nr - 1) / nr
+	mp := roundMr(m)
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		kp := (kb + ku - 1) &^ (ku - 1) // padded to the unrolling
+		kp := padKu(kb)
 		bp := p.packB(np * nr * kp)
 		packB(bp, b, p0, kb, kp, n)
 		add := acc || p0 > 0
 		for i0 := 0; i0 < m; i0 += mc {
 			mb := min(mc, m-i0)
-			ap := p.packA(((mb + mr - 1) / mr) * mr * kp)
-			packA(ap, a, i0, p0, mb, kb, kp)
+			var blk []float32
+			if ap != nil {
+				blk = ap[p0*mp+i0*kp : p0*mp+(i0+roundMr(mb))*kp]
+			} else {
+				blk = p.packA(roundMr(mb) * kp)
+				packA(blk, a, i0, p0, mb, kb, kp)
+			}
 			var bi []float32
 			if bias != nil && p0 == 0 {
 				bi = bias[i0 : i0+mb]
 			}
-			macro(ap, bp, mb, n, kp, c[i0*ldc:], ldc, add, bi)
+			macro(blk, bp, mb, n, kp, c[i0*ldc:], ldc, add, bi)
 		}
+	}
+}
+
+// roundMr returns m rounded up to a multiple of mr (the rows of a packed
+// a, padding included).
+func roundMr(m int) int { return (m + mr - 1) / mr * mr }
+
+// padKu returns the depth kb rounded up to the kernel's unrolling.
+func padKu(kb int) int { return (kb + ku - 1) &^ (ku - 1) }
+
+// packedSize returns the floats of a [m×k] packed whole (packWhole).
+func packedSize(m, k int) int { return roundMr(m) * (k/kc*kc + padKu(k%kc)) }
+
+// packWhole packs a [m×k] into ap (packedSize(m, k) floats) for
+// gemmPacked: depth block p0 (kc deep, the last one kp ≤ kc) starts at
+// p0·mp, with mp = roundMr(m), and holds the mp/mr row panels of packA,
+// each mr·kp floats.
+func packWhole(ap []float32, a mat, m, k int) {
+	mp := roundMr(m)
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		kp := padKu(kb)
+		packA(ap[p0*mp:p0*mp+mp*kp], a, 0, p0, m, kb, kp)
 	}
 }
 

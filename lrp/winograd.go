@@ -58,12 +58,13 @@ var (
 	winoMinC     = 16
 )
 
-// winoBudget bounds the floats of transformed weights an Explainer keeps
-// (see winoCache): 48 Mi floats, 192 MiB. ResNet-18 explained with ε and
-// epsilon_gamma_box keeps 37 Mi: W and W⁺ of its 13 convolutions above the
-// thresholds and W + γW⁺ of the 5 followed by a ReLU (31 transforms),
-// 28 Mi of them for the three 512-channel ones.
-var winoBudget = 48 << 20
+// winoBudget bounds the floats of packed transformed weights an Explainer
+// keeps (see winoCache): 64 Mi floats, 256 MiB. ResNet-18 keeps 32 Mi
+// explained with ε: W of its 13 convolutions above the thresholds, packed
+// for the forward and for the transposed product; and 58.6 Mi with
+// epsilon_gamma_box: W, W⁺ and W + γW⁺ in the directions the rules use
+// them (47 entries), 44 Mi of them for the three 512-channel layers.
+var winoBudget = 64 << 20
 
 // winogradSafe reports whether rule r may compute with Winograd. The
 // transforms mix the 16 values of a tile, so a result is rounded relative
@@ -130,9 +131,11 @@ type winoConv struct {
 // run sets dst [cout][oh][ow] = Σ_t w_t * x_t + bias, or adds it to dst with
 // acc, over the terms with x ≠ nil. The weights w_t are [cout][cin][3][3]
 // or, with flip, the layer's [cin][cout][3][3] used flipped and transposed:
-// the gemm reads the layer's own transform U_{π(ξ)} [cin×cout] through a
-// transposed stride, so both directions share one cached transform (no
-// slower in ResNet-18 than a transform of its own, ε 16 MiB less).
+// the gemm reads the layer's own transform U_{π(ξ)} [cin×cout] transposed.
+// Each direction caches its own packed operands (winoA): packing the cached
+// transform on every call instead, with a transposed stride for the
+// transposed product, took 7% more CPU time in wasm and 4–7% natively in
+// ResNet-18 (ε and epsilon_gamma_box), for 64 and 86 MiB less memory.
 //
 // Two terms accumulate into one product buffer M (the second term's 16
 // gemms add to the first's) and share the output transform. Concatenating
@@ -152,22 +155,11 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 			continue
 		}
 		winoInput(v, t.g, c.cin, c.h, c.w, th, tw, c.pt, c.pl, pad)
-		n := c.cout * c.cin
-		var u []float32
-		if flip {
-			u = a.winoU(t.w, c.cin, c.cout) // the layer's [16][cin][cout]
-		} else {
-			u = a.winoU(t.w, c.cout, c.cin)
-		}
+		ap := a.winoA(t.w, c.cout, c.cin, flip)
+		s := packedSize(c.cout, c.cin)
 		for xi := range 16 {
-			// U_ξ [cout×cin], or the flipped transposed U_{π(ξ)}ᵀ.
-			um := mat{u[xi*n : (xi+1)*n], c.cin, 1}
-			if flip {
-				f := flipXi[xi]
-				um = mat{u[f*n : (f+1)*n], 1, c.cout}
-			}
-			gemm(c.cout, nt, c.cin, um, mat{v[xi*c.cin*nt : (xi+1)*c.cin*nt], nt, 1},
-				m[xi*c.cout*nt:(xi+1)*c.cout*nt], nt, !first, a)
+			gemmPacked(c.cout, nt, c.cin, ap[xi*s:(xi+1)*s], mat{v[xi*c.cin*nt : (xi+1)*c.cin*nt], nt, 1},
+				m[xi*c.cout*nt:(xi+1)*c.cout*nt], nt, !first, nil, a)
 		}
 		first = false
 	}
@@ -178,30 +170,40 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 // takes at ξ = 4p + q, 4·r(p) + r(q) with r = (3, 1, 2, 0).
 var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
 
-// winoWeights sets u [16][k][c] to U = G g Gᵀ for each kernel g = w[o][i] of
-// w [k][c][3][3]:
+// winoWeights sets u [k][c] to U_ξ, the value at ξ = 4p + q of U = G g Gᵀ,
+// for each kernel g = w[o][i] of w [k][c][3][3]: row q of G times row p of
+// G g, the 4×3 matrix
 //
-//	G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (4×3, g_r the rows)
-//	(Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
-func winoWeights(u, w []float32, k, c int) {
+//	G g = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (g_r the rows of g)
+//
+// One position at a time, so that a transform being packed needs a
+// scratch plane of k·c floats rather than 16.
+func winoWeights(u, w []float32, k, c, xi int) {
+	p, q := xi/4, xi%4
 	n := k * c
-	u = u[:16*n]
-	for at := range n {
+	u = u[:n]
+	for at := range u {
 		g := (*[9]float32)(w[at*9 : at*9+9])
-		var s [4][3]float32 // G g
-		for q := range 3 {
-			g0, g1, g2 := g[q], g[3+q], g[6+q]
-			s[0][q] = g0
-			s[1][q] = 0.5 * (g0 + g1 + g2)
-			s[2][q] = 0.5 * (g0 - g1 + g2)
-			s[3][q] = g2
+		var s [3]float32 // row p of G g
+		for j := range s {
+			s[j] = gRow(p, g[j], g[3+j], g[6+j])
 		}
-		for p := range 4 {
-			a0, a1, a2 := s[p][0], s[p][1], s[p][2]
-			o := 4 * p * n
-			u[o+at], u[o+n+at], u[o+2*n+at], u[o+3*n+at] = a0, 0.5*(a0+a1+a2), 0.5*(a0-a1+a2), a2
-		}
+		u[at] = gRow(q, s[0], s[1], s[2])
 	}
+}
+
+// gRow returns row p of G times (g0, g1, g2): g0, (g0+g1+g2)/2,
+// (g0−g1+g2)/2 or g2.
+func gRow(p int, g0, g1, g2 float32) float32 {
+	switch p {
+	case 0:
+		return g0
+	case 1:
+		return 0.5 * (g0 + g1 + g2)
+	case 2:
+		return 0.5 * (g0 - g1 + g2)
+	}
+	return g2
 }
 
 // winoInput sets v [16][C][T] to V = Bᵀ d B for every channel and tile
@@ -332,21 +334,23 @@ func winoOutput(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc boo
 type winoKey struct {
 	p    *float32
 	n, k int
+	flip bool
 }
 
-// winoCache keeps the transformed weights of one Explainer, keyed by the
-// identity of the weight slice (the layer's W or one of the modified
-// weights cached in weights), up to winoBudget floats. An entry keeps its
-// weight slice too, so that the slice's address is not reused by another
-// while its key is cached (weights.gamma replaces its slices when γ
-// changes). Past the budget, a new transform replaces the least recently
-// used one of the same size (a γ changed: the same layer's old W + γW⁺),
-// or, without one, is computed into a scratch buffer on every call: the
-// cache never allocates after it is full.
+// winoCache keeps the transformed weights of one Explainer, packed for
+// gemmPacked, keyed by the identity of the weight slice (the layer's W or
+// one of the modified weights cached in weights) and the direction, up to
+// winoBudget floats. An entry keeps its weight slice too, so that the
+// slice's address is not reused by another while its key is cached
+// (weights.gamma replaces its slices when γ changes). Past the budget, a
+// new transform replaces the least recently used one of the same size (a
+// γ changed: the same layer's old W + γW⁺), or, without one, is computed
+// into a scratch buffer on every call: the cache never allocates after it
+// is full.
 type winoCache struct {
 	u     map[winoKey]*winoEntry
 	n     int    // floats held
-	clock uint64 // winoU calls
+	clock uint64 // winoA calls
 }
 
 type winoEntry struct {
@@ -354,17 +358,20 @@ type winoEntry struct {
 	used   uint64 // clock at the last use
 }
 
-// winoU returns the transform [16][k][c] of w [k][c][3][3] (winoWeights),
-// valid until the next call.
-func (a *arena) winoU(w []float32, k, c int) []float32 {
+// winoA returns the a operands of the 16 products of a Winograd
+// correlation with k output and c input channels, packed by packWhole:
+// [16][packedSize(k, c)], valid until the next call. They are U_ξ [k×c]
+// for w [k][c][3][3], or with flip, for the layer's w [c][k][3][3] used
+// flipped and transposed, U_{π(ξ)}ᵀ [k×c] of the layer's U [16][c][k].
+func (a *arena) winoA(w []float32, k, c int, flip bool) []float32 {
 	ca := &a.wino
 	ca.clock++
-	key := winoKey{unsafe.SliceData(w), len(w), k}
+	key := winoKey{unsafe.SliceData(w), len(w), k, flip}
 	if e, ok := ca.u[key]; ok {
 		e.used = ca.clock
 		return e.u
 	}
-	n := 16 * k * c
+	n := 16 * packedSize(k, c)
 	if ca.u == nil {
 		ca.u = map[winoKey]*winoEntry{}
 	}
@@ -380,14 +387,31 @@ func (a *arena) winoU(w []float32, k, c int) []float32 {
 			}
 		}
 		if e == nil {
-			u := grow(&a.wus, n)
-			winoWeights(u, w, k, c)
-			return u
+			ap := grow(&a.wps, n)
+			a.winoPack(ap, w, k, c, flip)
+			return ap
 		}
 		delete(ca.u, lk)
 	}
 	e.src, e.used = w, ca.clock
-	winoWeights(e.u, w, k, c)
+	a.winoPack(e.u, w, k, c, flip)
 	ca.u[key] = e
 	return e.u
+}
+
+// winoPack sets ap to winoA's packed operands, one position ξ at a time
+// through the scratch plane a.wus.
+func (a *arena) winoPack(ap, w []float32, k, c int, flip bool) {
+	s := packedSize(k, c)
+	u := grow(&a.wus, k*c)
+	for xi := range 16 {
+		dst := ap[xi*s : (xi+1)*s]
+		if flip {
+			winoWeights(u, w, c, k, flipXi[xi]) // U_{π(ξ)} [c×k] of the layer
+			packWhole(dst, mat{u, 1, k}, k, c)  // read transposed
+			continue
+		}
+		winoWeights(u, w, k, c, xi) // U_ξ [k×c]
+		packWhole(dst, mat{u, c, 1}, k, c)
+	}
 }
