@@ -12,11 +12,13 @@ type arena struct {
 	cols   []float32
 	pa, pb []float32
 	// Winograd (winograd.go): the transformed input V, the products M,
-	// one zero-padded input plane, one position of transformed weights
-	// before packing, packed transformed weights past the cache's budget,
-	// and the cache of packed transformed weights.
-	wv, wm, wpad, wus, wps []float32
-	wino                   winoCache
+	// one zero-padded input plane, and one position of transformed
+	// weights before packing.
+	wv, wm, wpad, wus []float32
+	// The cache of packed weights (packcache.go), and the operand packed
+	// past its budget.
+	packs packCache
+	wps   []float32
 	// exact is set while a rule whose products must keep exact zeros
 	// runs: no Winograd then (see winogradSafe).
 	exact bool

@@ -166,7 +166,7 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 		if b != nil {
 			bg = b[g*og : (g+1)*og]
 		}
-		gemmBias(og, np, k, mat{w[g*og*k:], k, 1}, cols, out, np, false, bg, a)
+		gemmWeights(og, np, k, w[g*og*k:], false, cols, out, np, false, bg, a)
 	}
 }
 
@@ -208,7 +208,7 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 			add := acc
 			for _, t := range t {
 				if t.g != nil {
-					gemm(k, np, og, mat{t.w[gr*og*k:], 1, k}, mat{t.g[gr*og*np : (gr+1)*og*np], np, 1}, out, np, add, a)
+					gemmWeights(k, np, og, t.w[gr*og*k:], true, mat{t.g[gr*og*np : (gr+1)*og*np], np, 1}, out, np, add, nil, a)
 					add = true
 				}
 			}
@@ -222,7 +222,7 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 			}
 			gg := t.g[gr*og*np : (gr+1)*og*np]
 			if !sp[i] {
-				gemm(k, np, og, mat{t.w[gr*og*k:], 1, k}, mat{gg, np, 1}, cols, np, !first, a)
+				gemmWeights(k, np, og, t.w[gr*og*k:], true, mat{gg, np, 1}, cols, np, !first, nil, a)
 				first = false
 				continue
 			}

@@ -1,7 +1,5 @@
 package lrp
 
-import "unsafe"
-
 // Winograd convolution F(2×2, 3×3) (Lavin & Gray 2016, "Fast Algorithms
 // for Convolutional Neural Networks") for the 3×3, stride-1, dilation-1,
 // single-group convolutions that hold most of a ResNet's products. For a
@@ -57,14 +55,6 @@ var (
 	winoMinTiles = 16
 	winoMinC     = 16
 )
-
-// winoBudget bounds the floats of packed transformed weights an Explainer
-// keeps (see winoCache): 64 Mi floats, 256 MiB. ResNet-18 keeps 32 Mi
-// explained with ε: W of its 13 convolutions above the thresholds, packed
-// for the forward and for the transposed product; and 58.6 Mi with
-// epsilon_gamma_box: W, W⁺ and W + γW⁺ in the directions the rules use
-// them (47 entries), 44 Mi of them for the three 512-channel layers.
-var winoBudget = 64 << 20
 
 // winogradSafe reports whether rule r may compute with Winograd. The
 // transforms mix the 16 values of a tile, so a result is rounded relative
@@ -329,74 +319,17 @@ func winoOutput(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc boo
 	}
 }
 
-// winoKey identifies a weight slice by its first element and length, with
-// the shape and direction of its transform.
-type winoKey struct {
-	p    *float32
-	n, k int
-	flip bool
-}
-
-// winoCache keeps the transformed weights of one Explainer, packed for
-// gemmPacked, keyed by the identity of the weight slice (the layer's W or
-// one of the modified weights cached in weights) and the direction, up to
-// winoBudget floats. An entry keeps its weight slice too, so that the
-// slice's address is not reused by another while its key is cached
-// (weights.gamma replaces its slices when γ changes). Past the budget, a
-// new transform replaces the least recently used one of the same size (a
-// γ changed: the same layer's old W + γW⁺), or, without one, is computed
-// into a scratch buffer on every call: the cache never allocates after it
-// is full.
-type winoCache struct {
-	u     map[winoKey]*winoEntry
-	n     int    // floats held
-	clock uint64 // winoA calls
-}
-
-type winoEntry struct {
-	src, u []float32
-	used   uint64 // clock at the last use
-}
-
 // winoA returns the a operands of the 16 products of a Winograd
 // correlation with k output and c input channels, packed by packWhole:
 // [16][packedSize(k, c)], valid until the next call. They are U_ξ [k×c]
 // for w [k][c][3][3], or with flip, for the layer's w [c][k][3][3] used
 // flipped and transposed, U_{π(ξ)}ᵀ [k×c] of the layer's U [16][c][k].
 func (a *arena) winoA(w []float32, k, c int, flip bool) []float32 {
-	ca := &a.wino
-	ca.clock++
-	key := winoKey{unsafe.SliceData(w), len(w), k, flip}
-	if e, ok := ca.u[key]; ok {
-		e.used = ca.clock
-		return e.u
+	kind := winoForward
+	if flip {
+		kind = winoFlipped
 	}
-	n := 16 * packedSize(k, c)
-	if ca.u == nil {
-		ca.u = map[winoKey]*winoEntry{}
-	}
-	var e *winoEntry
-	if ca.n+n <= winoBudget {
-		e = &winoEntry{u: make([]float32, n)}
-		ca.n += n
-	} else { // reuse the least recently used entry of the same size
-		var lk winoKey
-		for k, v := range ca.u {
-			if len(v.u) == n && (e == nil || v.used < e.used) {
-				lk, e = k, v
-			}
-		}
-		if e == nil {
-			ap := grow(&a.wps, n)
-			a.winoPack(ap, w, k, c, flip)
-			return ap
-		}
-		delete(ca.u, lk)
-	}
-	e.src, e.used = w, ca.clock
-	a.winoPack(e.u, w, k, c, flip)
-	ca.u[key] = e
-	return e.u
+	return a.packed(w, kind, k, 16*packedSize(k, c), func(ap []float32) { a.winoPack(ap, w, k, c, flip) })
 }
 
 // winoPack sets ap to winoA's packed operands, one position ξ at a time

@@ -11,9 +11,9 @@ import (
 // withWinograd runs f with the Winograd thresholds set to use it for every
 // eligible layer (on) or for none (off), and the cache budget given.
 func withWinograd(on bool, budget int, f func()) {
-	t, c, b := winoMinTiles, winoMinC, winoBudget
-	defer func() { winoMinTiles, winoMinC, winoBudget = t, c, b }()
-	winoMinTiles, winoMinC, winoBudget = 1, 1, budget
+	t, c, b := winoMinTiles, winoMinC, packBudget
+	defer func() { winoMinTiles, winoMinC, packBudget = t, c, b }()
+	winoMinTiles, winoMinC, packBudget = 1, 1, budget
 	if !on {
 		winoMinTiles = math.MaxInt
 	}
@@ -204,11 +204,11 @@ func winogradRules(t *testing.T, budget int) {
 					}
 					requireClose(t, name, e.relIn, rc.want(n, to64(x), to64(rel), lo, hi), 1e-5)
 				}
-				if budget > 0 && len(e.a.wino.u) == 0 {
+				if budget > 0 && len(e.a.packs.u) == 0 {
 					t.Errorf("%+v: no transformed weights cached", g)
 				}
-				if e.a.wino.n > budget {
-					t.Errorf("%+v: %d floats cached, budget %d", g, e.a.wino.n, budget)
+				if e.a.packs.n > budget {
+					t.Errorf("%+v: %d floats cached, budget %d", g, e.a.packs.n, budget)
 				}
 			}
 		}
@@ -283,10 +283,10 @@ func TestWinogradZeroAllocs(t *testing.T) {
 					t.Errorf("budget %d, %s: %v allocations per Explain, want 0", budget, method, n)
 				}
 			}
-			if budget == 0 && len(e.a.wino.u) != 0 {
-				t.Errorf("budget 0: %d transforms cached", len(e.a.wino.u))
+			if budget == 0 && len(e.a.packs.u) != 0 {
+				t.Errorf("budget 0: %d transforms cached", len(e.a.packs.u))
 			}
-			t.Logf("budget %d: %d transforms cached (%d floats)", budget, len(e.a.wino.u), e.a.wino.n)
+			t.Logf("budget %d: %d transforms cached (%d floats)", budget, len(e.a.packs.u), e.a.packs.n)
 		})
 	}
 }

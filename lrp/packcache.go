@@ -1,0 +1,122 @@
+package lrp
+
+import "unsafe"
+
+// packBudget bounds the floats of packed weights an Explainer keeps (see
+// packCache): 72 Mi floats, 288 MiB. ResNet-18 keeps 35.1 Mi explained
+// with ε: 32 Mi for W of its 13 convolutions above the Winograd
+// thresholds, transformed and packed for the forward and for the
+// transposed product, and 3.1 Mi for the narrow products of gemmWeights;
+// and 63.5 Mi with epsilon_gamma_box: 58.6 Mi of transforms of W, W⁺ and
+// W + γW⁺ in the directions the rules use them (44 Mi of them for the
+// three 512-channel layers), and 4.8 Mi for gemmWeights.
+var packBudget = 72 << 20
+
+// packKind tells how a packed operand derives from its weight slice.
+type packKind uint8
+
+const (
+	winoForward     packKind = iota // the Winograd U_ξ (winoA)
+	winoFlipped                     // the Winograd U_{π(ξ)}ᵀ (winoA with flip)
+	denseForward                    // the weights as they are (packedW)
+	denseTransposed                 // the weights transposed (packedW)
+)
+
+// packKey identifies a packed operand by the first element and length of
+// its weight slice, its rows and its kind.
+type packKey struct {
+	p    *float32
+	n, m int
+	kind packKind
+}
+
+// packCache keeps the packed weight operands of one Explainer, keyed by
+// the identity of the weight slice (the layer's W or one of the modified
+// weights cached in weights), up to packBudget floats. An entry keeps its
+// weight slice too, so that the slice's address is not reused by another
+// while its key is cached (weights.gamma replaces its slices when γ
+// changes). Past the budget, a new operand replaces the least recently
+// used one of the same size (a γ changed: the same layer's old W + γW⁺),
+// or, without one, is computed into a scratch buffer on every call: the
+// cache never allocates after it is full.
+type packCache struct {
+	u     map[packKey]*packEntry
+	n     int    // floats held
+	clock uint64 // packed calls
+}
+
+type packEntry struct {
+	src, u []float32
+	used   uint64 // clock at the last use
+}
+
+// packed returns the operand of kind and m rows derived from w, n floats,
+// valid until the next call: cached, or computed by fill.
+func (a *arena) packed(w []float32, kind packKind, m, n int, fill func([]float32)) []float32 {
+	ca := &a.packs
+	ca.clock++
+	key := packKey{unsafe.SliceData(w), len(w), m, kind}
+	if e, ok := ca.u[key]; ok {
+		e.used = ca.clock
+		return e.u
+	}
+	if ca.u == nil {
+		ca.u = map[packKey]*packEntry{}
+	}
+	var e *packEntry
+	if ca.n+n <= packBudget {
+		e = &packEntry{u: make([]float32, n)}
+		ca.n += n
+	} else { // reuse the least recently used entry of the same size
+		var lk packKey
+		for k, v := range ca.u {
+			if len(v.u) == n && (e == nil || v.used < e.used) {
+				lk, e = k, v
+			}
+		}
+		if e == nil {
+			ap := grow(&a.wps, n)
+			fill(ap)
+			return ap
+		}
+		delete(ca.u, lk)
+	}
+	e.src, e.used = w, ca.clock
+	fill(e.u)
+	ca.u[key] = e
+	return e.u
+}
+
+// packedW returns the a operand [m×k] of a dense product packed by
+// packWhole: w [m][k] as it is, or with t, w [k][m] transposed.
+func (a *arena) packedW(w []float32, m, k int, t bool) []float32 {
+	am, kind := mat{w, k, 1}, denseForward
+	if t {
+		am, kind = mat{w, 1, m}, denseTransposed
+	}
+	return a.packed(w, kind, m, packedSize(m, k), func(ap []float32) { packWhole(ap, am, m, k) })
+}
+
+// packMaxCols is the widest product whose weights gemmWeights packs once
+// and caches: packing a [m×k] costs about one product per element of a,
+// 1/n of the product's, negligible for wide products (ResNet-18's first
+// layers) where a cached copy would only take memory. The products at or
+// below it in ResNet-18, layer3's and layer4's stride-2 convolutions and
+// projections, keep 5.1 Mi floats with epsilon_gamma_box, for 1% less
+// time in wasm.
+const packMaxCols = 256
+
+// gemmWeights is gemmBias for a layer's weights w [m][k], or with t,
+// w [k][m] used transposed, as the a operand: packed once and cached
+// when n ≤ packMaxCols, packed on each call otherwise.
+func gemmWeights(m, n, k int, w []float32, t bool, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
+	if n > packMaxCols {
+		a := mat{w, k, 1}
+		if t {
+			a = mat{w, 1, m}
+		}
+		gemmBias(m, n, k, a, b, c, ldc, acc, bias, p)
+		return
+	}
+	gemmPacked(m, n, k, p.packedW(w, m, k, t), b, c, ldc, acc, bias, p)
+}
