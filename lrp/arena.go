@@ -11,10 +11,9 @@ type arena struct {
 	b64    []float64
 	cols   []float32
 	pa, pb []float32
-	// Winograd (winograd.go): the transformed input V, the products M,
-	// one zero-padded input plane, and one position of transformed
-	// weights before packing.
-	wv, wm, wpad, wus []float32
+	// Winograd (winograd.go): the transformed input V, the products M
+	// and one zero-padded input plane.
+	wv, wm, wpad []float32
 	// The cache of packed weights (packcache.go), and the operand packed
 	// past its budget.
 	packs packCache

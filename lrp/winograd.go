@@ -160,40 +160,25 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 // takes at ξ = 4p + q, 4·r(p) + r(q) with r = (3, 1, 2, 0).
 var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
 
-// winoWeights sets u [k][c] to U_ξ, the value at ξ = 4p + q of U = G g Gᵀ,
-// for each kernel g = w[o][i] of w [k][c][3][3]: row q of G times row p of
-// G g, the 4×3 matrix
+// winoKernel returns U = G g Gᵀ [4×4] of the 3×3 kernel g, row-major
+// (U[ξ], ξ = 4p + q):
 //
-//	G g = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (g_r the rows of g)
-//
-// One position at a time, so that a transform being packed needs a
-// scratch plane of k·c floats rather than 16.
-func winoWeights(u, w []float32, k, c, xi int) {
-	p, q := xi/4, xi%4
-	n := k * c
-	u = u[:n]
-	for at := range u {
-		g := (*[9]float32)(w[at*9 : at*9+9])
-		var s [3]float32 // row p of G g
-		for j := range s {
-			s[j] = gRow(p, g[j], g[3+j], g[6+j])
-		}
-		u[at] = gRow(q, s[0], s[1], s[2])
+//	G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (4×3, g_r the rows)
+//	(Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
+func winoKernel(g *[9]float32) (u [16]float32) {
+	var s [4][3]float32 // G g
+	for q := range 3 {
+		g0, g1, g2 := g[q], g[3+q], g[6+q]
+		s[0][q] = g0
+		s[1][q] = 0.5 * (g0 + g1 + g2)
+		s[2][q] = 0.5 * (g0 - g1 + g2)
+		s[3][q] = g2
 	}
-}
-
-// gRow returns row p of G times (g0, g1, g2): g0, (g0+g1+g2)/2,
-// (g0−g1+g2)/2 or g2.
-func gRow(p int, g0, g1, g2 float32) float32 {
-	switch p {
-	case 0:
-		return g0
-	case 1:
-		return 0.5 * (g0 + g1 + g2)
-	case 2:
-		return 0.5 * (g0 - g1 + g2)
+	for p := range 4 {
+		a0, a1, a2 := s[p][0], s[p][1], s[p][2]
+		u[4*p], u[4*p+1], u[4*p+2], u[4*p+3] = a0, 0.5*(a0+a1+a2), 0.5*(a0-a1+a2), a2
 	}
-	return g2
+	return u
 }
 
 // winoInput sets v [16][C][T] to V = Bᵀ d B for every channel and tile
@@ -332,19 +317,34 @@ func (a *arena) winoA(w []float32, k, c int, flip bool) []float32 {
 	return a.packed(w, kind, k, 16*packedSize(k, c), func(ap []float32) { a.winoPack(ap, w, k, c, flip) })
 }
 
-// winoPack sets ap to winoA's packed operands, one position ξ at a time
-// through the scratch plane a.wus.
+// winoPack sets ap to winoA's packed operands: it transforms each kernel
+// w[o][i] once and stores the 16 values straight into their packed
+// places, U_ξ[o][i] at row o and depth i of operand ξ, or with flip, for
+// the layer's w [c][k][3][3], U_ξ[o][i] at row i and depth o of operand
+// π(ξ) (π is its own inverse).
 func (a *arena) winoPack(ap, w []float32, k, c int, flip bool) {
 	s := packedSize(k, c)
-	u := grow(&a.wus, k*c)
-	for xi := range 16 {
-		dst := ap[xi*s : (xi+1)*s]
-		if flip {
-			winoWeights(u, w, c, k, flipXi[xi]) // U_{π(ξ)} [c×k] of the layer
-			packWhole(dst, mat{u, 1, k}, k, c)  // read transposed
-			continue
+	ap = ap[:16*s]
+	clear(ap)      // the padding
+	ko, ki := k, c // the layer's output and input channels
+	if flip {
+		ko, ki = c, k
+	}
+	for o := range ko {
+		for i := range ki {
+			at := o*ki + i
+			u := winoKernel((*[9]float32)(w[at*9 : at*9+9]))
+			if flip {
+				off := packedAt(i, o, k, c)
+				for xi, v := range u {
+					ap[flipXi[xi]*s+off] = v
+				}
+				continue
+			}
+			off := packedAt(o, i, k, c)
+			for xi, v := range u {
+				ap[xi*s+off] = v
+			}
 		}
-		winoWeights(u, w, k, c, xi) // U_ξ [k×c]
-		packWhole(dst, mat{u, c, 1}, k, c)
 	}
 }
