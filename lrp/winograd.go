@@ -160,25 +160,25 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 // takes at ξ = 4p + q, 4·r(p) + r(q) with r = (3, 1, 2, 0).
 var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
 
-// winoKernel returns U = G g Gᵀ [4×4] of the 3×3 kernel g, row-major
-// (U[ξ], ξ = 4p + q):
+// winoKernel sets u[at[ξ]] to U_ξ, ξ = 4p + q, of U = G g Gᵀ [4×4] for the
+// 3×3 kernel g:
 //
 //	G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (4×3, g_r the rows)
 //	(Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
-func winoKernel(g *[9]float32) (u [16]float32) {
-	var s [4][3]float32 // G g
-	for q := range 3 {
-		g0, g1, g2 := g[q], g[3+q], g[6+q]
-		s[0][q] = g0
-		s[1][q] = 0.5 * (g0 + g1 + g2)
-		s[2][q] = 0.5 * (g0 - g1 + g2)
-		s[3][q] = g2
-	}
-	for p := range 4 {
-		a0, a1, a2 := s[p][0], s[p][1], s[p][2]
-		u[4*p], u[4*p+1], u[4*p+2], u[4*p+3] = a0, 0.5*(a0+a1+a2), 0.5*(a0-a1+a2), a2
-	}
-	return u
+//
+// In scalars rather than arrays, which Go's wasm port keeps in memory: the
+// transforms are most of an Explainer's first call.
+func winoKernel(u []float32, at *[16]int, g *[9]float32) {
+	winoRow(u, (*[4]int)(at[0:4]), g[0], g[1], g[2])
+	winoRow(u, (*[4]int)(at[4:8]), 0.5*(g[0]+g[3]+g[6]), 0.5*(g[1]+g[4]+g[7]), 0.5*(g[2]+g[5]+g[8]))
+	winoRow(u, (*[4]int)(at[8:12]), 0.5*(g[0]-g[3]+g[6]), 0.5*(g[1]-g[4]+g[7]), 0.5*(g[2]-g[5]+g[8]))
+	winoRow(u, (*[4]int)(at[12:16]), g[6], g[7], g[8])
+}
+
+// winoRow sets u[at[0…3]] to the row (p, q, r) of G g times Gᵀ:
+// p, (p+q+r)/2, (p−q+r)/2, r.
+func winoRow(u []float32, at *[4]int, p, q, r float32) {
+	u[at[0]], u[at[1]], u[at[2]], u[at[3]] = p, 0.5*(p+q+r), 0.5*(p-q+r), r
 }
 
 // winoInput sets v [16][C][T] to V = Bᵀ d B for every channel and tile
@@ -326,25 +326,25 @@ func (a *arena) winoPack(ap, w []float32, k, c int, flip bool) {
 	s := packedSize(k, c)
 	ap = ap[:16*s]
 	clear(ap)      // the padding
+	var at [16]int // the start of the operand that takes U_ξ
+	for xi := range at {
+		at[xi] = xi * s
+		if flip {
+			at[xi] = flipXi[xi] * s
+		}
+	}
 	ko, ki := k, c // the layer's output and input channels
 	if flip {
 		ko, ki = c, k
 	}
 	for o := range ko {
 		for i := range ki {
-			at := o*ki + i
-			u := winoKernel((*[9]float32)(w[at*9 : at*9+9]))
-			if flip {
-				off := packedAt(i, o, k, c)
-				for xi, v := range u {
-					ap[flipXi[xi]*s+off] = v
-				}
-				continue
-			}
 			off := packedAt(o, i, k, c)
-			for xi, v := range u {
-				ap[xi*s+off] = v
+			if flip {
+				off = packedAt(i, o, k, c)
 			}
+			g := (*[9]float32)(w[(o*ki+i)*9:])
+			winoKernel(ap[off:], &at, g)
 		}
 	}
 }
