@@ -183,24 +183,24 @@ var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
 //
 //	G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (4×3, g_r the rows)
 //	(Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
+//
+// Every value is a local (scalar) rather than an element of a small array,
+// which Go's wasm port would keep in memory: the transforms of a
+// ResNet-18 are built while it loads.
 func winoWeights(u, w []float32, k, c int) {
 	n := k * c
 	u = u[:16*n]
 	for at := range n {
 		g := (*[9]float32)(w[at*9 : at*9+9])
-		var s [4][3]float32 // G g
-		for q := range 3 {
-			g0, g1, g2 := g[q], g[3+q], g[6+q]
-			s[0][q] = g0
-			s[1][q] = 0.5 * (g0 + g1 + g2)
-			s[2][q] = 0.5 * (g0 - g1 + g2)
-			s[3][q] = g2
-		}
-		for p := range 4 {
-			a0, a1, a2 := s[p][0], s[p][1], s[p][2]
-			o := 4 * p * n
-			u[o+at], u[o+n+at], u[o+2*n+at], u[o+3*n+at] = a0, 0.5*(a0+a1+a2), 0.5*(a0-a1+a2), a2
-		}
+		// G g, row by row: s0 = g₀, s1 = (g₀+g₁+g₂)/2, s2 = (g₀−g₁+g₂)/2, s3 = g₂.
+		s00, s01, s02 := g[0], g[1], g[2]
+		s10, s11, s12 := 0.5*(g[0]+g[3]+g[6]), 0.5*(g[1]+g[4]+g[7]), 0.5*(g[2]+g[5]+g[8])
+		s20, s21, s22 := 0.5*(g[0]-g[3]+g[6]), 0.5*(g[1]-g[4]+g[7]), 0.5*(g[2]-g[5]+g[8])
+		s30, s31, s32 := g[6], g[7], g[8]
+		u[at], u[n+at], u[2*n+at], u[3*n+at] = s00, 0.5*(s00+s01+s02), 0.5*(s00-s01+s02), s02
+		u[4*n+at], u[5*n+at], u[6*n+at], u[7*n+at] = s10, 0.5*(s10+s11+s12), 0.5*(s10-s11+s12), s12
+		u[8*n+at], u[9*n+at], u[10*n+at], u[11*n+at] = s20, 0.5*(s20+s21+s22), 0.5*(s20-s21+s22), s22
+		u[12*n+at], u[13*n+at], u[14*n+at], u[15*n+at] = s30, 0.5*(s30+s31+s32), 0.5*(s30-s31+s32), s32
 	}
 }
 
