@@ -7,22 +7,28 @@ import (
 )
 
 // prepareModel is a small CNN with wide layers: its weights, and so the
-// caches of modified weights, outweigh its activations.
+// caches of modified weights, outweigh its activations; its second
+// convolution takes the Winograd path.
 func prepareModel(t *testing.T) *Model {
 	r := newRand(7)
 	c1 := geometry(2, 16, 3, 3)
 	c1.PT, c1.PL, c1.PB, c1.PR = 1, 1, 1, 1
 	c2 := geometry(16, 64, 3, 3)
+	c2.PT, c2.PL, c2.PB, c2.PR = 1, 1, 1, 1
 	return seq(t, InputSpec{Shape: []int{2, 8, 8}, Low: 0, High: 1},
 		randConv(r, c1, true), &ReLU{}, randConv(r, c2, true), &ReLU{},
-		&Flatten{}, randDense(r, 64*6*6, 256, true), &ReLU{}, randDense(r, 256, 10, true))
+		&Flatten{}, randDense(r, 64*8*8, 256, true), &ReLU{}, randDense(r, 256, 10, true))
 }
 
 // TestPrepare: after Prepare, every composite's first explanation is the
-// same, bit for bit, as without it, and allocates at most a quarter of
-// what a first call without Prepare does (the caches are built).
+// same, bit for bit, as without it, builds no Winograd transform and
+// allocates at most a quarter of what a first call without Prepare does
+// (the caches are built).
 func TestPrepare(t *testing.T) {
 	m := prepareModel(t)
+	if c := m.Nodes[2].Layer.(*Conv2D); !c.winograd(8, 8) {
+		t.Fatal("the second convolution does not take the Winograd path")
+	}
 	x := uniforms(newRand(8), m.InputLen(), 0, 1)
 	for _, name := range Composites() {
 		t.Run(name, func(t *testing.T) {
@@ -33,7 +39,11 @@ func TestPrepare(t *testing.T) {
 			if err := warm.Prepare(o); err != nil {
 				t.Fatal(err)
 			}
+			prepared := winoFloats(&warm.a)
 			warmBytes := allocated(func() { mustExplain(t, warm, x, o) })
+			if n := winoFloats(&warm.a); n != prepared || n != winoFloats(&cold.a) {
+				t.Errorf("Winograd transforms: %d floats after Prepare, %d after its first call, %d after a first call without it; want all equal", prepared, n, winoFloats(&cold.a))
+			}
 			for i, got := range warm.res.Relevance {
 				if want := cold.res.Relevance[i]; math.Float32bits(got) != math.Float32bits(want) {
 					t.Fatalf("relevance[%d] after Prepare = %v, want %v", i, got, want)
@@ -67,4 +77,17 @@ func allocated(f func()) uint64 {
 	f()
 	runtime.ReadMemStats(&b)
 	return b.TotalAlloc - a.TotalAlloc
+}
+
+// winoFloats returns the floats of the Winograd operands in a's cache
+// (Prepare leaves the narrow dense products' packed weights to the first
+// call: they are cheap to pack).
+func winoFloats(a *arena) int {
+	n := 0
+	for k, e := range a.packs.u {
+		if k.kind == winoForward || k.kind == winoFlipped {
+			n += len(e.u)
+		}
+	}
+	return n
 }

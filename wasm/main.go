@@ -259,6 +259,12 @@ func loadModel(args []js.Value) (func() (any, error), error) {
 		// keeps; the runtime's own one-time growth (collector metadata,
 		// finalizer records) happens in these collections too, not during
 		// the first calls.
+		// The memory limit holdMemory set for the previous model would
+		// have the collector run over and over while the new one's
+		// hundreds of megabytes arrive: it is lifted for the load, then
+		// set again from what is live after it.
+		debug.SetMemoryLimit(math.MaxInt64)
+		memTarget = 0
 		defer func() {
 			for range 3 {
 				runtime.GC()
