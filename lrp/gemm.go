@@ -135,13 +135,6 @@ func padKu(kb int) int { return (kb + ku - 1) &^ (ku - 1) }
 // packedSize returns the floats of a [m×k] packed whole (packWhole).
 func packedSize(m, k int) int { return roundMr(m) * (k/kc*kc + padKu(k%kc)) }
 
-// packedAt returns the index of a[i][t] in a [m×k] packed by packWhole.
-func packedAt(i, t, m, k int) int {
-	p0 := t - t%kc
-	kp := padKu(min(kc, k-p0))
-	return p0*roundMr(m) + (i/mr)*mr*kp + (t-p0)*mr + i%mr
-}
-
 // packWhole packs a [m×k] into ap (packedSize(m, k) floats) for
 // gemmPacked: depth block p0 (kc deep, the last one kp ≤ kc) starts at
 // p0·mp, with mp = roundMr(m), and holds the mp/mr row panels of packA,

@@ -333,18 +333,21 @@ func (a *arena) winoPack(ap, w []float32, k, c int, flip bool) {
 			at[xi] = flipXi[xi] * s
 		}
 	}
-	ko, ki := k, c // the layer's output and input channels
+	// Kernel (row, depth) of the operands is w[row·rs + depth·ds].
+	rs, ds := c, 1
 	if flip {
-		ko, ki = c, k
+		rs, ds = 1, k
 	}
-	for o := range ko {
-		for i := range ki {
-			off := packedAt(o, i, k, c)
-			if flip {
-				off = packedAt(i, o, k, c)
+	mp := roundMr(k)
+	for p0 := 0; p0 < c; p0 += kc { // the depth blocks of packWhole
+		kb := min(kc, c-p0)
+		kp := padKu(kb)
+		for row := range k {
+			base := p0*mp + row/mr*mr*kp + row%mr // a[row][p0] in its row panel
+			for t := range kb {
+				at0 := (row*rs + (p0+t)*ds) * 9
+				winoKernel(ap[base+t*mr:], &at, (*[9]float32)(w[at0:at0+9]))
 			}
-			g := (*[9]float32)(w[(o*ki+i)*9:])
-			winoKernel(ap[off:], &at, g)
 		}
 	}
 }
