@@ -189,6 +189,10 @@ func (s *Session) Prepare(o *Options) error {
 	return s.e.Prepare(o.Explain)
 }
 
+// Release drops the session's caches of modified weights and packed
+// operands (see lrp.Explainer.Release); it stays usable.
+func (s *Session) Release() { s.e.Release() }
+
 // WorkingSet estimates the bytes an explanation holds beyond the model's
 // weights (activations, relevance, buffers).
 func (s *Session) WorkingSet() int64 { return workingSet(s.m) }

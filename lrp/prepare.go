@@ -138,3 +138,14 @@ func (r ZBox) prepare(s *step, _ bool) {
 func (r WSquare) prepare(s *step, _ bool) { s.w.square(s.l, s.in, numel(s.in), s.a) }
 
 func (r Flat) prepare(s *step, _ bool) { s.w.flat(s.l, s.in, numel(s.in), s.a) }
+
+// Release drops what the Explainer caches across calls besides its
+// buffers: the modified weights and the packed operands (hundreds of
+// megabytes for a ResNet-18). The next call, or Prepare, builds them
+// again. A page releases a model's caches before it loads another, so
+// that the new model can reuse their memory rather than grow it.
+func (e *Explainer) Release() {
+	clear(e.w)
+	e.a.packs = packCache{}
+	e.a.wps = nil
+}

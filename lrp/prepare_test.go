@@ -91,3 +91,28 @@ func winoFloats(a *arena) int {
 	}
 	return n
 }
+
+// TestRelease: after Release the caches are empty, and the next call
+// builds them again with the same result, bit for bit.
+func TestRelease(t *testing.T) {
+	m := prepareModel(t)
+	x := uniforms(newRand(9), m.InputLen(), 0, 1)
+	o := Options{Method: "epsilon_gamma_box", Target: Predicted}
+	e := NewExplainer(m)
+	mustExplain(t, e, x, o)
+	want := append([]float32(nil), e.res.Relevance...)
+	held := e.a.packs.n
+	e.Release()
+	if e.a.packs.n != 0 || e.w[2].wp != nil {
+		t.Fatalf("after Release: %d packed floats and W⁺ %v, want none", e.a.packs.n, e.w[2].wp != nil)
+	}
+	mustExplain(t, e, x, o)
+	if e.a.packs.n != held {
+		t.Errorf("packed floats after the next call: %d, want %d", e.a.packs.n, held)
+	}
+	for i, got := range e.res.Relevance {
+		if math.Float32bits(got) != math.Float32bits(want[i]) {
+			t.Fatalf("relevance[%d] after Release = %v, want %v", i, got, want[i])
+		}
+	}
+}

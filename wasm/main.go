@@ -265,6 +265,12 @@ func loadModel(args []js.Value) (func() (any, error), error) {
 		// set again from what is live after it.
 		debug.SetMemoryLimit(math.MaxInt64)
 		memTarget = 0
+		// The previous model stays until the new one has loaded, but
+		// its caches go now, so that the new one reuses their memory.
+		if session != nil {
+			session.Release()
+			runtime.GC()
+		}
 		defer func() {
 			for range 3 {
 				runtime.GC()
