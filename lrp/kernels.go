@@ -266,6 +266,10 @@ func span(x0, s, w, ow int) (j0, j1 int) {
 // at column (i, j); padded positions are 0.
 func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 	cg, np := l.InC/l.Groups, oh*ow
+	if l.flat(w, ow) {
+		l.im2colFlat(cols, x[g*cg*h*w:(g+1)*cg*h*w], h, w, oh)
+		return
+	}
 	t := 0
 	for c := range cg {
 		xc := x[(g*cg+c)*h*w : (g*cg+c+1)*h*w]
@@ -302,6 +306,10 @@ func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 // one group, dst [Cg][h][w], it was read from by im2col.
 func (l *Conv2D) col2im(dst, cols []float32, h, w, oh, ow int) {
 	cg, np := l.InC/l.Groups, oh*ow
+	if l.flat(w, ow) {
+		l.col2imFlat(dst[:cg*h*w], cols, h, w, oh)
+		return
+	}
 	t := 0
 	for c := range cg {
 		xc := dst[c*h*w : (c+1)*h*w]
@@ -325,6 +333,93 @@ func (l *Conv2D) col2im(dst, cols []float32, h, w, oh, ow int) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// flat reports whether the rows of im2col's columns line up with the rows
+// of the input (stride 1 and as many output columns as input columns,
+// ow = w, as a "same" padding gives): then row (c, u, v) of cols, read as
+// one flat vector over p = i·ow + j, is the input plane c shifted by the
+// constant offset off = (u·DH − PT)·w + v·DW − PL, except at the padded
+// positions. One copy (or add) of the whole plane replaces one per output
+// row: the rows of a small image are short, and each copy is a call
+// (runtime.memmove in Go's wasm).
+func (l *Conv2D) flat(w, ow int) bool {
+	return l.SH == 1 && l.SW == 1 && ow == w
+}
+
+// window returns, for the kernel tap (u, v) of a flat convolution, the
+// flat range lo ≤ p < hi of cols from the first valid position to the last
+// one, the offset off of the input position p + off it reads, the valid
+// output columns j0 ≤ j < j1 of each row and the first valid row i0 and
+// the end i1 of the valid rows; lo = hi when no position is valid.
+func (l *Conv2D) window(u, v, h, w, oh int) (lo, hi, off, j0, j1, i0, i1 int) {
+	y0, x0 := u*l.DH-l.PT, v*l.DW-l.PL
+	i0, i1 = span(y0, 1, h, oh)
+	j0, j1 = span(x0, 1, w, w)
+	if i0 >= i1 || j0 >= j1 {
+		return 0, 0, 0, j0, j1, i0, i0
+	}
+	return i0*w + j0, (i1-1)*w + j1, y0*w + x0, j0, j1, i0, i1
+}
+
+// im2colFlat is im2col for a flat convolution (see flat) of the group's
+// input x [Cg][h][w]: cols [Cg·KH·KW][oh·w].
+func (l *Conv2D) im2colFlat(cols, x []float32, h, w, oh int) {
+	cg, np := l.InC/l.Groups, oh*w
+	t := 0
+	for c := range cg {
+		xc := x[c*h*w : (c+1)*h*w]
+		for u := range l.KH {
+			for v := range l.KW {
+				row := cols[t*np : (t+1)*np]
+				t++
+				lo, hi, off, j0, j1, i0, i1 := l.window(u, v, h, w, oh)
+				// row[p] = xc[p + off] for p in [lo, hi), then 0 at the
+				// padded positions: before lo, after hi, and the columns
+				// j ∉ [j0, j1) between two valid rows.
+				copy(row[lo:hi], xc[lo+off:hi+off])
+				clear(row[:lo])
+				clear(row[hi:])
+				for i := i0; i+1 < i1; i++ {
+					gap := row[i*w+j1 : (i+1)*w+j0]
+					for k := range gap {
+						gap[k] = 0
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2imFlat is col2im for a flat convolution (see flat) into one group's
+// dst [Cg][h][w]. It zeroes the padded positions of cols [Cg·KH·KW][oh·w]
+// between valid rows, so that each row of cols adds to dst as one flat
+// range.
+func (l *Conv2D) col2imFlat(dst, cols []float32, h, w, oh int) {
+	cg, np := l.InC/l.Groups, oh*w
+	t := 0
+	for c := range cg {
+		xc := dst[c*h*w : (c+1)*h*w]
+		for u := range l.KH {
+			for v := range l.KW {
+				row := cols[t*np : (t+1)*np]
+				t++
+				lo, hi, off, j0, j1, i0, i1 := l.window(u, v, h, w, oh)
+				if lo == hi {
+					continue
+				}
+				// xc[p + off] += row[p] over [lo, hi), with the padded
+				// positions in between set to 0 first.
+				for i := i0; i+1 < i1; i++ {
+					gap := row[i*w+j1 : (i+1)*w+j0]
+					for k := range gap {
+						gap[k] = 0
+					}
+				}
+				add(xc[lo+off:hi+off], row[lo:hi])
 			}
 		}
 	}
