@@ -225,15 +225,24 @@ func (r AlphaBeta) relevance(s *step) {
 func (r ZBox) relevance(s *step) {
 	low, high := r.bounds(s)
 	lt, ht, d0 := s.w.box(s.l, s.in, len(s.x), low, high, s.a)
-	d := s.a.f32(len(s.z))
+	// g = R / stab(z − d0)
+	g := s.a.f32(len(s.z))
 	for j, z := range s.z {
-		d[j] = z - d0[j]
+		g[j] = s.r[j] / stab(z-d0[j], r.Stab)
 	}
-	g := s.div(d, r.Stab)
-	wp, _ := s.w.pos(s.l)
-	wn, _ := s.w.neg(s.l)
-	cp, cn := s.bwd(wp, g), s.bwd(wn, g)
-	for i, x := range s.x {
+	var cp, cn []float32
+	if st, in := s.w.stacked(s.l, s.in); st != nil {
+		w, _ := st.params()
+		c := s.a.f32(2 * len(s.x))
+		st.transpose(c, term(g, w), false, in, s.a)
+		cp, cn = c[:len(s.x)], c[len(s.x):]
+	} else {
+		wp, _ := s.w.pos(s.l)
+		wn, _ := s.w.neg(s.l)
+		cp, cn = s.bwd(wp, g), s.bwd(wn, g)
+	}
+	x, lt, ht, cp, cn := s.x, lt[:len(s.x)], ht[:len(s.x)], cp[:len(s.x)], cn[:len(s.x)]
+	for i, x := range x {
 		s.dst[i] = (x-lt[i])*cp[i] + (x-ht[i])*cn[i]
 	}
 }
@@ -273,6 +282,48 @@ type weights struct {
 	one, d1        []float32 // ones of W's size, and 1·1
 	blo, bhi       []float32 // the bounds of lt, ht and dBox
 	lt, ht, dBox   []float32 // L and H in the input's shape, W⁺·L + b⁺ + W⁻·H + b⁻
+	st             affine    // the layer with W⁺ and W⁻ stacked (see stacked)
+	stIn           []int     // its input shape
+}
+
+// stacked returns the layer with twice the inputs whose weights are W⁺
+// for the first half and W⁻ for the second, and its input shape: its
+// transposed product is [W⁺ᵀg; W⁻ᵀg], both of zᴮ's products in one pass
+// over g (one density scan, one sweep of g's nonzeros over rows twice as
+// long, one col2im). Each entry is the sum the separate products compute,
+// in the same order. It is nil for a grouped convolution, whose groups
+// would interleave the halves.
+func (c *weights) stacked(l affine, in []int) (affine, []int) {
+	if c.st != nil {
+		return c.st, c.stIn
+	}
+	wp, _ := c.pos(l)
+	wn, _ := c.neg(l)
+	switch l := l.(type) {
+	case *Dense:
+		// w [Out][2·In]: row o is W⁺[o] then W⁻[o].
+		w := make([]float32, 2*len(wp))
+		for o := range l.Out {
+			copy(w[2*o*l.In:], wp[o*l.In:(o+1)*l.In])
+			copy(w[(2*o+1)*l.In:], wn[o*l.In:(o+1)*l.In])
+		}
+		c.st, c.stIn = &Dense{In: 2 * l.In, Out: l.Out, W: w}, []int{2 * l.In}
+	case *Conv2D:
+		if l.Groups != 1 {
+			return nil, nil
+		}
+		// w [OutC][2·InC][KH][KW]: the channels of W⁺[o], then of W⁻[o].
+		k := l.InC * l.KH * l.KW
+		w := make([]float32, 2*len(wp))
+		for o := range l.OutC {
+			copy(w[2*o*k:], wp[o*k:(o+1)*k])
+			copy(w[(2*o+1)*k:], wn[o*k:(o+1)*k])
+		}
+		st := *l
+		st.InC, st.W, st.B = 2*l.InC, w, nil
+		c.st, c.stIn = &st, []int{2 * l.InC, in[1], in[2]}
+	}
+	return c.st, c.stIn
 }
 
 // signed returns v + kp·v⁺ + kn·v⁻ elementwise, with v⁺ = max(v, 0) and
