@@ -132,35 +132,46 @@ func (r Epsilon) relevance(s *step) {
 // kept for them.
 func (r Gamma) relevance(s *step) {
 	xp, xn, neg := s.split()
-	var dp, dn []float32
+	gp, gn := s.a.f32(len(s.z)), s.a.f32(len(s.z))
+	// The bits of every gp (gn) ORed: some gp ≠ ±0 iff bp<<1 ≠ 0.
+	var bp, bn uint32
 	if neg {
 		wu, bu := s.w.up(s.l, r.Gamma)
 		wd, bd := s.w.down(s.l, r.Gamma)
-		dp, dn = s.fwd(wu, bu, xp), s.fwd(wd, bd, xp)
+		dp, dn := s.fwd(wu, bu, xp), s.fwd(wd, bd, xp)
 		add(dp, s.fwd(wd, nil, xn))
 		add(dn, s.fwd(wu, nil, xn))
-	} else {
-		// Wu·x + bu = z + γq and Wd·x + bd = z + γ(z − q).
-		wp, bp := s.w.pos(s.l)
-		dp, dn = s.fwd(wp, bp, xp), s.a.f32(len(s.z))
+		// gp = [z > 0]·R/stab(Dp), gn = [z < 0]·R/stab(Dn)
 		for j, z := range s.z {
-			q := dp[j]
-			dp[j], dn[j] = z+r.Gamma*q, z+r.Gamma*(z-q)
+			var p, n float32
+			switch {
+			case z > 0:
+				p = s.r[j] / stab(dp[j], r.Stab)
+			case z < 0:
+				n = s.r[j] / stab(dn[j], r.Stab)
+			}
+			gp[j], gn[j] = p, n
+			bp, bn = bp|math.Float32bits(p), bn|math.Float32bits(n)
+		}
+	} else {
+		// With q = W⁺·x + b⁺: Dp = Wu·x + bu = z + γq and
+		// Dn = Wd·x + bd = z + γ(z − q), in the same loop as gp and gn.
+		wp, b := s.w.pos(s.l)
+		q := s.fwd(wp, b, xp)
+		q, r0 := q[:len(s.z)], s.r[:len(s.z)]
+		for j, z := range s.z {
+			var p, n float32
+			switch {
+			case z > 0:
+				p = r0[j] / stab(z+r.Gamma*q[j], r.Stab)
+			case z < 0:
+				n = r0[j] / stab(z+r.Gamma*(z-q[j]), r.Stab)
+			}
+			gp[j], gn[j] = p, n
+			bp, bn = bp|math.Float32bits(p), bn|math.Float32bits(n)
 		}
 	}
-	gp, gn := s.a.f32(len(s.z)), s.a.f32(len(s.z))
-	var anyP, anyN bool
-	for j, z := range s.z {
-		gp[j], gn[j] = 0, 0
-		switch {
-		case z > 0:
-			gp[j] = s.r[j] / stab(dp[j], r.Stab)
-			anyP = anyP || gp[j] != 0
-		case z < 0:
-			gn[j] = s.r[j] / stab(dn[j], r.Stab)
-			anyN = anyN || gn[j] != 0
-		}
-	}
+	anyP, anyN := bp<<1 != 0, bn<<1 != 0
 	switch {
 	case neg:
 		wu, _ := s.w.up(s.l, r.Gamma)
