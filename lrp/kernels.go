@@ -119,11 +119,19 @@ func (l *Conv2D) pointwise() bool {
 // Per group g, dst_g [og][P] = w_g [og][K] · cols [K][P] with
 // K = InC/G·KH·KW and P = OH·OW. With few needed outputs, each is a
 // strided dot product of a weight row and a column of cols.
+//
+// The forward pass (need = nil) of an ungrouped convolution leaves its
+// columns in the arena, and a rule's modified forward pass (need ≠ nil)
+// over the same input takes them from there if nothing else used the
+// buffer since: the backward pass does not change the activations, and
+// between a layer's forward pass and its rule there are often only dense
+// layers and pooling (γ after a ReLU passes x itself).
 func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 	h, wd := in[1], in[2]
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
+	rule := need != nil
 	if need != nil {
 		switch d := density(need); {
 		case d == 0:
@@ -141,8 +149,17 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 		out := dst[g*og*np : (g+1)*og*np]
 		cols := mat{x[g*cg*h*wd:], np, 1}
 		if !l.pointwise() {
-			c := a.col(k * np)
-			l.im2col(c, x, g, h, wd, oh, ow)
+			var c []float32
+			if rule && l.Groups == 1 {
+				c = a.colsOf(l, x, k*np)
+			}
+			if c == nil {
+				c = a.col(k * np)
+				l.im2col(c, x, g, h, wd, oh, ow)
+				if !rule && l.Groups == 1 {
+					a.colsL, a.colsX = l, &x[0]
+				}
+			}
 			cols.d = c
 		}
 		if need != nil {
