@@ -51,6 +51,23 @@ func (s *step) div(d []float32, eps float32) []float32 {
 	return g
 }
 
+// quotients sets g = R / stab(z − d0), four values per iteration (Go's
+// wasm pays a dispatch per loop iteration).
+func quotients(g, r, z, d0 []float32, eps float32) {
+	g, r, d0 = g[:len(z)], r[:len(z)], d0[:len(z)]
+	for len(z) >= 4 && len(g) >= 4 && len(r) >= 4 && len(d0) >= 4 {
+		q, a, b, c := (*[4]float32)(g), (*[4]float32)(r), (*[4]float32)(z), (*[4]float32)(d0)
+		q[0] = a[0] / stab(b[0]-c[0], eps)
+		q[1] = a[1] / stab(b[1]-c[1], eps)
+		q[2] = a[2] / stab(b[2]-c[2], eps)
+		q[3] = a[3] / stab(b[3]-c[3], eps)
+		g, r, z, d0 = g[4:], r[4:], z[4:], d0[4:]
+	}
+	for j, v := range z {
+		g[j] = r[j] / stab(v-d0[j], eps)
+	}
+}
+
 // split returns x⁺, x⁻ and whether x has any negative entry; without one,
 // x⁺ is x itself and x⁻ is nil.
 func (s *step) split() (xp, xn []float32, neg bool) {
@@ -157,19 +174,7 @@ func (r Gamma) relevance(s *step) {
 		// With q = W⁺·x + b⁺: Dp = Wu·x + bu = z + γq and
 		// Dn = Wd·x + bd = z + γ(z − q), in the same loop as gp and gn.
 		wp, b := s.w.pos(s.l)
-		q := s.fwd(wp, b, xp)
-		q, r0 := q[:len(s.z)], s.r[:len(s.z)]
-		for j, z := range s.z {
-			var p, n float32
-			switch {
-			case z > 0:
-				p = r0[j] / stab(z+r.Gamma*q[j], r.Stab)
-			case z < 0:
-				n = r0[j] / stab(z+r.Gamma*(z-q[j]), r.Stab)
-			}
-			gp[j], gn[j] = p, n
-			bp, bn = bp|math.Float32bits(p), bn|math.Float32bits(n)
-		}
+		bp, bn = r.quotients(gp, gn, s.z, s.fwd(wp, b, xp), s.r)
 	}
 	anyP, anyN := bp<<1 != 0, bn<<1 != 0
 	switch {
@@ -230,17 +235,48 @@ func (r AlphaBeta) relevance(s *step) {
 	}
 }
 
+// quotients sets gp = [z > 0]·R/stab(z + γq) and gn = [z < 0]·R/stab(z +
+// γ(z − q)), four values per iteration (Go's wasm pays a dispatch per loop
+// iteration), and returns the bits of all gp and of all gn ORed.
+func (r Gamma) quotients(gp, gn, z, q, rel []float32) (bp, bn uint32) {
+	gp, gn, q, rel = gp[:len(z)], gn[:len(z)], q[:len(z)], rel[:len(z)]
+	for len(z) >= 4 && len(gp) >= 4 && len(gn) >= 4 && len(q) >= 4 && len(rel) >= 4 {
+		p, n := (*[4]float32)(gp), (*[4]float32)(gn)
+		a, b, c := (*[4]float32)(z), (*[4]float32)(q), (*[4]float32)(rel)
+		p[0], n[0] = r.quotient(a[0], b[0], c[0])
+		p[1], n[1] = r.quotient(a[1], b[1], c[1])
+		p[2], n[2] = r.quotient(a[2], b[2], c[2])
+		p[3], n[3] = r.quotient(a[3], b[3], c[3])
+		bp |= math.Float32bits(p[0]) | math.Float32bits(p[1]) | math.Float32bits(p[2]) | math.Float32bits(p[3])
+		bn |= math.Float32bits(n[0]) | math.Float32bits(n[1]) | math.Float32bits(n[2]) | math.Float32bits(n[3])
+		gp, gn, z, q, rel = gp[4:], gn[4:], z[4:], q[4:], rel[4:]
+	}
+	for j, v := range z {
+		gp[j], gn[j] = r.quotient(v, q[j], rel[j])
+		bp, bn = bp|math.Float32bits(gp[j]), bn|math.Float32bits(gn[j])
+	}
+	return bp, bn
+}
+
+// quotient is one output of quotients.
+func (r Gamma) quotient(z, q, rel float32) (gp, gn float32) {
+	switch {
+	case z > 0:
+		gp = rel / stab(z+r.Gamma*q, r.Stab)
+	case z < 0:
+		gn = rel / stab(z+r.Gamma*(z-q), r.Stab)
+	}
+	return gp, gn
+}
+
 // ZBox: with c⁺ = W⁺ᵀg and c⁻ = W⁻ᵀg, Wᵀg = c⁺ + c⁻, so
 // R_in = x ⊙ Wᵀg − L ⊙ c⁺ − H ⊙ c⁻ = (x − L) ⊙ c⁺ + (x − H) ⊙ c⁻; the
 // bound term W⁺·L + b⁺ + W⁻·H + b⁻ does not depend on x and is cached.
 func (r ZBox) relevance(s *step) {
 	low, high := r.bounds(s)
 	lt, ht, d0 := s.w.box(s.l, s.in, len(s.x), low, high, s.a)
-	// g = R / stab(z − d0)
 	g := s.a.f32(len(s.z))
-	for j, z := range s.z {
-		g[j] = s.r[j] / stab(z-d0[j], r.Stab)
-	}
+	quotients(g, s.r, s.z, d0, r.Stab)
 	var cp, cn []float32
 	if st, in := s.w.stacked(s.l, s.in); st != nil {
 		w, _ := st.params()
@@ -252,9 +288,24 @@ func (r ZBox) relevance(s *step) {
 		wn, _ := s.w.neg(s.l)
 		cp, cn = s.bwd(wp, g), s.bwd(wn, g)
 	}
-	x, lt, ht, cp, cn := s.x, lt[:len(s.x)], ht[:len(s.x)], cp[:len(s.x)], cn[:len(s.x)]
-	for i, x := range x {
-		s.dst[i] = (x-lt[i])*cp[i] + (x-ht[i])*cn[i]
+	boxSum(s.dst, s.x, lt, ht, cp, cn)
+}
+
+// boxSum sets dst = (x − L) ⊙ c⁺ + (x − H) ⊙ c⁻, four values per
+// iteration.
+func boxSum(dst, x, lt, ht, cp, cn []float32) {
+	dst, lt, ht, cp, cn = dst[:len(x)], lt[:len(x)], ht[:len(x)], cp[:len(x)], cn[:len(x)]
+	for len(x) >= 4 && len(dst) >= 4 && len(lt) >= 4 && len(ht) >= 4 && len(cp) >= 4 && len(cn) >= 4 {
+		d, v, l, h := (*[4]float32)(dst), (*[4]float32)(x), (*[4]float32)(lt), (*[4]float32)(ht)
+		p, n := (*[4]float32)(cp), (*[4]float32)(cn)
+		d[0] = (v[0]-l[0])*p[0] + (v[0]-h[0])*n[0]
+		d[1] = (v[1]-l[1])*p[1] + (v[1]-h[1])*n[1]
+		d[2] = (v[2]-l[2])*p[2] + (v[2]-h[2])*n[2]
+		d[3] = (v[3]-l[3])*p[3] + (v[3]-h[3])*n[3]
+		dst, x, lt, ht, cp, cn = dst[4:], x[4:], lt[4:], ht[4:], cp[4:], cn[4:]
+	}
+	for i, v := range x {
+		dst[i] = (v-lt[i])*cp[i] + (v-ht[i])*cn[i]
 	}
 }
 
