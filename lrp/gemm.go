@@ -356,19 +356,21 @@ func gemvCols(m, k int, a mat, x, c []float32, ldc int, acc bool) {
 	}
 }
 
-// axpy sets y += g·x over len(y) ≤ len(x).
+// axpy sets y += g·x over len(y) ≤ len(x). The loop condition bounds
+// both slices, so that the array conversions need no checks of their own
+// (each a compare and branch in wasm, on 64-bit indices).
 func axpy(y, x []float32, g float32) {
-	i := 0
-	for ; i+4 <= len(y); i += 4 {
-		py := (*[4]float32)(y[i:])
-		px := (*[4]float32)(x[i:])
+	x = x[:len(y)]
+	for len(y) >= 4 && len(x) >= 4 {
+		py, px := (*[4]float32)(y), (*[4]float32)(x)
 		py[0] += g * px[0]
 		py[1] += g * px[1]
 		py[2] += g * px[2]
 		py[3] += g * px[3]
+		y, x = y[4:], x[4:]
 	}
-	for ; i < len(y); i++ {
-		y[i] += g * x[i]
+	for i, v := range x {
+		y[i] += g * v
 	}
 }
 
