@@ -376,33 +376,42 @@ func axpy(y, x []float32, g float32) {
 
 // dotStride returns Σ_t a[t]·b[t·stride], unrolled 4× (Go's wasm pays a
 // dispatch per loop iteration).
+// The index into b advances by additions, not a product per element
+// (wasm has no addressing modes to fold it into).
 func dotStride(a, b []float32, stride int) float32 {
 	var s0, s1, s2, s3 float32
-	t := 0
-	for ; t+4 <= len(a); t += 4 {
-		pa := (*[4]float32)(a[t:])
-		s0 += pa[0] * b[t*stride]
-		s1 += pa[1] * b[(t+1)*stride]
-		s2 += pa[2] * b[(t+2)*stride]
-		s3 += pa[3] * b[(t+3)*stride]
+	d2, d3, d4 := 2*stride, 3*stride, 4*stride
+	i := 0
+	for len(a) >= 4 {
+		pa := (*[4]float32)(a)
+		s0 += pa[0] * b[i]
+		s1 += pa[1] * b[i+stride]
+		s2 += pa[2] * b[i+d2]
+		s3 += pa[3] * b[i+d3]
+		a, i = a[4:], i+d4
 	}
-	for ; t < len(a); t++ {
-		s0 += a[t] * b[t*stride]
+	for _, v := range a {
+		s0 += v * b[i]
+		i += stride
 	}
 	return (s0 + s1) + (s2 + s3)
 }
 
 // axpyStride sets y[t·stride] += g·x[t] for every t of x, unrolled 4×.
+// The index into y advances by additions, as in dotStride.
 func axpyStride(y, x []float32, g float32, stride int) {
-	t := 0
-	for ; t+4 <= len(x); t += 4 {
-		px := (*[4]float32)(x[t:])
-		y[t*stride] += g * px[0]
-		y[(t+1)*stride] += g * px[1]
-		y[(t+2)*stride] += g * px[2]
-		y[(t+3)*stride] += g * px[3]
+	d2, d3, d4 := 2*stride, 3*stride, 4*stride
+	i := 0
+	for len(x) >= 4 {
+		px := (*[4]float32)(x)
+		y[i] += g * px[0]
+		y[i+stride] += g * px[1]
+		y[i+d2] += g * px[2]
+		y[i+d3] += g * px[3]
+		x, i = x[4:], i+d4
 	}
-	for ; t < len(x); t++ {
-		y[t*stride] += g * x[t]
+	for _, v := range x {
+		y[i] += g * v
+		i += stride
 	}
 }
