@@ -165,15 +165,15 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 		if need != nil {
 			for o := range og {
 				wo := w[(g*og+o)*k : (g*og+o+1)*k]
-				for p := range np {
-					j := o*np + p
-					out[j] = 0
-					if need[g*og*np+j] != 0 {
+				oo := out[o*np : (o+1)*np]
+				for p, v := range need[(g*og+o)*np : (g*og+o+1)*np] {
+					oo[p] = 0
+					if v != 0 {
 						s := dotStride(wo, cols.d[p:], np)
 						if b != nil {
 							s += b[g*og+o]
 						}
-						out[j] = s
+						oo[p] = s
 					}
 				}
 			}
