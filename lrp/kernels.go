@@ -415,8 +415,27 @@ func (l *Conv2D) im2colFlat(cols, x []float32, h, w, oh int) {
 // dst [Cg][h][w]. It zeroes the padded positions of cols [Cg·KH·KW][oh·w]
 // between valid rows, so that each row of cols adds to dst as one flat
 // range.
+//
+// With a 3×3 kernel, the inner range of dst that every tap reaches takes
+// the nine rows in one pass, s = dst[q]; s += row₀[q − off₀]; …; s +=
+// row₈[q − off₈] (the additions of the nine passes, in their order, so the
+// same sums to the bit), which loads and stores dst once rather than nine
+// times; only the borders go tap by tap.
 func (l *Conv2D) col2imFlat(dst, cols []float32, h, w, oh int) {
 	cg, np := l.InC/l.Groups, oh*w
+	kk := l.KH * l.KW
+	var lo, hi, off [9]int // of each tap, with a 3×3 kernel
+	qa, qb := 0, h*w       // the range of dst every tap reaches
+	nine := l.KH == 3 && l.KW == 3
+	for k := range 9 {
+		if !nine {
+			break
+		}
+		lo[k], hi[k], off[k], _, _, _, _ = l.window(k/3, k%3, h, w, oh)
+		qa, qb = max(qa, lo[k]+off[k]), min(qb, hi[k]+off[k])
+		nine = lo[k] < hi[k]
+	}
+	qb = max(qa, qb)
 	t := 0
 	for c := range cg {
 		xc := dst[c*h*w : (c+1)*h*w]
@@ -436,8 +455,54 @@ func (l *Conv2D) col2imFlat(dst, cols []float32, h, w, oh int) {
 						gap[k] = 0
 					}
 				}
-				add(xc[lo+off:hi+off], row[lo:hi])
+				if !nine {
+					add(xc[lo+off:hi+off], row[lo:hi])
+				}
 			}
 		}
+		if !nine {
+			continue
+		}
+		rows := cols[c*kk*np : (c+1)*kk*np]
+		// Below qa, then above qb, tap by tap; the additions to each
+		// element still come in tap order.
+		for k := range 9 {
+			row := rows[k*np : (k+1)*np]
+			if a := min(qa, hi[k]+off[k]); lo[k]+off[k] < a {
+				add(xc[lo[k]+off[k]:a], row[lo[k]:a-off[k]])
+			}
+		}
+		if qa < qb {
+			var r [9][]float32
+			for k := range 9 {
+				r[k] = rows[k*np+qa-off[k] : k*np+qb-off[k]]
+			}
+			sum9(xc[qa:qb], &r)
+		}
+		for k := range 9 {
+			row := rows[k*np : (k+1)*np]
+			if a := max(qb, lo[k]+off[k]); a < hi[k]+off[k] {
+				add(xc[a:hi[k]+off[k]], row[a-off[k]:hi[k]])
+			}
+		}
+	}
+}
+
+// sum9 sets each dst[q] to ((dst[q] + r[0][q]) + r[1][q]) + … + r[8][q].
+func sum9(dst []float32, r *[9][]float32) {
+	n := len(dst)
+	r0, r1, r2, r3, r4, r5, r6, r7, r8 := r[0][:n], r[1][:n], r[2][:n], r[3][:n], r[4][:n], r[5][:n], r[6][:n], r[7][:n], r[8][:n]
+	for q := range dst {
+		s := dst[q]
+		s += r0[q]
+		s += r1[q]
+		s += r2[q]
+		s += r3[q]
+		s += r4[q]
+		s += r5[q]
+		s += r6[q]
+		s += r7[q]
+		s += r8[q]
+		dst[q] = s
 	}
 }
