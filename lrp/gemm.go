@@ -278,6 +278,21 @@ func dot4(a []float32, ld int, x []float32) (s [4]float32) {
 		var s0, s1, s2, s3 float32
 		xs := x[p0:p1]
 		q0, q1, q2, q3 := r0[p0:p1], r1[p0:p1], r2[p0:p1], r3[p0:p1]
+		// Eight per iteration, as two blocks of four with the same sums
+		// (Go's wasm pays a dispatch per iteration).
+		for len(xs) >= 8 && len(q0) >= 8 && len(q1) >= 8 && len(q2) >= 8 && len(q3) >= 8 {
+			v := (*[8]float32)(xs)
+			a0, a1, a2, a3 := (*[8]float32)(q0), (*[8]float32)(q1), (*[8]float32)(q2), (*[8]float32)(q3)
+			s0 += a0[0]*v[0] + a0[1]*v[1] + a0[2]*v[2] + a0[3]*v[3]
+			s1 += a1[0]*v[0] + a1[1]*v[1] + a1[2]*v[2] + a1[3]*v[3]
+			s2 += a2[0]*v[0] + a2[1]*v[1] + a2[2]*v[2] + a2[3]*v[3]
+			s3 += a3[0]*v[0] + a3[1]*v[1] + a3[2]*v[2] + a3[3]*v[3]
+			s0 += a0[4]*v[4] + a0[5]*v[5] + a0[6]*v[6] + a0[7]*v[7]
+			s1 += a1[4]*v[4] + a1[5]*v[5] + a1[6]*v[6] + a1[7]*v[7]
+			s2 += a2[4]*v[4] + a2[5]*v[5] + a2[6]*v[6] + a2[7]*v[7]
+			s3 += a3[4]*v[4] + a3[5]*v[5] + a3[6]*v[6] + a3[7]*v[7]
+			xs, q0, q1, q2, q3 = xs[8:], q0[8:], q1[8:], q2[8:], q3[8:]
+		}
 		for len(xs) >= 4 && len(q0) >= 4 && len(q1) >= 4 && len(q2) >= 4 && len(q3) >= 4 {
 			v := (*[4]float32)(xs)
 			a0, a1, a2, a3 := (*[4]float32)(q0), (*[4]float32)(q1), (*[4]float32)(q2), (*[4]float32)(q3)
