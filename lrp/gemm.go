@@ -376,6 +376,18 @@ func gemvCols(m, k int, a mat, x, c []float32, ldc int, acc bool) {
 // (each a compare and branch in wasm, on 64-bit indices).
 func axpy(y, x []float32, g float32) {
 	x = x[:len(y)]
+	for len(y) >= 8 && len(x) >= 8 {
+		py, px := (*[8]float32)(y), (*[8]float32)(x)
+		py[0] += g * px[0]
+		py[1] += g * px[1]
+		py[2] += g * px[2]
+		py[3] += g * px[3]
+		py[4] += g * px[4]
+		py[5] += g * px[5]
+		py[6] += g * px[6]
+		py[7] += g * px[7]
+		y, x = y[8:], x[8:]
+	}
 	for len(y) >= 4 && len(x) >= 4 {
 		py, px := (*[4]float32)(y), (*[4]float32)(x)
 		py[0] += g * px[0]
