@@ -51,6 +51,23 @@ func (s *step) div(d []float32, eps float32) []float32 {
 	return g
 }
 
+// quotients sets g = R / stab(z − d0), four values per iteration (Go's
+// wasm pays a dispatch per loop iteration).
+func quotients(g, r, z, d0 []float32, eps float32) {
+	g, r, d0 = g[:len(z)], r[:len(z)], d0[:len(z)]
+	for len(z) >= 4 && len(g) >= 4 && len(r) >= 4 && len(d0) >= 4 {
+		q, a, b, c := (*[4]float32)(g), (*[4]float32)(r), (*[4]float32)(z), (*[4]float32)(d0)
+		q[0] = a[0] / stab(b[0]-c[0], eps)
+		q[1] = a[1] / stab(b[1]-c[1], eps)
+		q[2] = a[2] / stab(b[2]-c[2], eps)
+		q[3] = a[3] / stab(b[3]-c[3], eps)
+		g, r, z, d0 = g[4:], r[4:], z[4:], d0[4:]
+	}
+	for j, v := range z {
+		g[j] = r[j] / stab(v-d0[j], eps)
+	}
+}
+
 // split returns x⁺, x⁻ and whether x has any negative entry; without one,
 // x⁺ is x itself and x⁻ is nil.
 func (s *step) split() (xp, xn []float32, neg bool) {
@@ -132,35 +149,34 @@ func (r Epsilon) relevance(s *step) {
 // kept for them.
 func (r Gamma) relevance(s *step) {
 	xp, xn, neg := s.split()
-	var dp, dn []float32
+	gp, gn := s.a.f32(len(s.z)), s.a.f32(len(s.z))
+	// The bits of every gp (gn) ORed: some gp ≠ ±0 iff bp<<1 ≠ 0.
+	var bp, bn uint32
 	if neg {
 		wu, bu := s.w.up(s.l, r.Gamma)
 		wd, bd := s.w.down(s.l, r.Gamma)
-		dp, dn = s.fwd(wu, bu, xp), s.fwd(wd, bd, xp)
+		dp, dn := s.fwd(wu, bu, xp), s.fwd(wd, bd, xp)
 		add(dp, s.fwd(wd, nil, xn))
 		add(dn, s.fwd(wu, nil, xn))
-	} else {
-		// Wu·x + bu = z + γq and Wd·x + bd = z + γ(z − q).
-		wp, bp := s.w.pos(s.l)
-		dp, dn = s.fwd(wp, bp, xp), s.a.f32(len(s.z))
+		// gp = [z > 0]·R/stab(Dp), gn = [z < 0]·R/stab(Dn)
 		for j, z := range s.z {
-			q := dp[j]
-			dp[j], dn[j] = z+r.Gamma*q, z+r.Gamma*(z-q)
+			var p, n float32
+			switch {
+			case z > 0:
+				p = s.r[j] / stab(dp[j], r.Stab)
+			case z < 0:
+				n = s.r[j] / stab(dn[j], r.Stab)
+			}
+			gp[j], gn[j] = p, n
+			bp, bn = bp|math.Float32bits(p), bn|math.Float32bits(n)
 		}
+	} else {
+		// With q = W⁺·x + b⁺: Dp = Wu·x + bu = z + γq and
+		// Dn = Wd·x + bd = z + γ(z − q), in the same loop as gp and gn.
+		wp, b := s.w.pos(s.l)
+		bp, bn = r.quotients(gp, gn, s.z, s.fwd(wp, b, xp), s.r)
 	}
-	gp, gn := s.a.f32(len(s.z)), s.a.f32(len(s.z))
-	var anyP, anyN bool
-	for j, z := range s.z {
-		gp[j], gn[j] = 0, 0
-		switch {
-		case z > 0:
-			gp[j] = s.r[j] / stab(dp[j], r.Stab)
-			anyP = anyP || gp[j] != 0
-		case z < 0:
-			gn[j] = s.r[j] / stab(dn[j], r.Stab)
-			anyN = anyN || gn[j] != 0
-		}
-	}
+	anyP, anyN := bp<<1 != 0, bn<<1 != 0
 	switch {
 	case neg:
 		wu, _ := s.w.up(s.l, r.Gamma)
@@ -219,22 +235,77 @@ func (r AlphaBeta) relevance(s *step) {
 	}
 }
 
+// quotients sets gp = [z > 0]·R/stab(z + γq) and gn = [z < 0]·R/stab(z +
+// γ(z − q)), four values per iteration (Go's wasm pays a dispatch per loop
+// iteration), and returns the bits of all gp and of all gn ORed.
+func (r Gamma) quotients(gp, gn, z, q, rel []float32) (bp, bn uint32) {
+	gp, gn, q, rel = gp[:len(z)], gn[:len(z)], q[:len(z)], rel[:len(z)]
+	for len(z) >= 4 && len(gp) >= 4 && len(gn) >= 4 && len(q) >= 4 && len(rel) >= 4 {
+		p, n := (*[4]float32)(gp), (*[4]float32)(gn)
+		a, b, c := (*[4]float32)(z), (*[4]float32)(q), (*[4]float32)(rel)
+		p[0], n[0] = r.quotient(a[0], b[0], c[0])
+		p[1], n[1] = r.quotient(a[1], b[1], c[1])
+		p[2], n[2] = r.quotient(a[2], b[2], c[2])
+		p[3], n[3] = r.quotient(a[3], b[3], c[3])
+		bp |= math.Float32bits(p[0]) | math.Float32bits(p[1]) | math.Float32bits(p[2]) | math.Float32bits(p[3])
+		bn |= math.Float32bits(n[0]) | math.Float32bits(n[1]) | math.Float32bits(n[2]) | math.Float32bits(n[3])
+		gp, gn, z, q, rel = gp[4:], gn[4:], z[4:], q[4:], rel[4:]
+	}
+	for j, v := range z {
+		gp[j], gn[j] = r.quotient(v, q[j], rel[j])
+		bp, bn = bp|math.Float32bits(gp[j]), bn|math.Float32bits(gn[j])
+	}
+	return bp, bn
+}
+
+// quotient is one output of quotients.
+func (r Gamma) quotient(z, q, rel float32) (gp, gn float32) {
+	switch {
+	case z > 0:
+		gp = rel / stab(z+r.Gamma*q, r.Stab)
+	case z < 0:
+		gn = rel / stab(z+r.Gamma*(z-q), r.Stab)
+	}
+	return gp, gn
+}
+
 // ZBox: with c⁺ = W⁺ᵀg and c⁻ = W⁻ᵀg, Wᵀg = c⁺ + c⁻, so
 // R_in = x ⊙ Wᵀg − L ⊙ c⁺ − H ⊙ c⁻ = (x − L) ⊙ c⁺ + (x − H) ⊙ c⁻; the
 // bound term W⁺·L + b⁺ + W⁻·H + b⁻ does not depend on x and is cached.
 func (r ZBox) relevance(s *step) {
 	low, high := r.bounds(s)
 	lt, ht, d0 := s.w.box(s.l, s.in, len(s.x), low, high, s.a)
-	d := s.a.f32(len(s.z))
-	for j, z := range s.z {
-		d[j] = z - d0[j]
+	g := s.a.f32(len(s.z))
+	quotients(g, s.r, s.z, d0, r.Stab)
+	var cp, cn []float32
+	if st, in := s.w.stacked(s.l, s.in); st != nil {
+		w, _ := st.params()
+		c := s.a.f32(2 * len(s.x))
+		st.transpose(c, term(g, w), false, in, s.a)
+		cp, cn = c[:len(s.x)], c[len(s.x):]
+	} else {
+		wp, _ := s.w.pos(s.l)
+		wn, _ := s.w.neg(s.l)
+		cp, cn = s.bwd(wp, g), s.bwd(wn, g)
 	}
-	g := s.div(d, r.Stab)
-	wp, _ := s.w.pos(s.l)
-	wn, _ := s.w.neg(s.l)
-	cp, cn := s.bwd(wp, g), s.bwd(wn, g)
-	for i, x := range s.x {
-		s.dst[i] = (x-lt[i])*cp[i] + (x-ht[i])*cn[i]
+	boxSum(s.dst, s.x, lt, ht, cp, cn)
+}
+
+// boxSum sets dst = (x − L) ⊙ c⁺ + (x − H) ⊙ c⁻, four values per
+// iteration.
+func boxSum(dst, x, lt, ht, cp, cn []float32) {
+	dst, lt, ht, cp, cn = dst[:len(x)], lt[:len(x)], ht[:len(x)], cp[:len(x)], cn[:len(x)]
+	for len(x) >= 4 && len(dst) >= 4 && len(lt) >= 4 && len(ht) >= 4 && len(cp) >= 4 && len(cn) >= 4 {
+		d, v, l, h := (*[4]float32)(dst), (*[4]float32)(x), (*[4]float32)(lt), (*[4]float32)(ht)
+		p, n := (*[4]float32)(cp), (*[4]float32)(cn)
+		d[0] = (v[0]-l[0])*p[0] + (v[0]-h[0])*n[0]
+		d[1] = (v[1]-l[1])*p[1] + (v[1]-h[1])*n[1]
+		d[2] = (v[2]-l[2])*p[2] + (v[2]-h[2])*n[2]
+		d[3] = (v[3]-l[3])*p[3] + (v[3]-h[3])*n[3]
+		dst, x, lt, ht, cp, cn = dst[4:], x[4:], lt[4:], ht[4:], cp[4:], cn[4:]
+	}
+	for i, v := range x {
+		dst[i] = (v-lt[i])*cp[i] + (v-ht[i])*cn[i]
 	}
 }
 
@@ -273,6 +344,48 @@ type weights struct {
 	one, d1        []float32 // ones of W's size, and 1·1
 	blo, bhi       []float32 // the bounds of lt, ht and dBox
 	lt, ht, dBox   []float32 // L and H in the input's shape, W⁺·L + b⁺ + W⁻·H + b⁻
+	st             affine    // the layer with W⁺ and W⁻ stacked (see stacked)
+	stIn           []int     // its input shape
+}
+
+// stacked returns the layer with twice the inputs whose weights are W⁺
+// for the first half and W⁻ for the second, and its input shape: its
+// transposed product is [W⁺ᵀg; W⁻ᵀg], both of zᴮ's products in one pass
+// over g (one density scan, one sweep of g's nonzeros over rows twice as
+// long, one col2im). Each entry is the sum the separate products compute,
+// in the same order. It is nil for a grouped convolution, whose groups
+// would interleave the halves.
+func (c *weights) stacked(l affine, in []int) (affine, []int) {
+	if c.st != nil {
+		return c.st, c.stIn
+	}
+	wp, _ := c.pos(l)
+	wn, _ := c.neg(l)
+	switch l := l.(type) {
+	case *Dense:
+		// w [Out][2·In]: row o is W⁺[o] then W⁻[o].
+		w := make([]float32, 2*len(wp))
+		for o := range l.Out {
+			copy(w[2*o*l.In:], wp[o*l.In:(o+1)*l.In])
+			copy(w[(2*o+1)*l.In:], wn[o*l.In:(o+1)*l.In])
+		}
+		c.st, c.stIn = &Dense{In: 2 * l.In, Out: l.Out, W: w}, []int{2 * l.In}
+	case *Conv2D:
+		if l.Groups != 1 {
+			return nil, nil
+		}
+		// w [OutC][2·InC][KH][KW]: the channels of W⁺[o], then of W⁻[o].
+		k := l.InC * l.KH * l.KW
+		w := make([]float32, 2*len(wp))
+		for o := range l.OutC {
+			copy(w[2*o*k:], wp[o*k:(o+1)*k])
+			copy(w[(2*o+1)*k:], wn[o*k:(o+1)*k])
+		}
+		st := *l
+		st.InC, st.W, st.B = 2*l.InC, w, nil
+		c.st, c.stIn = &st, []int{2 * l.InC, in[1], in[2]}
+	}
+	return c.st, c.stIn
 }
 
 // signed returns v + kp·v⁺ + kn·v⁻ elementwise, with v⁺ = max(v, 0) and

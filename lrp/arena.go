@@ -11,6 +11,11 @@ type arena struct {
 	b64    []float64
 	cols   []float32
 	pa, pb []float32
+	// colsL and colsX name the layer and the input whose im2col columns
+	// cols holds, as the forward pass left them (see Conv2D.forward); any
+	// other use of cols forgets them.
+	colsL *Conv2D
+	colsX *float32
 	// Winograd (winograd.go): the transformed input V, the products M
 	// and one zero-padded input plane.
 	wv, wm, wpad []float32
@@ -35,7 +40,19 @@ func grow[T any](b *[]T, n int) []T {
 func (a *arena) f64(n int) []float64 { return grow(&a.b64, n) }
 
 // col returns the im2col buffer of length n (contents undefined).
-func (a *arena) col(n int) []float32 { return grow(&a.cols, n) }
+func (a *arena) col(n int) []float32 {
+	a.colsL, a.colsX = nil, nil
+	return grow(&a.cols, n)
+}
+
+// colsOf returns the im2col columns (n values) of input x for layer l if
+// cols still holds them from the forward pass, or nil.
+func (a *arena) colsOf(l *Conv2D, x []float32, n int) []float32 {
+	if a.colsL != l || a.colsX != &x[0] || len(a.cols) != n {
+		return nil
+	}
+	return a.cols
+}
 
 // packA and packB return the gemm panel buffers (contents undefined).
 func (a *arena) packA(n int) []float32 { return grow(&a.pa, n) }

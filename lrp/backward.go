@@ -46,7 +46,10 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 		}
 		d := LayerDiag{Node: i, Name: nd.Name, Kind: nd.Layer.Kind(), Rule: rules[i].Name(), Out: out}
 		for k, j := range nd.Inputs {
-			s := sum64(dst[k])
+			s := out // a copy of the relevance at the output sums to the same
+			if !copies(nd.Layer, rules[i]) {
+				s = sum64(dst[k])
+			}
 			if !direct[k] {
 				add(e.relOf(j), dst[k])
 			}
@@ -63,6 +66,20 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 	if e.writes[0] == 0 {
 		clear(e.relIn)
 	}
+}
+
+// copies reports whether the layer passes the relevance at its output to
+// its input as an exact copy under rule (see layerBackward), whose sum is
+// then known: the diagnostics skip summing it again.
+func copies(l Layer, rule Rule) bool {
+	_, grad := rule.(Gradient)
+	switch l.(type) {
+	case *ReLU:
+		return !grad
+	case *Flatten:
+		return true
+	}
+	return false
 }
 
 // relOf is the relevance buffer of node j's output, or of the input.

@@ -361,7 +361,9 @@ func (e *Explainer) finish(r *Result) *Result {
 			d.NaN = true
 		}
 		a += math.Abs(float64(v))
-		p += math.Max(float64(v), 0)
+		if v > 0 { // not math.Max, a call in Go's wasm; a NaN makes a NaN and the share 0 either way
+			p += float64(v)
+		}
 	}
 	if a > 0 {
 		d.PositiveShare = p / a

@@ -335,6 +335,21 @@ func dot4(a []float32, ld int, x []float32) (s [4]float32) {
 		var s0, s1, s2, s3 float32
 		xs := x[p0:p1]
 		q0, q1, q2, q3 := r0[p0:p1], r1[p0:p1], r2[p0:p1], r3[p0:p1]
+		// Eight per iteration, as two blocks of four with the same sums
+		// (Go's wasm pays a dispatch per iteration).
+		for len(xs) >= 8 && len(q0) >= 8 && len(q1) >= 8 && len(q2) >= 8 && len(q3) >= 8 {
+			v := (*[8]float32)(xs)
+			a0, a1, a2, a3 := (*[8]float32)(q0), (*[8]float32)(q1), (*[8]float32)(q2), (*[8]float32)(q3)
+			s0 += a0[0]*v[0] + a0[1]*v[1] + a0[2]*v[2] + a0[3]*v[3]
+			s1 += a1[0]*v[0] + a1[1]*v[1] + a1[2]*v[2] + a1[3]*v[3]
+			s2 += a2[0]*v[0] + a2[1]*v[1] + a2[2]*v[2] + a2[3]*v[3]
+			s3 += a3[0]*v[0] + a3[1]*v[1] + a3[2]*v[2] + a3[3]*v[3]
+			s0 += a0[4]*v[4] + a0[5]*v[5] + a0[6]*v[6] + a0[7]*v[7]
+			s1 += a1[4]*v[4] + a1[5]*v[5] + a1[6]*v[6] + a1[7]*v[7]
+			s2 += a2[4]*v[4] + a2[5]*v[5] + a2[6]*v[6] + a2[7]*v[7]
+			s3 += a3[4]*v[4] + a3[5]*v[5] + a3[6]*v[6] + a3[7]*v[7]
+			xs, q0, q1, q2, q3 = xs[8:], q0[8:], q1[8:], q2[8:], q3[8:]
+		}
 		for len(xs) >= 4 && len(q0) >= 4 && len(q1) >= 4 && len(q2) >= 4 && len(q3) >= 4 {
 			v := (*[4]float32)(xs)
 			a0, a1, a2, a3 := (*[4]float32)(q0), (*[4]float32)(q1), (*[4]float32)(q2), (*[4]float32)(q3)
@@ -413,51 +428,74 @@ func gemvCols(m, k int, a mat, x, c []float32, ldc int, acc bool) {
 	}
 }
 
-// axpy sets y += g·x over len(y) ≤ len(x).
+// axpy sets y += g·x over len(y) ≤ len(x). The loop condition bounds
+// both slices, so that the array conversions need no checks of their own
+// (each a compare and branch in wasm, on 64-bit indices).
 func axpy(y, x []float32, g float32) {
-	i := 0
-	for ; i+4 <= len(y); i += 4 {
-		py := (*[4]float32)(y[i:])
-		px := (*[4]float32)(x[i:])
+	x = x[:len(y)]
+	for len(y) >= 8 && len(x) >= 8 {
+		py, px := (*[8]float32)(y), (*[8]float32)(x)
 		py[0] += g * px[0]
 		py[1] += g * px[1]
 		py[2] += g * px[2]
 		py[3] += g * px[3]
+		py[4] += g * px[4]
+		py[5] += g * px[5]
+		py[6] += g * px[6]
+		py[7] += g * px[7]
+		y, x = y[8:], x[8:]
 	}
-	for ; i < len(y); i++ {
-		y[i] += g * x[i]
+	for len(y) >= 4 && len(x) >= 4 {
+		py, px := (*[4]float32)(y), (*[4]float32)(x)
+		py[0] += g * px[0]
+		py[1] += g * px[1]
+		py[2] += g * px[2]
+		py[3] += g * px[3]
+		y, x = y[4:], x[4:]
+	}
+	for i, v := range x {
+		y[i] += g * v
 	}
 }
 
 // dotStride returns Σ_t a[t]·b[t·stride], unrolled 4× (Go's wasm pays a
 // dispatch per loop iteration).
+// The index into b advances by additions, not a product per element
+// (wasm has no addressing modes to fold it into).
 func dotStride(a, b []float32, stride int) float32 {
 	var s0, s1, s2, s3 float32
-	t := 0
-	for ; t+4 <= len(a); t += 4 {
-		pa := (*[4]float32)(a[t:])
-		s0 += pa[0] * b[t*stride]
-		s1 += pa[1] * b[(t+1)*stride]
-		s2 += pa[2] * b[(t+2)*stride]
-		s3 += pa[3] * b[(t+3)*stride]
+	d2, d3, d4 := 2*stride, 3*stride, 4*stride
+	i := 0
+	for len(a) >= 4 {
+		pa := (*[4]float32)(a)
+		s0 += pa[0] * b[i]
+		s1 += pa[1] * b[i+stride]
+		s2 += pa[2] * b[i+d2]
+		s3 += pa[3] * b[i+d3]
+		a, i = a[4:], i+d4
 	}
-	for ; t < len(a); t++ {
-		s0 += a[t] * b[t*stride]
+	for _, v := range a {
+		s0 += v * b[i]
+		i += stride
 	}
 	return (s0 + s1) + (s2 + s3)
 }
 
 // axpyStride sets y[t·stride] += g·x[t] for every t of x, unrolled 4×.
+// The index into y advances by additions, as in dotStride.
 func axpyStride(y, x []float32, g float32, stride int) {
-	t := 0
-	for ; t+4 <= len(x); t += 4 {
-		px := (*[4]float32)(x[t:])
-		y[t*stride] += g * px[0]
-		y[(t+1)*stride] += g * px[1]
-		y[(t+2)*stride] += g * px[2]
-		y[(t+3)*stride] += g * px[3]
+	d2, d3, d4 := 2*stride, 3*stride, 4*stride
+	i := 0
+	for len(x) >= 4 {
+		px := (*[4]float32)(x)
+		y[i] += g * px[0]
+		y[i+stride] += g * px[1]
+		y[i+d2] += g * px[2]
+		y[i+d3] += g * px[3]
+		x, i = x[4:], i+d4
 	}
-	for ; t < len(x); t++ {
-		y[t*stride] += g * x[t]
+	for _, v := range x {
+		y[i] += g * v
+		i += stride
 	}
 }

@@ -119,11 +119,19 @@ func (l *Conv2D) pointwise() bool {
 // Per group g, dst_g [og][P] = w_g [og][K] · cols [K][P] with
 // K = InC/G·KH·KW and P = OH·OW. With few needed outputs, each is a
 // strided dot product of a weight row and a column of cols.
+//
+// The forward pass (need = nil) of an ungrouped convolution leaves its
+// columns in the arena, and a rule's modified forward pass (need ≠ nil)
+// over the same input takes them from there if nothing else used the
+// buffer since: the backward pass does not change the activations, and
+// between a layer's forward pass and its rule there are often only dense
+// layers and pooling (γ after a ReLU passes x itself).
 func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 	h, wd := in[1], in[2]
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
+	rule := need != nil
 	if need != nil {
 		switch d := density(need); {
 		case d == 0:
@@ -141,22 +149,31 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 		out := dst[g*og*np : (g+1)*og*np]
 		cols := mat{x[g*cg*h*wd:], np, 1}
 		if !l.pointwise() {
-			c := a.col(k * np)
-			l.im2col(c, x, g, h, wd, oh, ow)
+			var c []float32
+			if rule && l.Groups == 1 {
+				c = a.colsOf(l, x, k*np)
+			}
+			if c == nil {
+				c = a.col(k * np)
+				l.im2col(c, x, g, h, wd, oh, ow)
+				if !rule && l.Groups == 1 {
+					a.colsL, a.colsX = l, &x[0]
+				}
+			}
 			cols.d = c
 		}
 		if need != nil {
 			for o := range og {
 				wo := w[(g*og+o)*k : (g*og+o+1)*k]
-				for p := range np {
-					j := o*np + p
-					out[j] = 0
-					if need[g*og*np+j] != 0 {
+				oo := out[o*np : (o+1)*np]
+				for p, v := range need[(g*og+o)*np : (g*og+o+1)*np] {
+					oo[p] = 0
+					if v != 0 {
 						s := dotStride(wo, cols.d[p:], np)
 						if b != nil {
 							s += b[g*og+o]
 						}
-						out[j] = s
+						oo[p] = s
 					}
 				}
 			}
@@ -266,6 +283,10 @@ func span(x0, s, w, ow int) (j0, j1 int) {
 // at column (i, j); padded positions are 0.
 func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 	cg, np := l.InC/l.Groups, oh*ow
+	if l.flat(w, ow) {
+		l.im2colFlat(cols, x[g*cg*h*w:(g+1)*cg*h*w], h, w, oh)
+		return
+	}
 	t := 0
 	for c := range cg {
 		xc := x[(g*cg+c)*h*w : (g*cg+c+1)*h*w]
@@ -302,6 +323,10 @@ func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 // one group, dst [Cg][h][w], it was read from by im2col.
 func (l *Conv2D) col2im(dst, cols []float32, h, w, oh, ow int) {
 	cg, np := l.InC/l.Groups, oh*ow
+	if l.flat(w, ow) {
+		l.col2imFlat(dst[:cg*h*w], cols, h, w, oh)
+		return
+	}
 	t := 0
 	for c := range cg {
 		xc := dst[c*h*w : (c+1)*h*w]
@@ -327,5 +352,157 @@ func (l *Conv2D) col2im(dst, cols []float32, h, w, oh, ow int) {
 				}
 			}
 		}
+	}
+}
+
+// flat reports whether the rows of im2col's columns line up with the rows
+// of the input (stride 1 and as many output columns as input columns,
+// ow = w, as a "same" padding gives): then row (c, u, v) of cols, read as
+// one flat vector over p = i·ow + j, is the input plane c shifted by the
+// constant offset off = (u·DH − PT)·w + v·DW − PL, except at the padded
+// positions. One copy (or add) of the whole plane replaces one per output
+// row: the rows of a small image are short, and each copy is a call
+// (runtime.memmove in Go's wasm).
+func (l *Conv2D) flat(w, ow int) bool {
+	return l.SH == 1 && l.SW == 1 && ow == w
+}
+
+// window returns, for the kernel tap (u, v) of a flat convolution, the
+// flat range lo ≤ p < hi of cols from the first valid position to the last
+// one, the offset off of the input position p + off it reads, the valid
+// output columns j0 ≤ j < j1 of each row and the first valid row i0 and
+// the end i1 of the valid rows; lo = hi when no position is valid.
+func (l *Conv2D) window(u, v, h, w, oh int) (lo, hi, off, j0, j1, i0, i1 int) {
+	y0, x0 := u*l.DH-l.PT, v*l.DW-l.PL
+	i0, i1 = span(y0, 1, h, oh)
+	j0, j1 = span(x0, 1, w, w)
+	if i0 >= i1 || j0 >= j1 {
+		return 0, 0, 0, j0, j1, i0, i0
+	}
+	return i0*w + j0, (i1-1)*w + j1, y0*w + x0, j0, j1, i0, i1
+}
+
+// im2colFlat is im2col for a flat convolution (see flat) of the group's
+// input x [Cg][h][w]: cols [Cg·KH·KW][oh·w].
+func (l *Conv2D) im2colFlat(cols, x []float32, h, w, oh int) {
+	cg, np := l.InC/l.Groups, oh*w
+	t := 0
+	for c := range cg {
+		xc := x[c*h*w : (c+1)*h*w]
+		for u := range l.KH {
+			for v := range l.KW {
+				row := cols[t*np : (t+1)*np]
+				t++
+				lo, hi, off, j0, j1, i0, i1 := l.window(u, v, h, w, oh)
+				// row[p] = xc[p + off] for p in [lo, hi), then 0 at the
+				// padded positions: before lo, after hi, and the columns
+				// j ∉ [j0, j1) between two valid rows.
+				copy(row[lo:hi], xc[lo+off:hi+off])
+				clear(row[:lo])
+				clear(row[hi:])
+				for i := i0; i+1 < i1; i++ {
+					gap := row[i*w+j1 : (i+1)*w+j0]
+					for k := range gap {
+						gap[k] = 0
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2imFlat is col2im for a flat convolution (see flat) into one group's
+// dst [Cg][h][w]. It zeroes the padded positions of cols [Cg·KH·KW][oh·w]
+// between valid rows, so that each row of cols adds to dst as one flat
+// range.
+//
+// With a 3×3 kernel, the inner range of dst that every tap reaches takes
+// the nine rows in one pass, s = dst[q]; s += row₀[q − off₀]; …; s +=
+// row₈[q − off₈] (the additions of the nine passes, in their order, so the
+// same sums to the bit), which loads and stores dst once rather than nine
+// times; only the borders go tap by tap.
+func (l *Conv2D) col2imFlat(dst, cols []float32, h, w, oh int) {
+	cg, np := l.InC/l.Groups, oh*w
+	kk := l.KH * l.KW
+	var lo, hi, off [9]int // of each tap, with a 3×3 kernel
+	qa, qb := 0, h*w       // the range of dst every tap reaches
+	nine := l.KH == 3 && l.KW == 3
+	for k := range 9 {
+		if !nine {
+			break
+		}
+		lo[k], hi[k], off[k], _, _, _, _ = l.window(k/3, k%3, h, w, oh)
+		qa, qb = max(qa, lo[k]+off[k]), min(qb, hi[k]+off[k])
+		nine = lo[k] < hi[k]
+	}
+	qb = max(qa, qb)
+	t := 0
+	for c := range cg {
+		xc := dst[c*h*w : (c+1)*h*w]
+		for u := range l.KH {
+			for v := range l.KW {
+				row := cols[t*np : (t+1)*np]
+				t++
+				lo, hi, off, j0, j1, i0, i1 := l.window(u, v, h, w, oh)
+				if lo == hi {
+					continue
+				}
+				// xc[p + off] += row[p] over [lo, hi), with the padded
+				// positions in between set to 0 first.
+				for i := i0; i+1 < i1; i++ {
+					gap := row[i*w+j1 : (i+1)*w+j0]
+					for k := range gap {
+						gap[k] = 0
+					}
+				}
+				if !nine {
+					add(xc[lo+off:hi+off], row[lo:hi])
+				}
+			}
+		}
+		if !nine {
+			continue
+		}
+		rows := cols[c*kk*np : (c+1)*kk*np]
+		// Below qa, then above qb, tap by tap; the additions to each
+		// element still come in tap order.
+		for k := range 9 {
+			row := rows[k*np : (k+1)*np]
+			if a := min(qa, hi[k]+off[k]); lo[k]+off[k] < a {
+				add(xc[lo[k]+off[k]:a], row[lo[k]:a-off[k]])
+			}
+		}
+		if qa < qb {
+			var r [9][]float32
+			for k := range 9 {
+				r[k] = rows[k*np+qa-off[k] : k*np+qb-off[k]]
+			}
+			sum9(xc[qa:qb], &r)
+		}
+		for k := range 9 {
+			row := rows[k*np : (k+1)*np]
+			if a := max(qb, lo[k]+off[k]); a < hi[k]+off[k] {
+				add(xc[a:hi[k]+off[k]], row[a-off[k]:hi[k]])
+			}
+		}
+	}
+}
+
+// sum9 sets each dst[q] to ((dst[q] + r[0][q]) + r[1][q]) + … + r[8][q].
+func sum9(dst []float32, r *[9][]float32) {
+	n := len(dst)
+	r0, r1, r2, r3, r4, r5, r6, r7, r8 := r[0][:n], r[1][:n], r[2][:n], r[3][:n], r[4][:n], r[5][:n], r[6][:n], r[7][:n], r[8][:n]
+	for q := range dst {
+		s := dst[q]
+		s += r0[q]
+		s += r1[q]
+		s += r2[q]
+		s += r3[q]
+		s += r4[q]
+		s += r5[q]
+		s += r6[q]
+		s += r7[q]
+		s += r8[q]
+		dst[q] = s
 	}
 }

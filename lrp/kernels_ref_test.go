@@ -120,6 +120,11 @@ func kernelCases(r *rand.Rand) []struct {
 		{6, 9, 1, 2, 1, 3, [4]int{}, 7, 8},
 		{40, 3, 3, 1, 1, 1, [4]int{0, 1, 0, 1}, 5, 6}, // K = 360: two depth blocks
 		{3, 70, 2, 3, 1, 1, [4]int{1, 0, 0, 1}, 10, 10},
+		// Flat im2col and col2im (ow = w, stride 1): dilated, and with
+		// asymmetric padding in both directions.
+		{4, 5, 3, 1, 2, 1, [4]int{2, 2, 2, 2}, 9, 10},
+		{3, 4, 3, 1, 1, 1, [4]int{2, 0, 0, 2}, 8, 6},
+		{2, 3, 5, 1, 1, 1, [4]int{3, 4, 1, 0}, 3, 7},
 	}
 	for _, c := range convs {
 		cin := c.inC / c.g
