@@ -129,8 +129,10 @@ func gemmPanels(m, n, k int, a mat, ap []float32, b mat, c []float32, ldc int, a
 // a, padding included).
 func roundMr(m int) int { return (m + mr - 1) / mr * mr }
 
-// padKu returns the depth kb rounded up to the kernel's unrolling.
-func padKu(kb int) int { return (kb + ku - 1) &^ (ku - 1) }
+// padKu returns the depth kb rounded up to a multiple of 4, which every
+// kernel takes (the wasm one unrolls 8× and ends with a shorter loop): a
+// 3×3 kernel on one channel (depth 9) is padded to 12, not 16.
+func padKu(kb int) int { return (kb + 3) &^ 3 }
 
 // packedSize returns the floats of a [m×k] packed whole (packWhole).
 func packedSize(m, k int) int { return roundMr(m) * (k/kc*kc + padKu(k%kc)) }

@@ -2,12 +2,13 @@
 
 package lrp
 
-// ku is the unrolling of the micro-kernel in depth.
+// ku is the unrolling of the micro-kernel's main loop in depth; a depth
+// that is 4 more than a multiple of 8 ends with a loop of two depths.
 const ku = 8
 
 // kernel sets (or adds to, with add) c[i][j] the products
 // Σ_t a[t][i]·b[t][j] of one packed row pair a with the packed column
-// panels of b, kp deep (a multiple of ku), for the len(c[0]) columns of
+// panels of b, kp deep (a multiple of 4: padKu), for the len(c[0]) columns of
 // whole panels, plus bias[i]; c[1] is nil when only row 0 is wanted. One
 // call per row pair, not per tile: Go's wasm calls are expensive, and with
 // small kp the call was most of the cost. The loop conditions and the
@@ -146,6 +147,36 @@ func kernel(kp int, a, bp []float32, c *[mr][]float32, add bool, bias [mr]float3
 			c03 += x0 * y
 			c13 += x1 * y
 			a, b = a[ku*mr:], b[2*nr:]
+		}
+		for len(a) >= 2*mr && len(b) >= 2*nr { // the last 4 depths of kp ≡ 4 (mod 8), two at a time
+			pa, pb := (*[2 * mr]float32)(a), (*[2 * nr]float32)(b)
+			x0, x1 = pa[0], pa[1]
+			y = pb[0]
+			c00 += x0 * y
+			c10 += x1 * y
+			y = pb[1]
+			c01 += x0 * y
+			c11 += x1 * y
+			y = pb[2]
+			c02 += x0 * y
+			c12 += x1 * y
+			y = pb[3]
+			c03 += x0 * y
+			c13 += x1 * y
+			x0, x1 = pa[2], pa[3]
+			y = pb[4]
+			c00 += x0 * y
+			c10 += x1 * y
+			y = pb[5]
+			c01 += x0 * y
+			c11 += x1 * y
+			y = pb[6]
+			c02 += x0 * y
+			c12 += x1 * y
+			y = pb[7]
+			c03 += x0 * y
+			c13 += x1 * y
+			a, b = a[2*mr:], b[2*nr:]
 		}
 		store(c0, c00, c01, c02, c03, bias[0], add)
 		if c1 != nil {
