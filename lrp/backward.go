@@ -69,15 +69,20 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 }
 
 // copies reports whether the layer passes the relevance at its output to
-// its input as an exact copy under rule (see layerBackward), whose sum is
-// then known: the diagnostics skip summing it again.
+// its input as an exact copy under rule (see layerBackward), or spreads
+// its values over zeros, so that its sum is known: the diagnostics skip
+// summing it again.
 func copies(l Layer, rule Rule) bool {
 	_, grad := rule.(Gradient)
-	switch l.(type) {
+	switch l := l.(type) {
 	case *ReLU:
 		return !grad
 	case *Flatten:
 		return true
+	case *MaxPool2D:
+		// Windows that do not overlap send each output's relevance to
+		// one input of its own: the same values, and zeros.
+		return l.SH >= l.KH && l.SW >= l.KW
 	}
 	return false
 }
