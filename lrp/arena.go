@@ -26,6 +26,13 @@ type arena struct {
 	// exact is set while a rule whose products must keep exact zeros
 	// runs: no Winograd then (see winogradSafe).
 	exact bool
+	// needX and needD are the first element and the density of the last
+	// need vector a convolution's forward pass counted since the reset;
+	// within, when set, is a vector whose nonzeros include those of every
+	// gradient of the next transposed pass (see Conv2D.transpose).
+	needX  *float32
+	needD  float64
+	within []float32
 }
 
 // grow returns b resliced to n, reallocated if its capacity is short.
@@ -69,5 +76,13 @@ func (a *arena) f32(n int) []float32 {
 	return b
 }
 
-// reset makes every f32 buffer available again.
-func (a *arena) reset() { a.n32 = 0 }
+// reset makes every f32 buffer available again and forgets the counted
+// density.
+func (a *arena) reset() { a.n32, a.needX = 0, nil }
+
+// sparseWithin reports whether the gradients of a transposed pass are known
+// to be sparse without counting: their nonzeros lie within a.within, a
+// need vector whose density the forward pass found below sparse.
+func (a *arena) sparseWithin() bool {
+	return len(a.within) > 0 && a.needX == &a.within[0] && a.needD < sparse
+}

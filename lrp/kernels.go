@@ -1,6 +1,6 @@
 package lrp
 
-import "math"
+import "unsafe"
 
 // The affine layers (Dense and Conv2D) share two operations that every rule
 // is built from: the forward product z = W*x + b with any weights of the
@@ -82,24 +82,32 @@ func (l *Dense) transpose(dst []float32, t terms, acc bool, _ []int, a *arena) {
 const sparseCols = 1 << 18
 
 // density returns the fraction of nonzeros in v, counted without branches
-// (nonzero(x) is 1 when x ≠ ±0), four at a time.
+// on their bits (read in place), four at a time.
 func density(v []float32) float64 {
 	n := len(v)
 	var nz uint32
-	for ; len(v) >= 4; v = v[4:] {
-		p := (*[4]float32)(v)
-		nz += nonzero(p[0]) + nonzero(p[1]) + nonzero(p[2]) + nonzero(p[3])
+	u := bitsOf(v)
+	for ; len(u) >= 4; u = u[4:] {
+		p := (*[4]uint32)(u)
+		nz += nonzeroBits(p[0]) + nonzeroBits(p[1]) + nonzeroBits(p[2]) + nonzeroBits(p[3])
 	}
-	for _, x := range v {
-		nz += nonzero(x)
+	for _, x := range u {
+		nz += nonzeroBits(x)
 	}
 	return float64(nz) / float64(max(n, 1))
 }
 
-// nonzero is 1 if x ≠ ±0 (NaN included), else 0.
-func nonzero(x float32) uint32 {
-	u := math.Float32bits(x) << 1
+// nonzeroBits is 1 if the float32 with bits b is not ±0 (NaN included),
+// else 0.
+func nonzeroBits(b uint32) uint32 {
+	u := b << 1
 	return (u | -u) >> 31
+}
+
+// bitsOf returns the bits of v's values, read in place: in wasm a
+// float↔bits conversion goes through memory.
+func bitsOf(v []float32) []uint32 {
+	return unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
 }
 
 // outSize is the output height and width for an input of height h and width w.
@@ -133,7 +141,9 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 	k, np := cg*l.KH*l.KW, oh*ow
 	rule := need != nil
 	if need != nil {
-		switch d := density(need); {
+		d := density(need)
+		a.needX, a.needD = &need[0], d
+		switch {
 		case d == 0:
 			clear(dst)
 			return
@@ -166,9 +176,30 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 			for o := range og {
 				wo := w[(g*og+o)*k : (g*og+o+1)*k]
 				oo := out[o*np : (o+1)*np]
-				for p, v := range need[(g*og+o)*np : (g*og+o+1)*np] {
+				no := need[(g*og+o)*np : (g*og+o+1)*np]
+				// Four values per test, as in transpose.
+				p := 0
+				for u := bitsOf(no); len(u) >= 4 && len(oo) >= p+4; u = u[4:] {
+					if q := (*[4]uint32)(u); (q[0]|q[1]|q[2]|q[3])<<1 == 0 {
+						d := (*[4]float32)(oo[p:])
+						d[0], d[1], d[2], d[3] = 0, 0, 0, 0
+						p += 4
+						continue
+					}
+					for e := p + 4; p < e; p++ {
+						oo[p] = 0
+						if no[p] != 0 {
+							s := dotStride(wo, cols.d[p:], np)
+							if b != nil {
+								s += b[g*og+o]
+							}
+							oo[p] = s
+						}
+					}
+				}
+				for ; p < np; p++ {
 					oo[p] = 0
-					if v != 0 {
+					if no[p] != 0 {
 						s := dotStride(wo, cols.d[p:], np)
 						if b != nil {
 							s += b[g*og+o]
@@ -197,8 +228,13 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 	k, np := cg*l.KH*l.KW, oh*ow
 	var sp [len(t)]bool
 	live := false
+	within := a.sparseWithin()
 	for i := range t {
 		if t[i].g == nil {
+			continue
+		}
+		if within {
+			sp[i], live = k*np <= sparseCols, true
 			continue
 		}
 		switch d := density(t[i].g); {
@@ -249,8 +285,22 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 			}
 			for o := range og {
 				wo := t.w[(gr*og+o)*k : (gr*og+o+1)*k]
-				for p, v := range gg[o*np : (o+1)*np] {
-					if v != 0 {
+				gv := gg[o*np : (o+1)*np]
+				// Four values per test: after a max pooling most groups
+				// of four are zero.
+				p := 0
+				for u := bitsOf(gv); len(u) >= 4; u = u[4:] {
+					if q := (*[4]uint32)(u); (q[0]|q[1]|q[2]|q[3])<<1 != 0 {
+						for j, v := range gv[p : p+4] {
+							if v != 0 {
+								axpyStride(cols[p+j:], wo, v, np)
+							}
+						}
+					}
+					p += 4
+				}
+				for ; p < np; p++ {
+					if v := gv[p]; v != 0 {
 						axpyStride(cols[p:], wo, v, np)
 					}
 				}
