@@ -583,9 +583,9 @@ func (l *Conv2D) constant(dst, lc, hc, wp, wn, bp, bn []float32, h, w int) {
 			b = float64(bp[o]) + float64(bn[o])
 		}
 		for i := range oh {
-			u0, u1 := taps(i, l.SH, l.DH, l.PT, l.KH, h)
+			u0, u1 := span(i*l.SH-l.PT, l.DH, h, l.KH) // taps u with i·SH + u·DH − PT in [0, h)
 			for j := range ow {
-				v0, v1 := taps(j, l.SW, l.DW, l.PL, l.KW, w)
+				v0, v1 := span(j*l.SW-l.PL, l.DW, w, l.KW)
 				r := b
 				if u0 < u1 && v0 < v1 {
 					r += s[u1*(l.KW+1)+v1] - s[u0*(l.KW+1)+v1] - s[u1*(l.KW+1)+v0] + s[u0*(l.KW+1)+v0]
@@ -594,17 +594,4 @@ func (l *Conv2D) constant(dst, lc, hc, wp, wn, bp, bn []float32, h, w int) {
 			}
 		}
 	}
-}
-
-// taps returns the kernel taps t0 ≤ t < t1 (of k) whose input index
-// i·stride + t·dil − pad falls inside [0, n), for output index i.
-func taps(i, stride, dil, pad, k, n int) (t0, t1 int) {
-	if a := pad - i*stride; a > 0 {
-		t0 = (a + dil - 1) / dil
-	}
-	b := n - 1 + pad - i*stride
-	if b < 0 {
-		return 0, 0
-	}
-	return min(t0, k), min(k, b/dil+1)
 }
