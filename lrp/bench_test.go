@@ -136,3 +136,20 @@ func BenchmarkResNet18DecodeF16(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkResNet18Prepare builds an Explainer of the synthetic ResNet-18
+// and the caches of epsilon_gamma_box (Prepare): the part of a page's
+// model load that follows the decode.
+func BenchmarkResNet18Prepare(b *testing.B) {
+	m := resnet()
+	o := lrp.Options{Method: "epsilon_gamma_box", Target: lrp.Predicted}
+	b.ReportAllocs()
+	defer reportMem(b)
+	for b.Loop() {
+		e := lrp.NewExplainer(m)
+		if err := e.Prepare(o); err != nil {
+			b.Fatal(err)
+		}
+		e.Release()
+	}
+}

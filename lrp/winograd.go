@@ -136,54 +136,35 @@ type winoConv struct {
 func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bool, a *arena) {
 	th, tw := (c.oh+1)/2, (c.ow+1)/2
 	nt := th * tw
-	v := grow(&a.wv, 16*c.cin*nt)
-	m := grow(&a.wm, 16*c.cout*nt)
+	vs, ms := planeStride(c.cin*nt), planeStride(c.cout*nt)
+	v := grow(&a.wv, 16*vs)
+	m := grow(&a.wm, 16*ms)
 	pad := grow(&a.wpad, (2*th+6)*(2*tw+2)) // plane and 4 scratch rows
 	first := true
 	for _, t := range t {
 		if t.g == nil {
 			continue
 		}
-		winoInput(v, t.g, c.cin, c.h, c.w, th, tw, c.pt, c.pl, pad)
+		winoInput(v, t.g, c.cin, c.h, c.w, th, tw, c.pt, c.pl, vs, pad)
 		ap := a.winoA(t.w, c.cout, c.cin, flip)
-		s := packedSize(c.cout, c.cin)
+		s, as := packedSize(c.cout, c.cin), planeStride(packedSize(c.cout, c.cin))
 		for xi := range 16 {
-			gemmPacked(c.cout, nt, c.cin, ap[xi*s:(xi+1)*s], mat{v[xi*c.cin*nt : (xi+1)*c.cin*nt], nt, 1},
-				m[xi*c.cout*nt:(xi+1)*c.cout*nt], nt, !first, nil, a)
+			gemmPacked(c.cout, nt, c.cin, ap[xi*as:][:s], mat{v[xi*vs:][:c.cin*nt], nt, 1},
+				m[xi*ms:][:c.cout*nt], nt, !first, nil, a)
 		}
 		first = false
 	}
-	winoOutput(dst, m, c.cout, c.oh, c.ow, th, tw, bias, acc)
+	winoOutput(dst, m, c.cout, c.oh, c.ow, th, tw, ms, bias, acc)
 }
 
 // flipXi is π: the position of U whose value U' of the flipped kernel
 // takes at ξ = 4p + q, 4·r(p) + r(q) with r = (3, 1, 2, 0).
 var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
 
-// winoKernel sets u[at[ξ]] to U_ξ, ξ = 4p + q, of U = G g Gᵀ [4×4] for the
-// 3×3 kernel g:
-//
-//	G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (4×3, g_r the rows)
-//	(Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
-//
-// In scalars rather than arrays, which Go's wasm port keeps in memory: the
-// transforms are most of an Explainer's first call.
-func winoKernel(u []float32, at *[16]int, g *[9]float32) {
-	winoRow(u, (*[4]int)(at[0:4]), g[0], g[1], g[2])
-	winoRow(u, (*[4]int)(at[4:8]), 0.5*(g[0]+g[3]+g[6]), 0.5*(g[1]+g[4]+g[7]), 0.5*(g[2]+g[5]+g[8]))
-	winoRow(u, (*[4]int)(at[8:12]), 0.5*(g[0]-g[3]+g[6]), 0.5*(g[1]-g[4]+g[7]), 0.5*(g[2]-g[5]+g[8]))
-	winoRow(u, (*[4]int)(at[12:16]), g[6], g[7], g[8])
-}
-
-// winoRow sets u[at[0…3]] to the row (p, q, r) of G g times Gᵀ:
-// p, (p+q+r)/2, (p−q+r)/2, r.
-func winoRow(u []float32, at *[4]int, p, q, r float32) {
-	u[at[0]], u[at[1]], u[at[2]], u[at[3]] = p, 0.5*(p+q+r), 0.5*(p-q+r), r
-}
-
-// winoInput sets v [16][C][T] to V = Bᵀ d B for every channel and tile
-// t = i·tw + j of x [C][h][w], d the 4×4 block at rows 2i−pt… and columns
-// 2j−pl… with zeros outside x. Each channel is first copied into pad, a
+// winoInput sets v [16][C][T] (its planes vs ≥ C·T apart, see
+// planeStride) to V = Bᵀ d B for every channel and tile t = i·tw + j of
+// x [C][h][w], d the 4×4 block at rows 2i−pt… and columns 2j−pl… with
+// zeros outside x. Each channel is first copied into pad, a
 // zero-bordered plane [2th+2][2tw+2] followed by 4 rows of scratch, so
 // that the tile loops have no edges.
 //
@@ -193,13 +174,12 @@ func winoRow(u []float32, at *[4]int, p, q, r float32) {
 // Bᵀ d is computed once per column of a row of tiles (neighbouring tiles
 // share two columns), then (Bᵀd)B row by row of the result, so that each
 // loop writes 4 of the 16 planes of v.
-func winoInput(v, x []float32, c, h, w, th, tw, pt, pl int, pad []float32) {
+func winoInput(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32) {
 	ph, pw := 2*th+2, 2*tw+2
 	nt := th * tw
 	plane, tmp := pad[:ph*pw], pad[ph*pw:ph*pw+4*pw]
 	clear(plane)
 	y1, x1 := min(h, ph-pt), min(w, pw-pl) // the rows and columns of x that tiles read
-	cs := c * nt
 	t0, t1, t2, t3 := tmp[:pw], tmp[pw:2*pw], tmp[2*pw:3*pw], tmp[3*pw:4*pw]
 	for ch := range c {
 		xc := x[ch*h*w : (ch+1)*h*w]
@@ -219,10 +199,10 @@ func winoInput(v, x []float32, c, h, w, th, tw, pt, pl int, pad []float32) {
 			}
 			base := ch*nt + i*tw
 			for k, b := range [4][]float32{u0, u1, u2, u3} {
-				o0 := v[4*k*cs+base:][:tw]
-				o1 := v[(4*k+1)*cs+base:][:len(o0)]
-				o2 := v[(4*k+2)*cs+base:][:len(o0)]
-				o3 := v[(4*k+3)*cs+base:][:len(o0)]
+				o0 := v[4*k*vs+base:][:tw]
+				o1 := v[(4*k+1)*vs+base:][:len(o0)]
+				o2 := v[(4*k+2)*vs+base:][:len(o0)]
+				o3 := v[(4*k+3)*vs+base:][:len(o0)]
 				for j := range o0 {
 					e := (*[4]float32)(b[2*j:])
 					p, q, r, s := e[0], e[1], e[2], e[3]
@@ -234,14 +214,13 @@ func winoInput(v, x []float32, c, h, w, th, tw, pt, pl int, pad []float32) {
 }
 
 // winoOutput sets dst [K][oh][ow] (adds to it with acc) to Y = Aᵀ M A plus
-// bias[o] (when not nil) for every channel o and tile of m [16][K][T],
-// dropping the outputs past oh×ow.
+// bias[o] (when not nil) for every channel o and tile of m [16][K][T]
+// (its planes ms apart), dropping the outputs past oh×ow.
 //
 //	Aᵀ M:  rows m₀+m₁+m₂, m₁−m₂−m₃   (m_r the rows)
 //	(AᵀM)A: each row (p, q, r, s) → (p+q+r, q−r−s)
-func winoOutput(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc bool) {
+func winoOutput(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool) {
 	nt := th * tw
-	ks := k * nt
 	full := ow / 2 // tiles whose two columns are both inside
 	var mr [16][]float32
 	for o := range k {
@@ -252,7 +231,7 @@ func winoOutput(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc boo
 		out := dst[o*oh*ow : (o+1)*oh*ow]
 		for i := range th {
 			for xi := range mr {
-				mr[xi] = m[xi*ks+o*nt+i*tw:][:tw]
+				mr[xi] = m[xi*ms+o*nt+i*tw:][:tw]
 			}
 			m00, m01, m02, m03 := mr[0], mr[1], mr[2], mr[3]
 			m10, m11, m12, m13 := mr[4], mr[5], mr[6], mr[7]
@@ -305,16 +284,29 @@ func winoOutput(dst, m []float32, k, oh, ow, th, tw int, bias []float32, acc boo
 }
 
 // winoA returns the a operands of the 16 products of a Winograd
-// correlation with k output and c input channels, packed by packWhole:
-// [16][packedSize(k, c)], valid until the next call. They are U_ξ [k×c]
-// for w [k][c][3][3], or with flip, for the layer's w [c][k][3][3] used
-// flipped and transposed, U_{π(ξ)}ᵀ [k×c] of the layer's U [16][c][k].
+// correlation with k output and c input channels, each packed by packWhole
+// (packedSize(k, c) floats) and planeStride of that apart, valid until the
+// next call. They are U_ξ [k×c] for w [k][c][3][3], or with flip, for the
+// layer's w [c][k][3][3] used flipped and transposed, U_{π(ξ)}ᵀ [k×c] of
+// the layer's U [16][c][k].
 func (a *arena) winoA(w []float32, k, c int, flip bool) []float32 {
 	kind := winoForward
 	if flip {
 		kind = winoFlipped
 	}
-	return a.packed(w, kind, k, 16*packedSize(k, c), func(ap []float32) { a.winoPack(ap, w, k, c, flip) })
+	return a.packed(w, kind, k, 16*planeStride(packedSize(k, c)), func(ap []float32) { winoPack(ap, w, k, c, flip) })
+}
+
+// planeStride is the distance in floats at which to lay out the 16 planes
+// of n floats that a Winograd loop reads or writes together: n rounded up
+// to an odd number of 64-byte cache lines. Planes a power of two apart
+// (512 × 512 operands, 1 MiB) fall in the same cache set and evict each
+// other: winoPack of a 512-channel layer took 12 ms natively with planes
+// packed end to end, 2.4 ms with one line between them (wasm: 10 and
+// 5 ms).
+func planeStride(n int) int {
+	lines := (n + 15) / 16
+	return (lines | 1) * 16
 }
 
 // winoPack sets ap to winoA's packed operands: it transforms each kernel
@@ -322,10 +314,9 @@ func (a *arena) winoA(w []float32, k, c int, flip bool) []float32 {
 // places, U_ξ[o][i] at row o and depth i of operand ξ, or with flip, for
 // the layer's w [c][k][3][3], U_ξ[o][i] at row i and depth o of operand
 // π(ξ) (π is its own inverse).
-func (a *arena) winoPack(ap, w []float32, k, c int, flip bool) {
-	s := packedSize(k, c)
+func winoPack(ap, w []float32, k, c int, flip bool) {
+	s := planeStride(packedSize(k, c))
 	ap = ap[:16*s]
-	clear(ap)      // the padding
 	var at [16]int // the start of the operand that takes U_ξ
 	for xi := range at {
 		at[xi] = xi * s
@@ -333,21 +324,48 @@ func (a *arena) winoPack(ap, w []float32, k, c int, flip bool) {
 			at[xi] = flipXi[xi] * s
 		}
 	}
-	// Kernel (row, depth) of the operands is w[row·rs + depth·ds].
+	// Kernel (row, depth) of the operands is w[(row·rs + depth·ds)·9:].
 	rs, ds := c, 1
 	if flip {
 		rs, ds = 1, k
 	}
 	mp := roundMr(k)
+	if mp != k || padKu(c%kc) != c%kc {
+		clear(ap) // the padding
+	}
 	for p0 := 0; p0 < c; p0 += kc { // the depth blocks of packWhole
 		kb := min(kc, c-p0)
 		kp := padKu(kb)
 		for row := range k {
 			base := p0*mp + row/mr*mr*kp + row%mr // a[row][p0] in its row panel
-			for t := range kb {
-				at0 := (row*rs + (p0+t)*ds) * 9
-				winoKernel(ap[base+t*mr:], &at, (*[9]float32)(w[at0:at0+9]))
-			}
+			winoKernels(ap[base:], &at, w[(row*rs+p0*ds)*9:], kb, ds*9)
 		}
+	}
+}
+
+// winoKernels transforms n kernels, g_t = w[t·ws:][:9], into U_ξ(g_t) at
+// u[at[ξ] + t·mr] (a row of a packed operand):
+//
+//	G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (4×3, g_r the rows)
+//	(Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
+//
+// The offsets are held in locals and the loop body written out: a call per
+// kernel, or offsets read from an array, took 40% longer in wasm.
+func winoKernels(u []float32, at *[16]int, w []float32, n, ws int) {
+	a0, a1, a2, a3 := at[0], at[1], at[2], at[3]
+	a4, a5, a6, a7 := at[4], at[5], at[6], at[7]
+	a8, a9, a10, a11 := at[8], at[9], at[10], at[11]
+	a12, a13, a14, a15 := at[12], at[13], at[14], at[15]
+	for t := range n {
+		g := (*[9]float32)(w[t*ws : t*ws+9])
+		o := t * mr
+		p, q, r := g[0], g[1], g[2]
+		u[a0+o], u[a1+o], u[a2+o], u[a3+o] = p, 0.5*(p+q+r), 0.5*(p-q+r), r
+		p, q, r = 0.5*(g[0]+g[3]+g[6]), 0.5*(g[1]+g[4]+g[7]), 0.5*(g[2]+g[5]+g[8])
+		u[a4+o], u[a5+o], u[a6+o], u[a7+o] = p, 0.5*(p+q+r), 0.5*(p-q+r), r
+		p, q, r = 0.5*(g[0]-g[3]+g[6]), 0.5*(g[1]-g[4]+g[7]), 0.5*(g[2]-g[5]+g[8])
+		u[a8+o], u[a9+o], u[a10+o], u[a11+o] = p, 0.5*(p+q+r), 0.5*(p-q+r), r
+		p, q, r = g[6], g[7], g[8]
+		u[a12+o], u[a13+o], u[a14+o], u[a15+o] = p, 0.5*(p+q+r), 0.5*(p-q+r), r
 	}
 }

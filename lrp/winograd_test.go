@@ -321,3 +321,33 @@ func TestWinogradNotForSignSplitRules(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWinoPack transforms and packs the weights of a 512-channel 3×3
+// convolution (ResNet-18's layer4) for the forward and the transposed
+// product: the bulk of a large model's Prepare.
+func BenchmarkWinoPack(b *testing.B) {
+	const c = 512
+	w := randn(rand.New(rand.NewPCG(1, 1)), c*c*9)
+	ap := make([]float32, 16*planeStride(packedSize(c, c)))
+	for _, flip := range []bool{false, true} {
+		b.Run(fmt.Sprintf("flip=%v", flip), func(b *testing.B) {
+			b.SetBytes(int64(4 * len(ap)))
+			for b.Loop() {
+				winoPack(ap, w, c, c, flip)
+			}
+		})
+	}
+}
+
+// planeStride must hold n floats and put 16 planes in 16 different cache
+// sets: an odd number of 64-byte lines.
+func TestPlaneStride(t *testing.T) {
+	for _, tc := range []struct{ n, want int }{
+		{0, 16}, {1, 16}, {16, 16}, {17, 48}, {32, 48}, {48, 48}, {49, 80},
+		{512 * 512, 512*512 + 16}, {64 * 784, 64*784 + 16},
+	} {
+		if got := planeStride(tc.n); got != tc.want {
+			t.Errorf("planeStride(%d) = %d, want %d", tc.n, got, tc.want)
+		}
+	}
+}
