@@ -185,12 +185,7 @@ func (r Gamma) relevance(s *step) {
 		mulAdd(s.dst, xn, s.bwd2(wd, gp, wu, gn), 1)
 	case !anyN: // a ReLU after the layer: relevance only where z > 0
 		wu, _ := s.w.up(s.l, r.Gamma)
-		// gp is nonzero only where R is: the transposed pass can take R's
-		// density, counted by the forward one (if gp is all zero, the
-		// sparse pass adds nothing).
-		s.a.within = s.r
 		mul(s.dst, xp, s.bwd(wu, gp))
-		s.a.within = nil
 	case !anyP:
 		wd, _ := s.w.down(s.l, r.Gamma)
 		mul(s.dst, xp, s.bwd(wd, gn))

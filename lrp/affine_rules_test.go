@@ -232,6 +232,7 @@ type affineCase struct {
 	n         naive
 	x         []float32
 	low, high []float32 // explicit ZBox bounds per channel, containing x
+	pooled    bool      // a max pooling follows the layer (m's node 1)
 }
 
 func affineCases(t *testing.T) []affineCase {
@@ -248,7 +249,7 @@ func affineCases(t *testing.T) []affineCase {
 		{"dense 9→5 without bias", 9, 5, false, []float32{-1}, []float32{2}},
 	} {
 		l := randDense(r, c.in, c.out, c.bias)
-		cases = append(cases, affineCase{c.name, seq(t, spec(c.in), l), naiveDense(l), uniforms(r, c.in, -1, 1), c.low, c.hig})
+		cases = append(cases, affineCase{c.name, seq(t, spec(c.in), l), naiveDense(l), uniforms(r, c.in, -1, 1), c.low, c.hig, false})
 	}
 	pad1 := geometry(2, 3, 3, 3)
 	pad1.PT, pad1.PL, pad1.PB, pad1.PR = 1, 1, 1, 1
@@ -269,7 +270,13 @@ func affineCases(t *testing.T) []affineCase {
 	} {
 		l := randConv(r, c.geom, c.bias)
 		m := seq(t, spec(c.in...), l, &Flatten{})
-		cases = append(cases, affineCase{c.name, m, naiveConv2D(l, c.in), uniforms(r, numel(c.in), -1, 1), c.low, c.high})
+		x := uniforms(r, numel(c.in), -1, 1)
+		cases = append(cases, affineCase{c.name, m, naiveConv2D(l, c.in), x, c.low, c.high, false})
+		// Relevance routed by a max pooling (3×3, stride 3: density at
+		// most 1/9) reaches the transposed passes with its support listed.
+		pool := &MaxPool2D{KH: 3, KW: 3, SH: 3, SW: 3}
+		pm := seq(t, spec(c.in...), l, pool, &Flatten{})
+		cases = append(cases, affineCase{c.name + ", max pooling after", pm, naiveConv2D(l, c.in), x, c.low, c.high, true})
 	}
 	// The same layers on inputs x ≥ 0, as after a ReLU, where the rules
 	// that split W by sign take their shortcuts.
@@ -338,7 +345,22 @@ func TestAffineRulesMatchMatrixFormulas(t *testing.T) {
 		}
 		e := NewExplainer(c.m) // one explainer for all rules: caches are shared
 		e.forward(c.x)
-		rel, kept := wellConditioned(c.n, to64(c.x), to64(normals(newRand(2), len(e.logits), 1)))
+		rel, kept := wellConditioned(c.n, to64(c.x), to64(normals(newRand(2), len(c.n.b), 1)))
+		start := rel // the relevance at the model output
+		if c.pooled {
+			// Relevance only at the pooling's winners, sent there by it.
+			arg := e.arg[1]
+			start = make([]float32, len(arg))
+			at := make([]float32, len(rel))
+			kept = 0
+			for o, k := range arg {
+				start[o], at[k] = rel[k], rel[k]
+				if rel[k] != 0 {
+					kept++
+				}
+			}
+			rel = at
+		}
 		t.Logf("%s: relevance on %d of %d outputs", c.name, kept, len(rel))
 		for _, rc := range rules {
 			name := fmt.Sprintf("%s/%s%v", c.name, rc.rule.Name(), rc.rule.Params())
@@ -347,10 +369,10 @@ func TestAffineRulesMatchMatrixFormulas(t *testing.T) {
 					t.Fatal(err)
 				}
 				rules := []Rule{rc.rule}
-				if len(c.m.Nodes) == 2 {
-					rules = append(rules, Pass{}) // Flatten
+				for range c.m.Nodes[1:] {
+					rules = append(rules, Pass{}) // max pooling, Flatten
 				}
-				e.backward(c.x, rules, rel)
+				e.backward(c.x, rules, start)
 				var lo, hi []float64
 				if rc.low != nil {
 					lo, hi = boundsOf(rc.low, len(c.x)), boundsOf(rc.high, len(c.x))
@@ -370,6 +392,9 @@ func TestAffineRulesMatchMatrixFormulas(t *testing.T) {
 // the same way).
 func TestConvMatrixMatchesForward(t *testing.T) {
 	for _, c := range affineCases(t) {
+		if c.pooled {
+			continue // the same layer as the case before
+		}
 		got, err := c.m.Forward(c.x)
 		if err != nil {
 			t.Fatal(err)

@@ -29,10 +29,13 @@ type arena struct {
 	// needX and needD are the first element and the density of the last
 	// need vector a convolution's forward pass counted since the reset;
 	// within, when set, is a vector whose nonzeros include those of every
-	// gradient of the next transposed pass (see Conv2D.transpose).
+	// gradient of the transposed passes (the relevance at the layer's
+	// output, see layerBackward), and supp, when not nil, the sorted
+	// indices outside of which within is zero (Explainer.support).
 	needX  *float32
 	needD  float64
 	within []float32
+	supp   []int32
 }
 
 // grow returns b resliced to n, reallocated if its capacity is short.
@@ -81,8 +84,24 @@ func (a *arena) f32(n int) []float32 {
 func (a *arena) reset() { a.n32, a.needX = 0, nil }
 
 // sparseWithin reports whether the gradients of a transposed pass are known
-// to be sparse without counting: their nonzeros lie within a.within, a
-// need vector whose density the forward pass found below sparse.
+// to be sparse without counting: their nonzeros lie within a.within, whose
+// support is listed, or whose density the forward pass counted as a need
+// vector, below sparse.
 func (a *arena) sparseWithin() bool {
-	return len(a.within) > 0 && a.needX == &a.within[0] && a.needD < sparse
+	switch {
+	case len(a.within) == 0:
+		return false
+	case a.supp != nil:
+		return float64(len(a.supp)) < sparse*float64(len(a.within))
+	}
+	return a.needX == &a.within[0] && a.needD < sparse
+}
+
+// supportOf returns the sorted indices outside of which v is zero, if
+// they are known (v is a.within and a.supp is set), or nil.
+func (a *arena) supportOf(v []float32) []int32 {
+	if len(v) == 0 || len(a.within) == 0 || &v[0] != &a.within[0] {
+		return nil
+	}
+	return a.supp
 }

@@ -16,6 +16,7 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 	for i := range e.writes {
 		e.writes[i] = 0
 	}
+	clear(e.supp)
 	copy(e.rel[last], start)
 	e.writes[last+1], e.sums[last+1] = 1, sum64(start)
 	e.diag = e.diag[:0]
@@ -53,6 +54,12 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 			if !direct[k] {
 				add(e.relOf(j), dst[k])
 			}
+			if j != Input {
+				e.supp[j] = nil // a sum of two relevances
+				if direct[k] {
+					e.supp[j] = e.support(i)
+				}
+			}
 			e.writes[j+1]++
 			e.sums[j+1] = s
 			d.In += s
@@ -87,6 +94,25 @@ func copies(l Layer, rule Rule) bool {
 	return false
 }
 
+// support returns the sorted indices outside of which the relevance that
+// node i passes to its input is zero, or nil if they are not known: those
+// of the winners of a max pooling whose windows do not overlap (distinct
+// and increasing, see maxPool), or, through a layer that copies or masks
+// the relevance at its output, the support of that. The affine layers'
+// transposed passes then visit these indices instead of searching for the
+// nonzeros (Conv2D.transpose).
+func (e *Explainer) support(i int) []int32 {
+	switch l := e.m.Nodes[i].Layer.(type) {
+	case *MaxPool2D:
+		if l.SH >= l.KH && l.SW >= l.KW {
+			return e.arg[i]
+		}
+	case *ReLU, *ReLU6, *Flatten:
+		return e.supp[i]
+	}
+	return nil
+}
+
 // relOf is the relevance buffer of node j's output, or of the input.
 func (e *Explainer) relOf(j int) []float32 {
 	if j == Input {
@@ -102,15 +128,19 @@ func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]in
 	_, grad := rule.(Gradient)
 	switch l := e.m.Nodes[i].Layer.(type) {
 	case affine:
+		// Every gradient that the layer's transposed passes receive is
+		// zero where r is: r itself, or r divided by a denominator.
+		e.a.within, e.a.supp = r, e.supp[i]
 		if grad {
 			w, _ := l.params()
 			l.transpose(dst[0], term(r, w), false, shapes[0], &e.a)
-			return
+		} else {
+			e.st = step{l: l, in: shapes[0], x: x[0], z: y, r: r, dst: dst[0], a: &e.a, w: &e.w[i], lo: e.lo, hi: e.hi}
+			e.a.exact = !winogradSafe(rule)
+			rule.(affineRule).relevance(&e.st)
+			e.a.exact = false
 		}
-		e.st = step{l: l, in: shapes[0], x: x[0], z: y, r: r, dst: dst[0], a: &e.a, w: &e.w[i], lo: e.lo, hi: e.hi}
-		e.a.exact = !winogradSafe(rule)
-		rule.(affineRule).relevance(&e.st)
-		e.a.exact = false
+		e.a.within, e.a.supp = nil, nil
 	case *ReLU:
 		if !grad {
 			copy(dst[0], r)

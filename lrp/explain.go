@@ -127,6 +127,7 @@ type Explainer struct {
 	acts      [][]float32 // output of each node
 	arg       [][]int32   // for MaxPool2D nodes, the input index of each output
 	rel       [][]float32 // relevance at each node's output
+	supp      [][]int32   // per node: where its output relevance can be nonzero, or nil (see support)
 	writes    []int32     // per tensor (input first, then nodes): how many nodes passed relevance to it
 	sums      []float64   // per tensor: the sum of the relevance its last writer passed
 	relIn     []float32   // relevance at the model input
@@ -155,6 +156,7 @@ func NewExplainer(m *Model) *Explainer {
 	e.acts = make([][]float32, len(m.Nodes))
 	e.rel = make([][]float32, len(m.Nodes))
 	e.arg = make([][]int32, len(m.Nodes))
+	e.supp = make([][]int32, len(m.Nodes))
 	for i, nd := range m.Nodes {
 		e.acts[i] = make([]float32, numel(m.shapes[i]))
 		e.rel[i] = make([]float32, numel(m.shapes[i]))

@@ -141,7 +141,12 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 	k, np := cg*l.KH*l.KW, oh*ow
 	rule := need != nil
 	if need != nil {
-		d := density(need)
+		var d float64
+		if sup := a.supportOf(need); sup != nil {
+			d = float64(len(sup)) / float64(len(need))
+		} else {
+			d = density(need)
+		}
 		a.needX, a.needD = &need[0], d
 		switch {
 		case d == 0:
@@ -173,10 +178,28 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 			cols.d = c
 		}
 		if need != nil {
+			sup, next := a.supportOf(need), 0
 			for o := range og {
 				wo := w[(g*og+o)*k : (g*og+o+1)*k]
 				oo := out[o*np : (o+1)*np]
 				no := need[(g*og+o)*np : (g*og+o+1)*np]
+				var bo float32
+				if b != nil {
+					bo = b[g*og+o]
+				}
+				if sup != nil { // the listed nonzeros of this channel
+					o0 := (g*og + o) * np
+					clear(oo)
+					for next < len(sup) && int(sup[next]) < o0 { // other groups'
+						next++
+					}
+					for ; next < len(sup) && int(sup[next]) < o0+np; next++ {
+						if p := int(sup[next]) - o0; no[p] != 0 {
+							oo[p] = dotStride(wo, cols.d[p:], np) + bo
+						}
+					}
+					continue
+				}
 				// Four values per test, as in transpose.
 				p := 0
 				for u := bitsOf(no); len(u) >= 4 && len(oo) >= p+4; u = u[4:] {
@@ -189,22 +212,14 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 					for e := p + 4; p < e; p++ {
 						oo[p] = 0
 						if no[p] != 0 {
-							s := dotStride(wo, cols.d[p:], np)
-							if b != nil {
-								s += b[g*og+o]
-							}
-							oo[p] = s
+							oo[p] = dotStride(wo, cols.d[p:], np) + bo
 						}
 					}
 				}
 				for ; p < np; p++ {
 					oo[p] = 0
 					if no[p] != 0 {
-						s := dotStride(wo, cols.d[p:], np)
-						if b != nil {
-							s += b[g*og+o]
-						}
-						oo[p] = s
+						oo[p] = dotStride(wo, cols.d[p:], np) + bo
 					}
 				}
 			}
@@ -229,6 +244,10 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 	var sp [len(t)]bool
 	live := false
 	within := a.sparseWithin()
+	var sup []int32 // where every gradient's nonzeros lie, if known
+	if within {
+		sup = a.supp
+	}
 	for i := range t {
 		if t[i].g == nil {
 			continue
@@ -283,9 +302,22 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 				clear(cols)
 				first = false
 			}
+			next := 0
 			for o := range og {
 				wo := t.w[(gr*og+o)*k : (gr*og+o+1)*k]
 				gv := gg[o*np : (o+1)*np]
+				if sup != nil { // the listed nonzeros of this channel
+					o0 := (gr*og + o) * np
+					for next < len(sup) && int(sup[next]) < o0 { // other groups'
+						next++
+					}
+					for ; next < len(sup) && int(sup[next]) < o0+np; next++ {
+						if p := int(sup[next]) - o0; gv[p] != 0 {
+							axpyStride(cols[p:], wo, gv[p], np)
+						}
+					}
+					continue
+				}
 				// Four values per test: after a max pooling most groups
 				// of four are zero.
 				p := 0
