@@ -84,17 +84,20 @@ func (a *arena) f32(n int) []float32 {
 func (a *arena) reset() { a.n32, a.needX = 0, nil }
 
 // sparseWithin reports whether the gradients of a transposed pass are known
-// to be sparse without counting: their nonzeros lie within a.within, whose
-// support is listed, or whose density the forward pass counted as a need
-// vector, below sparse.
+// to be sparse without counting them: their nonzeros lie within a.within,
+// whose density a forward pass counted as its need vector, or which is
+// counted now at its listed support, below sparse.
 func (a *arena) sparseWithin() bool {
 	switch {
 	case len(a.within) == 0:
 		return false
+	case a.needX == &a.within[0]:
 	case a.supp != nil:
-		return float64(len(a.supp)) < sparse*float64(len(a.within))
+		a.needX, a.needD = &a.within[0], densityAt(a.within, a.supp)
+	default:
+		return false
 	}
-	return a.needX == &a.within[0] && a.needD < sparse
+	return a.needD < sparse
 }
 
 // supportOf returns the sorted indices outside of which v is zero, if

@@ -97,6 +97,23 @@ func density(v []float32) float64 {
 	return float64(nz) / float64(max(n, 1))
 }
 
+// densityAt is density for a vector v whose nonzeros lie at the indices
+// sup: it reads only those, and only if their count is not below sparse
+// already (it returns that fraction then, a bound that the sparse paths
+// take as the density).
+func densityAt(v []float32, sup []int32) float64 {
+	if d := float64(len(sup)) / float64(max(len(v), 1)); d < sparse {
+		return d
+	}
+	var nz uint32
+	for _, i := range sup {
+		if v[i] != 0 {
+			nz++
+		}
+	}
+	return float64(nz) / float64(max(len(v), 1))
+}
+
 // nonzeroBits is 1 if the float32 with bits b is not ±0 (NaN included),
 // else 0.
 func nonzeroBits(b uint32) uint32 {
@@ -143,7 +160,7 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 	if need != nil {
 		var d float64
 		if sup := a.supportOf(need); sup != nil {
-			d = float64(len(sup)) / float64(len(need))
+			d = densityAt(need, sup)
 		} else {
 			d = density(need)
 		}
