@@ -560,6 +560,15 @@ func (l *Conv2D) constant(dst, lc, hc, wp, wn, bp, bn []float32, h, w int) {
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	kk := l.KH * l.KW
 	s := make([]float64, (l.KH+1)*(l.KW+1)) // s[u][v] = Σ k[o][<u][<v]
+	// The taps inside the input, per output row and column: the same for
+	// every channel.
+	rows, cols := make([][2]int, oh), make([][2]int, ow)
+	for i := range rows {
+		rows[i][0], rows[i][1] = span(i*l.SH-l.PT, l.DH, h, l.KH) // taps u with i·SH + u·DH − PT in [0, h)
+	}
+	for j := range cols {
+		cols[j][0], cols[j][1] = span(j*l.SW-l.PL, l.DW, w, l.KW)
+	}
 	for o := range l.OutC {
 		g := o / og
 		clear(s)
@@ -577,15 +586,15 @@ func (l *Conv2D) constant(dst, lc, hc, wp, wn, bp, bn []float32, h, w int) {
 		if bp != nil {
 			b = float64(bp[o]) + float64(bn[o])
 		}
-		for i := range oh {
-			u0, u1 := span(i*l.SH-l.PT, l.DH, h, l.KH) // taps u with i·SH + u·DH − PT in [0, h)
-			for j := range ow {
-				v0, v1 := span(j*l.SW-l.PL, l.DW, w, l.KW)
+		for i, u := range rows {
+			s0, s1 := s[u[0]*(l.KW+1):], s[u[1]*(l.KW+1):]
+			out := dst[(o*oh+i)*ow : (o*oh+i+1)*ow]
+			for j, v := range cols {
 				r := b
-				if u0 < u1 && v0 < v1 {
-					r += s[u1*(l.KW+1)+v1] - s[u0*(l.KW+1)+v1] - s[u1*(l.KW+1)+v0] + s[u0*(l.KW+1)+v0]
+				if u[0] < u[1] && v[0] < v[1] {
+					r += s1[v[1]] - s0[v[1]] - s1[v[0]] + s0[v[0]]
 				}
-				dst[(o*oh+i)*ow+j] = float32(r)
+				out[j] = float32(r)
 			}
 		}
 	}

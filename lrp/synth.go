@@ -20,13 +20,22 @@ import (
 //	global average pool → flatten → dense 512 → 1000
 //
 // A BasicBlock is y = ReLU(conv3×3(ReLU(conv3×3(x))) + shortcut(x)).
-func SyntheticResNet18(seed uint64) *Model {
+func SyntheticResNet18(seed uint64) *Model { return SyntheticResNet(seed, 64, 224) }
+
+// SyntheticResNet is SyntheticResNet18 with width channels in the first
+// stage (64 in ResNet-18; the stages have 1, 2, 4 and 8 times that) and a
+// 3×size×size input, for a smaller model that runs the same code. It
+// panics if width < 1 or size < 32 (the stages halve it five times).
+func SyntheticResNet(seed uint64, width, size int) *Model {
+	if width < 1 || size < 32 {
+		panic(fmt.Sprintf("lrp: SyntheticResNet(%d, %d, %d): width < 1 or size < 32", seed, width, size))
+	}
 	b := synth{rng: rand.New(rand.NewPCG(seed, 0x7e5e718))}
-	x := b.conv("conv1", Input, 3, 64, 7, 2, 3)
+	x := b.conv("conv1", Input, 3, width, 7, 2, 3)
 	x = b.add("relu", &ReLU{}, x)
 	x = b.add("maxpool", &MaxPool2D{KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1}, x)
-	in := 64
-	for s, out := range []int{64, 128, 256, 512} {
+	in := width
+	for s, out := range []int{width, 2 * width, 4 * width, 8 * width} {
 		for k := range 2 {
 			stride := 1
 			if s > 0 && k == 0 {
@@ -47,16 +56,20 @@ func SyntheticResNet18(seed uint64) *Model {
 	}
 	x = b.add("avgpool", &GlobalAvgPool{}, x)
 	x = b.add("flatten", &Flatten{}, x)
-	fc := &Dense{In: 512, Out: 1000, W: b.normal(512*1000, math.Sqrt(1.0/512)), B: make([]float32, 1000)}
+	fc := &Dense{In: in, Out: 1000, W: b.normal(in*1000, math.Sqrt(1.0/float64(in))), B: make([]float32, 1000)}
 	b.add("fc", fc, x)
-	m, err := NewModel("synthetic-resnet18", InputSpec{
-		Shape: []int{3, 224, 224},
+	name := "synthetic-resnet18"
+	if width != 64 || size != 224 {
+		name = fmt.Sprintf("synthetic-resnet18-w%d-%d", width, size)
+	}
+	m, err := NewModel(name, InputSpec{
+		Shape: []int{3, size, size},
 		Low:   0, High: 1,
 		Mean: []float32{0.485, 0.456, 0.406},
 		Std:  []float32{0.229, 0.224, 0.225},
 	}, b.nodes, nil)
 	if err != nil {
-		panic(err) // the topology above is fixed and valid
+		panic(err) // the topology above is valid for the sizes checked
 	}
 	return m
 }
