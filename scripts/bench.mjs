@@ -245,7 +245,10 @@ async function benchResNet() {
       info = await lrp.loadModel(bytes);
       loads.push(performance.now() - l0);
     }
-    console.log(`resnet-18 load   ${info.name} (${info.format}, ${(bytes.length / 1e6).toFixed(1)} MB, ${info.params} params): median load ${ms(median(loads))} of 3`);
+    console.log(
+      `resnet-18 load   ${info.name} (${info.format}, ${(bytes.length / 1e6).toFixed(1)} MB, ${info.params} params): median load ${ms(median(loads))} of 3 ` +
+        `(${loads.map((t) => t.toFixed(0)).join(', ')} ms: the first into memory this instance has not used yet)`,
+    );
     let seed = 1;
     const x = new Float32Array(3 * 224 * 224).map(() => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32));
     for (const composite of ['epsilon', 'epsilon_gamma_box']) {

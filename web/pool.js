@@ -183,7 +183,7 @@ export class WorkerPool {
       if (w.version !== this.#modelVersion) {
         const v = this.#modelVersion;
         if (!this.#source) throw new Error('lrp: the pool has no model');
-        await w.client.call('open', { source: this.#source, warm: false });
+        await w.client.call('open', { source: this.#source });
         w.version = v;
       }
       task.resolve(await w.client.call(task.method, task.args, { transfer: task.transfer }));

@@ -13,10 +13,12 @@ let engine = null;
 let model = null; // {name, info}
 
 const methods = {
-  // open reads a model from {url} | {file} | {bytes} (with a name), checks it
-  // in the engine and warms the engine up. If the engine rejects the file,
-  // the previous model stays loaded, so the page keeps working.
-  async open({ source, warm = true }, progress) {
+  // open reads a model from {url} | {file} | {bytes} (with a name) and
+  // loads it in the engine, which warms itself up (a throwaway explanation
+  // of a small model, the caches of a large one: see loadModel in
+  // wasm/main.go). If the engine rejects the file, the previous model stays
+  // loaded, so the page keeps working.
+  async open({ source }, progress) {
     engine ??= await init();
     const name = source.name || source.file?.name || (source.url ? source.url.split('/').pop() : 'model');
     const bytes = await readModel(source, progress);
@@ -28,7 +30,6 @@ const methods = {
       throw rejection(name, err);
     }
     model = { name, info };
-    if (warm) await warmUp(info);
     return {
       name,
       size: bytes.byteLength,
@@ -126,13 +127,6 @@ function tooLarge(n) {
 function rejection(name, err) {
   const msg = String(err?.message ?? err);
   return new Error(`${name}: ${/^(model|lrp|preprocess):/.test(msg) ? msg : 'model: ' + msg}`);
-}
-
-// warmUp runs one throwaway explanation: the first call after load is many
-// times slower while the wasm engine tiers up.
-function warmUp(info) {
-  const n = info.inputShape.reduce((a, b) => a * b, 1);
-  return engine.explain(new Float32Array(n), {}).catch(() => {});
 }
 
 // inputImage turns a model input back into pixels: undo the normalization
