@@ -42,9 +42,21 @@ func (s *step) bwd2(w1, g1, w2, g2 []float32) []float32 {
 	return out
 }
 
+// support returns the sorted indices outside of which R is zero, if they
+// are known (Explainer.support), or nil. A quotient R/d is zero there too,
+// so the rules compute quotients only at these indices.
+func (s *step) support() []int32 { return s.a.supportOf(s.r) }
+
 // div returns R / stab(d) in a scratch buffer.
 func (s *step) div(d []float32, eps float32) []float32 {
 	g := s.a.f32(len(d))
+	if sup := s.support(); sup != nil {
+		clear(g)
+		for _, j := range sup {
+			g[j] = s.r[j] / stab(d[j], eps)
+		}
+		return g
+	}
 	for j, v := range d {
 		g[j] = s.r[j] / stab(v, eps)
 	}
@@ -174,7 +186,17 @@ func (r Gamma) relevance(s *step) {
 		// With q = W⁺·x + b⁺: Dp = Wu·x + bu = z + γq and
 		// Dn = Wd·x + bd = z + γ(z − q), in the same loop as gp and gn.
 		wp, b := s.w.pos(s.l)
-		bp, bn = r.quotients(gp, gn, s.z, s.fwd(wp, b, xp), s.r)
+		q := s.fwd(wp, b, xp)
+		if sup := s.support(); sup != nil {
+			clear(gp)
+			clear(gn)
+			for _, j := range sup {
+				gp[j], gn[j] = r.quotient(s.z[j], q[j], s.r[j])
+				bp, bn = bp|math.Float32bits(gp[j]), bn|math.Float32bits(gn[j])
+			}
+		} else {
+			bp, bn = r.quotients(gp, gn, s.z, q, s.r)
+		}
 	}
 	anyP, anyN := bp<<1 != 0, bn<<1 != 0
 	switch {
@@ -276,7 +298,14 @@ func (r ZBox) relevance(s *step) {
 	low, high := r.bounds(s)
 	lt, ht, d0 := s.w.box(s.l, s.in, len(s.x), low, high, s.a)
 	g := s.a.f32(len(s.z))
-	quotients(g, s.r, s.z, d0, r.Stab)
+	if sup := s.support(); sup != nil {
+		clear(g)
+		for _, j := range sup {
+			g[j] = s.r[j] / stab(s.z[j]-d0[j], r.Stab)
+		}
+	} else {
+		quotients(g, s.r, s.z, d0, r.Stab)
+	}
 	var cp, cn []float32
 	if st, in := s.w.stacked(s.l, s.in); st != nil {
 		w, _ := st.params()
