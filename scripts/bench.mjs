@@ -239,15 +239,24 @@ async function benchResNet() {
   try {
     const bytes = readFileSync(file);
     const loads = [];
+    const decode = [];
+    const warm = [];
     let info;
     for (let i = 0; i < 3; i++) {
       const l0 = performance.now();
       info = await lrp.loadModel(bytes);
       loads.push(performance.now() - l0);
+      decode.push(info.timings.decode);
+      warm.push(info.timings.warm);
     }
+    const each = (v) => v.map((t) => t.toFixed(0)).join(', ');
     console.log(
       `resnet-18 load   ${info.name} (${info.format}, ${(bytes.length / 1e6).toFixed(1)} MB, ${info.params} params): median load ${ms(median(loads))} of 3 ` +
-        `(${loads.map((t) => t.toFixed(0)).join(', ')} ms: the first into memory this instance has not used yet)`,
+        `(${each(loads)} ms: the first into memory this instance has not used yet)`,
+    );
+    console.log(
+      `resnet-18 parts  float16 decode (parse, decode, fold, buffers) median ${ms(median(decode))} (${each(decode)}; ${(bytes.length / 1e6 / (median(decode) / 1e3)).toFixed(0)} MB/s of file); ` +
+        `caches (epsilon_gamma_box's, Prepare) median ${ms(median(warm))} (${each(warm)})`,
     );
     let seed = 1;
     const x = new Float32Array(3 * 224 * 224).map(() => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32));

@@ -70,6 +70,8 @@ test('every fixture config in wasm matches native (1e-6) and Zennit (1e-5)', asy
     assert.deepEqual(info.inputShape, cases.input_shape);
     assert.equal(info.classes, 10);
     assert.equal(info.digit, true);
+    // How long the load's parts took, in milliseconds.
+    for (const k of ['decode', 'warm']) assert.ok(info.timings[k] >= 0, `${m.name}: timings.${k} = ${info.timings[k]}`);
     const n = info.inputShape.reduce((a, b) => a * b);
     for (const c of m.configs) {
       let worstNative = 0;

@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall/js"
+	"time"
 	"unsafe"
 
 	"github.com/lrpwasm/lrp/app"
@@ -277,20 +278,42 @@ func loadModel(args []js.Value) (func() (any, error), error) {
 			}
 		}()
 		primeFinalizers(1000)
+		t0 := time.Now()
 		s, err := app.Open(data)
 		data = nil
 		if err != nil {
 			return nil, err
 		}
-		info, err := json.Marshal(s.Info())
+		t1 := time.Now()
+		session = s
+		warm(s)
+		info, err := json.Marshal(loadInfo{s.Info(), loadTimings{ms(t1.Sub(t0)), ms(time.Since(t1))}})
 		if err != nil {
 			return nil, err
 		}
-		session = s
-		warm(s)
 		return string(info), nil
 	}, nil
 }
+
+// loadInfo is what loadModel returns: the model's app.Info and how long
+// the load's parts took.
+type loadInfo struct {
+	*app.Info
+	Timings loadTimings `json:"timings"`
+}
+
+// loadTimings are in milliseconds: decode is reading the file into a model
+// (parsing, float16 decoding, folding BatchNorm, the session's buffers),
+// warm is warm's (the default composite's caches of a large model, or a
+// blank explanation of a small one). The collections that end the load
+// follow them.
+type loadTimings struct {
+	Decode float64 `json:"decode"`
+	Warm   float64 `json:"warm"`
+}
+
+// ms is d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // warm explains a blank input with the default options, so that what a
 // first call sets up once (the explainer's caches and buffers) is made

@@ -140,7 +140,11 @@ function api(raw, go, instance) {
   return Object.freeze({
     version: raw.version,
 
-    /** Loads a .safetensors or .onnx model (Uint8Array or ArrayBuffer) and resolves to its info. */
+    /**
+     * Loads a .safetensors or .onnx model (Uint8Array or ArrayBuffer) and resolves to its info,
+     * with timings {decode, warm} in milliseconds: reading the file into a model, and the
+     * engine's warm-up (a throwaway explanation of a small model, the caches of a large one).
+     */
     async loadModel(bytes) {
       return JSON.parse(await call('loadModel', bytes));
     },
