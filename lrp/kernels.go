@@ -97,6 +97,21 @@ func density(v []float32) float64 {
 	return float64(nz) / float64(max(n, 1))
 }
 
+// supportIn returns the indices of the sorted list sup that lie in
+// [lo, hi), searching from position next on (the indices before it are
+// below lo: a caller walks sup range by range, in order), and the
+// position after them.
+func supportIn(sup []int32, next, lo, hi int) ([]int32, int) {
+	for next < len(sup) && int(sup[next]) < lo { // another group's
+		next++
+	}
+	end := next
+	for end < len(sup) && int(sup[end]) < hi {
+		end++
+	}
+	return sup[next:end], end
+}
+
 // densityAt is density for a vector v whose nonzeros lie at the indices
 // sup: it reads only those, and only if their count is not below sparse
 // already (it returns that fraction then, a bound that the sparse paths
@@ -206,12 +221,11 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 				}
 				if sup != nil { // the listed nonzeros of this channel
 					o0 := (g*og + o) * np
+					var in []int32
+					in, next = supportIn(sup, next, o0, o0+np)
 					clear(oo)
-					for next < len(sup) && int(sup[next]) < o0 { // other groups'
-						next++
-					}
-					for ; next < len(sup) && int(sup[next]) < o0+np; next++ {
-						if p := int(sup[next]) - o0; no[p] != 0 {
+					for _, q := range in {
+						if p := int(q) - o0; no[p] != 0 {
 							oo[p] = dotStride(wo, cols.d[p:], np) + bo
 						}
 					}
@@ -325,11 +339,10 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 				gv := gg[o*np : (o+1)*np]
 				if sup != nil { // the listed nonzeros of this channel
 					o0 := (gr*og + o) * np
-					for next < len(sup) && int(sup[next]) < o0 { // other groups'
-						next++
-					}
-					for ; next < len(sup) && int(sup[next]) < o0+np; next++ {
-						if p := int(sup[next]) - o0; gv[p] != 0 {
+					var in []int32
+					in, next = supportIn(sup, next, o0, o0+np)
+					for _, q := range in {
+						if p := int(q) - o0; gv[p] != 0 {
 							axpyStride(cols[p:], wo, gv[p], np)
 						}
 					}
