@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Benchmarks a large model in the web app itself, in headless Chromium (run
+// by hand after scripts/build.sh, not a timed test): the page is opened
+// with its built-in model, a synthetic ResNet-18 file (float16, written by
+// `lrp synth`) is dropped on it, then a photo is given. It prints, for each
+// of N fresh browser profiles, the time from the drop until the page says
+// the model is loaded, and until the first heatmap is drawn, then the next
+// photo's heatmap.
+//
+//   node scripts/bench-page.mjs [--runs N]
+//
+// Needs Go (to build lrp) and /usr/bin/chromium (or $CHROMIUM).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { png, serve } from '../tests/lib/page.mjs';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) || 1 : 3;
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lrp-bench-page-'));
+const lrp = path.join(tmp, 'lrp');
+execFileSync('go', ['build', '-o', lrp, './cmd/lrp'], { cwd: root, stdio: 'inherit' });
+const model = path.join(tmp, 'resnet18.safetensors');
+execFileSync(lrp, ['synth', '-o', model], { stdio: 'ignore' });
+const modelB64 = fs.readFileSync(model).toString('base64');
+// A 224×224 photo: a gray gradient with a bright square.
+const gray = Buffer.alloc(224 * 224);
+for (let y = 0; y < 224; y++) for (let x = 0; x < 224; x++) gray[y * 224 + x] = x > 80 && x < 150 && y > 60 && y < 130 ? 250 : (x + y) >> 1;
+const photo = png(gray, 224, 224);
+
+const server = await serve(lrp, path.join(root, 'web'));
+const rows = { loaded: [], first: [], next: [] };
+try {
+  for (let r = 0; r < runs; r++) {
+    const context = await chromium.launchPersistentContext(path.join(tmp, `profile-${r}`), {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url);
+      await page.waitForFunction(() => window.__lrpStats?.modelReady, null, { timeout: 60_000 });
+      await page.waitForTimeout(1000); // the page at rest, as a user would find it
+      const dt = await page.evaluateHandle(({ b64 }) => {
+        const bin = atob(b64);
+        const u = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+        const dt = new DataTransfer();
+        dt.items.add(new File([u], 'resnet18.safetensors'));
+        return dt;
+      }, { b64: modelB64 });
+      const explained = () => page.evaluate(() => window.__lrpStats.explains);
+      const t0 = performance.now();
+      await page.dispatchEvent('#pad-wrap', 'drop', { dataTransfer: dt });
+      await page.waitForFunction(() => /^Loaded resnet18/.test(document.getElementById('model-status').textContent) || !document.getElementById('model-error').hidden, null, { timeout: 60_000, polling: 10 });
+      const loaded = performance.now() - t0;
+      if (!(await page.locator('#model-error').isHidden())) throw new Error(await page.locator('#model-error').textContent());
+      const times = [];
+      for (const name of ['photo.png', 'photo2.png']) {
+        const n = await explained();
+        await page.setInputFiles('#image-file', { name, mimeType: 'image/png', buffer: photo });
+        await page.waitForFunction((n) => window.__lrpStats.explains > n && window.__lrpStats.last?.model === 'resnet18.safetensors', n, { timeout: 60_000, polling: 10 });
+        times.push(performance.now() - t0);
+      }
+      if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+      rows.loaded.push(loaded);
+      rows.first.push(times[0]);
+      rows.next.push(times[1] - times[0]);
+      console.log(`run ${r + 1}: drop → loaded ${loaded.toFixed(0)} ms, drop → first heatmap ${times[0].toFixed(0)} ms (the photo given as soon as loaded), next photo → heatmap ${(times[1] - times[0]).toFixed(0)} ms`);
+    } finally {
+      await context.close();
+    }
+  }
+  console.log(`median of ${runs}: loaded ${median(rows.loaded).toFixed(0)} ms, first heatmap ${median(rows.first).toFixed(0)} ms, next ${median(rows.next).toFixed(0)} ms`);
+} finally {
+  server.proc.kill();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
