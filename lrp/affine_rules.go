@@ -64,8 +64,16 @@ func (s *step) div(d []float32, eps float32) []float32 {
 }
 
 // quotients sets g = R / stab(z − d0), four values per iteration (Go's
-// wasm pays a dispatch per loop iteration).
-func quotients(g, r, z, d0 []float32, eps float32) {
+// wasm pays a dispatch per loop iteration), or, with R's support sup
+// (step.support), at its indices only and 0 elsewhere.
+func quotients(g, r, z, d0 []float32, eps float32, sup []int32) {
+	if sup != nil {
+		clear(g[:len(z)])
+		for _, j := range sup {
+			g[j] = r[j] / stab(z[j]-d0[j], eps)
+		}
+		return
+	}
 	g, r, d0 = g[:len(z)], r[:len(z)], d0[:len(z)]
 	for len(z) >= 4 && len(g) >= 4 && len(r) >= 4 && len(d0) >= 4 {
 		q, a, b, c := (*[4]float32)(g), (*[4]float32)(r), (*[4]float32)(z), (*[4]float32)(d0)
@@ -186,17 +194,7 @@ func (r Gamma) relevance(s *step) {
 		// With q = W⁺·x + b⁺: Dp = Wu·x + bu = z + γq and
 		// Dn = Wd·x + bd = z + γ(z − q), in the same loop as gp and gn.
 		wp, b := s.w.pos(s.l)
-		q := s.fwd(wp, b, xp)
-		if sup := s.support(); sup != nil {
-			clear(gp)
-			clear(gn)
-			for _, j := range sup {
-				gp[j], gn[j] = r.quotient(s.z[j], q[j], s.r[j])
-				bp, bn = bp|math.Float32bits(gp[j]), bn|math.Float32bits(gn[j])
-			}
-		} else {
-			bp, bn = r.quotients(gp, gn, s.z, q, s.r)
-		}
+		bp, bn = r.quotients(gp, gn, s.z, s.fwd(wp, b, xp), s.r, s.support())
 	}
 	anyP, anyN := bp<<1 != 0, bn<<1 != 0
 	switch {
@@ -259,8 +257,18 @@ func (r AlphaBeta) relevance(s *step) {
 
 // quotients sets gp = [z > 0]·R/stab(z + γq) and gn = [z < 0]·R/stab(z +
 // γ(z − q)), four values per iteration (Go's wasm pays a dispatch per loop
-// iteration), and returns the bits of all gp and of all gn ORed.
-func (r Gamma) quotients(gp, gn, z, q, rel []float32) (bp, bn uint32) {
+// iteration), or, with R's support sup, at its indices only and 0
+// elsewhere; it returns the bits of all gp and of all gn ORed.
+func (r Gamma) quotients(gp, gn, z, q, rel []float32, sup []int32) (bp, bn uint32) {
+	if sup != nil {
+		clear(gp[:len(z)])
+		clear(gn[:len(z)])
+		for _, j := range sup {
+			gp[j], gn[j] = r.quotient(z[j], q[j], rel[j])
+			bp, bn = bp|math.Float32bits(gp[j]), bn|math.Float32bits(gn[j])
+		}
+		return bp, bn
+	}
 	gp, gn, q, rel = gp[:len(z)], gn[:len(z)], q[:len(z)], rel[:len(z)]
 	for len(z) >= 4 && len(gp) >= 4 && len(gn) >= 4 && len(q) >= 4 && len(rel) >= 4 {
 		p, n := (*[4]float32)(gp), (*[4]float32)(gn)
@@ -298,14 +306,7 @@ func (r ZBox) relevance(s *step) {
 	low, high := r.bounds(s)
 	lt, ht, d0 := s.w.box(s.l, s.in, len(s.x), low, high, s.a)
 	g := s.a.f32(len(s.z))
-	if sup := s.support(); sup != nil {
-		clear(g)
-		for _, j := range sup {
-			g[j] = s.r[j] / stab(s.z[j]-d0[j], r.Stab)
-		}
-	} else {
-		quotients(g, s.r, s.z, d0, r.Stab)
-	}
+	quotients(g, s.r, s.z, d0, r.Stab, s.support())
 	var cp, cn []float32
 	if st, in := s.w.stacked(s.l, s.in); st != nil {
 		w, _ := st.params()

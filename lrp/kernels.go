@@ -115,8 +115,11 @@ func supportIn(sup []int32, next, lo, hi int) ([]int32, int) {
 // densityAt is density for a vector v whose nonzeros lie at the indices
 // sup: it reads only those, and only if their count is not below sparse
 // already (it returns that fraction then, a bound that the sparse paths
-// take as the density).
+// take as the density). Without sup it is density(v).
 func densityAt(v []float32, sup []int32) float64 {
+	if sup == nil {
+		return density(v)
+	}
 	if d := float64(len(sup)) / float64(max(len(v), 1)); d < sparse {
 		return d
 	}
@@ -173,12 +176,7 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 	k, np := cg*l.KH*l.KW, oh*ow
 	rule := need != nil
 	if need != nil {
-		var d float64
-		if sup := a.supportOf(need); sup != nil {
-			d = densityAt(need, sup)
-		} else {
-			d = density(need)
-		}
+		d := densityAt(need, a.supportOf(need))
 		a.needX, a.needD = &need[0], d
 		switch {
 		case d == 0:
