@@ -36,6 +36,9 @@ type arena struct {
 	needD  float64
 	within []float32
 	supp   []int32
+	// split, when it has a partner, makes the large products compute
+	// half of their rows and exchange them with it (split.go).
+	split split
 }
 
 // grow returns b resliced to n, reallocated if its capacity is short.

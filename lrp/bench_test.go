@@ -121,6 +121,41 @@ func BenchmarkResNet18ExplainEpsilonGammaBox(b *testing.B) {
 	benchExplain(b, resnet(), imageInput(resnet(), 1), "epsilon_gamma_box")
 }
 
+// BenchmarkResNet18ExplainSplit is epsilon_gamma_box explained by two
+// Explainers together (ExplainSplit), each in its own goroutine, as two
+// Workers of a page do in wasm (scripts/bench.mjs --split).
+func BenchmarkResNet18ExplainSplit(b *testing.B) {
+	m, x := resnet(), imageInput(resnet(), 1)
+	o := lrp.Options{Method: "epsilon_gamma_box", Target: lrp.Predicted}
+	p0, p1 := lrp.Pair()
+	e0, e1 := lrp.NewExplainer(m), lrp.NewExplainer(m)
+	start, done := make(chan bool), make(chan error)
+	go func() {
+		for range start {
+			_, err := e1.ExplainSplit(x, o, 1, p1)
+			done <- err
+		}
+	}()
+	defer close(start)
+	both := func() {
+		start <- true
+		_, err := e0.ExplainSplit(x, o, 0, p0)
+		if err1 := <-done; err == nil {
+			err = err1
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	both()
+	b.ReportAllocs()
+	defer reportMem(b)
+	defer reportCPU(b, lrp.CPUTime())
+	for b.Loop() {
+		both()
+	}
+}
+
 // BenchmarkResNet18DecodeF16 decodes the float16 safetensors file of the
 // synthetic ResNet-18 (23 MB): the load cost a page pays before explaining.
 func BenchmarkResNet18DecodeF16(b *testing.B) {

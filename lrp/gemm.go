@@ -51,17 +51,31 @@ func gemmBias(m, n, k int, a, b mat, c []float32, ldc int, acc bool, bias []floa
 			return
 		}
 	}
-	gemmPanels(m, n, k, a, nil, b, c, ldc, acc, bias, p)
+	gemmPanels(0, m, m, n, k, a, nil, b, c, ldc, acc, bias, p)
 }
 
 // gemmPacked is gemmBias with a [m×k] given packed by packWhole in ap, for
 // an operand that many calls share (a layer's weights): the calls skip
 // packing it.
 func gemmPacked(m, n, k int, ap []float32, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
-	done, acc, bias := gemmEdges(m, n, k, c, ldc, acc, bias)
-	if !done {
-		gemmPanels(m, n, k, mat{}, ap[:packedSize(m, k)], b, c, ldc, acc, bias, p)
+	gemmPackedRows(0, m, m, n, k, ap, b, c, ldc, acc, bias, p)
+}
+
+// gemmPackedRows is gemmPacked for the rows lo ≤ i < hi of c only (lo a
+// multiple of mr): each is computed as gemmPacked computes it, to the bit.
+func gemmPackedRows(lo, hi, m, n, k int, ap []float32, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
+	var bi []float32
+	if bias != nil {
+		bi = bias[lo:hi]
 	}
+	done, acc, bi := gemmEdges(hi-lo, n, k, c[lo*ldc:], ldc, acc, bi)
+	if done {
+		return
+	}
+	if bi == nil {
+		bias = nil
+	}
+	gemmPanels(lo, hi, m, n, k, mat{}, ap[:packedSize(m, k)], b, c, ldc, acc, bias, p)
 }
 
 // gemmEdges does the products that need no kernel: it reports done when c
@@ -95,10 +109,11 @@ func gemmEdges(m, n, k int, c []float32, ldc int, acc bool, bias []float32) (don
 	return false, acc, bias
 }
 
-// gemmPanels runs the packed product c (+)= a·b + bias block by block: b
-// is packed kc deep, and a mc rows at a time, unless ap holds all of a
-// packed already (packWhole).
-func gemmPanels(m, n, k int, a mat, ap []float32, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
+// gemmPanels runs the packed product c (+)= a·b + bias block by block, for
+// the rows lo ≤ i < hi of c (lo a multiple of mr): b is packed kc deep,
+// and a mc rows at a time, unless ap holds all m rows of a packed already
+// (packWhole). A row's sums do not depend on lo and hi.
+func gemmPanels(lo, hi, m, n, k int, a mat, ap []float32, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
 	np := (n + nr - 1) / nr
 	mp := roundMr(m)
 	for p0 := 0; p0 < k; p0 += kc {
@@ -107,8 +122,8 @@ func gemmPanels(m, n, k int, a mat, ap []float32, b mat, c []float32, ldc int, a
 		bp := p.packB(np * nr * kp)
 		packB(bp, b, p0, kb, kp, n)
 		add := acc || p0 > 0
-		for i0 := 0; i0 < m; i0 += mc {
-			mb := min(mc, m-i0)
+		for i0 := lo; i0 < hi; i0 += mc {
+			mb := min(mc, hi-i0)
 			var blk []float32
 			if ap != nil {
 				blk = ap[p0*mp+i0*kp : p0*mp+(i0+roundMr(mb))*kp]

@@ -50,23 +50,28 @@ func (l *Dense) forward(dst, x, w, b, need []float32, _ []int, a *arena) {
 		}
 		return
 	}
+	lo, hi := a.rows(l.Out, l.Out*l.In)
 	if b != nil {
-		copy(dst, b)
+		copy(dst[lo:hi], b[lo:hi])
 	}
-	gemm(l.Out, 1, l.In, mat{w, l.In, 1}, mat{x, 1, 0}, dst, 1, b != nil, a)
+	gemm(hi-lo, 1, l.In, mat{w[lo*l.In:], l.In, 1}, mat{x, 1, 0}, dst[lo:], 1, b != nil, a)
+	a.share(dst, lo, hi, l.Out, 1)
 }
 
 // transpose: g [Out], w [Out][In] → dst [In].
 func (l *Dense) transpose(dst []float32, t terms, acc bool, _ []int, a *arena) {
+	lo, hi := a.rows(l.In, l.In*l.Out)
 	for _, t := range t {
 		if t.g != nil {
-			gemm(l.In, 1, l.Out, mat{t.w, 1, l.In}, mat{t.g, 1, 0}, dst, 1, acc, a)
+			gemm(hi-lo, 1, l.Out, mat{t.w[lo:], 1, l.In}, mat{t.g, 1, 0}, dst[lo:], 1, acc, a)
 			acc = true
 		}
 	}
 	if !acc {
 		clear(dst)
+		return
 	}
+	a.share(dst, lo, hi, l.In, 1)
 }
 
 // sparse is the density of nonzeros below which a convolution computes
@@ -258,7 +263,12 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 		if b != nil {
 			bg = b[g*og : (g+1)*og]
 		}
-		gemmWeights(og, np, k, w[g*og*k:], false, cols, out, np, false, bg, a)
+		lo, hi := 0, og
+		if l.Groups == 1 {
+			lo, hi = a.rows(og, og*np*k)
+		}
+		gemmWeightsRows(lo, hi, og, np, k, w[g*og*k:], false, cols, out, np, false, bg, a)
+		a.share(out, lo, hi, og, np)
 	}
 }
 
@@ -303,16 +313,24 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 		l.winoTranspose(dst, t, acc, h, wd, a)
 		return
 	}
+	// Split (ExplainSplit), an ungrouped layer's dense products compute
+	// the channels lo ≤ c < hi of dst: their rows of cols and col2im.
+	lo, hi := 0, cg
+	if l.Groups == 1 && !sp[0] && !sp[1] {
+		lo, hi = a.rows(cg, og*np*k)
+	}
+	kk := k / cg
 	for gr := range l.Groups {
 		out := dst[gr*cg*h*wd : (gr+1)*cg*h*wd]
 		if l.pointwise() && !sp[0] && !sp[1] {
 			add := acc
 			for _, t := range t {
 				if t.g != nil {
-					gemmWeights(k, np, og, t.w[gr*og*k:], true, mat{t.g[gr*og*np : (gr+1)*og*np], np, 1}, out, np, add, nil, a)
+					gemmWeightsRows(lo, hi, k, np, og, t.w[gr*og*k:], true, mat{t.g[gr*og*np : (gr+1)*og*np], np, 1}, out, np, add, nil, a)
 					add = true
 				}
 			}
+			a.share(out, lo, hi, cg, np)
 			continue
 		}
 		cols := a.col(k * np)
@@ -323,7 +341,7 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 			}
 			gg := t.g[gr*og*np : (gr+1)*og*np]
 			if !sp[i] {
-				gemmWeights(k, np, og, t.w[gr*og*k:], true, mat{gg, np, 1}, cols, np, !first, nil, a)
+				gemmWeightsRows(lo*kk, hi*kk, k, np, og, t.w[gr*og*k:], true, mat{gg, np, 1}, cols, np, !first, nil, a)
 				first = false
 				continue
 			}
@@ -373,7 +391,8 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 			add(out, cols)
 			continue
 		}
-		l.col2im(out, cols, h, wd, oh, ow)
+		l.col2im(out, cols, lo, hi, h, wd, oh, ow)
+		a.share(out, lo, hi, cg, h*wd)
 	}
 }
 
@@ -430,15 +449,16 @@ func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 }
 
 // col2im adds each entry of cols [Cg·KH·KW][OH·OW] to the input position of
-// one group, dst [Cg][h][w], it was read from by im2col.
-func (l *Conv2D) col2im(dst, cols []float32, h, w, oh, ow int) {
-	cg, np := l.InC/l.Groups, oh*ow
+// one group, dst [Cg][h][w], it was read from by im2col, for the channels
+// c0 ≤ c < c1 of dst.
+func (l *Conv2D) col2im(dst, cols []float32, c0, c1, h, w, oh, ow int) {
+	np := oh * ow
 	if l.flat(w, ow) {
-		l.col2imFlat(dst[:cg*h*w], cols, h, w, oh)
+		l.col2imFlat(dst, cols, c0, c1, h, w, oh)
 		return
 	}
-	t := 0
-	for c := range cg {
+	t := c0 * l.KH * l.KW
+	for c := c0; c < c1; c++ {
 		xc := dst[c*h*w : (c+1)*h*w]
 		for u := range l.KH {
 			for v := range l.KW {
@@ -521,8 +541,8 @@ func (l *Conv2D) im2colFlat(cols, x []float32, h, w, oh int) {
 	}
 }
 
-// col2imFlat is col2im for a flat convolution (see flat) into one group's
-// dst [Cg][h][w]. It zeroes the padded positions of cols [Cg·KH·KW][oh·w]
+// col2imFlat is col2im for a flat convolution (see flat) into the channels
+// c0 ≤ c < c1 of one group's dst [Cg][h][w]. It zeroes the padded positions of cols [Cg·KH·KW][oh·w]
 // between valid rows, so that each row of cols adds to dst as one flat
 // range.
 //
@@ -531,8 +551,8 @@ func (l *Conv2D) im2colFlat(cols, x []float32, h, w, oh int) {
 // row₈[q − off₈] (the additions of the nine passes, in their order, so the
 // same sums to the bit), which loads and stores dst once rather than nine
 // times; only the borders go tap by tap.
-func (l *Conv2D) col2imFlat(dst, cols []float32, h, w, oh int) {
-	cg, np := l.InC/l.Groups, oh*w
+func (l *Conv2D) col2imFlat(dst, cols []float32, c0, c1, h, w, oh int) {
+	np := oh * w
 	kk := l.KH * l.KW
 	var lo, hi, off [9]int // of each tap, with a 3×3 kernel
 	qa, qb := 0, h*w       // the range of dst every tap reaches
@@ -546,8 +566,8 @@ func (l *Conv2D) col2imFlat(dst, cols []float32, h, w, oh int) {
 		nine = lo[k] < hi[k]
 	}
 	qb = max(qa, qb)
-	t := 0
-	for c := range cg {
+	t := c0 * kk
+	for c := c0; c < c1; c++ {
 		xc := dst[c*h*w : (c+1)*h*w]
 		for u := range l.KH {
 			for v := range l.KW {

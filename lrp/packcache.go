@@ -111,13 +111,22 @@ const packMaxCols = 256
 // w [k][m] used transposed, as the a operand: packed once and cached
 // when n ≤ packMaxCols, packed on each call otherwise.
 func gemmWeights(m, n, k int, w []float32, t bool, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
+	gemmWeightsRows(0, m, m, n, k, w, t, b, c, ldc, acc, bias, p)
+}
+
+// gemmWeightsRows is gemmWeights for the rows lo ≤ i < hi of c only (lo a
+// multiple of mr), each computed as gemmWeights computes it.
+func gemmWeightsRows(lo, hi, m, n, k int, w []float32, t bool, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
 	if n > packMaxCols {
-		a := mat{w, k, 1}
+		a := mat{w[lo*k:], k, 1}
 		if t {
-			a = mat{w, 1, m}
+			a = mat{w[lo:], 1, m}
 		}
-		gemmBias(m, n, k, a, b, c, ldc, acc, bias, p)
+		if bias != nil {
+			bias = bias[lo:hi]
+		}
+		gemmBias(hi-lo, n, k, a, b, c[lo*ldc:], ldc, acc, bias, p)
 		return
 	}
-	gemmPacked(m, n, k, p.packedW(w, m, k, t), b, c, ldc, acc, bias, p)
+	gemmPackedRows(lo, hi, m, n, k, p.packedW(w, m, k, t), b, c, ldc, acc, bias, p)
 }

@@ -140,6 +140,9 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 	v := grow(&a.wv, 16*vs)
 	m := grow(&a.wm, 16*ms)
 	pad := grow(&a.wpad, (2*th+6)*(2*tw+2)) // plane and 4 scratch rows
+	// Split (ExplainSplit), this half computes the output channels
+	// lo ≤ k < hi: their rows of the 16 products and their tiles.
+	lo, hi := a.rows(c.cout, 16*c.cout*c.cin*nt)
 	first := true
 	for _, t := range t {
 		if t.g == nil {
@@ -149,12 +152,17 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 		ap := a.winoA(t.w, c.cout, c.cin, flip)
 		s, as := packedSize(c.cout, c.cin), planeStride(packedSize(c.cout, c.cin))
 		for xi := range 16 {
-			gemmPacked(c.cout, nt, c.cin, ap[xi*as:][:s], mat{v[xi*vs:][:c.cin*nt], nt, 1},
+			gemmPackedRows(lo, hi, c.cout, nt, c.cin, ap[xi*as:][:s], mat{v[xi*vs:][:c.cin*nt], nt, 1},
 				m[xi*ms:][:c.cout*nt], nt, !first, nil, a)
 		}
 		first = false
 	}
-	winoOutput(dst, m, c.cout, c.oh, c.ow, th, tw, ms, bias, acc)
+	if bias != nil {
+		bias = bias[lo:hi]
+	}
+	np := c.oh * c.ow
+	winoOutput(dst[lo*np:], m[lo*nt:], hi-lo, c.oh, c.ow, th, tw, ms, bias, acc)
+	a.share(dst, lo, hi, c.cout, np)
 }
 
 // flipXi is π: the position of U whose value U' of the flipped kernel

@@ -1,0 +1,148 @@
+package lrp
+
+import (
+	"errors"
+	"fmt"
+)
+
+// A Partner is the other half of a split explanation (ExplainSplit):
+// another Explainer with the same model, running the same call at the same
+// time, usually in another wasm instance (a Worker) or another goroutine.
+type Partner interface {
+	// Exchange sends mine, this half's rows of a product, to the partner,
+	// and fills theirs with the partner's rows of the same product. It
+	// returns once theirs is written and mine may change again, or with an
+	// error if the partner failed.
+	Exchange(mine, theirs []float32) error
+}
+
+// ExplainSplit is Explain computed by two Explainers together, each in its
+// own goroutine or wasm instance: this one is part 0 or 1, and p connects
+// it to the other, which must make the same call (same model, input and
+// options) with the other part. Each computes half of the rows of every
+// large product, the forward and transposed products of the
+// convolutions and dense layers (splitMinWork), and they exchange their
+// halves (Partner.Exchange) before either reads the product; the rest, the
+// elementwise steps and the small products, both compute whole. Each
+// row is computed as Explain computes it, so both get Explain's result to
+// the bit. On two cores, a ResNet-18 explained with epsilon_gamma_box takes
+// about 0.6 of the time (docs/SPEED.md).
+//
+// An error from the partner ends the call with that error; the Explainer
+// stays usable.
+func (e *Explainer) ExplainSplit(x []float32, o Options, part int, p Partner) (res *Result, err error) {
+	if part != 0 && part != 1 {
+		return nil, fmt.Errorf("lrp: part %d of a split explanation: want 0 or 1", part)
+	}
+	if p == nil {
+		return nil, errors.New("lrp: a split explanation needs a partner")
+	}
+	e.a.split = split{part: part, p: p}
+	defer func() {
+		e.a.split = split{}
+		if r := recover(); r != nil {
+			f, ok := r.(splitFailure)
+			if !ok {
+				panic(r)
+			}
+			res, err = nil, fmt.Errorf("lrp: split explanation: %w", f.err)
+		}
+	}()
+	return e.Explain(x, o)
+}
+
+// split is the half of the large products that an Explainer computes in
+// ExplainSplit; its zero value (no partner) computes them whole.
+type split struct {
+	part int
+	p    Partner
+}
+
+// splitAlign is the multiple of rows at which rows splits a product, so
+// that each half's rows fall into the same groups of rows as the whole
+// product's, and sum in the same order: the gemm's micro-tiles (mr rows)
+// and the matrix-vector product's groups of four (gemvRows).
+const splitAlign = 4
+
+// splitFailure carries a Partner's error up through the kernels to
+// ExplainSplit, which recovers it.
+type splitFailure struct{ err error }
+
+// splitMinWork is the fewest multiply-adds of a product that ExplainSplit
+// splits: 2²² take about 0.6 ms in wasm, and an exchange between two
+// Workers costs 0.1–0.5 ms (docs/SPEED.md). The fixture cnn's products
+// are all smaller.
+var splitMinWork = 1 << 22
+
+// rows returns the rows lo ≤ i < hi of a product of m rows and work
+// multiply-adds that this half computes: all of them when a is not
+// splitting or the product is small, otherwise the first or the second
+// half, split at a multiple of splitAlign.
+func (a *arena) rows(m, work int) (lo, hi int) {
+	s := &a.split
+	if s.p == nil || work < splitMinWork || m < 2*splitAlign {
+		return 0, m
+	}
+	h := m / 2 / splitAlign * splitAlign
+	if s.part == 0 {
+		return 0, h
+	}
+	return h, m
+}
+
+// share completes the rows of a product that rows split: x holds m rows
+// of n floats, of which this half computed lo ≤ i < hi, and the partner
+// the others. It does nothing when [lo, hi) is all of the rows.
+func (a *arena) share(x []float32, lo, hi, m, n int) {
+	if lo == 0 && hi == m {
+		return
+	}
+	mine, theirs := x[lo*n:hi*n], x[hi*n:m*n]
+	if lo > 0 {
+		theirs = x[:lo*n]
+	}
+	if err := a.split.p.Exchange(mine, theirs); err != nil {
+		panic(splitFailure{err})
+	}
+}
+
+// Pair returns two connected Partners, for two Explainers that explain
+// together in two goroutines of one process (ExplainSplit with part 0
+// and the first, part 1 and the second). Their exchanges copy between
+// the two, without allocating.
+func Pair() (Partner, Partner) {
+	a, b := make(chan []float32), make(chan []float32)
+	return &pairEnd{out: a, in: b}, &pairEnd{out: b, in: a}
+}
+
+// pairEnd is one end of Pair: it sends its rows on out, and receives the
+// other end's on in. Each exchange is a handshake, the rows sent and then
+// nil as the sign that the other end has copied them.
+type pairEnd struct {
+	out chan<- []float32
+	in  <-chan []float32
+}
+
+func (p *pairEnd) Exchange(mine, theirs []float32) error {
+	var got []float32
+	select { // whichever end is ready first
+	case p.out <- mine:
+		got = <-p.in
+	case got = <-p.in:
+		p.out <- mine
+	}
+	var err error
+	if len(got) != len(theirs) {
+		err = fmt.Errorf("the partner sent %d values, want %d: is it explaining the same call?", len(got), len(theirs))
+	} else {
+		copy(theirs, got)
+	}
+	// Both have copied once both have received the other's done.
+	select {
+	case p.out <- nil:
+		<-p.in
+	case <-p.in:
+		p.out <- nil
+	}
+	return err
+}

@@ -1,0 +1,192 @@
+package lrp
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync/atomic"
+	"testing"
+)
+
+// counted is a Partner that counts its exchanges and the values sent.
+type counted struct {
+	p      Partner
+	n, len atomic.Int64
+}
+
+func (c *counted) Exchange(mine, theirs []float32) error {
+	c.n.Add(1)
+	c.len.Add(int64(len(mine)))
+	return c.p.Exchange(mine, theirs)
+}
+
+// explainBoth runs ExplainSplit on two new Explainers of m in two
+// goroutines, connected by Pair, and returns their results (copied) and
+// the exchanges of part 0.
+func explainBoth(t *testing.T, m *Model, x []float32, o Options) (r0, r1 Result, exchanges int64) {
+	t.Helper()
+	p0, p1 := Pair()
+	c0 := &counted{p: p0}
+	e0, e1 := NewExplainer(m), NewExplainer(m)
+	done := make(chan error, 1)
+	go func() {
+		r, err := e1.ExplainSplit(x, o, 1, p1)
+		if err == nil {
+			r1 = copyResult(r)
+		}
+		done <- err
+	}()
+	r, err := e0.ExplainSplit(x, o, 0, c0)
+	if err != nil {
+		t.Fatalf("part 0: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("part 1: %v", err)
+	}
+	return copyResult(r), r1, c0.n.Load()
+}
+
+func copyResult(r *Result) Result {
+	c := *r
+	c.Relevance = append([]float32(nil), r.Relevance...)
+	c.Logits = append([]float32(nil), r.Logits...)
+	return c
+}
+
+// bitsDiffer returns the number of values of got whose bits differ from
+// want's, and the largest absolute difference.
+func bitsDiffer(got, want []float32) (n int, worst float64) {
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			n++
+			worst = max(worst, math.Abs(float64(got[i])-float64(want[i])))
+		}
+	}
+	return n, worst
+}
+
+// splitModels are models whose products take every path ExplainSplit
+// splits: Winograd (the ResNet's 16- and 32-channel layers), im2col with
+// stride 2, 1×1 projections, pointwise and grouped convolutions, dense
+// layers, and relevance below a non-overlapping max pooling (support).
+func splitModels(t *testing.T) map[string]*Model {
+	r := newRand(11)
+	pw := geometry(6, 8, 1, 1)
+	grouped := geometry(8, 8, 3, 3)
+	grouped.Groups, grouped.PT, grouped.PL, grouped.PB, grouped.PR = 2, 1, 1, 1, 1
+	c1 := geometry(3, 6, 3, 3)
+	c1.PT, c1.PL, c1.PB, c1.PR = 1, 1, 1, 1
+	mixed := seq(t, InputSpec{Shape: []int{3, 12, 12}, Low: 0, High: 1},
+		randConv(r, c1, true), &ReLU{},
+		randConv(r, pw, true), &ReLU{},
+		randConv(r, grouped, true), &ReLU{},
+		&MaxPool2D{KH: 2, KW: 2, SH: 2, SW: 2},
+		randConv(r, geometry(8, 10, 3, 3), false), &ReLU{},
+		&Flatten{}, randDense(r, 10*4*4, 20, true), &ReLU{}, randDense(r, 20, 7, true))
+	return map[string]*Model{
+		"resnet-16x64": SyntheticResNet(3, 16, 64),
+		"mixed":        mixed,
+	}
+}
+
+// TestExplainSplitMatchesExplain checks that two Explainers explaining
+// together get Explain's result to the bit, relevance and logits, for
+// every composite and baseline, with every product split
+// (splitMinWork = 0).
+func TestExplainSplitMatchesExplain(t *testing.T) {
+	defer func(w int) { splitMinWork = w }(splitMinWork)
+	splitMinWork = 0
+	methods := Methods()
+	for name, m := range splitModels(t) {
+		x := uniforms(newRand(5), m.InputLen(), 0, 1)
+		for _, method := range methods {
+			t.Run(name+"/"+method, func(t *testing.T) {
+				o := Options{Method: method, Target: Predicted, Samples: 3, Steps: 4}
+				want, err := NewExplainer(m).Explain(x, o)
+				if err != nil {
+					t.Fatalf("Explain: %v", err)
+				}
+				r0, r1, n := explainBoth(t, m, x, o)
+				if n == 0 {
+					t.Fatal("no product was split")
+				}
+				for part, got := range []Result{r0, r1} {
+					nr, wr := bitsDiffer(got.Relevance, want.Relevance)
+					nl, wl := bitsDiffer(got.Logits, want.Logits)
+					if nr+nl > 0 || got.Target != want.Target {
+						t.Errorf("part %d: %d relevance values differ (max %.3g), %d logits (max %.3g), target %d want %d",
+							part, nr, wr, nl, wl, got.Target, want.Target)
+					}
+				}
+				t.Logf("%d exchanges, max difference 0", n)
+			})
+		}
+	}
+}
+
+// TestExplainSplitSmallProducts checks that products below splitMinWork
+// are not split: the fixture-sized model exchanges nothing.
+func TestExplainSplitSmallProducts(t *testing.T) {
+	m := splitModels(t)["mixed"]
+	x := uniforms(newRand(6), m.InputLen(), 0, 1)
+	_, _, n := explainBoth(t, m, x, Options{Target: Predicted})
+	if n != 0 {
+		t.Errorf("%d exchanges, want 0 for products below %d multiply-adds", n, splitMinWork)
+	}
+}
+
+// failing is a Partner whose exchanges fail from the k-th on.
+type failing struct{ k int }
+
+func (f *failing) Exchange(mine, theirs []float32) error {
+	if f.k--; f.k < 0 {
+		return errors.New("the partner stopped")
+	}
+	copy(theirs, make([]float32, len(theirs)))
+	return nil
+}
+
+// TestExplainSplitPartnerFails checks that a partner's error ends the call
+// with that error, and that the Explainer then explains correctly.
+func TestExplainSplitPartnerFails(t *testing.T) {
+	defer func(w int) { splitMinWork = w }(splitMinWork)
+	splitMinWork = 0
+	m := splitModels(t)["resnet-16x64"]
+	x := uniforms(newRand(7), m.InputLen(), 0, 1)
+	e := NewExplainer(m)
+	for _, k := range []int{0, 3} {
+		_, err := e.ExplainSplit(x, Options{Target: Predicted}, 1, &failing{k})
+		requireErr(t, err, "lrp: split explanation", "the partner stopped")
+	}
+	want, err := NewExplainer(m).Explain(x, Options{Target: Predicted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Explain(x, Options{Target: Predicted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, worst := bitsDiffer(got.Relevance, want.Relevance); n > 0 {
+		t.Errorf("after a failed split: %d values differ (max %.3g)", n, worst)
+	}
+}
+
+func TestExplainSplitBadArguments(t *testing.T) {
+	m := splitModels(t)["mixed"]
+	x := make([]float32, m.InputLen())
+	p, _ := Pair()
+	for _, tc := range []struct {
+		part int
+		p    Partner
+		want string
+	}{
+		{2, p, "lrp: part 2 of a split explanation: want 0 or 1"},
+		{-1, p, "want 0 or 1"},
+		{0, nil, "lrp: a split explanation needs a partner"},
+	} {
+		t.Run(fmt.Sprint(tc.part, tc.p != nil), func(t *testing.T) {
+			_, err := NewExplainer(m).ExplainSplit(x, Options{}, tc.part, tc.p)
+			requireErr(t, err, tc.want)
+		})
+	}
+}
