@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -250,6 +251,22 @@ type Result struct {
 // o.Render. Bad input or options return an error; nothing panics on user
 // data.
 func (s *Session) Explain(in Input, o *Options) (*Result, error) {
+	return s.explain(in, o, 0, nil)
+}
+
+// ExplainSplit is Explain computed together with another Session of the
+// same model (in another Worker), which makes the same call with the
+// other part; p connects the two (lrp.Explainer.ExplainSplit). Both get
+// Explain's result.
+func (s *Session) ExplainSplit(in Input, o *Options, part int, p lrp.Partner) (*Result, error) {
+	if p == nil {
+		return nil, errors.New("lrp: a split explanation needs a partner")
+	}
+	return s.explain(in, o, part, p)
+}
+
+// explain is Explain, split with partner p when p is not nil.
+func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Result, error) {
 	if o == nil {
 		o = &Options{Explain: lrp.Options{Target: lrp.Predicted}}
 	}
@@ -258,7 +275,13 @@ func (s *Session) Explain(in Input, o *Options) (*Result, error) {
 		return nil, err
 	}
 	t1 := time.Now()
-	r, err := s.e.Explain(s.x, o.Explain)
+	var r *lrp.Result
+	var err error
+	if p != nil {
+		r, err = s.e.ExplainSplit(s.x, o.Explain, part, p)
+	} else {
+		r, err = s.e.Explain(s.x, o.Explain)
+	}
 	if err != nil {
 		return nil, err
 	}

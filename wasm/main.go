@@ -17,6 +17,7 @@
 //	evaluate(input, options: string)                 → Promise<string: app.Evaluation JSON>
 //	preprocess(rgba, width, height, mode: string)    → Promise<Uint8Array: float32 input>
 //	render(relevance: Float32Array, options: string) → Promise<Uint8Array: app.Rendered.Pack>
+//	explainPart, receive, abortPart: one explanation split over two instances (split.go)
 //	version: string, composites: string (JSON), colormaps: string (JSON)
 //
 // A result crosses as one Uint8Array (header, JSON, arrays; see
@@ -156,6 +157,9 @@ func main() {
 	api.Set("preprocess", call(preprocess))
 	api.Set("render", call(render))
 	api.Set("evaluate", call(evaluate))
+	api.Set("explainPart", js.FuncOf(explainPart))
+	api.Set("receive", unlocked(receive))
+	api.Set("abortPart", unlocked(abortPart))
 	global.Set("__lrp", api)
 	select {}
 }
@@ -204,7 +208,9 @@ func guarded(work func() (any, error)) (v any, err error) {
 			v, err = nil, panicError(r)
 		}
 	}()
-	mu.Lock()
+	if !mu.TryLock() { // only a split explanation waits with the lock held
+		return nil, errors.New("lrp: busy: a split explanation (explainPart) is running")
+	}
 	defer mu.Unlock()
 	defer holdMemory()
 	return work()

@@ -136,6 +136,42 @@ function api(raw, go, instance) {
   };
   const composites = raw.composites;
   const colormaps = raw.colormaps;
+  const result = (u8) => {
+    const [m, a] = unpack(u8);
+    return {
+      logits: a.logits,
+      probabilities: a.probabilities,
+      predicted: m.predicted,
+      target: m.target,
+      top: m.top,
+      input: a.input,
+      relevance: a.relevance,
+      heatmap: a.heatmap,
+      width: m.width,
+      height: m.height,
+      range: m.range,
+      diagnostics: m.diagnostics,
+      timings: m.timings,
+    };
+  };
+
+  // A split explanation (pair, explainSplit): the partner's messages on
+  // the port are {id, rows} (its rows of one product, transferred) and
+  // {id, abort} (its part failed). Those of a split that has not started
+  // here yet wait in early; those of a finished one are dropped.
+  let link = null; // {port, part}
+  let lastId = 0; // the id of the last split started here
+  let active = false; // whether split lastId is running
+  let early = [];
+  const deliver = (msg) => {
+    const p = msg.abort !== undefined ? call('abortPart', String(msg.abort)) : call('receive', msg.rows);
+    p.catch(() => {}); // the split has already ended: its own error tells why
+  };
+  const onPartner = (msg) => {
+    if (msg == null || !Number.isInteger(msg.id)) return;
+    if (msg.id > lastId) early.push(msg);
+    else if (msg.id === lastId && active) deliver(msg);
+  };
 
   return Object.freeze({
     version: raw.version,
@@ -151,22 +187,50 @@ function api(raw, go, instance) {
 
     /** Explains input (Float32Array, or {rgba, width, height, mode}) with options. */
     async explain(input, options) {
-      const [m, a] = unpack(await call('explain', input, json(options)));
-      return {
-        logits: a.logits,
-        probabilities: a.probabilities,
-        predicted: m.predicted,
-        target: m.target,
-        top: m.top,
-        input: a.input,
-        relevance: a.relevance,
-        heatmap: a.heatmap,
-        width: m.width,
-        height: m.height,
-        range: m.range,
-        diagnostics: m.diagnostics,
-        timings: m.timings,
-      };
+      return result(await call('explain', input, json(options)));
+    },
+
+    /**
+     * Connects this engine to another one, in another Worker or
+     * worker_thread, for explainSplit: port is one end of a MessageChannel
+     * whose other end goes to the other engine's pair, and part is 0 here
+     * and 1 there (or the reverse).
+     */
+    pair(port, part) {
+      if (part !== 0 && part !== 1) throw new Error(`lrp: part must be 0 or 1, got ${part}`);
+      if (typeof port?.postMessage !== 'function') throw new Error('lrp: pair needs a MessagePort');
+      if (link) link.port.onmessage = null;
+      link = { port, part };
+      port.onmessage = (e) => onPartner(e.data);
+    },
+
+    /**
+     * Explains as explain does, together with the paired engine, which
+     * must make the same call at the same time (same id, model, input and
+     * options): each computes half of every large product and sends it to
+     * the other (docs/SPEED.md). Both resolve with explain's result, to the
+     * bit. ids are integers that increase from one split to the next. If
+     * either part fails, both reject.
+     */
+    async explainSplit(id, input, options) {
+      if (!link) throw new Error('lrp: explainSplit needs pair(port, part) first');
+      if (!Number.isInteger(id) || id <= lastId) throw new Error(`lrp: split id ${id} must be an integer above the last one, ${lastId}`);
+      lastId = id;
+      active = true;
+      const port = link.port;
+      const send = (rows) => port.postMessage({ id, rows }, [rows.buffer]);
+      try {
+        const pending = call('explainPart', input, json(options), link.part, send);
+        const mine = early.filter((m) => m.id === id);
+        early = early.filter((m) => m.id > id);
+        for (const m of mine) deliver(m);
+        return result(await pending);
+      } catch (err) {
+        port.postMessage({ id, abort: String(err?.message ?? err) });
+        throw err;
+      } finally {
+        active = false;
+      }
     },
 
     /** Turns RGBA pixels into the model input: mode 'digit' or 'image' (default by model). */

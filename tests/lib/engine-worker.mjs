@@ -1,0 +1,22 @@
+// A worker_thread that owns one wasm engine (web/lrp.js), for Node tests
+// and benchmarks of what a page does with Workers: it answers
+// {id, method, args} with {id, result} or {id, error}, where method is one
+// of the engine's (loadModel, explain, explainSplit, …) or pair, whose
+// args are [port, part] (the port transferred with the message). Typed
+// arrays in results are copied.
+import { parentPort } from 'node:worker_threads';
+
+const { init } = await import('../../web/lrp.js');
+const lrp = await init();
+
+parentPort.on('message', async ({ id, method, args = [] }) => {
+  try {
+    if (typeof lrp[method] !== 'function') throw new Error(`no engine method ${method}`);
+    const t0 = performance.now();
+    const result = await lrp[method](...args);
+    parentPort.postMessage({ id, result, wall: performance.now() - t0, wasm: lrp.memory().wasm });
+  } catch (err) {
+    parentPort.postMessage({ id, error: String(err?.message ?? err) });
+  }
+});
+parentPort.postMessage({ ready: true });
