@@ -495,6 +495,7 @@ func (c *weights) square(l affine, in []int, n int, a *arena) (w2, d []float32) 
 		w, b := l.params()
 		c.w2 = squares(w)
 		c.d2 = make([]float32, numel(mustOut(l, in)))
+		defer a.whole()()
 		l.forward(c.d2, c.ones(n), c.w2, squares(b), nil, in, a)
 	}
 	return c.w2, c.d2
@@ -505,6 +506,7 @@ func (c *weights) flat(l affine, in []int, n int, a *arena) (w1, d []float32) {
 	w, _ := l.params()
 	if c.d1 == nil {
 		c.d1 = make([]float32, numel(mustOut(l, in)))
+		defer a.whole()()
 		l.forward(c.d1, c.ones(n), c.ones(len(w)), nil, nil, in, a)
 	}
 	return c.ones(len(w)), c.d1
@@ -570,6 +572,7 @@ func (c *weights) box(l affine, in []int, n int, low, high []float32, a *arena) 
 		cv.constant(c.dBox, lc, hc, wp, wn, bp, bn, in[1], in[2])
 		return c.lt, c.ht, c.dBox
 	}
+	defer a.whole()()
 	l.forward(c.dBox, c.lt, wp, bp, nil, in, a)
 	t := make([]float32, m)
 	l.forward(t, c.ht, wn, bn, nil, in, a)

@@ -90,6 +90,16 @@ func (a *arena) rows(m, work int) (lo, hi int) {
 	return h, m
 }
 
+// whole turns the split off until the function it returns is called:
+// the products that build a layer's cache run whole, since one half may
+// build a cache that the other already has, and their exchanges would not
+// pair up.
+func (a *arena) whole() (restore func()) {
+	s := a.split
+	a.split = split{}
+	return func() { a.split = s }
+}
+
 // share completes the rows of a product that rows split: x holds m rows
 // of n floats, of which this half computed lo ≤ i < hi, and the partner
 // the others. It does nothing when [lo, hi) is all of the rows.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // counted is a Partner that counts its exchanges and the values sent.
@@ -20,30 +21,48 @@ func (c *counted) Exchange(mine, theirs []float32) error {
 	return c.p.Exchange(mine, theirs)
 }
 
-// explainBoth runs ExplainSplit on two new Explainers of m in two
+// explainBoth runs ExplainSplit on e0 and a new Explainer of m in two
 // goroutines, connected by Pair, and returns their results (copied) and
-// the exchanges of part 0.
-func explainBoth(t *testing.T, m *Model, x []float32, o Options) (r0, r1 Result, exchanges int64) {
+// the exchanges of part 0. e0 may have explained before: its caches need
+// not match the new one's.
+func explainBoth(t *testing.T, e0 *Explainer, m *Model, x []float32, o Options) (r0, r1 Result, exchanges int64) {
 	t.Helper()
 	p0, p1 := Pair()
 	c0 := &counted{p: p0}
-	e0, e1 := NewExplainer(m), NewExplainer(m)
-	done := make(chan error, 1)
-	go func() {
-		r, err := e1.ExplainSplit(x, o, 1, p1)
-		if err == nil {
-			r1 = copyResult(r)
+	e1 := NewExplainer(m)
+	type reply struct {
+		part int
+		r    Result
+		err  error
+	}
+	done := make(chan reply, 2)
+	for part, e := range []*Explainer{e0, e1} {
+		p := []Partner{c0, p1}[part]
+		go func() {
+			r, err := e.ExplainSplit(x, o, part, p)
+			if err != nil {
+				done <- reply{part, Result{}, err}
+				return
+			}
+			done <- reply{part, copyResult(r), nil}
+		}()
+	}
+	for range 2 {
+		select {
+		case got := <-done:
+			if got.err != nil {
+				t.Fatalf("part %d: %v", got.part, got.err)
+			}
+			if got.part == 0 {
+				r0 = got.r
+			} else {
+				r1 = got.r
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("the halves did not finish in a minute: their exchanges do not pair up")
 		}
-		done <- err
-	}()
-	r, err := e0.ExplainSplit(x, o, 0, c0)
-	if err != nil {
-		t.Fatalf("part 0: %v", err)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("part 1: %v", err)
-	}
-	return copyResult(r), r1, c0.n.Load()
+	return r0, r1, c0.n.Load()
 }
 
 func copyResult(r *Result) Result {
@@ -102,11 +121,15 @@ func TestExplainSplitMatchesExplain(t *testing.T) {
 		for _, method := range methods {
 			t.Run(name+"/"+method, func(t *testing.T) {
 				o := Options{Method: method, Target: Predicted, Samples: 3, Steps: 4}
-				want, err := NewExplainer(m).Explain(x, o)
+				// Part 0 has explained before (its caches are built),
+				// part 1 has not.
+				e0 := NewExplainer(m)
+				r, err := e0.Explain(x, o)
 				if err != nil {
 					t.Fatalf("Explain: %v", err)
 				}
-				r0, r1, n := explainBoth(t, m, x, o)
+				want := copyResult(r)
+				r0, r1, n := explainBoth(t, e0, m, x, o)
 				if n == 0 {
 					t.Fatal("no product was split")
 				}
@@ -129,7 +152,7 @@ func TestExplainSplitMatchesExplain(t *testing.T) {
 func TestExplainSplitSmallProducts(t *testing.T) {
 	m := splitModels(t)["mixed"]
 	x := uniforms(newRand(6), m.InputLen(), 0, 1)
-	_, _, n := explainBoth(t, m, x, Options{Target: Predicted})
+	_, _, n := explainBoth(t, NewExplainer(m), m, x, Options{Target: Predicted})
 	if n != 0 {
 		t.Errorf("%d exchanges, want 0 for products below %d multiply-adds", n, splitMinWork)
 	}

@@ -214,6 +214,7 @@ function api(raw, go, instance) {
      */
     async explainSplit(id, input, options) {
       if (!link) throw new Error('lrp: explainSplit needs pair(port, part) first');
+      if (active) throw new Error(`lrp: a split explanation (id ${lastId}) is already running`);
       if (!Number.isInteger(id) || id <= lastId) throw new Error(`lrp: split id ${id} must be an integer above the last one, ${lastId}`);
       lastId = id;
       active = true;
