@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { init } from '../web/lrp.js';
 import { png, serve } from './lib/page.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -449,6 +450,96 @@ test('benchmark: pointer-move to painted heatmap over 100 strokes (built-in mode
   fs.writeFileSync(path.join(artifacts, 'latency.json'), JSON.stringify(result, null, 2) + '\n');
   const t = result.medianMs;
   console.log(`# pointer-move handler → heatmap drawn: median ${t.moveToDrawn.toFixed(2)} ms; → next animation frame ${t.moveToNextFrame.toFixed(2)} ms; event timestamp → drawn ${t.eventToDrawn.toFixed(2)} ms (Worker round trip ${t.workerRoundTrip.toFixed(2)} ms, of which in the Worker ${t.inWorker.toFixed(2)} ms, in the engine ${t.engine.toFixed(2)} ms; ${live.length} heatmaps over 100 strokes, ${result.model})`);
+  await page.check('#compare-auto');
+});
+
+test('a large model is explained on 2 Workers, the same to the bit as on one, all on this origin', async () => {
+  // A synthetic ResNet-18 of width 32 at 128×128 (6 MB): its stage-1
+  // convolutions have 9.4M multiply-adds each, above the engine's split
+  // threshold. The compare grid stays off so that the timings are the live
+  // path's alone.
+  const from = requests.length;
+  await page.uncheck('#compare-auto');
+  const file = path.join(tmp, 'resnet-w32-128.safetensors');
+  execFileSync(path.join(tmp, 'lrp'), ['synth', '-width', '32', '-size', '128', '-o', file], { stdio: 'ignore' });
+  const model = fs.readFileSync(file);
+  await dropFile('resnet-w32-128.safetensors', model);
+  await page.waitForFunction(() => __lrpStats.split.state === 'ready', null, { timeout: 30_000 });
+  assert.match(await page.locator('#model-info').innerText(), /resnet-w32-128/);
+  assert.match(await page.locator('#split-status').innerText(), /2 Workers/);
+  const loadMs = await stats(() => __lrpStats.split.loadMs);
+
+  // A photo-sized input: rings and a bar, drawn on the pad by dropping it.
+  const w = 128;
+  const gray = Buffer.alloc(w * w);
+  for (let y = 0; y < w; y++) {
+    for (let x = 0; x < w; x++) gray[y * w + x] = 127 + 100 * Math.sin(Math.hypot(x - 50, y - 60) / 6) * (x > 90 && x < 100 ? -1 : 1);
+  }
+  let n = await stats(() => __lrpStats.explains);
+  await dropFile('rings.png', png(gray, w, w), 'image/png');
+  await settle((n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'image' && s.last.model === 'resnet-w32-128.safetensors', n, 30_000);
+  assert.equal(await stats(() => __lrpStats.last.workers), 2, 'the explanation ran on 2 Workers');
+  const row = page.locator('#diag-stats div', { hasText: 'Workers' });
+  assert.equal(await row.locator('dd').textContent(), '2 (split)');
+
+  // More of the same for the timings: a change event on the method's
+  // parameters explains the same input again.
+  const times = [];
+  for (let k = 0; k < 5; k++) {
+    n = await stats(() => __lrpStats.explains);
+    await page.dispatchEvent('#params', 'change');
+    await settle((n, s = window.__lrpStats) => s.explains > n, n, 30_000);
+    times.push(await stats(() => ({ workers: __lrpStats.last.workers, total: __lrpStats.last.timings.total, worker: __lrpStats.last.timings.worker })));
+  }
+  assert.deepEqual(times.map((t) => t.workers), [2, 2, 2, 2, 2]);
+  const page2 = await stats(() => ({
+    options: __lrpStats.last.options,
+    input: Array.from(__lrpStats.last.input),
+    relevance: Array.from(__lrpStats.last.relevance),
+    heatmap: Array.from(__lrpStats.last.heatmap),
+  }));
+
+  // The same input and options explained by one engine alone (this
+  // process's, the same lrp.wasm): the same numbers and pixels, to the bit.
+  const lrp = await init();
+  await lrp.loadModel(new Uint8Array(model));
+  const one = [];
+  let r;
+  for (let k = 0; k < 3; k++) {
+    r = await lrp.explain(Float32Array.from(page2.input), page2.options);
+    one.push(r.timings.total);
+  }
+  const differ = (a, b) => a.length !== b.length ? `lengths ${a.length} and ${b.length}` : a.findIndex((v, i) => v !== b[i]);
+  assert.equal(differ(page2.relevance, Array.from(r.relevance)), -1, 'first relevance value that differs');
+  assert.equal(differ(page2.heatmap, Array.from(r.heatmap)), -1, 'first heatmap byte that differs');
+  console.log(`# ${path.basename(file)}: partner Worker ready ${loadMs.toFixed(0)} ms after the model; engine time of a live explanation on 2 Workers median ${median(times.map((t) => t.total)).toFixed(1)} ms (in the Worker ${median(times.map((t) => t.worker)).toFixed(1)} ms), on one engine in Node ${median(one).toFixed(1)} ms`);
+
+  // The partner Worker dies (it closes itself, which tells the page
+  // nothing): the split in flight must not hang; it fails over to the live
+  // Worker alone, with the same result.
+  let partner = null;
+  for (const w of page.workers()) if ((await w.evaluate(() => self.name)) === 'lrp-partner') partner = w;
+  assert.ok(partner, 'a Worker named lrp-partner');
+  await partner.evaluate(() => self.close());
+  const errors = await stats(() => __lrpStats.errors);
+  n = await stats(() => __lrpStats.explains);
+  await page.dispatchEvent('#params', 'change');
+  await settle((n, s = window.__lrpStats) => s.explains > n, n, 30_000);
+  assert.equal(await stats(() => __lrpStats.split.state), 'failed');
+  assert.match(await stats(() => __lrpStats.split.error), /second Worker stopped/);
+  assert.equal(await stats(() => __lrpStats.last.workers), 1);
+  assert.equal(await stats(() => __lrpStats.errors), errors, 'no error shown');
+  assert.equal(differ(Array.from(await stats(() => __lrpStats.last.relevance)), page2.relevance), -1, 'the same relevance on one Worker');
+
+  const foreign = requests.slice(from).filter((u) => !u.startsWith(`${origin}/`) && !/^(blob|data):/.test(u));
+  assert.deepEqual(foreign, [], 'requests to other origins');
+
+  // Back to the built-in model: small, so the partner stops and one Worker explains.
+  await page.click('#model-builtin');
+  await page.waitForFunction(() => __lrpStats.split.state === 'off' && __lrpStats.modelReady, null, { timeout: 30_000 });
+  await drawSeven();
+  assert.equal(await stats(() => __lrpStats.last.model), 'mnist.safetensors');
+  assert.equal(await stats(() => __lrpStats.last.workers), 1);
   await page.check('#compare-auto');
 });
 

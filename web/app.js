@@ -1,15 +1,18 @@
 // app.js is the page: it reads input, draws results and keeps the controls
 // in step. It computes nothing: the live explanation runs in one Worker
-// (worker.js, through a WorkerClient with latest-request-wins), the compare
-// grid and other batch work in a WorkerPool (pool.js).
+// (worker.js, through a WorkerClient with latest-request-wins), split with a
+// partner Worker (a WorkerPair) when the model is large, the compare grid
+// and other batch work in a WorkerPool (pool.js).
 //
 // window.__lrpStats is the page's instrumentation for the browser tests and
 // for anyone curious: counters, the last result, and one record per live
 // heatmap drawn while drawing — {move, event, sent, received, drawn, frame},
 // all performance.now() — where `move` is when the page handled the oldest
 // pointer move the heatmap is the first to include and `event` that move's
-// event timestamp (when the browser received the input).
-import { WorkerClient, WorkerPool } from './pool.js';
+// event timestamp (when the browser received the input). `split` tells
+// whether live explanations of the model are split over two Workers, and
+// `last.workers` how many computed the last one.
+import { WorkerClient, WorkerPair, WorkerPool } from './pool.js';
 
 const builtinModel = { url: new URL('models/mnist.safetensors', import.meta.url).href, name: 'mnist.safetensors' };
 
@@ -64,6 +67,7 @@ const ms = (v) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(2) : v.toFixed(0)}
 const mb = (n) => (n < 2 ** 20 ? `${Math.max(1, Math.round(n / 1024))} KB` : `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MB`);
 
 const live = new WorkerClient('lrp-live');
+const pair = new WorkerPair(live);
 const pool = new WorkerPool();
 
 const state = {
@@ -93,6 +97,9 @@ const stats = (window.__lrpStats = {
   cspViolations: [],
   compareRuns: 0,
   poolSize: pool.size,
+  // split.state: 'off' (a small model, or one core), 'loading' (the
+  // partner is opening the model), 'ready', or 'failed' (with `error`).
+  split: { state: 'off' },
   last: null,
   // idle: no live explanation or re-render is running or waiting.
   idle: () => !live.busy('live') && !live.busy('render') && state.pendingMove == null,
@@ -317,7 +324,7 @@ function requestExplain(move, eventTime) {
     state.pendingEvent = eventTime;
   }
   live
-    .latest('live', 'explain', () => {
+    .latest('live', explainOnce, () => {
       const m = state.pendingMove;
       const ev = state.pendingEvent;
       state.pendingMove = null;
@@ -330,9 +337,64 @@ function requestExplain(move, eventTime) {
       };
     })
     .then((r) => r && showResult(r), (err) => {
+      if (err.name === 'Superseded') return; // split for a model replaced since
+      if (err.name === 'PartnerLost') {
+        setSplit('failed', err.message);
+        requestExplain(null); // again, on the live Worker alone
+        return;
+      }
       stats.errors++;
       showError('explain-error', err.message);
     });
+}
+
+// explainOnce sends one live explanation: split over the pair when its
+// partner holds the model, otherwise on the live Worker alone.
+function explainOnce(args, transfer) {
+  return pair.ready ? pair.explain(args, transfer) : live.call('explain', args, { transfer });
+}
+
+// splitWorth reports whether explanations of a model pay for a second
+// Worker with a second copy of the model: there must be a second core, and
+// a product the engine splits, one of at least 2²² multiply-adds
+// (splitMinWork in lrp/split.go); smaller ones run whole on both Workers,
+// and MNIST-size models have none. A layer's multiply-adds are estimated
+// from the shapes in the model info: a dense layer's are out × in, a
+// convolution's out × input channels × 9 (taken as 3×3).
+function splitWorth(info) {
+  if ((navigator.hardwareConcurrency ?? 1) < 2) return false;
+  const shapes = new Map((info.layers ?? []).map((l) => [l.index, l.outShape]));
+  const size = (shape) => shape.reduce((a, b) => a * b, 1);
+  return (info.layers ?? []).some((l) => {
+    const x = l.inputs[0] < 0 ? info.inputShape : shapes.get(l.inputs[0]);
+    if (!x) return false;
+    const work = l.kind === 'dense' ? size(l.outShape) * size(x) : l.kind === 'conv2d' ? size(l.outShape) * x[0] * 9 : 0;
+    return work >= 1 << 22;
+  });
+}
+
+// followSplit gives the live Worker a partner for a model worth splitting,
+// or stops the partner. The partner opens the model in the background:
+// explanations run on the live Worker alone until it has.
+function followSplit(model) {
+  if (!splitWorth(model.info)) {
+    pair.close();
+    setSplit('off');
+    return;
+  }
+  setSplit('loading');
+  const t0 = performance.now();
+  pair.follow(model.source).then(
+    (ok) => ok && setSplit('ready', '', performance.now() - t0),
+    (err) => state.model === model && setSplit('failed', err.message),
+  );
+}
+
+function setSplit(s, error = '', loadMs) {
+  stats.split = { state: s, ...(error && { error }), ...(loadMs != null && { loadMs }) };
+  const note = $('split-status');
+  setText(note, s === 'ready' ? 'Large model: each explanation runs on 2 Workers, each computing half of every large product.' : '');
+  note.hidden = s !== 'ready';
 }
 
 let panelsAt = 0;
@@ -359,6 +421,7 @@ function showResult({ result: r, meta, sentAt }) {
   stats.explains++;
   stats.last = {
     model: state.model.name, composite: meta.options.composite, start: meta.options.start, source: state.source,
+    options: meta.options, workers: r.workers, timings: r.timings,
     predicted: r.predicted, target: r.target, top: r.top.slice(0, 3), range: r.range,
     relevance: r.relevance, input: r.input, heatmap: r.heatmap, width: r.width, height: r.height,
   };
@@ -665,6 +728,7 @@ async function openModel(source, { builtin = false } = {}) {
   status.textContent = `Loading ${name}…`;
   progress.removeAttribute('value');
   const shown = setTimeout(() => (progress.hidden = false), 150);
+  pair.hold(); // no split while the two Workers may hold different models
   try {
     const m = await live.call('open', { source }, {
       onProgress: (p) => {
@@ -679,9 +743,10 @@ async function openModel(source, { builtin = false } = {}) {
         }
       },
     });
-    state.model = { ...m, builtin };
+    state.model = { ...m, builtin, source };
     pool.setModel(source);
     onModel();
+    followSplit(state.model);
     status.textContent = builtin ? '' : `Loaded ${name}.`;
     return true;
   } catch (err) {
@@ -689,6 +754,7 @@ async function openModel(source, { builtin = false } = {}) {
     showError('model-error', builtin
       ? `The built-in model could not be loaded (${msg}). Open a model file to start.`
       : `${msg}${state.model ? ` — still using ${state.model.name}.` : ''}`);
+    if (state.model) followSplit(state.model); // the partner still holds it: ready again at once
     status.textContent = '';
     return false;
   } finally {
@@ -857,6 +923,7 @@ const diagnostics = {
       ['Positive share', Number.isFinite(d.positiveShare) ? `${(100 * d.positiveShare).toFixed(1)}%` : '–'],
       ['f(x) = 0 ⇒ R = 0', d.consistent ? 'holds' : 'violated', d.consistent ? 'good' : 'bad', 'A zero output must get zero relevance'],
       ['Engine time', ms(t.total), '', `preprocess ${ms(t.preprocess)}, explain ${ms(t.explain)}, render ${ms(t.render)}`],
+      ['Workers', r.workers === 2 ? '2 (split)' : '1', '', 'Explanations of a large model are split over 2 Workers, each computing half of every large product'],
       ['Round trip', ms(roundTrip), '', 'from sending the input to the Worker to drawing the result'],
     ];
     const dl = $('diag-stats');

@@ -2,13 +2,23 @@
 // (one wasm engine, one model) with {id, method, args} messages and
 // transferred buffers; a WorkerPool spreads independent calls (the compare
 // grid, batches, evaluation curves) over navigator.hardwareConcurrency
-// workers, each with its own engine and its own copy of the model.
+// workers, each with its own engine and its own copy of the model; a
+// WorkerPair lends a WorkerClient a partner worker to split one explanation
+// of a large model in two (explainSplit in lrp.js).
 
 /** The rejection of a call that a newer one replaced before it was sent. */
 export class Superseded extends Error {
   constructor() {
     super('superseded by a newer request');
     this.name = 'Superseded';
+  }
+}
+
+/** The rejection of a split explanation whose partner Worker stopped; the pair is closed. */
+export class PartnerLost extends Error {
+  constructor(reason) {
+    super(`lrp: the second Worker stopped (${reason})`);
+    this.name = 'PartnerLost';
   }
 }
 
@@ -19,12 +29,14 @@ export class WorkerClient {
   #nextId = 1;
   #calls = new Map(); // id → {resolve, reject, onProgress}
   #lanes = new Map(); // lane name → {busy, next}
+  #stopped = false;
 
   constructor(name = 'lrp') {
     this.#worker = new Worker(workerURL, { type: 'module', name });
     this.#worker.onmessage = (e) => this.#receive(e.data);
     this.#worker.onerror = (e) => {
       e.preventDefault?.();
+      this.#stopped = true;
       this.#failAll(new Error(`lrp: the worker stopped: ${e.message || 'could not start'}`));
     };
     this.#worker.onmessageerror = () => this.#failAll(new Error('lrp: a message from the worker could not be read'));
@@ -36,6 +48,7 @@ export class WorkerClient {
    * onProgress receives {loaded, total, phase} while a model is read.
    */
   call(method, args = {}, { transfer = [], onProgress } = {}) {
+    if (this.#stopped) return Promise.reject(new Error('lrp: the worker was stopped'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#calls.set(id, { resolve, reject, onProgress });
@@ -49,6 +62,8 @@ export class WorkerClient {
    * replaces the waiting one, whose promise resolves with null. make() runs
    * only when the request is actually sent, so it reads the freshest input;
    * it returns {args, transfer, meta}. Resolves with {result, meta, sentAt}.
+   * method is a method name, or a function (args, transfer) → Promise that
+   * sends the request itself (as WorkerPair.explain does).
    */
   latest(lane, method, make) {
     let l = this.#lanes.get(lane);
@@ -83,7 +98,8 @@ export class WorkerClient {
     }
     l.busy = true;
     const sentAt = performance.now();
-    this.call(job.method, req.args, { transfer: req.transfer })
+    const send = typeof job.method === 'function' ? job.method : (args, transfer) => this.call(job.method, args, { transfer });
+    new Promise((resolve) => resolve(send(req.args, req.transfer))) // a throw rejects
       .then((result) => job.resolve({ result, meta: req.meta, sentAt }), job.reject)
       .finally(() => {
         l.busy = false;
@@ -113,8 +129,14 @@ export class WorkerClient {
     this.#calls.clear();
   }
 
+  /** stopped reports whether the worker failed to start, threw, or was terminated. */
+  get stopped() {
+    return this.#stopped;
+  }
+
   /** terminate stops the worker at once; pending calls reject. */
   terminate() {
+    this.#stopped = true;
     this.#worker.terminate();
     this.#failAll(new Error('lrp: the worker was stopped'));
   }
@@ -194,5 +216,131 @@ export class WorkerPool {
       this.#idle.push(w);
       this.#dispatch();
     }
+  }
+}
+
+// A partner that is splitting is pinged every pingEvery ms and counts as
+// lost when a ping goes unanswered for pingTimeout ms: a Worker that closed
+// or crashed tells the page nothing, and its half would never arrive. The
+// engine answers between its products, which take well under a second.
+const pingEvery = 1000;
+const pingTimeout = 5000;
+
+/**
+ * A WorkerPair splits the explanations of a WorkerClient, the main worker,
+ * with a partner worker of its own: both run explainSplit with the same id,
+ * each computes half of every large product (lrp.js), and the result is the
+ * main worker's, the same to the bit as explain's. follow(source) makes the
+ * partner open the model the main worker holds, in the background; until it
+ * has, and once the partner is lost or closed, ready is false and the
+ * caller explains on the main worker alone.
+ */
+export class WorkerPair {
+  #main;
+  #partner = null; // WorkerClient
+  #paired = null; // Promise of both workers' pair
+  #source = null; // the model the partner holds or is opening
+  #opened = null; // Promise of the partner's open of #source
+  #version = 0; // bumped by hold, follow and close: an older follow gives up
+  #ready = false;
+  #nextId = 1; // split ids only increase over the main engine's life, across partners
+  #lost = new WeakSet(); // partners that stopped on their own, not by close
+
+  constructor(main) {
+    this.#main = main;
+  }
+
+  /** ready reports whether explain can split: the partner holds the main worker's model. */
+  get ready() {
+    return this.#ready;
+  }
+
+  /** hold stops splitting until the next follow: call it before the main worker opens another model. */
+  hold() {
+    this.#version++;
+    this.#ready = false;
+  }
+
+  /**
+   * follow makes the partner (started and paired if need be) open source,
+   * the model the main worker holds now, and resolves with true once it
+   * has, or false if a newer hold, follow or close came first. If the
+   * partner fails, the pair is closed and follow rejects.
+   */
+  async follow(source) {
+    const v = ++this.#version;
+    this.#ready = false;
+    if (!this.#partner) this.#start();
+    const partner = this.#partner;
+    if (source !== this.#source) {
+      this.#source = source;
+      this.#opened = partner.call('open', { source });
+    }
+    try {
+      await Promise.all([this.#paired, this.#opened]);
+    } catch (err) {
+      if (v !== this.#version) return false;
+      this.close();
+      throw err;
+    }
+    if (v !== this.#version) return false;
+    this.#ready = true;
+    return true;
+  }
+
+  /** close stops the partner; explanations run on the main worker alone until the next follow. */
+  close() {
+    this.#version++;
+    this.#ready = false;
+    this.#partner?.terminate();
+    this.#partner = this.#paired = this.#source = this.#opened = null;
+  }
+
+  #lose(partner) {
+    this.#lost.add(partner);
+    if (partner === this.#partner) this.close();
+  }
+
+  #start() {
+    const partner = (this.#partner = new WorkerClient('lrp-partner'));
+    const { port1, port2 } = new MessageChannel();
+    this.#paired = Promise.all([
+      this.#main.call('pair', { port: port1, part: 0 }, { transfer: [port1] }),
+      partner.call('pair', { port: port2, part: 1 }, { transfer: [port2] }),
+    ]);
+  }
+
+  /**
+   * explain runs explainSplit({input, options}) on both workers (args as
+   * for the worker's explain; the buffers in transfer go to the main
+   * worker, the partner gets a copy) and resolves with the main worker's
+   * result. If either part fails, the other is aborted and explain rejects
+   * with the main worker's error, or PartnerLost if the partner stopped.
+   */
+  explain(args, transfer = []) {
+    if (!this.#ready) return Promise.reject(new Error('lrp: the pair is not ready'));
+    const id = this.#nextId++;
+    const main = this.#main;
+    const partner = this.#partner;
+    const theirs = partner.call('explainSplit', { ...args, id });
+    const mine = main.call('explainSplit', { ...args, id }, { transfer });
+    const abort = (client) => (err) => client.call('abortSplit', { id, reason: String(err?.message ?? err) }).catch(() => {});
+    theirs.catch(abort(main));
+    mine.catch(abort(partner));
+    const watch = setInterval(() => {
+      const dead = setTimeout(() => this.#lose(partner), pingTimeout);
+      partner.call('ping').then(() => clearTimeout(dead), () => {});
+    }, pingEvery);
+    return Promise.allSettled([mine, theirs]).then(([a, b]) => {
+      clearInterval(watch);
+      if (b.status === 'rejected' && partner.stopped) {
+        if (partner === this.#partner) this.#lose(partner);
+        // A partner stopped by close belonged to a model replaced since.
+        throw this.#lost.has(partner) ? new PartnerLost(b.reason?.message ?? b.reason) : new Superseded();
+      }
+      if (a.status === 'rejected') throw a.reason;
+      if (b.status === 'rejected') throw b.reason;
+      return a.value;
+    });
   }
 }

@@ -3,6 +3,13 @@
 // plus {id, progress} while it reads a model. Messages are handled one at a
 // time, in order, so a model is never swapped under a running explanation.
 // Typed arrays in results are transferred, never copied.
+//
+// A worker can be paired with a second one (pair, then explainSplit on
+// both with the same id) to compute one explanation together: lrp.js
+// exchanges the halves over the pair's MessagePort by itself, outside this
+// queue. Two methods skip the queue (urgent): ping, which tells the page
+// that this worker is alive while a split keeps it busy, and abortSplit,
+// which ends a split whose partner will never answer (its worker died).
 import { init } from './lrp.js';
 
 // Models larger than this are refused before they are read: the engine
@@ -11,6 +18,7 @@ const maxModelBytes = 1 << 30;
 
 let engine = null;
 let model = null; // {name, info}
+let partnerPort = null; // the MessagePort of pair
 
 const methods = {
   // open reads a model from {url} | {file} | {bytes} (with a name) and
@@ -42,11 +50,24 @@ const methods = {
 
   // explain runs the engine and adds `image`, the model input as RGBA
   // pixels ({rgba, width, height}), and `mask`, the overlay's opacity.
+  // `workers` is 1 here and 2 for explainSplit.
   async explain({ input, options }) {
-    const r = await engine.explain(input, options);
-    r.image = inputImage(r.input, model.info);
-    r.mask = overlayMask(r.relevance, model.info, options?.sign);
-    return r;
+    return described(await engine.explain(input, options), options, 1);
+  },
+
+  // pair connects this worker's engine to a partner's through port, one
+  // end of a MessageChannel whose other end the partner got with the other
+  // part (0 or 1).
+  async pair({ port, part }) {
+    engine ??= await init();
+    engine.pair(port, part);
+    partnerPort = port;
+  },
+
+  // explainSplit is explain computed together with the paired worker,
+  // which must get the same call (same id, input and options) and model.
+  async explainSplit({ id, input, options }) {
+    return described(await engine.explainSplit(id, input, options), options, 2);
   },
 
   async render({ relevance, options }) {
@@ -81,6 +102,23 @@ const methods = {
     return engine[method](...args);
   },
 };
+
+function described(r, options, workers) {
+  r.image = inputImage(r.input, model.info);
+  r.mask = overlayMask(r.relevance, model.info, options?.sign);
+  r.workers = workers;
+  return r;
+}
+
+// abortSplit makes split id fail here as if the partner had reported a
+// failure on the port (its {id, abort} message, see lrp.js), so that a
+// split whose partner died rejects instead of waiting forever. A split
+// that has ended ignores it; one that has not started yet fails at once.
+function abortSplit({ id, reason }) {
+  partnerPort?.dispatchEvent(new MessageEvent('message', { data: { id, abort: reason } }));
+}
+
+const urgent = { abortSplit, ping() {} };
 
 async function readModel(source, progress) {
   if (source.bytes) return new Uint8Array(source.bytes);
@@ -192,12 +230,17 @@ let queue = Promise.resolve();
 
 self.onmessage = (e) => {
   const { id, method, args } = e.data;
+  if (Object.hasOwn(urgent, method)) {
+    urgent[method](args ?? {});
+    self.postMessage({ id, result: null });
+    return;
+  }
   const received = performance.now();
   queue = queue.then(async () => {
     try {
       const f = methods[method];
       if (!f) throw new Error(`lrp: unknown worker method ${method}`);
-      if (!model && method !== 'open' && method !== 'call') throw new Error('lrp: no model is loaded');
+      if (!model && method !== 'open' && method !== 'call' && method !== 'pair') throw new Error('lrp: no model is loaded');
       const started = performance.now();
       const result = await f(args ?? {}, (p) => self.postMessage({ id, progress: p }));
       // The worker's share of a round trip: waiting behind earlier
