@@ -8,6 +8,7 @@
 //
 //   node scripts/bench.mjs [--native] [--runs N] [--resnet-runs N] [--no-resnet]
 //   node scripts/bench.mjs --pool N [--batch B] [--model FILE] [--composite C]
+//   node scripts/bench.mjs --split [--runs N] [--model FILE] [--composite C]
 //
 // --native runs BenchmarkExplainCNN and BenchmarkExplainBuiltin of package
 // app (the same code, compiled for this machine) and prints them alongside.
@@ -26,6 +27,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { explainSplit, pairEngines, startEngine } from '../tests/lib/engines.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = process.env.LRP_FIXTURES ?? join(root, '..', 'shared', 'fixtures');
@@ -48,6 +50,11 @@ const wasm = readFileSync(join(root, 'web', 'lrp.wasm'));
 const gz = gzipSync(wasm, { level: 9 }).length;
 const br = brotliCompressSync(wasm, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 console.log(`lrp.wasm         ${(wasm.length / 1e6).toFixed(2)} MB raw, ${(gz / 1e6).toFixed(2)} MB gzip -9, ${(br / 1e6).toFixed(2)} MB brotli 11`);
+
+if (args.includes('--split')) {
+  await benchSplit(Number(opt('--runs')) || 7, opt('--model'), opt('--composite', 'epsilon_gamma_box'));
+  process.exit(0);
+}
 
 if (args.includes('--pool')) {
   await benchPool(Number(opt('--pool')) || 2, Number(opt('--batch')) || 8, opt('--model'), opt('--composite', 'epsilon_gamma_box'));
@@ -227,6 +234,55 @@ async function benchPool(pool, batch, model, composite) {
     console.log(`predicted        ${results.map((r) => r.predicted).join(' ')}`);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
+    cleanup();
+  }
+}
+
+// benchSplit times one explanation split over two engines (lrp.js
+// explainSplit), each in its own worker_thread as a page's Workers are,
+// against one of them alone, on the same image: `runs` of each after one
+// warm-up call of each, interleaved (alone, split, alone, …) so that a slow
+// stretch of the machine hits both. The model is the synthetic ResNet-18
+// unless --model names a file. Both results are checked equal to the bit.
+async function benchSplit(runs, model, composite) {
+  const [file, cleanup] = model ? [model, () => {}] : synthResNet();
+  const engines = [];
+  try {
+    const bytes = readFileSync(file);
+    engines.push(...(await Promise.all([startEngine(), startEngine()])));
+    const [a, b] = engines;
+    const loaded = await Promise.all(engines.map((e) => e.call('loadModel', [bytes])));
+    const info = loaded[0].result;
+    await pairEngines(a, b);
+    const x = randomInput(info, 1);
+    const alone = [];
+    const split = [];
+    const engine = [];
+    let id = 1;
+    let want;
+    for (let i = 0; i <= runs; i++) {
+      const one = await a.call('explain', [x, { composite }]);
+      const s0 = performance.now();
+      const [r0, r1] = await explainSplit(a, b, id++, x, { composite });
+      const wall = performance.now() - s0;
+      want = one.result.relevance;
+      for (const r of [r0, r1]) {
+        if (!r.result.relevance.every((v, j) => Object.is(v, want[j]))) throw new Error('the split relevance differs from explain');
+      }
+      if (i === 0) continue; // the warm-up: caches of the composite, tier-up
+      alone.push(one.wall);
+      split.push(wall);
+      engine.push(r0.result.timings.explain);
+    }
+    console.log(`split            ${info.name} (${info.params} params), ${composite}, ${runs} runs of each after one warm-up, interleaved; loadavg ${loadavg()}`);
+    console.log(`one engine       median ${ms(median(alone))} per explain (${alone.map((t) => t.toFixed(0)).join(', ')})`);
+    console.log(
+      `two engines      median ${ms(median(split))} per explain (${split.map((t) => t.toFixed(0)).join(', ')}; engine ${ms(median(engine))}): ` +
+        `${(median(split) / median(alone)).toFixed(2)} of one engine's time, relevance equal to the bit`,
+    );
+    console.log(`memory           ${mib(loaded[0].wasm)} + ${mib(loaded[1].wasm)} of wasm linear memory after the loads`);
+  } finally {
+    await Promise.all(engines.map((e) => e.terminate()));
     cleanup();
   }
 }

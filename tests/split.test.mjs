@@ -103,6 +103,19 @@ test('a split waits for its partner, and refuses other calls meanwhile', async (
   assert.equal(differing(r0.result.relevance, want.relevance)[0], 0);
 });
 
+test('abortSplit ends a split whose partner will never answer', async () => {
+  const id = nextId++;
+  const pending = a.call('explainSplit', [id, x, {}]);
+  await a.call('abortSplit', [id, 'its Worker stopped']);
+  await assert.rejects(pending, /^Error: lrp: split explanation: the partner failed: its Worker stopped$/);
+  // An abort that arrives before its split starts fails it when it does.
+  await a.call('abortSplit', [nextId, 'gone early']);
+  await assert.rejects(a.call('explainSplit', [nextId++, x, {}]), /the partner failed: gone early$/);
+  // b never saw those splits; the next one pairs up as usual.
+  const [r0, r1] = await explainSplit(a, b, nextId++, x, {});
+  assert.equal(differing(r0.result.relevance, r1.result.relevance)[0], 0);
+});
+
 test('explainSplit refuses bad arguments', async () => {
   await assert.rejects(a.call('explainSplit', [nextId - 1, x, {}]), /^Error: lrp: split id \d+ must be an integer above the last one/);
   await assert.rejects(a.call('explainSplit', [1.5, x, {}]), /must be an integer above the last one/);

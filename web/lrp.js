@@ -48,13 +48,14 @@ async function start(onExit) {
   delete globalThis.__lrp;
   // run() starts main, which publishes globalThis.__lrp and blocks; the
   // promise settles only if the Go program exits.
-  go.run(instance).then(onExit, onExit);
+  const run = go.run(instance);
+  run.then(onExit, onExit);
   const raw = globalThis.__lrp;
   delete globalThis.__lrp;
   if (raw == null || go.exited) {
     throw new Error('lrp: the wasm module did not start (see the console for its output)');
   }
-  return api(raw, go, instance);
+  return api(raw, go, instance, run);
 }
 
 async function instantiateFile(url, imports) {
@@ -112,14 +113,20 @@ function unpack(u8) {
   return [meta, arrays];
 }
 
-function api(raw, go, instance) {
+function api(raw, go, instance, run) {
   // call runs one method of the raw API, turning a synchronous throw (the
-  // Go program has exited) into a rejection.
+  // Go program has exited) into a rejection. A call still pending when the
+  // program exits (a split waiting for its partner) rejects then.
   const exited = () => new Error('lrp: the wasm runtime has exited (see the console); call init() again');
+  const gone = run.then(
+    () => Promise.reject(exited()),
+    () => Promise.reject(exited()),
+  );
+  gone.catch(() => {});
   const call = async (name, ...args) => {
     if (go.exited) throw exited();
     const method = raw[name]; // called without a receiver: one JS value less for Go to hold
-    const result = await method(...args);
+    const result = await Promise.race([method(...args), gone]);
     if (go.exited) throw exited();
     return result;
   };
@@ -212,6 +219,16 @@ function api(raw, go, instance) {
      * bit. ids are integers that increase from one split to the next. If
      * either part fails, both reject.
      */
+    /**
+     * Makes split id fail here with reason, as if the paired engine had
+     * failed: for a partner that will never answer (its Worker died). A
+     * split that has ended ignores it; one that has not started here yet
+     * fails as soon as it starts.
+     */
+    abortSplit(id, reason) {
+      onPartner({ id, abort: String(reason ?? 'aborted') });
+    },
+
     async explainSplit(id, input, options) {
       if (!link) throw new Error('lrp: explainSplit needs pair(port, part) first');
       if (active) throw new Error(`lrp: a split explanation (id ${lastId}) is already running`);

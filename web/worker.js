@@ -18,7 +18,6 @@ const maxModelBytes = 1 << 30;
 
 let engine = null;
 let model = null; // {name, info}
-let partnerPort = null; // the MessagePort of pair
 
 const methods = {
   // open reads a model from {url} | {file} | {bytes} (with a name) and
@@ -61,7 +60,6 @@ const methods = {
   async pair({ port, part }) {
     engine ??= await init();
     engine.pair(port, part);
-    partnerPort = port;
   },
 
   // explainSplit is explain computed together with the paired worker,
@@ -110,12 +108,10 @@ function described(r, options, workers) {
   return r;
 }
 
-// abortSplit makes split id fail here as if the partner had reported a
-// failure on the port (its {id, abort} message, see lrp.js), so that a
-// split whose partner died rejects instead of waiting forever. A split
-// that has ended ignores it; one that has not started yet fails at once.
+// abortSplit makes split id fail here (engine.abortSplit), so that a split
+// whose partner died rejects instead of waiting forever.
 function abortSplit({ id, reason }) {
-  partnerPort?.dispatchEvent(new MessageEvent('message', { data: { id, abort: reason } }));
+  engine?.abortSplit(id, reason);
 }
 
 const urgent = { abortSplit, ping() {} };
