@@ -35,6 +35,10 @@ type Info struct {
 	// Width and Height are the size of the heatmaps.
 	Width  int `json:"width"`
 	Height int `json:"height"`
+	// SplitProducts is how many products of the forward pass a split
+	// explanation (ExplainSplit) divides between two Workers: with none,
+	// splitting does not pay.
+	SplitProducts int `json:"splitProducts"`
 }
 
 // Layer is one node of the loaded model, as rules overrides address it.
@@ -150,6 +154,7 @@ func info(f *model.File, m *lrp.Model, folded int) Info {
 		Classes:         m.Classes(),
 		Labels:          slices.Clone(m.Labels),
 		Params:          m.Params(),
+		SplitProducts:   m.SplitProducts(),
 		PixelRange:      [2]float32{m.Input.Low, m.Input.High},
 		Mean:            slices.Clone(m.Input.Mean),
 		Std:             slices.Clone(m.Input.Std),

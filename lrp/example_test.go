@@ -39,3 +39,41 @@ func ExampleExplainer_Explain() {
 	// relu   pass    in 1.0000
 	// hidden epsilon in 1.0000
 }
+
+// Two Explainers explain one input together, each in its own goroutine
+// (in a page: each in its own Worker), and both get Explain's result. A
+// ResNet of width 32 at 128×128 has 17 products large enough to split.
+func ExampleExplainer_ExplainSplit() {
+	m := lrp.SyntheticResNet(1, 32, 128)
+	x := make([]float32, m.InputLen())
+	for i := range x {
+		x[i] = float32(i%97) / 97
+	}
+	o := lrp.Options{Method: "epsilon_gamma_box", Target: lrp.Predicted}
+	want, _ := lrp.NewExplainer(m).Explain(x, o)
+
+	p0, p1 := lrp.Pair()
+	done := make(chan *lrp.Result)
+	go func() {
+		r, err := lrp.NewExplainer(m).ExplainSplit(x, o, 1, p1)
+		if err != nil {
+			fmt.Println(err)
+		}
+		done <- r
+	}()
+	r0, err := lrp.NewExplainer(m).ExplainSplit(x, o, 0, p0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r1 := <-done
+	same := 0
+	for i, v := range want.Relevance {
+		if r0.Relevance[i] == v && r1.Relevance[i] == v {
+			same++
+		}
+	}
+	fmt.Printf("%d products split, %d of %d relevance values as Explain's\n", m.SplitProducts(), same, len(x))
+	// Output:
+	// 17 products split, 49152 of 49152 relevance values as Explain's
+}

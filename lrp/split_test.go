@@ -147,14 +147,35 @@ func TestExplainSplitMatchesExplain(t *testing.T) {
 	}
 }
 
-// TestExplainSplitSmallProducts checks that products below splitMinWork
-// are not split: the fixture-sized model exchanges nothing.
-func TestExplainSplitSmallProducts(t *testing.T) {
-	m := splitModels(t)["mixed"]
-	x := uniforms(newRand(6), m.InputLen(), 0, 1)
-	_, _, n := explainBoth(t, NewExplainer(m), m, x, Options{Target: Predicted})
-	if n != 0 {
-		t.Errorf("%d exchanges, want 0 for products below %d multiply-adds", n, splitMinWork)
+// TestSplitProducts checks SplitProducts against the exchanges of an
+// explanation with ε (one per split product forward, one per split
+// transposed product): none for small models.
+func TestSplitProducts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		m    *Model
+		want int
+	}{
+		{"mixed", splitModels(t)["mixed"], 0},
+		{"resnet-32x128", SyntheticResNet(1, 32, 128), 17},
+		{"resnet-18", SyntheticResNet18(1), 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.m.SplitProducts(); got != tc.want {
+				t.Errorf("SplitProducts() = %d, want %d", got, tc.want)
+			}
+			if testing.Short() && tc.name == "resnet-18" {
+				return
+			}
+			x := uniforms(newRand(6), tc.m.InputLen(), 0, 1)
+			_, _, n := explainBoth(t, NewExplainer(tc.m), tc.m, x, Options{Method: "epsilon", Target: Predicted})
+			// Forward: the products SplitProducts counts; relevance: ε's
+			// forward output is reused, and the first layer's transposed
+			// product (3 input channels) is not split.
+			if want := int64(2*tc.want - 1); tc.want == 0 && n != 0 || tc.want > 0 && n != want {
+				t.Errorf("%d exchanges, want %d", n, max(want, 0))
+			}
+		})
 	}
 }
 

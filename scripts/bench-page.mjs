@@ -5,7 +5,9 @@
 // `lrp synth`) is dropped on it, then a photo is given. It prints, for each
 // of N fresh browser profiles, the time from the drop until the page says
 // the model is loaded, and until the first heatmap is drawn, then the next
-// photo's heatmap.
+// photo's heatmap; then, once the page has a second Worker holding the
+// model (the split of app.js), the time until that is ready and the heatmap
+// of one more photo explained on both Workers.
 //
 //   node scripts/bench-page.mjs [--runs N]
 //
@@ -36,7 +38,7 @@ for (let y = 0; y < 224; y++) for (let x = 0; x < 224; x++) gray[y * 224 + x] = 
 const photo = png(gray, 224, 224);
 
 const server = await serve(lrp, path.join(root, 'web'));
-const rows = { loaded: [], first: [], next: [] };
+const rows = { loaded: [], first: [], next: [], ready: [], split: [] };
 try {
   for (let r = 0; r < runs; r++) {
     const context = await chromium.launchPersistentContext(path.join(tmp, `profile-${r}`), {
@@ -72,16 +74,35 @@ try {
         await page.waitForFunction((n) => window.__lrpStats.explains > n && window.__lrpStats.last?.model === 'resnet18.safetensors', n, { timeout: 60_000, polling: 10 });
         times.push(performance.now() - t0);
       }
+      await page.waitForFunction(() => ['ready', 'failed'].includes(window.__lrpStats.split.state), null, { timeout: 60_000, polling: 10 });
+      const ready = performance.now() - t0;
+      const split = await page.evaluate(() => window.__lrpStats.split);
+      if (split.state !== 'ready') throw new Error(`the split failed: ${split.error}`);
+      const n = await explained();
+      const s0 = performance.now();
+      await page.setInputFiles('#image-file', { name: 'photo3.png', mimeType: 'image/png', buffer: photo });
+      await page.waitForFunction((n) => window.__lrpStats.explains > n, n, { timeout: 60_000, polling: 10 });
+      const splitMs = performance.now() - s0;
+      const workers = await page.evaluate(() => window.__lrpStats.last.workers);
+      if (workers !== 2) throw new Error(`the photo after the split was ready ran on ${workers} Worker(s)`);
       if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
       rows.loaded.push(loaded);
       rows.first.push(times[0]);
       rows.next.push(times[1] - times[0]);
-      console.log(`run ${r + 1}: drop → loaded ${loaded.toFixed(0)} ms, drop → first heatmap ${times[0].toFixed(0)} ms (the photo given as soon as loaded), next photo → heatmap ${(times[1] - times[0]).toFixed(0)} ms`);
+      rows.ready.push(ready);
+      rows.split.push(splitMs);
+      console.log(
+        `run ${r + 1}: drop → loaded ${loaded.toFixed(0)} ms, drop → first heatmap ${times[0].toFixed(0)} ms (the photo given as soon as loaded), next photo → heatmap ${(times[1] - times[0]).toFixed(0)} ms; ` +
+          `drop → second Worker ready ${ready.toFixed(0)} ms, then a photo on 2 Workers → heatmap ${splitMs.toFixed(0)} ms`,
+      );
     } finally {
       await context.close();
     }
   }
-  console.log(`median of ${runs}: loaded ${median(rows.loaded).toFixed(0)} ms, first heatmap ${median(rows.first).toFixed(0)} ms, next ${median(rows.next).toFixed(0)} ms`);
+  console.log(
+    `median of ${runs}: loaded ${median(rows.loaded).toFixed(0)} ms, first heatmap ${median(rows.first).toFixed(0)} ms, next ${median(rows.next).toFixed(0)} ms; ` +
+      `second Worker ready ${median(rows.ready).toFixed(0)} ms, photo on 2 Workers ${median(rows.split).toFixed(0)} ms`,
+  );
 } finally {
   server.proc.kill();
   fs.rmSync(tmp, { recursive: true, force: true });

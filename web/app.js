@@ -356,21 +356,11 @@ function explainOnce(args, transfer) {
 
 // splitWorth reports whether explanations of a model pay for a second
 // Worker with a second copy of the model: there must be a second core, and
-// a product the engine splits, one of at least 2²² multiply-adds
-// (splitMinWork in lrp/split.go); smaller ones run whole on both Workers,
-// and MNIST-size models have none. A layer's multiply-adds are estimated
-// from the shapes in the model info: a dense layer's are out × in, a
-// convolution's out × input channels × 9 (taken as 3×3).
+// products that the engine splits (info.splitProducts: those of at least
+// 2²² multiply-adds; smaller ones run whole on both Workers, and MNIST-size
+// models have none).
 function splitWorth(info) {
-  if ((navigator.hardwareConcurrency ?? 1) < 2) return false;
-  const shapes = new Map((info.layers ?? []).map((l) => [l.index, l.outShape]));
-  const size = (shape) => shape.reduce((a, b) => a * b, 1);
-  return (info.layers ?? []).some((l) => {
-    const x = l.inputs[0] < 0 ? info.inputShape : shapes.get(l.inputs[0]);
-    if (!x) return false;
-    const work = l.kind === 'dense' ? size(l.outShape) * size(x) : l.kind === 'conv2d' ? size(l.outShape) * x[0] * 9 : 0;
-    return work >= 1 << 22;
-  });
+  return (navigator.hardwareConcurrency ?? 1) >= 2 && info.splitProducts > 0;
 }
 
 // followSplit gives the live Worker a partner for a model worth splitting,
