@@ -69,6 +69,40 @@ for (const composite of ['epsilon_gamma_box', 'epsilon', 'epsilon_plus_flat', 'g
   });
 }
 
+// Go holds every JS value it is given or makes (a call's input and
+// result, 2 MB for a 3×224×224 model) until one of its collections, which a
+// large model's calls alone would seldom start; the wasm counts those
+// bytes and collects at 64 MiB (collectJS in wasm/main.go), and the rows
+// of a split cross as addresses in linear memory, not as JS arrays. Over
+// 64 calls of each kind (128 MB handed over), a thread must hold less than
+// 64 + 32 MiB more ArrayBuffers than before.
+test('many explanations, plain and split, keep JS memory bounded', async () => {
+  const file = join(dir, 'resnet-w8.safetensors');
+  execFileSync('go', ['run', './cmd/lrp', 'synth', '-width', '8', '-size', '224', '-o', file], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const bytes = readFileSync(file);
+  const [c, d] = await Promise.all([startEngine(), startEngine()]);
+  try {
+    const [{ result: info8 }] = await Promise.all([c.call('loadModel', [bytes]), d.call('loadModel', [bytes])]);
+    assert.ok(info8.splitProducts > 0);
+    await pairEngines(c, d);
+    const x8 = new Float32Array(3 * 224 * 224).fill(0.5);
+    const held = async () => (await Promise.all([c.call('arrayBuffers'), d.call('arrayBuffers')])).map((r) => r.result);
+    const o = { composite: 'epsilon' };
+    for (const [kind, run] of [
+      ['plain', () => Promise.all([c.call('explain', [x8, o]), d.call('explain', [x8, o])])],
+      ['split', (i) => explainSplit(c, d, i + 1, x8, o)],
+    ]) {
+      const before = await held();
+      for (let i = 0; i < 64; i++) await run(i);
+      const grown = (await held()).map((v, i) => v - before[i]);
+      console.log(`# ${kind}: 64 explanations, ArrayBuffers held ${grown.map((g) => (g / 2 ** 20).toFixed(1)).join(' and ')} MiB more`);
+      for (const g of grown) assert.ok(g < (64 + 32) * 2 ** 20, `${kind}: ${g} bytes of ArrayBuffers more after 64 explanations`);
+    }
+  } finally {
+    await Promise.all([c.terminate(), d.terminate()]);
+  }
+});
+
 test('a part that fails rejects both, and both engines go on working', async () => {
   // Part 0 gets an input of the wrong size: it fails before its first
   // exchange and tells part 1, which is waiting for it.

@@ -127,6 +127,32 @@ func holdMemory() {
 	debug.SetMemoryLimit(target + max(1<<20, target/32))
 }
 
+// Go holds every JS value it is given (an argument) or makes (a result)
+// until a collection finalizes it, and with it the value's memory in JS:
+// a ResNet-18 explanation's input and result, 2 MB. A large model's calls
+// leave too little garbage in Go's heap to start a collection for
+// thousands of calls (holdMemory's headroom is a sixteenth of the live
+// heap), so JS memory would grow by 2 MB per call until then. jsHeld
+// counts those bytes, plus jsValueCost per value, since the last
+// collection; collectJS, after each call, collects once they reach
+// jsHeldMax (every 32 calls of a ResNet-18, 1.6 ms each).
+var jsHeld int
+
+const (
+	jsHeldMax   = 64 << 20
+	jsValueCost = 1 << 10
+)
+
+// heldJS counts one JS value of n bytes that Go holds.
+func heldJS(n int) { jsHeld += n + jsValueCost }
+
+func collectJS() {
+	if jsHeld >= jsHeldMax {
+		jsHeld = 0
+		runtime.GC()
+	}
+}
+
 // primeFinalizers makes and drops n JS values, once, for the collection
 // that ends the first load to finalize. Go frees a JS value it held only
 // when a collection finalizes it; the runtime's finalizer queue grows,
@@ -213,6 +239,7 @@ func guarded(work func() (any, error)) (v any, err error) {
 	}
 	defer mu.Unlock()
 	defer holdMemory()
+	defer collectJS()
 	return work()
 }
 
@@ -524,6 +551,7 @@ func bytesArg(v js.Value, what string) ([]byte, error) {
 	}
 	b := make([]byte, n)
 	js.CopyBytesToGo(b, u)
+	heldJS(n)
 	return b, nil
 }
 
@@ -545,6 +573,7 @@ func copyIn(u js.Value, n int) *[]byte {
 	}
 	*b = (*b)[:n]
 	js.CopyBytesToGo(*b, u)
+	heldJS(n)
 	return b
 }
 
@@ -674,6 +703,7 @@ func describe(v js.Value) string {
 var packed []byte
 
 func bytesToJS(b []byte) js.Value {
+	heldJS(len(b))
 	u := jsUint8Array.New(len(b))
 	js.CopyBytesToJS(u, b)
 	return u

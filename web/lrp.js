@@ -118,17 +118,27 @@ function api(raw, go, instance, run) {
   // Go program has exited) into a rejection. A call still pending when the
   // program exits (a split waiting for its partner) rejects then.
   const exited = () => new Error('lrp: the wasm runtime has exited (see the console); call init() again');
-  const gone = run.then(
-    () => Promise.reject(exited()),
-    () => Promise.reject(exited()),
-  );
-  gone.catch(() => {});
+  // (Each call races its own promise, not one shared by all: a promise
+  // that never settles keeps every race run against it, and the race its
+  // result.)
+  const pending = new Set(); // the rejecters of the calls in flight
+  const exit = () => {
+    for (const reject of pending) reject(exited());
+  };
+  run.then(exit, exit);
   const call = async (name, ...args) => {
     if (go.exited) throw exited();
     const method = raw[name]; // called without a receiver: one JS value less for Go to hold
-    const result = await Promise.race([method(...args), gone]);
-    if (go.exited) throw exited();
-    return result;
+    let reject;
+    const stopped = new Promise((_, r) => (reject = r));
+    pending.add(reject);
+    try {
+      const result = await Promise.race([method(...args), stopped]);
+      if (go.exited) throw exited();
+      return result;
+    } finally {
+      pending.delete(reject);
+    }
   };
   const json = (options) => {
     if (options === undefined || options === null) return '';
@@ -163,15 +173,30 @@ function api(raw, go, instance, run) {
   };
 
   // A split explanation (pair, explainSplit): the partner's messages on
-  // the port are {id, rows} (its rows of one product, transferred) and
-  // {id, abort} (its part failed). Those of a split that has not started
-  // here yet wait in early; those of a finished one are dropped.
+  // the port are {id, rows} (its rows of one product, an ArrayBuffer
+  // transferred) and {id, abort} (its part failed). Those of a split that
+  // has not started here yet wait in early; those of a finished one are
+  // dropped. The wasm gives the rows of each exchange as addresses in its
+  // memory (see wasm/split.go): mine are copied out and posted, the
+  // partner's are written into `into` and announced with receive.
   let link = null; // {port, part}
   let lastId = 0; // the id of the last split started here
   let active = false; // whether split lastId is running
   let early = [];
+  let into = null; // {at, bytes}: where the partner's next rows go
   const deliver = (msg) => {
-    const p = msg.abort !== undefined ? call('abortPart', String(msg.abort)) : call('receive', msg.rows);
+    let p;
+    if (msg.abort !== undefined) {
+      p = call('abortPart', String(msg.abort));
+    } else if (!(msg.rows instanceof ArrayBuffer) || into === null || msg.rows.byteLength !== into.bytes) {
+      const got = msg.rows instanceof ArrayBuffer ? `${msg.rows.byteLength} bytes of rows` : 'no rows';
+      p = call('abortPart', `the partner sent ${got}, want ${into?.bytes ?? 'none'}: is it explaining the same model, input and options?`);
+    } else {
+      new Uint8Array(instance.exports.mem.buffer, into.at, into.bytes).set(new Uint8Array(msg.rows));
+      const n = into.bytes;
+      into = null;
+      p = call('receive', n);
+    }
     p.catch(() => {}); // the split has already ended: its own error tells why
   };
   const onPartner = (msg) => {
@@ -236,7 +261,12 @@ function api(raw, go, instance, run) {
       lastId = id;
       active = true;
       const port = link.port;
-      const send = (rows) => port.postMessage({ id, rows }, [rows.buffer]);
+      into = null;
+      const send = (mine, mineBytes, theirs, theirsBytes) => {
+        const rows = instance.exports.mem.buffer.slice(mine, mine + mineBytes);
+        into = { at: theirs, bytes: theirsBytes };
+        port.postMessage({ id, rows }, [rows]);
+      };
       try {
         const pending = call('explainPart', input, json(options), link.part, send);
         const mine = early.filter((m) => m.id === id);
