@@ -355,12 +355,13 @@ function explainOnce(args, transfer) {
 }
 
 // splitWorth reports whether explanations of a model pay for a second
-// Worker with a second copy of the model: there must be a second core, and
-// products that the engine splits (info.splitProducts: those of at least
-// 2²² multiply-adds; smaller ones run whole on both Workers, and MNIST-size
-// models have none).
+// Worker with a second copy of the model: there must be a second core,
+// memory to spare (navigator.deviceMemory, where the browser tells it, at
+// least 4 GB: a ResNet-18's copy takes about 430 MB), and products that the
+// engine splits (info.splitProducts: those of at least 2²² multiply-adds;
+// smaller ones run whole on both Workers, and MNIST-size models have none).
 function splitWorth(info) {
-  return (navigator.hardwareConcurrency ?? 1) >= 2 && info.splitProducts > 0;
+  return (navigator.hardwareConcurrency ?? 1) >= 2 && (navigator.deviceMemory ?? 4) >= 4 && info.splitProducts > 0;
 }
 
 // followSplit gives the live Worker a partner for a model worth splitting,
