@@ -26,7 +26,7 @@ type Partner interface {
 // elementwise steps and the small products, both compute whole. Each
 // row is computed as Explain computes it, so both get Explain's result to
 // the bit. On two cores, a ResNet-18 explained with epsilon_gamma_box takes
-// 0.6 of Explain's time natively and 0.66 in wasm (docs/SPEED.md).
+// 0.6 of Explain's time natively and 0.63 in wasm (docs/SPEED.md).
 //
 // An error from the partner ends the call with that error; the Explainer
 // stays usable.
