@@ -184,8 +184,8 @@ func main() {
 	api.Set("render", call(render))
 	api.Set("evaluate", call(evaluate))
 	api.Set("explainPart", js.FuncOf(explainPart))
-	api.Set("receive", unlocked(receive))
-	api.Set("abortPart", unlocked(abortPart))
+	api.Set("receive", promised(receive)) // not call: explainPart holds mu
+	api.Set("abortPart", promised(abortPart))
 	global.Set("__lrp", api)
 	select {}
 }
@@ -210,17 +210,25 @@ type prepare func(args []js.Value) (work func() (any, error), err error)
 // back into Go (its executor) and four more JS values per call, values Go
 // releases only when a collection finalizes them.
 func call(p prepare) js.Func {
+	return promised(func(args []js.Value) (any, error) {
+		work, err := p(args)
+		if err != nil {
+			return nil, err
+		}
+		return guarded(work)
+	})
+}
+
+// promised wraps f into a JS function returning a settled Promise:
+// resolved with f's value, rejected with its error or a panic.
+func promised(f func(args []js.Value) (any, error)) js.Func {
 	return js.FuncOf(func(_ js.Value, args []js.Value) (ret any) {
 		defer func() {
 			if r := recover(); r != nil {
 				ret = rejected(panicError(r))
 			}
 		}()
-		work, err := p(args)
-		if err != nil {
-			return rejected(err)
-		}
-		v, err := guarded(work)
+		v, err := f(args)
 		if err != nil {
 			return rejected(err)
 		}

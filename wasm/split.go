@@ -182,21 +182,3 @@ func deliver(m partnerMsg) (any, error) {
 	}
 	return js.Undefined(), nil
 }
-
-// unlocked wraps f into a JS function returning a settled Promise, as call
-// does, but without taking mu: receive and abortPart run while
-// explainPart holds it.
-func unlocked(f func(args []js.Value) (any, error)) js.Func {
-	return js.FuncOf(func(_ js.Value, args []js.Value) (ret any) {
-		defer func() {
-			if r := recover(); r != nil {
-				ret = rejected(panicError(r))
-			}
-		}()
-		v, err := f(args)
-		if err != nil {
-			return rejected(err)
-		}
-		return jsPromise.Call("resolve", v)
-	})
-}
