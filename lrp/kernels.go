@@ -542,9 +542,9 @@ func (l *Conv2D) im2colFlat(cols, x []float32, h, w, oh int) {
 }
 
 // col2imFlat is col2im for a flat convolution (see flat) into the channels
-// c0 ≤ c < c1 of one group's dst [Cg][h][w]. It zeroes the padded positions of cols [Cg·KH·KW][oh·w]
-// between valid rows, so that each row of cols adds to dst as one flat
-// range.
+// c0 ≤ c < c1 of one group's dst [Cg][h][w]. It zeroes the padded
+// positions of cols [Cg·KH·KW][oh·w] between valid rows, so that each row
+// of cols adds to dst as one flat range.
 //
 // With a 3×3 kernel, the inner range of dst that every tap reaches takes
 // the nine rows in one pass, s = dst[q]; s += row₀[q − off₀]; …; s +=
