@@ -25,7 +25,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { explainSplit, pairEngines, startEngine } from '../tests/lib/engines.mjs';
 
@@ -152,7 +151,7 @@ function randomInput(info, seed) {
   return x;
 }
 
-// benchPool is the batch mode: `pool` worker_threads (scripts/bench-worker.mjs),
+// benchPool is the batch mode: `pool` worker_threads (tests/lib/engines.mjs),
 // each its own wasm instance with its own copy of the model, started and
 // loaded together; one warm-up explain each (all at once, timed apart:
 // the engine's tier-up and the composite's cached modified weights); then
@@ -165,18 +164,19 @@ async function benchPool(pool, batch, model, composite) {
   try {
     console.log(`pool ${pool} × batch ${batch}, ${composite}, ${file}; Node ${process.versions.node}; loadavg before ${loadavg()}`);
     const s0 = performance.now();
-    const ready = [];
-    for (let i = 0; i < pool; i++) {
-      const w = new Worker(new URL('./bench-worker.mjs', import.meta.url), { workerData: { file } });
-      workers.push(w);
-      ready.push(
-        new Promise((resolve, reject) => {
-          w.once('message', resolve);
-          w.once('error', reject);
-        }),
-      );
-    }
-    const started = await Promise.all(ready);
+    const bytes = readFileSync(file);
+    const started = await Promise.all(
+      Array.from({ length: pool }, async () => {
+        const e = await startEngine();
+        workers.push(e);
+        const l0 = performance.now();
+        const { result: info, wall: load } = await e.call('loadModel', [bytes]);
+        // Answered once the thread is free: the Go runtime keeps running
+        // after loadModel resolves (its work after the load's collections).
+        const { result: mem } = await e.call('memory');
+        return { info, startup: e.startup, load, idle: performance.now() - l0, wasm: mem.wasm };
+      }),
+    );
     const up = performance.now() - s0;
     const info = started[0].info;
     for (const [i, r] of started.entries()) {
@@ -184,21 +184,11 @@ async function benchPool(pool, batch, model, composite) {
     }
     console.log(`pool ready       ${ms(up)} (all workers started and loaded)`);
 
-    // run sends one explain to worker w and resolves with its reply.
-    let nextId = 1;
-    const run = (w, x) =>
-      new Promise((resolve, reject) => {
-        const id = nextId++;
-        const onMessage = (m) => {
-          if (m.id !== id) return;
-          w.off('message', onMessage);
-          w.off('error', reject);
-          resolve(m);
-        };
-        w.on('message', onMessage);
-        w.once('error', reject);
-        w.postMessage({ id, x, composite }, [x.buffer]);
-      });
+    // run sends one explain to engine w and resolves with its reply.
+    const run = async (w, x) => {
+      const r = await w.call('explain', [x, { composite }], [x.buffer]);
+      return { wall: r.wall, engine: r.result.timings.explain, predicted: r.result.predicted, wasm: r.wasm };
+    };
 
     const w0 = performance.now();
     const warm = await Promise.all(workers.map((w, i) => run(w, randomInput(info, 1000 + i))));

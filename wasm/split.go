@@ -54,8 +54,7 @@ func (p *jsPartner) Exchange(mine, theirs []float32) error {
 	if err := invoke(p.send, addr(mine), 4*len(mine), addr(theirs), 4*len(theirs)); err != nil {
 		return fmt.Errorf("send threw: %w", err)
 	}
-	heldJS(0) // receive's call and Promise: small values Go holds (collectJS)
-	heldJS(0)
+	jsHeld += 2 * jsValueCost // receive's call and its Promise, which Go holds (collectJS)
 	m := <-p.in // the goroutine waits here; JS runs until receive or abortPart
 	switch {
 	case m.abort != "":

@@ -11,8 +11,10 @@ import { parentPort } from 'node:worker_threads';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc'); // a context made after the flag has gc
 
+const t0 = performance.now();
 const { init } = await import('../../web/lrp.js');
 const lrp = await init();
+const startup = performance.now() - t0;
 
 parentPort.on('message', async ({ id, method, args = [] }) => {
   try {
@@ -33,4 +35,4 @@ parentPort.on('message', async ({ id, method, args = [] }) => {
     parentPort.postMessage({ id, error: String(err?.message ?? err) });
   }
 });
-parentPort.postMessage({ ready: true });
+parentPort.postMessage({ ready: true, startup }); // init(): import, read, compile, instantiate, start Go

@@ -2,7 +2,7 @@
 // drives its Workers.
 import { MessageChannel, Worker } from 'node:worker_threads';
 
-/** startEngine starts one engine thread and resolves with its client: call(method, ...args), terminate(). */
+/** startEngine starts one engine thread and resolves with its client: call(method, args, transfer), terminate(), startup. */
 export async function startEngine() {
   const w = new Worker(new URL('./engine-worker.mjs', import.meta.url));
   const calls = new Map();
@@ -20,11 +20,13 @@ export async function startEngine() {
   };
   w.on('error', failAll);
   w.on('exit', (code) => failAll(new Error(`the engine thread exited (${code})`)));
-  await new Promise((resolve, reject) => {
+  const { startup } = await new Promise((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
   });
   return {
+    /** startup is the thread's init() of the engine, in ms. */
+    startup,
     /** call resolves with {result, wall, wasm}: the engine method's result, its time in the thread, the thread's wasm memory. */
     call(method, args = [], transfer = []) {
       const id = next++;
