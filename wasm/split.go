@@ -55,7 +55,7 @@ func (p *jsPartner) Exchange(mine, theirs []float32) error {
 		return fmt.Errorf("send threw: %w", err)
 	}
 	jsHeld += 2 * jsValueCost // receive's call and its Promise, which Go holds (collectJS)
-	m := <-p.in // the goroutine waits here; JS runs until receive or abortPart
+	m := <-p.in               // the goroutine waits here; JS runs until receive or abortPart
 	switch {
 	case m.abort != "":
 		return fmt.Errorf("the partner failed: %s", m.abort)
