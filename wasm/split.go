@@ -54,8 +54,9 @@ func (p *jsPartner) Exchange(mine, theirs []float32) error {
 	if err := invoke(p.send, addr(mine), 4*len(mine), addr(theirs), 4*len(theirs)); err != nil {
 		return fmt.Errorf("send threw: %w", err)
 	}
-	jsHeld += 2 * jsValueCost // receive's call and its Promise, which Go holds (collectJS)
-	m := <-p.in               // the goroutine waits here; JS runs until receive or abortPart
+	// receive's call and its Promise are two JS values Go holds (collectJS).
+	jsHeld += 2 * jsValueCost
+	m := <-p.in // the goroutine waits here; JS runs until receive or abortPart
 	switch {
 	case m.abort != "":
 		return fmt.Errorf("the partner failed: %s", m.abort)
