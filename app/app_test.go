@@ -7,17 +7,15 @@ import (
 	"errors"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/lrpwasm/lrp/internal/refdata"
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/model"
 	"github.com/lrpwasm/lrp/parity"
 )
-
-const fixtures = "../../shared/fixtures"
 
 func readFile(t testing.TB, path string) []byte {
 	t.Helper()
@@ -30,7 +28,7 @@ func readFile(t testing.TB, path string) []byte {
 
 func open(t testing.TB, name string) *Session {
 	t.Helper()
-	s, err := Open(readFile(t, filepath.Join(fixtures, name+".onnx")))
+	s, err := Open(refdata.Read(t, name+".onnx"))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -39,7 +37,7 @@ func open(t testing.TB, name string) *Session {
 
 func readCase(t testing.TB, name string) *parity.Case {
 	t.Helper()
-	c, err := parity.ReadCase(filepath.Join(fixtures, name+".cases.json"))
+	c, err := parity.ReadCase(refdata.Path(t, name+".cases.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +140,7 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"empty", nil, "model: invalid format at byte 0: empty file"},
 		{"garbage", []byte("this is not a model file at all"), "neither a safetensors file"},
-		{"truncated onnx", readFile(t, filepath.Join(fixtures, "cnn.onnx"))[:1000], "model: "},
+		{"truncated onnx", refdata.Read(t, "cnn.onnx")[:1000], "model: "},
 		{"safetensors header only", []byte("\x02\x00\x00\x00\x00\x00\x00\x00{}"), "model: "},
 	} {
 		_, err := Open(tc.data)
@@ -694,14 +692,10 @@ func BenchmarkExplainCNN(b *testing.B) {
 	}
 }
 
-// BenchmarkExplainBuiltin explains with the built-in model, when it has
-// been trained (model/mnist.safetensors).
+// BenchmarkExplainBuiltin explains with the built-in model
+// (model/mnist.safetensors).
 func BenchmarkExplainBuiltin(b *testing.B) {
-	data, err := os.ReadFile("../model/mnist.safetensors")
-	if err != nil {
-		b.Skip("model/mnist.safetensors not built")
-	}
-	s, err := Open(data)
+	s, err := Open(readFile(b, "../model/mnist.safetensors"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,17 +2,14 @@ package app
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/lrpwasm/lrp/internal/refdata"
 )
 
 func TestEvaluateFixtureCNN(t *testing.T) {
-	data, err := os.ReadFile("../../shared/fixtures/cnn.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(data)
+	s, err := Open(refdata.Read(t, "cnn.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,7 +17,7 @@ func TestEvaluateFixtureCNN(t *testing.T) {
 		Inputs    [][]float32 `json:"inputs"`
 		Predicted []int       `json:"predicted"`
 	}
-	raw, _ := os.ReadFile("../../shared/fixtures/cnn.cases.json")
+	raw := refdata.Read(t, "cnn.cases.json")
 	if err := json.Unmarshal(raw, &cases); err != nil {
 		t.Fatal(err)
 	}

@@ -142,7 +142,7 @@ func divide(r, d []float64, eps float32) []float64 {
 	return o
 }
 
-// Oracles: the formulas of ../shared/fixtures/README.md, one per rule. lo
+// Oracles: the formulas of testdata/zennit/README.md, one per rule. lo
 // and hi are the ZBox bounds per input value.
 
 func wantEpsilon(eps float32) func(n naive, x, r, lo, hi []float64) []float64 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lrpwasm/lrp/internal/refdata"
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/model"
 	"github.com/lrpwasm/lrp/parity"
@@ -20,16 +21,14 @@ import (
 // Setup (model, input, first call) is outside the timer; the reported
 // figure is the steady state of one Explainer.
 
-const fixtures = "../../shared/fixtures"
-
 // fixtureCNN returns the fixture cnn and its first case input.
 func fixtureCNN(tb testing.TB) (*lrp.Model, []float32) {
 	tb.Helper()
-	c, err := parity.ReadCase(fixtures + "/cnn.cases.json")
+	c, err := parity.ReadCase(refdata.Path(tb, "cnn.cases.json"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	m, _, err := parity.LoadModel(fixtures, "cnn", parity.LayersJSON)
+	m, _, err := parity.LoadModel(refdata.Path(tb, "."), "cnn", parity.LayersJSON)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -33,7 +33,7 @@ type layersNode struct {
 
 // DecodeLayersJSON reads a sequential model in the fixtures' plain JSON
 // layer format (conv2d, linear, relu, flatten, maxpool2d, avgpool2d,
-// global_avgpool2d, batchnorm2d; see ../shared/fixtures/README.md). The
+// global_avgpool2d, batchnorm2d; see testdata/zennit/README.md). The
 // pixel range is [0, 1]; BatchNorm layers are kept (call FoldBatchNorm).
 func DecodeLayersJSON(name string, data []byte) (*lrp.Model, error) {
 	var f layersFile

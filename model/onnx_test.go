@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lrpwasm/lrp/internal/refdata"
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/x448/float16"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -33,8 +34,7 @@ func oxUpdating() bool {
 }
 
 const (
-	onnxDir     = "testdata/onnx"
-	fixturesDir = "../../shared/fixtures" // tests run in model/; the repo is a sibling of shared/
+	onnxDir = "testdata/onnx"
 )
 
 // A tiny protobuf encoder for hand-built ONNX files. Field numbers are
@@ -545,16 +545,8 @@ type oxCases struct {
 func TestDecodeONNXFixtures(t *testing.T) {
 	for _, name := range []string{"mlp", "cnn", "cnn_bn"} {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(fixturesDir, name+".onnx"))
-			if err != nil {
-				t.Skip(err)
-			}
-			f := oxDecode(t, data)
-			js, err := os.ReadFile(filepath.Join(fixturesDir, name+".layers.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := DecodeLayersJSON(name, js)
+			f := oxDecode(t, refdata.Read(t, name+".onnx"))
+			want, err := DecodeLayersJSON(name, refdata.Read(t, name+".layers.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -576,12 +568,8 @@ func TestDecodeONNXFixtures(t *testing.T) {
 				t.Errorf("input %+v, want %+v", f.Model.Input, want.Input)
 			}
 
-			cj, err := os.ReadFile(filepath.Join(fixturesDir, name+".cases.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
 			var cases oxCases
-			if err := json.Unmarshal(cj, &cases); err != nil {
+			if err := json.Unmarshal(refdata.Read(t, name+".cases.json"), &cases); err != nil {
 				t.Fatal(err)
 			}
 			worst := 0.0
@@ -860,7 +848,7 @@ func FuzzDecodeONNX(f *testing.F) {
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no seed files in %s: %v", onnxDir, err)
 	}
-	fixtures, _ := filepath.Glob(filepath.Join(fixturesDir, "*.onnx"))
+	fixtures, _ := filepath.Glob(filepath.Join(refdata.Path(f, "."), "*.onnx"))
 	for _, name := range append(files, fixtures...) {
 		b, err := os.ReadFile(name)
 		if err != nil {

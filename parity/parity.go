@@ -1,5 +1,5 @@
 // Package parity compares the engine against reference attributions stored
-// in the fixtures' format (see ../shared/fixtures/README.md): a folder of
+// in the fixtures' format (see testdata/zennit/README.md): a folder of
 // NAME.cases.json files, each with its model as NAME.onnx or
 // NAME.layers.json. It works on any such folder: other models, other input
 // shapes, and arrays stored as base64 (KEY_b64, little-endian float32).

@@ -2,9 +2,9 @@ package parity
 
 import (
 	"testing"
-)
 
-const fixtures = "../../shared/fixtures"
+	"github.com/lrpwasm/lrp/internal/refdata"
+)
 
 // TestFixtures runs every fixture config and requires Zennit's relevance to
 // 1e-5 of max|ref|, printing each figure.
@@ -16,7 +16,7 @@ func TestFixtures(t *testing.T) {
 }
 
 func check(t *testing.T, src Source) {
-	lines, err := Run(fixtures, src)
+	lines, err := Run(refdata.Path(t, "."), src)
 	if err != nil {
 		t.Fatal(err)
 	}

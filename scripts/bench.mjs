@@ -27,9 +27,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { explainSplit, pairEngines, startEngine } from '../tests/lib/engines.mjs';
+import { reference } from '../tests/lib/fixtures.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = process.env.LRP_FIXTURES ?? join(root, '..', 'shared', 'fixtures');
 const args = process.argv.slice(2);
 const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
 const runs = Number(opt('--runs')) || 500;
@@ -81,7 +81,7 @@ if (wantNative) {
   for (const m of out.matchAll(/^BenchmarkExplain(\w+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns\/op/gm)) native[m[1]] = Number(m[2]) / 1e6;
 }
 
-const cases = JSON.parse(readFileSync(join(fixtures, 'cnn.cases.json'), 'utf8'));
+const cases = JSON.parse(readFileSync(reference('cnn.cases.json'), 'utf8'));
 const inputs = cases.inputs.map((x) => new Float32Array(x));
 
 async function bench(label, file, nativeKey) {
@@ -321,7 +321,7 @@ async function benchResNet() {
   }
 }
 
-await bench('fixture cnn', join(fixtures, 'cnn.onnx'), 'CNN');
+await bench('fixture cnn', reference('cnn.onnx'), 'CNN');
 await bench('built-in mnist', join(root, 'model', 'mnist.safetensors'), 'Builtin');
 console.log(`(${runs} runs each after 50 warm-up calls; Node ${process.versions.node}, ${lrp.version})`);
 if (!args.includes('--no-resnet')) await benchResNet();

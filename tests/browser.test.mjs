@@ -16,11 +16,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { init } from '../web/lrp.js';
+import { reference } from './lib/fixtures.mjs';
 import { png, serve } from './lib/page.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'test-artifacts');
-const fixtures = path.resolve(root, '../shared/fixtures');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; img-src 'self' blob: data:; worker-src 'self'; object-src 'none'; base-uri 'none'";
 
@@ -225,7 +225,7 @@ test('clicking another class explains it ("why not 1?")', async () => {
 });
 
 test('uploading a digit PNG through the file input gives the right class', async () => {
-  const cases = JSON.parse(fs.readFileSync(path.join(fixtures, 'cnn.cases.json'), 'utf8'));
+  const cases = JSON.parse(fs.readFileSync(reference('cnn.cases.json'), 'utf8'));
   for (const i of [2, 3, 8]) {
     const n = await stats(() => __lrpStats.explains);
     await page.setInputFiles('#image-file', { name: `digit-${cases.labels[i]}.png`, mimeType: 'image/png', buffer: digitPNG(cases.inputs[i]) });
@@ -367,7 +367,7 @@ test('exports the heatmap and overlay as PNG and the relevance with its settings
 
 test('dropping the fixture cnn.onnx loads it and explains', async () => {
   const n = await stats(() => __lrpStats.explains);
-  await dropFile('cnn.onnx', fs.readFileSync(path.join(fixtures, 'cnn.onnx')));
+  await dropFile('cnn.onnx', fs.readFileSync(reference('cnn.onnx')));
   await settle((n, s = window.__lrpStats) => s.explains > n && s.last?.model === 'cnn.onnx', n);
   assert.match(await page.locator('#model-info').innerText(), /cnn\.onnx/);
   assert.equal(await stats(() => __lrpStats.last.predicted), 7);

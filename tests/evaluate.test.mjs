@@ -3,10 +3,9 @@
 // the unperturbed input, LRP beats the random order on MoRF AOPC, the
 // result is reproducible, and misuse rejects without harming the runtime.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { init } from '../web/lrp.js';
-import { bytes, fixtures, readCase } from './lib/fixtures.mjs';
+import { bytes, readCase, reference } from './lib/fixtures.mjs';
 
 let lrp;
 let cases;
@@ -22,7 +21,7 @@ test('evaluate before loadModel rejects', async () => {
 });
 
 test('curves of 50 points; epsilon_gamma_box beats random on MoRF AOPC', async () => {
-  await lrp.loadModel(bytes(join(fixtures, 'cnn.onnx')));
+  await lrp.loadModel(bytes(reference('cnn.onnx')));
   const i = 3;
   const r = await lrp.evaluate(new Float32Array(cases.inputs[i]), { methods, seed: 1 });
   assert.equal(r.target, cases.predicted[i]);

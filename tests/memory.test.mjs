@@ -3,14 +3,13 @@
 // the first 50 (buffers reused), and the JS values the Go side references
 // do not pile up (no leaked js.Func or js.Value per call).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { init } from '../web/lrp.js';
-import { bytes, fixtures, readCase, rgbaOf } from './lib/fixtures.mjs';
+import { bytes, readCase, reference, rgbaOf } from './lib/fixtures.mjs';
 
 test('1000 explains keep wasm memory within 1.05× of the first 50', async (t) => {
   const lrp = await init();
-  await lrp.loadModel(bytes(join(fixtures, 'cnn.onnx')));
+  await lrp.loadModel(bytes(reference('cnn.onnx')));
   const inputs = readCase('cnn').inputs.map((x) => new Float32Array(x));
   const pixels = readCase('cnn').inputs.map((x) => rgbaOf(x));
   // Every call shape the page makes: model input, pixels, re-rendering,

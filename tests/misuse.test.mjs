@@ -1,10 +1,9 @@
 // Misuse of the wasm API: every bad call rejects with an Error whose message
 // names the problem, and the runtime answers the next call correctly.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { init } from '../web/lrp.js';
-import { bytes, fixtures, readCase } from './lib/fixtures.mjs';
+import { bytes, readCase, reference } from './lib/fixtures.mjs';
 
 let lrp;
 let cases;
@@ -35,7 +34,7 @@ async function alive() {
   if (ref) assert.deepEqual(Array.from(r.relevance), Array.from(ref));
 }
 
-const cnn = () => bytes(join(fixtures, 'cnn.onnx'));
+const cnn = () => bytes(reference('cnn.onnx'));
 
 test('explain, preprocess and render before loadModel', async () => {
   await rejects(lrp.explain(x, {}), /no model loaded: call loadModel first/);
@@ -207,7 +206,7 @@ test('concurrent calls, including failing ones, each get their own answer', asyn
   }
   // A load racing with explains: calls made before it use the old model,
   // calls after it the new one.
-  const mlp = bytes(join(fixtures, 'mlp.onnx'));
+  const mlp = bytes(reference('mlp.onnx'));
   const [before, info, after] = await Promise.all([lrp.explain(x, {}), lrp.loadModel(mlp), lrp.explain(x, {})]);
   assert.equal(before.diagnostics.layers.length, 10);
   assert.equal(info.layers.length, after.diagnostics.layers.length);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { init } from '../web/lrp.js';
-import { builtin, bytes, hasBuiltin, nativeReference, readCase, relErr, rgbaOf, root } from './lib/fixtures.mjs';
+import { builtin, bytes, nativeReference, readCase, relErr, rgbaOf, root } from './lib/fixtures.mjs';
 
 let lrp;
 let native;
@@ -137,7 +137,7 @@ test('the fixture digits drawn as pixels are classified after MNIST preprocessin
   assert.ok(right >= 9, `${right}/10 right`);
 });
 
-test('built-in model classifies the MNIST test digits', { skip: !hasBuiltin && 'model/mnist.safetensors not built yet' }, async (t) => {
+test('built-in model classifies the MNIST test digits', async (t) => {
   const cases = readCase('cnn');
   const info = await lrp.loadModel(bytes(builtin));
   assert.equal(info.format, 'safetensors');

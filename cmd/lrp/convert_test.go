@@ -8,12 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lrpwasm/lrp/internal/refdata"
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/model"
 	"github.com/lrpwasm/lrp/parity"
 )
-
-const fixtures = "../../../shared/fixtures"
 
 // TestConvertFixtures converts each fixture ONNX model to float16
 // safetensors and checks the size, that every fixture input keeps its top-1
@@ -22,7 +21,7 @@ func TestConvertFixtures(t *testing.T) {
 	for _, name := range []string{"mlp", "cnn", "cnn_bn"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), name+".safetensors")
-			if err := runConvert([]string{filepath.Join(fixtures, name+".onnx"), "-o", out, "-samples", "8"}); err != nil {
+			if err := runConvert([]string{refdata.Path(t, name+".onnx"), "-o", out, "-samples", "8"}); err != nil {
 				t.Fatal(err)
 			}
 			data, err := os.ReadFile(out)
@@ -44,7 +43,7 @@ func TestConvertFixtures(t *testing.T) {
 			if params > 10000 && fileRatio > 0.52 {
 				t.Errorf("file is %.3f× the float32 parameter bytes, want ≤ 0.52", fileRatio)
 			}
-			c, err := parity.ReadCase(filepath.Join(fixtures, name+".cases.json"))
+			c, err := parity.ReadCase(refdata.Path(t, name+".cases.json"))
 			if err != nil {
 				t.Fatal(err)
 			}

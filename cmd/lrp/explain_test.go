@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/lrpwasm/lrp/internal/refdata"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -19,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // (red) relevance on the stroke of the 7.
 func TestExplainGolden(t *testing.T) {
 	out := t.TempDir()
-	err := runExplain([]string{"-model", filepath.Join(fixtures, "cnn.onnx"), "testdata/digit7.png", "-o", out})
+	err := runExplain([]string{"-model", refdata.Path(t, "cnn.onnx"), "testdata/digit7.png", "-o", out})
 	if err != nil {
 		t.Fatal(err)
 	}

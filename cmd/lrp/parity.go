@@ -4,16 +4,24 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/lrpwasm/lrp/internal/refdata"
 	"github.com/lrpwasm/lrp/parity"
 )
 
 func runParity(args []string) error {
-	fs := flags("parity", "[-tol T] DIR", "Runs every config of every NAME.cases.json in DIR (the fixtures' format; the model is\nNAME.onnx when present, else NAME.layers.json) and prints\nmax|ours − ref| / max|ref| per (model, config). Exits 1 if any config is above the\ntolerance, fails or has a name the engine does not know.")
+	fs := flags("parity", "[-tol T] [DIR]", "Runs every config of every NAME.cases.json in DIR (the fixtures' format; the model is\nNAME.onnx when present, else NAME.layers.json) and prints\nmax|ours − ref| / max|ref| per (model, config). Exits 1 if any config is above the\ntolerance, fails or has a name the engine does not know. Without DIR it checks the\nrepository's own Zennit reference sets (testdata/zennit).")
 	tol := fs.Float64("tol", 1e-5, "tolerance on max|ours − ref| / max|ref|")
 	jsonOnly := fs.Bool("json", false, "read NAME.layers.json even where NAME.onnx exists")
-	pos, err := parse(fs, args, func(p []string) bool { return len(p) == 1 })
+	pos, err := parse(fs, args, func(p []string) bool { return len(p) <= 1 })
 	if err != nil {
 		return err
+	}
+	if len(pos) == 0 {
+		dir, err := refdata.Dir()
+		if err != nil {
+			return err
+		}
+		pos = []string{dir}
 	}
 	src := parity.PreferONNX
 	if *jsonOnly {

@@ -1,5 +1,6 @@
-// Shared helpers of the Node tests of the wasm build: paths, fixture case
-// files, the native reference (tests/nativeref) and the comparison measure.
+// Shared helpers of the Node tests of the wasm build: paths, the Zennit
+// reference sets (testdata/zennit, the one place Node reads them from), the
+// native reference (tests/nativeref) and the comparison measure.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,13 +8,22 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const fixtures = process.env.LRP_FIXTURES ?? join(root, '..', 'shared', 'fixtures');
+export const fixtures = join(root, 'testdata', 'zennit');
 export const builtin = join(root, 'model', 'mnist.safetensors');
-export const hasBuiltin = existsSync(builtin);
+
+/**
+ * The path of a file of the reference sets (e.g. 'cnn.onnx'). A missing
+ * reference throws: it is a failure, never a skip.
+ */
+export function reference(name) {
+  const p = join(fixtures, name);
+  if (!existsSync(p)) throw new Error(`reference file missing: ${p}`);
+  return p;
+}
 
 /** Reads NAME.cases.json: {inputs, labels, predicted, configs, ...}. */
 export function readCase(name) {
-  return JSON.parse(readFileSync(join(fixtures, `${name}.cases.json`), 'utf8'));
+  return JSON.parse(readFileSync(reference(`${name}.cases.json`), 'utf8'));
 }
 
 /** The bytes of a file as a Uint8Array. */
@@ -23,14 +33,12 @@ export function bytes(path) {
 }
 
 /**
- * Runs the native engine over every fixture (and the built-in model when
- * present) and returns its index (see tests/nativeref/main.go) with the
+ * Runs the native engine over every fixture and the built-in model and returns its index (see tests/nativeref/main.go) with the
  * relevance maps as Float32Arrays.
  */
 export function nativeReference() {
   const out = mkdtempSync(join(tmpdir(), 'lrp-native-'));
-  const args = ['run', './tests/nativeref', '-fixtures', fixtures, '-out', out];
-  if (hasBuiltin) args.push('-model', builtin, '-cases', 'cnn');
+  const args = ['run', './tests/nativeref', '-fixtures', fixtures, '-out', out, '-model', builtin, '-cases', 'cnn'];
   execFileSync('go', args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8'));
   for (const m of index.models) {

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"io"
+	"os"
+	"strings"
+	"testing"
+)
+
+// stdout runs f with os.Stdout redirected and returns what it printed.
+func stdout(t *testing.T, f func() error) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	ferr := f()
+	os.Stdout = old
+	w.Close()
+	return <-done, ferr
+}
+
+// TestParityDefault runs `lrp parity` with no folder: it checks the
+// repository's own Zennit reference sets (testdata/zennit), all 37 configs.
+func TestParityDefault(t *testing.T) {
+	out, err := stdout(t, func() error { return runParity(nil) })
+	if err != nil {
+		t.Fatalf("lrp parity: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	t.Log(last)
+	if !strings.HasPrefix(last, "parity: 37/37 configs within 1e-05, ") {
+		t.Errorf("last line %q, want parity: 37/37 configs within 1e-05, …", last)
+	}
+}
