@@ -60,13 +60,17 @@ func baseEntries() []Entry {
 }
 
 // Assign returns the rule of every node of m, checking that each applies to
-// its layer.
+// its layer. It takes time linear in the nodes times the entries.
 func (c *Composite) Assign(m *Model) ([]Rule, error) {
+	span := make([]selected, len(c.Entries))
+	for k, e := range c.Entries {
+		span[k] = e.Select.span(m)
+	}
 	rules := make([]Rule, len(m.Nodes))
 	for i, nd := range m.Nodes {
 		rules[i] = Gradient{}
-		for _, e := range c.Entries {
-			if e.Select.matches(m, i) {
+		for k, e := range c.Entries {
+			if e.Select.matches(m, i, span[k]) {
 				rules[i] = e.Rule
 				break
 			}
@@ -81,27 +85,39 @@ func (c *Composite) Assign(m *Model) ([]Rule, error) {
 	return rules, nil
 }
 
-func (s Selector) matches(m *Model, i int) bool {
-	in := func(k Kind) bool { return len(s.Kinds) == 0 || slices.Contains(s.Kinds, k) }
-	if !in(m.Nodes[i].Layer.Kind()) {
-		return false
-	}
-	first, last := -1, -1
+// selected is the first and last node a selector's kinds match (−1 when
+// none does).
+type selected struct{ first, last int }
+
+// has reports whether kind k is among the selector's kinds.
+func (s Selector) has(k Kind) bool { return len(s.Kinds) == 0 || slices.Contains(s.Kinds, k) }
+
+// span finds the first and last node of m whose kind s names, in one pass.
+func (s Selector) span(m *Model) selected {
+	sp := selected{-1, -1}
 	for j, nd := range m.Nodes {
-		if in(nd.Layer.Kind()) {
-			if first < 0 {
-				first = j
+		if s.has(nd.Layer.Kind()) {
+			if sp.first < 0 {
+				sp.first = j
 			}
-			last = j
+			sp.last = j
 		}
+	}
+	return sp
+}
+
+// matches reports whether s selects node i of m, given s.span(m).
+func (s Selector) matches(m *Model, i int, sp selected) bool {
+	if !s.has(m.Nodes[i].Layer.Kind()) {
+		return false
 	}
 	switch s.Pos {
 	case First:
-		return i == first
+		return i == sp.first
 	case Last:
-		return i == last
+		return i == sp.last
 	case Hidden:
-		return i != first && i != last
+		return i != sp.first && i != sp.last
 	case Index:
 		return i == s.Index
 	}

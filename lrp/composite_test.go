@@ -302,7 +302,7 @@ func TestSelectorPositions(t *testing.T) {
 	} {
 		var got []int
 		for i := range mlp.m.Nodes {
-			if tc.sel.matches(mlp.m, i) {
+			if tc.sel.matches(mlp.m, i, tc.sel.span(mlp.m)) {
 				got = append(got, i)
 			}
 		}

@@ -3,6 +3,7 @@ package lrp
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Input is the model's input index: a Node whose Inputs hold Input reads the
@@ -195,16 +196,26 @@ func (m *Model) Bounds() (low, high []float32) {
 // b' = (b − Mean)·s + Beta. The BatchNorm node is removed. A BatchNorm that
 // cannot be folded stays and is treated as Pass by the LRP rules. This is
 // the canonizer; it returns the number of layers folded. Folding changes
-// the layers' weights in place: create Explainers after folding.
+// the layers' weights in place: create Explainers after folding. It takes
+// one pass over the nodes and one to remove the folded ones.
 func (m *Model) FoldBatchNorm() (int, error) {
 	folded := 0
-	for i := 0; i < len(m.Nodes); i++ {
+	// into[i] is the layer BatchNorm i was folded into, or −1; uses[p]
+	// counts the readers of p once the folded nodes are gone (a folded
+	// BatchNorm's readers read p).
+	into := make([]int, len(m.Nodes))
+	uses := slices.Clone(m.uses)
+	for i := range m.Nodes {
+		into[i] = -1
 		bn, ok := m.Nodes[i].Layer.(*BatchNorm)
 		if !ok || len(m.Nodes[i].Inputs) != 1 {
 			continue
 		}
 		p := m.Nodes[i].Inputs[0]
-		if p == Input || m.uses[p] != 1 {
+		if p != Input && into[p] >= 0 {
+			p = into[p]
+		}
+		if p == Input || uses[p] != 1 {
 			continue
 		}
 		var w []float32
@@ -232,45 +243,36 @@ func (m *Model) FoldBatchNorm() (int, error) {
 			}
 			(*b)[o] = ((*b)[o]-bn.Mean[o])*s + bn.Beta[o]
 		}
-		m.removeNode(i)
-		m.countUses()
-		i--
+		into[i], uses[p] = p, m.uses[i]
 		folded++
 	}
-	if folded > 0 {
-		if err := m.check(); err != nil {
-			return folded, err
-		}
+	if folded == 0 {
+		return 0, nil
 	}
-	return folded, nil
+	m.removeFolded(into)
+	return folded, m.check()
 }
 
-// countUses recounts how many nodes read each node's output.
-func (m *Model) countUses() {
-	m.uses = make([]int, len(m.Nodes))
-	for _, nd := range m.Nodes {
-		for _, j := range nd.Inputs {
+// removeFolded deletes the nodes i with into[i] ≥ 0, rewiring their readers
+// to node into[i] (a node that stays).
+func (m *Model) removeFolded(into []int) {
+	at := make([]int, len(m.Nodes)) // a kept node's new index
+	nodes := m.Nodes[:0]
+	for i, nd := range m.Nodes {
+		if into[i] >= 0 {
+			continue
+		}
+		for a, j := range nd.Inputs {
 			if j != Input {
-				m.uses[j]++
+				if into[j] >= 0 {
+					j = into[j]
+				}
+				nd.Inputs[a] = at[j]
 			}
 		}
+		at[i] = len(nodes)
+		nodes = append(nodes, nd)
 	}
-}
-
-// removeNode deletes node i, which has one input, rewiring its readers to
-// that input.
-func (m *Model) removeNode(i int) {
-	src := m.Nodes[i].Inputs[0]
-	nodes := append(m.Nodes[:i:i], m.Nodes[i+1:]...)
-	for k := range nodes {
-		for a, j := range nodes[k].Inputs {
-			switch {
-			case j == i:
-				nodes[k].Inputs[a] = src
-			case j > i:
-				nodes[k].Inputs[a] = j - 1
-			}
-		}
-	}
+	clear(m.Nodes[len(nodes):])
 	m.Nodes = nodes
 }

@@ -49,6 +49,9 @@ func TestFoldBatchNorm(t *testing.T) {
 		{"bn on the input stays", func() *Model {
 			return seq(t, img, randBN(2, 2), conv(1, 2, 3, true), &ReLU{}, &Flatten{}, randDense(newRand(3), 27, 4, true))
 		}, 0, []Kind{KindBatchNorm, KindConv, KindReLU, KindFlatten, KindDense}},
+		{"conv+bn+bn folds both", func() *Model {
+			return seq(t, img, conv(1, 2, 3, true), randBN(2, 3), randBN(9, 3), &ReLU{}, &Flatten{}, randDense(newRand(3), 27, 4, true))
+		}, 2, []Kind{KindConv, KindReLU, KindFlatten, KindDense}},
 		{"bn after relu stays", func() *Model {
 			return seq(t, img, conv(1, 2, 3, true), &ReLU{}, randBN(2, 3), &Flatten{}, randDense(newRand(3), 27, 4, true))
 		}, 0, []Kind{KindConv, KindReLU, KindBatchNorm, KindFlatten, KindDense}},
