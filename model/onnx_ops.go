@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/lrpwasm/lrp/lrp"
 )
@@ -721,20 +723,32 @@ func (c *onnxConverter) reshape(n *onnxNode) error {
 	return c.flattenTo(n, x)
 }
 
+// shapeString writes d as [batch, 3, 224, 224] for a message: at most
+// maxShapeShown values, then how many there are, so that a message stays
+// short whatever the file holds.
 func shapeString(d []int64) string {
-	s := "["
+	var b strings.Builder
+	b.WriteByte('[')
 	for k, v := range d {
 		if k > 0 {
-			s += ", "
+			b.WriteString(", ")
+		}
+		if k == maxShapeShown {
+			fmt.Fprintf(&b, "… %d values", len(d))
+			break
 		}
 		if v == batchDim {
-			s += "batch"
+			b.WriteString("batch")
 		} else {
-			s += fmt.Sprint(v)
+			b.WriteString(strconv.FormatInt(v, 10))
 		}
 	}
-	return s + "]"
+	b.WriteByte(']')
+	return b.String()
 }
+
+// maxShapeShown is how many values of a shape a message shows.
+const maxShapeShown = 8
 
 // shapeVal returns input k of n as an integer vector or scalar: a valShape
 // or a constant integer tensor of rank 0 or 1.
@@ -748,6 +762,11 @@ func (c *onnxConverter) shapeVal(n *onnxNode, k int) (*onnxVal, error) {
 	case v.kind == valShape:
 		return v, nil
 	case v.kind == valConst && (v.t.i != nil || v.t.n == 0) && len(v.t.dims) <= 1:
+		if slices.Contains(v.t.i, batchDim) {
+			// The converter's own mark for the batch size: no file may
+			// write it (it is also far below any real dimension).
+			return nil, c.bad(n, "input %d (%q) holds %d", k, short(n.inputs[k]), int64(batchDim))
+		}
 		return &onnxVal{kind: valShape, dims: v.t.i, scalar: len(v.t.dims) == 0}, nil
 	}
 	return nil, c.unsupported(n, "input %d (%q) is not a shape or constant integer vector; only shape computations that flatten are supported", k, n.inputs[k])
