@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	gonum "gonum.org/v1/gonum/mat"
 )
 
@@ -365,9 +367,7 @@ func TestAffineRulesMatchMatrixFormulas(t *testing.T) {
 		for _, rc := range rules {
 			name := fmt.Sprintf("%s/%s%v", c.name, rc.rule.Name(), rc.rule.Params())
 			t.Run(name, func(t *testing.T) {
-				if err := rc.rule.check(c.m.Nodes[0].Layer.Kind()); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, rc.rule.check(c.m.Nodes[0].Layer.Kind()))
 				rules := []Rule{rc.rule}
 				for range c.m.Nodes[1:] {
 					rules = append(rules, Pass{}) // max pooling, Flatten
@@ -396,9 +396,7 @@ func TestConvMatrixMatchesForward(t *testing.T) {
 			continue // the same layer as the case before
 		}
 		got, err := c.m.Forward(c.x)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		requireClose(t, c.name, got, vadd(mv(c.n.m, to64(c.x)), c.n.b), 1e-6)
 	}
 }
@@ -419,26 +417,18 @@ func TestLRP0ConservesWithoutBias(t *testing.T) {
 	e := NewExplainer(m)
 	for _, start := range []Start{OneHot, Logit, Contrastive} {
 		res, err := e.Explain(x, Options{Method: "lrp0", Params: Params{"epsilon": 0}, Start: start, Target: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for i, a := range e.acts {
 			for _, v := range a {
-				if !(v > 0) {
-					t.Fatalf("node %d has a non-positive activation %v: the test needs positive ones", i, v)
-				}
+				require.Greaterf(t, v, float32(0), "node %d has a non-positive activation %v: the test needs positive ones", i, v)
 			}
 		}
 		d := res.Diagnostics
 		tol := 1e-5 * math.Max(1, math.Abs(d.StartSum))
 		t.Logf("%v: start %.9g input %.9g", start, d.StartSum, d.InputSum)
-		if math.Abs(d.InputSum-d.StartSum) > tol {
-			t.Errorf("%v: input sum %.9g, want start sum %.9g", start, d.InputSum, d.StartSum)
-		}
+		assert.InDeltaf(t, d.StartSum, d.InputSum, tol, "%v: input sum %.9g, want start sum %.9g", start, d.InputSum, d.StartSum)
 		for _, l := range d.Layers {
-			if math.Abs(l.Absorbed) > tol {
-				t.Errorf("%v: node %d (%s, %s) absorbed %.3g, want 0", start, l.Node, l.Kind, l.Rule, l.Absorbed)
-			}
+			assert.InDeltaf(t, 0.0, l.Absorbed, tol, "%v: node %d (%s, %s) absorbed %.3g, want 0", start, l.Node, l.Kind, l.Rule, l.Absorbed)
 		}
 	}
 }
@@ -455,9 +445,7 @@ func TestAddNorm(t *testing.T) {
 		{"add", &Add{}, []int{0, 1}},
 	}
 	m, err := NewModel("res", InputSpec{Shape: []int{6}, Low: 0, High: 1}, nodes, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x := normals(r, 6, 1)
 	rel := normals(r, 5, 1)
 	e := NewExplainer(m)
@@ -519,9 +507,7 @@ func TestConvConstant(t *testing.T) {
 			l.constant(got, lc, hc, wp, wn, bp, bn, c.h, c.w)
 			rel, at := maxRelDiff(got, to64(want))
 			t.Logf("max rel diff %.2g over %d outputs", rel, m)
-			if rel > 1e-6 {
-				t.Errorf("at %d: got %v, want %v (rel diff %.2g)", at, got[at], want[at], rel)
-			}
+			assert.LessOrEqualf(t, rel, 1e-6, "at %d: got %v, want %v (rel diff %.2g)", at, got[at], want[at], rel)
 		})
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // smoothModel is conv → ReLU → average pooling → dense: piecewise linear
@@ -20,9 +23,7 @@ func smoothModel(t *testing.T) *Model {
 func explain(t *testing.T, e *Explainer, x []float32, o Options) *Result {
 	t.Helper()
 	res, err := e.Explain(x, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return res
 }
 
@@ -34,9 +35,7 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 	grad := append([]float32(nil), explain(t, e, x, Options{Method: "gradient", Target: target}).Relevance...)
 	f := func(x []float32) float64 {
 		z, err := m.Forward(x)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return float64(z[target])
 	}
 	const h = 1e-3
@@ -62,9 +61,7 @@ func TestGradientXInput(t *testing.T) {
 		g := slices.Clone(explain(t, e, x, Options{Method: "gradient", Start: st}).Relevance)
 		gx := explain(t, e, x, Options{Method: "gradient_x_input", Start: st}).Relevance
 		for i := range x {
-			if gx[i] != x[i]*g[i] {
-				t.Fatalf("%v: gradient_x_input[%d] = %v, want x·gradient = %v", st, i, gx[i], x[i]*g[i])
-			}
+			require.Equalf(t, x[i]*g[i], gx[i], "%v: gradient_x_input[%d] = %v, want x·gradient = %v", st, i, gx[i], x[i]*g[i])
 		}
 	}
 }
@@ -80,9 +77,7 @@ func TestIntegratedGradientsCompleteness(t *testing.T) {
 	x := uniforms(newRand(23), m.InputLen(), 0, 1)
 	black := make([]float32, len(x)) // the pixel range's low end, 0
 	z0, err := m.Forward(black)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for target := range 4 {
 		res := explain(t, e, x, Options{Method: "integrated_gradients", Steps: 256, Target: target})
 		want := float64(res.Logits[target]) - float64(z0[target])
@@ -95,12 +90,8 @@ func TestIntegratedGradientsCompleteness(t *testing.T) {
 			mass += math.Abs(float64(v))
 		}
 		t.Logf("target %d: Σ R = %.6g, f(x) − f(x̄) = %.6g, Σ|R| = %.4g", target, got, want, mass)
-		if math.Abs(got-want) > 1e-2*mass {
-			t.Errorf("target %d: Σ R = %.6g, want f(x) − f(x̄) = %.6g to 1%% of Σ|R| = %.4g", target, got, want, mass)
-		}
-		if got := sumf(res.Relevance); got != res.Diagnostics.InputSum {
-			t.Errorf("InputSum %v, sum of the relevance %v", res.Diagnostics.InputSum, got)
-		}
+		assert.InDeltaf(t, want, got, 1e-2*mass, "target %d: Σ R = %.6g, want f(x) − f(x̄) = %.6g to 1%% of Σ|R| = %.4g", target, got, want, mass)
+		assert.Equalf(t, sumf(res.Relevance), res.Diagnostics.InputSum, "InputSum %v, sum of the relevance %v", res.Diagnostics.InputSum, sumf(res.Relevance))
 	}
 }
 
@@ -112,18 +103,12 @@ func TestSmoothGradSeeds(t *testing.T) {
 		return slices.Clone(explain(t, e, x, Options{Method: "smoothgrad", Samples: 8, Seed: seed}).Relevance)
 	}
 	a, b, c := run(1), run(1), run(2)
-	if !slices.Equal(a, b) {
-		t.Errorf("smoothgrad with seed 1 twice: results differ")
-	}
-	if slices.Equal(a, c) {
-		t.Errorf("smoothgrad with seeds 1 and 2: same result")
-	}
+	assert.True(t, slices.Equal(a, b), "smoothgrad with seed 1 twice: results differ")
+	assert.False(t, slices.Equal(a, c), "smoothgrad with seeds 1 and 2: same result")
 	// The result reports x's forward pass, not the last noisy one.
 	res := explain(t, e, x, Options{Method: "smoothgrad", Samples: 8, Seed: 1})
 	z, _ := m.Forward(x)
-	if !slices.Equal(res.Logits, z) {
-		t.Errorf("smoothgrad logits %v, want those of x %v", res.Logits, z)
-	}
+	assert.Truef(t, slices.Equal(res.Logits, z), "smoothgrad logits %v, want those of x %v", res.Logits, z)
 	// With vanishing noise it is the gradient.
 	g := slices.Clone(explain(t, e, x, Options{Method: "gradient"}).Relevance)
 	tiny := explain(t, e, x, Options{Method: "smoothgrad", Samples: 4, Noise: 1e-9, Seed: 3}).Relevance
@@ -148,15 +133,11 @@ func TestTaylorSums(t *testing.T) {
 		res := explain(t, e, x, Options{Method: "taylor", Target: tc.target, Start: Logit})
 		// The Logit start scales by z_t: Σ R = z_t·(f(x) − f(x̃)).
 		want := float64(res.Logits[tc.target]) * tc.want
-		if math.Abs(res.Diagnostics.InputSum-want) > 1e-5 {
-			t.Errorf("target %d: Σ R = %.7g, want %.7g", tc.target, res.Diagnostics.InputSum, want)
-		}
+		assert.InDeltaf(t, want, res.Diagnostics.InputSum, 1e-5, "target %d: Σ R = %.7g, want %.7g", tc.target, res.Diagnostics.InputSum, want)
 	}
 	// One-hot start: Σ R = f(x) for target 0.
 	res := explain(t, e, x, Options{Method: "taylor", Target: 0})
-	if math.Abs(res.Diagnostics.InputSum-1.5) > 1e-5 {
-		t.Errorf("one-hot, target 0: Σ R = %.7g, want 1.5", res.Diagnostics.InputSum)
-	}
+	assert.InDeltaf(t, 1.5, res.Diagnostics.InputSum, 1e-5, "one-hot, target 0: Σ R = %.7g, want 1.5", res.Diagnostics.InputSum)
 }
 
 func TestControlMethodsConserve(t *testing.T) {
@@ -168,26 +149,23 @@ func TestControlMethodsConserve(t *testing.T) {
 		start := res.Diagnostics.StartSum
 		centre := 2*5 + 2 // channel 0, row 2, column 2
 		for i, v := range res.Relevance {
-			if want := float32(0); i == centre && v != float32(start) || i != centre && v != want {
-				t.Fatalf("%v: single_pixel[%d] = %v, want %v at %d and 0 elsewhere", st, i, v, float32(start), centre)
+			want := float32(0)
+			if i == centre {
+				want = float32(start)
 			}
+			require.Equalf(t, want, v, "%v: single_pixel[%d] = %v, want %v at %d and 0 elsewhere", st, i, v, float32(start), centre)
 		}
 		res = explain(t, e, x, Options{Method: "uniform", Start: st})
 		each := float32(res.Diagnostics.StartSum / float64(len(x)))
 		for i, v := range res.Relevance {
-			if v != each {
-				t.Fatalf("%v: uniform[%d] = %v, want %v", st, i, v, each)
-			}
+			require.Equalf(t, each, v, "%v: uniform[%d] = %v, want %v", st, i, v, each)
 		}
-		if d := math.Abs(res.Diagnostics.InputSum - res.Diagnostics.StartSum); d > 1e-6*math.Max(1, math.Abs(start)) {
-			t.Errorf("%v: uniform sums to %v, want %v", st, res.Diagnostics.InputSum, res.Diagnostics.StartSum)
-		}
+		assert.InDeltaf(t, res.Diagnostics.StartSum, res.Diagnostics.InputSum, 1e-6*math.Max(1, math.Abs(start)),
+			"%v: uniform sums to %v, want %v", st, res.Diagnostics.InputSum, res.Diagnostics.StartSum)
 	}
 	flat := seq(t, InputSpec{Shape: []int{7}, Low: 0, High: 1}, randDense(newRand(26), 7, 2, true))
 	res := explain(t, NewExplainer(flat), make([]float32, 7), Options{Method: "single_pixel"})
-	if res.Relevance[3] != 1 || sumf(res.Relevance) != 1 {
-		t.Errorf("flat input: single_pixel %v, want all on index 3", res.Relevance)
-	}
+	assert.Truef(t, res.Relevance[3] == 1 && sumf(res.Relevance) == 1, "flat input: single_pixel %v, want all on index 3", res.Relevance)
 }
 
 // MaxPool sends each window's relevance to its first maximal element in
@@ -209,9 +187,7 @@ func TestMaxPoolTies(t *testing.T) {
 		for k, w := range winners {
 			res := explain(t, e, x, Options{Method: method, Target: k})
 			for i, v := range res.Relevance {
-				if (i == w) != (v != 0) {
-					t.Errorf("%s, window %d: relevance %v at %d, want it only at %d", method, k, v, i, w)
-				}
+				assert.Equalf(t, i == w, v != 0, "%s, window %d: relevance %v at %d, want it only at %d", method, k, v, i, w)
 			}
 		}
 	}
@@ -220,24 +196,17 @@ func TestMaxPoolTies(t *testing.T) {
 	neg := []float32{-1, -1, -1, -1, -1, -1, -1, -1, -1}
 	dst, arg := make([]float32, 4), make([]int32, 4)
 	maxPool(dst, arg, neg, p, []int{1, 3, 3})
-	if !slices.Equal(arg, []int32{0, 1, 3, 4}) || !slices.Equal(dst, []float32{-1, -1, -1, -1}) {
-		t.Errorf("padded max pool of −1s: max %v at %v, want −1 at [0 1 3 4]", dst, arg)
-	}
+	assert.Truef(t, slices.Equal(arg, []int32{0, 1, 3, 4}) && slices.Equal(dst, []float32{-1, -1, -1, -1}),
+		"padded max pool of −1s: max %v at %v, want −1 at [0 1 3 4]", dst, arg)
 }
 
 func TestMethods(t *testing.T) {
 	ms := Methods()
 	for _, n := range append(Composites(), "gradient_x_input", "smoothgrad", "integrated_gradients", "taylor", "single_pixel", "uniform") {
-		if !slices.Contains(ms, n) {
-			t.Errorf("Methods() lacks %s", n)
-		}
-		if DescribeMethod(n) == "" {
-			t.Errorf("method %s has no description", n)
-		}
+		assert.Containsf(t, ms, n, "Methods() lacks %s", n)
+		assert.NotEmptyf(t, DescribeMethod(n), "method %s has no description", n)
 	}
-	if !slices.IsSorted(ms) || len(slices.Compact(slices.Clone(ms))) != len(ms) {
-		t.Errorf("Methods() not sorted or with duplicates: %v", ms)
-	}
+	assert.Truef(t, slices.IsSorted(ms) && len(slices.Compact(slices.Clone(ms))) == len(ms), "Methods() not sorted or with duplicates: %v", ms)
 }
 
 // On a linear model integrated gradients are exact for any step count.
@@ -249,9 +218,7 @@ func TestIntegratedGradientsLinear(t *testing.T) {
 		res := explain(t, NewExplainer(m), x, Options{Method: "integrated_gradients", Steps: steps, Target: 1})
 		// x̄ = −1 everywhere: f(x) − f(x̄) = W₁·(x + 1).
 		want := 0.25*1.5 + 1*0.75 - 1*2
-		if math.Abs(res.Diagnostics.InputSum-want) > 1e-6 {
-			t.Errorf("steps %d: Σ R = %.7g, want %.7g", steps, res.Diagnostics.InputSum, want)
-		}
+		assert.InDeltaf(t, want, res.Diagnostics.InputSum, 1e-6, "steps %d: Σ R = %.7g, want %.7g", steps, res.Diagnostics.InputSum, want)
 	}
 }
 
@@ -273,8 +240,6 @@ func TestExplainerReuse(t *testing.T) {
 	} {
 		got := slices.Clone(explain(t, shared, x, o).Relevance)
 		want := explain(t, NewExplainer(mc.m), x, o).Relevance
-		if !slices.Equal(got, want) {
-			t.Errorf("%+v: reused explainer differs from a fresh one", o)
-		}
+		assert.Truef(t, slices.Equal(got, want), "%+v: reused explainer differs from a fresh one", o)
 	}
 }

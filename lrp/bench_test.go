@@ -11,6 +11,7 @@ import (
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/model"
 	"github.com/lrpwasm/lrp/parity"
+	"github.com/stretchr/testify/require"
 )
 
 // Benchmarks of the engine: the fixture cnn (an MNIST-size model) and a
@@ -25,13 +26,9 @@ import (
 func fixtureCNN(tb testing.TB) (*lrp.Model, []float32) {
 	tb.Helper()
 	c, err := parity.ReadCase(refdata.Path(tb, "cnn.cases.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	m, _, err := parity.LoadModel(refdata.Path(tb, "."), "cnn", parity.LayersJSON)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return m, c.Inputs[0]
 }
 
@@ -57,9 +54,8 @@ func imageInput(m *lrp.Model, seed uint64) []float32 {
 func benchExplain(b *testing.B, m *lrp.Model, x []float32, method string) {
 	e := lrp.NewExplainer(m)
 	o := lrp.Options{Method: method, Target: lrp.Predicted}
-	if _, err := e.Explain(x, o); err != nil {
-		b.Fatal(err)
-	}
+	_, err := e.Explain(x, o)
+	require.NoError(b, err)
 	b.ReportAllocs()
 	defer reportMem(b)
 	defer reportCPU(b, lrp.CPUTime())
@@ -72,9 +68,8 @@ func benchExplain(b *testing.B, m *lrp.Model, x []float32, method string) {
 
 func benchForward(b *testing.B, m *lrp.Model, x []float32) {
 	e := lrp.NewExplainer(m)
-	if _, err := e.Forward(x); err != nil {
-		b.Fatal(err)
-	}
+	_, err := e.Forward(x)
+	require.NoError(b, err)
 	b.ReportAllocs()
 	defer reportCPU(b, lrp.CPUTime())
 	for b.Loop() {
@@ -159,9 +154,7 @@ func BenchmarkResNet18ExplainSplit(b *testing.B) {
 // synthetic ResNet-18 (23 MB): the load cost a page pays before explaining.
 func BenchmarkResNet18DecodeF16(b *testing.B) {
 	data, err := model.EncodeSafetensors(resnet(), nil, "F16")
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

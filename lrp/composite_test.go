@@ -6,6 +6,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // desc renders a rule as name(param=value,...), sorted by parameter name; a
@@ -82,9 +85,7 @@ func compositeModels(t *testing.T) []struct {
 		{"flatten", &Flatten{}, []int{6}},
 		{"dense", randDense(r, 3, 2, true), []int{7}},
 	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	same := func(n int, r string) []string { return slices.Repeat([]string{r}, n) }
 	uniform := func(n int) map[string][]string {
 		return map[string][]string{
@@ -156,40 +157,26 @@ func TestCompositesAssignDocumentedRules(t *testing.T) {
 	names := Composites()
 	want := []string{"alpha2beta1", "epsilon", "epsilon_alpha2beta1", "epsilon_alpha2beta1_flat", "epsilon_gamma_box",
 		"epsilon_plus", "epsilon_plus_flat", "gamma", "gradient", "lrp0", "montavon", "wsquare_first", "zplus"}
-	if !slices.Equal(names, want) {
-		t.Fatalf("Composites() = %v, want %v (update this test's tables)", names, want)
-	}
+	require.Equalf(t, want, names, "Composites() = %v, want %v (update this test's tables)", names, want)
 	for _, mc := range compositeModels(t) {
 		x := uniforms(newRand(6), mc.m.InputLen(), 0, 1)
 		e := NewExplainer(mc.m)
 		for _, name := range names {
 			t.Run(mc.name+"/"+name, func(t *testing.T) {
-				if DescribeComposite(name) == "" {
-					t.Errorf("composite %s has no description", name)
-				}
+				assert.NotEmptyf(t, DescribeComposite(name), "composite %s has no description", name)
 				c, err := Builtin(name, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if c.Name != name {
-					t.Errorf("Builtin(%q).Name = %q", name, c.Name)
-				}
+				require.NoError(t, err)
+				assert.Equalf(t, name, c.Name, "Builtin(%q).Name = %q", name, c.Name)
 				rules, err := c.Assign(mc.m)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				row, ok := mc.table[name]
-				if !ok {
-					t.Fatalf("no table row for %s", name)
-				}
+				require.Truef(t, ok, "no table row for %s", name)
 				for i, nd := range mc.m.Nodes {
 					want := nonAffineRule(name, nd.Layer.Kind())
 					if k := slices.Index(mc.affine, i); k >= 0 {
 						want = row[k]
 					}
-					if got := desc(mc.m, rules[i]); got != want {
-						t.Errorf("node %d (%s): got %s, want %s", i, nd.Name, got, want)
-					}
+					assert.Equalf(t, want, desc(mc.m, rules[i]), "node %d (%s)", i, nd.Name)
 				}
 				// Explain uses the same assignment (LRP composites only:
 				// "gradient" is the baseline of that name).
@@ -197,13 +184,9 @@ func TestCompositesAssignDocumentedRules(t *testing.T) {
 					return
 				}
 				res, err := e.Explain(x, Options{Method: name})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				for _, d := range res.Diagnostics.Layers {
-					if d.Rule != rules[d.Node].Name() {
-						t.Errorf("Explain: node %d rule %s, Assign gives %s", d.Node, d.Rule, rules[d.Node].Name())
-					}
+					assert.Equalf(t, rules[d.Node].Name(), d.Rule, "Explain: node %d rule %s, Assign gives %s", d.Node, d.Rule, rules[d.Node].Name())
 				}
 			})
 		}
@@ -228,21 +211,13 @@ func TestCompositeParams(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s%v", tc.name, map[string]float64(tc.params)), func(t *testing.T) {
 			c, err := Builtin(tc.name, tc.params)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			rules, err := c.Assign(cnn.m)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for k, i := range cnn.affine {
-				if got := desc(cnn.m, rules[i]); got != tc.want[k] {
-					t.Errorf("node %d: got %s, want %s", i, got, tc.want[k])
-				}
+				assert.Equalf(t, tc.want[k], desc(cnn.m, rules[i]), "node %d", i)
 			}
-			if got := desc(cnn.m, rules[1]); got != rPass {
-				t.Errorf("relu: got %s, want pass", got)
-			}
+			assert.Equal(t, rPass, desc(cnn.m, rules[1]), "relu")
 		})
 	}
 }
@@ -255,33 +230,25 @@ func TestRuleOverrides(t *testing.T) {
 	e := NewExplainer(cnn.m)
 	over := map[int]Rule{3: ZPlus{1e-6}, 7: Epsilon{0.5}, 8: Gradient{}}
 	res, err := e.Explain(x, Options{Method: "epsilon_gamma_box", Rules: over})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got := append([]float32(nil), res.Relevance...)
 	for _, d := range res.Diagnostics.Layers {
 		want := map[int]string{0: "zbox", 3: "zplus", 7: "epsilon", 8: "gradient", 9: "epsilon"}[d.Node]
-		if want != "" && d.Rule != want {
-			t.Errorf("node %d: rule %s, want %s", d.Node, d.Rule, want)
+		if want != "" {
+			assert.Equalf(t, want, d.Rule, "node %d: rule %s, want %s", d.Node, d.Rule, want)
 		}
 	}
 	egb, err := Builtin("epsilon_gamma_box", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	custom := &Composite{Name: "custom"}
 	for _, i := range []int{3, 7, 8} {
 		custom.Entries = append(custom.Entries, Entry{Selector{Pos: Index, Index: i}, over[i]})
 	}
 	custom.Entries = append(custom.Entries, egb.Entries...)
 	res, err = e.Explain(x, Options{Composite: custom})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := range got {
-		if got[i] != res.Relevance[i] {
-			t.Fatalf("relevance[%d]: Options.Rules gives %v, the equivalent composite %v", i, got[i], res.Relevance[i])
-		}
+		require.Equalf(t, got[i], res.Relevance[i], "relevance[%d]: Options.Rules gives %v, the equivalent composite %v", i, got[i], res.Relevance[i])
 	}
 }
 
@@ -306,9 +273,7 @@ func TestSelectorPositions(t *testing.T) {
 				got = append(got, i)
 			}
 		}
-		if !slices.Equal(got, tc.want) {
-			t.Errorf("%+v matches %v, want %v", tc.sel, got, tc.want)
-		}
+		assert.Truef(t, slices.Equal(got, tc.want), "%+v matches %v, want %v", tc.sel, got, tc.want)
 	}
 }
 
@@ -334,12 +299,10 @@ func TestNewRule(t *testing.T) {
 		{"flat", nil, rFlat},
 	} {
 		r, err := NewRule(tc.name, tc.p)
-		if err != nil {
-			t.Errorf("NewRule(%s, %v): %v", tc.name, tc.p, err)
+		if !assert.NoErrorf(t, err, "NewRule(%s, %v)", tc.name, tc.p) {
 			continue
 		}
-		if got := desc(nil, r); got != tc.want { // nil model: no rule here lacks its bounds
-			t.Errorf("NewRule(%s, %v) = %s, want %s", tc.name, tc.p, got, tc.want)
-		}
+		// nil model: no rule here lacks its bounds
+		assert.Equalf(t, tc.want, desc(nil, r), "NewRule(%s, %v)", tc.name, tc.p)
 	}
 }

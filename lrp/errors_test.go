@@ -3,6 +3,8 @@ package lrp
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // Bad arguments return errors that start with "lrp: " once and say what is
@@ -54,15 +56,12 @@ func TestExplainErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := e.Explain(tc.x, tc.o)
-			if res != nil {
-				t.Errorf("got a result with the error")
-			}
+			assert.Nil(t, res, "got a result with the error")
 			requireErr(t, err, tc.want...)
 		})
 	}
-	if _, err := e.Forward(x[:2]); err == nil {
-		t.Errorf("Forward with a short input: no error")
-	}
+	_, err := e.Forward(x[:2])
+	assert.Error(t, err, "Forward with a short input: no error")
 }
 
 func TestRuleErrors(t *testing.T) {
@@ -167,9 +166,7 @@ func TestNewModelErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := NewModel("bad", tc.in, tc.nodes, tc.labels)
-			if m != nil {
-				t.Errorf("got a model with the error")
-			}
+			assert.Nil(t, m, "got a model with the error")
 			requireErr(t, err, tc.want...)
 		})
 	}
@@ -190,13 +187,10 @@ func TestExplainDoesNotPanic(t *testing.T) {
 		{"zbox with empty bounds", Options{Rules: map[int]Rule{0: ZBox{Low: []float32{}, High: []float32{}, Stab: 1e-6}}}, "zbox"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			defer func() {
-				if r := recover(); r != nil {
-					t.Errorf("Explain panics: %v", r)
-				}
-			}()
-			_, err := e.Explain(x, tc.o)
-			requireErr(t, err, tc.want)
+			var err error
+			if assert.NotPanics(t, func() { _, err = e.Explain(x, tc.o) }, "Explain panics") {
+				requireErr(t, err, tc.want)
+			}
 		})
 	}
 }

@@ -3,6 +3,9 @@ package lrp
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // startModel is a small MLP with five classes.
@@ -29,21 +32,20 @@ func TestStartVectors(t *testing.T) {
 	for _, target := range []int{Predicted, 0, 3} {
 		for _, st := range []Start{OneHot, Logit, Probability, LogOdds, Contrastive} {
 			res, err := e.Explain(x, Options{Method: "epsilon", Start: st, Target: target})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			z, s, c := res.Logits, res.Start, res.Target
-			if want := Argmax(z); res.Predicted != want || (target == Predicted && c != want) || (target != Predicted && c != target) {
-				t.Fatalf("predicted %d target %d, want %d and %d", res.Predicted, c, want, target)
+			pred, wantC := Argmax(z), target
+			if target == Predicted {
+				wantC = pred
 			}
+			require.Equalf(t, pred, res.Predicted, "predicted %d target %d, want %d and %d", res.Predicted, c, pred, wantC)
+			require.Equalf(t, wantC, c, "predicted %d target %d, want %d and %d", res.Predicted, c, pred, wantC)
 			var den float64
 			for _, v := range z {
 				den += math.Exp(float64(v))
 			}
 			p := math.Exp(float64(z[c])) / den
-			if math.Abs(float64(res.Probabilities[c])-p) > 1e-6 {
-				t.Errorf("p[%d] = %v, want %v", c, res.Probabilities[c], p)
-			}
+			assert.InDeltaf(t, p, float64(res.Probabilities[c]), 1e-6, "p[%d] = %v, want %v", c, res.Probabilities[c], p)
 			want := make([]float64, len(z))
 			switch st {
 			case OneHot:
@@ -69,18 +71,14 @@ func TestStartVectors(t *testing.T) {
 					}
 				}
 				tol := 1e-5*math.Max(1, math.Abs(L)) + math.Abs(L)*1e-6/minD
-				if d := math.Abs(sumf(s) - L); d > tol {
-					t.Errorf("target %d: log-odds start sums to %.9g, want log(p/(1−p)) = %.9g ± %.2g", c, sumf(s), L, tol)
-				}
+				assert.InDeltaf(t, L, sumf(s), tol, "target %d: log-odds start sums to %.9g, want log(p/(1−p)) = %.9g ± %.2g", c, sumf(s), L, tol)
 			} else {
 				requireClose(t, st.String(), s, want, 1e-6)
 			}
-			if st == Contrastive && sumf(s) != 0 {
-				t.Errorf("contrastive start sums to %g, want 0", sumf(s))
+			if st == Contrastive {
+				assert.Zerof(t, sumf(s), "contrastive start sums to %g, want 0", sumf(s))
 			}
-			if res.Diagnostics.StartSum != sumf(s) {
-				t.Errorf("%v: StartSum %v, sum of Start %v", st, res.Diagnostics.StartSum, sumf(s))
-			}
+			assert.Equalf(t, sumf(s), res.Diagnostics.StartSum, "%v: StartSum %v, sum of Start %v", st, res.Diagnostics.StartSum, sumf(s))
 		}
 	}
 }
@@ -95,16 +93,12 @@ func TestStartIsPropagated(t *testing.T) {
 	basis := make([][]float32, m.Classes())
 	for k := range basis {
 		res, err := e.Explain(x, Options{Method: "epsilon", Target: k})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		basis[k] = append([]float32(nil), res.Relevance...)
 	}
 	for _, st := range []Start{Logit, Probability, LogOdds, Contrastive} {
 		res, err := e.Explain(x, Options{Method: "epsilon", Start: st, Target: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want := make([]float64, len(x))
 		for k, sk := range res.Start {
 			for i, v := range basis[k] {
@@ -147,9 +141,8 @@ func TestLogOdds(t *testing.T) {
 			}
 		}
 		t.Logf("z %v c %d: sum %.9g, L %.9g, documented %.9g, start %v", tc.z, tc.c, sumf(s), L, want, s)
-		if d := math.Abs(sumf(s) - want); !(d <= 1e-5*math.Max(1, math.Abs(want))) {
-			t.Errorf("z %v c %d: start sums to %.9g, want %.9g", tc.z, tc.c, sumf(s), want)
-		}
+		// LessOrEqual, not InDelta: a NaN sum must fail even when want is NaN.
+		assert.LessOrEqualf(t, math.Abs(sumf(s)-want), 1e-5*math.Max(1, math.Abs(want)), "z %v c %d: start sums to %.9g, want %.9g", tc.z, tc.c, sumf(s), want)
 		if len(tc.z) == 2 {
 			// Two classes: L = d, so the start is (z_c, −z_c')·d/stab(d).
 			d := float64(tc.z[tc.c]) - float64(tc.z[1-tc.c])
@@ -167,45 +160,31 @@ func TestDiagnosticsChain(t *testing.T) {
 		e := NewExplainer(mc.m)
 		for _, method := range []string{"epsilon_gamma_box", "lrp0", "alpha2beta1", "epsilon_plus_flat"} {
 			res, err := e.Explain(x, Options{Method: method, Start: Logit})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			d := res.Diagnostics
 			ls := d.Layers
-			if len(ls) != len(mc.m.Nodes) {
-				t.Fatalf("%s/%s: %d layer records for %d nodes", mc.name, method, len(ls), len(mc.m.Nodes))
-			}
-			if ls[0].Out != d.StartSum || ls[len(ls)-1].In != d.InputSum {
-				t.Errorf("%s/%s: chain ends %v→%v, want start %v and input %v", mc.name, method, ls[0].Out, ls[len(ls)-1].In, d.StartSum, d.InputSum)
-			}
+			require.Lenf(t, ls, len(mc.m.Nodes), "%s/%s: %d layer records for %d nodes", mc.name, method, len(ls), len(mc.m.Nodes))
+			assert.Truef(t, ls[0].Out == d.StartSum && ls[len(ls)-1].In == d.InputSum,
+				"%s/%s: chain ends %v→%v, want start %v and input %v", mc.name, method, ls[0].Out, ls[len(ls)-1].In, d.StartSum, d.InputSum)
 			for k, l := range ls {
-				if want := len(ls) - 1 - k; l.Node != want || l.Kind != mc.m.Nodes[want].Layer.Kind() {
-					t.Errorf("%s/%s: record %d is node %d (%v), want %d", mc.name, method, k, l.Node, l.Kind, want)
+				want := len(ls) - 1 - k
+				assert.Truef(t, l.Node == want && l.Kind == mc.m.Nodes[want].Layer.Kind(),
+					"%s/%s: record %d is node %d (%v), want %d", mc.name, method, k, l.Node, l.Kind, want)
+				assert.Equalf(t, l.Out-l.In, l.Absorbed, "%s/%s node %d: absorbed %v ≠ out %v − in %v", mc.name, method, l.Node, l.Absorbed, l.Out, l.In)
+				if k > 0 {
+					assert.Equalf(t, ls[k-1].In, ls[k].Out, "%s/%s: node %d Out %v ≠ node %d In %v", mc.name, method, l.Node, l.Out, ls[k-1].Node, ls[k-1].In)
 				}
-				if l.Absorbed != l.Out-l.In {
-					t.Errorf("%s/%s node %d: absorbed %v ≠ out %v − in %v", mc.name, method, l.Node, l.Absorbed, l.Out, l.In)
-				}
-				if k > 0 && ls[k].Out != ls[k-1].In {
-					t.Errorf("%s/%s: node %d Out %v ≠ node %d In %v", mc.name, method, l.Node, l.Out, ls[k-1].Node, ls[k-1].In)
-				}
-				if l.NaN {
-					t.Errorf("%s/%s node %d: NaN", mc.name, method, l.Node)
-				}
+				assert.Falsef(t, l.NaN, "%s/%s node %d: NaN", mc.name, method, l.Node)
 			}
-			if d.InputSum != sumf(res.Relevance) {
-				t.Errorf("%s/%s: InputSum %v, sum of Relevance %v", mc.name, method, d.InputSum, sumf(res.Relevance))
-			}
+			assert.Equalf(t, sumf(res.Relevance), d.InputSum, "%s/%s: InputSum %v, sum of Relevance %v", mc.name, method, d.InputSum, sumf(res.Relevance))
 			var p, a float64
 			for _, v := range res.Relevance {
 				p += math.Max(float64(v), 0)
 				a += math.Abs(float64(v))
 			}
-			if !(d.PositiveShare >= 0 && d.PositiveShare <= 1) || math.Abs(d.PositiveShare-p/a) > 1e-12 {
-				t.Errorf("%s/%s: PositiveShare %v, want %v in [0, 1]", mc.name, method, d.PositiveShare, p/a)
-			}
-			if d.NaN || !d.Consistent {
-				t.Errorf("%s/%s: NaN %v Consistent %v, want false and true", mc.name, method, d.NaN, d.Consistent)
-			}
+			assert.Truef(t, d.PositiveShare >= 0 && d.PositiveShare <= 1 && !(math.Abs(d.PositiveShare-p/a) > 1e-12),
+				"%s/%s: PositiveShare %v, want %v in [0, 1]", mc.name, method, d.PositiveShare, p/a)
+			assert.Truef(t, !d.NaN && d.Consistent, "%s/%s: NaN %v Consistent %v, want false and true", mc.name, method, d.NaN, d.Consistent)
 		}
 	}
 }
@@ -215,21 +194,14 @@ func TestDiagnosticsNaN(t *testing.T) {
 	m := seq(t, InputSpec{Shape: []int{2}, Low: 0, High: 1}, &Dense{In: 2, Out: 2, W: []float32{1, 1, 1, -1}})
 	e := NewExplainer(m)
 	res, err := e.Explain([]float32{0, 0}, Options{Method: "lrp0", Params: Params{"epsilon": 0}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Diagnostics.NaN || !res.Diagnostics.Layers[0].NaN {
-		t.Errorf("0/0 in the relevance: Diagnostics.NaN %v, layer NaN %v, want true", res.Diagnostics.NaN, res.Diagnostics.Layers[0].NaN)
-	}
+	require.NoError(t, err)
+	assert.Truef(t, res.Diagnostics.NaN && res.Diagnostics.Layers[0].NaN,
+		"0/0 in the relevance: Diagnostics.NaN %v, layer NaN %v, want true", res.Diagnostics.NaN, res.Diagnostics.Layers[0].NaN)
 	// The default ε turns the same division into 0/ε = 0.
 	res, err = e.Explain([]float32{0, 0}, Options{Method: "lrp0"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d := res.Diagnostics
-	if d.NaN || d.PositiveShare != 0 || d.InputSum != 0 || !d.Consistent {
-		t.Errorf("zero input: %+v, want no NaN, zero sums, consistent", d)
-	}
+	assert.Truef(t, !d.NaN && d.PositiveShare == 0 && d.InputSum == 0 && d.Consistent, "zero input: %+v, want no NaN, zero sums, consistent", d)
 }
 
 // Consistent flags "start relevance zero but input relevance not" (the
@@ -241,23 +213,16 @@ func TestDiagnosticsConsistent(t *testing.T) {
 	x := uniforms(newRand(14), 6, 0, 1)
 	for _, st := range []Start{OneHot, Logit, Probability, LogOdds, Contrastive} {
 		res, err := e.Explain(x, Options{Method: "epsilon", Start: st})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !res.Diagnostics.Consistent {
-			t.Errorf("%v start %v (sum %g), relevance sum %g: Consistent false, want true",
-				st, res.Start, res.Diagnostics.StartSum, res.Diagnostics.InputSum)
-		}
+		require.NoError(t, err)
+		assert.Truef(t, res.Diagnostics.Consistent, "%v start %v (sum %g), relevance sum %g: Consistent false, want true",
+			st, res.Start, res.Diagnostics.StartSum, res.Diagnostics.InputSum)
 	}
 	// A zero logit with the Logit start: zero start, zero relevance.
 	z := seq(t, InputSpec{Shape: []int{2}, Low: 0, High: 1}, &Dense{In: 2, Out: 2, W: []float32{1, 1, 0, 0}})
 	res, err := NewExplainer(z).Explain([]float32{0.5, 0.5}, Options{Method: "epsilon", Start: Logit, Target: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := res.Diagnostics; d.StartSum != 0 || d.InputSum != 0 || !d.Consistent {
-		t.Errorf("zero logit: %+v, want zero sums and consistent", d)
-	}
+	require.NoError(t, err)
+	d := res.Diagnostics
+	assert.Truef(t, d.StartSum == 0 && d.InputSum == 0 && d.Consistent, "zero logit: %+v, want zero sums and consistent", d)
 }
 
 func TestStartAndKindNames(t *testing.T) {
@@ -267,20 +232,19 @@ func TestStartAndKindNames(t *testing.T) {
 	}{{"", OneHot}, {"onehot", OneHot}, {"one-hot", OneHot}, {"logit", Logit}, {"prob", Probability},
 		{"probability", Probability}, {"log-odds", LogOdds}, {"logodds", LogOdds}, {"contrastive", Contrastive}} {
 		got, err := ParseStart(tc.in)
-		if err != nil || got != tc.want {
-			t.Errorf("ParseStart(%q) = %v, %v, want %v", tc.in, got, err, tc.want)
+		if assert.NoErrorf(t, err, "ParseStart(%q)", tc.in) {
+			assert.Equalf(t, tc.want, got, "ParseStart(%q)", tc.in)
 		}
 	}
 	for k := KindDense; k < numKinds; k++ {
 		got, err := ParseKind(k.String())
-		if err != nil || got != k {
-			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, err)
+		if assert.NoErrorf(t, err, "ParseKind(%q)", k.String()) {
+			assert.Equalf(t, k, got, "ParseKind(%q)", k.String())
 		}
 	}
-	if k, err := ParseKind("linear"); err != nil || k != KindDense {
-		t.Errorf("ParseKind(linear) = %v, %v", k, err)
+	k, err := ParseKind("linear")
+	if assert.NoError(t, err, "ParseKind(linear)") {
+		assert.Equal(t, KindDense, k, "ParseKind(linear)")
 	}
-	if s := Start(9).String(); s != "Start(9)" {
-		t.Errorf("Start(9).String() = %q", s)
-	}
+	assert.Equal(t, "Start(9)", Start(9).String())
 }

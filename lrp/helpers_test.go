@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Shared test helpers: seeded random tensors, small models and comparison
@@ -77,31 +80,23 @@ func maxRelDiff(got []float32, want []float64) (rel float64, at int) {
 // and logs the largest difference either way.
 func requireClose(t *testing.T, what string, got []float32, want []float64, tol float64) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: got %d values, want %d", what, len(got), len(want))
-	}
+	require.Lenf(t, got, len(want), "%s: got %d values, want %d", what, len(got), len(want))
 	rel, at := maxRelDiff(got, want)
 	t.Logf("%s: max rel diff %.3g (at %d: got %g, want %g)", what, rel, at, got[at], want[at])
-	if !(rel <= tol) {
-		t.Errorf("%s: max rel diff %.3g > %g at %d: got %g, want %g", what, rel, tol, at, got[at], want[at])
-	}
+	// LessOrEqual fails on NaN as well (it cannot compare it).
+	assert.LessOrEqualf(t, rel, tol, "%s: max rel diff %.3g > %g at %d: got %g, want %g", what, rel, tol, at, got[at], want[at])
 }
 
 // requireErr fails unless err is non-nil, starts with "lrp: " exactly once,
 // and contains every substring of want.
 func requireErr(t *testing.T, err error, want ...string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want one containing %q", want)
-	}
+	require.Errorf(t, err, "got no error, want one containing %q", want)
 	msg := err.Error()
-	if !strings.HasPrefix(msg, "lrp: ") || strings.Count(msg, "lrp: ") != 1 {
-		t.Errorf("error %q: want exactly one leading \"lrp: \"", msg)
-	}
+	assert.Truef(t, strings.HasPrefix(msg, "lrp: ") && strings.Count(msg, "lrp: ") == 1,
+		"error %q: want exactly one leading \"lrp: \"", msg)
 	for _, w := range want {
-		if !strings.Contains(msg, w) {
-			t.Errorf("error %q: want it to contain %q", msg, w)
-		}
+		assert.ErrorContainsf(t, err, w, "error %q: want it to contain %q", msg, w)
 	}
 }
 
@@ -114,9 +109,7 @@ func seq(t testing.TB, in InputSpec, layers ...Layer) *Model {
 		nodes[i] = Node{Name: l.Kind().String(), Layer: l, Inputs: []int{i - 1}}
 	}
 	m, err := NewModel("test", in, nodes, nil)
-	if err != nil {
-		t.Fatalf("NewModel: %v", err)
-	}
+	require.NoError(t, err, "NewModel")
 	return m
 }
 
@@ -189,12 +182,6 @@ func TestNaiveConvByHand(t *testing.T) {
 	x := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}
 	got, oh, ow := naiveConv(&l, []float64{1, 1, 1, 1}, []float64{0.5}, x, 3, 3)
 	want := []float64{3.5, 5.5, 12.5, 16.5, 24.5, 28.5}
-	if oh != 3 || ow != 2 {
-		t.Fatalf("output %dx%d, want 3x2", oh, ow)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("y[%d] = %v, want %v", i, got[i], want[i])
-		}
-	}
+	require.Equalf(t, [2]int{3, 2}, [2]int{oh, ow}, "output %dx%d, want 3x2", oh, ow)
+	assert.Equal(t, want, got, "y")
 }

@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The plain kernels the fast ones replaced, kept as the oracle: one loop
@@ -154,9 +157,7 @@ func TestKernelsMatchReference(t *testing.T) {
 	var a arena
 	for _, c := range kernelCases(r) {
 		out, err := c.l.OutShape([][]int{c.in})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		name := fmt.Sprintf("%T%v→%v", c.l, c.in, out)
 		w, b := c.l.params()
 		x, g := randn(r, numel(c.in)), randn(r, numel(out))
@@ -204,14 +205,13 @@ func TestKernelsMatchReference(t *testing.T) {
 func requireNear(t *testing.T, what string, got, want []float32, tol float64) {
 	t.Helper()
 	var d, m float64
-	at := -1
+	at := 0 // the index of the largest difference (any when all are equal)
 	for i := range want {
 		if e := math.Abs(float64(got[i]) - float64(want[i])); !(e <= d) {
 			d, at = e, i
 		}
 		m = math.Max(m, math.Abs(float64(want[i])))
 	}
-	if d > tol*m || math.IsNaN(d) {
-		t.Errorf("%s: max diff %.3g at %d (got %v, want %v), %.3g of max|want|", what, d, at, got[at], want[at], d/m)
-	}
+	// LessOrEqual also fails when d is NaN (it cannot compare it).
+	assert.LessOrEqualf(t, d, tol*m, "%s: max diff %.3g at %d (got %v, want %v), %.3g of max|want|", what, d, at, got[at], want[at], d/m)
 }

@@ -3,8 +3,10 @@ package lrp
 import (
 	"fmt"
 	"math"
-	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // naiveConvT is the transposed convolution as a plain loop: dst = Wᵀ·g, the
@@ -63,14 +65,10 @@ func TestConv2DAgainstLoops(t *testing.T) {
 		m := seq(t, InputSpec{Shape: in, Low: 0, High: 1}, l, &Flatten{})
 		x := normals(r, numel(in), 1)
 		want, oh, ow := naiveConv(l, to64(l.W), to64(l.B), to64(x), g.h, g.w)
-		if s := m.Shape(0); !slices.Equal(s, []int{g.outC, oh, ow}) {
-			t.Fatalf("%s: shape %v, want %v", name, s, []int{g.outC, oh, ow})
-		}
+		require.Equalf(t, []int{g.outC, oh, ow}, m.Shape(0), "%s: shape", name)
 		e := NewExplainer(m)
 		got, err := e.Forward(x)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		requireClose(t, name+" forward", got, want, 1e-6)
 		gr := normals(r, len(got), 1)
 		e.backward(x, []Rule{Gradient{}, Gradient{}}, gr)
@@ -95,9 +93,7 @@ func TestDenseAgainstLoops(t *testing.T) {
 		}
 		e := NewExplainer(m)
 		got, err := e.Forward(x)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		requireClose(t, fmt.Sprintf("dense %d→%d forward", n[0], n[1]), got, want, 1e-6)
 		e.backward(x, []Rule{Gradient{}}, g)
 		requireClose(t, fmt.Sprintf("dense %d→%d transpose", n[0], n[1]), e.relIn, wantT, 1e-6)
@@ -137,9 +133,8 @@ func TestAvgPoolPadding(t *testing.T) {
 			}
 			m := seq(t, InputSpec{Shape: []int{1, 3, 3}, Low: 0, High: 10}, &p, &Flatten{}, &Dense{In: out, Out: 1, W: ones})
 			e := NewExplainer(m)
-			if _, err := e.Forward(x); err != nil {
-				t.Fatal(err)
-			}
+			_, err := e.Forward(x)
+			require.NoError(t, err)
 			requireClose(t, "forward", e.acts[0], tc.want, 1e-7)
 			requireClose(t, "gradient", explain(t, e, x, Options{Method: "gradient"}).Relevance, tc.grad, 1e-7)
 			// Norm: R_i = x_i·Σ_o R_o/(k_o·stab(y_o)) conserves whatever the divisor.
@@ -150,9 +145,8 @@ func TestAvgPoolPadding(t *testing.T) {
 					pool = d
 				}
 			}
-			if pool.Rule != "norm" || math.Abs(pool.In-pool.Out) > 1e-6*math.Abs(pool.Out) {
-				t.Errorf("avgpool %s: in %v out %v, want norm to conserve", pool.Rule, pool.In, pool.Out)
-			}
+			assert.Truef(t, pool.Rule == "norm" && !(math.Abs(pool.In-pool.Out) > 1e-6*math.Abs(pool.Out)),
+				"avgpool %s: in %v out %v, want norm to conserve", pool.Rule, pool.In, pool.Out)
 		})
 	}
 }
@@ -173,20 +167,15 @@ func TestActivationGradients(t *testing.T) {
 		got := explain(t, NewExplainer(m), x, Options{Method: "gradient"}).Relevance
 		requireClose(t, tc.act.Kind().String(), got, tc.want, 0)
 		// In LRP composites they pass relevance unchanged.
-		if d := explain(t, NewExplainer(m), x, Options{Method: "epsilon"}).Diagnostics.Layers[1]; d.Rule != "pass" || d.In != d.Out {
-			t.Errorf("%v in LRP: %+v, want pass", tc.act.Kind(), d)
-		}
+		d := explain(t, NewExplainer(m), x, Options{Method: "epsilon"}).Diagnostics.Layers[1]
+		assert.Truef(t, d.Rule == "pass" && d.In == d.Out, "%v in LRP: %+v, want pass", tc.act.Kind(), d)
 	}
 	bn := &BatchNorm{Mean: []float32{1, -1}, Var: []float32{4, 0.25}, Gamma: []float32{2, 3}, Beta: []float32{0.5, 0}, Eps: 0}
 	m := seq(t, InputSpec{Shape: []int{2, 1, 1}, Low: 0, High: 1}, bn, &Flatten{}, &Dense{In: 2, Out: 1, W: []float32{1, 1}})
 	e := NewExplainer(m)
 	logits, err := e.Forward([]float32{3, 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// (3−1)/2·2 + 0.5 = 2.5 and (1+1)/0.5·3 = 12.
-	if logits[0] != 14.5 {
-		t.Errorf("batchnorm forward: %v, want 14.5", logits[0])
-	}
+	assert.Equal(t, float32(14.5), logits[0], "batchnorm forward")
 	requireClose(t, "batchnorm gradient", explain(t, e, []float32{3, 1}, Options{Method: "gradient"}).Relevance, []float64{1, 6}, 0)
 }

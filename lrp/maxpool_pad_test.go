@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestMaxPoolBottomRightPadding pools 7×7 to 4×4 with a 2×2 window, stride
@@ -14,9 +17,8 @@ func TestMaxPoolBottomRightPadding(t *testing.T) {
 	l := &MaxPool2D{KH: 2, KW: 2, SH: 2, SW: 2, PB: 1, PR: 1}
 	in := []int{1, 7, 7}
 	out, err := l.OutShape([][]int{in})
-	if err != nil || out[1] != 4 || out[2] != 4 {
-		t.Fatalf("got shape %v, %v; want [1 4 4]", out, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 4, 4}, out, "shape")
 	x := make([]float32, 49)
 	for i := range x {
 		x[i] = -float32(i) // decreasing: the top-left in-bounds element wins
@@ -26,9 +28,8 @@ func TestMaxPoolBottomRightPadding(t *testing.T) {
 	for i := range 4 {
 		for j := range 4 {
 			want := int32(2*i*7 + 2*j)
-			if arg[i*4+j] != want || dst[i*4+j] != x[want] {
-				t.Errorf("window (%d,%d): got index %d value %v, want %d value %v", i, j, arg[i*4+j], dst[i*4+j], want, x[want])
-			}
+			assert.Truef(t, arg[i*4+j] == want && dst[i*4+j] == x[want],
+				"window (%d,%d): got index %d value %v, want %d value %v", i, j, arg[i*4+j], dst[i*4+j], want, x[want])
 		}
 	}
 }
@@ -62,10 +63,9 @@ func TestMaxPool2MatchesWindowLoop(t *testing.T) {
 							best, bi = x[q], q
 						}
 					}
-					if gotArg[o] != int32(bi) || math.Float32bits(got[o]) != math.Float32bits(x[bi]) {
-						t.Fatalf("shape %v, output %d: max %v at %d, want %v at %d (window %v %v / %v %v)",
-							in, o, got[o], gotArg[o], best, bi, x[k], x[k+1], x[k+w], x[k+w+1])
-					}
+					require.Truef(t, gotArg[o] == int32(bi) && math.Float32bits(got[o]) == math.Float32bits(x[bi]),
+						"shape %v, output %d: max %v at %d, want %v at %d (window %v %v / %v %v)",
+						in, o, got[o], gotArg[o], best, bi, x[k], x[k+1], x[k+w], x[k+w+1])
 				}
 			}
 		}

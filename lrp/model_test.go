@@ -3,6 +3,9 @@ package lrp
 import (
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func randBN(seed uint64, c int) *BatchNorm {
@@ -60,29 +63,20 @@ func TestFoldBatchNorm(t *testing.T) {
 			m := tc.build()
 			x := uniforms(newRand(8), m.InputLen(), 0, 1)
 			before, err := m.Forward(x)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			n, err := m.FoldBatchNorm()
-			if err != nil || n != tc.folded {
-				t.Fatalf("FoldBatchNorm = %d, %v, want %d", n, err, tc.folded)
-			}
-			if got := kinds(m); !slices.Equal(got, tc.wantKinds) {
-				t.Errorf("kinds after folding %v, want %v", got, tc.wantKinds)
-			}
+			require.NoError(t, err, "FoldBatchNorm")
+			require.Equalf(t, tc.folded, n, "FoldBatchNorm = %d, want %d", n, tc.folded)
+			assert.Equal(t, tc.wantKinds, kinds(m), "kinds after folding")
 			after, err := m.Forward(x)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			requireClose(t, "logits", after, to64(before), 1e-5)
 			// A BatchNorm that stays is Pass in every LRP composite.
 			res, err := NewExplainer(m).Explain(x, Options{Method: "epsilon_gamma_box"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for _, d := range res.Diagnostics.Layers {
-				if d.Kind == KindBatchNorm && (d.Rule != "pass" || d.In != d.Out) {
-					t.Errorf("kept batchnorm: rule %s, in %v out %v, want pass", d.Rule, d.In, d.Out)
+				if d.Kind == KindBatchNorm {
+					assert.Truef(t, d.Rule == "pass" && d.In == d.Out, "kept batchnorm: rule %s, in %v out %v, want pass", d.Rule, d.In, d.Out)
 				}
 			}
 		})
@@ -106,20 +100,15 @@ func TestFoldBatchNormKeepsSharedConv(t *testing.T) {
 		{"dense", randDense(newRand(5), 2, 3, true), []int{6}},
 	}
 	m, err := NewModel("shared", InputSpec{Shape: []int{2, 5, 5}, Low: 0, High: 1}, nodes, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x := uniforms(newRand(6), m.InputLen(), 0, 1)
 	before, _ := m.Forward(x)
 	n, err := m.FoldBatchNorm()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	after, _ := m.Forward(x)
 	want := []Kind{KindConv, KindConv, KindBatchNorm, KindAdd, KindGlobalAvgPool, KindFlatten, KindDense}
-	if got := kinds(m); n != 1 || !slices.Equal(got, want) {
-		t.Errorf("folded %d, kinds %v; want 1 and %v (bnB must stay: convB is read twice)", n, got, want)
-	}
+	assert.Equal(t, 1, n, "folded (bnB must stay: convB is read twice)")
+	assert.Equal(t, want, kinds(m), "kinds (bnB must stay: convB is read twice)")
 	requireClose(t, "logits after folding", after, to64(before), 1e-5)
 }
 
@@ -127,22 +116,18 @@ func TestBoundsAndParams(t *testing.T) {
 	m := seq(t, InputSpec{Shape: []int{2, 3, 3}, Low: 0, High: 1, Mean: []float32{0.5, 0.25}, Std: []float32{0.5, 0.25}},
 		randConv(newRand(1), geometry(2, 3, 2, 2), true), &Flatten{}, randDense(newRand(2), 12, 2, false))
 	lo, hi := m.Bounds()
-	if !slices.Equal(lo, []float32{-1, -1}) || !slices.Equal(hi, []float32{1, 3}) {
-		t.Errorf("Bounds = %v, %v, want [-1 -1], [1 3]", lo, hi)
-	}
-	if got, want := m.Params(), 3*2*2*2+3+12*2; got != want {
-		t.Errorf("Params = %d, want %d", got, want)
-	}
-	if m.InputLen() != 18 || m.Classes() != 2 || !slices.Equal(m.Shape(0), []int{3, 2, 2}) || !slices.Equal(m.Shape(Input), []int{2, 3, 3}) {
-		t.Errorf("InputLen %d Classes %d Shape(0) %v Shape(Input) %v", m.InputLen(), m.Classes(), m.Shape(0), m.Shape(Input))
-	}
+	assert.Equal(t, []float32{-1, -1}, lo, "Bounds low")
+	assert.Equal(t, []float32{1, 3}, hi, "Bounds high")
+	assert.Equal(t, 3*2*2*2+3+12*2, m.Params(), "Params")
+	assert.Equal(t, 18, m.InputLen(), "InputLen")
+	assert.Equal(t, 2, m.Classes(), "Classes")
+	assert.Equal(t, []int{3, 2, 2}, m.Shape(0), "Shape(0)")
+	assert.Equal(t, []int{2, 3, 3}, m.Shape(Input), "Shape(Input)")
 	// ZBox without bounds of its own takes the normalized per-channel
 	// bounds: the same as passing them explicitly.
 	x := uniforms(newRand(3), 18, -1, 1)
 	e := NewExplainer(m)
 	a := slices.Clone(explain(t, e, x, Options{Rules: map[int]Rule{0: ZBox{Stab: 1e-6}}}).Relevance)
 	b := explain(t, e, x, Options{Rules: map[int]Rule{0: ZBox{Low: []float32{-1, -1}, High: []float32{1, 3}, Stab: 1e-6}}}).Relevance
-	if !slices.Equal(a, b) {
-		t.Errorf("ZBox with the model's bounds and with the same bounds given differ")
-	}
+	assert.Equal(t, a, b, "ZBox with the model's bounds and with the same bounds given differ")
 }

@@ -4,6 +4,9 @@ import (
 	"math"
 	"runtime"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // prepareModel is a small CNN with wide layers: its weights, and so the
@@ -26,9 +29,7 @@ func prepareModel(t *testing.T) *Model {
 // (the caches are built).
 func TestPrepare(t *testing.T) {
 	m := prepareModel(t)
-	if c := m.Nodes[2].Layer.(*Conv2D); !c.winograd(8, 8) {
-		t.Fatal("the second convolution does not take the Winograd path")
-	}
+	require.True(t, m.Nodes[2].Layer.(*Conv2D).winograd(8, 8), "the second convolution does not take the Winograd path")
 	x := uniforms(newRand(8), m.InputLen(), 0, 1)
 	for _, name := range Composites() {
 		t.Run(name, func(t *testing.T) {
@@ -36,38 +37,30 @@ func TestPrepare(t *testing.T) {
 			cold := NewExplainer(m)
 			coldBytes := allocated(func() { mustExplain(t, cold, x, o) })
 			warm := NewExplainer(m)
-			if err := warm.Prepare(o); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, warm.Prepare(o))
 			prepared := winoFloats(&warm.a)
 			warmBytes := allocated(func() { mustExplain(t, warm, x, o) })
-			if n := winoFloats(&warm.a); n != prepared || n != winoFloats(&cold.a) {
-				t.Errorf("Winograd transforms: %d floats after Prepare, %d after its first call, %d after a first call without it; want all equal", prepared, n, winoFloats(&cold.a))
-			}
+			n := winoFloats(&warm.a)
+			assert.Truef(t, n == prepared && n == winoFloats(&cold.a),
+				"Winograd transforms: %d floats after Prepare, %d after its first call, %d after a first call without it; want all equal", prepared, n, winoFloats(&cold.a))
 			for i, got := range warm.res.Relevance {
-				if want := cold.res.Relevance[i]; math.Float32bits(got) != math.Float32bits(want) {
-					t.Fatalf("relevance[%d] after Prepare = %v, want %v", i, got, want)
-				}
+				want := cold.res.Relevance[i]
+				require.Equalf(t, math.Float32bits(want), math.Float32bits(got), "relevance[%d] after Prepare = %v, want %v", i, got, want)
 			}
 			t.Logf("first call allocates %d bytes, %d after Prepare", coldBytes, warmBytes)
-			if coldBytes > 1<<20 && warmBytes > coldBytes/4 {
-				t.Errorf("first call after Prepare allocates %d bytes, want at most a quarter of %d", warmBytes, coldBytes)
+			if coldBytes > 1<<20 {
+				assert.LessOrEqualf(t, warmBytes, coldBytes/4, "first call after Prepare allocates %d bytes, want at most a quarter of %d", warmBytes, coldBytes)
 			}
 		})
 	}
-	if err := NewExplainer(m).Prepare(Options{Method: "no_such"}); err == nil {
-		t.Error("Prepare(no_such): got no error")
-	}
-	if err := NewExplainer(m).Prepare(Options{Method: "gradient"}); err != nil {
-		t.Errorf("Prepare(gradient): %v", err)
-	}
+	assert.Error(t, NewExplainer(m).Prepare(Options{Method: "no_such"}), "Prepare(no_such): got no error")
+	assert.NoError(t, NewExplainer(m).Prepare(Options{Method: "gradient"}), "Prepare(gradient)")
 }
 
 func mustExplain(t *testing.T, e *Explainer, x []float32, o Options) {
 	t.Helper()
-	if _, err := e.Explain(x, o); err != nil {
-		t.Fatal(err)
-	}
+	_, err := e.Explain(x, o)
+	require.NoError(t, err)
 }
 
 // allocated returns the bytes f allocates on the heap.
@@ -103,16 +96,10 @@ func TestRelease(t *testing.T) {
 	want := append([]float32(nil), e.res.Relevance...)
 	held := e.a.packs.n
 	e.Release()
-	if e.a.packs.n != 0 || e.w[2].wp != nil {
-		t.Fatalf("after Release: %d packed floats and W⁺ %v, want none", e.a.packs.n, e.w[2].wp != nil)
-	}
+	require.Truef(t, e.a.packs.n == 0 && e.w[2].wp == nil, "after Release: %d packed floats and W⁺ %v, want none", e.a.packs.n, e.w[2].wp != nil)
 	mustExplain(t, e, x, o)
-	if e.a.packs.n != held {
-		t.Errorf("packed floats after the next call: %d, want %d", e.a.packs.n, held)
-	}
+	assert.Equalf(t, held, e.a.packs.n, "packed floats after the next call: %d, want %d", e.a.packs.n, held)
 	for i, got := range e.res.Relevance {
-		if math.Float32bits(got) != math.Float32bits(want[i]) {
-			t.Fatalf("relevance[%d] after Release = %v, want %v", i, got, want[i])
-		}
+		require.Equalf(t, math.Float32bits(want[i]), math.Float32bits(got), "relevance[%d] after Release = %v, want %v", i, got, want[i])
 	}
 }

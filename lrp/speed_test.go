@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/lrpwasm/lrp/lrp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // After the first call, explaining with an LRP composite allocates nothing:
@@ -14,16 +16,13 @@ func TestExplainZeroAllocs(t *testing.T) {
 	e := lrp.NewExplainer(m)
 	for _, method := range lrp.Composites() {
 		o := lrp.Options{Method: method, Target: lrp.Predicted}
-		if _, err := e.Explain(x, o); err != nil {
-			t.Fatal(err)
-		}
-		if n := testing.AllocsPerRun(10, func() { e.Explain(x, o) }); n != 0 {
-			t.Errorf("%s: %v allocations per Explain, want 0", method, n)
-		}
+		_, err := e.Explain(x, o)
+		require.NoError(t, err)
+		n := testing.AllocsPerRun(10, func() { e.Explain(x, o) })
+		assert.Zerof(t, n, "%s: %v allocations per Explain, want 0", method, n)
 	}
-	if n := testing.AllocsPerRun(10, func() { e.Forward(x) }); n != 0 {
-		t.Errorf("Forward: %v allocations, want 0", n)
-	}
+	n := testing.AllocsPerRun(10, func() { e.Forward(x) })
+	assert.Zerof(t, n, "Forward: %v allocations, want 0", n)
 }
 
 // The synthetic ResNet-18 explains without NaN or Inf, and conserves
@@ -35,21 +34,15 @@ func TestResNet18EpsilonGammaBox(t *testing.T) {
 	m := resnet()
 	e := lrp.NewExplainer(m)
 	res, err := e.Explain(imageInput(m, 1), lrp.Options{Method: "epsilon_gamma_box"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d := res.Diagnostics
 	t.Logf("predicted %d (logit %.3g), start %.4g, input sum %.4g, positive share %.3f",
 		res.Predicted, res.Logits[res.Predicted], d.StartSum, d.InputSum, d.PositiveShare)
 	if d.NaN {
 		for _, l := range d.Layers {
-			if l.NaN {
-				t.Errorf("NaN or Inf after node %d (%s, %s)", l.Node, l.Name, l.Rule)
-			}
+			assert.Falsef(t, l.NaN, "NaN or Inf after node %d (%s, %s)", l.Node, l.Name, l.Rule)
 		}
-		t.Fatal("relevance has NaN or Inf")
 	}
-	if d.InputSum == 0 {
-		t.Error("no relevance reached the input")
-	}
+	require.False(t, d.NaN, "relevance has NaN or Inf")
+	assert.NotZero(t, d.InputSum, "no relevance reached the input")
 }

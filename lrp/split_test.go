@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // counted is a Partner that counts its exchanges and the values sent.
@@ -50,16 +53,14 @@ func explainBoth(t *testing.T, e0 *Explainer, m *Model, x []float32, o Options) 
 	for range 2 {
 		select {
 		case got := <-done:
-			if got.err != nil {
-				t.Fatalf("part %d: %v", got.part, got.err)
-			}
+			require.NoErrorf(t, got.err, "part %d", got.part)
 			if got.part == 0 {
 				r0 = got.r
 			} else {
 				r1 = got.r
 			}
 		case <-time.After(time.Minute):
-			t.Fatal("the halves did not finish in a minute: their exchanges do not pair up")
+			require.FailNow(t, "the halves did not finish in a minute: their exchanges do not pair up")
 		}
 	}
 	return r0, r1, c0.n.Load()
@@ -125,21 +126,16 @@ func TestExplainSplitMatchesExplain(t *testing.T) {
 				// part 1 has not.
 				e0 := NewExplainer(m)
 				r, err := e0.Explain(x, o)
-				if err != nil {
-					t.Fatalf("Explain: %v", err)
-				}
+				require.NoError(t, err, "Explain")
 				want := copyResult(r)
 				r0, r1, n := explainBoth(t, e0, m, x, o)
-				if n == 0 {
-					t.Fatal("no product was split")
-				}
+				require.NotZero(t, n, "no product was split")
 				for part, got := range []Result{r0, r1} {
 					nr, wr := bitsDiffer(got.Relevance, want.Relevance)
 					nl, wl := bitsDiffer(got.Logits, want.Logits)
-					if nr+nl > 0 || got.Target != want.Target {
-						t.Errorf("part %d: %d relevance values differ (max %.3g), %d logits (max %.3g), target %d want %d",
-							part, nr, wr, nl, wl, got.Target, want.Target)
-					}
+					assert.Truef(t, nr+nl == 0 && got.Target == want.Target,
+						"part %d: %d relevance values differ (max %.3g), %d logits (max %.3g), target %d want %d",
+						part, nr, wr, nl, wl, got.Target, want.Target)
 				}
 				t.Logf("%d exchanges, max difference 0", n)
 			})
@@ -161,9 +157,7 @@ func TestSplitProducts(t *testing.T) {
 		{"resnet-18", SyntheticResNet18(1), 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.m.SplitProducts(); got != tc.want {
-				t.Errorf("SplitProducts() = %d, want %d", got, tc.want)
-			}
+			assert.Equal(t, tc.want, tc.m.SplitProducts(), "SplitProducts()")
 			if testing.Short() && tc.name == "resnet-18" {
 				return
 			}
@@ -171,10 +165,10 @@ func TestSplitProducts(t *testing.T) {
 			_, _, n := explainBoth(t, NewExplainer(tc.m), tc.m, x, Options{Method: "epsilon", Target: Predicted})
 			// Forward: the products SplitProducts counts; relevance: ε's
 			// forward output is reused, and the first layer's transposed
-			// product (3 input channels) is not split.
-			if want := int64(2*tc.want - 1); tc.want == 0 && n != 0 || tc.want > 0 && n != want {
-				t.Errorf("%d exchanges, want %d", n, max(want, 0))
-			}
+			// product (3 input channels) is not split; none when
+			// SplitProducts is 0.
+			want := max(int64(2*tc.want-1), 0)
+			assert.Equalf(t, want, n, "%d exchanges, want %d", n, want)
 		})
 	}
 }
@@ -203,16 +197,11 @@ func TestExplainSplitPartnerFails(t *testing.T) {
 		requireErr(t, err, "lrp: split explanation", "the partner stopped")
 	}
 	want, err := NewExplainer(m).Explain(x, Options{Target: Predicted})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := e.Explain(x, Options{Target: Predicted})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, worst := bitsDiffer(got.Relevance, want.Relevance); n > 0 {
-		t.Errorf("after a failed split: %d values differ (max %.3g)", n, worst)
-	}
+	require.NoError(t, err)
+	n, worst := bitsDiffer(got.Relevance, want.Relevance)
+	assert.Zerof(t, n, "after a failed split: %d values differ (max %.3g)", n, worst)
 }
 
 func TestExplainSplitBadArguments(t *testing.T) {

@@ -1,6 +1,10 @@
 package lrp
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 // SyntheticResNet builds ResNet-18's topology at any width and size: its
 // parameters are the convolutions' weights and biases and the classifier's.
@@ -32,20 +36,15 @@ func TestSyntheticResNet(t *testing.T) {
 		{16, 64, "synthetic-resnet18-w16-64"},
 	} {
 		m := SyntheticResNet(1, tc.width, tc.size)
-		if m.Name != tc.name || m.Params() != params(tc.width) {
-			t.Errorf("SyntheticResNet(1, %d, %d): %s with %d params, want %s with %d", tc.width, tc.size, m.Name, m.Params(), tc.name, params(tc.width))
-		}
-		if got := m.Input.Shape; len(got) != 3 || got[0] != 3 || got[1] != tc.size || got[2] != tc.size {
-			t.Errorf("SyntheticResNet(1, %d, %d): input shape %v", tc.width, tc.size, got)
-		}
+		assert.Equalf(t, tc.name, m.Name, "SyntheticResNet(1, %d, %d): name", tc.width, tc.size)
+		assert.Equalf(t, params(tc.width), m.Params(), "SyntheticResNet(1, %d, %d): params", tc.width, tc.size)
+		assert.Equalf(t, []int{3, tc.size, tc.size}, m.Input.Shape, "SyntheticResNet(1, %d, %d): input shape", tc.width, tc.size)
 		if tc.width < 64 {
 			logits, err := m.Forward(make([]float32, m.InputLen()))
-			if err != nil || len(logits) != 1000 {
-				t.Errorf("SyntheticResNet(1, %d, %d).Forward: %d logits, %v", tc.width, tc.size, len(logits), err)
+			if assert.NoErrorf(t, err, "SyntheticResNet(1, %d, %d).Forward", tc.width, tc.size) {
+				assert.Lenf(t, logits, 1000, "SyntheticResNet(1, %d, %d).Forward: logits", tc.width, tc.size)
 			}
 		}
 	}
-	if SyntheticResNet18(1).Params() != 11684712 {
-		t.Errorf("SyntheticResNet18 has %d params, want 11684712", SyntheticResNet18(1).Params())
-	}
+	assert.Equal(t, 11684712, SyntheticResNet18(1).Params(), "SyntheticResNet18 params")
 }

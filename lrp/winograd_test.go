@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // withWinograd runs f with the Winograd thresholds set to use it for every
@@ -79,12 +82,10 @@ func TestWinogradMatchesDirect(t *testing.T) {
 				continue // too small for this padding
 			}
 			name := fmt.Sprintf("%d→%d pad %d,%d,%d,%d %v→%v", l.InC, l.OutC, l.PT, l.PL, l.PB, l.PR, in, out)
-			if !func() (ok bool) {
+			require.Truef(t, func() (ok bool) {
 				withWinograd(true, 1<<30, func() { ok = l.winograd(s[0], s[1]) })
 				return ok
-			}() {
-				t.Fatalf("%s: not on the Winograd path", name)
-			}
+			}(), "%s: not on the Winograd path", name)
 			x, g, g2 := randn(r, numel(in)), randn(r, numel(out)), randn(r, numel(out))
 			w2 := randn(r, len(l.W))
 			ref := make([]float32, numel(out))
@@ -136,9 +137,8 @@ func TestWinogradMatchesDirect(t *testing.T) {
 				worst[2], worst[3] = math.Max(worst[2], ta), math.Max(worst[3], tr)
 				// Tight bounds: the inputs are N(0,1), so sums of 9·C products
 				// reach ~3√(9C); F(2,3) stays within a few ulp of them.
-				if fr > 2e-6 || tr > 2e-6 {
-					t.Errorf("%s: winograd forward rel %.3g, transpose rel %.3g, want ≤ 2e-6", name, fr, tr)
-				}
+				// max is NaN if either is, and LessOrEqual fails on NaN.
+				assert.LessOrEqualf(t, max(fr, tr), 2e-6, "%s: winograd forward rel %.3g, transpose rel %.3g, want ≤ 2e-6", name, fr, tr)
 			}
 		}
 	}
@@ -170,9 +170,7 @@ func winogradRules(t *testing.T, budget int) {
 			c.PT, c.PL, c.PB, c.PR = g.pad[0], g.pad[1], g.pad[2], g.pad[3]
 			l := randConv(r, c, true)
 			in := []int{g.inC, g.h, g.w}
-			if !l.winograd(g.h, g.w) {
-				t.Fatalf("%+v: not on the Winograd path", g)
-			}
+			require.Truef(t, l.winograd(g.h, g.w), "%+v: not on the Winograd path", g)
 			m := seq(t, InputSpec{Shape: in, Low: -1, High: 1}, l, &Flatten{})
 			n := naiveConv2D(l, in)
 			// Inputs of both signs, and nonnegative ones (as after a ReLU:
@@ -204,12 +202,10 @@ func winogradRules(t *testing.T, budget int) {
 					}
 					requireClose(t, name, e.relIn, rc.want(n, to64(x), to64(rel), lo, hi), 1e-5)
 				}
-				if budget > 0 && len(e.a.packs.u) == 0 {
-					t.Errorf("%+v: no transformed weights cached", g)
+				if budget > 0 {
+					assert.NotEmptyf(t, e.a.packs.u, "%+v: no transformed weights cached", g)
 				}
-				if e.a.packs.n > budget {
-					t.Errorf("%+v: %d floats cached, budget %d", g, e.a.packs.n, budget)
-				}
+				assert.LessOrEqualf(t, e.a.packs.n, budget, "%+v: %d floats cached, budget %d", g, e.a.packs.n, budget)
 			}
 		}
 	})
@@ -269,22 +265,18 @@ func TestWinogradZeroAllocs(t *testing.T) {
 	for _, budget := range []int{1 << 30, 1000, 0} {
 		withWinograd(true, budget, func() {
 			m := seq(t, InputSpec{Shape: in, Low: -1, High: 1}, l1, &ReLU{}, l2, &ReLU{}, &Flatten{}, randDense(r, 5*8*8, 4, true))
-			if !l1.winograd(9, 8) || !l2.winograd(9, 8) {
-				t.Fatal("the convolutions are not on the Winograd path")
-			}
+			require.True(t, l1.winograd(9, 8) && l2.winograd(9, 8), "the convolutions are not on the Winograd path")
 			e := NewExplainer(m)
 			x := uniforms(r, numel(in), -1, 1)
 			for _, method := range Composites() {
 				o := Options{Method: method, Target: Predicted}
-				if _, err := e.Explain(x, o); err != nil {
-					t.Fatal(err)
-				}
-				if n := testing.AllocsPerRun(5, func() { e.Explain(x, o) }); n != 0 {
-					t.Errorf("budget %d, %s: %v allocations per Explain, want 0", budget, method, n)
-				}
+				_, err := e.Explain(x, o)
+				require.NoError(t, err)
+				n := testing.AllocsPerRun(5, func() { e.Explain(x, o) })
+				assert.Zerof(t, n, "budget %d, %s: %v allocations per Explain, want 0", budget, method, n)
 			}
-			if budget == 0 && len(e.a.packs.u) != 0 {
-				t.Errorf("budget 0: %d transforms cached", len(e.a.packs.u))
+			if budget == 0 {
+				assert.Emptyf(t, e.a.packs.u, "budget 0: %d transforms cached", len(e.a.packs.u))
 			}
 			t.Logf("budget %d: %d transforms cached (%d floats)", budget, len(e.a.packs.u), e.a.packs.n)
 		})
@@ -309,16 +301,13 @@ func TestWinogradNotForSignSplitRules(t *testing.T) {
 			withWinograd(on, 1<<30, func() {
 				e := NewExplainer(m)
 				res, err := e.Explain(x, Options{Start: Contrastive, Composite: &Composite{Name: "one", Entries: []Entry{{Selector{Kinds: convKinds}, rule}}}})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				got[k] = res.Relevance
 			})
 		}
 		same := slices.Equal(got[0], got[1])
-		if _, safe := rule.(Epsilon); same == safe {
-			t.Errorf("%s: Winograd and direct relevance equal %v, want %v", rule.Name(), same, !safe)
-		}
+		_, safe := rule.(Epsilon)
+		assert.Equalf(t, !safe, same, "%s: Winograd and direct relevance equal %v, want %v", rule.Name(), same, !safe)
 	}
 }
 
@@ -346,8 +335,6 @@ func TestPlaneStride(t *testing.T) {
 		{0, 16}, {1, 16}, {16, 16}, {17, 48}, {32, 48}, {48, 48}, {49, 80},
 		{512 * 512, 512*512 + 16}, {64 * 784, 64*784 + 16},
 	} {
-		if got := planeStride(tc.n); got != tc.want {
-			t.Errorf("planeStride(%d) = %d, want %d", tc.n, got, tc.want)
-		}
+		assert.Equalf(t, tc.want, planeStride(tc.n), "planeStride(%d)", tc.n)
 	}
 }

@@ -1,11 +1,12 @@
 package eval
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/lrpwasm/lrp/lrp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // linear returns the model f(x) = w·x on a 1×h×w input, one output.
@@ -15,40 +16,28 @@ func linear(t *testing.T, h, w int, wt []float32) *lrp.Model {
 		{Name: "flatten", Layer: &lrp.Flatten{}, Inputs: []int{lrp.Input}},
 		{Name: "dense", Layer: &lrp.Dense{In: h * w, Out: 1, W: wt}, Inputs: []int{0}},
 	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
 func TestLinearCurveByHand(t *testing.T) {
 	m := linear(t, 2, 2, []float32{1, 2, 3, 4})
 	p, err := NewPerturber(lrp.NewExplainer(m), Config{Patch: 1, Fill: FillZero})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x := []float32{1, 1, 1, 1}
 	rel := []float32{1, 2, 3, 4} // exact LRP-0 relevance w ⊙ x
 	c, err := p.Run(x, p.Order(rel, MoRF, 0), 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Removing 4, 3, 2, 1 in turn: f = 10, 6, 3, 1, 0.
 	want := []float64{10, 6, 3, 1, 0}
 	for k := range want {
-		if c.Logit[k] != want[k] {
-			t.Errorf("MoRF step %d: got f = %v, want %v", k, c.Logit[k], want[k])
-		}
+		assert.Equalf(t, want[k], c.Logit[k], "MoRF step %d: got f = %v, want %v", k, c.Logit[k], want[k])
 	}
 	// AOPC = (0 + 4 + 7 + 9 + 10) / 5 = 6.
-	if got := AOPC(c.Logit); got != 6 {
-		t.Errorf("AOPC: got %v, want 6", got)
-	}
+	assert.Equal(t, 6.0, AOPC(c.Logit), "AOPC")
 	c, _ = p.Run(x, p.Order(rel, LeRF, 0), 0, 0)
 	// LeRF removes 1, 2, 3, 4: f = 10, 9, 7, 4, 0; AOPC = (0+1+3+6+10)/5 = 4.
-	if got := AOPC(c.Logit); got != 4 {
-		t.Errorf("LeRF AOPC: got %v, want 4", got)
-	}
+	assert.Equal(t, 4.0, AOPC(c.Logit), "LeRF AOPC")
 }
 
 func TestRandomOrderReproducible(t *testing.T) {
@@ -65,15 +54,9 @@ func TestRandomOrderReproducible(t *testing.T) {
 		}
 		return true
 	}
-	if !same(a, b) {
-		t.Errorf("same seed gave orders %v and %v", a, b)
-	}
-	if same(a, c) {
-		t.Errorf("seeds 7 and 8 gave the same order %v", a)
-	}
-	if len(a) != 16 {
-		t.Errorf("8×8 input with 2×2 patches: got %d patches, want 16", len(a))
-	}
+	assert.Truef(t, same(a, b), "same seed gave orders %v and %v", a, b)
+	assert.Falsef(t, same(a, c), "seeds 7 and 8 gave the same order %v", a)
+	assert.Len(t, a, 16, "8×8 input with 2×2 patches")
 }
 
 // permutations calls f with every permutation of 0..n-1.
@@ -112,29 +95,20 @@ func TestMoRFSteepest(t *testing.T) {
 	m := linear(t, 2, 3, w)
 	p, _ := NewPerturber(lrp.NewExplainer(m), Config{Patch: 1, Fill: FillZero})
 	morf, err := p.Run(x, p.Order(rel, MoRF, 0), 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	best := AOPC(morf.Logit)
 	n := 0
 	permutations(6, func(order []int) {
 		n++
 		c, err := p.Run(x, order, 0, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for k := range c.Logit {
-			if morf.Logit[k] > c.Logit[k]+1e-6 {
-				t.Fatalf("order %v step %d: f = %v below MoRF's %v", order, k, c.Logit[k], morf.Logit[k])
-			}
+			require.LessOrEqualf(t, morf.Logit[k], c.Logit[k]+1e-6, "order %v step %d: f = %v below MoRF's %v", order, k, c.Logit[k], morf.Logit[k])
 		}
-		if a := AOPC(c.Logit); a > best+1e-6 {
-			t.Fatalf("order %v: AOPC %v above MoRF's %v", order, a, best)
-		}
+		a := AOPC(c.Logit)
+		require.LessOrEqualf(t, a, best+1e-6, "order %v: AOPC %v above MoRF's %v", order, a, best)
 	})
-	if n != 720 {
-		t.Errorf("checked %d orders, want 720", n)
-	}
+	assert.Equal(t, 720, n, "checked orders")
 }
 
 func TestFills(t *testing.T) {
@@ -149,15 +123,12 @@ func TestFills(t *testing.T) {
 	} {
 		p, _ := NewPerturber(lrp.NewExplainer(m), Config{Patch: 1, Fill: tc.fill})
 		c, _ := p.Run(x, []int{0, 1, 2, 3}, 0, 0)
-		if got := c.Logit[4]; math.Abs(got-tc.want) > 1e-6 {
-			t.Errorf("fill %v: got f = %v at the end, want %v", tc.fill, got, tc.want)
-		}
+		assert.InDeltaf(t, tc.want, c.Logit[4], 1e-6, "fill %v: got f = %v at the end, want %v", tc.fill, c.Logit[4], tc.want)
 	}
 	p, _ := NewPerturber(lrp.NewExplainer(m), Config{Patch: 1, Fill: FillUniform, Seed: 1})
 	c, _ := p.Run(x, []int{0, 1, 2, 3}, 0, 0)
-	if v := c.Logit[4]; v < 0 || v > 4 || v == 2 {
-		t.Errorf("uniform fill: got f = %v, want a noise sum in [0, 4]", v)
-	}
+	v := c.Logit[4]
+	assert.Truef(t, v >= 0 && v <= 4 && v != 2, "uniform fill: got f = %v, want a noise sum in [0, 4]", v)
 }
 
 func TestEvaluateMethods(t *testing.T) {
@@ -167,16 +138,11 @@ func TestEvaluateMethods(t *testing.T) {
 		inputs[0][i], inputs[1][i] = 1, 0.5
 	}
 	sums, err := Evaluate(m, inputs, []string{"lrp0", "random", "uniform"}, Config{Patch: 1}, lrp.Options{Target: lrp.Predicted}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sums[0].N != 2 || len(sums[0].CurveMoRF) != 17 {
-		t.Fatalf("got N=%d and a curve of %d points, want 2 and 17", sums[0].N, len(sums[0].CurveMoRF))
-	}
-	if !(sums[0].AOPCMoRF > sums[1].AOPCMoRF) {
-		t.Errorf("lrp0 MoRF AOPC %v not above random %v", sums[0].AOPCMoRF, sums[1].AOPCMoRF)
-	}
-	if _, err := Evaluate(m, inputs, []string{"nope"}, Config{}, lrp.Options{}, 1); err == nil {
-		t.Error("unknown method: no error")
-	}
+	require.NoError(t, err)
+	require.Equal(t, 2, sums[0].N, "N")
+	require.Len(t, sums[0].CurveMoRF, 17, "MoRF curve")
+	// Greater also fails when either is NaN.
+	assert.Greaterf(t, sums[0].AOPCMoRF, sums[1].AOPCMoRF, "lrp0 MoRF AOPC %v not above random %v", sums[0].AOPCMoRF, sums[1].AOPCMoRF)
+	_, err = Evaluate(m, inputs, []string{"nope"}, Config{}, lrp.Options{}, 1)
+	assert.Error(t, err, "unknown method: no error")
 }
