@@ -273,7 +273,7 @@ func (s *Session) ExplainSplit(in Input, o *Options, part int, p lrp.Partner) (*
 // explain is Explain, split with partner p when p is not nil.
 func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Result, error) {
 	if o == nil {
-		o = &Options{Explain: lrp.Options{Target: lrp.Predicted}}
+		o = &Options{}
 	}
 	t0 := time.Now()
 	if err := s.input(in); err != nil {

@@ -26,15 +26,16 @@ func TestStartVectors(t *testing.T) {
 	m := startModel(t)
 	e := NewExplainer(m)
 	x := uniforms(newRand(11), 6, 0, 1)
-	for _, target := range []int{Predicted, 0, 3} {
+	for _, target := range []Target{{}, Class(0), Class(3)} {
 		for _, st := range []Start{OneHot, Logit, Probability, LogOdds, Contrastive} {
 			res, err := e.Explain(x, Options{Method: "epsilon", Start: st, Target: target})
 			if err != nil {
 				t.Fatal(err)
 			}
 			z, s, c := res.Logits, res.Start, res.Target
-			if want := Argmax(z); res.Predicted != want || (target == Predicted && c != want) || (target != Predicted && c != target) {
-				t.Fatalf("predicted %d target %d, want %d and %d", res.Predicted, c, want, target)
+			k, fixed := target.Class()
+			if want := Argmax(z); res.Predicted != want || (!fixed && c != want) || (fixed && c != k) {
+				t.Fatalf("predicted %d target %d, want %d and %v", res.Predicted, c, want, target)
 			}
 			var den float64
 			for _, v := range z {
@@ -94,14 +95,14 @@ func TestStartIsPropagated(t *testing.T) {
 	x := uniforms(newRand(12), 6, 0, 1)
 	basis := make([][]float32, m.Classes())
 	for k := range basis {
-		res, err := e.Explain(x, Options{Method: "epsilon", Target: k})
+		res, err := e.Explain(x, Options{Method: "epsilon", Target: Class(k)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		basis[k] = append([]float32(nil), res.Relevance...)
 	}
 	for _, st := range []Start{Logit, Probability, LogOdds, Contrastive} {
-		res, err := e.Explain(x, Options{Method: "epsilon", Start: st, Target: 1})
+		res, err := e.Explain(x, Options{Method: "epsilon", Start: st, Target: Class(1)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +252,7 @@ func TestDiagnosticsConsistent(t *testing.T) {
 	}
 	// A zero logit with the Logit start: zero start, zero relevance.
 	z := seq(t, InputSpec{Shape: []int{2}, Low: 0, High: 1}, &Dense{In: 2, Out: 2, W: []float32{1, 1, 0, 0}})
-	res, err := NewExplainer(z).Explain([]float32{0.5, 0.5}, Options{Method: "epsilon", Start: Logit, Target: 1})
+	res, err := NewExplainer(z).Explain([]float32{0.5, 0.5}, Options{Method: "epsilon", Start: Logit, Target: Class(1)})
 	if err != nil {
 		t.Fatal(err)
 	}

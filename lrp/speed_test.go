@@ -13,7 +13,7 @@ func TestExplainZeroAllocs(t *testing.T) {
 	m, x := fixtureCNN(t)
 	e := lrp.NewExplainer(m)
 	for _, method := range lrp.Composites() {
-		o := lrp.Options{Method: method, Target: lrp.Predicted}
+		o := lrp.Options{Method: method}
 		if _, err := e.Explain(x, o); err != nil {
 			t.Fatal(err)
 		}

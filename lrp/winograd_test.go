@@ -275,7 +275,7 @@ func TestWinogradZeroAllocs(t *testing.T) {
 			e := NewExplainer(m)
 			x := uniforms(r, numel(in), -1, 1)
 			for _, method := range Composites() {
-				o := Options{Method: method, Target: Predicted}
+				o := Options{Method: method}
 				if _, err := e.Explain(x, o); err != nil {
 					t.Fatal(err)
 				}

@@ -69,7 +69,7 @@ func runEvaluate(args []string) error {
 	}
 	cfg := eval.Config{Patch: *patch, Steps: *steps, Fill: fl, Seed: *seed}
 	start := time.Now()
-	sums, err := eval.Evaluate(f.Model, inputs, names, cfg, lrp.Options{Target: lrp.Predicted}, *workers)
+	sums, err := eval.Evaluate(f.Model, inputs, names, cfg, lrp.Options{}, *workers)
 	if err != nil {
 		return err
 	}

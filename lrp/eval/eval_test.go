@@ -166,7 +166,7 @@ func TestEvaluateMethods(t *testing.T) {
 	for i := range inputs[0] {
 		inputs[0][i], inputs[1][i] = 1, 0.5
 	}
-	sums, err := Evaluate(m, inputs, []string{"lrp0", "random", "uniform"}, Config{Patch: 1}, lrp.Options{Target: lrp.Predicted}, 2)
+	sums, err := Evaluate(m, inputs, []string{"lrp0", "random", "uniform"}, Config{Patch: 1}, lrp.Options{}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
