@@ -47,7 +47,7 @@ func runEvaluate(args []string) error {
 	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 && *out != "" && *n >= 1 }); err != nil {
 		return err
 	}
-	f, _, err := readModel(*modelPath)
+	f, err := readModel(*modelPath)
 	if err != nil {
 		return err
 	}
