@@ -35,8 +35,8 @@ type packKey struct {
 // the identity of the weight slice (the layer's W or one of the modified
 // weights cached in weights), up to packBudget floats. An entry keeps its
 // weight slice too, so that the slice's address is not reused by another
-// while its key is cached (weights.gamma replaces its slices when γ
-// changes). Past the budget, a new operand replaces the least recently
+// while its key is cached (weights.up and weights.down replace their
+// slices when γ changes). Past the budget, a new operand replaces the least recently
 // used one of the same size (a γ changed: the same layer's old W + γW⁺),
 // or, without one, is computed into a scratch buffer on every call: the
 // cache never allocates after it is full.

@@ -1,6 +1,7 @@
 package lrp_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/lrpwasm/lrp/lrp"
@@ -27,7 +28,9 @@ func TestExplainZeroAllocs(t *testing.T) {
 }
 
 // The synthetic ResNet-18 explains without NaN or Inf, and conserves
-// relevance to within what its biases absorb.
+// relevance to within what its nodes absorb: the start sum is the input
+// sum plus every node's Absorbed (Out − In), so none is lost between
+// nodes, at the residual joins included.
 func TestResNet18EpsilonGammaBox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ResNet-18 at 224×224 takes a second")
@@ -51,5 +54,12 @@ func TestResNet18EpsilonGammaBox(t *testing.T) {
 	}
 	if d.InputSum == 0 {
 		t.Error("no relevance reached the input")
+	}
+	var absorbed float64
+	for _, l := range d.Layers {
+		absorbed += l.Absorbed
+	}
+	if gap := d.StartSum - absorbed - d.InputSum; !(math.Abs(gap) <= 1e-6*math.Abs(d.StartSum)) {
+		t.Errorf("start %.7g − absorbed %.7g − input %.7g = %.3g, want 0 within 1e-6", d.StartSum, absorbed, d.InputSum, gap)
 	}
 }
