@@ -162,7 +162,6 @@ type Explainer struct {
 	writes    []int32     // per tensor (input first, then nodes): how many nodes passed relevance to it
 	sums      []float64   // per tensor: the sum of the relevance its last writer passed
 	relIn     []float32   // relevance at the model input
-	tmp       [][]float32 // relevance passed to each input of the current node
 	w         []weights
 	a         arena
 	st        step
@@ -177,7 +176,6 @@ type Explainer struct {
 	accum     []float32
 	rules     []Rule
 	startKind Start
-	rulesFor  *Composite
 	grad      *Composite
 }
 
