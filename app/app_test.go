@@ -84,7 +84,7 @@ func TestFixtureParity(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s/%s input %d: %v", name, cfgName, i, err)
 				}
-				direct, err := ref.Explain(x, lrp.Options{Method: cfg.Method, Start: cfg.Start, Target: c.Predicted[i]})
+				direct, err := ref.Explain(x, lrp.Options{Method: cfg.Method, Start: cfg.Start, Target: lrp.Class(c.Predicted[i])})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -170,17 +170,17 @@ func TestLoadSafetensors(t *testing.T) {
 
 func TestParseOptions(t *testing.T) {
 	o := options(t, "")
-	if o.Explain.Method != "" || o.Explain.Target != lrp.Predicted || o.Render.ColorMap != "" {
+	if o.Explain.Method != "" || o.Explain.Target != (lrp.Target{}) || o.Render.ColorMap != "" {
 		t.Errorf("defaults %+v", o)
 	}
 	o = options(t, `null`)
-	if o.Explain.Target != lrp.Predicted {
+	if o.Explain.Target != (lrp.Target{}) {
 		t.Errorf("null: %+v", o)
 	}
 	o = options(t, `{"method":"epsilon","params":{"epsilon":0.1},"rules":{"3":{"rule":"gamma","gamma":0.5},"0":{"rule":"zbox","low":-1,"high":2}},
 		"start":"logit","target":4,"colormap":"coldnhot","symmetric":false,"sign":"positive","samples":8,"noise":0.2,"steps":5,"seed":7}`)
 	e := o.Explain
-	if e.Method != "epsilon" || e.Params["epsilon"] != 0.1 || e.Start != lrp.Logit || e.Target != 4 ||
+	if e.Method != "epsilon" || e.Params["epsilon"] != 0.1 || e.Start != lrp.Logit || e.Target != lrp.Class(4) ||
 		e.Samples != 8 || e.Noise != 0.2 || e.Steps != 5 || e.Seed != 7 {
 		t.Errorf("explain options %+v", e)
 	}
@@ -285,11 +285,11 @@ func TestDefaults(t *testing.T) {
 		js  string
 		opt lrp.Options
 	}{
-		{``, lrp.Options{Target: lrp.Predicted}},
-		{`{"composite":"montavon","target":4}`, lrp.Options{Method: "montavon", Target: 4}},
-		{`{"composite":"epsilon","params":{"epsilon":0.5}}`, lrp.Options{Method: "epsilon", Params: lrp.Params{"epsilon": 0.5}, Target: lrp.Predicted}},
-		{`{"composite":"gradient"}`, lrp.Options{Method: "gradient", Target: lrp.Predicted}},
-		{`{"composite":"smoothgrad","samples":4,"seed":3}`, lrp.Options{Method: "smoothgrad", Samples: 4, Seed: 3, Target: lrp.Predicted}},
+		{``, lrp.Options{}},
+		{`{"composite":"montavon","target":4}`, lrp.Options{Method: "montavon", Target: lrp.Class(4)}},
+		{`{"composite":"epsilon","params":{"epsilon":0.5}}`, lrp.Options{Method: "epsilon", Params: lrp.Params{"epsilon": 0.5}}},
+		{`{"composite":"gradient"}`, lrp.Options{Method: "gradient"}},
+		{`{"composite":"smoothgrad","samples":4,"seed":3}`, lrp.Options{Method: "smoothgrad", Samples: 4, Seed: 3}},
 	} {
 		got, err := s.Explain(Input{X: x}, options(t, tc.js))
 		if err != nil {

@@ -103,12 +103,13 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 	if err := s.input(in); err != nil {
 		return nil, err
 	}
-	target := lrp.Predicted
+	var target lrp.Target
 	if o.Target != nil {
-		target = *o.Target
-	}
-	if target < lrp.Predicted || target >= s.m.Classes() {
-		return nil, fmt.Errorf("eval: target %d out of range: model has classes 0..%d", target, s.m.Classes()-1)
+		k := *o.Target
+		if k < predictedJSON || k >= s.m.Classes() {
+			return nil, fmt.Errorf("eval: target %d out of range: model has classes 0..%d", k, s.m.Classes()-1)
+		}
+		target = jsonTarget(k)
 	}
 	p, err := eval.NewPerturber(s.e, eval.Config{Patch: o.Patch, Steps: o.Steps, Fill: fill, Seed: o.Seed})
 	if err != nil {
@@ -133,10 +134,7 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Target = target
-	if target == lrp.Predicted {
-		res.Target = lrp.Argmax(logits)
-	}
+	res.Target = target.Resolve(logits)
 	res.Millis = float64(time.Since(t0)) / 1e6
 	return res, nil
 }

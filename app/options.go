@@ -40,6 +40,18 @@ type optionsJSON struct {
 	Seed      *uint64                               `json:"seed"`
 }
 
+// predictedJSON is the JSON target of the predicted class (docs/JS_API.md).
+const predictedJSON = -1
+
+// jsonTarget returns the Target of a JSON class index, predictedJSON for
+// the predicted class.
+func jsonTarget(k int) lrp.Target {
+	if k == predictedJSON {
+		return lrp.Target{}
+	}
+	return lrp.Class(k)
+}
+
 // defaultComposite is the engine's method when options name none.
 const defaultComposite = "epsilon_gamma_box"
 
@@ -54,7 +66,7 @@ const (
 // and invalid values are errors prefixed "lrp: options: "; whether a
 // composite parameter or a rule fits the model is checked by Explain.
 func ParseOptions(data []byte) (*Options, error) {
-	o := &Options{Explain: lrp.Options{Target: lrp.Predicted}}
+	o := &Options{}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return o, nil
 	}
@@ -113,10 +125,10 @@ func ParseOptions(data []byte) (*Options, error) {
 		e.Start = s
 	}
 	if j.Target != nil {
-		if *j.Target < lrp.Predicted {
+		if *j.Target < predictedJSON {
 			return nil, optErr("target %d: want a class index, or -1 for the predicted class", *j.Target)
 		}
-		e.Target = *j.Target
+		e.Target = jsonTarget(*j.Target)
 	}
 	if j.Samples != nil {
 		if *j.Samples < 1 || *j.Samples > maxSamples {

@@ -30,7 +30,8 @@ type Info struct {
 	Card       map[string]string `json:"card"`
 	Digit      bool              `json:"digit"` // 1×28×28 input: MNIST preprocessing applies
 	// FoldedBatchNorm counts the BatchNorm layers merged into the layer
-	// before them when the model was loaded (the canonizer).
+	// before them when the session was made (the canonizer); Layers are
+	// those after folding.
 	FoldedBatchNorm int `json:"foldedBatchNorm"`
 	// Width and Height are the size of the heatmaps.
 	Width  int `json:"width"`
@@ -79,8 +80,9 @@ func Open(data []byte) (*Session, error) {
 	return NewSession(f)
 }
 
-// NewSession returns a Session for a decoded model file. The model is
-// changed in place: BatchNorm layers are folded.
+// NewSession returns a Session for a decoded model file. It folds the
+// model's BatchNorm layers, in place, and reports the count in Info; the
+// decoders of package model leave them to this step.
 func NewSession(f *model.File) (*Session, error) {
 	m := f.Model
 	folded, err := m.FoldBatchNorm()
@@ -273,7 +275,7 @@ func (s *Session) ExplainSplit(in Input, o *Options, part int, p lrp.Partner) (*
 // explain is Explain, split with partner p when p is not nil.
 func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Result, error) {
 	if o == nil {
-		o = &Options{Explain: lrp.Options{Target: lrp.Predicted}}
+		o = &Options{}
 	}
 	t0 := time.Now()
 	if err := s.input(in); err != nil {

@@ -416,7 +416,7 @@ func TestLRP0ConservesWithoutBias(t *testing.T) {
 	x := uniforms(r, 72, 0.05, 1)
 	e := NewExplainer(m)
 	for _, start := range []Start{OneHot, Logit, Contrastive} {
-		res, err := e.Explain(x, Options{Method: "lrp0", Params: Params{"epsilon": 0}, Start: start, Target: 2})
+		res, err := e.Explain(x, Options{Method: "lrp0", Params: Params{"epsilon": 0}, Start: start, Target: Class(2)})
 		require.NoError(t, err)
 		for i, a := range e.acts {
 			for _, v := range a {

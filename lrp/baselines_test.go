@@ -32,7 +32,7 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 	e := NewExplainer(m)
 	x := uniforms(newRand(21), m.InputLen(), 0.1, 0.9)
 	const target = 2
-	grad := append([]float32(nil), explain(t, e, x, Options{Method: "gradient", Target: target}).Relevance...)
+	grad := append([]float32(nil), explain(t, e, x, Options{Method: "gradient", Target: Class(target)}).Relevance...)
 	f := func(x []float32) float64 {
 		z, err := m.Forward(x)
 		require.NoError(t, err)
@@ -79,7 +79,7 @@ func TestIntegratedGradientsCompleteness(t *testing.T) {
 	z0, err := m.Forward(black)
 	require.NoError(t, err)
 	for target := range 4 {
-		res := explain(t, e, x, Options{Method: "integrated_gradients", Steps: 256, Target: target})
+		res := explain(t, e, x, Options{Method: "integrated_gradients", Steps: 256, Target: Class(target)})
 		want := float64(res.Logits[target]) - float64(z0[target])
 		got := res.Diagnostics.InputSum
 		// The midpoint rule is off by O(1/Steps) at every ReLU kink the
@@ -130,13 +130,13 @@ func TestTaylorSums(t *testing.T) {
 		{0, 1.5},       // f(x̄) = −1, f(x) = 1.5: root inside, Σ R = f(x)
 		{1, 1.2 - 0.2}, // f(x̄) = 0.2, f(x) = 1.2: no sign change, x̃ = x̄, Σ R = f(x) − f(x̄)
 	} {
-		res := explain(t, e, x, Options{Method: "taylor", Target: tc.target, Start: Logit})
+		res := explain(t, e, x, Options{Method: "taylor", Target: Class(tc.target), Start: Logit})
 		// The Logit start scales by z_t: Σ R = z_t·(f(x) − f(x̃)).
 		want := float64(res.Logits[tc.target]) * tc.want
 		assert.InDeltaf(t, want, res.Diagnostics.InputSum, 1e-5, "target %d: Σ R = %.7g, want %.7g", tc.target, res.Diagnostics.InputSum, want)
 	}
 	// One-hot start: Σ R = f(x) for target 0.
-	res := explain(t, e, x, Options{Method: "taylor", Target: 0})
+	res := explain(t, e, x, Options{Method: "taylor", Target: Class(0)})
 	assert.InDeltaf(t, 1.5, res.Diagnostics.InputSum, 1e-5, "one-hot, target 0: Σ R = %.7g, want 1.5", res.Diagnostics.InputSum)
 }
 
@@ -185,7 +185,7 @@ func TestMaxPoolTies(t *testing.T) {
 	e := NewExplainer(m)
 	for _, method := range []string{"gradient", "lrp0", "epsilon_gamma_box"} {
 		for k, w := range winners {
-			res := explain(t, e, x, Options{Method: method, Target: k})
+			res := explain(t, e, x, Options{Method: method, Target: Class(k)})
 			for i, v := range res.Relevance {
 				assert.Equalf(t, i == w, v != 0, "%s, window %d: relevance %v at %d, want it only at %d", method, k, v, i, w)
 			}
@@ -215,7 +215,7 @@ func TestIntegratedGradientsLinear(t *testing.T) {
 	m := seq(t, InputSpec{Shape: []int{3}, Low: -1, High: 1}, lin)
 	x := []float32{0.5, -0.25, 1}
 	for _, steps := range []int{1, 3, 0} { // 0: the default
-		res := explain(t, NewExplainer(m), x, Options{Method: "integrated_gradients", Steps: steps, Target: 1})
+		res := explain(t, NewExplainer(m), x, Options{Method: "integrated_gradients", Steps: steps, Target: Class(1)})
 		// x̄ = −1 everywhere: f(x) − f(x̄) = W₁·(x + 1).
 		want := 0.25*1.5 + 1*0.75 - 1*2
 		assert.InDeltaf(t, want, res.Diagnostics.InputSum, 1e-6, "steps %d: Σ R = %.7g, want %.7g", steps, res.Diagnostics.InputSum, want)
@@ -234,7 +234,7 @@ func TestExplainerReuse(t *testing.T) {
 		{Method: "gamma", Params: Params{"gamma": 0.5}},
 		{Method: "gamma"},
 		{Method: "smoothgrad", Samples: 3, Seed: 4},
-		{Method: "montavon", Start: Logit, Target: 1},
+		{Method: "montavon", Start: Logit, Target: Class(1)},
 		{Method: "integrated_gradients", Steps: 5},
 		{Method: "epsilon_gamma_box"},
 	} {

@@ -53,7 +53,7 @@ func imageInput(m *lrp.Model, seed uint64) []float32 {
 
 func benchExplain(b *testing.B, m *lrp.Model, x []float32, method string) {
 	e := lrp.NewExplainer(m)
-	o := lrp.Options{Method: method, Target: lrp.Predicted}
+	o := lrp.Options{Method: method}
 	_, err := e.Explain(x, o)
 	require.NoError(b, err)
 	b.ReportAllocs()
@@ -120,7 +120,7 @@ func BenchmarkResNet18ExplainEpsilonGammaBox(b *testing.B) {
 // Workers of a page do in wasm (scripts/bench.mjs --split).
 func BenchmarkResNet18ExplainSplit(b *testing.B) {
 	m, x := resnet(), imageInput(resnet(), 1)
-	o := lrp.Options{Method: "epsilon_gamma_box", Target: lrp.Predicted}
+	o := lrp.Options{Method: "epsilon_gamma_box"}
 	p0, p1 := lrp.Pair()
 	e0, e1 := lrp.NewExplainer(m), lrp.NewExplainer(m)
 	start, done := make(chan bool), make(chan error)
@@ -169,7 +169,7 @@ func BenchmarkResNet18DecodeF16(b *testing.B) {
 // model load that follows the decode.
 func BenchmarkResNet18Prepare(b *testing.B) {
 	m := resnet()
-	o := lrp.Options{Method: "epsilon_gamma_box", Target: lrp.Predicted}
+	o := lrp.Options{Method: "epsilon_gamma_box"}
 	b.ReportAllocs()
 	defer reportMem(b)
 	for b.Loop() {

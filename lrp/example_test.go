@@ -49,7 +49,7 @@ func ExampleExplainer_ExplainSplit() {
 	for i := range x {
 		x[i] = float32(i%97) / 97
 	}
-	o := lrp.Options{Method: "epsilon_gamma_box", Target: lrp.Predicted}
+	o := lrp.Options{Method: "epsilon_gamma_box"}
 	want, _ := lrp.NewExplainer(m).Explain(x, o)
 
 	p0, p1 := lrp.Pair()

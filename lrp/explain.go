@@ -3,6 +3,7 @@ package lrp
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Start chooses the relevance placed at the output before it is propagated.
@@ -64,8 +65,8 @@ type Options struct {
 	// Rules override the composite's rule for individual nodes, by index.
 	Rules map[int]Rule
 	Start Start
-	// Target is the class to explain; −1 (or Predicted) means the argmax.
-	Target int
+	// Target is the class to explain; the zero value is the predicted one.
+	Target Target
 	// Baseline settings (zero means the default): Samples for SmoothGrad
 	// (16), Noise as a fraction of the input range (0.1), Steps for
 	// integrated gradients (32), Seed for SmoothGrad's noise.
@@ -75,8 +76,38 @@ type Options struct {
 	Seed    uint64
 }
 
-// Predicted is the Target that selects the predicted class.
-const Predicted = -1
+// A Target is the class an explanation is for. The zero value is the
+// predicted class, the argmax of the logits (the first of equal ones);
+// Class(k) is class k, whatever the model predicts.
+type Target struct {
+	class int
+	fixed bool // class is set; otherwise the target is the predicted class
+}
+
+// Class returns the Target of class k. Explain refuses a k that is not
+// one of the model's classes.
+func Class(k int) Target { return Target{class: k, fixed: true} }
+
+// Class returns the class t names and true, or 0 and false when t is the
+// predicted class.
+func (t Target) Class() (int, bool) { return t.class, t.fixed }
+
+// Resolve returns the class t names, or the argmax of logits when t is
+// the predicted class.
+func (t Target) Resolve(logits []float32) int {
+	if t.fixed {
+		return t.class
+	}
+	return Argmax(logits)
+}
+
+// String returns "predicted" or the class index.
+func (t Target) String() string {
+	if t.fixed {
+		return strconv.Itoa(t.class)
+	}
+	return "predicted"
+}
 
 // LayerDiag is the conservation record of one node.
 type LayerDiag struct {
@@ -131,7 +162,6 @@ type Explainer struct {
 	writes    []int32     // per tensor (input first, then nodes): how many nodes passed relevance to it
 	sums      []float64   // per tensor: the sum of the relevance its last writer passed
 	relIn     []float32   // relevance at the model input
-	tmp       [][]float32 // relevance passed to each input of the current node
 	w         []weights
 	a         arena
 	st        step
@@ -146,7 +176,6 @@ type Explainer struct {
 	accum     []float32
 	rules     []Rule
 	startKind Start
-	rulesFor  *Composite
 	grad      *Composite
 }
 
@@ -313,8 +342,8 @@ func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
 	if err := e.CheckInput(x); err != nil {
 		return nil, err
 	}
-	if o.Target < Predicted || o.Target >= e.m.Classes() {
-		return nil, fmt.Errorf("lrp: target %d out of range: model has classes 0..%d", o.Target, e.m.Classes()-1)
+	if k, ok := o.Target.Class(); ok && (k < 0 || k >= e.m.Classes()) {
+		return nil, fmt.Errorf("lrp: target %d out of range: model has classes 0..%d", k, e.m.Classes()-1)
 	}
 	if o.Start < OneHot || o.Start > Contrastive {
 		return nil, fmt.Errorf("lrp: unknown start %d", int(o.Start))
@@ -340,10 +369,7 @@ func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
 // builds the start vector.
 func (e *Explainer) result(o *Options) *Result {
 	pred := Argmax(e.logits)
-	t := o.Target
-	if t == Predicted {
-		t = pred
-	}
+	t := o.Target.Resolve(e.logits)
 	startVector(e.start, e.logits, e.probs, t, o.Start)
 	e.startKind = o.Start
 	e.res = Result{Logits: e.logits, Probabilities: e.probs, Predicted: pred, Target: t, Start: e.start}

@@ -29,14 +29,15 @@ func TestStartVectors(t *testing.T) {
 	m := startModel(t)
 	e := NewExplainer(m)
 	x := uniforms(newRand(11), 6, 0, 1)
-	for _, target := range []int{Predicted, 0, 3} {
+	for _, target := range []Target{{}, Class(0), Class(3)} {
 		for _, st := range []Start{OneHot, Logit, Probability, LogOdds, Contrastive} {
 			res, err := e.Explain(x, Options{Method: "epsilon", Start: st, Target: target})
 			require.NoError(t, err)
 			z, s, c := res.Logits, res.Start, res.Target
-			pred, wantC := Argmax(z), target
-			if target == Predicted {
-				wantC = pred
+			pred := Argmax(z)
+			wantC := pred
+			if k, fixed := target.Class(); fixed {
+				wantC = k
 			}
 			require.Equalf(t, pred, res.Predicted, "predicted %d target %d, want %d and %d", res.Predicted, c, pred, wantC)
 			require.Equalf(t, wantC, c, "predicted %d target %d, want %d and %d", res.Predicted, c, pred, wantC)
@@ -92,12 +93,12 @@ func TestStartIsPropagated(t *testing.T) {
 	x := uniforms(newRand(12), 6, 0, 1)
 	basis := make([][]float32, m.Classes())
 	for k := range basis {
-		res, err := e.Explain(x, Options{Method: "epsilon", Target: k})
+		res, err := e.Explain(x, Options{Method: "epsilon", Target: Class(k)})
 		require.NoError(t, err)
 		basis[k] = append([]float32(nil), res.Relevance...)
 	}
 	for _, st := range []Start{Logit, Probability, LogOdds, Contrastive} {
-		res, err := e.Explain(x, Options{Method: "epsilon", Start: st, Target: 1})
+		res, err := e.Explain(x, Options{Method: "epsilon", Start: st, Target: Class(1)})
 		require.NoError(t, err)
 		want := make([]float64, len(x))
 		for k, sk := range res.Start {
@@ -219,7 +220,7 @@ func TestDiagnosticsConsistent(t *testing.T) {
 	}
 	// A zero logit with the Logit start: zero start, zero relevance.
 	z := seq(t, InputSpec{Shape: []int{2}, Low: 0, High: 1}, &Dense{In: 2, Out: 2, W: []float32{1, 1, 0, 0}})
-	res, err := NewExplainer(z).Explain([]float32{0.5, 0.5}, Options{Method: "epsilon", Start: Logit, Target: 1})
+	res, err := NewExplainer(z).Explain([]float32{0.5, 0.5}, Options{Method: "epsilon", Start: Logit, Target: Class(1)})
 	require.NoError(t, err)
 	d := res.Diagnostics
 	assert.Truef(t, d.StartSum == 0 && d.InputSum == 0 && d.Consistent, "zero logit: %+v, want zero sums and consistent", d)

@@ -54,15 +54,10 @@ func gemmBias(m, n, k int, a, b mat, c []float32, ldc int, acc bool, bias []floa
 	gemmPanels(0, m, m, n, k, a, nil, b, c, ldc, acc, bias, p)
 }
 
-// gemmPacked is gemmBias with a [m×k] given packed by packWhole in ap, for
-// an operand that many calls share (a layer's weights): the calls skip
-// packing it.
-func gemmPacked(m, n, k int, ap []float32, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
-	gemmPackedRows(0, m, m, n, k, ap, b, c, ldc, acc, bias, p)
-}
-
-// gemmPackedRows is gemmPacked for the rows lo ≤ i < hi of c only (lo a
-// multiple of mr): each is computed as gemmPacked computes it, to the bit.
+// gemmPackedRows is gemmBias with a [m×k] given packed by packWhole in ap,
+// for an operand that many calls share (a layer's weights): the calls skip
+// packing it. It computes the rows lo ≤ i < hi of c only (lo a multiple of
+// mr; 0 and m for all of them), each to the bit as the whole product does.
 func gemmPackedRows(lo, hi, m, n, k int, ap []float32, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
 	var bi []float32
 	if bias != nil {
@@ -153,7 +148,7 @@ func padKu(kb int) int { return (kb + 3) &^ 3 }
 func packedSize(m, k int) int { return roundMr(m) * (k/kc*kc + padKu(k%kc)) }
 
 // packWhole packs a [m×k] into ap (packedSize(m, k) floats) for
-// gemmPacked: depth block p0 (kc deep, the last one kp ≤ kc) starts at
+// gemmPackedRows: depth block p0 (kc deep, the last one kp ≤ kc) starts at
 // p0·mp, with mp = roundMr(m), and holds the mp/mr row panels of packA,
 // each mr·kp floats.
 func packWhole(ap []float32, a mat, m, k int) {

@@ -6,10 +6,10 @@ import "unsafe"
 // packCache): 72 Mi floats, 288 MiB. ResNet-18 keeps 35.1 Mi explained
 // with ε: 32 Mi for W of its 13 convolutions above the Winograd
 // thresholds, transformed and packed for the forward and for the
-// transposed product, and 3.1 Mi for the narrow products of gemmWeights;
+// transposed product, and 3.1 Mi for the narrow products of gemmWeightsRows;
 // and 63.5 Mi with epsilon_gamma_box: 58.6 Mi of transforms of W, W⁺ and
 // W + γW⁺ in the directions the rules use them (44 Mi of them for the
-// three 512-channel layers), and 4.8 Mi for gemmWeights; one Explainer
+// three 512-channel layers), and 4.8 Mi for gemmWeightsRows; one Explainer
 // used with both keeps 70.2 Mi.
 var packBudget = 72 << 20
 
@@ -35,8 +35,8 @@ type packKey struct {
 // the identity of the weight slice (the layer's W or one of the modified
 // weights cached in weights), up to packBudget floats. An entry keeps its
 // weight slice too, so that the slice's address is not reused by another
-// while its key is cached (weights.gamma replaces its slices when γ
-// changes). Past the budget, a new operand replaces the least recently
+// while its key is cached (weights.up and weights.down replace their
+// slices when γ changes). Past the budget, a new operand replaces the least recently
 // used one of the same size (a γ changed: the same layer's old W + γW⁺),
 // or, without one, is computed into a scratch buffer on every call: the
 // cache never allocates after it is full.
@@ -98,7 +98,7 @@ func (a *arena) packedW(w []float32, m, k int, t bool) []float32 {
 	return a.packed(w, kind, m, packedSize(m, k), func(ap []float32) { packWhole(ap, am, m, k) })
 }
 
-// packMaxCols is the widest product whose weights gemmWeights packs once
+// packMaxCols is the widest product whose weights gemmWeightsRows packs once
 // and caches: packing a [m×k] costs about one product per element of a,
 // 1/n of the product's, negligible for wide products (ResNet-18's first
 // layers) where a cached copy would only take memory. The products at or
@@ -107,15 +107,11 @@ func (a *arena) packedW(w []float32, m, k int, t bool) []float32 {
 // time in wasm.
 const packMaxCols = 256
 
-// gemmWeights is gemmBias for a layer's weights w [m][k], or with t,
+// gemmWeightsRows is gemmBias for a layer's weights w [m][k], or with t,
 // w [k][m] used transposed, as the a operand: packed once and cached
-// when n ≤ packMaxCols, packed on each call otherwise.
-func gemmWeights(m, n, k int, w []float32, t bool, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
-	gemmWeightsRows(0, m, m, n, k, w, t, b, c, ldc, acc, bias, p)
-}
-
-// gemmWeightsRows is gemmWeights for the rows lo ≤ i < hi of c only (lo a
-// multiple of mr), each computed as gemmWeights computes it.
+// when n ≤ packMaxCols, packed on each call otherwise. It computes the
+// rows lo ≤ i < hi of c only (lo a multiple of mr; 0 and m for all of
+// them), each as the whole product computes it.
 func gemmWeightsRows(lo, hi, m, n, k int, w []float32, t bool, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
 	if n > packMaxCols {
 		a := mat{w[lo*k:], k, 1}

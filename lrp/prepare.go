@@ -8,7 +8,7 @@ package lrp
 // a page pays for them while it loads a model rather than in the user's
 // first explanation; for a baseline, those of the forward pass and of the
 // gradient. Options that Explain would reject return its error. The
-// narrow im2col products' packed weights (gemmWeights) are left to the
+// narrow im2col products' packed weights (gemmWeightsRows) are left to the
 // first call: packing them is cheap.
 //
 // Caches that depend on the input are still built when they are needed:

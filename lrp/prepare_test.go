@@ -33,7 +33,7 @@ func TestPrepare(t *testing.T) {
 	x := uniforms(newRand(8), m.InputLen(), 0, 1)
 	for _, name := range Composites() {
 		t.Run(name, func(t *testing.T) {
-			o := Options{Method: name, Target: Predicted}
+			o := Options{Method: name}
 			cold := NewExplainer(m)
 			coldBytes := allocated(func() { mustExplain(t, cold, x, o) })
 			warm := NewExplainer(m)
@@ -90,7 +90,7 @@ func winoFloats(a *arena) int {
 func TestRelease(t *testing.T) {
 	m := prepareModel(t)
 	x := uniforms(newRand(9), m.InputLen(), 0, 1)
-	o := Options{Method: "epsilon_gamma_box", Target: Predicted}
+	o := Options{Method: "epsilon_gamma_box"}
 	e := NewExplainer(m)
 	mustExplain(t, e, x, o)
 	want := append([]float32(nil), e.res.Relevance...)

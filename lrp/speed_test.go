@@ -1,6 +1,7 @@
 package lrp_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/lrpwasm/lrp/lrp"
@@ -15,7 +16,7 @@ func TestExplainZeroAllocs(t *testing.T) {
 	m, x := fixtureCNN(t)
 	e := lrp.NewExplainer(m)
 	for _, method := range lrp.Composites() {
-		o := lrp.Options{Method: method, Target: lrp.Predicted}
+		o := lrp.Options{Method: method}
 		_, err := e.Explain(x, o)
 		require.NoError(t, err)
 		n := testing.AllocsPerRun(10, func() { e.Explain(x, o) })
@@ -26,7 +27,9 @@ func TestExplainZeroAllocs(t *testing.T) {
 }
 
 // The synthetic ResNet-18 explains without NaN or Inf, and conserves
-// relevance to within what its biases absorb.
+// relevance to within what its nodes absorb: the start sum is the input
+// sum plus every node's Absorbed (Out − In), so none is lost between
+// nodes, at the residual joins included.
 func TestResNet18EpsilonGammaBox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ResNet-18 at 224×224 takes a second")
@@ -45,4 +48,11 @@ func TestResNet18EpsilonGammaBox(t *testing.T) {
 	}
 	require.False(t, d.NaN, "relevance has NaN or Inf")
 	assert.NotZero(t, d.InputSum, "no relevance reached the input")
+	var absorbed float64
+	for _, l := range d.Layers {
+		absorbed += l.Absorbed
+	}
+	gap := d.StartSum - absorbed - d.InputSum
+	assert.LessOrEqualf(t, math.Abs(gap), 1e-6*math.Abs(d.StartSum),
+		"start %.7g − absorbed %.7g − input %.7g = %.3g, want 0 within 1e-6", d.StartSum, absorbed, d.InputSum, gap)
 }

@@ -121,7 +121,7 @@ func TestExplainSplitMatchesExplain(t *testing.T) {
 		x := uniforms(newRand(5), m.InputLen(), 0, 1)
 		for _, method := range methods {
 			t.Run(name+"/"+method, func(t *testing.T) {
-				o := Options{Method: method, Target: Predicted, Samples: 3, Steps: 4}
+				o := Options{Method: method, Samples: 3, Steps: 4}
 				// Part 0 has explained before (its caches are built),
 				// part 1 has not.
 				e0 := NewExplainer(m)
@@ -162,7 +162,7 @@ func TestSplitProducts(t *testing.T) {
 				return
 			}
 			x := uniforms(newRand(6), tc.m.InputLen(), 0, 1)
-			_, _, n := explainBoth(t, NewExplainer(tc.m), tc.m, x, Options{Method: "epsilon", Target: Predicted})
+			_, _, n := explainBoth(t, NewExplainer(tc.m), tc.m, x, Options{Method: "epsilon"})
 			// Forward: the products SplitProducts counts; relevance: ε's
 			// forward output is reused, and the first layer's transposed
 			// product (3 input channels) is not split; none when
@@ -193,12 +193,12 @@ func TestExplainSplitPartnerFails(t *testing.T) {
 	x := uniforms(newRand(7), m.InputLen(), 0, 1)
 	e := NewExplainer(m)
 	for _, k := range []int{0, 3} {
-		_, err := e.ExplainSplit(x, Options{Target: Predicted}, 1, &failing{k})
+		_, err := e.ExplainSplit(x, Options{}, 1, &failing{k})
 		requireErr(t, err, "lrp: split explanation", "the partner stopped")
 	}
-	want, err := NewExplainer(m).Explain(x, Options{Target: Predicted})
+	want, err := NewExplainer(m).Explain(x, Options{})
 	require.NoError(t, err)
-	got, err := e.Explain(x, Options{Target: Predicted})
+	got, err := e.Explain(x, Options{})
 	require.NoError(t, err)
 	n, worst := bitsDiffer(got.Relevance, want.Relevance)
 	assert.Zerof(t, n, "after a failed split: %d values differ (max %.3g)", n, worst)

@@ -269,7 +269,7 @@ func TestWinogradZeroAllocs(t *testing.T) {
 			e := NewExplainer(m)
 			x := uniforms(r, numel(in), -1, 1)
 			for _, method := range Composites() {
-				o := Options{Method: method, Target: Predicted}
+				o := Options{Method: method}
 				_, err := e.Explain(x, o)
 				require.NoError(t, err)
 				n := testing.AllocsPerRun(5, func() { e.Explain(x, o) })

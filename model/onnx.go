@@ -16,7 +16,7 @@ import (
 // [batch, N] (the batch dimension symbolic or 1) and one output. Supported
 // operators: Conv, Gemm, MatMul (+ Add of a constant bias), Relu, Clip(0, 6)
 // and Min/Max with constants (ReLU and ReLU6), MaxPool, AveragePool,
-// GlobalAveragePool, BatchNormalization (folded into the preceding layer),
+// GlobalAveragePool, BatchNormalization (kept as an lrp.BatchNorm node),
 // Flatten and the Reshape/Shape/Gather/Unsqueeze/Concat patterns that
 // flatten to [batch, -1], Add of two computed tensors (a residual join), Pad
 // with zeros before a convolution or pooling (folded into its padding),
@@ -180,9 +180,6 @@ func (c *onnxConverter) convert() (*lrp.Model, error) {
 	}
 	m, err := lrp.NewModel(name, spec, c.nodes, nil)
 	if err != nil {
-		return nil, formatErr(g.off, "%v", err)
-	}
-	if _, err := m.FoldBatchNorm(); err != nil {
 		return nil, formatErr(g.off, "%v", err)
 	}
 	return m, nil

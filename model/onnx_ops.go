@@ -611,7 +611,7 @@ func (c *onnxConverter) pool(n *onnxNode) error {
 }
 
 // batchNorm keeps an inference-mode BatchNormalization as an lrp.BatchNorm
-// node; DecodeONNX folds it into the preceding layer afterwards.
+// node; folding it is the caller's step (lrp.Model.FoldBatchNorm).
 func (c *onnxConverter) batchNorm(n *onnxNode) error {
 	if err := c.allow(n, "epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"); err != nil {
 		return err

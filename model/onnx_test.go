@@ -465,8 +465,8 @@ func TestDecodeONNXResidual(t *testing.T) {
 	}
 }
 
-// TestDecodeONNXBatchNorm checks that a BatchNormalization node is folded
-// into the Conv before it and computes the same as the unfolded layers.
+// TestDecodeONNXBatchNorm checks that a BatchNormalization node is kept
+// after the Conv before it and computes the same as the reference layers.
 func TestDecodeONNXBatchNorm(t *testing.T) {
 	head, hinit := oxFlatHead("r")
 	w := oxSeq(9, 0.3, 0.1)
@@ -483,7 +483,7 @@ func TestDecodeONNXBatchNorm(t *testing.T) {
 			oxTensor("m", []int64{1}, bn[2]), oxTensor("v", []int64{1}, bn[3]),
 		}, hinit...),
 	}.bytes())
-	if got := oxKinds(f.Model); got != "conv2d relu flatten dense" {
+	if got := oxKinds(f.Model); got != "conv2d batchnorm2d relu flatten dense" {
 		t.Fatalf("layers %s", got)
 	}
 	ref, err := lrp.NewModel("ref", lrp.InputSpec{Shape: []int{1, 4, 4}, Low: 0, High: 1}, []lrp.Node{

@@ -253,7 +253,7 @@ func compare(e *lrp.Explainer, c *Case, name, src string) Line {
 		ref, l.Reference = ex, "relevance_exact_bn_merge"
 	}
 	for i, x := range c.Inputs {
-		r, err := e.Explain(x, lrp.Options{Method: cfg.Method, Start: cfg.Start, Target: c.Predicted[i]})
+		r, err := e.Explain(x, lrp.Options{Method: cfg.Method, Start: cfg.Start, Target: lrp.Class(c.Predicted[i])})
 		if err != nil {
 			l.Fail = err
 			return l

@@ -86,7 +86,7 @@ func TestUnseenFolder(t *testing.T) {
 		}
 		var rel [][]float32
 		for i, x := range inputs {
-			r, err := e.Explain(x, lrp.Options{Method: method, Target: predicted[i]})
+			r, err := e.Explain(x, lrp.Options{Method: method, Target: lrp.Class(predicted[i])})
 			if err != nil {
 				t.Fatal(err)
 			}

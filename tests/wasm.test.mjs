@@ -126,6 +126,14 @@ test('result shape, render and preprocess agree with explain', async () => {
   assert.equal(fromPixels.predicted, 7);
 });
 
+// An ONNX export without constant folding keeps Conv → BatchNormalization;
+// loadModel folds it once and says so.
+test('loadModel reports the BatchNorm it folds', async () => {
+  const info = await lrp.loadModel(bytes(join(root, 'model', 'testdata', 'onnx', 'conv_bn.onnx')));
+  assert.equal(info.foldedBatchNorm, 1);
+  assert.deepEqual(info.layers.map((l) => l.kind), ['conv2d', 'relu', 'flatten', 'dense']);
+});
+
 test('the fixture digits drawn as pixels are classified after MNIST preprocessing', async () => {
   const cases = readCase('cnn');
   await lrp.loadModel(bytes(native.models.find((m) => m.name === 'cnn').file));

@@ -763,7 +763,7 @@ function onModel() {
     ['Input', shape.join(' × ')],
     ['Classes', String(info.labels?.length ?? '?')],
     ['Parameters', Number(info.params).toLocaleString('en')],
-    ['Layers', String(info.layers?.length ?? '?')],
+    ['Layers', `${info.layers?.length ?? '?'}${info.foldedBatchNorm ? `, ${info.foldedBatchNorm} BatchNorm folded` : ''}`],
     ['File size', mb(size)],
   ];
   const dl = (pairs) => pairs.flatMap(([k, v]) => [el('dt', { textContent: k }), el('dd', { textContent: v })]);

@@ -58,7 +58,7 @@ func TestConvertFixtures(t *testing.T) {
 				}
 			}
 			var buf bytes.Buffer
-			printInfo(&buf, f, len(data))
+			printInfo(&buf, &modelFile{File: f, size: len(data)})
 			if !strings.Contains(buf.String(), "valid:      yes") {
 				t.Errorf("info output lacks the validation line:\n%s", buf.String())
 			}

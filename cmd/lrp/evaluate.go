@@ -47,7 +47,7 @@ func runEvaluate(args []string) error {
 	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 && *out != "" && *n >= 1 }); err != nil {
 		return err
 	}
-	f, _, err := readModel(*modelPath)
+	f, err := readModel(*modelPath)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func runEvaluate(args []string) error {
 	}
 	cfg := eval.Config{Patch: *patch, Steps: *steps, Fill: fl, Seed: *seed}
 	start := time.Now()
-	sums, err := eval.Evaluate(f.Model, inputs, names, cfg, lrp.Options{Target: lrp.Predicted}, *workers)
+	sums, err := eval.Evaluate(f.Model, inputs, names, cfg, lrp.Options{}, *workers)
 	if err != nil {
 		return err
 	}

@@ -15,17 +15,30 @@ func init() {
 	register("info", "show a model file's card and check that it is valid and supported", runInfo)
 }
 
-// readModel reads and decodes a .safetensors or .onnx file.
-func readModel(path string) (*model.File, int, error) {
+// A modelFile is a model file as the commands use it: decoded, with its
+// BatchNorm layers folded, as a session of the page folds them.
+type modelFile struct {
+	*model.File
+	size   int // bytes of the file
+	folded int // BatchNorm layers folded into the layer before
+}
+
+// readModel reads and decodes a .safetensors or .onnx file and folds its
+// BatchNorm layers.
+func readModel(path string) (*modelFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	f, err := model.Load(data)
 	if err != nil {
-		return nil, len(data), fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return f, len(data), nil
+	folded, err := f.Model.FoldBatchNorm()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &modelFile{f, len(data), folded}, nil
 }
 
 func runInfo(args []string) error {
@@ -34,18 +47,18 @@ func runInfo(args []string) error {
 	if err != nil {
 		return err
 	}
-	f, size, err := readModel(pos[0])
+	f, err := readModel(pos[0])
 	if err != nil {
 		return err
 	}
-	printInfo(os.Stdout, f, size)
+	printInfo(os.Stdout, f)
 	return nil
 }
 
-func printInfo(w io.Writer, f *model.File, size int) {
+func printInfo(w io.Writer, f *modelFile) {
 	m := f.Model
 	fmt.Fprintf(w, "model:      %s\n", m.Name)
-	fmt.Fprintf(w, "format:     %s %s, %d bytes\n", f.Format, f.DType, size)
+	fmt.Fprintf(w, "format:     %s %s, %d bytes\n", f.Format, f.DType, f.size)
 	fmt.Fprintf(w, "input:      %v, pixel range [%g, %g]", m.Input.Shape, m.Input.Low, m.Input.High)
 	if m.Input.Mean != nil {
 		fmt.Fprintf(w, ", normalized (x − %v) / %v", m.Input.Mean, m.Input.Std)
@@ -57,6 +70,7 @@ func printInfo(w io.Writer, f *model.File, size int) {
 	}
 	fmt.Fprintf(w, "classes:    %d: %s\n", m.Classes(), labels)
 	fmt.Fprintf(w, "parameters: %d\n", m.Params())
+	fmt.Fprintf(w, "batchnorm:  %d folded into the layer before\n", f.folded)
 	fmt.Fprintf(w, "layers:     %d\n", len(m.Nodes))
 	for i, nd := range m.Nodes {
 		ins := make([]string, len(nd.Inputs))

@@ -140,10 +140,7 @@ func (p *Perturber) Both(x []float32, method string, opt lrp.Options, seed uint6
 		if err != nil {
 			return morf, lerf, err
 		}
-		target = opt.Target
-		if target == lrp.Predicted {
-			target = lrp.Argmax(logits)
-		}
+		target = opt.Target.Resolve(logits)
 	} else {
 		opt.Method = method
 		r, err := p.e.Explain(x, opt)

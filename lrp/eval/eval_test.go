@@ -137,7 +137,7 @@ func TestEvaluateMethods(t *testing.T) {
 	for i := range inputs[0] {
 		inputs[0][i], inputs[1][i] = 1, 0.5
 	}
-	sums, err := Evaluate(m, inputs, []string{"lrp0", "random", "uniform"}, Config{Patch: 1}, lrp.Options{Target: lrp.Predicted}, 2)
+	sums, err := Evaluate(m, inputs, []string{"lrp0", "random", "uniform"}, Config{Patch: 1}, lrp.Options{}, 2)
 	require.NoError(t, err)
 	require.Equal(t, 2, sums[0].N, "N")
 	require.Len(t, sums[0].CurveMoRF, 17, "MoRF curve")
