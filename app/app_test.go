@@ -15,41 +15,35 @@ import (
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/model"
 	"github.com/lrpwasm/lrp/parity"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
 func open(t testing.TB, name string) *Session {
 	t.Helper()
 	s, err := Open(refdata.Read(t, name+".onnx"))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	require.NoError(t, err, name)
 	return s
 }
 
 func readCase(t testing.TB, name string) *parity.Case {
 	t.Helper()
 	c, err := parity.ReadCase(refdata.Path(t, name+".cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c
 }
 
 func options(t testing.TB, js string) *Options {
 	t.Helper()
 	o, err := ParseOptions([]byte(js))
-	if err != nil {
-		t.Fatalf("ParseOptions(%s): %v", js, err)
-	}
+	require.NoError(t, err, "ParseOptions(%s)", js)
 	return o
 }
 
@@ -70,8 +64,7 @@ func TestFixtureParity(t *testing.T) {
 		ref := lrp.NewExplainer(s.Model())
 		for _, cfgName := range sortedKeys(c.Configs) {
 			cfg, ok := parity.Configs[cfgName]
-			if !ok {
-				t.Errorf("%s/%s: config not in parity.Configs", name, cfgName)
+			if !assert.True(t, ok, "%s/%s: config not in parity.Configs", name, cfgName) {
 				continue
 			}
 			want := c.Configs[cfgName].Relevance
@@ -81,24 +74,15 @@ func TestFixtureParity(t *testing.T) {
 			var worst float64
 			for i, x := range c.Inputs {
 				r, err := s.Explain(Input{X: x}, options(t, configOptions(cfg, c.Predicted[i])))
-				if err != nil {
-					t.Fatalf("%s/%s input %d: %v", name, cfgName, i, err)
-				}
+				require.NoError(t, err, "%s/%s input %d", name, cfgName, i)
 				direct, err := ref.Explain(x, lrp.Options{Method: cfg.Method, Start: cfg.Start, Target: lrp.Class(c.Predicted[i])})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !slices.Equal(r.Relevance, direct.Relevance) {
-					t.Errorf("%s/%s input %d: session relevance differs from the engine's", name, cfgName, i)
-				}
-				if r.Predicted != c.Predicted[i] || r.Target != c.Predicted[i] {
-					t.Errorf("%s/%s input %d: predicted %d target %d, want %d", name, cfgName, i, r.Predicted, r.Target, c.Predicted[i])
-				}
+				require.NoError(t, err)
+				assert.Equal(t, direct.Relevance, r.Relevance, "%s/%s input %d: session relevance differs from the engine's", name, cfgName, i)
+				assert.Equal(t, c.Predicted[i], r.Predicted, "%s/%s input %d: predicted", name, cfgName, i)
+				assert.Equal(t, c.Predicted[i], r.Target, "%s/%s input %d: target", name, cfgName, i)
 				worst = math.Max(worst, parity.RelErr(r.Relevance, want[i]))
 			}
-			if !(worst <= 1e-5) {
-				t.Errorf("%s/%s: max rel diff to Zennit %.3g, want ≤ 1e-5", name, cfgName, worst)
-			}
+			assert.LessOrEqual(t, worst, 1e-5, "%s/%s: max rel diff to Zennit", name, cfgName)
 		}
 	}
 }
@@ -106,29 +90,27 @@ func TestFixtureParity(t *testing.T) {
 func TestInfo(t *testing.T) {
 	s := open(t, "cnn")
 	in := s.Info()
-	if in.Format != "onnx" || !slices.Equal(in.InputShape, []int{1, 28, 28}) || in.Classes != 10 || !in.Digit ||
-		in.Width != 28 || in.Height != 28 || len(in.Labels) != 10 || in.Labels[3] != "3" || in.Params == 0 {
-		t.Errorf("info %+v", in)
+	assert.Equal(t, "onnx", in.Format, "info %+v", in)
+	assert.Equal(t, []int{1, 28, 28}, in.InputShape, "info %+v", in)
+	assert.Equal(t, 10, in.Classes, "info %+v", in)
+	assert.True(t, in.Digit, "info %+v", in)
+	assert.Equal(t, 28, in.Width, "info %+v", in)
+	assert.Equal(t, 28, in.Height, "info %+v", in)
+	if assert.Len(t, in.Labels, 10, "info %+v", in) {
+		assert.Equal(t, "3", in.Labels[3], "info %+v", in)
 	}
+	assert.NotZero(t, in.Params, "info %+v", in)
 	var kinds []string
 	for i, l := range in.Layers {
-		if l.Index != i {
-			t.Errorf("layer %d has index %d", i, l.Index)
-		}
+		assert.Equal(t, i, l.Index, "layer %d index", i)
 		kinds = append(kinds, l.Kind)
 	}
 	want := []string{"conv2d", "relu", "maxpool2d", "conv2d", "relu", "maxpool2d", "flatten", "dense", "relu", "dense"}
-	if !slices.Equal(kinds, want) {
-		t.Errorf("layer kinds %v, want %v", kinds, want)
-	}
+	assert.Equal(t, want, kinds, "layer kinds")
 	b, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, key := range []string{`"inputShape":[1,28,28]`, `"pixelRange":[0,1]`, `"mean":null`, `"digit":true`, `"outShape":[10]`, `"inputs":[-1]`} {
-		if !strings.Contains(string(b), key) {
-			t.Errorf("info JSON lacks %s: %s", key, b)
-		}
+		assert.Contains(t, string(b), key, "info JSON lacks %s", key)
 	}
 }
 
@@ -144,58 +126,55 @@ func TestOpenErrors(t *testing.T) {
 		{"safetensors header only", []byte("\x02\x00\x00\x00\x00\x00\x00\x00{}"), "model: "},
 	} {
 		_, err := Open(tc.data)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
-		}
+		assert.ErrorContains(t, err, tc.want, tc.name)
 	}
 }
 
 func TestLoadSafetensors(t *testing.T) {
 	data := readFile(t, "../model/testdata/safetensors/valid-cnn-f16.safetensors")
 	s, err := Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Info().Format != "safetensors" || s.Info().DType != "F16" {
-		t.Errorf("format %q dtype %q", s.Info().Format, s.Info().DType)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "safetensors", s.Info().Format, "format")
+	assert.Equal(t, "F16", s.Info().DType, "dtype")
 	x := make([]float32, s.Model().InputLen())
 	for i := range x {
 		x[i] = float32(i%5) / 5
 	}
-	if _, err := s.Explain(Input{X: x}, nil); err != nil {
-		t.Fatal(err)
-	}
+	_, err = s.Explain(Input{X: x}, nil)
+	require.NoError(t, err)
 }
 
 func TestParseOptions(t *testing.T) {
 	o := options(t, "")
-	if o.Explain.Method != "" || o.Explain.Target != (lrp.Target{}) || o.Render.ColorMap != "" {
-		t.Errorf("defaults %+v", o)
-	}
+	assert.Empty(t, o.Explain.Method, "defaults %+v", o)
+	assert.Equal(t, lrp.Target{}, o.Explain.Target, "defaults %+v", o)
+	assert.Empty(t, o.Render.ColorMap, "defaults %+v", o)
 	o = options(t, `null`)
-	if o.Explain.Target != (lrp.Target{}) {
-		t.Errorf("null: %+v", o)
-	}
+	assert.Equal(t, lrp.Target{}, o.Explain.Target, "null: %+v", o)
 	o = options(t, `{"method":"epsilon","params":{"epsilon":0.1},"rules":{"3":{"rule":"gamma","gamma":0.5},"0":{"rule":"zbox","low":-1,"high":2}},
 		"start":"logit","target":4,"colormap":"coldnhot","symmetric":false,"sign":"positive","samples":8,"noise":0.2,"steps":5,"seed":7}`)
 	e := o.Explain
-	if e.Method != "epsilon" || e.Params["epsilon"] != 0.1 || e.Start != lrp.Logit || e.Target != lrp.Class(4) ||
-		e.Samples != 8 || e.Noise != 0.2 || e.Steps != 5 || e.Seed != 7 {
-		t.Errorf("explain options %+v", e)
+	assert.Equal(t, "epsilon", e.Method, "explain options %+v", e)
+	assert.Equal(t, 0.1, e.Params["epsilon"], "explain options %+v", e)
+	assert.Equal(t, lrp.Logit, e.Start, "explain options %+v", e)
+	assert.Equal(t, lrp.Class(4), e.Target, "explain options %+v", e)
+	assert.Equal(t, 8, e.Samples, "explain options %+v", e)
+	assert.Equal(t, 0.2, e.Noise, "explain options %+v", e)
+	assert.Equal(t, 5, e.Steps, "explain options %+v", e)
+	assert.Equal(t, uint64(7), e.Seed, "explain options %+v", e)
+	if assert.IsType(t, lrp.Gamma{}, e.Rules[3], "rule 3 = %#v", e.Rules[3]) {
+		assert.Equal(t, float32(0.5), e.Rules[3].(lrp.Gamma).Gamma, "rule 3 = %#v", e.Rules[3])
 	}
-	if g, ok := e.Rules[3].(lrp.Gamma); !ok || g.Gamma != 0.5 {
-		t.Errorf("rule 3 = %#v", e.Rules[3])
+	if assert.IsType(t, lrp.ZBox{}, e.Rules[0], "rule 0 = %#v", e.Rules[0]) {
+		z := e.Rules[0].(lrp.ZBox)
+		assert.Equal(t, float32(-1), z.Low[0], "rule 0 = %#v", e.Rules[0])
+		assert.Equal(t, float32(2), z.High[0], "rule 0 = %#v", e.Rules[0])
 	}
-	if z, ok := e.Rules[0].(lrp.ZBox); !ok || z.Low[0] != -1 || z.High[0] != 2 {
-		t.Errorf("rule 0 = %#v", e.Rules[0])
-	}
-	if r := o.Render; r.ColorMap != "coldnhot" || r.Scale.String() != "minmax" || r.Sign.String() != "positive" {
-		t.Errorf("render options %+v", r)
-	}
-	if o := options(t, `{"composite":"zplus","method":"zplus"}`); o.Explain.Method != "zplus" {
-		t.Errorf("alias: %q", o.Explain.Method)
-	}
+	r := o.Render
+	assert.Equal(t, "coldnhot", r.ColorMap, "render options %+v", r)
+	assert.Equal(t, "minmax", r.Scale.String(), "render options %+v", r)
+	assert.Equal(t, "positive", r.Sign.String(), "render options %+v", r)
+	assert.Equal(t, "zplus", options(t, `{"composite":"zplus","method":"zplus"}`).Explain.Method, "alias")
 
 	for _, tc := range []struct{ js, want string }{
 		{`{"composit":"epsilon"}`, `unknown key "composit"`},
@@ -233,8 +212,8 @@ func TestParseOptions(t *testing.T) {
 		{`{target:1}`, `not valid JSON`},
 	} {
 		_, err := ParseOptions([]byte(tc.js))
-		if err == nil || !strings.HasPrefix(err.Error(), "lrp: options: ") || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("ParseOptions(%s): error %v, want one containing %q", tc.js, err, tc.want)
+		if assert.ErrorContains(t, err, tc.want, "ParseOptions(%s)", tc.js) {
+			assert.True(t, strings.HasPrefix(err.Error(), "lrp: options: "), "ParseOptions(%s): error %q, want the prefix lrp: options: ", tc.js, err)
 		}
 	}
 }
@@ -266,12 +245,9 @@ func TestExplainErrors(t *testing.T) {
 		{Input{}, `{}`, "preprocess: "},
 	} {
 		_, err := s.Explain(tc.in, options(t, tc.opt))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Explain(%s): error %v, want %q", tc.opt, err, tc.want)
-		}
-		if _, err := s.Explain(Input{X: x}, nil); err != nil {
-			t.Fatalf("after %q: %v", tc.want, err)
-		}
+		assert.ErrorContains(t, err, tc.want, "Explain(%s)", tc.opt)
+		_, err = s.Explain(Input{X: x}, nil)
+		require.NoError(t, err, "after %q", tc.want)
 	}
 }
 
@@ -292,16 +268,10 @@ func TestDefaults(t *testing.T) {
 		{`{"composite":"smoothgrad","samples":4,"seed":3}`, lrp.Options{Method: "smoothgrad", Samples: 4, Seed: 3}},
 	} {
 		got, err := s.Explain(Input{X: x}, options(t, tc.js))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want, err := e.Explain(x, tc.opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got.Relevance, want.Relevance) {
-			t.Errorf("%s: relevance differs from the engine's with %+v", tc.js, tc.opt)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, want.Relevance, got.Relevance, "%s: relevance differs from the engine's with %+v", tc.js, tc.opt)
 	}
 }
 
@@ -309,63 +279,50 @@ func TestExplainResult(t *testing.T) {
 	s := open(t, "cnn")
 	c := readCase(t, "cnn")
 	r, err := s.Explain(Input{X: c.Inputs[3]}, options(t, `{"composite":"epsilon_gamma_box","target":5,"colormap":"gray"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Predicted != 3 || r.Target != 5 || len(r.Logits) != 10 || len(r.Probabilities) != 10 ||
-		len(r.Relevance) != 784 || len(r.Heatmap) != 4*784 || r.Width != 28 || r.Height != 28 {
-		t.Fatalf("result %d %d %d %d %d %d %dx%d", r.Predicted, r.Target, len(r.Logits), len(r.Probabilities), len(r.Relevance), len(r.Heatmap), r.Width, r.Height)
-	}
-	if !slices.Equal(r.Input, c.Inputs[3]) {
-		t.Error("input not echoed")
-	}
-	if r.Top[0].Index != 3 || len(r.Top) != 10 {
-		t.Errorf("top %+v", r.Top)
+	require.NoError(t, err)
+	require.Equal(t, 3, r.Predicted, "predicted")
+	require.Equal(t, 5, r.Target, "target")
+	require.Len(t, r.Logits, 10, "logits")
+	require.Len(t, r.Probabilities, 10, "probabilities")
+	require.Len(t, r.Relevance, 784, "relevance")
+	require.Len(t, r.Heatmap, 4*784, "heatmap")
+	require.Equal(t, 28, r.Width, "width")
+	require.Equal(t, 28, r.Height, "height")
+	assert.Equal(t, c.Inputs[3], r.Input, "input not echoed")
+	if assert.Len(t, r.Top, 10, "top %+v", r.Top) {
+		assert.Equal(t, 3, r.Top[0].Index, "top %+v", r.Top)
 	}
 	for i := 1; i < len(r.Top); i++ {
-		if r.Top[i].Probability > r.Top[i-1].Probability {
-			t.Errorf("top not sorted at %d: %+v", i, r.Top)
-		}
+		assert.LessOrEqual(t, r.Top[i].Probability, r.Top[i-1].Probability, "top not sorted at %d: %+v", i, r.Top)
 	}
 	var m float32
 	for _, v := range r.Relevance {
 		m = max(m, float32(math.Abs(float64(v))))
 	}
-	if r.Range != [2]float32{-m, m} {
-		t.Errorf("range %v, want ±%v", r.Range, m)
-	}
+	assert.Equal(t, [2]float32{-m, m}, r.Range, "range, want ±%v", m)
 	meta := r.Meta()
 	var j map[string]any
-	if err := json.Unmarshal(meta, &j); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(meta, &j))
 	for _, k := range []string{"predicted", "target", "top", "width", "height", "range", "diagnostics", "timings"} {
-		if _, ok := j[k]; !ok {
-			t.Errorf("meta lacks %q: %s", k, meta)
-		}
+		assert.Contains(t, j, k, "meta lacks %q: %s", k, meta)
 	}
 	d := j["diagnostics"].(map[string]any)
 	// The hand-written JSON has every field the engine's own JSON names.
 	engineJSON, err := json.Marshal(r.Diagnostics)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var ed map[string]any
 	json.Unmarshal(engineJSON, &ed)
 	for k := range ed {
-		if _, ok := d[k]; !ok {
-			t.Errorf("diagnostics lack %q", k)
-		}
+		assert.Contains(t, d, k, "diagnostics lack %q", k)
 	}
-	if d["output"].(float64) != float64(float32(r.Logits[5])) && math.Abs(d["output"].(float64)-float64(r.Logits[5])) > 1e-5 {
-		t.Errorf("output %v, target logit %v", d["output"], r.Logits[5])
+	out := d["output"].(float64)
+	assert.True(t, out == float64(float32(r.Logits[5])) || math.Abs(out-float64(r.Logits[5])) <= 1e-5, "output %v, target logit %v", out, r.Logits[5])
+	layers := d["layers"].([]any)
+	if assert.Len(t, layers, 10, "diagnostics layers %v", layers) {
+		assert.Equal(t, "epsilon", layers[0].(map[string]any)["rule"], "diagnostics layers %v", layers)
 	}
-	if layers := d["layers"].([]any); len(layers) != 10 || layers[0].(map[string]any)["rule"] != "epsilon" {
-		t.Errorf("diagnostics layers %v", layers)
-	}
-	if tm := j["timings"].(map[string]any); !(tm["total"].(float64) >= tm["explain"].(float64)) {
-		t.Errorf("timings %v", tm)
-	}
+	tm := j["timings"].(map[string]any)
+	assert.GreaterOrEqual(t, tm["total"].(float64), tm["explain"].(float64), "timings %v", tm)
 }
 
 // TestNaNRelevance: ε = 0 on a zero input with zero biases divides 0 by 0.
@@ -376,27 +333,20 @@ func TestNaNRelevance(t *testing.T) {
 	m, err := lrp.NewModel("zero", in, []lrp.Node{
 		{Name: "fc", Layer: &lrp.Dense{In: 4, Out: 2, W: []float32{1, 2, 3, 4, 5, 6, 7, 8}, B: make([]float32, 2)}, Inputs: []int{lrp.Input}},
 	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := NewSession(&model.File{Model: m, Format: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r, err := s.Explain(Input{X: make([]float32, 4)}, options(t, `{"composite":"epsilon","params":{"epsilon":0},"target":0}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !r.Diagnostics.NaN {
-		t.Fatalf("no NaN flagged: relevance %v", r.Relevance)
-	}
+	require.NoError(t, err)
+	require.True(t, r.Diagnostics.NaN, "no NaN flagged: relevance %v", r.Relevance)
 	meta := r.Meta()
-	if !json.Valid(meta) || !strings.Contains(string(meta), `"nan":true`) || !strings.Contains(string(meta), `null`) {
-		t.Errorf("meta %s", meta)
-	}
-	if r.Width != 2 || r.Height != 2 || r.Heatmap[3] != 255 || r.Range != [2]float32{0, 0} {
-		t.Errorf("heatmap %dx%d %v range %v", r.Width, r.Height, r.Heatmap[:4], r.Range)
-	}
+	assert.True(t, json.Valid(meta), "meta %s", meta)
+	assert.Contains(t, string(meta), `"nan":true`)
+	assert.Contains(t, string(meta), `null`)
+	assert.Equal(t, 2, r.Width, "heatmap %dx%d %v", r.Width, r.Height, r.Heatmap[:4])
+	assert.Equal(t, 2, r.Height, "heatmap %dx%d %v", r.Width, r.Height, r.Heatmap[:4])
+	assert.Equal(t, uint8(255), r.Heatmap[3], "heatmap alpha: %v", r.Heatmap[:4])
+	assert.Equal(t, [2]float32{0, 0}, r.Range, "range")
 }
 
 func TestAppendFloat(t *testing.T) {
@@ -405,9 +355,7 @@ func TestAppendFloat(t *testing.T) {
 		b = append(appendFloat(b, f, 64), ' ')
 	}
 	b = appendFloat(b, float64(float32(0.1)), 32)
-	if string(b) != "null null 1e-06 0.1 null 0 1e+300 0.1" {
-		t.Errorf("%s", b)
-	}
+	assert.Equal(t, "null null 1e-06 0.1 null 0 1e+300 0.1", string(b))
 }
 
 // TestAppendString checks the hand-written JSON strings against
@@ -416,16 +364,13 @@ func TestAppendString(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"uote\back`, "tab\tnl\n\x00\x1f", "é ü 漢字 🙂", "bad \xff\xfe utf8 \xe2\x82", "<html>&", "\u2028"} {
 		got := appendString(nil, s)
 		var dec string
-		if err := json.Unmarshal(got, &dec); err != nil {
-			t.Errorf("%q: %s is not JSON: %v", s, got, err)
+		if !assert.NoError(t, json.Unmarshal(got, &dec), "%q: %s is not JSON", s, got) {
 			continue
 		}
 		want, _ := json.Marshal(s)
 		var wantDec string
 		json.Unmarshal(want, &wantDec)
-		if dec != wantDec {
-			t.Errorf("%q: decodes to %q, encoding/json's to %q", s, dec, wantDec)
-		}
+		assert.Equal(t, wantDec, dec, "%q: decodes differently from encoding/json's string", s)
 	}
 }
 
@@ -433,13 +378,9 @@ func TestAppendString(t *testing.T) {
 func TestMetaAllocs(t *testing.T) {
 	s := open(t, "cnn")
 	r, err := s.Explain(Input{X: readCase(t, "cnn").Inputs[0]}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	buf := r.AppendMeta(nil)
-	if n := testing.AllocsPerRun(20, func() { buf = r.AppendMeta(buf[:0]) }); n != 0 {
-		t.Errorf("%v allocations", n)
-	}
+	assert.Zero(t, testing.AllocsPerRun(20, func() { buf = r.AppendMeta(buf[:0]) }), "allocations")
 }
 
 // digitCanvas draws a black "7" on a white 100×100 canvas.
@@ -469,30 +410,16 @@ func digitCanvas() []uint8 {
 func TestPreprocessDigit(t *testing.T) {
 	s := open(t, "cnn")
 	x, err := s.Preprocess(digitCanvas(), 100, 100, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mx float32
-	for _, v := range x {
-		if v < 0 || v > 1 {
-			t.Fatalf("value %v outside [0, 1]", v)
-		}
-		mx = max(mx, v)
-	}
-	if mx != 1 {
-		t.Errorf("max ink %v, want 1", mx)
-	}
+	require.NoError(t, err)
+	lo, mx := slices.Min(x), slices.Max(x)
+	require.True(t, lo >= 0 && mx <= 1, "values in [%v, %v], want them in [0, 1]", lo, mx)
+	assert.Equal(t, float32(1), mx, "max ink")
 	r, err := s.Explain(Input{RGBA: digitCanvas(), Width: 100, Height: 100}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Predicted != 7 {
-		t.Errorf("drawn 7 classified as %d (top %+v)", r.Predicted, r.Top[:3])
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 7, r.Predicted, "drawn 7 classified as %d (top %+v)", r.Predicted, r.Top)
 	// mode image on the same model: a plain resize, no centring.
-	if _, err := s.Preprocess(digitCanvas(), 100, 100, "image"); err != nil {
-		t.Error(err)
-	}
+	_, err = s.Preprocess(digitCanvas(), 100, 100, "image")
+	assert.NoError(t, err)
 }
 
 // TestPreprocessNormalized: a digit model with a pixel range and a
@@ -503,31 +430,21 @@ func TestPreprocessNormalized(t *testing.T) {
 		{Name: "flat", Layer: &lrp.Flatten{}, Inputs: []int{lrp.Input}},
 		{Name: "fc", Layer: &lrp.Dense{In: 784, Out: 2, W: make([]float32, 1568), B: make([]float32, 2)}, Inputs: []int{0}},
 	}, []string{"a", "b"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	data, err := model.EncodeSafetensors(m, map[string]string{"description": "test"}, "F32")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Info().Labels[1] != "b" || s.Info().Card["description"] != "test" {
-		t.Errorf("info %+v", s.Info())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "b", s.Info().Labels[1], "info %+v", s.Info())
+	assert.Equal(t, "test", s.Info().Card["description"], "info %+v", s.Info())
 	x, err := s.Preprocess(digitCanvas(), 100, 100, "digit")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, v := range x {
 		lo, hi = min(lo, v), max(hi, v)
 	}
-	if lo != -5 || hi != (255-10)/2. {
-		t.Errorf("range [%v, %v], want [-5, 122.5]", lo, hi)
-	}
+	assert.Equal(t, float32(-5), lo, "range [%v, %v], want [-5, 122.5]", lo, hi)
+	assert.Equal(t, float32((255-10)/2.), hi, "range [%v, %v], want [-5, 122.5]", lo, hi)
 }
 
 func TestPreprocessErrors(t *testing.T) {
@@ -542,9 +459,8 @@ func TestPreprocessErrors(t *testing.T) {
 		{make([]uint8, 16), -2, -2, "image", "preprocess: "},
 		{make([]uint8, 16), 2, 2, "photo", `unknown mode "photo"`},
 	} {
-		if _, err := s.Preprocess(tc.rgba, tc.w, tc.h, tc.mode); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Preprocess(%d bytes, %d×%d, %q): %v, want %q", len(tc.rgba), tc.w, tc.h, tc.mode, err, tc.want)
-		}
+		_, err := s.Preprocess(tc.rgba, tc.w, tc.h, tc.mode)
+		assert.ErrorContains(t, err, tc.want, "Preprocess(%d bytes, %d×%d, %q)", len(tc.rgba), tc.w, tc.h, tc.mode)
 	}
 	// A 3-channel model refuses digit mode.
 	in := lrp.InputSpec{Shape: []int{3, 4, 4}, Low: 0, High: 1}
@@ -552,23 +468,15 @@ func TestPreprocessErrors(t *testing.T) {
 		{Name: "flat", Layer: &lrp.Flatten{}, Inputs: []int{lrp.Input}},
 		{Name: "fc", Layer: &lrp.Dense{In: 48, Out: 2, W: make([]float32, 96), B: make([]float32, 2)}, Inputs: []int{0}},
 	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rs, err := NewSession(&model.File{Model: m, Format: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rs.Info().Digit {
-		t.Error("3×4×4 model is not a digit model")
-	}
-	if _, err := rs.Preprocess(make([]uint8, 64), 4, 4, "digit"); err == nil || !strings.Contains(err.Error(), "mode digit needs") {
-		t.Errorf("digit on rgb: %v", err)
-	}
+	require.NoError(t, err)
+	assert.False(t, rs.Info().Digit, "3×4×4 model is not a digit model")
+	_, err = rs.Preprocess(make([]uint8, 64), 4, 4, "digit")
+	assert.ErrorContains(t, err, "mode digit needs", "digit on rgb")
 	x, err := rs.Preprocess(make([]uint8, 4*6*8), 6, 8, "")
-	if err != nil || len(x) != 48 {
-		t.Errorf("image mode default: %v, %d values", err, len(x))
-	}
+	assert.NoError(t, err, "image mode default")
+	assert.Len(t, x, 48, "image mode default")
 }
 
 func TestRender(t *testing.T) {
@@ -576,28 +484,22 @@ func TestRender(t *testing.T) {
 	rel := make([]float32, 784)
 	rel[0], rel[1], rel[2] = 2, -1, float32(math.NaN())
 	r, err := s.Render(rel, options(t, `{"colormap":"gray","symmetric":false}`))
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	assert.Equal(t, 28, r.Width, "render width")
+	assert.Equal(t, 28, r.Height, "render height")
+	assert.Equal(t, [2]float32{-1, 2}, r.Range, "render range")
+	g := r.Heatmap[0:4]
+	assert.Equal(t, uint8(255), g[0], "max pixel %v, want white", g)
+	assert.Equal(t, uint8(255), g[3], "max pixel %v, want white", g)
+	g = r.Heatmap[4:8]
+	assert.Equal(t, uint8(0), g[0], "min pixel %v, want black", g)
+	assert.Equal(t, `{"width":28,"height":28,"range":[-1,2]}`, string(r.Meta()), "meta")
+	_, err = s.Render(rel[:10], nil)
+	if assert.Error(t, err, "short relevance") {
+		assert.True(t, strings.HasPrefix(err.Error(), "heatmap: relevance has 10 values"), "short relevance: %v", err)
 	}
-	if r.Width != 28 || r.Height != 28 || r.Range != [2]float32{-1, 2} {
-		t.Errorf("render %dx%d range %v", r.Width, r.Height, r.Range)
-	}
-	if g := r.Heatmap[0:4]; g[0] != 255 || g[3] != 255 {
-		t.Errorf("max pixel %v, want white", g)
-	}
-	if g := r.Heatmap[4:8]; g[0] != 0 {
-		t.Errorf("min pixel %v, want black", g)
-	}
-	meta := r.Meta()
-	if string(meta) != `{"width":28,"height":28,"range":[-1,2]}` {
-		t.Errorf("meta %s", meta)
-	}
-	if _, err := s.Render(rel[:10], nil); err == nil || !strings.HasPrefix(err.Error(), "heatmap: relevance has 10 values") {
-		t.Errorf("short relevance: %v", err)
-	}
-	if _, err := s.Render(rel, nil); err != nil {
-		t.Errorf("nil options: %v", err)
-	}
+	_, err = s.Render(rel, nil)
+	assert.NoError(t, err, "nil options")
 }
 
 func TestGeometry(t *testing.T) {
@@ -607,36 +509,26 @@ func TestGeometry(t *testing.T) {
 	}{
 		{[]int{3, 4, 5}, 3, 4, 5}, {[]int{4, 5}, 1, 4, 5}, {[]int{784}, 1, 28, 28}, {[]int{10}, 1, 1, 10},
 	} {
-		if c, h, w := geometry(tc.shape); c != tc.c || h != tc.h || w != tc.w {
-			t.Errorf("geometry(%v) = %d %d %d", tc.shape, c, h, w)
-		}
+		c, h, w := geometry(tc.shape)
+		assert.Equal(t, [3]int{tc.c, tc.h, tc.w}, [3]int{c, h, w}, "geometry(%v)", tc.shape)
 	}
 }
 
 func TestMethods(t *testing.T) {
 	kinds := map[string]string{}
 	for _, m := range Methods() {
-		if m.Description == "" {
-			t.Errorf("%s has no description", m.Name)
-		}
+		assert.NotEmpty(t, m.Description, "%s has no description", m.Name)
 		kinds[m.Name] = m.Kind
 	}
 	for name, want := range map[string]string{"epsilon_gamma_box": "lrp", "lrp0": "lrp", "gradient": "baseline", "smoothgrad": "baseline", "uniform": "baseline"} {
-		if kinds[name] != want {
-			t.Errorf("%s kind %q, want %q", name, kinds[name], want)
-		}
+		assert.Equal(t, want, kinds[name], "%s kind", name)
 	}
 	for name := range parity.Configs {
-		if cfg := parity.Configs[name]; kinds[cfg.Method] == "" {
-			t.Errorf("fixture config %s uses %s, not in Methods", name, cfg.Method)
-		}
+		cfg := parity.Configs[name]
+		assert.NotEmpty(t, kinds[cfg.Method], "fixture config %s uses %s, not in Methods", name, cfg.Method)
 	}
-	if ColorMaps()[0] != "bwr" {
-		t.Errorf("colormaps %v", ColorMaps())
-	}
-	if !strings.HasPrefix(Version(), Release) {
-		t.Errorf("version %q", Version())
-	}
+	assert.Equal(t, "bwr", ColorMaps()[0], "colormaps %v", ColorMaps())
+	assert.True(t, strings.HasPrefix(Version(), Release), "version %q, want it to start with %q", Version(), Release)
 }
 
 func TestLoadDetect(t *testing.T) {
@@ -654,9 +546,7 @@ func TestLoadDetect(t *testing.T) {
 		_, err := model.Load(tc.data)
 		var fe *model.FormatError
 		isDetectErr := errors.As(err, &fe) && strings.Contains(err.Error(), "neither a safetensors")
-		if isDetectErr == tc.onnx {
-			t.Errorf("Load(% x): %v (want onnx detected: %v)", tc.data, err, tc.onnx)
-		}
+		assert.Equal(t, !tc.onnx, isDetectErr, "Load(% x): %v (want onnx detected: %v)", tc.data, err, tc.onnx)
 	}
 }
 
@@ -670,14 +560,10 @@ func TestExplainAllocs(t *testing.T) {
 	e.Explain(x, o.Explain)
 	engine := testing.AllocsPerRun(20, func() { e.Explain(x, o.Explain) })
 	s.Explain(Input{X: x}, o)
-	if n := testing.AllocsPerRun(20, func() { s.Explain(Input{X: x}, o) }); n > engine {
-		t.Errorf("%v allocations per explain, engine alone %v", n, engine)
-	}
+	assert.LessOrEqual(t, testing.AllocsPerRun(20, func() { s.Explain(Input{X: x}, o) }), engine, "allocations per explain, engine alone %v", engine)
 	pix := digitCanvas()
 	s.Explain(Input{RGBA: pix, Width: 100, Height: 100}, o)
-	if n := testing.AllocsPerRun(20, func() { s.Explain(Input{RGBA: pix, Width: 100, Height: 100}, o) }); n > engine {
-		t.Errorf("%v allocations per explain from pixels, engine alone %v", n, engine)
-	}
+	assert.LessOrEqual(t, testing.AllocsPerRun(20, func() { s.Explain(Input{RGBA: pix, Width: 100, Height: 100}, o) }), engine, "allocations per explain from pixels, engine alone %v", engine)
 }
 
 func BenchmarkExplainCNN(b *testing.B) {
@@ -696,9 +582,7 @@ func BenchmarkExplainCNN(b *testing.B) {
 // (model/mnist.safetensors).
 func BenchmarkExplainBuiltin(b *testing.B) {
 	s, err := Open(readFile(b, "../model/mnist.safetensors"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	x := readCase(b, "cnn").Inputs[0]
 	o := options(b, `{"composite":"epsilon_gamma_box"}`)
 	b.ResetTimer()
@@ -713,15 +597,14 @@ func BenchmarkExplainBuiltin(b *testing.B) {
 func TestPack(t *testing.T) {
 	s := open(t, "cnn")
 	r, err := s.Explain(Input{X: readCase(t, "cnn").Inputs[1]}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b := r.Pack([]byte("junk"))[4:]
 	u32 := func(i int) int { return int(binary.LittleEndian.Uint32(b[4*i:])) }
 	m, k, n, h := u32(0), u32(1), u32(2), u32(3)
-	if k != 10 || n != 784 || h != 4*784 || !bytes.Equal(b[16:16+m], r.Meta()) {
-		t.Fatalf("header %d %d %d %d", m, k, n, h)
-	}
+	require.Equal(t, 10, k, "header %d %d %d %d", m, k, n, h)
+	require.Equal(t, 784, n, "header %d %d %d %d", m, k, n, h)
+	require.Equal(t, 4*784, h, "header %d %d %d %d", m, k, n, h)
+	require.Equal(t, string(r.Meta()), string(b[16:16+m]), "header %d %d %d %d: meta", m, k, n, h)
 	off := 16 + (m+3)/4*4
 	floats := func(count int) []float32 {
 		f := make([]float32, count)
@@ -731,22 +614,18 @@ func TestPack(t *testing.T) {
 		off += 4 * count
 		return f
 	}
-	for _, want := range [][]float32{r.Logits, r.Probabilities, r.Input, r.Relevance} {
-		if got := floats(len(want)); !slices.Equal(got, want) {
-			t.Fatal("array differs")
-		}
+	for a, want := range [][]float32{r.Logits, r.Probabilities, r.Input, r.Relevance} {
+		require.Equal(t, want, floats(len(want)), "array %d (logits, probabilities, input, relevance) differs", a)
 	}
-	if !bytes.Equal(b[off:], r.Heatmap) {
-		t.Error("heatmap differs")
-	}
+	assert.True(t, bytes.Equal(b[off:], r.Heatmap), "heatmap differs")
 	rd, err := s.Render(r.Relevance, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b = rd.Pack(nil)
-	if m := u32(0); u32(1) != 0 || u32(2) != 0 || u32(3) != 4*784 || string(b[16:16+m]) != string(rd.Meta()) || !bytes.Equal(b[16+(m+3)/4*4:], rd.Heatmap) {
-		t.Errorf("render pack: header %d %d %d %d", u32(0), u32(1), u32(2), u32(3))
-	}
+	m = u32(0)
+	assert.Equal(t, []int{0, 0, 4 * 784}, []int{u32(1), u32(2), u32(3)}, "render pack: header %d %d %d %d", u32(0), u32(1), u32(2), u32(3))
+	require.LessOrEqual(t, 16+m, len(b), "render pack: meta of %d bytes", m)
+	assert.Equal(t, string(rd.Meta()), string(b[16:16+m]), "render pack: meta")
+	assert.True(t, bytes.Equal(b[16+(m+3)/4*4:], rd.Heatmap), "render pack: heatmap differs")
 }
 
 // TestWorkingSet: a valid model whose activations would not fit in wasm
@@ -763,14 +642,9 @@ func TestWorkingSet(t *testing.T) {
 		{Name: "gap", Layer: &lrp.GlobalAvgPool{}, Inputs: []int{1}},
 		{Name: "flat", Layer: &lrp.Flatten{}, Inputs: []int{2}},
 	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = NewSession(&model.File{Model: m, Format: "test"})
-	if err == nil || !strings.Contains(err.Error(), "MiB of activations") {
-		t.Errorf("error %v", err)
-	}
-	if w := workingSet(open(t, "cnn").Model()); w > 1<<20 || w < 100<<10 {
-		t.Errorf("cnn working set %d bytes", w)
-	}
+	assert.ErrorContains(t, err, "MiB of activations")
+	w := workingSet(open(t, "cnn").Model())
+	assert.True(t, w >= 100<<10 && w <= 1<<20, "cnn working set %d bytes, want within [100 KiB, 1 MiB]", w)
 }

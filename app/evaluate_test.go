@@ -2,51 +2,42 @@ package app
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/lrpwasm/lrp/internal/refdata"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestEvaluateFixtureCNN(t *testing.T) {
 	s, err := Open(refdata.Read(t, "cnn.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var cases struct {
 		Inputs    [][]float32 `json:"inputs"`
 		Predicted []int       `json:"predicted"`
 	}
 	raw := refdata.Read(t, "cnn.cases.json")
-	if err := json.Unmarshal(raw, &cases); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &cases))
 	o, err := ParseEvalOptions([]byte(`{"methods":["epsilon_gamma_box","gradient","random"],"seed":3}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r, err := s.Evaluate(Input{X: cases.Inputs[3]}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Target != cases.Predicted[3] || r.Patch != 4 || r.Patches != 49 || r.Steps != 49 || len(r.Methods) != 3 {
-		t.Fatalf("got target %d patch %d patches %d steps %d methods %d; want %d, 4, 49, 49, 3",
-			r.Target, r.Patch, r.Patches, r.Steps, len(r.Methods), cases.Predicted[3])
-	}
+	require.NoError(t, err)
+	require.Equal(t, cases.Predicted[3], r.Target, "target")
+	require.Equal(t, 4, r.Patch, "patch")
+	require.Equal(t, 49, r.Patches, "patches")
+	require.Equal(t, 49, r.Steps, "steps")
+	require.Len(t, r.Methods, 3, "methods")
 	for _, m := range r.Methods {
-		if len(m.MoRF) != 50 || len(m.LeRF) != 50 || m.MoRF[0] != m.LeRF[0] {
-			t.Errorf("%s: curves of %d and %d points starting at %v and %v", m.Method, len(m.MoRF), len(m.LeRF), m.MoRF[0], m.LeRF[0])
-		}
+		assert.Len(t, m.MoRF, 50, "%s: MoRF curve", m.Method)
+		assert.Len(t, m.LeRF, 50, "%s: LeRF curve", m.Method)
+		assert.Equal(t, m.MoRF[0], m.LeRF[0], "%s: curves start at %v and %v", m.Method, m.MoRF[0], m.LeRF[0])
 		t.Logf("%-18s AOPC MoRF %.3f LeRF %.3f", m.Method, m.AOPCMoRF, m.AOPCLeRF)
 	}
-	if !(r.Methods[0].AOPCMoRF > r.Methods[2].AOPCMoRF) {
-		t.Errorf("epsilon_gamma_box MoRF AOPC %.3f not above random %.3f", r.Methods[0].AOPCMoRF, r.Methods[2].AOPCMoRF)
-	}
+	assert.Greater(t, r.Methods[0].AOPCMoRF, r.Methods[2].AOPCMoRF, "epsilon_gamma_box MoRF AOPC not above random")
 	// Evaluate leaves the session's explanations intact.
 	res, err := s.Explain(Input{X: cases.Inputs[3]}, nil)
-	if err != nil || res.Predicted != cases.Predicted[3] {
-		t.Fatalf("explain after evaluate: %v, class %v", err, res)
-	}
+	require.NoError(t, err, "explain after evaluate")
+	require.Equal(t, cases.Predicted[3], res.Predicted, "explain after evaluate: class")
 }
 
 func TestEvalOptionsErrors(t *testing.T) {
@@ -55,8 +46,7 @@ func TestEvalOptionsErrors(t *testing.T) {
 		{`{"bogus":1}`, "unknown field"},
 		{`{"patch":-1}`, "must be ≥ 0"},
 	} {
-		if _, err := ParseEvalOptions([]byte(tc.js)); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error containing %q", tc.js, err, tc.want)
-		}
+		_, err := ParseEvalOptions([]byte(tc.js))
+		assert.ErrorContains(t, err, tc.want, tc.js)
 	}
 }

@@ -2,10 +2,12 @@ package heatmap
 
 import (
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // zennitSources are the CMAPS entries of zennit/image.py.
@@ -33,18 +35,14 @@ func resolve(t *testing.T, src string) []stop {
 		idx[i] = -1
 		if k, col, ok := strings.Cut(p, ":"); ok {
 			n, err := strconv.ParseUint(k, 16, 8)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			idx[i], p = int(n), col
 		}
 		if len(p) == 3 {
 			p = string([]byte{p[0], p[0], p[1], p[1], p[2], p[2]})
 		}
 		v, err := strconv.ParseUint(p, 16, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out[i] = stop{r: uint8(v >> 16), g: uint8(v >> 8), b: uint8(v)}
 	}
 	if idx[0] < 0 {
@@ -72,21 +70,13 @@ func resolve(t *testing.T, src string) []stop {
 
 func TestColorMapStops(t *testing.T) {
 	want := []string{"bwr", "seismic", "coldnhot", "gray", "hot", "cold", "wred", "wblue"}
-	if got := ColorMapNames(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("ColorMapNames() = %v, want %v", got, want)
-	}
+	require.Equal(t, want, ColorMapNames(), "ColorMapNames()")
 	for _, cm := range colormaps {
 		src, ok := zennitSources[cm.name]
-		if !ok {
-			t.Fatalf("%s: no Zennit source", cm.name)
-		}
-		if want := resolve(t, src); !reflect.DeepEqual(cm.stops, want) {
-			t.Errorf("%s: stops %v, want %v (from %q)", cm.name, cm.stops, want, src)
-		}
+		require.True(t, ok, "%s: no Zennit source", cm.name)
+		assert.Equal(t, resolve(t, src), cm.stops, "%s: stops (from %q)", cm.name, src)
 		for _, s := range cm.stops {
-			if got, want := cm.palette[s.index], [3]uint8{s.r, s.g, s.b}; got != want {
-				t.Errorf("%s: palette[%d] = %v, want the stop color %v", cm.name, s.index, got, want)
-			}
+			assert.Equal(t, [3]uint8{s.r, s.g, s.b}, cm.palette[s.index], "%s: palette[%d], want the stop color", cm.name, s.index)
 		}
 	}
 }
@@ -111,19 +101,12 @@ func TestColorMapEnds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dst := make([]uint8, 12)
 			lo, hi, err := Render(dst, []float32{-1, 0, 1}, 1, 1, 3, Options{ColorMap: tc.name})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if lo != -1 || hi != 1 {
-				t.Errorf("lo, hi = %v, %v, want -1, 1", lo, hi)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, float32(-1), lo, "lo")
+			assert.Equal(t, float32(1), hi, "hi")
 			got := fmt.Sprintf("%02x%02x%02x %02x%02x%02x %02x%02x%02x", dst[0], dst[1], dst[2], dst[4], dst[5], dst[6], dst[8], dst[9], dst[10])
-			if want := tc.first + " " + tc.mid + " " + tc.last; got != want {
-				t.Errorf("colors of -1, 0, 1 = %s, want %s", got, want)
-			}
-			if dst[3]&dst[7]&dst[11] != 0xff {
-				t.Errorf("alpha %d %d %d, want opaque", dst[3], dst[7], dst[11])
-			}
+			assert.Equal(t, tc.first+" "+tc.mid+" "+tc.last, got, "colors of -1, 0, 1")
+			assert.Equal(t, uint8(0xff), dst[3]&dst[7]&dst[11], "alpha %d %d %d, want opaque", dst[3], dst[7], dst[11])
 		})
 	}
 }
@@ -131,10 +114,6 @@ func TestColorMapEnds(t *testing.T) {
 func TestUnknownColorMap(t *testing.T) {
 	_, _, err := Render(make([]uint8, 4), []float32{1}, 1, 1, 1, Options{ColorMap: "jet"})
 	want := `heatmap: unknown colormap "jet" (known: bwr, seismic, coldnhot, gray, hot, cold, wred, wblue)`
-	if err == nil || err.Error() != want {
-		t.Errorf("Render error %v, want %s", err, want)
-	}
-	if err := Colorbar(make([]uint8, 4), 1, 1, "jet"); err == nil {
-		t.Error("Colorbar accepted an unknown colormap")
-	}
+	assert.EqualError(t, err, want, "Render error")
+	assert.Error(t, Colorbar(make([]uint8, 4), 1, 1, "jet"), "Colorbar accepted an unknown colormap")
 }

@@ -9,9 +9,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -23,9 +25,7 @@ func indices(t *testing.T, rel []float32, c int, opt Options) (idx []int, lo, hi
 	hw := len(rel) / c
 	dst := make([]uint8, 4*hw)
 	lo, hi, err := Render(dst, rel, c, 1, hw, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pal, _ := lookup(opt.ColorMap)
 	for i := range hw {
 		k := -1
@@ -64,12 +64,9 @@ func TestRenderScaling(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			idx, lo, hi := indices(t, tc.rel, tc.c, tc.opt)
-			if !reflect.DeepEqual(idx, tc.want) {
-				t.Errorf("palette entries %v, want %v", idx, tc.want)
-			}
-			if lo != tc.lo || hi != tc.hi {
-				t.Errorf("lo, hi = %v, %v, want %v, %v", lo, hi, tc.lo, tc.hi)
-			}
+			assert.Equal(t, tc.want, idx, "palette entries")
+			assert.Equal(t, tc.lo, lo, "lo")
+			assert.Equal(t, tc.hi, hi, "hi")
 		})
 	}
 }
@@ -96,8 +93,8 @@ func TestRenderErrors(t *testing.T) {
 		{"sign", make([]uint8, 4), []float32{0}, 1, 1, 1, Options{Sign: -1}, "invalid Sign(-1)"},
 	} {
 		_, _, err := Render(tc.dst, tc.rel, tc.c, tc.h, tc.w, tc.opt)
-		if err == nil || !strings.HasPrefix(err.Error(), "heatmap: ") || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want heatmap: …%s…", tc.name, err, tc.want)
+		if assert.ErrorContains(t, err, tc.want, tc.name) {
+			assert.True(t, strings.HasPrefix(err.Error(), "heatmap: "), "%s: error %q, want heatmap: …%s…", tc.name, err, tc.want)
 		}
 	}
 }
@@ -105,132 +102,87 @@ func TestRenderErrors(t *testing.T) {
 func TestParse(t *testing.T) {
 	for _, name := range []string{"all", "positive", "negative"} {
 		s, err := ParseSign(name)
-		if err != nil || s.String() != name {
-			t.Errorf("ParseSign(%q) = %v, %v", name, s, err)
+		if assert.NoError(t, err, "ParseSign(%q)", name) {
+			assert.Equal(t, name, s.String(), "ParseSign(%q)", name)
 		}
 	}
 	for _, name := range []string{"symmetric", "minmax"} {
 		s, err := ParseScale(name)
-		if err != nil || s.String() != name {
-			t.Errorf("ParseScale(%q) = %v, %v", name, s, err)
+		if assert.NoError(t, err, "ParseScale(%q)", name) {
+			assert.Equal(t, name, s.String(), "ParseScale(%q)", name)
 		}
 	}
-	if s, err := ParseSign(""); s != All || err != nil {
-		t.Errorf(`ParseSign("") = %v, %v`, s, err)
-	}
-	if _, err := ParseScale("log"); err == nil || !strings.Contains(err.Error(), "[symmetric minmax]") {
-		t.Errorf(`ParseScale("log") error %v`, err)
-	}
+	s, err := ParseSign("")
+	assert.NoError(t, err, `ParseSign("")`)
+	assert.Equal(t, All, s, `ParseSign("")`)
+	_, err = ParseScale("log")
+	assert.ErrorContains(t, err, "[symmetric minmax]", `ParseScale("log")`)
 }
 
 func TestOverlay(t *testing.T) {
 	heat := []uint8{255, 0, 100, 255, 10, 20, 30, 255}
 	base := []uint8{0, 0, 200, 0, 10, 20, 30, 7}
 	dst := make([]uint8, 8)
-	if err := Overlay(dst, heat, base, 0.25); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Overlay(dst, heat, base, 0.25))
 	// 0.25·255 + 0.75·0 = 63.75 → 64; 0.25·100 + 0.75·200 = 175.
-	if want := []uint8{64, 0, 175, 255, 10, 20, 30, 255}; !reflect.DeepEqual(dst, want) {
-		t.Errorf("Overlay = %v, want %v", dst, want)
-	}
+	assert.Equal(t, []uint8{64, 0, 175, 255, 10, 20, 30, 255}, dst, "Overlay")
 	for _, a := range []float32{0, 1} {
-		if err := Overlay(base, heat, base, a); err != nil { // in place
-			t.Fatal(err)
-		}
+		require.NoError(t, Overlay(base, heat, base, a)) // in place
 	}
-	if want := []uint8{255, 0, 100, 255, 10, 20, 30, 255}; !reflect.DeepEqual(base, want) {
-		t.Errorf("Overlay alpha 1 = %v, want heat %v", base, want)
-	}
-	if err := Overlay(dst, heat, base[:4], 0.5); err == nil {
-		t.Error("Overlay accepted mismatched lengths")
-	}
-	if err := Overlay(dst, heat, base, float32(math.NaN())); err == nil {
-		t.Error("Overlay accepted alpha NaN")
-	}
+	assert.Equal(t, []uint8{255, 0, 100, 255, 10, 20, 30, 255}, base, "Overlay alpha 1, want heat")
+	assert.Error(t, Overlay(dst, heat, base[:4], 0.5), "Overlay accepted mismatched lengths")
+	assert.Error(t, Overlay(dst, heat, base, float32(math.NaN())), "Overlay accepted alpha NaN")
 }
 
 func TestGray(t *testing.T) {
 	dst := make([]uint8, 8)
-	if err := Gray(dst, []float32{-1, 1}, 1, 1, 2, -1, 1); err != nil {
-		t.Fatal(err)
-	}
-	if want := []uint8{0, 0, 0, 255, 255, 255, 255, 255}; !reflect.DeepEqual(dst, want) {
-		t.Errorf("Gray = %v, want %v", dst, want)
-	}
+	require.NoError(t, Gray(dst, []float32{-1, 1}, 1, 1, 2, -1, 1))
+	assert.Equal(t, []uint8{0, 0, 0, 255, 255, 255, 255, 255}, dst, "Gray")
 	// RGB, automatic range 0..2: 1 → 127.5 → 128.
-	if err := Gray(dst, []float32{0, 2, 1, 1, 2, 0}, 3, 1, 2, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	if want := []uint8{0, 128, 255, 255, 255, 128, 0, 255}; !reflect.DeepEqual(dst, want) {
-		t.Errorf("Gray RGB = %v, want %v", dst, want)
-	}
-	if err := Gray(dst, []float32{0, float32(math.NaN())}, 1, 1, 2, 0, 1); err == nil {
-		t.Error("Gray accepted NaN")
-	}
+	require.NoError(t, Gray(dst, []float32{0, 2, 1, 1, 2, 0}, 3, 1, 2, 0, 0))
+	assert.Equal(t, []uint8{0, 128, 255, 255, 255, 128, 0, 255}, dst, "Gray RGB")
+	assert.Error(t, Gray(dst, []float32{0, float32(math.NaN())}, 1, 1, 2, 0, 1), "Gray accepted NaN")
 }
 
 func TestColorbar(t *testing.T) {
 	dst := make([]uint8, 4*256*2)
-	if err := Colorbar(dst, 256, 2, "bwr"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Colorbar(dst, 256, 2, "bwr"))
 	pal, _ := lookup("bwr")
 	for y := range 2 {
 		for x := range 256 {
-			if got := [3]uint8(dst[4*(256*y+x):]); got != pal[x] {
-				t.Fatalf("(%d, %d) = %v, want palette[%d] = %v", x, y, got, x, pal[x])
-			}
+			require.Equal(t, pal[x], [3]uint8(dst[4*(256*y+x):]), "(%d, %d), want palette[%d]", x, y, x)
 		}
 	}
 	// Vertical: low end at the bottom.
 	dst = make([]uint8, 4*1*3)
-	if err := Colorbar(dst, 1, 3, "gray"); err != nil {
-		t.Fatal(err)
-	}
-	if dst[0] != 255-42 || dst[4] != 128 || dst[8] != 42 {
-		t.Errorf("vertical gray bar = %v, want 213, 128, 42 top to bottom", dst)
-	}
+	require.NoError(t, Colorbar(dst, 1, 3, "gray"))
+	assert.Equal(t, []uint8{255 - 42, 128, 42}, []uint8{dst[0], dst[4], dst[8]}, "vertical gray bar %v, top to bottom", dst)
 }
 
 func TestUpscale(t *testing.T) {
 	src := []uint8{1, 2, 3, 4, 5, 6, 7, 8}
 	dst := make([]uint8, 4*4*2)
-	if err := Upscale(dst, src, 2, 1, 2); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Upscale(dst, src, 2, 1, 2))
 	row := []uint8{1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8, 5, 6, 7, 8}
-	if want := append(append([]uint8{}, row...), row...); !reflect.DeepEqual(dst, want) {
-		t.Errorf("Upscale = %v, want %v", dst, want)
-	}
+	assert.Equal(t, append(append([]uint8{}, row...), row...), dst, "Upscale")
 	for _, f := range []int{0, -1, 1 << 30} {
-		if err := Upscale(dst, src, 2, 1, f); err == nil {
-			t.Errorf("Upscale accepted factor %d", f)
-		}
+		assert.Error(t, Upscale(dst, src, 2, 1, f), "Upscale accepted factor %d", f)
 	}
 }
 
 func TestEncodePNG(t *testing.T) {
 	rgba := []uint8{255, 0, 0, 255, 0, 255, 0, 128}
 	var buf bytes.Buffer
-	if err := EncodePNG(&buf, rgba, 2, 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, EncodePNG(&buf, rgba, 2, 1))
 	got, _, _ := decodeRGBA(t, buf.Bytes())
-	if !reflect.DeepEqual(got, rgba) {
-		t.Errorf("PNG round trip = %v, want %v", got, rgba)
-	}
-	if err := EncodePNG(&buf, rgba, 3, 1); err == nil {
-		t.Error("EncodePNG accepted a short image")
-	}
+	assert.Equal(t, rgba, got, "PNG round trip")
+	assert.Error(t, EncodePNG(&buf, rgba, 3, 1), "EncodePNG accepted a short image")
 }
 
 func decodeRGBA(t *testing.T, b []byte) (pix []uint8, w, h int) {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n := image.NewNRGBA(img.Bounds())
 	draw.Draw(n, n.Rect, img, img.Bounds().Min, draw.Src)
 	return n.Pix, n.Rect.Dx(), n.Rect.Dy()
@@ -261,37 +213,26 @@ func TestGolden(t *testing.T) {
 	for _, cmap := range []string{"bwr", "coldnhot"} {
 		t.Run(cmap, func(t *testing.T) {
 			got := make([]uint8, 4*h*w)
-			if _, _, err := Render(got, rel, 2, h, w, Options{ColorMap: cmap}); err != nil {
-				t.Fatal(err)
-			}
+			_, _, err := Render(got, rel, 2, h, w, Options{ColorMap: cmap})
+			require.NoError(t, err)
 			path := filepath.Join("testdata", "golden-"+cmap+".png")
 			if *update {
 				var buf bytes.Buffer
-				if err := EncodePNG(&buf, got, w, h); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, EncodePNG(&buf, got, w, h))
+				require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
 			}
 			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
+			require.NoError(t, err, "run go test -update to create it")
 			want, gw, gh := decodeRGBA(t, b)
-			if gw != w || gh != h {
-				t.Fatalf("golden is %d×%d, want %d×%d", gw, gh, w, h)
-			}
+			require.Equal(t, [2]int{w, h}, [2]int{gw, gh}, "golden size (width, height)")
 			maxDiff, at := 0, -1
 			for i := range want {
 				if d := int(got[i]) - int(want[i]); max(d, -d) > maxDiff {
 					maxDiff, at = max(d, -d), i
 				}
 			}
-			if maxDiff > 0 {
-				p := at / 4
-				t.Errorf("differs from %s: max pixel difference %d at (x %d, y %d) channel %d", path, maxDiff, p%w, p/w, at%4)
-			}
+			p := at / 4
+			assert.Zero(t, maxDiff, "differs from %s: max pixel difference at (x %d, y %d) channel %d", path, p%w, p/w, at%4)
 		})
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // digitsJSON returns a class file of n images whose pixel 0 of image i is i/n.
@@ -38,36 +41,25 @@ func TestSplit(t *testing.T) {
 		}
 	}
 	train, test, err := Split(digits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if train.Len() != Classes*TrainPerClass || len(train.Images) != train.Len()*Pixels {
-		t.Fatalf("train has %d digits, %d values", train.Len(), len(train.Images))
-	}
-	if want := Classes + 45; test.Len() != want { // 1 + d extra digits per class
-		t.Fatalf("test has %d digits, want %d", test.Len(), want)
-	}
+	require.NoError(t, err)
+	require.Equal(t, Classes*TrainPerClass, train.Len(), "train digits")
+	require.Len(t, train.Images, train.Len()*Pixels, "train values")
+	require.Equal(t, Classes+45, test.Len(), "test digits") // 1 + d extra digits per class
 	// The first test digit of class 3 is its 801st of 804.
 	i := 1 + 2 + 3
-	if test.Labels[i] != 3 || test.Index[i] != TrainPerClass || test.Image(i)[0] != float32(800)/804 {
-		t.Errorf("test digit %d: class %d index %d pixel %v", i, test.Labels[i], test.Index[i], test.Image(i)[0])
-	}
-	if s := test.Source(i); s != "3.json[800]" {
-		t.Errorf("Source = %q", s)
-	}
-	if train.Labels[TrainPerClass] != 1 || train.Index[TrainPerClass] != 0 {
-		t.Errorf("train digit %d: class %d index %d", TrainPerClass, train.Labels[TrainPerClass], train.Index[TrainPerClass])
-	}
+	assert.Equal(t, 3, test.Labels[i], "test digit %d: class", i)
+	assert.Equal(t, TrainPerClass, test.Index[i], "test digit %d: index", i)
+	assert.Equal(t, float32(800)/804, test.Image(i)[0], "test digit %d: pixel 0", i)
+	assert.Equal(t, "3.json[800]", test.Source(i), "Source")
+	assert.Equal(t, 1, train.Labels[TrainPerClass], "train digit %d: class", TrainPerClass)
+	assert.Equal(t, 0, train.Index[TrainPerClass], "train digit %d: index", TrainPerClass)
 }
 
 func TestParse(t *testing.T) {
 	imgs, err := Parse(digitsJSON(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(imgs) != 4*Pixels || imgs[2*Pixels] != 0.5 || imgs[2*Pixels+1] != 0 {
-		t.Fatalf("Parse: %d values, image 2 starts %v", len(imgs), imgs[2*Pixels:2*Pixels+2])
-	}
+	require.NoError(t, err)
+	require.Len(t, imgs, 4*Pixels, "Parse: values")
+	require.Equal(t, []float32{0.5, 0}, imgs[2*Pixels:2*Pixels+2], "Parse: the start of image 2")
 }
 
 func TestParseErrors(t *testing.T) {
@@ -78,21 +70,16 @@ func TestParseErrors(t *testing.T) {
 		{strings.Replace(string(digitsJSON(1)), "[0,", "[2,", 1), "outside [0, 1]"},
 	} {
 		_, err := Parse([]byte(c.in))
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Parse(%.20q…) = %v, want an error with %q", c.in, err, c.want)
-		}
+		assert.ErrorContains(t, err, c.want, "Parse(%.20q…)", c.in)
 	}
 	var digits [Classes][]float32
-	if _, _, err := Split(digits); err == nil || !strings.Contains(err.Error(), "class 0 has 0 digits") {
-		t.Errorf("Split of no digits: %v", err)
-	}
+	_, _, err := Split(digits)
+	assert.ErrorContains(t, err, "class 0 has 0 digits", "Split of no digits")
 }
 
 func TestLoadMissing(t *testing.T) {
 	_, _, err := Load(t.TempDir())
-	if !errors.Is(err, ErrNoData) {
-		t.Fatalf("Load of an empty folder: %v, want ErrNoData", err)
-	}
+	require.ErrorIs(t, err, ErrNoData, "Load of an empty folder")
 }
 
 // TestLoad reads the real digits when scripts/fetch-mnist.sh has been run.
@@ -101,10 +88,7 @@ func TestLoad(t *testing.T) {
 	if errors.Is(err, ErrNoData) {
 		t.Skip("no MNIST data in data/mnist (run scripts/fetch-mnist.sh)")
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if train.Len() != 8000 || test.Len() != 2000 {
-		t.Fatalf("split is %d/%d, want 8000/2000", train.Len(), test.Len())
-	}
+	require.NoError(t, err)
+	require.Equal(t, 8000, train.Len(), "train digits")
+	require.Equal(t, 2000, test.Len(), "test digits")
 }

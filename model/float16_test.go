@@ -2,10 +2,13 @@ package model
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/x448/float16"
 )
 
@@ -32,13 +35,10 @@ func TestAppendF16(t *testing.T) {
 		{float32(math.NaN()), 0, true},
 	} {
 		b, bad := appendF16(nil, []float32{tc.in})
-		switch {
-		case tc.bad && bad != 0:
-			t.Errorf("appendF16(%v): got no error, want one", tc.in)
-		case !tc.bad && bad >= 0:
-			t.Errorf("appendF16(%v): got error at %d, want none", tc.in, bad)
-		case !tc.bad && binary.LittleEndian.Uint16(b) != tc.want:
-			t.Errorf("appendF16(%v) = %#04x, want %#04x", tc.in, binary.LittleEndian.Uint16(b), tc.want)
+		if tc.bad {
+			assert.Zero(t, bad, "appendF16(%v): got no error at value 0, want one", tc.in)
+		} else if assert.Negative(t, bad, "appendF16(%v): got error at %d, want none", tc.in, bad) {
+			assert.Equal(t, tc.want, binary.LittleEndian.Uint16(b), "appendF16(%v) = %#04x, want %#04x", tc.in, binary.LittleEndian.Uint16(b), tc.want)
 		}
 	}
 }
@@ -51,39 +51,32 @@ func TestDecodeF16(t *testing.T) {
 		binary.LittleEndian.PutUint16(src[2*h:], uint16(h))
 	}
 	dst := make([]float32, 1<<16)
-	if bad := decodeF16(dst, src); bad != 0x7c00 {
-		t.Errorf("first NaN or Inf at %#x, want 0x7c00", bad)
-	}
+	assert.Equal(t, 0x7c00, decodeF16(dst, src), "index of the first NaN or Inf")
+	bad, first := 0, ""
 	for h, got := range dst {
 		if h&0x7c00 == 0x7c00 {
 			continue // Inf and NaN are reported, not decoded
 		}
 		want := float16.Frombits(uint16(h)).Float32()
 		if math.Float32bits(got) != math.Float32bits(want) {
-			t.Errorf("decodeF16(%#04x) = %v, want %v", h, got, want)
+			if bad == 0 {
+				first = fmt.Sprintf("decodeF16(%#04x) = %v, want %v", h, got, want)
+			}
+			bad++
 		}
 	}
-	if bad := decodeF16(dst[:0x7c00], src); bad != -1 {
-		t.Errorf("finite values: got bad index %d, want -1", bad)
-	}
+	assert.Zero(t, bad, "values that differ from x448/float16; the first: %s", first)
+	assert.Equal(t, -1, decodeF16(dst[:0x7c00], src), "finite values: bad index")
 }
 
 func TestDecodeF32(t *testing.T) {
 	in := []float32{0, -1, 3.5, math.MaxFloat32, float32(math.Inf(-1))}
 	b, bad := appendF32(nil, in[:4])
-	if bad != -1 {
-		t.Fatalf("appendF32: bad index %d", bad)
-	}
+	require.Equal(t, -1, bad, "appendF32: bad index")
 	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(in[4]))
 	got := make([]float32, len(in))
-	if bad := decodeF32(got, b); bad != 4 {
-		t.Errorf("got bad index %d, want 4", bad)
-	}
-	for i := range in {
-		if got[i] != in[i] {
-			t.Errorf("value %d = %v, want %v", i, got[i], in[i])
-		}
-	}
+	assert.Equal(t, 4, decodeF32(got, b), "bad index")
+	assert.Equal(t, in, got, "values")
 }
 
 // BenchmarkDecodeF16 measures the decoder; b.SetBytes makes the

@@ -17,6 +17,8 @@ import (
 
 	"github.com/lrpwasm/lrp/internal/refdata"
 	"github.com/lrpwasm/lrp/lrp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/x448/float16"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -197,9 +199,7 @@ func oxSeq(n int, scale, off float32) []float32 {
 func oxDecode(t testing.TB, b []byte) *File {
 	t.Helper()
 	f, err := DecodeONNX(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return f
 }
 
@@ -214,9 +214,7 @@ func oxKinds(m *lrp.Model) string {
 func oxForward(t testing.TB, m *lrp.Model, x []float32) []float32 {
 	t.Helper()
 	y, err := m.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return y
 }
 
@@ -264,9 +262,7 @@ func TestDecodeONNXGemm(t *testing.T) {
 		inits:  []oxMsg{oxTensorTyped("B", []int64{3, 2}, B), oxTensor("C", []int64{2}, C)},
 	}.bytes()
 	f := oxDecode(t, b)
-	if got := oxKinds(f.Model); got != "dense" {
-		t.Fatalf("layers %s, want dense", got)
-	}
+	require.Equal(t, "dense", oxKinds(f.Model), "layers")
 	x := []float32{0.5, -1, 2}
 	var want []float32
 	for o := 0; o < 2; o++ {
@@ -276,12 +272,11 @@ func TestDecodeONNXGemm(t *testing.T) {
 		}
 		want = append(want, 2*s+0.5*C[o])
 	}
-	if d := oxMaxDiff(oxForward(t, f.Model, x), want); d > 1e-6 {
-		t.Errorf("max diff %g", d)
-	}
-	if f.Format != "onnx" || f.DType != "F32" || f.Card["opset"] != "13" || f.Card["producer"] != "oxtest" {
-		t.Errorf("file %q %q card %v", f.Format, f.DType, f.Card)
-	}
+	assert.LessOrEqual(t, oxMaxDiff(oxForward(t, f.Model, x), want), 1e-6, "max diff")
+	assert.Equal(t, "onnx", f.Format, "format")
+	assert.Equal(t, "F32", f.DType, "dtype")
+	assert.Equal(t, "13", f.Card["opset"], "card %v", f.Card)
+	assert.Equal(t, "oxtest", f.Card["producer"], "card %v", f.Card)
 }
 
 func TestDecodeONNXMatMulAdd(t *testing.T) {
@@ -302,17 +297,12 @@ func TestDecodeONNXMatMulAdd(t *testing.T) {
 			},
 			inits: []oxMsg{w, oxTensor("b", []int64{2}, bias)},
 		}.bytes())
-		if got := oxKinds(f.Model); got != "dense" {
-			t.Fatalf("layers %s, want dense", got)
-		}
+		require.Equal(t, "dense", oxKinds(f.Model), "layers")
 		d := f.Model.Nodes[0].Layer.(*lrp.Dense)
 		wt := []float32{W[0], W[2], W[4], W[1], W[3], W[5]}
-		if !slices.Equal(d.W, wt) || !slices.Equal(d.B, bias) {
-			t.Errorf("f16 %v: W %v B %v, want %v %v", f16, d.W, d.B, wt, bias)
-		}
-		if want := map[bool]string{false: "F32", true: "F16"}[f16]; f.DType != want {
-			t.Errorf("dtype %q, want %q", f.DType, want)
-		}
+		assert.Equal(t, wt, d.W, "f16 %v: W", f16)
+		assert.Equal(t, bias, d.B, "f16 %v: B", f16)
+		assert.Equal(t, map[bool]string{false: "F32", true: "F16"}[f16], f.DType, "dtype")
 	}
 }
 
@@ -342,9 +332,7 @@ func TestDecodeONNXReLU6(t *testing.T) {
 				nodes: append(append([]oxMsg{conv}, c.nodes...), head...),
 				inits: append([]oxMsg{cw, zero, six}, hinit...),
 			}.bytes())
-			if got, want := oxKinds(f.Model), "conv2d "+c.want+" flatten dense"; got != want {
-				t.Errorf("layers %s, want %s", got, want)
-			}
+			assert.Equal(t, "conv2d "+c.want+" flatten dense", oxKinds(f.Model), "layers")
 		})
 	}
 }
@@ -361,13 +349,9 @@ func TestDecodeONNXPadAvgPool(t *testing.T) {
 		}, head...),
 		inits: append([]oxMsg{oxInts("pads", []int64{8}, 0, 0, 1, 1, 0, 0, 1, 1)}, hinit...),
 	}.bytes())
-	if got := oxKinds(f.Model); got != "avgpool2d flatten dense" {
-		t.Fatalf("layers %s", got)
-	}
+	require.Equal(t, "avgpool2d flatten dense", oxKinds(f.Model), "layers")
 	l := f.Model.Nodes[0].Layer.(*lrp.AvgPool2D)
-	if *l != (lrp.AvgPool2D{KH: 2, KW: 2, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, CountIncludePad: true}) {
-		t.Errorf("pool %+v", *l)
-	}
+	assert.Equal(t, lrp.AvgPool2D{KH: 2, KW: 2, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, CountIncludePad: true}, *l, "pool")
 	// Forward: pooled[i][j] is the sum of the in-range pixels of the window
 	// rows 2i-1..2i, columns 2j-1..2j, divided by 4.
 	x := oxSeq(36, 0.1, 0.3)
@@ -384,9 +368,7 @@ func TestDecodeONNXPadAvgPool(t *testing.T) {
 		}
 	}
 	want := oxDenseRef(oxSeq(32, 0.1, 0), []float32{0.5, -0.25}, pooled)
-	if d := oxMaxDiff(oxForward(t, f.Model, x), want); d > 1e-5 {
-		t.Errorf("max diff %g", d)
-	}
+	assert.LessOrEqual(t, oxMaxDiff(oxForward(t, f.Model, x), want), 1e-5, "max diff")
 }
 
 func TestDecodeONNXNormalization(t *testing.T) {
@@ -410,13 +392,12 @@ func TestDecodeONNXNormalization(t *testing.T) {
 	}.bytes())
 	in := f.Model.Input
 	for c := range mean {
-		if math.Abs(float64(in.Mean[c]-mean[c])) > 1e-7 || math.Abs(float64(in.Std[c]-std[c])) > 1e-7 {
-			t.Errorf("channel %d: mean %v std %v, want %v %v", c, in.Mean[c], in.Std[c], mean[c], std[c])
-		}
+		assert.LessOrEqual(t, math.Abs(float64(in.Mean[c]-mean[c])), 1e-7, "channel %d: mean %v, want %v", c, in.Mean[c], mean[c])
+		assert.LessOrEqual(t, math.Abs(float64(in.Std[c]-std[c])), 1e-7, "channel %d: std %v, want %v", c, in.Std[c], std[c])
 	}
-	if in.Low != 0 || in.High != 1 || oxKinds(f.Model) != "conv2d global_avgpool2d flatten" {
-		t.Errorf("input %+v, layers %s", in, oxKinds(f.Model))
-	}
+	assert.Equal(t, float32(0), in.Low, "input %+v", in)
+	assert.Equal(t, float32(1), in.High, "input %+v", in)
+	assert.Equal(t, "conv2d global_avgpool2d flatten", oxKinds(f.Model), "layers")
 }
 
 func TestDecodeONNXSoftmaxStripped(t *testing.T) {
@@ -430,9 +411,8 @@ func TestDecodeONNXSoftmaxStripped(t *testing.T) {
 			},
 			inits: []oxMsg{oxTensor("w", []int64{2, 3}, oxSeq(6, 1, 0)), oxTensor("b", []int64{2}, []float32{1, 2})},
 		}.bytes())
-		if oxKinds(f.Model) != "dense" || f.Card["softmax"] != "stripped" {
-			t.Errorf("%s: layers %s card %v", op, oxKinds(f.Model), f.Card)
-		}
+		assert.Equal(t, "dense", oxKinds(f.Model), "%s: layers", op)
+		assert.Equal(t, "stripped", f.Card["softmax"], "%s: card %v", op, f.Card)
 	}
 }
 
@@ -454,15 +434,9 @@ func TestDecodeONNXResidual(t *testing.T) {
 		}, hinit...),
 	}.bytes())
 	m := f.Model
-	if got := oxKinds(m); got != "conv2d relu conv2d add relu flatten dense" {
-		t.Fatalf("layers %s", got)
-	}
-	if in := m.Nodes[3].Inputs; !slices.Equal(in, []int{2, 1}) {
-		t.Errorf("add reads %v, want [2 1]", in)
-	}
-	if b := m.Nodes[2].Layer.(*lrp.Conv2D).B; !slices.Equal(b, []float32{-0.3}) {
-		t.Errorf("conv2 bias %v", b)
-	}
+	require.Equal(t, "conv2d relu conv2d add relu flatten dense", oxKinds(m), "layers")
+	assert.Equal(t, []int{2, 1}, m.Nodes[3].Inputs, "add reads")
+	assert.Equal(t, []float32{-0.3}, m.Nodes[2].Layer.(*lrp.Conv2D).B, "conv2 bias")
 }
 
 // TestDecodeONNXBatchNorm checks that a BatchNormalization node is kept
@@ -483,9 +457,7 @@ func TestDecodeONNXBatchNorm(t *testing.T) {
 			oxTensor("m", []int64{1}, bn[2]), oxTensor("v", []int64{1}, bn[3]),
 		}, hinit...),
 	}.bytes())
-	if got := oxKinds(f.Model); got != "conv2d batchnorm2d relu flatten dense" {
-		t.Fatalf("layers %s", got)
-	}
+	require.Equal(t, "conv2d batchnorm2d relu flatten dense", oxKinds(f.Model), "layers")
 	ref, err := lrp.NewModel("ref", lrp.InputSpec{Shape: []int{1, 4, 4}, Low: 0, High: 1}, []lrp.Node{
 		{Layer: &lrp.Conv2D{InC: 1, OutC: 1, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PT: 1, PL: 1, PB: 1, PR: 1, Groups: 1, W: w}, Inputs: []int{lrp.Input}},
 		{Layer: &lrp.BatchNorm{Gamma: bn[0], Beta: bn[1], Mean: bn[2], Var: bn[3], Eps: 1e-3}, Inputs: []int{0}},
@@ -493,13 +465,9 @@ func TestDecodeONNXBatchNorm(t *testing.T) {
 		{Layer: &lrp.Flatten{}, Inputs: []int{2}},
 		{Layer: &lrp.Dense{In: 16, Out: 2, W: oxSeq(32, 0.1, 0), B: []float32{0.5, -0.25}}, Inputs: []int{3}},
 	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x := oxSeq(16, 0.1, 0.5)
-	if d := oxMaxDiff(oxForward(t, f.Model, x), oxForward(t, ref, x)); d > 1e-5 {
-		t.Errorf("max diff %g to the unfolded model", d)
-	}
+	assert.LessOrEqual(t, oxMaxDiff(oxForward(t, f.Model, x), oxForward(t, ref, x)), 1e-5, "max diff to the unfolded model")
 }
 
 // TestDecodeONNXReshapeFlatten covers x.view(x.size(0), -1) as PyTorch
@@ -527,9 +495,7 @@ func TestDecodeONNXReshapeFlatten(t *testing.T) {
 				oxTensor("hw", []int64{2, 16}, oxSeq(32, 0.1, 0)), oxTensor("hb", []int64{2}, []float32{0.5, -0.25}),
 			},
 		}.bytes())
-		if got := oxKinds(f.Model); got != "relu flatten dense" {
-			t.Errorf("opset %d: layers %s", opset, got)
-		}
+		assert.Equal(t, "relu flatten dense", oxKinds(f.Model), "opset %d: layers", opset)
 	}
 }
 
@@ -547,39 +513,26 @@ func TestDecodeONNXFixtures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := oxDecode(t, refdata.Read(t, name+".onnx"))
 			want, err := DecodeLayersJSON(name, refdata.Read(t, name+".layers.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := want.FoldBatchNorm(); err != nil {
-				t.Fatal(err)
-			}
-			if got, w := oxKinds(f.Model), oxKinds(want); got != w {
-				t.Fatalf("layers\n%s\nwant\n%s", got, w)
-			}
+			require.NoError(t, err)
+			_, err = want.FoldBatchNorm()
+			require.NoError(t, err)
+			require.Equal(t, oxKinds(want), oxKinds(f.Model), "layers")
 			for i, n := range f.Model.Nodes {
-				if msg := oxSameLayer(n.Layer, want.Nodes[i].Layer); msg != "" {
-					t.Errorf("layer %d (%s): %s", i, n.Name, msg)
-				}
-				if !slices.Equal(n.Inputs, want.Nodes[i].Inputs) {
-					t.Errorf("layer %d reads %v, want %v", i, n.Inputs, want.Nodes[i].Inputs)
-				}
+				assert.Empty(t, oxSameLayer(n.Layer, want.Nodes[i].Layer), "layer %d (%s)", i, n.Name)
+				assert.Equal(t, want.Nodes[i].Inputs, n.Inputs, "layer %d reads", i)
 			}
-			if !slices.Equal(f.Model.Input.Shape, want.Input.Shape) || f.Model.Input.Mean != nil {
-				t.Errorf("input %+v, want %+v", f.Model.Input, want.Input)
-			}
+			assert.Equal(t, want.Input.Shape, f.Model.Input.Shape, "input %+v, want %+v", f.Model.Input, want.Input)
+			assert.Nil(t, f.Model.Input.Mean, "input %+v, want %+v", f.Model.Input, want.Input)
 
 			var cases oxCases
-			if err := json.Unmarshal(refdata.Read(t, name+".cases.json"), &cases); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, json.Unmarshal(refdata.Read(t, name+".cases.json"), &cases))
 			worst := 0.0
 			for k, x := range cases.Inputs {
 				worst = max(worst, oxMaxDiff(oxForward(t, f.Model, x), cases.Logits[k]))
 			}
 			t.Logf("%s: max |logit − PyTorch| over %d inputs: %.3g", name, len(cases.Inputs), worst)
-			if worst > 1e-4 || len(cases.Inputs) != 10 {
-				t.Errorf("max logit difference %g (%d inputs)", worst, len(cases.Inputs))
-			}
+			assert.LessOrEqual(t, worst, 1e-4, "max logit difference")
+			assert.Len(t, cases.Inputs, 10, "inputs")
 		})
 	}
 }
@@ -778,9 +731,7 @@ func TestDecodeONNXTestdata(t *testing.T) {
 	seed := oxRead(t, "cnn_bn.onnx")
 	if oxUpdating() {
 		for _, c := range oxInvalidCases {
-			if err := os.WriteFile(filepath.Join(onnxDir, "invalid-"+c.name+".onnx"), c.make(t, seed), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.WriteFile(filepath.Join(onnxDir, "invalid-"+c.name+".onnx"), c.make(t, seed), 0o644))
 		}
 	}
 	oxDecode(t, seed)
@@ -789,34 +740,25 @@ func TestDecodeONNXTestdata(t *testing.T) {
 			b := oxRead(t, "invalid-"+c.name+".onnx")
 			f, err := DecodeONNX(b)
 			if err == nil {
-				t.Fatalf("got model %s, want error %q", oxKinds(f.Model), c.want)
+				require.FailNowf(t, "no error", "got model %s, want error %q", oxKinds(f.Model), c.want)
 			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("got error %q, want %q", err, c.want)
-			}
+			assert.ErrorContains(t, err, c.want)
 			var fe *FormatError
 			var ue UnsupportedError
-			switch {
-			case c.unsupported && !errors.As(err, &ue):
-				t.Errorf("got %T (%v), want UnsupportedError", err, err)
-			case !c.unsupported && !errors.As(err, &fe):
-				t.Errorf("got %T (%v), want *FormatError", err, err)
-			case fe != nil && (fe.Offset < 0 || fe.Offset > int64(len(b))):
-				t.Errorf("error offset %d outside the %d-byte file", fe.Offset, len(b))
+			if c.unsupported {
+				assert.ErrorAs(t, err, &ue, "got %T (%v), want UnsupportedError", err, err)
+			} else if assert.ErrorAs(t, err, &fe, "got %T (%v), want *FormatError", err, err) {
+				assert.True(t, fe.Offset >= 0 && fe.Offset <= int64(len(b)), "error offset %d outside the %d-byte file", fe.Offset, len(b))
 			}
 		})
 	}
 	files, _ := filepath.Glob(filepath.Join(onnxDir, "invalid-*.onnx"))
-	if len(files) != len(oxInvalidCases) {
-		t.Errorf("%s has %d invalid files, the table %d (run with -update)", onnxDir, len(files), len(oxInvalidCases))
-	}
+	assert.Len(t, files, len(oxInvalidCases), "%s: invalid files against the table (run with -update)", onnxDir)
 }
 
 func oxRead(t testing.TB, name string) []byte {
 	b, err := os.ReadFile(filepath.Join(onnxDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -834,26 +776,19 @@ func TestDecodeONNXHugeClaims(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		_, err := DecodeONNX(b)
 		runtime.ReadMemStats(&after)
-		if err == nil {
-			t.Fatal("no error")
-		}
-		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
-			t.Errorf("allocated %d bytes before failing (%v)", n, err)
-		}
+		require.Error(t, err)
+		assert.LessOrEqual(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<10), "bytes allocated before failing (%v)", err)
 	}
 }
 
 func FuzzDecodeONNX(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join(onnxDir, "*.onnx"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no seed files in %s: %v", onnxDir, err)
-	}
+	require.NoError(f, err)
+	require.NotEmpty(f, files, "no seed files in %s", onnxDir)
 	fixtures, _ := filepath.Glob(filepath.Join(refdata.Path(f, "."), "*.onnx"))
 	for _, name := range append(files, fixtures...) {
 		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(b)
 	}
 	for _, b := range oxValidSeeds() {
@@ -864,11 +799,9 @@ func FuzzDecodeONNX(f *testing.F) {
 		if err != nil {
 			var fe *FormatError
 			var ue UnsupportedError
-			if !errors.As(err, &fe) && !errors.As(err, &ue) {
-				t.Fatalf("error %T is neither FormatError nor UnsupportedError: %v", err, err)
-			}
-			if fe != nil && (fe.Offset < 0 || fe.Offset > int64(len(b))) {
-				t.Fatalf("error offset %d outside the %d-byte file: %v", fe.Offset, len(b), err)
+			require.True(t, errors.As(err, &fe) || errors.As(err, &ue), "error %T is neither FormatError nor UnsupportedError: %v", err, err)
+			if fe != nil {
+				require.True(t, fe.Offset >= 0 && fe.Offset <= int64(len(b)), "error offset %d outside the %d-byte file: %v", fe.Offset, len(b), err)
 			}
 			return
 		}
@@ -882,9 +815,8 @@ func FuzzDecodeONNX(f *testing.F) {
 			acts += n
 		}
 		if m.InputLen() <= 1<<12 && m.Params() <= 1<<20 && acts <= 1<<20 {
-			if _, err := m.Forward(make([]float32, m.InputLen())); err != nil {
-				t.Fatalf("decoded model does not run: %v", err)
-			}
+			_, err := m.Forward(make([]float32, m.InputLen()))
+			require.NoError(t, err, "decoded model does not run")
 		}
 	})
 }

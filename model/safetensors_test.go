@@ -18,6 +18,8 @@ import (
 	"testing"
 
 	"github.com/lrpwasm/lrp/lrp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/x448/float16"
 )
 
@@ -62,9 +64,7 @@ func stMLP(t testing.TB, round func(float32) float32) *lrp.Model {
 		{Name: "relu", Layer: &lrp.ReLU{}, Inputs: []int{0}},
 		{Name: "fc2", Layer: &lrp.Dense{In: 16, Out: 3, W: w(48)}, Inputs: []int{1}},
 	}, []string{"cat", "dog", "bird"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
@@ -93,9 +93,7 @@ func stCNN(t testing.TB, round func(float32) float32) *lrp.Model {
 		{Name: "flat", Layer: &lrp.Flatten{}, Inputs: []int{10}},
 		{Name: "fc", Layer: &lrp.Dense{In: 6, Out: 5, W: w(30), B: w(5)}, Inputs: []int{11}},
 	}, []string{"a", "b", "c", "d", "e"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
@@ -135,23 +133,16 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, err := EncodeSafetensors(tc.model(t, stExact), stCard, tc.dtype)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n := binary.LittleEndian.Uint64(b); (8+n)%8 != 0 {
-				t.Errorf("data section starts at %d, want a multiple of 8", 8+n)
-			}
+			require.NoError(t, err)
+			n := binary.LittleEndian.Uint64(b)
+			assert.Zero(t, (8+n)%8, "data section starts at %d, want a multiple of 8", 8+n)
 			f, err := DecodeSafetensors(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if f.Format != "safetensors" || f.DType != tc.dtype || !reflect.DeepEqual(f.Card, stCard) {
-				t.Errorf("got format %q dtype %q card %v, want safetensors %s %v", f.Format, f.DType, f.Card, tc.dtype, stCard)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, "safetensors", f.Format, "format")
+			assert.Equal(t, tc.dtype, f.DType, "dtype")
+			assert.Equal(t, stCard, f.Card, "card")
 			// F16 weights must be the float32 weights rounded to nearest even.
-			if diff := stSameModel(f.Model, tc.model(t, tc.round)); diff != "" {
-				t.Error(diff)
-			}
+			assert.Empty(t, stSameModel(f.Model, tc.model(t, tc.round)))
 		})
 	}
 }
@@ -161,14 +152,11 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 func TestSafetensorsF16Error(t *testing.T) {
 	want := stCNN(t, stExact)
 	b, err := EncodeSafetensors(want, nil, "F16")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f, err := DecodeSafetensors(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var worst float64
+	bad, first := 0, ""
 	for i, nd := range f.Model.Nodes {
 		got, ws := stLayerWeights(nd.Layer), stLayerWeights(want.Nodes[i].Layer)
 		for k := range got {
@@ -178,12 +166,16 @@ func TestSafetensorsF16Error(t *testing.T) {
 				d := math.Abs(float64(got[k][j] - ws[k][j]))
 				worst = max(worst, d/tol)
 				if d > tol {
-					t.Errorf("node %s weight %d.%d = %v, want %v ± %v", nd.Name, k, j, got[k][j], ws[k][j], tol)
+					if bad == 0 {
+						first = fmt.Sprintf("node %s weight %d.%d = %v, want %v ± %v", nd.Name, k, j, got[k][j], ws[k][j], tol)
+					}
+					bad++
 				}
 			}
 		}
 	}
 	t.Logf("largest error: %.3f of half an ulp", worst)
+	assert.Zero(t, bad, "weights more than half an ulp off; the first: %s", first)
 }
 
 func stLayerWeights(l lrp.Layer) [][]float32 {
@@ -222,14 +214,10 @@ func TestEncodeSafetensorsErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := EncodeSafetensors(tc.m, nil, tc.dtype)
 			if tc.want == "" {
-				if err != nil {
-					t.Fatalf("got %v, want no error", err)
-				}
+				require.NoError(t, err)
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("got error %v, want %q", err, tc.want)
-			}
+			assert.ErrorContains(t, err, tc.want)
 		})
 	}
 }
@@ -243,9 +231,7 @@ func stTiny(t testing.TB) *lrp.Model {
 		{Name: "relu", Layer: &lrp.ReLU{}, Inputs: []int{0}},
 		{Name: "fc2", Layer: &lrp.Dense{In: 2, Out: 2, W: []float32{1, -1, -1, 1}}, Inputs: []int{1}},
 	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
@@ -261,9 +247,7 @@ func stSplit(t testing.TB, b []byte) (map[string]any, []byte) {
 	var h map[string]any
 	dec := json.NewDecoder(bytes.NewReader(b[8 : 8+n]))
 	dec.UseNumber()
-	if err := dec.Decode(&h); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, dec.Decode(&h))
 	return h, b[8+n:]
 }
 
@@ -275,9 +259,7 @@ func stEdit(t testing.TB, b []byte, f func(h, g map[string]any)) []byte {
 	var g map[string]any
 	dec := json.NewDecoder(strings.NewReader(meta[graphKey].(string)))
 	dec.UseNumber()
-	if err := dec.Decode(&g); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, dec.Decode(&g))
 	meta[graphKey] = g
 	f(h, g)
 	if m, ok := h["__metadata__"].(map[string]any); ok && m[graphKey] != nil {
@@ -286,9 +268,7 @@ func stEdit(t testing.TB, b []byte, f func(h, g map[string]any)) []byte {
 			return stRaw(mustJSON(t, h), data) // f replaced the document
 		}
 		doc, err := json.Marshal(g)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		m[graphKey] = string(doc)
 	}
 	return stRaw(mustJSON(t, h), data)
@@ -296,9 +276,7 @@ func stEdit(t testing.TB, b []byte, f func(h, g map[string]any)) []byte {
 
 func mustJSON(t testing.TB, v any) string {
 	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return string(b)
 }
 
@@ -421,13 +399,9 @@ var stInvalidCases = []stInvalidCase{
 // fails with its error.
 func TestSafetensorsTestdata(t *testing.T) {
 	tiny, err := EncodeSafetensors(stTiny(t), nil, "F32")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tiny16, err := EncodeSafetensors(stTiny(t), nil, "F16")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	valid := []struct {
 		name  string
 		model *lrp.Model // the encoded model
@@ -441,14 +415,10 @@ func TestSafetensorsTestdata(t *testing.T) {
 		{"valid-cnn-f16", stCNN(t, stExact), stCNN(t, stRoundF16), "F16"},
 	}
 	if stUpdating() {
-		if err := os.MkdirAll(safetensorsDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(safetensorsDir, 0o755))
 		for _, v := range valid {
 			b, err := EncodeSafetensors(v.model, stCard, v.dtype)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			stWrite(t, v.name, b)
 		}
 		for _, c := range stInvalidCases {
@@ -458,15 +428,10 @@ func TestSafetensorsTestdata(t *testing.T) {
 	for _, v := range valid {
 		t.Run(v.name, func(t *testing.T) {
 			f, err := DecodeSafetensors(stRead(t, v.name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := stSameModel(f.Model, v.want); diff != "" {
-				t.Error(diff)
-			}
-			if f.DType != v.dtype || !reflect.DeepEqual(f.Card, stCard) {
-				t.Errorf("got dtype %q card %v, want %q %v", f.DType, f.Card, v.dtype, stCard)
-			}
+			require.NoError(t, err)
+			assert.Empty(t, stSameModel(f.Model, v.want))
+			assert.Equal(t, v.dtype, f.DType, "dtype")
+			assert.Equal(t, stCard, f.Card, "card")
 		})
 	}
 	for _, c := range stInvalidCases {
@@ -474,41 +439,30 @@ func TestSafetensorsTestdata(t *testing.T) {
 			b := stRead(t, "invalid-"+c.name)
 			f, err := DecodeSafetensors(b)
 			if err == nil {
-				t.Fatalf("got model %v, want error %q", f.Model.Name, c.want)
+				require.FailNowf(t, "no error", "got model %v, want error %q", f.Model.Name, c.want)
 			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("got error %q, want %q", err, c.want)
-			}
+			assert.ErrorContains(t, err, c.want)
 			var fe *FormatError
 			var ue UnsupportedError
-			switch {
-			case c.unsupported && !errors.As(err, &ue):
-				t.Errorf("got %T, want UnsupportedError", err)
-			case !c.unsupported && !errors.As(err, &fe):
-				t.Errorf("got %T, want *FormatError", err)
-			case fe != nil && (fe.Offset < 0 || fe.Offset > int64(len(b))):
-				t.Errorf("error offset %d outside the %d-byte file", fe.Offset, len(b))
+			if c.unsupported {
+				assert.ErrorAs(t, err, &ue, "got %T, want UnsupportedError", err)
+			} else if assert.ErrorAs(t, err, &fe, "got %T, want *FormatError", err) {
+				assert.True(t, fe.Offset >= 0 && fe.Offset <= int64(len(b)), "error offset %d outside the %d-byte file", fe.Offset, len(b))
 			}
 		})
 	}
 	// Every file in the directory is in one of the tables.
 	files, _ := filepath.Glob(filepath.Join(safetensorsDir, "*.safetensors"))
-	if n := len(valid) + len(stInvalidCases); len(files) != n {
-		t.Errorf("%s has %d files, the tables %d (run with -update)", safetensorsDir, len(files), n)
-	}
+	assert.Len(t, files, len(valid)+len(stInvalidCases), "%s: files against the tables (run with -update)", safetensorsDir)
 }
 
 func stWrite(t testing.TB, name string, b []byte) {
-	if err := os.WriteFile(filepath.Join(safetensorsDir, name+".safetensors"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(safetensorsDir, name+".safetensors"), b, 0o644))
 }
 
 func stRead(t testing.TB, name string) []byte {
 	b, err := os.ReadFile(filepath.Join(safetensorsDir, name+".safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -530,28 +484,19 @@ func TestSafetensorsHugeClaims(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		_, err := DecodeSafetensors(b)
 		runtime.ReadMemStats(&after)
-		if err == nil {
-			t.Fatalf("header %s: no error", stHeader)
-		}
-		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
-			t.Errorf("header %.40s...: allocated %d bytes before failing (%v)", stHeader, n, err)
-		}
-		if n := testing.AllocsPerRun(10, func() { DecodeSafetensors(b) }); n > 1000 {
-			t.Errorf("header %.40s...: %v allocations before failing", stHeader, n)
-		}
+		require.Error(t, err, "header %s", stHeader)
+		assert.LessOrEqual(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<10), "header %.40s...: bytes allocated before failing (%v)", stHeader, err)
+		assert.LessOrEqual(t, testing.AllocsPerRun(10, func() { DecodeSafetensors(b) }), 1000.0, "header %.40s...: allocations before failing", stHeader)
 	}
 }
 
 func FuzzDecodeSafetensors(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join(safetensorsDir, "*.safetensors"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no seed files in %s: %v", safetensorsDir, err)
-	}
+	require.NoError(f, err)
+	require.NotEmpty(f, files, "no seed files in %s", safetensorsDir)
 	for _, name := range files {
 		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -559,26 +504,18 @@ func FuzzDecodeSafetensors(f *testing.F) {
 		if err != nil {
 			var fe *FormatError
 			var ue UnsupportedError
-			if !errors.As(err, &fe) && !errors.As(err, &ue) {
-				t.Fatalf("error %v is %T, want *FormatError or UnsupportedError", err, err)
-			}
-			if fe != nil && (fe.Offset < 0 || fe.Offset > int64(len(b))) {
-				t.Fatalf("error offset %d outside the %d-byte file: %v", fe.Offset, len(b), err)
+			require.True(t, errors.As(err, &fe) || errors.As(err, &ue), "error %v is %T, want *FormatError or UnsupportedError", err, err)
+			if fe != nil {
+				require.True(t, fe.Offset >= 0 && fe.Offset <= int64(len(b)), "error offset %d outside the %d-byte file: %v", fe.Offset, len(b), err)
 			}
 			return
 		}
 		// What decodes must encode again, in its own dtype, to the same model.
 		dtype := cmp.Or(file.DType, "F32")
 		b2, err := EncodeSafetensors(file.Model, file.Card, dtype)
-		if err != nil {
-			t.Fatalf("re-encoding: %v", err)
-		}
+		require.NoError(t, err, "re-encoding")
 		file2, err := DecodeSafetensors(b2)
-		if err != nil {
-			t.Fatalf("decoding the re-encoded file: %v", err)
-		}
-		if diff := stSameModel(file2.Model, file.Model); diff != "" {
-			t.Fatal(diff)
-		}
+		require.NoError(t, err, "decoding the re-encoded file")
+		require.Empty(t, stSameModel(file2.Model, file.Model))
 	})
 }

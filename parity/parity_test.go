@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/lrpwasm/lrp/internal/refdata"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestFixtures runs every fixture config and requires Zennit's relevance to
@@ -17,18 +19,13 @@ func TestFixtures(t *testing.T) {
 
 func check(t *testing.T, src Source) {
 	lines, err := Run(refdata.Path(t, "."), src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, l := range lines {
 		t.Logf("%-8s %-26s %.3g (%s vs %s)", l.Model, l.Config, l.Err, l.Source, l.Reference)
-		switch {
-		case l.Unknown:
-			t.Errorf("%s/%s: unknown config", l.Model, l.Config)
-		case l.Fail != nil:
-			t.Errorf("%s/%s: %v", l.Model, l.Config, l.Fail)
-		case !(l.Err <= 1e-5):
-			t.Errorf("%s/%s: max rel diff %.3g, want ≤ 1e-5", l.Model, l.Config, l.Err)
+		if !assert.False(t, l.Unknown, "%s/%s: unknown config", l.Model, l.Config) ||
+			!assert.NoError(t, l.Fail, "%s/%s", l.Model, l.Config) {
+			continue
 		}
+		assert.LessOrEqual(t, l.Err, 1e-5, "%s/%s: max rel diff", l.Model, l.Config)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/lrpwasm/lrp/lrp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestUnseenFolder writes a folder the tool has never seen: a model with a
@@ -40,18 +42,12 @@ func TestUnseenFolder(t *testing.T) {
 	}
 	write := func(name string, v any) {
 		js, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), js, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), js, 0o644))
 	}
 	write("tiny.layers.json", layers)
 	m, _, err := LoadModel(dir, "tiny", LayersJSON)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b64 := func(rows [][]float32) []string {
 		out := make([]string, len(rows))
 		for i, r := range rows {
@@ -73,9 +69,7 @@ func TestUnseenFolder(t *testing.T) {
 			x[i] = rng.Float32()
 		}
 		l, err := e.Forward(x)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		inputs, logits = append(inputs, x), append(logits, append([]float32(nil), l...))
 		predicted = append(predicted, lrp.Argmax(l))
 	}
@@ -87,9 +81,7 @@ func TestUnseenFolder(t *testing.T) {
 		var rel [][]float32
 		for i, x := range inputs {
 			r, err := e.Explain(x, lrp.Options{Method: method, Target: lrp.Class(predicted[i])})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			rel = append(rel, append([]float32(nil), r.Relevance...))
 		}
 		configs[name] = map[string]any{"relevance_b64": b64(rel)}
@@ -99,21 +91,16 @@ func TestUnseenFolder(t *testing.T) {
 		"predicted": predicted, "configs": configs,
 	})
 	lines, err := Run(dir, PreferONNX)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(lines) != 4 {
-		t.Fatalf("got %d lines, want 4", len(lines))
-	}
+	require.NoError(t, err)
+	require.Len(t, lines, 4)
 	for _, l := range lines {
 		t.Logf("%s/%s: %.3g unknown=%v", l.Model, l.Config, l.Err, l.Unknown)
-		switch {
-		case l.Config == "not_a_rule":
-			if !l.Unknown {
-				t.Errorf("config not_a_rule: not flagged unknown")
-			}
-		case l.Unknown || l.Fail != nil || l.Err != 0:
-			t.Errorf("%s: got err %.3g, unknown %v, fail %v; want an exact match", l.Config, l.Err, l.Unknown, l.Fail)
+		if l.Config == "not_a_rule" {
+			assert.True(t, l.Unknown, "config not_a_rule: not flagged unknown")
+			continue
 		}
+		assert.False(t, l.Unknown, "%s: flagged unknown; want an exact match", l.Config)
+		assert.NoError(t, l.Fail, "%s: want an exact match", l.Config)
+		assert.Zero(t, l.Err, "%s: max rel diff; want an exact match", l.Config)
 	}
 }

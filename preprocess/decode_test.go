@@ -8,24 +8,20 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func decodeFile(t *testing.T, name string, maxPixels int) ([]uint8, int, int) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rgba, w, h, err := DecodeImage(bytes.NewReader(b), maxPixels)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if len(rgba) != 4*w*h {
-		t.Fatalf("%s: %d bytes for %d×%d", name, len(rgba), w, h)
-	}
+	require.NoError(t, err, name)
+	require.Len(t, rgba, 4*w*h, "%s: bytes for %d×%d", name, w, h)
 	return rgba, w, h
 }
 
@@ -33,38 +29,32 @@ func TestDecodeImage(t *testing.T) {
 	// Non-premultiplied RGBA, including alpha 128, 0 and 1, exactly.
 	rgba, w, h := decodeFile(t, "rgba-3x2.png", 6)
 	want := []uint8{255, 0, 0, 255, 0, 255, 0, 128, 0, 0, 255, 0, 10, 20, 30, 255, 40, 50, 60, 1, 255, 255, 255, 255}
-	if w != 3 || h != 2 || !slices.Equal(rgba, want) {
-		t.Errorf("rgba-3x2.png: %d×%d %v, want 3×2 %v", w, h, rgba, want)
-	}
+	assert.Equal(t, 3, w, "rgba-3x2.png: width")
+	assert.Equal(t, 2, h, "rgba-3x2.png: height")
+	assert.Equal(t, want, rgba, "rgba-3x2.png")
 
 	rgba, w, h = decodeFile(t, "gray-4x3.png", 100)
 	for i := range w * h {
-		if g := uint8(20 * i); !slices.Equal(rgba[4*i:4*i+4], []uint8{g, g, g, 255}) {
-			t.Fatalf("gray-4x3.png: pixel %d = %v, want gray %d", i, rgba[4*i:4*i+4], g)
-		}
+		g := uint8(20 * i)
+		require.Equal(t, []uint8{g, g, g, 255}, rgba[4*i:4*i+4], "gray-4x3.png: pixel %d, want gray %d", i, g)
 	}
 
 	for _, name := range []string{"paletted-5x5.png", "paletted-5x5.gif"} {
 		rgba, w, h = decodeFile(t, name, 25)
 		for i := range w * h {
 			r, g, b, _ := palette.Plan9[i%16].RGBA()
-			if want := []uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255}; !slices.Equal(rgba[4*i:4*i+4], want) {
-				t.Fatalf("%s: pixel %d = %v, want %v", name, i, rgba[4*i:4*i+4], want)
-			}
+			require.Equal(t, []uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255}, rgba[4*i:4*i+4], "%s: pixel %d", name, i)
 		}
 	}
 
 	// 16-bit, premultiplied white at alpha ½ comes back un-premultiplied.
 	rgba, _, _ = decodeFile(t, "rgba64-2x2.png", 4)
-	if want := []uint8{255, 0, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 128}; !slices.Equal(rgba, want) {
-		t.Errorf("rgba64-2x2.png: %v, want %v", rgba, want)
-	}
+	assert.Equal(t, []uint8{255, 0, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 128}, rgba, "rgba64-2x2.png")
 
 	rgba, w, h = decodeFile(t, "gray-8x8.jpg", 64)
 	for i := range w * h {
-		if d := int(rgba[4*i]) - 4*i; d < -6 || d > 6 || rgba[4*i+3] != 255 {
-			t.Fatalf("gray-8x8.jpg: pixel %d = %v, want about %d", i, rgba[4*i:4*i+4], 4*i)
-		}
+		require.InDelta(t, 4*i, int(rgba[4*i]), 6, "gray-8x8.jpg: pixel %d = %v, want about %d", i, rgba[4*i:4*i+4], 4*i)
+		require.Equal(t, uint8(255), rgba[4*i+3], "gray-8x8.jpg: pixel %d = %v, want opaque", i, rgba[4*i:4*i+4])
 	}
 }
 
@@ -88,28 +78,22 @@ func TestDecodeImageTooLarge(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	_, _, _, err := DecodeImage(bytes.NewReader(header), 1<<24)
 	runtime.ReadMemStats(&after)
-	if err == nil || !strings.Contains(err.Error(), "png image is 100000×100000, more than 16777216 pixels") {
-		t.Errorf("error %v, want the size rejected", err)
-	}
-	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
-		t.Errorf("allocated %d bytes before rejecting the header", n)
-	}
+	assert.ErrorContains(t, err, "png image is 100000×100000, more than 16777216 pixels", "want the size rejected")
+	assert.LessOrEqual(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<10), "bytes allocated before rejecting the header")
 
 	// Just over the limit, and the limit itself (which then fails on the
 	// missing pixel data).
-	if _, _, _, err := DecodeImage(bytes.NewReader(pngHeader(3, 2)), 5); err == nil || !strings.Contains(err.Error(), "more than 5 pixels") {
-		t.Errorf("3×2 with maxPixels 5: error %v", err)
-	}
-	if _, _, _, err := DecodeImage(bytes.NewReader(pngHeader(3, 2)), 6); err == nil || strings.Contains(err.Error(), "more than") {
-		t.Errorf("3×2 header only, maxPixels 6: error %v, want a decode error", err)
+	_, _, _, err = DecodeImage(bytes.NewReader(pngHeader(3, 2)), 5)
+	assert.ErrorContains(t, err, "more than 5 pixels", "3×2 with maxPixels 5")
+	_, _, _, err = DecodeImage(bytes.NewReader(pngHeader(3, 2)), 6)
+	if assert.Error(t, err, "3×2 header only, maxPixels 6: want a decode error") {
+		assert.NotContains(t, err.Error(), "more than", "3×2 header only, maxPixels 6: want a decode error")
 	}
 }
 
 func TestDecodeImageErrors(t *testing.T) {
 	good, err := os.ReadFile("testdata/rgba-3x2.png")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		name      string
 		data      []byte
@@ -124,22 +108,16 @@ func TestDecodeImageErrors(t *testing.T) {
 		{"maxPixels huge", good, 1 << 40, "maxPixels"},
 	} {
 		_, _, _, err := DecodeImage(bytes.NewReader(tc.data), tc.maxPixels)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want …%s…", tc.name, err, tc.want)
-		}
+		assert.ErrorContains(t, err, tc.want, tc.name)
 	}
 }
 
 func FuzzDecodeImage(f *testing.F) {
 	files, err := filepath.Glob("testdata/*.*")
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	for _, name := range files {
 		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(b)
 	}
 	f.Add(pngHeader(100000, 100000))
@@ -148,20 +126,12 @@ func FuzzDecodeImage(f *testing.F) {
 		const maxPixels = 1 << 16
 		rgba, w, h, err := DecodeImage(bytes.NewReader(b), maxPixels)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "preprocess: ") {
-				t.Fatalf("error without prefix: %v", err)
-			}
+			require.True(t, strings.HasPrefix(err.Error(), "preprocess: "), "error without prefix: %v", err)
 			return
 		}
-		if w <= 0 || h <= 0 || w*h > maxPixels || len(rgba) != 4*w*h {
-			t.Fatalf("%d bytes for %d×%d", len(rgba), w, h)
-		}
+		require.True(t, w > 0 && h > 0 && w*h <= maxPixels && len(rgba) == 4*w*h, "%d bytes for %d×%d", len(rgba), w, h)
 		// Whatever decodes is valid input for the rest of the package.
-		if err := s.Digit(make([]float32, DigitSize*DigitSize), rgba, w, h); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Image(make([]float32, 3*7*5), rgba, w, h, 3, 7, 5, nil, nil, 0, 1); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Digit(make([]float32, DigitSize*DigitSize), rgba, w, h))
+		require.NoError(t, s.Image(make([]float32, 3*7*5), rgba, w, h, 3, 7, 5, nil, nil, 0, 1))
 	})
 }

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // canvas is a w×h RGBA image filled with one color.
@@ -49,14 +52,9 @@ func stats(img []float32) (x0, y0, x1, y1 int, cy, cx float64) {
 func digit(t *testing.T, pix []uint8, w, h int) []float32 {
 	t.Helper()
 	dst := make([]float32, DigitSize*DigitSize)
-	if err := Digit(dst, pix, w, h); err != nil {
-		t.Fatal(err)
-	}
-	for i, v := range dst {
-		if !(v >= 0 && v <= 1) {
-			t.Fatalf("pixel %d = %v, not in [0, 1]", i, v)
-		}
-	}
+	require.NoError(t, Digit(dst, pix, w, h))
+	lo, hi := slices.Min(dst), slices.Max(dst)
+	require.True(t, lo >= 0 && hi <= 1, "pixels in [%v, %v], not within [0, 1]", lo, hi)
 	return dst
 }
 
@@ -65,12 +63,9 @@ func digit(t *testing.T, pix []uint8, w, h int) []float32 {
 func checkCentred(t *testing.T, img []float32, w, h int) {
 	t.Helper()
 	x0, y0, x1, y1, cy, cx := stats(img)
-	if x1-x0 != w || y1-y0 != h {
-		t.Errorf("bounding box %d×%d at (%d, %d), want %d×%d", x1-x0, y1-y0, x0, y0, w, h)
-	}
-	if math.Abs(cy-14) > 0.5 || math.Abs(cx-14) > 0.5 {
-		t.Errorf("centre of mass (row %.2f, column %.2f), want (14±0.5, 14±0.5)", cy, cx)
-	}
+	assert.Equal(t, [2]int{w, h}, [2]int{x1 - x0, y1 - y0}, "bounding box (width, height) at (%d, %d)", x0, y0)
+	assert.InDelta(t, 14, cy, 0.5, "centre of mass (row %.2f, column %.2f), want (14±0.5, 14±0.5)", cy, cx)
+	assert.InDelta(t, 14, cx, 0.5, "centre of mass (row %.2f, column %.2f), want (14±0.5, 14±0.5)", cy, cx)
 }
 
 // TestDigitOne draws a "1": a black vertical bar 20×200, off-centre on a
@@ -81,9 +76,7 @@ func TestDigitOne(t *testing.T) {
 	fill(pix, w, 60, 40, 80, 240, 0, 0, 0, 255)
 	img := digit(t, pix, w, h)
 	checkCentred(t, img, 2, 20) // 20 wide, 200 high → 2×20
-	if m := slices.Max(img); m != 1 {
-		t.Errorf("max ink %v, want 1", m)
-	}
+	assert.Equal(t, float32(1), slices.Max(img), "max ink")
 }
 
 // TestDigitWide draws a "-" and an odd-sized bar: the longer side is 20
@@ -123,14 +116,13 @@ func TestDigitPolarity(t *testing.T) {
 	const w, h = 200, 220
 	black := digit(t, seven(w, h, false), w, h)
 	white := digit(t, seven(w, h, true), w, h)
-	if !slices.Equal(black, white) {
-		t.Error("black on white and white on black differ")
-	}
+	assert.Equal(t, black, white, "black on white and white on black differ")
 	// The "7" is top-heavy, yet its mass is centred and nothing is cut off.
 	x0, y0, x1, y1, cy, cx := stats(black)
-	if y1-y0 != 20 || x0 < 0 || x1 > DigitSize || math.Abs(cy-14) > 0.5 || math.Abs(cx-14) > 0.5 {
-		t.Errorf("box [%d, %d)×[%d, %d), centre (%.2f, %.2f)", x0, x1, y0, y1, cy, cx)
-	}
+	assert.Equal(t, 20, y1-y0, "box [%d, %d)×[%d, %d): height", x0, x1, y0, y1)
+	assert.True(t, x0 >= 0 && x1 <= DigitSize, "box [%d, %d)×[%d, %d) cut off", x0, x1, y0, y1)
+	assert.InDelta(t, 14, cy, 0.5, "centre (%.2f, %.2f)", cy, cx)
+	assert.InDelta(t, 14, cx, 0.5, "centre (%.2f, %.2f)", cy, cx)
 }
 
 func TestDigitTransparent(t *testing.T) {
@@ -143,11 +135,13 @@ func TestDigitTransparent(t *testing.T) {
 	}
 	want := digit(t, opaque, w, h)
 	got := digit(t, clear, w, h)
+	worst, at := 0.0, 0
 	for i := range want {
-		if math.Abs(float64(got[i]-want[i])) > 1.0/255 {
-			t.Fatalf("pixel %d: transparent %v, opaque %v", i, got[i], want[i])
+		if d := math.Abs(float64(got[i] - want[i])); d > worst {
+			worst, at = d, i
 		}
 	}
+	require.LessOrEqual(t, worst, 1.0/255, "largest difference at pixel %d: transparent %v, opaque %v", at, got[at], want[at])
 }
 
 func TestDigitEmpty(t *testing.T) {
@@ -163,12 +157,8 @@ func TestDigitEmpty(t *testing.T) {
 	} {
 		dst := make([]float32, DigitSize*DigitSize)
 		dst[5] = 7 // Digit must clear it
-		if err := Digit(dst, pix, 50, 40); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if slices.Max(dst) != 0 {
-			t.Errorf("%s: not all zero", name)
-		}
+		require.NoError(t, Digit(dst, pix, 50, 40), name)
+		assert.Zero(t, slices.Max(dst), "%s: not all zero", name)
 	}
 }
 
@@ -189,8 +179,8 @@ func TestDigitErrors(t *testing.T) {
 		{"dst", ok[:783], make([]uint8, 16), 2, 2, "784"},
 	} {
 		err := Digit(tc.dst, tc.pix, tc.w, tc.h)
-		if err == nil || !strings.HasPrefix(err.Error(), "preprocess: ") || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want preprocess: …%s…", tc.name, err, tc.want)
+		if assert.ErrorContains(t, err, tc.want, tc.name) {
+			assert.True(t, strings.HasPrefix(err.Error(), "preprocess: "), "%s: error %q, want preprocess: …%s…", tc.name, err, tc.want)
 		}
 	}
 }
@@ -200,13 +190,10 @@ func TestDigitAllocs(t *testing.T) {
 	pix := seven(w, h, false)
 	dst := make([]float32, DigitSize*DigitSize)
 	var s Scratch
-	if n := testing.AllocsPerRun(10, func() {
-		if err := s.Digit(dst, pix, w, h); err != nil {
-			t.Fatal(err)
-		}
-	}); n != 0 {
-		t.Errorf("Scratch.Digit allocates %v times per call in steady state", n)
-	}
+	n := testing.AllocsPerRun(10, func() {
+		require.NoError(t, s.Digit(dst, pix, w, h))
+	})
+	assert.Zero(t, n, "allocations of Scratch.Digit per call in steady state")
 }
 
 func BenchmarkDigit280(b *testing.B) {
@@ -237,8 +224,6 @@ func TestDigitEdges(t *testing.T) {
 		img := digit(t, pix, w, h)
 		// The box is 201×150 → 20×15 (14.93); each line is 1/10 of a column.
 		x0, y0, x1, y1, _, _ := stats(img)
-		if x1-x0 != 20 || y1-y0 != 15 {
-			t.Errorf("light=%v: bounding box %d×%d at (%d, %d), want 20×15", light, x1-x0, y1-y0, x0, y0)
-		}
+		assert.Equal(t, [2]int{20, 15}, [2]int{x1 - x0, y1 - y0}, "light=%v: bounding box (width, height) at (%d, %d)", light, x0, y0)
 	}
 }

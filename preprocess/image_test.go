@@ -4,6 +4,9 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // gradient is a w×h opaque image with R = 50·x, G = 60·y, B = 255.
@@ -20,14 +23,15 @@ func gradient(w, h int) []uint8 {
 
 func near(t *testing.T, name string, got, want []float32) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
-	}
+	require.Len(t, got, len(want), name)
+	worst, at := 0.0, -1
 	for i := range want {
-		if math.Abs(float64(got[i]-want[i])) > 1e-4 {
-			t.Errorf("%s: value %d = %v, want %v\ngot  %v\nwant %v", name, i, got[i], want[i], got, want)
-			return
+		if d := math.Abs(float64(got[i] - want[i])); d > worst {
+			worst, at = d, i
 		}
+	}
+	if at >= 0 {
+		assert.LessOrEqual(t, worst, 1e-4, "%s: value %d = %v, want %v\ngot  %v\nwant %v", name, at, got[at], want[at], got, want)
 	}
 }
 
@@ -90,9 +94,7 @@ func TestImage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dst := make([]float32, tc.c*tc.oh*tc.ow)
-			if err := Image(dst, tc.pix, tc.w, tc.h, tc.c, tc.oh, tc.ow, tc.mean, tc.std, tc.lo, tc.hi); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, Image(dst, tc.pix, tc.w, tc.h, tc.c, tc.oh, tc.ow, tc.mean, tc.std, tc.lo, tc.hi))
 			near(t, tc.name, dst, tc.want)
 		})
 	}
@@ -122,8 +124,8 @@ func TestImageErrors(t *testing.T) {
 		{"range", dst, pix, 3, 2, 2, nil, nil, nan, 1, "not finite"},
 	} {
 		err := Image(tc.dst, tc.pix, 4, 2, tc.c, tc.oh, tc.ow, tc.mean, tc.std, tc.lo, tc.hi)
-		if err == nil || !strings.HasPrefix(err.Error(), "preprocess: ") || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want preprocess: …%s…", tc.name, err, tc.want)
+		if assert.ErrorContains(t, err, tc.want, tc.name) {
+			assert.True(t, strings.HasPrefix(err.Error(), "preprocess: "), "%s: error %q, want preprocess: …%s…", tc.name, err, tc.want)
 		}
 	}
 }
@@ -132,13 +134,10 @@ func TestImageAllocs(t *testing.T) {
 	pix := gradient(64, 48)
 	dst := make([]float32, 3*32*32)
 	var s Scratch
-	if n := testing.AllocsPerRun(10, func() {
-		if err := s.Image(dst, pix, 64, 48, 3, 32, 32, []float32{0.485, 0.456, 0.406}, []float32{0.229, 0.224, 0.225}, 0, 1); err != nil {
-			t.Fatal(err)
-		}
-	}); n != 0 {
-		t.Errorf("Scratch.Image allocates %v times per call in steady state", n)
-	}
+	n := testing.AllocsPerRun(10, func() {
+		require.NoError(t, s.Image(dst, pix, 64, 48, 3, 32, 32, []float32{0.485, 0.456, 0.406}, []float32{0.229, 0.224, 0.225}, 0, 1))
+	})
+	assert.Zero(t, n, "allocations of Scratch.Image per call in steady state")
 }
 
 func BenchmarkImage640x480To224(b *testing.B) {

@@ -3,12 +3,13 @@ package train
 import (
 	"errors"
 	"os"
-	"slices"
 	"testing"
 
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/mnist"
 	"github.com/lrpwasm/lrp/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // multiplyAdds counts the multiply-adds of one forward pass of m.
@@ -32,9 +33,8 @@ func TestMNISTBudget(t *testing.T) {
 	m := MNIST()
 	macs, params := multiplyAdds(m), m.Params()
 	t.Logf("%d multiply-adds, %d parameters", macs, params)
-	if macs > 600_000 || 2*params > 250_000 {
-		t.Errorf("%d multiply-adds and %d parameters: over budget", macs, params)
-	}
+	assert.LessOrEqual(t, macs, 600_000, "multiply-adds over budget")
+	assert.LessOrEqual(t, 2*params, 250_000, "float16 bytes of the %d parameters over budget", params)
 }
 
 // TestBuiltinModel checks the committed model file and, when
@@ -42,41 +42,30 @@ func TestMNISTBudget(t *testing.T) {
 func TestBuiltinModel(t *testing.T) {
 	const path = "../model/mnist.safetensors"
 	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f, err := model.DecodeSafetensors(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := f.Model
-	if len(data) > 300_000 || f.DType != "F16" {
-		t.Errorf("%s: %d bytes of %s, want float16 within 300 KB", path, len(data), f.DType)
-	}
+	assert.LessOrEqual(t, len(data), 300_000, "%s: bytes, want float16 within 300 KB", path)
+	assert.Equal(t, "F16", f.DType, "%s: dtype", path)
 	want := MNIST()
-	if !slices.Equal(m.Labels, want.Labels) || m.Input.Low != 0 || m.Input.High != 1 || m.Params() != want.Params() || len(m.Nodes) != len(want.Nodes) {
-		t.Errorf("%s: labels %v, range [%v, %v], %d params in %d nodes; want the MNIST architecture", path, m.Labels, m.Input.Low, m.Input.High, m.Params(), len(m.Nodes))
-	}
+	assert.Equal(t, want.Labels, m.Labels, "%s: labels; want the MNIST architecture", path)
+	assert.Equal(t, float32(0), m.Input.Low, "%s: range low; want the MNIST architecture", path)
+	assert.Equal(t, float32(1), m.Input.High, "%s: range high; want the MNIST architecture", path)
+	assert.Equal(t, want.Params(), m.Params(), "%s: params; want the MNIST architecture", path)
+	assert.Len(t, m.Nodes, len(want.Nodes), "%s: nodes; want the MNIST architecture", path)
 	for _, k := range []string{"training_command", "seed", "data", "test_accuracy"} {
-		if f.Card[k] == "" {
-			t.Errorf("%s: model card lacks %s", path, k)
-		}
+		assert.NotEmpty(t, f.Card[k], "%s: model card lacks %s", path, k)
 	}
 
 	_, test, err := mnist.Load("../data/mnist")
 	if errors.Is(err, mnist.ErrNoData) {
 		t.Skip("no MNIST data in data/mnist (run scripts/fetch-mnist.sh) to check the accuracy")
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	correct, err := Accuracy(m, test.Images, test.Labels, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	acc := float64(correct) / float64(test.Len())
 	t.Logf("test accuracy %.4f (%d/%d); card: %s", acc, correct, test.Len(), f.Card["test_accuracy"])
-	if acc < 0.985 {
-		t.Errorf("test accuracy %.4f (%d/%d), want ≥ 0.985", acc, correct, test.Len())
-	}
+	assert.GreaterOrEqual(t, acc, 0.985, "test accuracy (%d/%d)", correct, test.Len())
 }

@@ -1,12 +1,15 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/lrpwasm/lrp/lrp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // tiny is a small net that exercises every layer kind and the conv options:
@@ -31,13 +34,9 @@ func tiny(t *testing.T, seed uint64) *Net {
 		nodes[i].Inputs = []int{i - 1}
 	}
 	m, err := lrp.NewModel("tiny", lrp.InputSpec{Shape: []int{2, 7, 6}, Low: 0, High: 1}, nodes, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n, err := NewNet(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n.Init(seed)
 	// Nonzero biases, so that their gradients are checked too.
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -167,6 +166,7 @@ func TestGradient(t *testing.T) {
 
 	const h = 1e-4
 	off, worst := 0, 0.0
+	bad, first := 0, ""
 	for pi, p := range n.params {
 		for k := range p {
 			v := p[k]
@@ -179,12 +179,16 @@ func TestGradient(t *testing.T) {
 			d := math.Abs(num-ana) / (1e-3 + math.Abs(num))
 			worst = max(worst, d)
 			if d > 1e-3 {
-				t.Errorf("param %d[%d]: backward %.6g, finite difference %.6g", pi, k, ana, num)
+				if bad == 0 {
+					first = fmt.Sprintf("param %d[%d]: backward %.6g, finite difference %.6g", pi, k, ana, num)
+				}
+				bad++
 			}
 		}
 		off += len(p)
 	}
 	t.Logf("%d parameters, largest relative difference %.2g", n.size, worst)
+	assert.Zero(t, bad, "parameters whose gradient is off the finite difference by more than 1e-3 (relative); the first: %s", first)
 }
 
 // TestForward checks the training forward pass against the engine's.
@@ -199,14 +203,11 @@ func TestForward(t *testing.T) {
 		for i := range 4 {
 			xi := x[i*size : (i+1)*size]
 			want, err := tc.n.m.Forward(xi)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			got := tc.n.forward(tp, xi)
 			for k := range want {
-				if d := math.Abs(float64(got[k] - want[k])); d > 1e-5*(1+math.Abs(float64(want[k]))) {
-					t.Errorf("%s input %d logit %d: %v, engine %v", tc.name, i, k, got[k], want[k])
-				}
+				d := math.Abs(float64(got[k] - want[k]))
+				assert.LessOrEqual(t, d, 1e-5*(1+math.Abs(float64(want[k]))), "%s input %d logit %d: %v, engine %v", tc.name, i, k, got[k], want[k])
 			}
 		}
 	}
@@ -214,9 +215,7 @@ func TestForward(t *testing.T) {
 
 func mustNet(t testing.TB, m *lrp.Model, seed uint64) *Net {
 	n, err := NewNet(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n.Init(seed)
 	return n
 }
@@ -226,12 +225,9 @@ func TestNewNetErrors(t *testing.T) {
 		{Name: "fc", Layer: newDense(4, 4), Inputs: []int{lrp.Input}},
 		{Name: "add", Layer: &lrp.Add{}, Inputs: []int{0, lrp.Input}},
 	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := NewNet(m); err == nil {
-		t.Error("NewNet accepted a residual join")
-	}
+	require.NoError(t, err)
+	_, err = NewNet(m)
+	assert.Error(t, err, "NewNet accepted a residual join")
 }
 
 // synthetic returns count 1×28×28 images of four classes, a blurred square
@@ -271,14 +267,11 @@ func TestTrainSmoke(t *testing.T) {
 	err := n.Train(x, labels, Config{Epochs: 3, Batch: 32, LR: 3e-3, Seed: 1,
 		Augment:  Augment{Shift: 1, Rotate: 10, Scale: 0.1, Thickness: 0.3},
 		Progress: func(e Epoch) { epochs = append(epochs, e) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	after := meanLoss(n.m, x, labels)
 	t.Logf("loss %.3f → %.3f; epochs %+v", before, after, epochs)
-	if !(after < 0.5*before) || len(epochs) != 3 {
-		t.Errorf("loss %.3f → %.3f after 9 steps, want it at least halved", before, after)
-	}
+	assert.Less(t, after, 0.5*before, "loss %.3f → %.3f after 9 steps, want it at least halved", before, after)
+	assert.Len(t, epochs, 3, "epochs")
 }
 
 // TestTrainDeterministic checks that the number of goroutines does not
@@ -291,14 +284,10 @@ func TestTrainDeterministic(t *testing.T) {
 			n := mustNet(t, MNIST(), 2)
 			cfg := Config{Epochs: 1, Batch: 20, Optimizer: opt, WeightDecay: 1e-4, Seed: 2, Workers: workers,
 				Augment: Augment{Shift: 2, Rotate: 15, Scale: 0.15, Thickness: 0.5, Elastic: 20}}
-			if err := n.Train(x, labels, cfg); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, n.Train(x, labels, cfg))
 			weights = append(weights, slices.Concat(n.params...))
 		}
-		if !slices.Equal(weights[0], weights[1]) {
-			t.Errorf("%s: weights differ between 1 and 3 workers", opt)
-		}
+		assert.True(t, slices.Equal(weights[0], weights[1]), "%s: weights differ between 1 and 3 workers", opt)
 	}
 }
 
@@ -315,9 +304,7 @@ func TestTrainErrors(t *testing.T) {
 		{x, labels, Config{Optimizer: "lion"}},
 		{x, labels, Config{LR: -1}},
 	} {
-		if err := n.Train(tc.x, tc.labels, tc.cfg); err == nil {
-			t.Errorf("Train(%d values, labels %v, %+v) did not fail", len(tc.x), tc.labels, tc.cfg)
-		}
+		assert.Error(t, n.Train(tc.x, tc.labels, tc.cfg), "Train(%d values, labels %v, %+v) did not fail", len(tc.x), tc.labels, tc.cfg)
 	}
 }
 
@@ -327,14 +314,11 @@ func TestAccuracy(t *testing.T) {
 	pred := make([]int, 10)
 	for i := range pred {
 		z, err := n.m.Forward(x[i*784 : (i+1)*784])
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		pred[i] = lrp.Argmax(z)
 	}
 	pred[3] = (pred[3] + 1) % 10
 	got, err := Accuracy(n.m, x, pred, 3)
-	if err != nil || got != 9 {
-		t.Errorf("Accuracy = %d, %v; want 9", got, err)
-	}
+	assert.NoError(t, err, "Accuracy")
+	assert.Equal(t, 9, got, "Accuracy")
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/lrpwasm/lrp/internal/refdata"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -22,51 +24,37 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 func TestExplainGolden(t *testing.T) {
 	out := t.TempDir()
 	err := runExplain([]string{"-model", refdata.Path(t, "cnn.onnx"), "testdata/digit7.png", "-o", out})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var rep struct {
 		Predicted int       `json:"predicted"`
 		Relevance []float32 `json:"relevance"`
 	}
 	js, _ := os.ReadFile(filepath.Join(out, "digit7.json"))
-	if err := json.Unmarshal(js, &rep); err != nil {
-		t.Fatal(err)
-	}
-	if rep.Predicted != 7 || len(rep.Relevance) != 784 {
-		t.Fatalf("got class %d and %d relevances, want 7 and 784", rep.Predicted, len(rep.Relevance))
-	}
+	require.NoError(t, json.Unmarshal(js, &rep))
+	require.Equal(t, 7, rep.Predicted, "class")
+	require.Len(t, rep.Relevance, 784, "relevances")
 	for _, name := range []string{"digit7.heatmap.png", "digit7.overlay.png"} {
 		got, err := os.ReadFile(filepath.Join(out, name))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		golden := filepath.Join("testdata", "golden-"+name)
 		if *update {
 			os.WriteFile(golden, got, 0o644)
 		}
 		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
-		}
+		require.NoError(t, err, "run go test -update")
 		d := maxPixelDiff(t, got, want)
 		t.Logf("%s: max channel difference to golden %d", name, d)
-		if d > 2 {
-			t.Errorf("%s differs from %s by up to %d levels", name, golden, d)
-		}
+		assert.LessOrEqual(t, d, 2, "%s differs from %s by up to %d levels", name, golden, d)
 	}
 }
 
 func maxPixelDiff(t *testing.T, a, b []byte) int {
 	t.Helper()
-	ia, err1 := png.Decode(bytes.NewReader(a))
-	ib, err2 := png.Decode(bytes.NewReader(b))
-	if err1 != nil || err2 != nil {
-		t.Fatalf("decode: %v, %v", err1, err2)
-	}
-	if ia.Bounds() != ib.Bounds() {
-		t.Fatalf("sizes %v and %v differ", ia.Bounds(), ib.Bounds())
-	}
+	ia, err := png.Decode(bytes.NewReader(a))
+	require.NoError(t, err, "decode")
+	ib, err := png.Decode(bytes.NewReader(b))
+	require.NoError(t, err, "decode the golden file")
+	require.Equal(t, ib.Bounds(), ia.Bounds(), "sizes differ")
 	d := 0
 	r := ia.Bounds()
 	for y := r.Min.Y; y < r.Max.Y; y++ {
@@ -100,9 +88,7 @@ func TestBuiltinModelExplainsStrokes(t *testing.T) {
 	for _, d := range digits {
 		args = append(args, filepath.Join("testdata", "mnist-"+string(rune('0'+d))+".json"))
 	}
-	if err := runExplain(append([]string{"-model", "../../model/mnist.safetensors", "-o", out}, args...)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, runExplain(append([]string{"-model", "../../model/mnist.safetensors", "-o", out}, args...)))
 	for _, d := range digits {
 		name := "mnist-" + string(rune('0'+d))
 		var x []float32
@@ -113,9 +99,7 @@ func TestBuiltinModelExplainsStrokes(t *testing.T) {
 		js, _ := os.ReadFile(filepath.Join("testdata", name+".json"))
 		json.Unmarshal(js, &x)
 		js, _ = os.ReadFile(filepath.Join(out, name+".json"))
-		if err := json.Unmarshal(js, &rep); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(js, &rep))
 		var pos, onInk float64
 		for i, r := range rep.Relevance {
 			if r > 0 {
@@ -126,21 +110,16 @@ func TestBuiltinModelExplainsStrokes(t *testing.T) {
 			}
 		}
 		t.Logf("%s: class %d, %.1f%% of positive relevance on ink pixels", name, rep.Predicted, 100*onInk/pos)
-		if rep.Predicted != d || !(onInk >= 0.7*pos) {
-			t.Errorf("%s: got class %d with %.2f of positive relevance on the ink, want %d and ≥ 0.7", name, rep.Predicted, onInk/pos, d)
-		}
+		assert.Equal(t, d, rep.Predicted, "%s: class", name)
+		assert.GreaterOrEqual(t, onInk, 0.7*pos, "%s: %.2f of positive relevance on the ink, want ≥ 0.7", name, onInk/pos)
 		got, _ := os.ReadFile(filepath.Join(out, name+".heatmap.png"))
 		golden := filepath.Join("testdata", "golden-"+name+".heatmap.png")
 		if *update {
 			os.WriteFile(golden, got, 0o644)
 		}
 		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
-		}
-		if diff := maxPixelDiff(t, got, want); diff > 2 {
-			t.Errorf("%s differs from %s by up to %d levels", name, golden, diff)
-		} else {
+		require.NoError(t, err, "run go test -update")
+		if diff := maxPixelDiff(t, got, want); assert.LessOrEqual(t, diff, 2, "%s differs from %s by up to %d levels", name, golden, diff) {
 			t.Logf("%s: max channel difference to golden %d", name, diff)
 		}
 	}

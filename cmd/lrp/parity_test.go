@@ -5,15 +5,16 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // stdout runs f with os.Stdout redirected and returns what it printed.
 func stdout(t *testing.T, f func() error) (string, error) {
 	t.Helper()
 	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	old := os.Stdout
 	os.Stdout = w
 	done := make(chan string)
@@ -31,13 +32,9 @@ func stdout(t *testing.T, f func() error) (string, error) {
 // repository's own Zennit reference sets (testdata/zennit), all 37 configs.
 func TestParityDefault(t *testing.T) {
 	out, err := stdout(t, func() error { return runParity(nil) })
-	if err != nil {
-		t.Fatalf("lrp parity: %v\n%s", err, out)
-	}
+	require.NoError(t, err, "lrp parity\n%s", out)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	last := lines[len(lines)-1]
 	t.Log(last)
-	if !strings.HasPrefix(last, "parity: 37/37 configs within 1e-05, ") {
-		t.Errorf("last line %q, want parity: 37/37 configs within 1e-05, …", last)
-	}
+	assert.True(t, strings.HasPrefix(last, "parity: 37/37 configs within 1e-05, "), "last line %q, want parity: 37/37 configs within 1e-05, …", last)
 }

@@ -6,14 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestStaticHandlerTypes(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"index.html", "app.js", "lrp.wasm", "manifest.webmanifest", "icon.svg", "lib.mjs"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644))
 	}
 	srv := httptest.NewServer(staticHandler(dir))
 	defer srv.Close()
@@ -26,26 +27,14 @@ func TestStaticHandlerTypes(t *testing.T) {
 		{"/icon.svg", "image/svg+xml"},
 	} {
 		res, err := http.Get(srv.URL + tc.path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: status %d", tc.path, res.StatusCode)
-		}
-		if got := res.Header.Get("Content-Type"); got != tc.typ {
-			t.Errorf("GET %s: Content-Type %q, want %q", tc.path, got, tc.typ)
-		}
-		if got := res.Header.Get("Cache-Control"); got != "no-cache" {
-			t.Errorf("GET %s: Cache-Control %q, want no-cache", tc.path, got)
-		}
+		assert.Equal(t, http.StatusOK, res.StatusCode, "GET %s: status", tc.path)
+		assert.Equal(t, tc.typ, res.Header.Get("Content-Type"), "GET %s: Content-Type", tc.path)
+		assert.Equal(t, "no-cache", res.Header.Get("Cache-Control"), "GET %s: Cache-Control", tc.path)
 	}
 	res, err := http.Post(srv.URL+"/app.js", "text/plain", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res.Body.Close()
-	if res.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("POST: status %d, want 405", res.StatusCode)
-	}
+	assert.Equal(t, http.StatusMethodNotAllowed, res.StatusCode, "POST: status")
 }
