@@ -76,7 +76,7 @@ func runConvert(args []string) error {
 	}
 	params := m.Params()
 	fmt.Printf("%s: %d bytes (%s %s) → %s: %d bytes (%s), %.3f× the float32 parameter bytes (%d parameters)\n",
-		pos[0], f.size, f.Format, f.DType, *out, len(data), *dtype, float64(len(data))/float64(4*params), params)
+		printable(pos[0]), f.size, f.Format, f.DType, printable(*out), len(data), *dtype, float64(len(data))/float64(4*params), params)
 	fmt.Printf("max |logit deviation| over %d random inputs: %.3g; top-1 agrees on %d/%d\n", *samples, dev, agree, *samples)
 	return nil
 }

@@ -67,13 +67,13 @@ func runExplain(args []string) error {
 	failed := 0
 	for i, path := range inputs {
 		if tty {
-			fmt.Fprintf(os.Stderr, "\r[%d/%d] %s\033[K", i+1, len(inputs), filepath.Base(path))
+			fmt.Fprintf(os.Stderr, "\r[%d/%d] %s\033[K", i+1, len(inputs), printable(filepath.Base(path)))
 		}
 		if err := explainOne(s, opt, path, *out, *mode, float32(*alpha), *scale, settings); err != nil {
 			if tty {
 				fmt.Fprintln(os.Stderr)
 			}
-			fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
+			fmt.Fprintf(os.Stderr, "%s: %s\n", printable(path), printable(err.Error()))
 			failed++
 		}
 	}

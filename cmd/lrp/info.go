@@ -57,7 +57,7 @@ func runInfo(args []string) error {
 
 func printInfo(w io.Writer, f *modelFile) {
 	m := f.Model
-	fmt.Fprintf(w, "model:      %s\n", m.Name)
+	fmt.Fprintf(w, "model:      %s\n", printable(m.Name))
 	fmt.Fprintf(w, "format:     %s %s, %d bytes\n", f.Format, f.DType, f.size)
 	fmt.Fprintf(w, "input:      %v, pixel range [%g, %g]", m.Input.Shape, m.Input.Low, m.Input.High)
 	if m.Input.Mean != nil {
@@ -66,7 +66,11 @@ func printInfo(w io.Writer, f *modelFile) {
 	fmt.Fprintln(w)
 	labels := "(none)"
 	if m.Labels != nil {
-		labels = strings.Join(m.Labels, " ")
+		shown := make([]string, len(m.Labels))
+		for i, l := range m.Labels {
+			shown[i] = printable(l)
+		}
+		labels = strings.Join(shown, " ")
 	}
 	fmt.Fprintf(w, "classes:    %d: %s\n", m.Classes(), labels)
 	fmt.Fprintf(w, "parameters: %d\n", m.Params())
@@ -80,7 +84,7 @@ func printInfo(w io.Writer, f *modelFile) {
 				ins[k] = fmt.Sprint(j)
 			}
 		}
-		fmt.Fprintf(w, "  %3d  %-16s %-18s ← %-10s %v\n", i, nd.Layer.Kind(), trim(nd.Name, 18), strings.Join(ins, ","), m.Shape(i))
+		fmt.Fprintf(w, "  %3d  %-16s %-18s ← %-10s %v\n", i, nd.Layer.Kind(), trim(printable(nd.Name), 18), strings.Join(ins, ","), m.Shape(i))
 	}
 	if len(f.Card) > 0 {
 		fmt.Fprintln(w, "card:")
@@ -90,15 +94,17 @@ func printInfo(w io.Writer, f *modelFile) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(w, "  %s: %s\n", k, f.Card[k])
+			fmt.Fprintf(w, "  %s: %s\n", printable(k), printable(f.Card[k]))
 		}
 	}
 	fmt.Fprintln(w, "valid:      yes (all layers supported)")
 }
 
+// trim shortens s, when longer than n bytes, to at most n−1 bytes (whole
+// runes) and an ellipsis.
 func trim(s string, n int) string {
 	if len(s) > n {
-		return s[:n-1] + "…"
+		return prefix(s, n-1) + "…"
 	}
 	return s
 }

@@ -55,7 +55,7 @@ func main() {
 			return
 		}
 		if err != errExit {
-			fmt.Fprintln(os.Stderr, err)
+			fmt.Fprintln(os.Stderr, printable(err.Error()))
 		}
 		os.Exit(1)
 	}

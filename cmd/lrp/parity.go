@@ -44,7 +44,7 @@ func runParity(args []string) error {
 		default:
 			ok++
 		}
-		fmt.Printf("%-10s %-28s %10.3g  %-20s %-26s %s\n", l.Model, l.Config, l.Err, l.Source, l.Reference, status)
+		fmt.Printf("%-10s %-28s %10.3g  %-20s %-26s %s\n", printable(l.Model), printable(l.Config), l.Err, printable(l.Source), printable(l.Reference), printable(status))
 		e := l.Err
 		if l.Unknown || l.Fail != nil {
 			e = math.Inf(1)
@@ -53,7 +53,7 @@ func runParity(args []string) error {
 			worst, worstAt = e, l.Model+"/"+l.Config
 		}
 	}
-	fmt.Printf("parity: %d/%d configs within %g, worst %.3g (%s)\n", ok, len(lines), *tol, worst, worstAt)
+	fmt.Printf("parity: %d/%d configs within %g, worst %.3g (%s)\n", ok, len(lines), *tol, worst, printable(worstAt))
 	if ok != len(lines) {
 		return errExit
 	}
