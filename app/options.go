@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"reflect"
 	"sort"
 	"strconv"
@@ -54,12 +53,6 @@ func jsonTarget(k int) lrp.Target {
 
 // defaultComposite is the engine's method when options name none.
 const defaultComposite = "epsilon_gamma_box"
-
-// Limits on the baseline settings, so that one call cannot run for hours.
-const (
-	maxSamples = 1024
-	maxSteps   = 1024
-)
 
 // ParseOptions parses the JSON options object of docs/JS_API.md. Empty
 // input and null give the defaults. Unknown keys, values of the wrong type
@@ -131,20 +124,20 @@ func ParseOptions(data []byte) (*Options, error) {
 		e.Target = jsonTarget(*j.Target)
 	}
 	if j.Samples != nil {
-		if *j.Samples < 1 || *j.Samples > maxSamples {
-			return nil, optErr("samples %d: want 1..%d", *j.Samples, maxSamples)
+		if *j.Samples < 1 || *j.Samples > lrp.MaxSamples {
+			return nil, optErr("samples %d: want 1..%d", *j.Samples, lrp.MaxSamples)
 		}
 		e.Samples = *j.Samples
 	}
 	if j.Steps != nil {
-		if *j.Steps < 1 || *j.Steps > maxSteps {
-			return nil, optErr("steps %d: want 1..%d", *j.Steps, maxSteps)
+		if *j.Steps < 1 || *j.Steps > lrp.MaxSteps {
+			return nil, optErr("steps %d: want 1..%d", *j.Steps, lrp.MaxSteps)
 		}
 		e.Steps = *j.Steps
 	}
 	if j.Noise != nil {
-		if !(*j.Noise > 0) || math.IsInf(*j.Noise, 0) {
-			return nil, optErr("noise %v: want a positive fraction of the input range", *j.Noise)
+		if !(*j.Noise > 0 && *j.Noise <= lrp.MaxNoise) {
+			return nil, optErr("noise %v: want a fraction of the input range in (0, %g]", *j.Noise, lrp.MaxNoise)
 		}
 		e.Noise = *j.Noise
 	}

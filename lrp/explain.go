@@ -68,12 +68,42 @@ type Options struct {
 	// Target is the class to explain; the zero value is the predicted one.
 	Target Target
 	// Baseline settings (zero means the default): Samples for SmoothGrad
-	// (16), Noise as a fraction of the input range (0.1), Steps for
-	// integrated gradients (32), Seed for SmoothGrad's noise.
+	// (16, at most MaxSamples), Noise as a fraction of the input range
+	// (0.1, at most MaxNoise), Steps for integrated gradients (32, at most
+	// MaxSteps), Seed for SmoothGrad's noise.
 	Samples int
 	Noise   float64
 	Steps   int
 	Seed    uint64
+}
+
+// Limits of the baseline settings, so that one call cannot run for hours
+// or drown the input in noise.
+const (
+	MaxSamples = 1024
+	MaxSteps   = 1024
+	MaxNoise   = 10.0
+)
+
+// check returns an error naming the first option of o that is out of its
+// range for a model with the given number of classes.
+func (o *Options) check(classes int) error {
+	if k, ok := o.Target.Class(); ok && (k < 0 || k >= classes) {
+		return fmt.Errorf("lrp: target %d out of range: model has classes 0..%d", k, classes-1)
+	}
+	if o.Start < OneHot || o.Start > Contrastive {
+		return fmt.Errorf("lrp: unknown start %d", int(o.Start))
+	}
+	if o.Samples < 0 || o.Samples > MaxSamples {
+		return fmt.Errorf("lrp: samples %d: want 1..%d, or 0 for the default", o.Samples, MaxSamples)
+	}
+	if o.Steps < 0 || o.Steps > MaxSteps {
+		return fmt.Errorf("lrp: steps %d: want 1..%d, or 0 for the default", o.Steps, MaxSteps)
+	}
+	if !(o.Noise >= 0 && o.Noise <= MaxNoise) {
+		return fmt.Errorf("lrp: noise %v: want a fraction of the input range in (0, %g], or 0 for the default", o.Noise, MaxNoise)
+	}
+	return nil
 }
 
 // A Target is the class an explanation is for. The zero value is the
@@ -127,7 +157,7 @@ type Diagnostics struct {
 	InputSum      float64     `json:"inputSum"`      // sum of the relevance at the input
 	Layers        []LayerDiag `json:"layers"`        // from the output to the input
 	PositiveShare float64     `json:"positiveShare"` // Σ R⁺ / Σ |R| at the input (0 when R = 0)
-	NaN           bool        `json:"nan"`           // any NaN or Inf in the relevance
+	NaN           bool        `json:"nan"`           // any NaN or Inf in the logits or the relevance
 	// Output is the explained quantity f(x): the start-weighted output
 	// Σ_k s_k·z_k (the target logit for a one-hot start, the contrast for a
 	// contrastive one), or the log-odds for a log-odds start.
@@ -342,11 +372,8 @@ func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
 	if err := e.CheckInput(x); err != nil {
 		return nil, err
 	}
-	if k, ok := o.Target.Class(); ok && (k < 0 || k >= e.m.Classes()) {
-		return nil, fmt.Errorf("lrp: target %d out of range: model has classes 0..%d", k, e.m.Classes()-1)
-	}
-	if o.Start < OneHot || o.Start > Contrastive {
-		return nil, fmt.Errorf("lrp: unknown start %d", int(o.Start))
+	if err := o.check(e.m.Classes()); err != nil {
+		return nil, err
 	}
 	if b, ok := baselines[o.Method]; ok && o.Composite == nil {
 		if len(o.Rules) > 0 || len(o.Params) > 0 {
@@ -398,6 +425,12 @@ func (e *Explainer) finish(r *Result) *Result {
 	}
 	for _, l := range e.diag {
 		d.NaN = d.NaN || l.NaN
+	}
+	// A finite input can still overflow float32 on its way up (3e38 in
+	// every pixel): then the logits, the prediction and the start are
+	// meaningless even where no relevance came out non-finite.
+	for _, v := range e.logits {
+		d.NaN = d.NaN || isBad(v)
 	}
 	d.Output = sum64(e.start)
 	if e.startKind != LogOdds {
