@@ -51,14 +51,34 @@ type Evaluation struct {
 const maxEvalMethods = 32
 
 // ParseEvalOptions parses the JSON options of Evaluate; unknown keys and
-// unknown methods are errors.
+// unknown methods are errors, and so are a patch or steps given as 0 or
+// less (absent or null means the default; 0 is the default only in Go).
 func ParseEvalOptions(data []byte) (*EvalOptions, error) {
 	o := &EvalOptions{}
 	if len(bytes.TrimSpace(data)) > 0 {
+		// Patch and Steps as pointers, to tell an absent key from 0.
+		var j struct {
+			*EvalOptions
+			Patch *int `json:"patch"`
+			Steps *int `json:"steps"`
+		}
+		j.EvalOptions = o
 		d := json.NewDecoder(bytes.NewReader(data))
 		d.DisallowUnknownFields()
-		if err := d.Decode(o); err != nil {
+		if err := d.Decode(&j); err != nil {
 			return nil, fmt.Errorf("eval: options: %v", err)
+		}
+		for _, f := range []struct {
+			name string
+			v    *int
+			to   *int
+		}{{"patch", j.Patch, &o.Patch}, {"steps", j.Steps, &o.Steps}} {
+			if f.v != nil {
+				if *f.v < 1 {
+					return nil, fmt.Errorf("eval: options: %s %d: want 1 or more (leave it out for the default)", f.name, *f.v)
+				}
+				*f.to = *f.v
+			}
 		}
 	}
 	if len(o.Methods) == 0 {
@@ -74,9 +94,6 @@ func ParseEvalOptions(data []byte) (*EvalOptions, error) {
 	}
 	if o.Fill == "" {
 		o.Fill = "uniform"
-	}
-	if o.Patch < 0 || o.Steps < 0 {
-		return nil, fmt.Errorf("eval: options: patch %d and steps %d must be ≥ 0", o.Patch, o.Steps)
 	}
 	return o, nil
 }

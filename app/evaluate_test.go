@@ -44,9 +44,25 @@ func TestEvalOptionsErrors(t *testing.T) {
 	for _, tc := range []struct{ js, want string }{
 		{`{"methods":["nope"]}`, "unknown method"},
 		{`{"bogus":1}`, "unknown field"},
-		{`{"patch":-1}`, "must be ≥ 0"},
+		{`{"patch":-1}`, "patch -1: want 1 or more"},
+		{`{"patch":0}`, "patch 0: want 1 or more"},
+		{`{"steps":0}`, "steps 0: want 1 or more"},
 	} {
 		_, err := ParseEvalOptions([]byte(tc.js))
 		assert.ErrorContains(t, err, tc.want, tc.js)
 	}
+	o, err := ParseEvalOptions([]byte(`{"patch":null,"steps":3}`))
+	require.NoError(t, err)
+	assert.Equal(t, 0, o.Patch, "null patch is the default")
+	assert.Equal(t, 3, o.Steps)
+}
+
+// A patch larger than the input is refused by name when the evaluation
+// starts (the options alone do not know the input's size).
+func TestEvaluatePatchTooLarge(t *testing.T) {
+	s := open(t, "cnn")
+	o, err := ParseEvalOptions([]byte(`{"patch":29}`))
+	require.NoError(t, err)
+	_, err = s.Evaluate(Input{X: make([]float32, 784)}, o)
+	assert.ErrorContains(t, err, "eval: patch 29: want 1..28")
 }

@@ -21,7 +21,7 @@ before(async () => {
 async function rejects(call, want) {
   await assert.rejects(call, (err) => {
     assert.ok(err instanceof Error, `not an Error: ${err}`);
-    assert.match(err.message, /^(lrp|model|preprocess|heatmap): /, err.message);
+    assert.match(err.message, /^(lrp|model|preprocess|heatmap|eval): /, err.message);
     assert.match(err.message, want);
     return true;
   });
@@ -87,10 +87,32 @@ test('unknown composite, keys and values in options', async () => {
   await rejects(lrp.explain(x, { symmetric: 'no' }), /symmetric: got a JSON string/);
   await rejects(lrp.explain(x, 'epsilon'), /options must be an object, got string/);
   await rejects(lrp.explain(x, [1]), /options must be an object, got an array/);
-  await rejects(lrp.explain(x, { seed: 1n }), /options: .*BigInt/);
+  await rejects(lrp.explain(x, { seed: 1n }), /^lrp: options\.seed is a bigint/);
+  await rejects(lrp.explain(x, { rules: { 0: { rule: () => 'epsilon' } } }), /lrp: options\.rules\.0\.rule is a function/);
   const cyclic = {};
   cyclic.self = cyclic;
-  await rejects(lrp.explain(x, cyclic), /options: .*circular/);
+  await rejects(lrp.explain(x, cyclic), /lrp: options(\.self)+ nests deeper than 16 levels/);
+  await alive();
+});
+
+// NaN and ±Infinity became null through JSON.stringify, and null means
+// "the default": each is refused by the name of the option instead.
+test('NaN and Infinity in any option are errors naming it', async () => {
+  await rejects(lrp.explain(x, { target: NaN }), /lrp: options\.target is NaN: want a finite number/);
+  await rejects(lrp.explain(x, { composite: 'gamma', params: { gamma: Infinity } }), /lrp: options\.params\.gamma is Infinity/);
+  await rejects(lrp.explain(x, { rules: { 0: { rule: 'epsilon', epsilon: NaN } } }), /lrp: options\.rules\.0\.epsilon is NaN/);
+  await rejects(lrp.explain(x, { composite: 'smoothgrad', noise: -Infinity }), /lrp: options\.noise is -Infinity/);
+  await rejects(lrp.evaluate(x, { methods: ['epsilon'], seed: NaN }), /lrp: options\.seed is NaN/);
+  await rejects(lrp.evaluate(x, { methods: [NaN] }), /lrp: options\.methods\[0\] is NaN/);
+  await rejects(lrp.evaluate(x, { patch: 0 }), /patch 0: want 1 or more/);
+  await rejects(lrp.evaluate(x, { patch: 29 }), /patch 29: want 1\.\.28/);
+  await rejects(lrp.explain(x, { composite: 'smoothgrad', noise: 11 }), /noise 11: want a fraction of the input range in \(0, 10\]/);
+  // A getter that answers differently the second time is read once.
+  let reads = 0;
+  const liar = { get target() { return reads++ === 0 ? 3 : NaN; } };
+  const r = await lrp.explain(x, liar);
+  assert.equal(r.target, 3);
+  assert.equal(reads, 1);
   await alive();
 });
 

@@ -113,6 +113,38 @@ function unpack(u8) {
   return [meta, arrays];
 }
 
+// plainJSON copies v into plain JSON values, reading each property once (a
+// getter that answers differently the second time cannot slip past the
+// checks), and throws an error naming the path of the first value JSON
+// cannot carry faithfully: NaN and ±Infinity (JSON.stringify would turn
+// them into null, which means "the default"), BigInt, functions, symbols,
+// and nesting deeper than 16 levels (a cycle included).
+function plainJSON(v, path, depth) {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      if (!Number.isFinite(v)) throw new Error(`lrp: ${path} is ${v}: want a finite number`);
+      return v;
+    case 'undefined':
+      return undefined;
+    case 'object':
+      break;
+    default:
+      throw new Error(`lrp: ${path} is a ${typeof v}: want a number, string, boolean, array or object`);
+  }
+  if (v === null) return null;
+  if (depth >= 16) throw new Error(`lrp: ${path} nests deeper than 16 levels`);
+  if (Array.isArray(v)) return Array.from(v, (x, i) => plainJSON(x, `${path}[${i}]`, depth + 1) ?? null);
+  const out = {};
+  for (const k of Object.keys(v)) {
+    const x = plainJSON(v[k], `${path}.${k}`, depth + 1);
+    if (x !== undefined) out[k] = x;
+  }
+  return out;
+}
+
 function api(raw, go, instance, run) {
   // call runs one method of the raw API, turning a synchronous throw (the
   // Go program has exited) into a rejection. A call still pending when the
@@ -145,11 +177,13 @@ function api(raw, go, instance, run) {
     if (typeof options !== 'object' || Array.isArray(options)) {
       throw new Error(`lrp: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
     }
+    let plain;
     try {
-      return JSON.stringify(options);
+      plain = plainJSON(options, 'options', 0);
     } catch (err) {
-      throw new Error(`lrp: options: ${err.message}`);
+      throw new Error(err.message.startsWith('lrp: ') ? err.message : `lrp: options: ${err.message}`);
     }
+    return JSON.stringify(plain);
   };
   const composites = raw.composites;
   const colormaps = raw.colormaps;

@@ -157,8 +157,11 @@ func NewPerturber(e *lrp.Explainer, cfg Config) (*Perturber, error) {
 	if cfg.Patch == 0 {
 		cfg.Patch = DefaultPatch(h)
 	}
-	if cfg.Patch < 1 || cfg.Steps < 0 || cfg.Fill < FillZero || cfg.Fill > FillUniform {
-		return nil, fmt.Errorf("eval: patch %d, steps %d, fill %d invalid", cfg.Patch, cfg.Steps, cfg.Fill)
+	if side := slices.Max(m.Input.Shape[len(m.Input.Shape)-min(2, len(m.Input.Shape)):]); cfg.Patch < 1 || cfg.Patch > side {
+		return nil, fmt.Errorf("eval: patch %d: want 1..%d, the input's larger side", cfg.Patch, side)
+	}
+	if cfg.Steps < 0 || cfg.Fill < FillZero || cfg.Fill > FillUniform {
+		return nil, fmt.Errorf("eval: steps %d, fill %d invalid", cfg.Steps, cfg.Fill)
 	}
 	p := &Perturber{e: e, cfg: cfg, patches: geometry(m, cfg.Patch), xk: make([]float32, m.InputLen())}
 	p.lo, p.hi = m.Bounds()
