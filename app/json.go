@@ -151,6 +151,24 @@ func appendSize(b []byte, w, h int, rng [2]float32) []byte {
 	return append(b, ']')
 }
 
+// Floats marshals as a JSON array with NaN and ±Inf written as null
+// (encoding/json refuses them), each value with the fewest digits that
+// read back as the same float32.
+type Floats []float32
+
+// MarshalJSON implements json.Marshaler.
+func (v Floats) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 2+12*len(v))
+	b = append(b, '[')
+	for i, f := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendFloat(b, float64(f), 32)
+	}
+	return append(b, ']'), nil
+}
+
 // appendFloat writes f with the fewest digits that read back as the same
 // float of the given bits, and NaN and ±Inf as null.
 func appendFloat(b []byte, f float64, bits int) []byte {

@@ -71,6 +71,9 @@ func runConvert(args []string) error {
 	if err != nil {
 		return err
 	}
+	if math.IsNaN(dev) || math.IsInf(dev, 0) {
+		return fmt.Errorf("lrp: convert: the converted model's logits deviate by %v from the original's on random inputs (NaN or ±Inf logits); %s not written", dev, printable(*out))
+	}
 	if err := os.WriteFile(*out, data, 0o644); err != nil {
 		return err
 	}

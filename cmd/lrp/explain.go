@@ -159,14 +159,24 @@ func explainOne(s *app.Session, opt *app.Options, path, out, mode string, alpha 
 			return err
 		}
 	}
+	// The result's own JSON (app.Result.Meta) writes a non-finite number
+	// as null, as the arrays here do (app.Floats).
+	var meta map[string]json.RawMessage
+	if err := json.Unmarshal(r.Meta(), &meta); err != nil {
+		return err
+	}
 	report := map[string]any{
 		"input": path, "model": s.Info().Name, "settings": settings,
-		"logits": r.Logits, "probabilities": r.Probabilities, "predicted": r.Predicted, "target": r.Target,
-		"label": r.Top[0].Label, "relevance": r.Relevance, "range": r.Range, "diagnostics": r.Diagnostics,
+		"logits": app.Floats(r.Logits), "probabilities": app.Floats(r.Probabilities),
+		"predicted": r.Predicted, "target": r.Target, "label": r.Top[0].Label,
+		"relevance": app.Floats(r.Relevance), "range": meta["range"], "diagnostics": meta["diagnostics"],
 	}
 	js, err := json.MarshalIndent(report, "", " ")
 	if err != nil {
 		return err
+	}
+	if r.Diagnostics.NaN {
+		fmt.Fprintf(os.Stderr, "lrp: warning: %s: the logits or the relevance hold NaN or ±Inf (written as null)\n", printable(path))
 	}
 	return os.WriteFile(filepath.Join(out, base+".json"), js, 0o644)
 }
