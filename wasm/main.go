@@ -186,6 +186,7 @@ func main() {
 	api.Set("explainPart", js.FuncOf(explainPart))
 	api.Set("receive", promised(receive)) // not call: explainPart holds mu
 	api.Set("abortPart", promised(abortPart))
+	api.Set("crash", js.FuncOf(crash))
 	global.Set("__lrp", api)
 	select {}
 }

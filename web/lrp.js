@@ -42,6 +42,7 @@ async function start(onExit) {
     throw new Error('lrp: wasm_exec.js did not define globalThis.Go');
   }
   const go = new globalThis.Go();
+  guardResume(go);
   const url = new URL('./lrp.wasm', import.meta.url);
   const instance = isNode ? await instantiateFile(url, go.importObject) : await instantiateURL(url, go.importObject);
 
@@ -56,6 +57,33 @@ async function start(onExit) {
     throw new Error('lrp: the wasm module did not start (see the console for its output)');
   }
   return api(raw, go, instance, run);
+}
+
+// guardResume keeps a dead runtime from taking its host down. wasm_exec.js
+// runs Go's timers with setTimeout and re-enters Go through go._resume,
+// which throws "Go program has already exited" once the runtime has died
+// (of out-of-memory, say): from a timer that throw is uncaught, and in Node
+// it ends the whole process before init() can start a fresh runtime. Here
+// a resume after the exit cancels Go's timers and does nothing else (the
+// timer callback retries while its timer is registered), and a trap inside
+// one (the instance is unusable) counts as the exit, so that the calls in
+// flight reject.
+function guardResume(go) {
+  const resume = go._resume.bind(go);
+  go._resume = () => {
+    if (go.exited) {
+      for (const t of go._scheduledTimeouts.values()) clearTimeout(t);
+      go._scheduledTimeouts.clear();
+      return;
+    }
+    try {
+      resume();
+    } catch (err) {
+      if (!go.exited) console.error('lrp: the wasm runtime stopped:', err);
+      go.exited = true;
+      go._resolveExitPromise();
+    }
+  };
 }
 
 async function instantiateFile(url, imports) {
@@ -353,6 +381,17 @@ function api(raw, go, instance, run) {
     memory() {
       const refs = Array.isArray(go._values) && Array.isArray(go._idPool) ? go._values.length - go._idPool.length : null;
       return { wasm: instance.exports.mem.buffer.byteLength, refs };
+    },
+
+    /**
+     * Ends the Go runtime as a fatal error would (for tests of recovery):
+     * resolves once it has died; every later call rejects, and init()
+     * starts a fresh runtime.
+     */
+    async crash() {
+      if (go.exited) return;
+      raw.crash();
+      await run;
     },
   });
 }
