@@ -91,6 +91,21 @@ async function lastArrays() {
   }));
 }
 
+// offline runs fn with the server stopped and the browser offline, then
+// brings both back (the server on the same port: the same origin).
+async function offline(fn) {
+  const port = new URL(origin).port;
+  await harvest();
+  await stopServer();
+  await context.setOffline(true);
+  try {
+    await fn();
+  } finally {
+    await context.setOffline(false);
+    server = await startServer(Number(port));
+  }
+}
+
 // ---------------------------------------------------------------- setup
 
 before(async () => {
@@ -519,11 +534,7 @@ test('after one visit the app reloads and explains offline', async () => {
     return !!navigator.serviceWorker.controller;
   });
   assert.ok(controlled, 'the service worker controls the page');
-  const port = new URL(origin).port;
-  await harvest();
-  await stopServer();
-  await context.setOffline(true);
-  try {
+  await offline(async () => {
     await page.reload();
     await page.waitForFunction(() => window.__lrpStats?.ready, null, { timeout: 30_000 });
     assert.equal(await stats(() => __lrpStats.modelReady), true, 'the built-in model loads offline');
@@ -533,10 +544,29 @@ test('after one visit the app reloads and explains offline', async () => {
     assert.equal(caches.filter((k) => k.startsWith('lrp-explainer-')).length, 1, `one versioned cache: ${caches}`);
     await page.evaluate(() => scrollTo(0, 0));
     await page.screenshot({ path: path.join(artifacts, 'offline.png') });
-  } finally {
-    await context.setOffline(false);
-    server = await startServer(Number(port));
-  }
+  });
+});
+
+test('/index.html, and offline any unknown page, get the app too', async () => {
+  // lrp serve, like Go's file server and many hosts, redirects /index.html
+  // to /: a cached redirect must not become the offline page. A page in a
+  // subfolder lands on the app's own URL, where its relative URLs resolve.
+  await harvest();
+  await page.goto(`${origin}/index.html`);
+  await page.waitForFunction(() => window.__lrpStats?.modelReady, null, { timeout: 30_000 });
+  await offline(async () => {
+    for (const [url, lands] of [['/index.html'], ['/no-such-page'], ['/no/such/page?x=1', '/']]) {
+      await page.goto(`${origin}${url}`);
+      assert.equal(new URL(page.url()).pathname, lands ?? url.split('?')[0]);
+      await page.waitForFunction(() => window.__lrpStats?.ready, null, { timeout: 30_000 });
+      assert.equal(await stats(() => __lrpStats.modelReady), true, `${url}: the built-in model loads offline`);
+      await drawSeven();
+      assert.equal(await stats(() => __lrpStats.last.predicted), 7, url);
+      await harvest();
+    }
+  });
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => window.__lrpStats?.modelReady, null, { timeout: 30_000 });
 });
 
 test('every request was same-origin, with no console error or CSP violation in the whole run', async () => {
