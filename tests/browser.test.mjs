@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { init } from '../web/lrp.js';
 import { reference } from './lib/fixtures.mjs';
-import { chromiumArgs, chromiumPath, drawSeven as drawSevenOn, offOrigin, png, serve, settle as settleOn } from './lib/page.mjs';
+import { chromiumArgs, chromiumPath, drawSeven as drawSevenOn, offOrigin, png, serve, settle as settleOn, stop } from './lib/page.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'test-artifacts');
@@ -41,9 +41,7 @@ function startServer(port = 0) {
 
 async function stopServer() {
   if (!server) return;
-  const exited = new Promise((r) => server.proc.once('exit', r));
-  server.proc.kill();
-  await exited;
+  await stop(server);
   server = null;
 }
 

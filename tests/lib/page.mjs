@@ -1,9 +1,66 @@
 // Helpers of the tests and benchmarks that drive the web app in a browser:
-// serving web/ with `lrp serve`, launching Chromium, driving the page
+// serving web/ with `lrp serve` or Python's http.server, launching Chromium, driving the page
 // (waiting for it to settle, drawing a digit on the pad), and writing PNG
 // files.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import zlib from 'node:zlib';
+
+/**
+ * serveStatic serves dir with Python's http.server, a static file server
+ * that knows nothing of the project, on a free port of 127.0.0.1, and
+ * resolves to {proc, url, log} once it answers (log: the request lines it
+ * printed so far). wasmType, if given, replaces the type it sends for
+ * .wasm, as hosts do that do not know the type.
+ */
+export async function serveStatic(dir, { wasmType } = {}) {
+  const port = await freePort();
+  const args = ['-m', 'http.server', '--bind', '127.0.0.1', String(port), '--directory', dir];
+  if (wasmType) {
+    // http.server asks the mimetypes module, which it shares with this prelude.
+    const prelude = 'import mimetypes, runpy, sys; mimetypes.init(); mimetypes.add_type(sys.argv.pop(1), ".wasm"); ' +
+      'sys.argv[0] = "http.server"; runpy.run_module("http.server", run_name="__main__")';
+    args.splice(0, 2, '-c', prelude, wasmType);
+  }
+  const proc = spawn('python3', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const log = [];
+  proc.stderr.on('data', (d) => log.push(...String(d).split('\n').filter(Boolean)));
+  const exited = new Promise((_, reject) => proc.once('exit', (code) => reject(new Error(`python3 -m http.server exited with ${code}: ${log.join('\n')}`))));
+  exited.catch(() => {});
+  const url = `http://127.0.0.1:${port}/`;
+  for (const deadline = Date.now() + 10_000; ;) {
+    try {
+      const res = await Promise.race([fetch(url), exited]);
+      await res.body?.cancel();
+      return { proc, url, log };
+    } catch (err) {
+      if (proc.exitCode !== null || Date.now() > deadline) {
+        proc.kill();
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** stop kills a server of serve or serveStatic and resolves once it has exited. */
+export async function stop(server) {
+  if (server.proc.exitCode !== null || server.proc.signalCode !== null) return;
+  const exited = new Promise((r) => server.proc.once('exit', r));
+  server.proc.kill();
+  await exited;
+}
 
 /** chromiumPath is Debian's Chromium, or $CHROMIUM. */
 export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
