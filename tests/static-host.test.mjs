@@ -6,12 +6,15 @@
 // context: the page loads, a drawn 7 is predicted and its heatmap painted,
 // every request stays on the origin; then, with the server stopped and the
 // browser offline, the page reloads and /index.html and an unknown page
-// open the app. Run from the repository root after scripts/build.sh:
+// open the app. A last run uploads a new build over a month-old one, which
+// such a host lets the browser cache for days, and sees it replace the old
+// one. Run from the repository root after scripts/build.sh:
 //   node --test tests/static-host.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -62,6 +65,15 @@ async function appWorks(page, where) {
   assert.ok(px.coloured > 20, `${where}: ${px.coloured} heatmap pixels not white`);
 }
 
+// until polls the async predicate f until it holds (page.waitForFunction
+// does not wait for a promise).
+async function until(f, what, timeout = 20_000) {
+  for (const deadline = Date.now() + timeout; !(await f()); ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 for (const wasmType of [undefined, 'application/octet-stream']) {
   const name = wasmType ? `lrp.wasm sent as ${wasmType}` : 'as it comes';
   test(`Python's http.server (${name}): the app draws, explains and works offline`, async () => {
@@ -106,3 +118,37 @@ for (const wasmType of [undefined, 'application/octet-stream']) {
     }
   });
 }
+
+test("Python's http.server: a new build uploaded over a month-old one reaches the next visit", async () => {
+  // The host sends Last-Modified and no Cache-Control, so the browser keeps
+  // a month-old file in its HTTP cache for a tenth of that age, days.
+  const site = fs.mkdtempSync(path.join(os.tmpdir(), 'lrp-site-'));
+  fs.cpSync(web, site, { recursive: true });
+  const old = new Date(Date.now() - 30 * 86_400_000);
+  for (const f of fs.readdirSync(site, { recursive: true })) fs.utimesSync(path.join(site, f), old, old);
+  const server = await serveStatic(site);
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.__lrpStats?.offlineReady && navigator.serviceWorker.controller, null, { timeout: 30_000 });
+    const before = await page.evaluate(() => caches.keys());
+    assert.equal(before.length, 1, `${before}`);
+
+    // The next build: only its version differs, which is all the service
+    // worker compares.
+    fs.writeFileSync(path.join(site, 'version.js'), "self.LRP_BUILD = 'next';\n");
+    await page.reload();
+    await until(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.waiting), 'a new service worker waits');
+    // It takes over once no tab runs the old one, and deletes the old cache.
+    await page.close();
+    const next = await context.newPage();
+    await next.goto(server.url);
+    await until(async () => (await next.evaluate(() => caches.keys())).join() === 'lrp-explainer-next', 'only the new cache');
+    await next.waitForFunction(() => window.__lrpStats?.modelReady, null, { timeout: 30_000 });
+  } finally {
+    await context.close();
+    await stop(server);
+    fs.rmSync(site, { recursive: true, force: true });
+  }
+});

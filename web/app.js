@@ -1354,7 +1354,10 @@ async function registerServiceWorker() {
   const status = $('offline-status');
   if (!('serviceWorker' in navigator)) return;
   try {
-    const reg = await navigator.serviceWorker.register('sw.js', { scope: './' });
+    // updateViaCache 'none': the browser's checks for a new version ask the
+    // host for sw.js and version.js, even where it sends no Cache-Control
+    // and would keep version.js in the HTTP cache for days.
+    const reg = await navigator.serviceWorker.register('sw.js', { scope: './', updateViaCache: 'none' });
     const ready = () => {
       status.textContent = 'Available offline';
       status.className = 'ok';

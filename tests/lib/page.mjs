@@ -15,12 +15,12 @@ import zlib from 'node:zlib';
  */
 export async function serveStatic(dir, { wasmType } = {}) {
   const port = await freePort();
-  const args = ['-m', 'http.server', '--bind', '127.0.0.1', String(port), '--directory', dir];
+  const args = ['-u', '-m', 'http.server', '--bind', '127.0.0.1', String(port), '--directory', dir]; // -u: its log unbuffered
   if (wasmType) {
     // http.server asks the mimetypes module, which it shares with this prelude.
     const prelude = 'import mimetypes, runpy, sys; mimetypes.init(); mimetypes.add_type(sys.argv.pop(1), ".wasm"); ' +
       'sys.argv[0] = "http.server"; runpy.run_module("http.server", run_name="__main__")';
-    args.splice(0, 2, '-c', prelude, wasmType);
+    args.splice(1, 2, '-c', prelude, wasmType);
   }
   const proc = spawn('python3', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const log = [];
@@ -54,10 +54,13 @@ function freePort() {
   });
 }
 
-/** stop kills a server of serve or serveStatic and resolves once it has exited. */
+/**
+ * stop kills a server of serve or serveStatic and resolves once it has
+ * exited and its output has been read.
+ */
 export async function stop(server) {
   if (server.proc.exitCode !== null || server.proc.signalCode !== null) return;
-  const exited = new Promise((r) => server.proc.once('exit', r));
+  const exited = new Promise((r) => server.proc.once('close', r));
   server.proc.kill();
   await exited;
 }
