@@ -898,9 +898,10 @@ function bindExport() {
 // ---------------------------------------------------------------- panels
 //
 // A panel follows the current model and result: onModel(model),
-// onResult(result, options, roundTripMs), onClear(). The evaluation panel of issue 7
-// adds itself to `panels`; it can run engine calls such as 'evaluate' on
-// the pool with pool.run('call', {method: 'evaluate', args: [input, options]}).
+// onResult(result, options, roundTripMs), onClear(), each optional. The
+// three of `panels` are the diagnostics, the compare grid and the
+// evaluation; the last two run their engine calls on the Worker pool
+// (pool.run('explain', …) and pool.run('call', {method: 'evaluate', …})).
 
 const diagnostics = {
   onResult(r, options, roundTrip) {
