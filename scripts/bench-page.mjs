@@ -18,12 +18,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { png, serve } from '../tests/lib/page.mjs';
+import { chromiumArgs, chromiumPath, png, serve } from '../tests/lib/page.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) || 1 : 3;
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lrp-bench-page-'));
@@ -44,7 +43,7 @@ try {
     const context = await chromium.launchPersistentContext(path.join(tmp, `profile-${r}`), {
       executablePath: chromiumPath,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+      args: chromiumArgs,
     });
     try {
       const page = context.pages()[0] ?? (await context.newPage());

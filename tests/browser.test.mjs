@@ -17,11 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { init } from '../web/lrp.js';
 import { reference } from './lib/fixtures.mjs';
-import { png, serve } from './lib/page.mjs';
+import { chromiumArgs, chromiumPath, drawSeven as drawSevenOn, offOrigin, png, serve, settle as settleOn, stop } from './lib/page.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'test-artifacts');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; img-src 'self' blob: data:; worker-src 'self'; object-src 'none'; base-uri 'none'";
 
 let tmp, server, origin, context, page;
@@ -42,9 +41,7 @@ function startServer(port = 0) {
 
 async function stopServer() {
   if (!server) return;
-  const exited = new Promise((r) => server.proc.once('exit', r));
-  server.proc.kill();
-  await exited;
+  await stop(server);
   server = null;
 }
 
@@ -60,48 +57,8 @@ function digitPNG(x, scale = 4) {
 }
 
 const stats = (expr) => page.evaluate(expr);
-
-// settle waits until `until` (a predicate run in the page with `arg`) holds
-// and then until the page has answered every request it made. The
-// predicates read window.__lrpStats; they cannot be built from strings in
-// the page, whose CSP forbids eval.
-async function settle(until = () => true, arg, timeout = 20_000) {
-  try {
-    await page.waitForFunction(until, arg, { timeout, polling: 20 });
-    await page.waitForFunction(() => window.__lrpStats.idle(), null, { timeout, polling: 20 });
-  } catch (err) {
-    // Say what the page shows: an engine error is more useful than a timeout.
-    const shown = await page.evaluate(() =>
-      ['explain-error', 'model-error', 'input-error', 'fatal'].map((id) => document.getElementById(id)).filter((e) => !e.hidden).map((e) => `#${e.id}: ${e.textContent}`));
-    err.message += shown.length ? `\nthe page shows: ${shown.join('; ')}` : '';
-    throw err;
-  }
-}
-
-async function padPoint(fx, fy) {
-  const b = await page.locator('#pad').boundingBox();
-  return [b.x + fx * b.width, b.y + fy * b.height];
-}
-
-// stroke drags the mouse through points given as fractions of the pad.
-async function stroke(points, steps = 6) {
-  await page.mouse.move(...(await padPoint(...points[0])));
-  await page.mouse.down();
-  for (const p of points.slice(1)) await page.mouse.move(...(await padPoint(...p)), { steps });
-  await page.mouse.up();
-}
-
-const seven = [
-  [[0.22, 0.2], [0.5, 0.2], [0.76, 0.2]],
-  [[0.76, 0.2], [0.62, 0.5], [0.46, 0.84]],
-];
-
-async function drawSeven() {
-  await page.click('#clear');
-  const before = await stats(() => __lrpStats.explains);
-  for (const s of seven) await stroke(s);
-  await settle((n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'draw', before);
-}
+const settle = (until, arg, timeout) => settleOn(page, until, arg, timeout);
+const drawSeven = () => drawSevenOn(page);
 
 async function dropFile(name, bytes, type = '') {
   const dt = await page.evaluateHandle(
@@ -132,6 +89,21 @@ async function lastArrays() {
   }));
 }
 
+// offline runs fn with the server stopped and the browser offline, then
+// brings both back (the server on the same port: the same origin).
+async function offline(fn) {
+  const port = new URL(origin).port;
+  await harvest();
+  await stopServer();
+  await context.setOffline(true);
+  try {
+    await fn();
+  } finally {
+    await context.setOffline(false);
+    server = await startServer(Number(port));
+  }
+}
+
 // ---------------------------------------------------------------- setup
 
 before(async () => {
@@ -148,11 +120,7 @@ before(async () => {
   context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
     executablePath: chromiumPath,
     headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    ],
+    args: [...chromiumArgs, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
     viewport: { width: 1360, height: 900 },
     colorScheme: 'light',
     acceptDownloads: true,
@@ -531,7 +499,7 @@ test('a large model is explained on 2 Workers, the same to the bit as on one, al
   assert.equal(await stats(() => __lrpStats.errors), errors, 'no error shown');
   assert.equal(differ(Array.from(await stats(() => __lrpStats.last.relevance)), page2.relevance), -1, 'the same relevance on one Worker');
 
-  const foreign = requests.slice(from).filter((u) => !u.startsWith(`${origin}/`) && !/^(blob|data):/.test(u));
+  const foreign = offOrigin(requests.slice(from), origin);
   assert.deepEqual(foreign, [], 'requests to other origins');
 
   // Back to the built-in model: small, so the partner stops and one Worker explains.
@@ -564,11 +532,7 @@ test('after one visit the app reloads and explains offline', async () => {
     return !!navigator.serviceWorker.controller;
   });
   assert.ok(controlled, 'the service worker controls the page');
-  const port = new URL(origin).port;
-  await harvest();
-  await stopServer();
-  await context.setOffline(true);
-  try {
+  await offline(async () => {
     await page.reload();
     await page.waitForFunction(() => window.__lrpStats?.ready, null, { timeout: 30_000 });
     assert.equal(await stats(() => __lrpStats.modelReady), true, 'the built-in model loads offline');
@@ -578,14 +542,33 @@ test('after one visit the app reloads and explains offline', async () => {
     assert.equal(caches.filter((k) => k.startsWith('lrp-explainer-')).length, 1, `one versioned cache: ${caches}`);
     await page.evaluate(() => scrollTo(0, 0));
     await page.screenshot({ path: path.join(artifacts, 'offline.png') });
-  } finally {
-    await context.setOffline(false);
-    server = await startServer(Number(port));
-  }
+  });
+});
+
+test('/index.html, and offline any unknown page, get the app too', async () => {
+  // lrp serve, like Go's file server and many hosts, redirects /index.html
+  // to /: a cached redirect must not become the offline page. A page in a
+  // subfolder lands on the app's own URL, where its relative URLs resolve.
+  await harvest();
+  await page.goto(`${origin}/index.html`);
+  await page.waitForFunction(() => window.__lrpStats?.modelReady, null, { timeout: 30_000 });
+  await offline(async () => {
+    for (const [url, lands] of [['/index.html'], ['/no-such-page'], ['/no/such/page?x=1', '/']]) {
+      await page.goto(`${origin}${url}`);
+      assert.equal(new URL(page.url()).pathname, lands ?? url.split('?')[0]);
+      await page.waitForFunction(() => window.__lrpStats?.ready, null, { timeout: 30_000 });
+      assert.equal(await stats(() => __lrpStats.modelReady), true, `${url}: the built-in model loads offline`);
+      await drawSeven();
+      assert.equal(await stats(() => __lrpStats.last.predicted), 7, url);
+      await harvest();
+    }
+  });
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => window.__lrpStats?.modelReady, null, { timeout: 30_000 });
 });
 
 test('every request was same-origin, with no console error or CSP violation in the whole run', async () => {
-  const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !/^(blob|data):/.test(u));
+  const foreign = offOrigin(requests, origin);
   assert.deepEqual(foreign, [], 'requests to other origins');
   assert.ok(requests.some((u) => u.endsWith('/lrp.wasm')), 'the wasm was requested through the page');
   assert.deepEqual(consoleErrors, []);

@@ -898,9 +898,10 @@ function bindExport() {
 // ---------------------------------------------------------------- panels
 //
 // A panel follows the current model and result: onModel(model),
-// onResult(result, options, roundTripMs), onClear(). The evaluation panel of issue 7
-// adds itself to `panels`; it can run engine calls such as 'evaluate' on
-// the pool with pool.run('call', {method: 'evaluate', args: [input, options]}).
+// onResult(result, options, roundTripMs), onClear(), each optional. The
+// three of `panels` are the diagnostics, the compare grid and the
+// evaluation; the last two run their engine calls on the Worker pool
+// (pool.run('explain', …) and pool.run('call', {method: 'evaluate', …})).
 
 const diagnostics = {
   onResult(r, options, roundTrip) {
@@ -1354,7 +1355,10 @@ async function registerServiceWorker() {
   const status = $('offline-status');
   if (!('serviceWorker' in navigator)) return;
   try {
-    const reg = await navigator.serviceWorker.register('sw.js', { scope: './' });
+    // updateViaCache 'none': the browser's checks for a new version ask the
+    // host for sw.js and version.js, even where it sends no Cache-Control
+    // and would keep version.js in the HTTP cache for days.
+    const reg = await navigator.serviceWorker.register('sw.js', { scope: './', updateViaCache: 'none' });
     const ready = () => {
       status.textContent = 'Available offline';
       status.className = 'ok';

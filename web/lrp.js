@@ -306,16 +306,6 @@ function api(raw, go, instance, run) {
      * bit. ids are integers that increase from one split to the next. If
      * either part fails, both reject.
      */
-    /**
-     * Makes split id fail here with reason, as if the paired engine had
-     * failed: for a partner that will never answer (its Worker died). A
-     * split that has ended ignores it; one that has not started here yet
-     * fails as soon as it starts.
-     */
-    abortSplit(id, reason) {
-      onPartner({ id, abort: String(reason ?? 'aborted') });
-    },
-
     async explainSplit(id, input, options) {
       if (!link) throw new Error('lrp: explainSplit needs pair(port, part) first');
       if (active) throw new Error(`lrp: a split explanation (id ${lastId}) is already running`);
@@ -341,6 +331,16 @@ function api(raw, go, instance, run) {
       } finally {
         active = false;
       }
+    },
+
+    /**
+     * Makes split id fail here with reason, as if the paired engine had
+     * failed: for a partner that will never answer (its Worker died). A
+     * split that has ended ignores it; one that has not started here yet
+     * fails as soon as it starts.
+     */
+    abortSplit(id, reason) {
+      onPartner({ id, abort: String(reason ?? 'aborted') });
     },
 
     /** Turns RGBA pixels into the model input: mode 'digit' or 'image' (default by model). */

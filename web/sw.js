@@ -2,7 +2,8 @@
 // keeps the app shell, the engine (lrp.wasm and wasm_exec.js) and the
 // built-in model in a cache named after VERSION, answers same-origin GETs
 // from that cache first (the network only for what is not cached yet, which
-// is then cached), and deletes the caches of older versions on activate.
+// is then cached), gives every page the app shell when the network fails,
+// and deletes the caches of older versions on activate.
 //
 // VERSION is a hash of every file of the app, written to version.js by
 // scripts/build.sh: a changed imported script is what makes browsers
@@ -14,9 +15,10 @@ const VERSION = self.LRP_BUILD || 'dev';
 const PREFIX = 'lrp-explainer-';
 const CACHE = PREFIX + VERSION;
 
-const SHELL = [
-  './',
-  'index.html',
+// The shell, index.html, is cached under its own name and the folder's
+// ('./'): hosts serve it at either, or redirect one to the other.
+const SHELL = 'index.html';
+const FILES = [
   'app.js',
   'pool.js',
   'worker.js',
@@ -30,14 +32,34 @@ const SHELL = [
 // Cached when present: a checkout without a trained model still installs.
 const OPTIONAL = ['models/mnist.safetensors'];
 
-const fresh = (url) => new Request(url, { cache: 'reload' });
+async function get(url) {
+  const res = await fetch(url, { cache: 'reload' });
+  if (!res.ok) throw new Error(`sw: ${url}: HTTP ${res.status}`);
+  return res;
+}
+
+// plain returns res without the mark of the redirects that led to it.
+// Static hosts redirect freely (Go's file server, so lrp serve, sends
+// /index.html to ./; most send a folder to its name with a slash), and a
+// browser fails a navigation answered with a redirected response
+// (ERR_FAILED): the cache holds only plain copies.
+function plain(res) {
+  if (!res.redirected) return res;
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
+      const [shell, ...files] = await Promise.all([SHELL, ...FILES].map(get));
       const cache = await caches.open(CACHE);
-      await cache.addAll(SHELL.map(fresh));
-      await Promise.all(OPTIONAL.map((u) => cache.add(fresh(u)).catch(() => {})));
+      const page = plain(shell);
+      await Promise.all([
+        cache.put('./', page.clone()),
+        cache.put(SHELL, page),
+        ...files.map((res, i) => cache.put(FILES[i], plain(res))),
+        ...OPTIONAL.map((u) => get(u).then((res) => cache.put(u, plain(res))).catch(() => {})),
+      ]);
     })(),
   );
 });
@@ -66,13 +88,16 @@ async function cacheFirst(req) {
   if (hit) return hit;
   try {
     const res = await fetch(req);
-    if (res.ok && res.type === 'basic') await cache.put(req, res.clone());
+    if (res.ok && res.type === 'basic') await cache.put(req, plain(res.clone()));
     return res;
   } catch (err) {
-    if (req.mode === 'navigate') {
-      const shell = await cache.match('index.html');
-      if (shell) return shell;
-    }
+    if (req.mode !== 'navigate') throw err;
+    // Offline, every page gets the shell. One in a subfolder is sent to the
+    // app's folder first: the shell's relative URLs resolve from the page's.
+    const scope = self.registration.scope;
+    if (new URL('./', req.url).href !== scope) return Response.redirect(scope, 302);
+    const shell = await cache.match('./');
+    if (shell) return shell;
     throw err;
   }
 }

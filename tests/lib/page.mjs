@@ -1,7 +1,87 @@
 // Helpers of the tests and benchmarks that drive the web app in a browser:
-// serving web/ with `lrp serve`, and writing PNG files.
+// serving web/ with `lrp serve` or Python's http.server, launching Chromium, driving the page
+// (waiting for it to settle, drawing a digit on the pad), and writing PNG
+// files.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import zlib from 'node:zlib';
+
+/**
+ * serveStatic serves dir with Python's http.server, a static file server
+ * that knows nothing of the project, on a free port of 127.0.0.1, and
+ * resolves to {proc, url, log} once it answers (log: the request lines it
+ * printed so far). wasmType, if given, replaces the type it sends for
+ * .wasm, as hosts do that do not know the type.
+ */
+export async function serveStatic(dir, { wasmType } = {}) {
+  const port = await freePort();
+  const args = ['-u', '-m', 'http.server', '--bind', '127.0.0.1', String(port), '--directory', dir]; // -u: its log unbuffered
+  if (wasmType) {
+    // http.server asks the mimetypes module, which it shares with this prelude.
+    const prelude = 'import mimetypes, runpy, sys; mimetypes.init(); mimetypes.add_type(sys.argv.pop(1), ".wasm"); ' +
+      'sys.argv[0] = "http.server"; runpy.run_module("http.server", run_name="__main__")';
+    args.splice(1, 2, '-c', prelude, wasmType);
+  }
+  const proc = spawn('python3', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const log = [];
+  proc.stderr.on('data', (d) => log.push(...String(d).split('\n').filter(Boolean)));
+  const exited = new Promise((_, reject) => proc.once('exit', (code) => reject(new Error(`python3 -m http.server exited with ${code}: ${log.join('\n')}`))));
+  exited.catch(() => {});
+  const url = `http://127.0.0.1:${port}/`;
+  for (const deadline = Date.now() + 10_000; ;) {
+    try {
+      const res = await Promise.race([fetch(url), exited]);
+      await res.body?.cancel();
+      return { proc, url, log };
+    } catch (err) {
+      if (proc.exitCode !== null || Date.now() > deadline) {
+        proc.kill();
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * stop kills a server of serve or serveStatic and resolves once it has
+ * exited and its output has been read.
+ */
+export async function stop(server) {
+  if (server.proc.exitCode !== null || server.proc.signalCode !== null) return;
+  const exited = new Promise((r) => server.proc.once('close', r));
+  server.proc.kill();
+  await exited;
+}
+
+/** chromiumPath is Debian's Chromium, or $CHROMIUM. */
+export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+/**
+ * chromiumArgs run Chromium headless in a container (no sandbox, no GPU)
+ * with nothing that calls home on its own: the tests check that every
+ * request of a run goes to the page's origin.
+ */
+export const chromiumArgs = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** offOrigin returns the URLs of urls that are neither on origin nor blob: or data:. */
+export function offOrigin(urls, origin) {
+  return urls.filter((u) => !u.startsWith(`${origin}/`) && !/^(blob|data):/.test(u));
+}
 
 /**
  * serve starts `lrp serve` (the binary at lrp) on dir and a port (0: a free
@@ -19,6 +99,50 @@ export function serve(lrp, dir, port = 0) {
     proc.stderr.on('data', (d) => process.stderr.write(`[lrp serve] ${d}`));
     proc.on('exit', (code) => reject(new Error(`lrp serve exited with ${code}: ${out}`)));
   });
+}
+
+/**
+ * settle waits until `until` (a predicate run in the page with `arg`) holds
+ * and then until the page has answered every request it made. The
+ * predicates read window.__lrpStats; they cannot be built from strings in
+ * the page, whose CSP forbids eval. On a timeout the error says what the
+ * page shows: an engine error is more useful than a timeout.
+ */
+export async function settle(page, until = () => true, arg, timeout = 20_000) {
+  try {
+    await page.waitForFunction(until, arg, { timeout, polling: 20 });
+    await page.waitForFunction(() => window.__lrpStats.idle(), null, { timeout, polling: 20 });
+  } catch (err) {
+    const shown = await page.evaluate(() =>
+      ['explain-error', 'model-error', 'input-error', 'fatal'].map((id) => document.getElementById(id)).filter((e) => !e.hidden).map((e) => `#${e.id}: ${e.textContent}`));
+    err.message += shown.length ? `\nthe page shows: ${shown.join('; ')}` : '';
+    throw err;
+  }
+}
+
+// stroke drags the mouse through points given as fractions of the pad.
+async function stroke(page, points, steps = 6) {
+  const at = async (fx, fy) => {
+    const b = await page.locator('#pad').boundingBox();
+    return [b.x + fx * b.width, b.y + fy * b.height];
+  };
+  await page.mouse.move(...(await at(...points[0])));
+  await page.mouse.down();
+  for (const p of points.slice(1)) await page.mouse.move(...(await at(...p)), { steps });
+  await page.mouse.up();
+}
+
+const seven = [
+  [[0.22, 0.2], [0.5, 0.2], [0.76, 0.2]],
+  [[0.76, 0.2], [0.62, 0.5], [0.46, 0.84]],
+];
+
+/** drawSeven clears the pad, draws a 7 with the mouse and waits for its explanation. */
+export async function drawSeven(page) {
+  await page.click('#clear');
+  const before = await page.evaluate(() => __lrpStats.explains);
+  for (const s of seven) await stroke(page, s);
+  await settle(page, (n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'draw', before);
 }
 
 // crc32 and png write an 8-bit grayscale PNG without dependencies.
