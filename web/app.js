@@ -390,10 +390,20 @@ function setSplit(s, error = '', loadMs) {
 
 let panelsAt = 0;
 
+// nanMessage says what NaN or ±Inf in a result means: the model's output
+// overflowed (the prediction means nothing), or a rule divided by zero.
+function nanMessage(r) {
+  if (Array.prototype.some.call(r.logits ?? [], (v) => !Number.isFinite(v))) {
+    return 'The model’s output is NaN or infinite for this input (a value overflowed float32): the prediction and the heatmap mean nothing.';
+  }
+  const layers = (r.diagnostics?.layers ?? []).filter((l) => l.nan).map((l) => l.name || `#${l.node}`);
+  return `NaN relevance${layers.length ? ` at ${layers.join(', ')}` : ''}: a rule divided by (almost) zero. Try a larger ε or stabilizer.`;
+}
+
 function showResult({ result: r, meta, sentAt }) {
   if (meta.model !== state.model) return; // made by a model that was replaced since
   const received = performance.now();
-  showError('explain-error', '');
+  showError('explain-error', r.diagnostics?.nan ? nanMessage(r) : '');
   state.last = { ...r, options: meta.options };
   paintResult(r);
   showPrediction(r);
@@ -930,10 +940,9 @@ const diagnostics = {
       dl.children[i].title = title ?? '';
     });
 
-    const nanLayers = (d.layers ?? []).filter((l) => l.nan).map((l) => l.name || `#${l.node}`);
     const nan = $('diag-nan');
-    nan.hidden = !(d.nan || nanLayers.length);
-    nan.textContent = nan.hidden ? '' : `NaN relevance${nanLayers.length ? ` at ${nanLayers.join(', ')}` : ''}: a rule divided by (almost) zero. Try a larger ε or stabilizer.`;
+    nan.hidden = !(d.nan || (d.layers ?? []).some((l) => l.nan));
+    nan.textContent = nan.hidden ? '' : nanMessage(r);
 
     // Output first: relevance flows from the start down to the pixels.
     const layers = [...(d.layers ?? [])].sort((a, b) => b.node - a.node);
