@@ -22,7 +22,7 @@ if [ -f model/mnist.safetensors ]; then
 fi
 
 # The service worker's cache version: a hash of everything it caches.
-build=$(cd web && cat index.html app.js pool.js worker.js style.css lrp.js lrp.wasm wasm_exec.js sw.js \
+build=$(cd web && cat index.html app.js pool.js worker.js style.css lrp.js args.js lrp.wasm wasm_exec.js sw.js \
   manifest.webmanifest icon.svg $(ls models/*.safetensors 2>/dev/null) | sha256sum | cut -c1-16)
 printf "// Written by scripts/build.sh: the build's content hash (the service worker's cache version).\nself.LRP_BUILD = '%s';\n" "$build" > web/version.js
 

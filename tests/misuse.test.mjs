@@ -190,14 +190,61 @@ test('detached and wrongly typed buffers', async () => {
   };
   await rejects(lrp.explain(new Proxy(x, { get: trap, getPrototypeOf: trap, has: trap }), {}), /reading the arguments threw: trap string/);
   await rejects(lrp.loadModel(new Proxy(cnn(), { getPrototypeOf: trap })), /reading the arguments threw: trap string|got Uint8Array|must be bytes/);
-  await rejects(lrp.explain({ rgba: new Proxy(new Uint8ClampedArray(3136), { getPrototypeOf: trap }), width: 28, height: 28 }, {}), /threw: trap string/);
-  class Odd extends Float32Array {
+  // A Proxy is not a typed array: its traps are never run.
+  await rejects(lrp.explain({ rgba: new Proxy(new Uint8ClampedArray(3136), { getPrototypeOf: trap }), width: 28, height: 28 }, {}), /rgba must be a Uint8ClampedArray or Uint8Array .*got Object/);
+  await rejects(lrp.explain(Object.create(Float32Array.prototype), {}), /input must be a Float32Array/);
+  await alive();
+});
+
+// Typed arrays are read by their real size through the intrinsic getters,
+// never through methods or getters a subclass overrides (issue 15): a
+// subarray that throws (wasm_exec.js called it inside Go's copy, so the
+// exception unwound the Go runtime: a bare "boom" and 48 KB leaked a call)
+// and a byteLength that says 2³¹ (wasm memory grew to 2 GB for good) do
+// not matter; BigInt is refused by name (it was "internal error: bad type
+// flag").
+test('JS objects that lie about themselves', async (t) => {
+  class Boom extends Uint8ClampedArray {
+    subarray() {
+      throw new Error('boom');
+    }
+  }
+  class Huge extends Float32Array {
+    get byteLength() {
+      return 2 ** 31;
+    }
     get length() {
       throw new RangeError('odd length');
     }
   }
-  await rejects(lrp.explain(new Odd(784), {}), /threw: odd length/);
-  await rejects(lrp.explain(Object.create(Float32Array.prototype), {}), /input must be a Float32Array/);
+  class BoomBytes extends Uint8Array {
+    subarray() {
+      throw new Error('boom');
+    }
+    get byteLength() {
+      return 2 ** 31;
+    }
+  }
+  const rgba = new Boom(4 * 28 * 28);
+  for (let i = 0; i < 784; i++) rgba.fill(Math.round(255 * x[i]), 4 * i, 4 * i + 3).fill(255, 4 * i + 3, 4 * i + 4);
+  const plain = await lrp.explain({ rgba: Uint8ClampedArray.from(rgba), width: 28, height: 28, mode: 'digit' });
+  const lied = new Huge(784);
+  lied.set(x);
+  let before;
+  for (let i = 0; i < 350; i++) {
+    if (i === 50) before = lrp.memory().wasm; // after the runtime's one-time growth
+    const r = await lrp.explain({ rgba, width: 28, height: 28, mode: 'digit' });
+    assert.deepEqual(Array.from(r.relevance), Array.from(plain.relevance));
+    assert.deepEqual(Array.from((await lrp.explain(lied)).relevance), Array.from(ref));
+  }
+  const grew = lrp.memory().wasm - before;
+  t.diagnostic(`wasm memory over 600 calls with lying arrays: ${grew} bytes`);
+  assert.ok(grew <= 1 << 20, `wasm memory grew by ${grew} bytes over 600 calls (48 KB a call leaked before)`);
+  await rejects(lrp.loadModel(new BoomBytes(16)), /^model: /); // read by its real 16 bytes
+  await rejects(lrp.explain(5n), /lrp: input is a bigint/);
+  await rejects(lrp.explain({ rgba, width: 28n, height: 28 }), /lrp: input\.width is a bigint/);
+  await rejects(lrp.preprocess(rgba, 28, 28, Symbol('digit')), /lrp: mode is a symbol/);
+  await rejects(lrp.loadModel(10n), /lrp: model bytes is a bigint/);
   await alive();
 });
 

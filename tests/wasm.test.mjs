@@ -43,6 +43,7 @@ test('init rejects without the wasm, then recovers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lrp-init-'));
   try {
     copyFileSync(join(root, 'web', 'lrp.js'), join(dir, 'lrp.mjs'));
+    copyFileSync(join(root, 'web', 'args.js'), join(dir, 'args.js'));
     copyFileSync(join(root, 'web', 'wasm_exec.js'), join(dir, 'wasm_exec.js'));
     const script = `
       import { copyFileSync } from 'node:fs';

@@ -6,11 +6,13 @@
 //   const info = await lrp.loadModel(bytes);
 //   const r = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
 //
-// lrp.wasm and wasm_exec.js (from the Go toolchain that built it) sit next to
-// this file. The module is loaded once, through a cached promise that is
+// lrp.wasm, wasm_exec.js (from the Go toolchain that built it) and args.js
+// (how the arguments are read) sit next to this file. The module is loaded once, through a cached promise that is
 // cleared if loading fails or the Go runtime exits, so the next init() tries
 // again. All computation happens inside the wasm; this file only moves bytes
 // and parses the JSON the wasm returns.
+
+import * as args from './args.js';
 
 const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 
@@ -141,38 +143,6 @@ function unpack(u8) {
   return [meta, arrays];
 }
 
-// plainJSON copies v into plain JSON values, reading each property once (a
-// getter that answers differently the second time cannot slip past the
-// checks), and throws an error naming the path of the first value JSON
-// cannot carry faithfully: NaN and ±Infinity (JSON.stringify would turn
-// them into null, which means "the default"), BigInt, functions, symbols,
-// and nesting deeper than 16 levels (a cycle included).
-function plainJSON(v, path, depth) {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return v;
-    case 'number':
-      if (!Number.isFinite(v)) throw new Error(`lrp: ${path} is ${v}: want a finite number`);
-      return v;
-    case 'undefined':
-      return undefined;
-    case 'object':
-      break;
-    default:
-      throw new Error(`lrp: ${path} is a ${typeof v}: want a number, string, boolean, array or object`);
-  }
-  if (v === null) return null;
-  if (depth >= 16) throw new Error(`lrp: ${path} nests deeper than 16 levels`);
-  if (Array.isArray(v)) return Array.from(v, (x, i) => plainJSON(x, `${path}[${i}]`, depth + 1) ?? null);
-  const out = {};
-  for (const k of Object.keys(v)) {
-    const x = plainJSON(v[k], `${path}.${k}`, depth + 1);
-    if (x !== undefined) out[k] = x;
-  }
-  return out;
-}
-
 function api(raw, go, instance, run) {
   // call runs one method of the raw API, turning a synchronous throw (the
   // Go program has exited) into a rejection. A call still pending when the
@@ -199,19 +169,6 @@ function api(raw, go, instance, run) {
     } finally {
       pending.delete(reject);
     }
-  };
-  const json = (options) => {
-    if (options === undefined || options === null) return '';
-    if (typeof options !== 'object' || Array.isArray(options)) {
-      throw new Error(`lrp: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
-    }
-    let plain;
-    try {
-      plain = plainJSON(options, 'options', 0);
-    } catch (err) {
-      throw new Error(err.message.startsWith('lrp: ') ? err.message : `lrp: options: ${err.message}`);
-    }
-    return JSON.stringify(plain);
   };
   const composites = raw.composites;
   const colormaps = raw.colormaps;
@@ -276,12 +233,12 @@ function api(raw, go, instance, run) {
      * engine's warm-up (a throwaway explanation of a small model, the caches of a large one).
      */
     async loadModel(bytes) {
-      return JSON.parse(await call('loadModel', bytes));
+      return JSON.parse(await call('loadModel', args.bytesLike(bytes, 'model bytes')));
     },
 
     /** Explains input (Float32Array, or {rgba, width, height, mode}) with options. */
     async explain(input, options) {
-      return result(await call('explain', input, json(options)));
+      return result(await call('explain', args.input(input), args.options(options)));
     },
 
     /**
@@ -320,7 +277,7 @@ function api(raw, go, instance, run) {
         port.postMessage({ id, rows }, [rows]);
       };
       try {
-        const pending = call('explainPart', input, json(options), link.part, send);
+        const pending = call('explainPart', args.input(input), args.options(options), link.part, send);
         const mine = early.filter((m) => m.id === id);
         early = early.filter((m) => m.id > id);
         for (const m of mine) deliver(m);
@@ -345,12 +302,12 @@ function api(raw, go, instance, run) {
 
     /** Turns RGBA pixels into the model input: mode 'digit' or 'image' (default by model). */
     async preprocess(rgba, width, height, mode) {
-      return f32(await call('preprocess', rgba, width, height, mode));
+      return f32(await call('preprocess', args.bytesLike(rgba, 'rgba'), args.scalar(width, 'width'), args.scalar(height, 'height'), args.scalar(mode, 'mode')));
     },
 
     /** Re-colours a relevance map without recomputing it. */
     async render(relevance, options) {
-      const [m, a] = unpack(await call('render', relevance, json(options)));
+      const [m, a] = unpack(await call('render', args.bytesLike(relevance, 'relevance'), args.options(options)));
       return { heatmap: a.heatmap, width: m.width, height: m.height, range: m.range };
     },
 
@@ -360,7 +317,7 @@ function api(raw, go, instance, run) {
      * first, and their AOPC (docs/JS_API.md).
      */
     async evaluate(input, options) {
-      return JSON.parse(await call('evaluate', input, json(options)));
+      return JSON.parse(await call('evaluate', args.input(input), args.options(options)));
     },
 
     /** The explanation methods: [{name, description, kind: 'lrp'|'baseline'}]. */

@@ -24,6 +24,7 @@ const FILES = [
   'worker.js',
   'style.css',
   'lrp.js',
+  'args.js',
   'lrp.wasm',
   'wasm_exec.js',
   'manifest.webmanifest',
