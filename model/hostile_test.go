@@ -1,6 +1,8 @@
 package model
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"testing"
@@ -88,4 +90,38 @@ func TestHostileONNXReluChainLinear(t *testing.T) {
 	ratio := float64(took[len(took)-1]) / float64(took[0])
 	t.Logf("ratio %d/%d nodes: %.1f (linear 8, quadratic 64)", sizes[len(sizes)-1], sizes[0], ratio)
 	assert.Less(t, ratio, 22.6, "decoding time grows faster than linearly with the graph")
+}
+
+// TestHostileSafetensorsHeader: a safetensors file whose header length is
+// wrong gets the safetensors decoder's own error through Load (it used to
+// get "neither a safetensors file nor an ONNX model"), and a header that is
+// not UTF-8 is refused at its first bad byte (it used to be accepted).
+func TestHostileSafetensorsHeader(t *testing.T) {
+	good, err := EncodeSafetensors(stTiny(t), map[string]string{"name": "tiny"}, "F32")
+	require.NoError(t, err)
+	withLength := func(n uint64) []byte {
+		b := slices.Clone(good)
+		binary.LittleEndian.PutUint64(b, n)
+		return b
+	}
+	notUTF8 := slices.Clone(good)
+	at := bytes.Index(notUTF8, []byte("tiny"))
+	require.Positive(t, at)
+	notUTF8[at] = 0xff // inside the model card's name
+	for _, tc := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"length-past-the-file", withLength(uint64(len(good))), "after it (truncated file?)"},
+		{"length-over-the-limit", withLength(17 << 20), "exceeds the limit of 16777216 bytes"},
+		{"header-not-utf8", notUTF8, fmt.Sprintf("invalid format at byte %d: the header is not UTF-8 text", at)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.file)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, tc.want)
+			assert.NotContains(t, err.Error(), "neither")
+		})
+	}
 }

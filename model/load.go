@@ -4,10 +4,11 @@ import "encoding/binary"
 
 // Load decodes a model file of either format, told apart by its first
 // bytes: a safetensors file starts with its header length (8 bytes,
-// little-endian, no more than the rest of the file) followed by '{'; an
-// ONNX file is a ModelProto, whose first byte is the tag of one of its
-// fields (PyTorch writes ir_version, 0x08, first). Anything else is a
-// *FormatError at offset 0.
+// little-endian) followed by '{'; an ONNX file is a ModelProto, whose first
+// byte is the tag of one of its fields (PyTorch writes ir_version, 0x08,
+// first). A safetensors file whose header length is wrong (beyond the
+// file or the limit) gets the safetensors decoder's error; anything that
+// is neither is a *FormatError at offset 0.
 func Load(data []byte) (*File, error) {
 	switch {
 	case len(data) == 0:
@@ -20,8 +21,12 @@ func Load(data []byte) (*File, error) {
 	return nil, &FormatError{0, "neither a safetensors file (header length, then '{') nor an ONNX model (protobuf)"}
 }
 
+// isSafetensors reports whether data looks like a safetensors file: '{'
+// after the 8 bytes of the header length, whose top bytes are zero (no
+// header is anywhere near 2⁴⁰ bytes). The ONNX files PyTorch writes do not
+// look so (their bytes 5 to 8 are the producer's name).
 func isSafetensors(data []byte) bool {
-	return len(data) >= 9 && data[8] == '{' && binary.LittleEndian.Uint64(data) <= uint64(len(data)-8)
+	return len(data) >= 9 && data[8] == '{' && binary.LittleEndian.Uint64(data) < 1<<40
 }
 
 // isONNX reports whether data starts with the tag of a ModelProto field:

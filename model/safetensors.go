@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/lrpwasm/lrp/lrp"
 )
@@ -102,6 +103,17 @@ func (d *stDecoder) parseHeader() error {
 	}
 	d.dataAt = 8 + int64(n)
 	hdr := d.data[8:d.dataAt]
+	if !utf8.Valid(hdr) {
+		at := 0
+		for at < len(hdr) {
+			r, size := utf8.DecodeRune(hdr[at:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			at += size
+		}
+		return &FormatError{8 + int64(at), "the header is not UTF-8 text (safetensors headers are JSON)"}
+	}
 	p := &jsonStream{dec: json.NewDecoder(bytes.NewReader(hdr)), base: 8}
 	p.dec.UseNumber()
 	if err := p.delim('{', "the header"); err != nil {
