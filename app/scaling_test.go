@@ -89,3 +89,13 @@ func TestGraphSizeLinear(t *testing.T) {
 		})
 	}
 }
+
+// A graph of exactly lrp.MaxNodes nodes loads and explains (one more is
+// refused by lrp.NewModel: TestNewModelNodeCap).
+func TestGraphNodeCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 131,072 nodes")
+	}
+	b := chainFile(t, lrp.MaxNodes-1, "relu")
+	t.Logf("%d nodes, %d bytes: %v", lrp.MaxNodes, len(b), loadAndExplain(t, b))
+}

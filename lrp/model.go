@@ -43,6 +43,11 @@ type Model struct {
 // 3×1024×1024 image), so that hostile files cannot ask for absurd buffers.
 const MaxInputLen = 3 << 20
 
+// MaxNodes bounds the nodes of a model: ten times the deepest network in
+// common use, and what a decoder can read in about a second. Every
+// algorithm over the graph takes time linear in the nodes.
+const MaxNodes = 1 << 17
+
 // NewModel checks that the nodes form a valid graph for the input spec: every
 // node reads only earlier nodes or the input, every layer accepts its input
 // shapes and parameter sizes, and the output is a flat vector. It returns
@@ -83,6 +88,9 @@ func (m *Model) check() error {
 	}
 	if len(m.Nodes) == 0 {
 		return fmt.Errorf("lrp: model has no layers")
+	}
+	if len(m.Nodes) > MaxNodes {
+		return fmt.Errorf("lrp: model has %d nodes, more than the %d allowed", len(m.Nodes), MaxNodes)
 	}
 	m.shapes = make([][]int, len(m.Nodes))
 	m.uses = make([]int, len(m.Nodes))

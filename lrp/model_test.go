@@ -131,3 +131,13 @@ func TestBoundsAndParams(t *testing.T) {
 	b := explain(t, e, x, Options{Rules: map[int]Rule{0: ZBox{Low: []float32{-1, -1}, High: []float32{1, 3}, Stab: 1e-6}}}).Relevance
 	assert.Equal(t, a, b, "ZBox with the model's bounds and with the same bounds given differ")
 }
+
+// A model of more than MaxNodes nodes is refused by name.
+func TestNewModelNodeCap(t *testing.T) {
+	nodes := make([]Node, MaxNodes+1)
+	for i := range nodes {
+		nodes[i] = Node{Name: "r", Layer: &ReLU{}, Inputs: []int{i - 1}}
+	}
+	_, err := NewModel("deep", InputSpec{Shape: []int{3}, Low: 0, High: 1}, nodes, nil)
+	requireErr(t, err, "131073 nodes, more than the 131072 allowed")
+}

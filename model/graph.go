@@ -289,6 +289,9 @@ func checkJSON(s string) error {
 
 // model builds and checks the lrp.Model that g describes.
 func (d *graphDecoder) model(g *graphJSON) (*lrp.Model, error) {
+	if len(g.Nodes) > lrp.MaxNodes {
+		return nil, d.errorf("%d nodes, more than the %d allowed", len(g.Nodes), lrp.MaxNodes)
+	}
 	index := map[string]int{inputName: lrp.Input}
 	nodes := make([]lrp.Node, len(g.Nodes))
 	for i := range g.Nodes {
