@@ -75,6 +75,13 @@ test('wrong input length, NaN and Inf', async () => {
   inf[20] = -Infinity;
   await rejects(lrp.explain(inf, {}), /input value 20 is -Inf/);
   await rejects(lrp.render(x.subarray(1), {}), /relevance has 783 values/);
+  // A finite input that overflows float32 inside the network: explained,
+  // with the non-finite logits reported (diagnostics.nan was false).
+  for (const composite of ['gradient', 'epsilon_gamma_box']) {
+    const r = await lrp.explain(new Float32Array(784).fill(3e38), { composite });
+    assert.ok(r.logits.some((v) => !Number.isFinite(v)), `${composite}: the recipe should overflow, logits ${r.logits}`);
+    assert.equal(r.diagnostics.nan, true, `${composite}: diagnostics.nan`);
+  }
   await alive();
 });
 
