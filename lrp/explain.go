@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // Start chooses the relevance placed at the output before it is propagated.
@@ -174,9 +175,12 @@ type Explainer struct {
 	diag      []LayerDiag
 	scratchX  []float32
 	accum     []float32
+	base      []float32 // the black image of integrated gradients and taylor
+	root      []float32 // taylor's root point
 	rules     []Rule
 	startKind Start
 	grad      *Composite
+	sized     map[string]bool // built-in methods the arena has been grown for (reserve)
 }
 
 // NewExplainer returns an Explainer for m.
@@ -206,6 +210,29 @@ func NewExplainer(m *Model) *Explainer {
 	e.methods = map[string][]Rule{}
 	return e
 }
+
+// explainerBytes returns the bytes NewExplainer allocates for m.
+func explainerBytes(m *Model) int64 {
+	nodes := len(m.Nodes)
+	n := alloc(int64(unsafe.Sizeof(Explainer{}))) + alloc(bytesOf[weights](nodes))
+	n += 4 * alloc(bytesOf[[]float32](nodes)) // acts, rel, arg, supp
+	for i, nd := range m.Nodes {
+		n += 2 * alloc(bytesOf[float32](numel(m.shapes[i])))
+		if _, ok := nd.Layer.(*MaxPool2D); ok {
+			n += alloc(bytesOf[int32](numel(m.shapes[i])))
+		}
+	}
+	n += 3 * alloc(bytesOf[float32](m.InputLen())) // relIn, scratchX, accum
+	n += alloc(bytesOf[int32](nodes+1)) + alloc(bytesOf[float64](nodes+1))
+	n += 3 * alloc(bytesOf[float32](m.Classes()))
+	lo, _ := m.Bounds()
+	n += 2 * alloc(bytesOf[float32](len(lo)))
+	n += alloc(bytesOf[LayerDiag](nodes))
+	return n + alloc(int64(unsafe.Sizeof(Composite{}))) + mapBytes
+}
+
+// mapBytes is an empty map.
+const mapBytes = 48
 
 // Model returns the explainer's model.
 func (e *Explainer) Model() *Model { return e.m }
@@ -253,6 +280,16 @@ func (e *Explainer) forward(x []float32) {
 	}
 	copy(e.logits, e.acts[len(m.Nodes)-1])
 	softmax(e.probs, e.logits)
+}
+
+// forward replays Explainer.forward for a sizer.
+func (s *sizer) forward() {
+	for i, nd := range s.m.Nodes {
+		s.reset()
+		if l, ok := nd.Layer.(*Conv2D); ok {
+			l.sizeForward(s, s.m.Shape(nd.Inputs[0]), wref{i: i}, false)
+		}
+	}
 }
 
 // Forward runs the model on x and returns a new slice of logits. It is a
@@ -342,17 +379,15 @@ func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
 	if err := e.CheckInput(x); err != nil {
 		return nil, err
 	}
-	if k, ok := o.Target.Class(); ok && (k < 0 || k >= e.m.Classes()) {
-		return nil, fmt.Errorf("lrp: target %d out of range: model has classes 0..%d", k, e.m.Classes()-1)
+	baseline, err := checkOptions(e.m, &o)
+	if err != nil {
+		return nil, err
 	}
-	if o.Start < OneHot || o.Start > Contrastive {
-		return nil, fmt.Errorf("lrp: unknown start %d", int(o.Start))
+	if err := e.reserve(&o); err != nil {
+		return nil, err
 	}
-	if b, ok := baselines[o.Method]; ok && o.Composite == nil {
-		if len(o.Rules) > 0 || len(o.Params) > 0 {
-			return nil, fmt.Errorf("lrp: method %s takes no rules or composite parameters", o.Method)
-		}
-		return b(e, x, o)
+	if baseline {
+		return baselines[o.Method](e, x, o)
 	}
 	rules, err := e.rulesOf(&o)
 	if err != nil {
@@ -363,6 +398,25 @@ func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
 	e.backward(x, rules, e.start)
 	copy(e.accum, e.relIn)
 	return e.finish(res), nil
+}
+
+// checkOptions returns an error for options that Explain rejects before
+// it resolves the rules (those are checked by rulesOf), and whether o
+// names a baseline.
+func checkOptions(m *Model, o *Options) (baseline bool, err error) {
+	if k, ok := o.Target.Class(); ok && (k < 0 || k >= m.Classes()) {
+		return false, fmt.Errorf("lrp: target %d out of range: model has classes 0..%d", k, m.Classes()-1)
+	}
+	if o.Start < OneHot || o.Start > Contrastive {
+		return false, fmt.Errorf("lrp: unknown start %d", int(o.Start))
+	}
+	if _, ok := baselines[o.Method]; !ok || o.Composite != nil {
+		return false, nil
+	}
+	if len(o.Rules) > 0 || len(o.Params) > 0 {
+		return false, fmt.Errorf("lrp: method %s takes no rules or composite parameters", o.Method)
+	}
+	return true, nil
 }
 
 // result fills the prediction part of a Result after a forward pass and
