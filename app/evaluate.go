@@ -100,9 +100,6 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.input(in); err != nil {
-		return nil, err
-	}
 	var target lrp.Target
 	if o.Target != nil {
 		k := *o.Target
@@ -110,6 +107,16 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 			return nil, fmt.Errorf("eval: target %d out of range: model has classes 0..%d", k, s.m.Classes()-1)
 		}
 		target = jsonTarget(k)
+	}
+	os, transient, err := s.evalNeed(in, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.reserve(transient, true, os...); err != nil {
+		return nil, err
+	}
+	if err := s.input(in); err != nil {
+		return nil, err
 	}
 	p, err := eval.NewPerturber(s.e, eval.Config{Patch: o.Patch, Steps: o.Steps, Fill: fill, Seed: o.Seed})
 	if err != nil {

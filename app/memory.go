@@ -1,0 +1,197 @@
+package app
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/lrpwasm/lrp/lrp"
+	"github.com/lrpwasm/lrp/lrp/eval"
+	"github.com/lrpwasm/lrp/preprocess"
+)
+
+// MemoryLimit bounds the memory a Session holds, and what a call may
+// take on top: the model's weights, the activations and relevance of
+// every layer, the rules' buffers and cached modified weights, the packed
+// operands, an input image and its preprocessing. A model or a call that
+// would need more is refused, before anything is allocated, with an
+// error that names the MiB it needs.
+//
+// The wasm build has at most 4 GiB of linear memory, which never shrinks,
+// and a Go program that runs out of it dies. Measured under Node, linear
+// memory is 1.1–1.3 times what a session holds plus about 100 MiB (the
+// runtime, the packed result, the input's copy): a session at the limit
+// takes about 2 GiB, and even a heap that grows to twice its live data
+// before a collection (Go's default pacing, which a load runs under)
+// stays below 4 GiB (docs/JS_API.md).
+const MemoryLimit = 3 << 29
+
+// limit is MemoryLimit, lowered by tests.
+var limit int64 = MemoryLimit
+
+// Check returns an error if a Session of m could not explain with the
+// default options within MemoryLimit: NewSession refuses such a model
+// before it allocates anything, and the command line does too.
+func Check(m *lrp.Model) error {
+	need, err := lrp.WorkingSet(m, lrp.Options{})
+	if err != nil {
+		return err
+	}
+	if need += weightBytes(m) + sessionBytes(m); need > limit {
+		return fmt.Errorf("lrp: model %s needs %d MiB to explain with %s (weights, activations, relevance, rule buffers, caches), more than the %d MiB allowed",
+			m.Name, mib(need), defaultComposite, limit>>20)
+	}
+	return nil
+}
+
+// weightBytes returns the bytes of m's weights.
+func weightBytes(m *lrp.Model) int64 { return 4 * int64(m.Params()) }
+
+// sessionBytes returns the bytes of a Session's own buffers for m: the
+// input, its finite copy, the heatmap and the classes.
+func sessionBytes(m *lrp.Model) int64 {
+	_, h, w := geometry(m.Input.Shape)
+	return 2*4*int64(m.InputLen()) + 4*int64(h)*int64(w) + int64(m.Classes())*int64(unsafe.Sizeof(Class{})) + 16<<10
+}
+
+// imageBytes returns what an RGBA input takes while a call runs (its copy
+// and the preprocessing scratch), 0 for a model input.
+func (s *Session) imageBytes(in Input) int64 {
+	if in.X != nil || in.Width <= 0 || in.Height <= 0 {
+		return 0
+	}
+	return 4*int64(in.Width)*int64(in.Height) + preprocess.ScratchBytes(in.Width, in.Height, s.w, s.h)
+}
+
+// CheckExplain returns the error Explain(in, o) would return for the
+// memory it needs, or for in's mode, without explaining: in.RGBA may be
+// nil, its size is in.Width×in.Height. The wasm build asks before it
+// copies an image into its memory, so that a call it refuses leaves
+// memory as it was.
+func (s *Session) CheckExplain(in Input, o *Options) error {
+	if o == nil {
+		o = &Options{}
+	}
+	if in.X == nil {
+		if _, err := s.mode(in.Mode); err != nil {
+			return err
+		}
+	}
+	return s.reserve(s.imageBytes(in), false, o.Explain)
+}
+
+// CheckEvaluate is CheckExplain for Evaluate.
+func (s *Session) CheckEvaluate(in Input, o *EvalOptions) error {
+	if in.X == nil {
+		if _, err := s.mode(in.Mode); err != nil {
+			return err
+		}
+	}
+	if o == nil {
+		var err error
+		if o, err = ParseEvalOptions(nil); err != nil {
+			return err
+		}
+	}
+	os, transient, err := s.evalNeed(in, o)
+	if err != nil {
+		return err
+	}
+	return s.reserve(transient, false, os...)
+}
+
+// reserve checks that what explaining with each of os needs (lrp.
+// Explainer.Need), which the session keeps, and transient bytes, which
+// the call drops when it ends, fit within MemoryLimit with what the
+// session has committed before, and with commit commits the need. When
+// they do not fit and the explainer holds caches, it drops them (Release)
+// and checks again: another method's modified weights may be what is in
+// the way. With no options it reserves a forward pass.
+//
+// What is committed is what the calls may allocate whatever the input,
+// so a later call with the same options needs nothing more.
+func (s *Session) reserve(transient int64, commit bool, os ...lrp.Options) error {
+	need, err := s.need(os)
+	if err != nil {
+		return err
+	}
+	if need == 0 && transient == 0 {
+		return nil
+	}
+	if s.committed+need+transient > limit && s.e.Held() > s.bare {
+		s.e.Release()
+		s.committed = s.e.Held() + s.own
+		if need, err = s.need(os); err != nil {
+			return err
+		}
+	}
+	if err := s.fits(need, transient, os...); err != nil {
+		return err
+	}
+	if commit {
+		s.committed += need
+	}
+	return nil
+}
+
+func (s *Session) need(os []lrp.Options) (int64, error) {
+	if len(os) == 0 {
+		return s.e.NeedForward(), nil
+	}
+	return s.e.Need(os...)
+}
+
+// fits returns an error if need more bytes kept and transient bytes for
+// the call do not fit within MemoryLimit with what is committed.
+func (s *Session) fits(need, transient int64, os ...lrp.Options) error {
+	total := s.committed + need + transient
+	if total <= limit {
+		return nil
+	}
+	what := "a forward pass"
+	if len(os) > 0 {
+		what = "explaining with " + methodName(&os[0])
+		if len(os) > 1 {
+			what = fmt.Sprintf("evaluating %d methods", len(os))
+		}
+	}
+	image := ""
+	if transient > 0 {
+		image = fmt.Sprintf(", the call's input and scratch %d MiB", mib(transient))
+	}
+	return fmt.Errorf("lrp: model %s: %s needs %d MiB (weights, activations, relevance, rule buffers, caches%s), more than the %d MiB allowed",
+		s.info.Name, what, mib(total), image, limit>>20)
+}
+
+// methodName names o's method for messages.
+func methodName(o *lrp.Options) string {
+	switch {
+	case o.Composite != nil:
+		return "a custom composite"
+	case o.Method == "":
+		return defaultComposite
+	case len(o.Params) > 0 || len(o.Rules) > 0:
+		return o.Method + " with overrides"
+	}
+	return o.Method
+}
+
+// evalNeed returns the methods of o that explain, as options, and the
+// bytes that an evaluation of in with o drops when it ends.
+func (s *Session) evalNeed(in Input, o *EvalOptions) ([]lrp.Options, int64, error) {
+	start, err := lrp.ParseStart(o.Start)
+	if err != nil {
+		return nil, 0, err
+	}
+	var os []lrp.Options
+	for _, m := range o.Methods {
+		if m != eval.RandomMethod {
+			os = append(os, lrp.Options{Method: m, Start: start})
+		}
+	}
+	cfg := eval.Config{Patch: o.Patch, Steps: o.Steps}
+	transient := eval.Need(s.m, cfg, len(o.Methods)) + 4*int64(s.m.InputLen()) + s.imageBytes(in)
+	return os, transient, nil
+}
+
+// mib returns n bytes in MiB, rounded up.
+func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
