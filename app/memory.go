@@ -32,15 +32,25 @@ var limit int64 = MemoryLimit
 // default options within MemoryLimit: NewSession refuses such a model
 // before it allocates anything, and the command line does too.
 func Check(m *lrp.Model) error {
-	need, err := lrp.WorkingSet(m, lrp.Options{})
+	need, err := Need(m, lrp.Options{})
 	if err != nil {
 		return err
 	}
-	if need += weightBytes(m) + sessionBytes(m); need > limit {
+	if need > limit {
 		return fmt.Errorf("lrp: model %s needs %d MiB to explain with %s (weights, activations, relevance, rule buffers, caches), more than the %d MiB allowed",
 			m.Name, mib(need), defaultComposite, limit>>20)
 	}
 	return nil
+}
+
+// Need returns the bytes a new Session of m holds after explaining with
+// each of os in turn, its weights included: what MemoryLimit bounds.
+func Need(m *lrp.Model, os ...lrp.Options) (int64, error) {
+	need, err := lrp.WorkingSet(m, os...)
+	if err != nil {
+		return 0, err
+	}
+	return need + weightBytes(m) + sessionBytes(m), nil
 }
 
 // weightBytes returns the bytes of m's weights.

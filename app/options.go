@@ -53,7 +53,7 @@ func jsonTarget(k int) lrp.Target {
 }
 
 // defaultComposite is the engine's method when options name none.
-const defaultComposite = "epsilon_gamma_box"
+const defaultComposite = lrp.DefaultMethod
 
 // Limits on the baseline settings, so that one call cannot run for hours.
 const (

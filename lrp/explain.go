@@ -53,6 +53,9 @@ func ParseStart(s string) (Start, error) {
 	return 0, fmt.Errorf("lrp: unknown start %q (known: %v)", s, startNames)
 }
 
+// DefaultMethod is the composite of Options whose Method is "".
+const DefaultMethod = "epsilon_gamma_box"
+
 // Options configure one explanation. The zero value explains the predicted
 // class with the epsilon_gamma_box composite and a one-hot start.
 type Options struct {
@@ -343,7 +346,7 @@ func (e *Explainer) rulesOf(o *Options) ([]Rule, error) {
 	if c == nil {
 		name := o.Method
 		if name == "" {
-			name = "epsilon_gamma_box"
+			name = DefaultMethod
 		}
 		var err error
 		if c, err = Builtin(name, o.Params); err != nil {
