@@ -89,6 +89,14 @@ func (s *Session) CheckExplain(in Input, o *Options) error {
 	return s.reserve(s.imageBytes(in), false, o.Explain)
 }
 
+// CheckPreprocess is CheckExplain for Preprocess: the image alone.
+func (s *Session) CheckPreprocess(in Input) error {
+	if _, err := s.mode(in.Mode); err != nil {
+		return err
+	}
+	return s.fits(0, s.imageBytes(in))
+}
+
 // CheckEvaluate is CheckExplain for Evaluate.
 func (s *Session) CheckEvaluate(in Input, o *EvalOptions) error {
 	if in.X == nil {

@@ -337,10 +337,13 @@ func (s *Session) input(in Input) error {
 // (preprocess.Digit) for 1×28×28 models, mapped to the model's pixel range
 // and normalization; "image" resizes and centre-crops to the input size and
 // normalizes per channel (preprocess.Image); "" is digit for digit models
-// and image otherwise.
+// and image otherwise. An image too large for MemoryLimit is refused.
 func (s *Session) Preprocess(rgba []uint8, width, height int, mode string) ([]float32, error) {
 	mode, err := s.mode(mode)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.fits(0, s.imageBytes(Input{Width: width, Height: height})); err != nil {
 		return nil, err
 	}
 	in := s.m.Input

@@ -242,8 +242,8 @@ func (e *Explainer) Model() *Model { return e.m }
 
 // CheckInput returns an error if x is not a valid input for the model.
 func (e *Explainer) CheckInput(x []float32) error {
-	if len(x) != e.m.InputLen() {
-		return fmt.Errorf("lrp: input has %d values, model %s wants %d (shape %v)", len(x), e.m.Name, e.m.InputLen(), e.m.Input.Shape)
+	if err := e.m.CheckInputLen(len(x)); err != nil {
+		return err
 	}
 	for i, v := range x {
 		if isBad(v) {
