@@ -57,7 +57,7 @@ func readModel(path string) (*modelFile, error) {
 }
 
 func runInfo(args []string) error {
-	fs := flags("info", "FILE", "Prints the model card of a .safetensors or .onnx file (graph, parameters, input,\nlabels) and the validation result. Exits 0 for a valid, supported model.")
+	fs := flags("info", "FILE", "Prints the model card of a .safetensors or .onnx file (graph, parameters, input,\nlabels), the memory a session needs to explain it, and the validation result. Exits 0\nfor a valid, supported model that fits the memory limit (docs/JS_API.md, \"Memory\").")
 	pos, err := parse(fs, args, func(p []string) bool { return len(p) == 1 })
 	if err != nil {
 		return err
