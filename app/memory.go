@@ -57,10 +57,12 @@ func Need(m *lrp.Model, os ...lrp.Options) (int64, error) {
 func weightBytes(m *lrp.Model) int64 { return 4 * int64(m.Params()) }
 
 // sessionBytes returns the bytes of a Session's own buffers for m: the
-// input, its finite copy, the heatmap and the classes.
+// input, its finite copy, the heatmap and the classes, and the wasm
+// build's packed result (Result.Pack) with the one it outgrew.
 func sessionBytes(m *lrp.Model) int64 {
 	_, h, w := geometry(m.Input.Shape)
-	return 2*4*int64(m.InputLen()) + 4*int64(h)*int64(w) + int64(m.Classes())*int64(unsafe.Sizeof(Class{})) + 16<<10
+	own := 2*4*int64(m.InputLen()) + 4*int64(h)*int64(w) + int64(m.Classes())*int64(unsafe.Sizeof(Class{})) + 16<<10
+	return own + 2*packBytes(m, h, w)
 }
 
 // imageBytes returns what an RGBA input takes while a call runs (its copy

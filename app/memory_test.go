@@ -169,3 +169,17 @@ func TestEvaluateRefused(t *testing.T) {
 	assert.Nil(t, r)
 	assert.Less(t, grew, int64(1<<20), "%d bytes allocated before the refusal", grew)
 }
+
+// TestPackBytes: packBytes bounds a packed result, whose arrays grow the
+// buffer once.
+func TestPackBytes(t *testing.T) {
+	for _, s := range []*Session{open(t, "cnn"), open(t, "cnn_bn")} {
+		r, err := s.Explain(Input{X: make([]float32, s.Model().InputLen())}, nil)
+		require.NoError(t, err)
+		var b []byte
+		grew := heapGrowth(func() { b = r.Pack(nil) })
+		need := packBytes(s.Model(), s.h, s.w)
+		assert.LessOrEqual(t, int64(len(b)), need)
+		assert.LessOrEqual(t, grew, 2*need, "pack allocated %d bytes for %d", grew, len(b))
+	}
+}
