@@ -53,6 +53,17 @@ func Need(m *lrp.Model, os ...lrp.Options) (int64, error) {
 	return need + weightBytes(m) + sessionBytes(m), nil
 }
 
+// CheckFileSize returns an error for a model file of n bytes that no
+// session could hold: its weights alone, which take at least its size in
+// float32 (twice it in float16), would pass MemoryLimit. The wasm build
+// asks before it copies the file.
+func CheckFileSize(n int64) error {
+	if n > limit {
+		return fmt.Errorf("lrp: a model file of %d MiB is larger than the %d MiB a session may hold (its weights alone take about its size or more)", mib(n), limit>>20)
+	}
+	return nil
+}
+
 // weightBytes returns the bytes of m's weights.
 func weightBytes(m *lrp.Model) int64 { return 4 * int64(m.Params()) }
 

@@ -170,6 +170,11 @@ func TestEvaluateRefused(t *testing.T) {
 	assert.Less(t, grew, int64(1<<20), "%d bytes allocated before the refusal", grew)
 }
 
+func TestCheckFileSize(t *testing.T) {
+	assert.NoError(t, CheckFileSize(100<<20))
+	assert.EqualError(t, CheckFileSize(2<<30), "lrp: a model file of 2048 MiB is larger than the 1536 MiB a session may hold (its weights alone take about its size or more)")
+}
+
 // TestPackBytes: packBytes bounds a packed result, whose arrays grow the
 // buffer once.
 func TestPackBytes(t *testing.T) {

@@ -87,6 +87,7 @@ test('inputs too large or not for the model are refused before they are copied',
   // 24000² RGBA is 2.1 GiB: more than the limit on its own.
   const side = 24000;
   const huge = new Uint8Array(4 * side * side);
+  await refused(lrp.loadModel(huge), /^lrp: a model file of 2198 MiB is larger than the 1536 MiB a session may hold/);
   await refused(lrp.explain({ rgba: huge, width: side, height: side }, {}), /^lrp: model .*the call's input and scratch \d+ MiB\), more than the 1536 MiB allowed$/);
   await refused(lrp.evaluate({ rgba: huge, width: side, height: side }, {}), /^lrp: model .*, more than the 1536 MiB allowed$/);
   await refused(lrp.preprocess(huge, side, side, 'digit'), /^lrp: model .*, more than the 1536 MiB allowed$/);

@@ -295,7 +295,7 @@ func current() (*app.Session, error) {
 
 // loadModel(bytes) → info JSON. A failed load keeps the previous model.
 func loadModel(args []js.Value) (func() (any, error), error) {
-	data, err := bytesArg(arg(args, 0), "model bytes")
+	data, err := bytesArg(arg(args, 0), "model bytes", app.CheckFileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -565,10 +565,14 @@ func byteView(v js.Value, what string) (js.Value, int, error) {
 	return js.Value{}, 0, fmt.Errorf("lrp: %s must be bytes (Uint8Array or ArrayBuffer), got %s", what, typeName(v))
 }
 
-// bytesArg copies a byte argument into a new Go slice.
-func bytesArg(v js.Value, what string) ([]byte, error) {
+// bytesArg copies a byte argument into a new Go slice, once check
+// accepts its length.
+func bytesArg(v js.Value, what string, check func(n int64) error) ([]byte, error) {
 	u, n, err := byteView(v, what)
 	if err != nil {
+		return nil, err
+	}
+	if err := check(int64(n)); err != nil {
 		return nil, err
 	}
 	b := make([]byte, n)
