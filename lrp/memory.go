@@ -27,17 +27,18 @@ import (
 // sizes Need counted, rather than growing a buffer layer by layer.
 // TestNeed checks the replay against the allocations of real calls.
 
-// Need returns the bytes that explaining with each of os in turn would
+// Need returns the bytes that explaining with each of os in turn may
 // allocate beyond what e holds: the caches the calls build, the arena
-// growth, the per-call buffers of the baselines. It is 0 for options that
-// e has explained with before (a baseline's per-call buffers aside).
-// Options that Explain rejects return its error. Need does not allocate
-// what it counts; it takes time linear in the model's nodes.
+// growth, the baselines' input-sized buffers. What it counts covers every
+// input, so that a caller who reserves it once has reserved what later
+// calls with the same options build (a cache that only some inputs need,
+// such as γ's W + γW⁻ for inputs with negative values); it is 0 for
+// built-in methods e has explained with before. Options that Explain
+// rejects return its error. Need does not allocate what it counts; it
+// takes time linear in the model's nodes.
 func (e *Explainer) Need(os ...Options) (int64, error) {
-	if len(os) == 1 {
-		if n, ok := e.ready(&os[0]); ok {
-			return n, nil
-		}
+	if !slices.ContainsFunc(os, func(o Options) bool { return !e.ready(&o) }) {
+		return 0, nil
 	}
 	s := newSizer(e.m, e)
 	for i := range os {
@@ -91,11 +92,9 @@ func (e *Explainer) Held() int64 {
 	return n
 }
 
-// ready returns 0 and true when e has been prepared for o's built-in
-// method already (reserve): its count is done.
-func (e *Explainer) ready(o *Options) (int64, bool) {
-	return 0, cacheable(o) && e.sized[o.Method]
-}
+// ready reports whether e has been prepared for o's built-in method
+// already (reserve): its count is done.
+func (e *Explainer) ready(o *Options) bool { return cacheable(o) && e.sized[o.Method] }
 
 // cacheable reports whether o is a built-in method without parameters or
 // overrides, whose rules (rulesOf) and sizes (reserve) are kept.
@@ -108,7 +107,7 @@ func cacheable(o *Options) bool {
 // the built-in methods use (W + γW⁺ for another γ, zᴮ's terms for other
 // bounds), so they clear what is known to be ready.
 func (e *Explainer) reserve(o *Options) error {
-	if _, ok := e.ready(o); ok {
+	if e.ready(o) {
 		return nil
 	}
 	s := newSizer(e.m, e)
@@ -136,7 +135,7 @@ type sizer struct {
 	e      *Explainer // the Explainer whose state the replay starts from, or nil
 	lo, hi []float32  // the model's bounds (zᴮ's defaults)
 	nonneg []bool     // per tensor (input first, then nodes): values known to be ≥ 0
-	bytes  int64      // caches and per-call buffers allocated by the replay
+	bytes  int64      // caches and baseline buffers allocated by the replay
 
 	// The arena, in values: the f32 buffers by position since the last
 	// reset, and each single buffer.
@@ -218,15 +217,15 @@ func (s *sizer) explain(o *Options) error {
 	return nil
 }
 
-// total returns the bytes the replay allocates: the caches and per-call
-// buffers, the arena buffers that grow, and a margin for the small
-// allocations that are not counted one by one (slices of buffers, maps,
-// a composite's rules).
+// total returns the bytes the replay allocates: the caches and the
+// baselines' buffers, the arena buffers that grow, and a margin for the
+// small allocations that are not counted one by one (slices of buffers,
+// maps, a composite's rules, the replay's own).
 func (s *sizer) total() int64 {
 	n := s.bytes
-	var a arena
+	a := &arena{}
 	if s.e != nil {
-		a = s.e.a
+		a = &s.e.a
 	}
 	for i, v := range s.b32 {
 		var held int
