@@ -112,12 +112,14 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.reserve(transient, true, os...); err != nil {
+	need, err := s.admit(transient, os...)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.input(in); err != nil {
 		return nil, err
 	}
+	defer s.commit(need)
 	p, err := eval.NewPerturber(s.e, eval.Config{Patch: o.Patch, Steps: o.Steps, Fill: fill, Seed: o.Seed})
 	if err != nil {
 		return nil, err

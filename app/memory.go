@@ -99,7 +99,8 @@ func (s *Session) CheckExplain(in Input, o *Options) error {
 			return err
 		}
 	}
-	return s.reserve(s.imageBytes(in), false, o.Explain)
+	_, err := s.admit(s.imageBytes(in), o.Explain)
+	return err
 }
 
 // CheckPreprocess is CheckExplain for Preprocess: the image alone.
@@ -127,41 +128,42 @@ func (s *Session) CheckEvaluate(in Input, o *EvalOptions) error {
 	if err != nil {
 		return err
 	}
-	return s.reserve(transient, false, os...)
+	_, err = s.admit(transient, os...)
+	return err
 }
 
-// reserve checks that what explaining with each of os needs (lrp.
-// Explainer.Need), which the session keeps, and transient bytes, which
-// the call drops when it ends, fit within MemoryLimit with what the
-// session has committed before, and with commit commits the need. When
-// they do not fit and the explainer holds caches, it drops them (Release)
-// and checks again: another method's modified weights may be what is in
-// the way. With no options it reserves a forward pass.
-//
-// What is committed is what the calls may allocate whatever the input,
-// so a later call with the same options needs nothing more.
-func (s *Session) reserve(transient int64, commit bool, os ...lrp.Options) error {
+// admit returns what explaining with each of os needs (lrp.Explainer.
+// Need), or an error if that and transient bytes, which the call drops
+// when it ends, would not fit within MemoryLimit with what the session
+// has committed: what it holds and what later calls with the methods it
+// has prepared may still build (lrp.Explainer.Pending). When they do not
+// fit, the session drops its caches (Release) and checks again: another
+// method's modified weights may be what is in the way. With no options it
+// checks a forward pass. Once the call has allocated, the caller commits
+// its need.
+func (s *Session) admit(transient int64, os ...lrp.Options) (int64, error) {
 	need, err := s.need(os)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if need == 0 && transient == 0 {
-		return nil
+	if s.committed+need+transient <= limit {
+		return need, nil
 	}
-	if s.committed+need+transient > limit && s.e.Held() > s.bare {
-		s.e.Release()
-		s.committed = s.e.Held() + s.own
+	if s.bare+s.own+transient < limit {
+		s.Release()
 		if need, err = s.need(os); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	if err := s.fits(need, transient, os...); err != nil {
-		return err
+	return need, s.fits(need, transient, os...)
+}
+
+// commit updates what the session has committed after a call that admit
+// let through with need: nothing changed if need is 0.
+func (s *Session) commit(need int64) {
+	if need > 0 {
+		s.committed = s.e.Held() + s.e.Pending() + s.own
 	}
-	if commit {
-		s.committed += need
-	}
-	return nil
 }
 
 func (s *Session) need(os []lrp.Options) (int64, error) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"testing"
 
@@ -187,4 +188,30 @@ func TestPackBytes(t *testing.T) {
 		assert.LessOrEqual(t, int64(len(b)), need)
 		assert.LessOrEqual(t, grew, 2*need, "pack allocated %d bytes for %d", grew, len(b))
 	}
+}
+
+// TestCommittedDoesNotDrift: what the session counts as committed stays
+// bounded over calls that build nothing new: repeated parameters,
+// alternating composites, and inputs refused after the memory check; so
+// no call is refused for memory the session does not hold.
+func TestCommittedDoesNotDrift(t *testing.T) {
+	s := open(t, "cnn")
+	x := readCase(t, "cnn").Inputs[0]
+	bad := append([]float32(nil), x...)
+	bad[5] = float32(math.NaN())
+	for _, o := range []string{`{}`, `{"composite":"gamma","params":{"gamma":0.5}}`, `{"composite":"alpha2beta1"}`} {
+		_, err := s.Explain(Input{X: x}, options(t, o))
+		require.NoError(t, err)
+	}
+	after := s.committed
+	for i := range 200 {
+		o := []string{`{}`, `{"composite":"gamma","params":{"gamma":0.5}}`, `{"composite":"alpha2beta1"}`, `{"rules":{"0":{"rule":"flat"}}}`}[i%4]
+		_, err := s.Explain(Input{X: x}, options(t, o))
+		require.NoError(t, err)
+		_, err = s.Explain(Input{X: bad}, options(t, `{"composite":"zplus"}`))
+		require.ErrorContains(t, err, "NaN")
+	}
+	held := s.e.Held() + s.own
+	t.Logf("committed %d after the first calls, %d after 400 more; the session holds %d", after, s.committed, held)
+	assert.LessOrEqual(t, s.committed, held+held/2, "committed %d, held %d", s.committed, held)
 }

@@ -69,8 +69,8 @@ type Session struct {
 	res     Result
 
 	// committed bounds the bytes the session holds and may still allocate
-	// for the calls it has let through (reserve); own are its own
-	// buffers', bare the explainer's without caches.
+	// for calls it does not check again (admit); own are its own buffers'
+	// and its weights', bare the explainer's without caches.
 	committed, own, bare int64
 }
 
@@ -175,9 +175,11 @@ func (s *Session) Prepare(o *Options) error {
 	if o == nil {
 		o = &Options{}
 	}
-	if err := s.reserve(0, true, o.Explain); err != nil {
+	need, err := s.admit(0, o.Explain)
+	if err != nil {
 		return err
 	}
+	defer s.commit(need)
 	return s.e.Prepare(o.Explain)
 }
 
@@ -269,15 +271,16 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 		o = &Options{}
 	}
 	t0 := time.Now()
-	if err := s.reserve(s.imageBytes(in), true, o.Explain); err != nil {
+	need, err := s.admit(s.imageBytes(in), o.Explain)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.input(in); err != nil {
 		return nil, err
 	}
+	defer s.commit(need)
 	t1 := time.Now()
 	var r *lrp.Result
-	var err error
 	if p != nil {
 		r, err = s.e.ExplainSplit(s.x, o.Explain, part, p)
 	} else {

@@ -828,8 +828,10 @@ type wstate struct {
 	d2, d1 bool // square's and flat's denominators
 	box    bool // lt, ht and dBox, for boxN inputs and the bounds blo, bhi
 	boxN   int
-	blo    []float32
-	bhi    []float32
+	// boxHeld is set while the box terms are the Explainer's.
+	boxHeld bool
+	blo     []float32
+	bhi     []float32
 }
 
 const (
@@ -858,6 +860,7 @@ func (w *wstate) from(c *weights, l Layer) {
 	w.gu, w.gd, w.one = c.gu, c.gd, len(c.one)
 	w.d2, w.d1 = c.d2 != nil, c.d1 != nil
 	w.box, w.boxN, w.blo, w.bhi = c.lt != nil, len(c.lt), c.blo, c.bhi
+	w.boxHeld = w.box
 }
 
 // The caches of weights, as a sizer replays them: each allocates what the
@@ -889,6 +892,7 @@ func (s *sstep) neg() {
 func (s *sstep) up() {
 	if c := s.state(); c.have[wUp] == absent || c.gu != s.gamma {
 		s.params()
+		s.s.replaced = s.s.replaced || c.have[wUp] == held
 		c.have[wUp], c.gu = built, s.gamma
 	}
 }
@@ -896,6 +900,7 @@ func (s *sstep) up() {
 func (s *sstep) down() {
 	if c := s.state(); c.have[wDown] == absent || c.gd != s.gamma {
 		s.params()
+		s.s.replaced = s.s.replaced || c.have[wDown] == held
 		c.have[wDown], c.gd = built, s.gamma
 	}
 }
@@ -954,7 +959,8 @@ func (s *sstep) box(low, high []float32) {
 	if c.box && c.boxN == s.nx && slices.Equal(c.blo, low) && slices.Equal(c.bhi, high) {
 		return
 	}
-	c.box, c.boxN, c.blo, c.bhi = true, s.nx, low, high
+	s.s.replaced = s.s.replaced || c.boxHeld
+	c.box, c.boxHeld, c.boxN, c.blo, c.bhi = true, false, s.nx, low, high
 	s.s.alloc(bytesOf[float32](s.nx)) // lt
 	s.s.alloc(bytesOf[float32](s.nx)) // ht
 	s.s.alloc(bytesOf[float32](len(low)))

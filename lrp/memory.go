@@ -1,6 +1,7 @@
 package lrp
 
 import (
+	"maps"
 	"slices"
 	"unsafe"
 )
@@ -29,13 +30,15 @@ import (
 
 // Need returns the bytes that explaining with each of os in turn may
 // allocate beyond what e holds: the caches the calls build, the arena
-// growth, the baselines' input-sized buffers. What it counts covers every
-// input, so that a caller who reserves it once has reserved what later
-// calls with the same options build (a cache that only some inputs need,
-// such as γ's W + γW⁻ for inputs with negative values); it is 0 for
-// built-in methods e has explained with before. Options that Explain
-// rejects return its error. Need does not allocate what it counts; it
-// takes time linear in the model's nodes.
+// growth, the baselines' input-sized buffers, and a margin for the small
+// allocations that come with them. What it counts covers every input, so
+// that a caller who reserves it once has reserved what later calls with
+// the same options build (a cache that only some inputs need, such as
+// γ's W + γW⁻ for inputs with negative values); it is 0 for built-in
+// methods e has explained with before, and for calls that build nothing
+// (they make a few KiB of garbage). Options that Explain rejects return
+// its error. Need does not allocate what it counts; it takes time linear
+// in the model's nodes.
 func (e *Explainer) Need(os ...Options) (int64, error) {
 	if !slices.ContainsFunc(os, func(o Options) bool { return !e.ready(&o) }) {
 		return 0, nil
@@ -47,6 +50,20 @@ func (e *Explainer) Need(os ...Options) (int64, error) {
 		}
 	}
 	return s.total(), nil
+}
+
+// Pending returns the bytes that later calls with the built-in methods e
+// has explained with may still allocate, which Need reports as 0: the
+// caches that only some inputs need (see Need), not built yet. Held and
+// Pending together bound what e takes for those methods.
+func (e *Explainer) Pending() int64 {
+	s := newSizer(e.m, e)
+	for _, name := range slices.Sorted(maps.Keys(e.sized)) {
+		if e.sized[name] {
+			s.explain(&Options{Method: name}) // checked when it was reserved
+		}
+	}
+	return s.kept()
 }
 
 // NeedForward returns the bytes that Forward would allocate beyond what e
@@ -68,7 +85,7 @@ func WorkingSet(m *Model, os ...Options) (int64, error) {
 			return 0, err
 		}
 	}
-	return explainerBytes(m) + s.total(), nil
+	return explainerBytes(m) + s.kept() + margin(m), nil
 }
 
 // Held returns the bytes that e holds: its buffers, the arena, the cached
@@ -103,9 +120,9 @@ func cacheable(o *Options) bool {
 }
 
 // reserve grows the arena to what a call with o needs (see sizer), once
-// per built-in method. Calls with other options may rebuild caches that
+// per built-in method. A call with other options that replaces a cache
 // the built-in methods use (W + γW⁺ for another γ, zᴮ's terms for other
-// bounds), so they clear what is known to be ready.
+// bounds) clears what is known to be ready.
 func (e *Explainer) reserve(o *Options) error {
 	if e.ready(o) {
 		return nil
@@ -116,7 +133,9 @@ func (e *Explainer) reserve(o *Options) error {
 	}
 	s.grow(&e.a)
 	if !cacheable(o) {
-		clear(e.sized)
+		if s.replaced {
+			clear(e.sized)
+		}
 		return nil
 	}
 	if e.sized == nil {
@@ -149,6 +168,9 @@ type sizer struct {
 	packs map[packSlot]bool // the operands the replay packs
 	packN int               // floats in the pack cache
 	rules bool              // the gradient rules are assigned (Explainer.gradRules)
+	// replaced is set when the replay rebuilds a cache the Explainer holds
+	// for other parameters (weights.up, down and box).
+	replaced bool
 }
 
 func newSizer(m *Model, e *Explainer) *sizer {
@@ -217,11 +239,21 @@ func (s *sizer) explain(o *Options) error {
 	return nil
 }
 
-// total returns the bytes the replay allocates: the caches and the
-// baselines' buffers, the arena buffers that grow, and a margin for the
-// small allocations that are not counted one by one (slices of buffers,
-// maps, a composite's rules, the replay's own).
+// total returns the bytes the replay allocates: what the Explainer keeps
+// (kept) and, if it keeps anything, the margin of the small allocations
+// that are not counted one by one. A call that keeps nothing new makes
+// only such small garbage (a composite's rules, the replay's own).
 func (s *sizer) total() int64 {
+	n := s.kept()
+	if n == 0 {
+		return 0
+	}
+	return n + margin(s.m)
+}
+
+// kept returns the bytes the replay allocates that the Explainer keeps:
+// the caches and the baselines' buffers, and the arena buffers that grow.
+func (s *sizer) kept() int64 {
 	n := s.bytes
 	a := &arena{}
 	if s.e != nil {
@@ -238,8 +270,13 @@ func (s *sizer) total() int64 {
 	n += grown[float32](cap(a.cols), s.cols) + grown[float32](cap(a.pa), s.pa) + grown[float32](cap(a.pb), s.pb)
 	n += grown[float32](cap(a.wv), s.wv) + grown[float32](cap(a.wm), s.wm) + grown[float32](cap(a.wpad), s.wpad)
 	n += grown[float32](cap(a.wps), s.wps)
-	return n + smallBytes + int64(len(s.m.Nodes))*smallNodeBytes
+	return n
 }
+
+// margin bounds the small allocations of a call that builds something,
+// which kept does not count one by one: slices that hold buffers, map
+// entries, a composite and its rules, the replay's own.
+func margin(m *Model) int64 { return smallBytes + int64(len(m.Nodes))*smallNodeBytes }
 
 // grown returns the bytes of a buffer of v values of T made to replace
 // one of held values, or 0 if that one is large enough.
