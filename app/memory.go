@@ -38,7 +38,7 @@ func Check(m *lrp.Model) error {
 	}
 	if need > limit {
 		return fmt.Errorf("lrp: model %s needs %d MiB to explain with %s (weights, activations, relevance, rule buffers, caches), more than the %d MiB allowed",
-			m.Name, mib(need), defaultComposite, limit>>20)
+			m.Name, MiB(need), defaultComposite, limit>>20)
 	}
 	return nil
 }
@@ -59,7 +59,7 @@ func Need(m *lrp.Model, os ...lrp.Options) (int64, error) {
 // asks before it copies the file.
 func CheckFileSize(n int64) error {
 	if n > limit {
-		return fmt.Errorf("lrp: a model file of %d MiB is larger than the %d MiB a session may hold (its weights alone take about its size or more)", mib(n), limit>>20)
+		return fmt.Errorf("lrp: a model file of %d MiB is larger than the %d MiB a session may hold (its weights alone take about its size or more)", MiB(n), limit>>20)
 	}
 	return nil
 }
@@ -189,23 +189,25 @@ func (s *Session) fits(need, transient int64, os ...lrp.Options) error {
 	}
 	image := ""
 	if transient > 0 {
-		image = fmt.Sprintf(", the call's input and scratch %d MiB", mib(transient))
+		image = fmt.Sprintf(", the call's input and scratch %d MiB", MiB(transient))
 	}
 	return fmt.Errorf("lrp: model %s: %s needs %d MiB (weights, activations, relevance, rule buffers, caches%s), more than the %d MiB allowed",
-		s.info.Name, what, mib(total), image, limit>>20)
+		s.info.Name, what, MiB(total), image, limit>>20)
 }
 
 // methodName names o's method for messages.
 func methodName(o *lrp.Options) string {
-	switch {
-	case o.Composite != nil:
+	if o.Composite != nil {
 		return "a custom composite"
-	case o.Method == "":
-		return defaultComposite
-	case len(o.Params) > 0 || len(o.Rules) > 0:
-		return o.Method + " with overrides"
 	}
-	return o.Method
+	name := o.Method
+	if name == "" {
+		name = defaultComposite
+	}
+	if len(o.Params) > 0 || len(o.Rules) > 0 {
+		name += " with overrides"
+	}
+	return name
 }
 
 // evalNeed returns the methods of o that explain, as options, and the
@@ -226,5 +228,5 @@ func (s *Session) evalNeed(in Input, o *EvalOptions) ([]lrp.Options, int64, erro
 	return os, transient, nil
 }
 
-// mib returns n bytes in MiB, rounded up.
-func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
+// MiB returns n bytes in MiB, rounded up, as the memory errors give them.
+func MiB(n int64) int64 { return (n + 1<<20 - 1) >> 20 }

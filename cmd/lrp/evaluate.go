@@ -121,7 +121,7 @@ func checkWorkers(m *lrp.Model, names []string, cfg eval.Config, workers int) er
 	one += eval.Need(m, cfg, len(names))
 	if total := int64(max(workers, 1)) * one; total > app.MemoryLimit {
 		return fmt.Errorf("lrp: %d workers evaluating %d methods need %d MiB (%d MiB each), more than the %d MiB allowed: use fewer -workers or -methods",
-			workers, len(names), mib(total), mib(one), app.MemoryLimit>>20)
+			workers, len(names), app.MiB(total), app.MiB(one), app.MemoryLimit>>20)
 	}
 	return nil
 }

@@ -107,7 +107,7 @@ func pngScale(s *app.Session, scale int) (int, error) {
 	}
 	if held := s.WorkingSet(); 2*int64(n) > app.MemoryLimit-held {
 		return 0, fmt.Errorf("lrp: -scale %d makes %d×%d PNGs of %d MiB each, two of which with the model's %d MiB need more than the %d MiB allowed",
-			scale, w*scale, h*scale, mib(int64(n)), mib(held), app.MemoryLimit>>20)
+			scale, w*scale, h*scale, app.MiB(int64(n)), app.MiB(held), app.MemoryLimit>>20)
 	}
 	return scale, nil
 }

@@ -122,7 +122,7 @@ func printInfo(w io.Writer, f *modelFile) bool {
 		return false
 	}
 	fmt.Fprintf(w, "memory:     %d MiB to explain with %s, up to %d MiB (%s); the limit is %d MiB\n",
-		mib(need), lrp.DefaultMethod, mib(most.bytes), most.method, app.MemoryLimit>>20)
+		app.MiB(need), lrp.DefaultMethod, app.MiB(most.bytes), most.method, app.MemoryLimit>>20)
 	if err := app.Check(m); err != nil {
 		fmt.Fprintf(w, "valid:      no: %s\n", printable(err.Error()))
 		return false
@@ -156,9 +156,6 @@ func memory(m *lrp.Model) (int64, methodNeed, error) {
 	}
 	return need, most, nil
 }
-
-// mib returns n bytes in MiB, rounded up.
-func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
 
 // trim shortens s, when longer than n bytes, to at most n−1 bytes (whole
 // runes) and an ellipsis.
