@@ -644,7 +644,7 @@ func TestWorkingSet(t *testing.T) {
 	}, nil)
 	require.NoError(t, err)
 	_, err = NewSession(&model.File{Model: m, Format: "test"})
-	assert.ErrorContains(t, err, "MiB of activations")
-	w := workingSet(open(t, "cnn").Model())
+	assert.ErrorContains(t, err, "MiB allowed")
+	w := open(t, "cnn").WorkingSet()
 	assert.True(t, w >= 100<<10 && w <= 1<<20, "cnn working set %d bytes, want within [100 KiB, 1 MiB]", w)
 }

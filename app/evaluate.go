@@ -117,9 +117,6 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.input(in); err != nil {
-		return nil, err
-	}
 	var target lrp.Target
 	if o.Target != nil {
 		k := *o.Target
@@ -128,6 +125,18 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 		}
 		target = jsonTarget(k)
 	}
+	os, transient, err := s.evalNeed(in, o)
+	if err != nil {
+		return nil, err
+	}
+	need, err := s.admit(transient, os...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.input(in); err != nil {
+		return nil, err
+	}
+	defer s.commit(need)
 	p, err := eval.NewPerturber(s.e, eval.Config{Patch: o.Patch, Steps: o.Steps, Fill: fill, Seed: o.Seed})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"unicode/utf8"
@@ -116,6 +117,21 @@ func (r *Rendered) Pack(dst []byte) []byte {
 	return pack(dst, func(b []byte) []byte { return append(b, r.Meta()...) }, nil, r.Heatmap)
 }
 
+// packBytes bounds the bytes of a packed result of m (Result.Pack): the
+// header, the meta (its numbers, every label and node name escaped at up
+// to 6 bytes a byte), the arrays and a heatmap of h×w.
+func packBytes(m *lrp.Model, h, w int) int64 {
+	text := 0
+	for _, l := range m.Labels {
+		text += len(l)
+	}
+	for _, nd := range m.Nodes {
+		text += len(nd.Name)
+	}
+	k, n := int64(m.Classes()), int64(m.InputLen())
+	return 16 + 6*int64(text) + 256*(k+int64(len(m.Nodes))) + 4<<10 + 4*(2*k+2*n) + 4*int64(h)*int64(w)
+}
+
 func pack(b []byte, meta func([]byte) []byte, floats [][]float32, heat []byte) []byte {
 	start := len(b)
 	var k, n int
@@ -128,6 +144,9 @@ func pack(b []byte, meta func([]byte) []byte, floats [][]float32, heat []byte) [
 	for (len(b)-start)%4 != 0 {
 		b = append(b, 0)
 	}
+	// The arrays in one growth at most: appended value by value, a
+	// ResNet's result would leave copies of itself behind.
+	b = slices.Grow(b, 4*(2*k+2*n)+len(heat))
 	for i, v := range []int{m, k, n, len(heat)} {
 		binary.LittleEndian.PutUint32(b[start+4*i:], uint32(v))
 	}

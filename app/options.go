@@ -52,7 +52,7 @@ func jsonTarget(k int) lrp.Target {
 }
 
 // defaultComposite is the engine's method when options name none.
-const defaultComposite = "epsilon_gamma_box"
+const defaultComposite = lrp.DefaultMethod
 
 // ParseOptions parses the JSON options object of docs/JS_API.md. Empty
 // input and null give the defaults. Unknown keys, values of the wrong type

@@ -67,6 +67,11 @@ type Session struct {
 	heat    []uint8   // RGBA h×w
 	top     []Class
 	res     Result
+
+	// committed bounds the bytes the session holds and may still allocate
+	// for calls it does not check again (admit); own are its own buffers'
+	// and its weights', bare the explainer's without caches.
+	committed, own, bare int64
 }
 
 // Open loads a model file (safetensors or ONNX, see model.Load), folds its
@@ -89,8 +94,8 @@ func NewSession(f *model.File) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if need := workingSet(m); need > MaxWorkingSet {
-		return nil, fmt.Errorf("lrp: model %s needs about %d MiB of activations and buffers to explain, more than the %d MiB allowed", m.Name, need>>20, MaxWorkingSet>>20)
+	if err := Check(m); err != nil {
+		return nil, err
 	}
 	s := &Session{m: m, e: lrp.NewExplainer(m)}
 	s.c, s.h, s.w = geometry(m.Input.Shape)
@@ -102,33 +107,9 @@ func NewSession(f *model.File) (*Session, error) {
 	s.info = info(f, m, folded)
 	s.info.Width, s.info.Height = s.w, s.h
 	s.info.Digit = s.c == 1 && s.h == preprocess.DigitSize && s.w == preprocess.DigitSize
+	s.own, s.bare = weightBytes(m)+sessionBytes(m), s.e.Held()
+	s.committed = s.own + s.bare
 	return s, nil
-}
-
-// MaxWorkingSet bounds the memory a Session may need beyond the model's
-// weights. The wasm build has at most 4 GiB of linear memory, and a Go
-// program that runs out of it dies; a model file that asks for more is an
-// error instead.
-const MaxWorkingSet = 1 << 30
-
-// workingSet estimates the bytes an explanation of m holds: every node's
-// output and its relevance, the input-sized buffers, and the unfolded
-// patches (im2col) of the largest convolution.
-func workingSet(m *lrp.Model) int64 {
-	n := int64(5 * m.InputLen())
-	var cols int64
-	for i, nd := range m.Nodes {
-		out := int64(1)
-		for _, d := range m.Shape(i) {
-			out *= int64(d)
-		}
-		n += 2 * out
-		if c, ok := nd.Layer.(*lrp.Conv2D); ok && c.Groups > 0 {
-			s := m.Shape(i)
-			cols = max(cols, int64(c.InC/c.Groups)*int64(c.KH*c.KW)*int64(s[1])*int64(s[2]))
-		}
-	}
-	return 4 * (n + 2*cols)
 }
 
 // geometry returns how an input of the given shape is drawn: [C,H,W] as
@@ -194,16 +175,28 @@ func (s *Session) Prepare(o *Options) error {
 	if o == nil {
 		o = &Options{}
 	}
+	need, err := s.admit(0, o.Explain)
+	if err != nil {
+		return err
+	}
+	defer s.commit(need)
 	return s.e.Prepare(o.Explain)
 }
 
 // Release drops the session's caches of modified weights and packed
 // operands (see lrp.Explainer.Release); it stays usable.
-func (s *Session) Release() { s.e.Release() }
+func (s *Session) Release() {
+	s.e.Release()
+	s.committed = s.e.Held() + s.own
+}
 
-// WorkingSet estimates the bytes an explanation holds beyond the model's
-// weights (activations, relevance, buffers).
-func (s *Session) WorkingSet() int64 { return workingSet(s.m) }
+// WorkingSet returns the bytes the session holds after explaining with
+// the default options, its weights included (activations, relevance,
+// buffers, caches): at most MemoryLimit.
+func (s *Session) WorkingSet() int64 {
+	need, _ := s.e.Need(lrp.Options{}) // the default options are valid
+	return s.committed + need
+}
 
 // Info describes the session's model.
 func (s *Session) Info() *Info { return &s.info }
@@ -278,12 +271,16 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 		o = &Options{}
 	}
 	t0 := time.Now()
+	need, err := s.admit(s.imageBytes(in), o.Explain)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.input(in); err != nil {
 		return nil, err
 	}
+	defer s.commit(need)
 	t1 := time.Now()
 	var r *lrp.Result
-	var err error
 	if p != nil {
 		r, err = s.e.ExplainSplit(s.x, o.Explain, part, p)
 	} else {
@@ -343,20 +340,18 @@ func (s *Session) input(in Input) error {
 // (preprocess.Digit) for 1×28×28 models, mapped to the model's pixel range
 // and normalization; "image" resizes and centre-crops to the input size and
 // normalizes per channel (preprocess.Image); "" is digit for digit models
-// and image otherwise.
+// and image otherwise. An image too large for MemoryLimit is refused.
 func (s *Session) Preprocess(rgba []uint8, width, height int, mode string) ([]float32, error) {
-	if mode == "" {
-		mode = "image"
-		if s.info.Digit {
-			mode = "digit"
-		}
+	mode, err := s.mode(mode)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.fits(0, s.imageBytes(Input{Width: width, Height: height})); err != nil {
+		return nil, err
 	}
 	in := s.m.Input
 	switch mode {
 	case "digit":
-		if !s.info.Digit {
-			return nil, fmt.Errorf("preprocess: mode digit needs a 1×28×28 model input, model %s has %v", s.info.Name, in.Shape)
-		}
 		if err := s.pre.Digit(s.x, rgba, width, height); err != nil {
 			return nil, err
 		}
@@ -368,16 +363,35 @@ func (s *Session) Preprocess(rgba []uint8, width, height int, mode string) ([]fl
 			s.x[i] = v*a + b
 		}
 	case "image":
-		if s.c != 1 && s.c != 3 {
-			return nil, fmt.Errorf("preprocess: mode image needs 1 or 3 input channels, model %s has %v", s.info.Name, in.Shape)
-		}
 		if err := s.pre.Image(s.x, rgba, width, height, s.c, s.h, s.w, in.Mean, in.Std, in.Low, in.High); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, fmt.Errorf("preprocess: unknown mode %q (known: digit, image)", mode)
 	}
 	return s.x, nil
+}
+
+// mode returns the preprocessing mode that Preprocess uses for mode (""
+// picks one for the model), or an error if the model cannot take it.
+func (s *Session) mode(mode string) (string, error) {
+	if mode == "" {
+		mode = "image"
+		if s.info.Digit {
+			mode = "digit"
+		}
+	}
+	switch mode {
+	case "digit":
+		if !s.info.Digit {
+			return "", fmt.Errorf("preprocess: mode digit needs a 1×28×28 model input, model %s has %v", s.info.Name, s.m.Input.Shape)
+		}
+	case "image":
+		if s.c != 1 && s.c != 3 {
+			return "", fmt.Errorf("preprocess: mode image needs 1 or 3 input channels, model %s has %v", s.info.Name, s.m.Input.Shape)
+		}
+	default:
+		return "", fmt.Errorf("preprocess: unknown mode %q (known: digit, image)", mode)
+	}
+	return mode, nil
 }
 
 // Rendered is a heatmap drawn by Render. Its slice belongs to the Session.

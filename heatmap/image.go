@@ -117,17 +117,29 @@ func Colorbar(dst []uint8, w, h int, cmap string) error {
 	return nil
 }
 
+// UpscaledSize returns the bytes of the RGBA image that Upscale makes of a
+// w×h image by factor, or an error if it is larger than the package
+// allows: a caller checks it before it makes the buffer. The check does
+// not overflow for any factor.
+func UpscaledSize(w, h, factor int) (int, error) {
+	hw, err := checkSize(1, h, w)
+	if err != nil {
+		return 0, err
+	}
+	if factor <= 0 || hw > maxPixels/factor/factor {
+		return 0, fmt.Errorf("heatmap: invalid upscale factor %d for %d×%d", factor, w, h)
+	}
+	return 4 * hw * factor * factor, nil
+}
+
 // Upscale enlarges src (RGBA, w×h) by an integer factor into dst (RGBA,
 // w·factor × h·factor) by repeating pixels, so a 28×28 heatmap stays crisp
 // on screen.
 func Upscale(dst, src []uint8, w, h, factor int) error {
-	hw, err := checkSize(1, h, w)
-	if err != nil {
+	if _, err := UpscaledSize(w, h, factor); err != nil {
 		return err
 	}
-	if factor <= 0 || hw > maxPixels/factor/factor {
-		return fmt.Errorf("heatmap: invalid upscale factor %d for %d×%d", factor, w, h)
-	}
+	hw := h * w
 	if len(src) != 4*hw {
 		return fmt.Errorf("heatmap: source has %d bytes, want 4×%d×%d = %d", len(src), w, h, 4*hw)
 	}

@@ -3,6 +3,7 @@ package lrp
 import (
 	"math"
 	"slices"
+	"unsafe"
 )
 
 // step holds what a rule needs to send relevance across one affine layer.
@@ -46,6 +47,59 @@ func (s *step) bwd2(w1, g1, w2, g2 []float32) []float32 {
 // are known (Explainer.support), or nil. A quotient R/d is zero there too,
 // so the rules compute quotients only at these indices.
 func (s *step) support() []int32 { return s.a.supportOf(s.r) }
+
+// sstep is a step as a sizer replays it (memory.go): the buffers and
+// products a rule's relevance asks for, by the same names.
+type sstep struct {
+	s      *sizer
+	i      int // the node
+	l      affine
+	in     []int
+	nx, nz int     // values of the layer's input and output
+	nonneg bool    // the input is known to be ≥ 0
+	gamma  float32 // γ of the modified weights wUp and wDown
+}
+
+// fwd is step.fwd with the weights named w.
+func (s *sstep) fwd(w wname) {
+	s.s.f32(s.nz)
+	if c, ok := s.l.(*Conv2D); ok {
+		c.sizeForward(s.s, s.in, s.ref(w), true)
+	}
+}
+
+// bwd is step.bwd (bwd2 with two names).
+func (s *sstep) bwd(ws ...wname) {
+	s.s.f32(s.nx)
+	if c, ok := s.l.(*Conv2D); ok {
+		refs := make([]wref, len(ws))
+		for k, w := range ws {
+			refs[k] = s.ref(w)
+		}
+		c.sizeTranspose(s.s, s.in, refs)
+	}
+}
+
+// div is step.div.
+func (s *sstep) div() { s.s.f32(s.nz) }
+
+// split replays the rules whose buffers depend on whether the input has
+// negative values (step.split): f(true) and f(false) as alternatives, or
+// only f(false) when the input is known to be ≥ 0. With neg, it asks for
+// split's x⁺ and x⁻ first.
+func (s *sstep) split(f func(neg bool)) {
+	if s.nonneg {
+		f(false)
+		return
+	}
+	s.s.alt(func() {
+		s.s.f32(s.nx)
+		s.s.f32(s.nx)
+		f(true)
+	}, func() { f(false) })
+}
+
+func (s *sstep) ref(w wname) wref { return wref{s.i, w, s.gamma} }
 
 // div returns R / stab(d) in a scratch buffer.
 func (s *step) div(d []float32, eps float32) []float32 {
@@ -159,6 +213,11 @@ func (r Epsilon) relevance(s *step) {
 	mul(s.dst, s.x, s.bwd(w, g))
 }
 
+func (r Epsilon) size(s *sstep) {
+	s.div()
+	s.bwd(wPlain)
+}
+
 // Gamma: where x ≥ 0, the output's sign picks the weights, Wu = W + γW⁺
 // for z > 0 and Wd = W + γW⁻ for z < 0. After a ReLU the relevance at
 // z < 0 is zero, so one transposed product Wuᵀ·gp is left (Wdᵀ·gn in the
@@ -220,6 +279,38 @@ func (r Gamma) relevance(s *step) {
 	}
 }
 
+// size replays every case of relevance: which transposed products run
+// depends on where the relevance is nonzero.
+func (r Gamma) size(s *sstep) {
+	s.gamma = r.Gamma
+	s.split(func(neg bool) {
+		s.div() // gp
+		s.div() // gn
+		if neg {
+			s.up()
+			s.down()
+			s.fwd(wUp)
+			s.fwd(wDown)
+			s.fwd(wDown)
+			s.fwd(wUp)
+			s.bwd(wUp, wDown)
+			s.bwd(wDown, wUp)
+			return
+		}
+		s.pos()
+		s.fwd(wPos)
+		s.s.alt(func() {
+			s.up()
+			s.bwd(wUp)
+		}, func() {
+			s.down()
+			s.bwd(wDown)
+		}, func() {
+			s.bwd(wPlain, wPos)
+		})
+	})
+}
+
 func (r ZPlus) relevance(s *step) {
 	wp, bp := s.w.pos(s.l)
 	xp, xn, neg := s.split()
@@ -234,6 +325,22 @@ func (r ZPlus) relevance(s *step) {
 		wn, _ := s.w.neg(s.l)
 		mulAdd(s.dst, xn, s.bwd(wn, g), 1)
 	}
+}
+
+func (r ZPlus) size(s *sstep) {
+	s.pos()
+	s.split(func(neg bool) {
+		s.fwd(wPos)
+		if neg {
+			s.neg()
+			s.fwd(wNeg)
+		}
+		s.div()
+		s.bwd(wPos)
+		if neg {
+			s.bwd(wNeg)
+		}
+	})
 }
 
 func (r AlphaBeta) relevance(s *step) {
@@ -253,6 +360,27 @@ func (r AlphaBeta) relevance(s *step) {
 		mulAdd(s.dst, xn, s.bwd(wn, ga), r.Alpha)
 		mulAdd(s.dst, xn, s.bwd(wp, gb), -r.Beta)
 	}
+}
+
+func (r AlphaBeta) size(s *sstep) {
+	s.pos()
+	s.neg()
+	s.split(func(neg bool) {
+		s.fwd(wPos)
+		s.fwd(wNeg)
+		if neg {
+			s.fwd(wNeg)
+			s.fwd(wPos)
+		}
+		s.div()
+		s.div()
+		s.bwd(wPos)
+		s.bwd(wNeg)
+		if neg {
+			s.bwd(wNeg)
+			s.bwd(wPos)
+		}
+	})
 }
 
 // quotients sets gp = [z > 0]·R/stab(z + γq) and gn = [z < 0]·R/stab(z +
@@ -321,6 +449,27 @@ func (r ZBox) relevance(s *step) {
 	boxSum(s.dst, s.x, lt, ht, cp, cn)
 }
 
+func (r ZBox) size(s *sstep) {
+	low, high := r.Low, r.High
+	if low == nil {
+		low, high = s.s.lo, s.s.hi
+	}
+	s.box(low, high)
+	s.div() // g
+	st, in := s.stacked()
+	if st == nil {
+		s.pos()
+		s.neg()
+		s.bwd(wPos)
+		s.bwd(wNeg)
+		return
+	}
+	s.s.f32(2 * s.nx)
+	if c, ok := st.(*Conv2D); ok {
+		c.sizeTranspose(s.s, in, []wref{s.ref(wStacked)})
+	}
+}
+
 // boxSum sets dst = (x − L) ⊙ c⁺ + (x − H) ⊙ c⁻, four values per
 // iteration.
 func boxSum(dst, x, lt, ht, cp, cn []float32) {
@@ -352,15 +501,30 @@ func (r WSquare) relevance(s *step) {
 	copy(s.dst, s.bwd(w2, s.div(d, r.Stab)))
 }
 
+func (r WSquare) size(s *sstep) {
+	s.square()
+	s.div()
+	s.bwd(wSquare)
+}
+
 func (r Flat) relevance(s *step) {
 	w1, d := s.w.flat(s.l, s.in, len(s.x), s.a)
 	copy(s.dst, s.bwd(w1, s.div(d, r.Stab)))
 }
 
-// affineRule is implemented by the rules for Dense and Conv2D.
+func (r Flat) size(s *sstep) {
+	s.flat()
+	s.div()
+	s.bwd(wOnes)
+}
+
+// affineRule is implemented by the rules for Dense and Conv2D. size
+// replays relevance for a sizer (memory.go): the same buffers, caches and
+// products, in the same order.
 type affineRule interface {
 	Rule
 	relevance(s *step)
+	size(s *sstep)
 }
 
 // weights caches the modified weights ρ(W) of one layer, and the
@@ -578,6 +742,268 @@ func (c *weights) box(l affine, in []int, n int, low, high []float32, a *arena) 
 	l.forward(t, c.ht, wn, bn, nil, in, a)
 	add(c.dBox, t)
 	return c.lt, c.ht, c.dBox
+}
+
+// A wname names one of the weights a layer's products use: its own W, or
+// one of the modified weights cached in weights.
+type wname uint8
+
+const (
+	wPlain   wname = iota // W
+	wPos                  // W⁺ (pos)
+	wNeg                  // W⁻ (neg)
+	wUp                   // W + γW⁺ (up)
+	wDown                 // W + γW⁻ (down)
+	wSquare               // W² (square)
+	wOnes                 // ones of W's size (flat)
+	wStacked              // W⁺ and W⁻ stacked (stacked)
+	numWNames
+)
+
+// wref is the weights named w of node i, for the γ of wUp and wDown.
+type wref struct {
+	i     int
+	w     wname
+	gamma float32
+}
+
+// slice returns the weights r names as e holds them, or nil if it has not
+// built them.
+func (e *Explainer) slice(r wref) []float32 {
+	W, _ := e.m.Nodes[r.i].Layer.(affine).params()
+	c := &e.w[r.i]
+	switch r.w {
+	case wPlain:
+		return W
+	case wPos:
+		return c.wp
+	case wNeg:
+		return c.wn
+	case wUp:
+		if c.gu == r.gamma {
+			return c.wu
+		}
+	case wDown:
+		if c.gd == r.gamma {
+			return c.wd
+		}
+	case wSquare:
+		return c.w2
+	case wOnes:
+		if len(c.one) >= len(W) {
+			return c.one[:len(W)]
+		}
+	case wStacked:
+		if c.st != nil {
+			w, _ := c.st.params()
+			return w
+		}
+	}
+	return nil
+}
+
+// held returns the bytes of the caches c holds.
+func (c *weights) held() int64 {
+	var n int64
+	for _, v := range [...][]float32{c.wp, c.bp, c.wn, c.bn, c.wu, c.bu, c.wd, c.bd, c.w2, c.d2, c.one, c.d1, c.blo, c.bhi, c.lt, c.ht, c.dBox} {
+		n += alloc(bytesOf[float32](cap(v)))
+	}
+	if c.st != nil {
+		w, _ := c.st.params()
+		n += alloc(bytesOf[float32](cap(w))) + stackedBytes
+	}
+	return n
+}
+
+// stackedBytes is the layer that stacked makes besides its weights.
+const stackedBytes = int64(unsafe.Sizeof(Conv2D{})) + 32
+
+// wstate is what a sizer knows of one layer's weights: which caches exist
+// (held by the Explainer, or built by the replay) and what they were built
+// for.
+type wstate struct {
+	have   [numWNames]uint8 // absent, held or built
+	gu, gd float32
+	one    int  // len(ones)
+	d2, d1 bool // square's and flat's denominators
+	box    bool // lt, ht and dBox, for boxN inputs and the bounds blo, bhi
+	boxN   int
+	// boxHeld is set while the box terms are the Explainer's.
+	boxHeld bool
+	blo     []float32
+	bhi     []float32
+}
+
+const (
+	absent uint8 = iota
+	held
+	built
+)
+
+// from sets w to what c holds for layer l.
+func (w *wstate) from(c *weights, l Layer) {
+	on := func(v []float32) uint8 {
+		if v != nil {
+			return held
+		}
+		return absent
+	}
+	w.have = [numWNames]uint8{wPlain: held, wPos: on(c.wp), wNeg: on(c.wn), wUp: on(c.wu), wDown: on(c.wd), wSquare: on(c.w2)}
+	if c.st != nil {
+		w.have[wStacked] = held
+	}
+	if a, ok := l.(affine); ok {
+		if W, _ := a.params(); len(c.one) >= len(W) {
+			w.have[wOnes] = held
+		}
+	}
+	w.gu, w.gd, w.one = c.gu, c.gd, len(c.one)
+	w.d2, w.d1 = c.d2 != nil, c.d1 != nil
+	w.box, w.boxN, w.blo, w.bhi = c.lt != nil, len(c.lt), c.blo, c.bhi
+	w.boxHeld = w.box
+}
+
+// The caches of weights, as a sizer replays them: each allocates what the
+// method of the same name does when its cache is missing.
+
+func (s *sstep) state() *wstate { return &s.s.w[s.i] }
+
+// params counts a modified copy of W and b.
+func (s *sstep) params() {
+	w, b := s.l.params()
+	s.s.alloc(bytesOf[float32](len(w)))
+	s.s.alloc(bytesOf[float32](len(b)))
+}
+
+func (s *sstep) pos() {
+	if c := s.state(); c.have[wPos] == absent {
+		s.params()
+		c.have[wPos] = built
+	}
+}
+
+func (s *sstep) neg() {
+	if c := s.state(); c.have[wNeg] == absent {
+		s.params()
+		c.have[wNeg] = built
+	}
+}
+
+func (s *sstep) up() {
+	if c := s.state(); c.have[wUp] == absent || c.gu != s.gamma {
+		s.params()
+		s.s.replaced = s.s.replaced || c.have[wUp] == held
+		c.have[wUp], c.gu = built, s.gamma
+	}
+}
+
+func (s *sstep) down() {
+	if c := s.state(); c.have[wDown] == absent || c.gd != s.gamma {
+		s.params()
+		s.s.replaced = s.s.replaced || c.have[wDown] == held
+		c.have[wDown], c.gd = built, s.gamma
+	}
+}
+
+func (s *sstep) square() {
+	c := s.state()
+	if c.have[wSquare] != absent {
+		return
+	}
+	w, b := s.l.params()
+	s.s.alloc(bytesOf[float32](len(w)))
+	s.s.alloc(bytesOf[float32](s.nz))
+	s.s.alloc(bytesOf[float32](len(b))) // squares(b), for the call
+	c.have[wSquare], c.d2 = built, true
+	s.ones(s.nx)
+	s.forward(wSquare)
+}
+
+func (s *sstep) flat() {
+	c := s.state()
+	if c.d1 {
+		return
+	}
+	w, _ := s.l.params()
+	s.s.alloc(bytesOf[float32](s.nz))
+	c.d1 = true
+	s.ones(s.nx)
+	s.ones(len(w))
+	s.forward(wOnes)
+}
+
+// ones is weights.ones(n).
+func (s *sstep) ones(n int) {
+	c := s.state()
+	if c.one >= n {
+		return
+	}
+	s.s.alloc(bytesOf[float32](n))
+	c.one = n
+	c.have[wOnes] = absent
+	if w, _ := s.l.params(); n >= len(w) {
+		c.have[wOnes] = built
+	}
+}
+
+// forward is the layer's whole forward product with the weights w, as
+// the caches compute it.
+func (s *sstep) forward(w wname) {
+	if c, ok := s.l.(*Conv2D); ok {
+		c.sizeForward(s.s, s.in, s.ref(w), false)
+	}
+}
+
+func (s *sstep) box(low, high []float32) {
+	c := s.state()
+	if c.box && c.boxN == s.nx && slices.Equal(c.blo, low) && slices.Equal(c.bhi, high) {
+		return
+	}
+	s.s.replaced = s.s.replaced || c.boxHeld
+	c.box, c.boxHeld, c.boxN, c.blo, c.bhi = true, false, s.nx, low, high
+	s.s.alloc(bytesOf[float32](s.nx)) // lt
+	s.s.alloc(bytesOf[float32](s.nx)) // ht
+	s.s.alloc(bytesOf[float32](len(low)))
+	s.s.alloc(bytesOf[float32](len(high)))
+	s.pos()
+	s.neg()
+	s.s.alloc(bytesOf[float32](s.nz)) // dBox
+	if l, ok := s.l.(*Conv2D); ok {
+		oh, ow := l.outSize(s.in[1], s.in[2])
+		s.s.alloc(2 * bytesOf[float32](s.in[0]))             // lc, hc
+		s.s.alloc(bytesOf[float64]((l.KH + 1) * (l.KW + 1))) // constant's prefix sums
+		s.s.alloc(bytesOf[[2]int](oh))
+		s.s.alloc(bytesOf[[2]int](ow))
+		return
+	}
+	s.s.alloc(bytesOf[float32](s.nz)) // t
+}
+
+// stacked returns the stacked layer's geometry, or nil, as
+// weights.stacked does, counting its weights if they are not built yet.
+func (s *sstep) stacked() (affine, []int) {
+	var st affine
+	var in []int
+	switch l := s.l.(type) {
+	case *Dense:
+		st, in = &Dense{In: 2 * l.In, Out: l.Out}, []int{2 * l.In}
+	case *Conv2D:
+		if l.Groups != 1 {
+			return nil, nil
+		}
+		c := *l
+		c.InC, c.W, c.B = 2*l.InC, nil, nil
+		st, in = &c, []int{2 * l.InC, s.in[1], s.in[2]}
+	}
+	if c := s.state(); c.have[wStacked] == absent {
+		s.pos()
+		s.neg()
+		w, _ := s.l.params()
+		s.s.alloc(2 * bytesOf[float32](len(w)))
+		s.s.bytes += stackedBytes
+		c.have[wStacked] = built
+	}
+	return st, in
 }
 
 // constant sets dst [OutC][OH][OW] = W⁺∗L + b⁺ + W⁻∗H + b⁻ for inputs L

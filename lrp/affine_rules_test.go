@@ -480,7 +480,7 @@ func TestConvConstant(t *testing.T) {
 		{"3x3 pad 1", 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6, 5},
 		{"7x7 stride 2 pad 3", 3, 4, 7, 7, 2, 2, 1, 1, 1, 3, 3, 3, 3, 11, 10},
 		{"dilated 2x3 pad 3,2", 2, 2, 3, 3, 1, 2, 2, 3, 1, 3, 2, 1, 4, 7, 9},
-		{"groups 2 stride 3 pad 0,4", 4, 6, 2, 5, 3, 1, 1, 2, 2, 0, 4, 2, 4, 8, 6},
+		{"groups 2 stride 3 pad 0,4", 4, 6, 2, 5, 3, 1, 1, 2, 2, 0, 4, 1, 4, 8, 6},
 		{"kernel larger than input", 1, 2, 5, 5, 1, 1, 1, 1, 1, 4, 4, 4, 4, 2, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -75,6 +75,50 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 	}
 }
 
+// backward replays Explainer.backward for a sizer.
+func (s *sizer) backward(rules []Rule) {
+	m := s.m
+	written := make([]bool, len(m.Nodes)+1) // e.writes > 0
+	written[len(m.Nodes)] = true
+	for i := len(m.Nodes) - 1; i >= 0; i-- {
+		nd := m.Nodes[i]
+		s.reset()
+		for k, j := range nd.Inputs {
+			if written[j+1] || (k > 0 && nd.Inputs[0] == j) {
+				s.f32(numel(m.Shape(j)))
+			}
+		}
+		s.layerBackward(i, rules[i])
+		for _, j := range nd.Inputs {
+			written[j+1] = true
+		}
+	}
+}
+
+// layerBackward replays Explainer.layerBackward for a sizer.
+func (s *sizer) layerBackward(i int, rule Rule) {
+	nd := s.m.Nodes[i]
+	in := s.m.Shape(nd.Inputs[0])
+	_, grad := rule.(Gradient)
+	switch l := nd.Layer.(type) {
+	case affine:
+		if grad {
+			if c, ok := l.(*Conv2D); ok {
+				c.sizeTranspose(s, in, []wref{{i: i}})
+			}
+			return
+		}
+		s.exact = !winogradSafe(rule)
+		rule.(affineRule).size(&sstep{s: s, i: i, l: l, in: in, nx: numel(in), nz: numel(s.m.Shape(i)), nonneg: s.nonneg[nd.Inputs[0]+1]})
+		s.exact = false
+	case *AvgPool2D, *GlobalAvgPool:
+		s.f64(numel(in))
+		if !grad {
+			s.f32(numel(s.m.Shape(i)))
+		}
+	}
+}
+
 // copies reports whether the layer passes the relevance at its output to
 // its input as an exact copy under rule (see layerBackward), or spreads
 // its values over zeros, so that its sum is known: the diagnostics skip

@@ -29,6 +29,34 @@ var baselineDocs = map[string]string{
 	"uniform":              "relevance split evenly over the input: conserves, explains nothing (a control)",
 }
 
+// baseline replays the baseline name for a sizer: the forward passes, the
+// gradient's backward pass, and the input-sized buffers that integrated
+// gradients (the black image) and taylor (it and the root) keep.
+func (s *sizer) baseline(name string) {
+	s.forward()
+	n := s.m.InputLen()
+	if name == "integrated_gradients" || name == "taylor" {
+		s.bytes += grown[float32](s.base, n)
+		s.base = max(s.base, n)
+	}
+	if name == "taylor" {
+		s.bytes += grown[float32](s.root, n)
+		s.root = max(s.root, n)
+	}
+	if !gradientBaselines[name] {
+		return
+	}
+	rules := make([]Rule, len(s.m.Nodes))
+	for i := range rules {
+		rules[i] = Gradient{}
+	}
+	if !s.rules {
+		s.alloc(bytesOf[Rule](len(rules))) // gradRules
+		s.rules = true
+	}
+	s.backward(rules)
+}
+
 // Methods lists every method name Explain accepts: the built-in composites
 // and the baselines, sorted.
 func Methods() []string {
@@ -105,8 +133,9 @@ func (e *Explainer) span(i int) float32 {
 	return e.hi[c] - e.lo[c]
 }
 
-// root returns the black image x̄: every value at its channel's lower bound.
-func (e *Explainer) root(dst []float32) {
+// black sets dst to the black image x̄: every value at its channel's
+// lower bound.
+func (e *Explainer) black(dst []float32) {
 	for i := range dst {
 		dst[i] = e.lo[i*len(e.lo)/len(dst)]
 	}
@@ -138,8 +167,8 @@ func (e *Explainer) integratedGradients(x []float32, o Options) (*Result, error)
 		m = 32
 	}
 	r := e.begin(x, &o)
-	xs, base := e.scratchX, make([]float32, len(x))
-	e.root(base)
+	xs, base := e.scratchX, grow(&e.base, len(x))
+	e.black(base)
 	for k := range m {
 		t := (float32(k) + 0.5) / float32(m)
 		for i, v := range x {
@@ -159,8 +188,8 @@ func (e *Explainer) integratedGradients(x []float32, o Options) (*Result, error)
 // otherwise x̃ = x̄.
 func (e *Explainer) taylor(x []float32, o Options) (*Result, error) {
 	r := e.begin(x, &o)
-	base, xs := make([]float32, len(x)), e.scratchX
-	e.root(base)
+	base, xs := grow(&e.base, len(x)), e.scratchX
+	e.black(base)
 	at := func(t float64) float64 {
 		for i, v := range x {
 			xs[i] = base[i] + float32(t)*(v-base[i])
@@ -187,7 +216,8 @@ func (e *Explainer) taylor(x []float32, o Options) (*Result, error) {
 		t = (t0 + t1) / 2
 	}
 	at(t)
-	root := append([]float32(nil), xs...)
+	root := grow(&e.root, len(xs))
+	copy(root, xs)
 	e.gradAt(root, e.start, 1)
 	for i, v := range x {
 		e.accum[i] *= v - root[i]

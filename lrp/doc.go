@@ -17,6 +17,11 @@
 // Taylor) and the trivial explainers (single pixel, uniform) share the same
 // passes.
 //
+// An Explainer tells how much memory it takes before it takes it:
+// WorkingSet (for a new one), Need (beyond what one holds) and Held
+// replay a call's allocations for the model and the rules (memory.go), so
+// that a caller can refuse a model or a method that does not fit.
+//
 // The package does no I/O and has no dependency on syscall/js; model files
 // are read by package model, images by package preprocess.
 package lrp

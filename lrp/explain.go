@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // Start chooses the relevance placed at the output before it is propagated.
@@ -52,6 +53,9 @@ func ParseStart(s string) (Start, error) {
 	return 0, fmt.Errorf("lrp: unknown start %q (known: %v)", s, startNames)
 }
 
+// DefaultMethod is the composite of Options whose Method is "".
+const DefaultMethod = "epsilon_gamma_box"
+
 // Options configure one explanation. The zero value explains the predicted
 // class with the epsilon_gamma_box composite and a one-hot start.
 type Options struct {
@@ -84,27 +88,6 @@ const (
 	MaxSteps   = 1024
 	MaxNoise   = 10.0
 )
-
-// check returns an error naming the first option of o that is out of its
-// range for a model with the given number of classes.
-func (o *Options) check(classes int) error {
-	if k, ok := o.Target.Class(); ok && (k < 0 || k >= classes) {
-		return fmt.Errorf("lrp: target %d out of range: model has classes 0..%d", k, classes-1)
-	}
-	if o.Start < OneHot || o.Start > Contrastive {
-		return fmt.Errorf("lrp: unknown start %d", int(o.Start))
-	}
-	if o.Samples < 0 || o.Samples > MaxSamples {
-		return fmt.Errorf("lrp: samples %d: want 1..%d, or 0 for the default", o.Samples, MaxSamples)
-	}
-	if o.Steps < 0 || o.Steps > MaxSteps {
-		return fmt.Errorf("lrp: steps %d: want 1..%d, or 0 for the default", o.Steps, MaxSteps)
-	}
-	if !(o.Noise >= 0 && o.Noise <= MaxNoise) {
-		return fmt.Errorf("lrp: noise %v: want a fraction of the input range in (0, %g], or 0 for the default", o.Noise, MaxNoise)
-	}
-	return nil
-}
 
 // A Target is the class an explanation is for. The zero value is the
 // predicted class, the argmax of the logits (the first of equal ones);
@@ -204,9 +187,12 @@ type Explainer struct {
 	diag      []LayerDiag
 	scratchX  []float32
 	accum     []float32
+	base      []float32 // the black image of integrated gradients and taylor
+	root      []float32 // taylor's root point
 	rules     []Rule
 	startKind Start
 	grad      *Composite
+	sized     map[string]bool // built-in methods the arena has been grown for (reserve)
 }
 
 // NewExplainer returns an Explainer for m.
@@ -237,13 +223,36 @@ func NewExplainer(m *Model) *Explainer {
 	return e
 }
 
+// explainerBytes returns the bytes NewExplainer allocates for m.
+func explainerBytes(m *Model) int64 {
+	nodes := len(m.Nodes)
+	n := alloc(int64(unsafe.Sizeof(Explainer{}))) + alloc(bytesOf[weights](nodes))
+	n += 4 * alloc(bytesOf[[]float32](nodes)) // acts, rel, arg, supp
+	for i, nd := range m.Nodes {
+		n += 2 * alloc(bytesOf[float32](numel(m.shapes[i])))
+		if _, ok := nd.Layer.(*MaxPool2D); ok {
+			n += alloc(bytesOf[int32](numel(m.shapes[i])))
+		}
+	}
+	n += 3 * alloc(bytesOf[float32](m.InputLen())) // relIn, scratchX, accum
+	n += alloc(bytesOf[int32](nodes+1)) + alloc(bytesOf[float64](nodes+1))
+	n += 3 * alloc(bytesOf[float32](m.Classes()))
+	lo, _ := m.Bounds()
+	n += 2 * alloc(bytesOf[float32](len(lo)))
+	n += alloc(bytesOf[LayerDiag](nodes))
+	return n + alloc(int64(unsafe.Sizeof(Composite{}))) + mapBytes
+}
+
+// mapBytes is an empty map.
+const mapBytes = 48
+
 // Model returns the explainer's model.
 func (e *Explainer) Model() *Model { return e.m }
 
 // CheckInput returns an error if x is not a valid input for the model.
 func (e *Explainer) CheckInput(x []float32) error {
-	if len(x) != e.m.InputLen() {
-		return fmt.Errorf("lrp: input has %d values, model %s wants %d (shape %v)", len(x), e.m.Name, e.m.InputLen(), e.m.Input.Shape)
+	if err := e.m.CheckInputLen(len(x)); err != nil {
+		return err
 	}
 	for i, v := range x {
 		if isBad(v) {
@@ -283,6 +292,16 @@ func (e *Explainer) forward(x []float32) {
 	}
 	copy(e.logits, e.acts[len(m.Nodes)-1])
 	softmax(e.probs, e.logits)
+}
+
+// forward replays Explainer.forward for a sizer.
+func (s *sizer) forward() {
+	for i, nd := range s.m.Nodes {
+		s.reset()
+		if l, ok := nd.Layer.(*Conv2D); ok {
+			l.sizeForward(s, s.m.Shape(nd.Inputs[0]), wref{i: i}, false)
+		}
+	}
 }
 
 // Forward runs the model on x and returns a new slice of logits. It is a
@@ -336,7 +355,7 @@ func (e *Explainer) rulesOf(o *Options) ([]Rule, error) {
 	if c == nil {
 		name := o.Method
 		if name == "" {
-			name = "epsilon_gamma_box"
+			name = DefaultMethod
 		}
 		var err error
 		if c, err = Builtin(name, o.Params); err != nil {
@@ -372,14 +391,15 @@ func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
 	if err := e.CheckInput(x); err != nil {
 		return nil, err
 	}
-	if err := o.check(e.m.Classes()); err != nil {
+	baseline, err := checkOptions(e.m, &o)
+	if err != nil {
 		return nil, err
 	}
-	if b, ok := baselines[o.Method]; ok && o.Composite == nil {
-		if len(o.Rules) > 0 || len(o.Params) > 0 {
-			return nil, fmt.Errorf("lrp: method %s takes no rules or composite parameters", o.Method)
-		}
-		return b(e, x, o)
+	if err := e.reserve(&o); err != nil {
+		return nil, err
+	}
+	if baseline {
+		return baselines[o.Method](e, x, o)
 	}
 	rules, err := e.rulesOf(&o)
 	if err != nil {
@@ -390,6 +410,34 @@ func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
 	e.backward(x, rules, e.start)
 	copy(e.accum, e.relIn)
 	return e.finish(res), nil
+}
+
+// checkOptions returns an error for options that Explain rejects before
+// it resolves the rules (those are checked by rulesOf), and whether o
+// names a baseline.
+func checkOptions(m *Model, o *Options) (baseline bool, err error) {
+	if k, ok := o.Target.Class(); ok && (k < 0 || k >= m.Classes()) {
+		return false, fmt.Errorf("lrp: target %d out of range: model has classes 0..%d", k, m.Classes()-1)
+	}
+	if o.Start < OneHot || o.Start > Contrastive {
+		return false, fmt.Errorf("lrp: unknown start %d", int(o.Start))
+	}
+	if o.Samples < 0 || o.Samples > MaxSamples {
+		return false, fmt.Errorf("lrp: samples %d: want 1..%d, or 0 for the default", o.Samples, MaxSamples)
+	}
+	if o.Steps < 0 || o.Steps > MaxSteps {
+		return false, fmt.Errorf("lrp: steps %d: want 1..%d, or 0 for the default", o.Steps, MaxSteps)
+	}
+	if !(o.Noise >= 0 && o.Noise <= MaxNoise) {
+		return false, fmt.Errorf("lrp: noise %v: want a fraction of the input range in (0, %g], or 0 for the default", o.Noise, MaxNoise)
+	}
+	if _, ok := baselines[o.Method]; !ok || o.Composite != nil {
+		return false, nil
+	}
+	if len(o.Rules) > 0 || len(o.Params) > 0 {
+		return false, fmt.Errorf("lrp: method %s takes no rules or composite parameters", o.Method)
+	}
+	return true, nil
 }
 
 // result fills the prediction part of a Result after a forward pass and

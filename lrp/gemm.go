@@ -135,6 +135,16 @@ func gemmPanels(lo, hi, m, n, k int, a mat, ap []float32, b mat, c []float32, ld
 	}
 }
 
+// panels replays gemmPanels for a sizer: the panel buffers of a product
+// with m rows, n columns and depth k, a packed already with packed.
+func (s *sizer) panels(m, n, k int, packed bool) {
+	kp := padKu(min(kc, k))
+	s.pb = max(s.pb, (n+nr-1)/nr*nr*kp)
+	if !packed {
+		s.pa = max(s.pa, roundMr(min(mc, m))*kp)
+	}
+}
+
 // roundMr returns m rounded up to a multiple of mr (the rows of a packed
 // a, padding included).
 func roundMr(m int) int { return (m + mr - 1) / mr * mr }

@@ -272,6 +272,29 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 	}
 }
 
+// sizeForward replays forward for a sizer (memory.go) with the weights
+// w; rule is whether the call has a need vector, which may make it take
+// the sparse path instead.
+func (l *Conv2D) sizeForward(s *sizer, in []int, w wref, rule bool) {
+	h, wd := in[1], in[2]
+	oh, ow := l.outSize(h, wd)
+	cg, og := l.InC/l.Groups, l.OutC/l.Groups
+	k, np := cg*l.KH*l.KW, oh*ow
+	if rule && k*np <= sparseCols && !l.pointwise() {
+		s.col(k * np)
+	}
+	if !s.exact && l.winograd(h, wd) {
+		l.sizeWinoForward(s, h, wd, w)
+		return
+	}
+	for g := range l.Groups {
+		if !l.pointwise() {
+			s.col(k * np)
+		}
+		s.gemmRows(og, np, k, w, g*og*k, false)
+	}
+}
+
 // transpose: g [OutC][OH][OW], w [OutC][InC/G][KH][KW] → dst [InC][h][w].
 // Per group, cols [K][P] = Σ w_gᵀ [K][og] · g_g [og][P], then col2im; a
 // sparse g adds g[o][p]·w[o] to column p of cols for each nonzero.
@@ -393,6 +416,36 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 		}
 		l.col2im(out, cols, lo, hi, h, wd, oh, ow)
 		a.share(out, lo, hi, cg, h*wd)
+	}
+}
+
+// sizeTranspose replays transpose for a sizer with the weights ws of
+// its terms. Each term's gradient may be dense or sparse: all dense takes
+// Winograd where the layer can; a sparse one takes the columns, and, with
+// another term dense, gemm for that one.
+func (l *Conv2D) sizeTranspose(s *sizer, in []int, ws []wref) {
+	h, wd := in[1], in[2]
+	oh, ow := l.outSize(h, wd)
+	cg, og := l.InC/l.Groups, l.OutC/l.Groups
+	k, np := cg*l.KH*l.KW, oh*ow
+	wino := !s.exact && l.winograd(h, wd)
+	sparse := k*np <= sparseCols
+	if wino {
+		l.sizeWinoTranspose(s, h, wd, ws)
+	}
+	if sparse {
+		s.col(k * np)
+	}
+	if wino && !(sparse && len(ws) > 1) {
+		return
+	}
+	for g := range l.Groups {
+		if !l.pointwise() {
+			s.col(k * np)
+		}
+		for _, w := range ws {
+			s.gemmRows(k, np, og, w, g*og*k, true)
+		}
 	}
 }
 

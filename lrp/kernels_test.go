@@ -51,7 +51,7 @@ func TestConv2DAgainstLoops(t *testing.T) {
 		{3, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 6},
 		{2, 3, 3, 2, 2, 3, 1, 1, 0, 0, 0, 0, 1, 9, 10},
 		{2, 2, 3, 3, 1, 1, 2, 3, 2, 3, 2, 3, 1, 8, 9},
-		{4, 6, 2, 3, 2, 1, 1, 2, 1, 0, 2, 1, 2, 7, 8},
+		{4, 6, 2, 3, 2, 1, 1, 2, 1, 0, 1, 1, 2, 7, 8},
 		{6, 6, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, 6, 9, 9},   // depthwise, padding on one side per axis
 		{4, 8, 5, 1, 1, 1, 1, 1, 4, 0, 0, 0, 4, 5, 3},   // padding larger than the kernel's reach on one side
 		{30, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 9, 9}, // 270 products per output, 70 channels

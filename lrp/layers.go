@@ -179,6 +179,21 @@ func (l *Dense) OutShape(in [][]int) ([]int, error) {
 	return []int{l.Out}, nil
 }
 
+// CheckPadding returns an error if a padding pads (top, left, bottom,
+// right) of a window of kh×kw taps with dilations dh×dw is as wide as the
+// window's extent, (k−1)·d + 1, or wider: such padding only adds outputs
+// that see no input, no exported model has it, and a hostile file could
+// use it to ask for huge activations (a 1×1 convolution padded by 1024 of
+// an 8×8 input has outputs of 2056×2056). Every decoder applies it through
+// NewModel; the ONNX importer also before, to name the node.
+func CheckPadding(kh, kw, dh, dw int, pads [4]int) error {
+	eh, ew := (kh-1)*dh+1, (kw-1)*dw+1
+	if pads[0] >= eh || pads[2] >= eh || pads[1] >= ew || pads[3] >= ew {
+		return fmt.Errorf("lrp: padding %v is not smaller than the %dx%d window", pads, eh, ew)
+	}
+	return nil
+}
+
 func (l *Conv2D) OutShape(in [][]int) ([]int, error) {
 	c, h, w, err := chw(in)
 	if err != nil {
@@ -192,6 +207,9 @@ func (l *Conv2D) OutShape(in [][]int) ([]int, error) {
 	}
 	if len(l.W) != l.OutC*l.InC/l.Groups*l.KH*l.KW || (l.B != nil && len(l.B) != l.OutC) {
 		return nil, fmt.Errorf("lrp: conv2d has %d weights and %d biases for shape [%d][%d][%d][%d]", len(l.W), len(l.B), l.OutC, l.InC/l.Groups, l.KH, l.KW)
+	}
+	if err := CheckPadding(l.KH, l.KW, l.DH, l.DW, [4]int{l.PT, l.PL, l.PB, l.PR}); err != nil {
+		return nil, err
 	}
 	oh, err := windowOut(h, (l.KH-1)*l.DH+1, l.SH, l.PT, l.PB)
 	if err != nil {
@@ -212,8 +230,11 @@ func poolOut(in [][]int, kh, kw, sh, sw, pt, pl, pb, pr int) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	if kh < 1 || kw < 1 || pt >= kh || pb >= kh || pl >= kw || pr >= kw {
-		return nil, fmt.Errorf("lrp: pool kernel %dx%d with padding %d,%d,%d,%d invalid", kh, kw, pt, pl, pb, pr)
+	if kh < 1 || kw < 1 {
+		return nil, fmt.Errorf("lrp: pool kernel %dx%d invalid", kh, kw)
+	}
+	if err := CheckPadding(kh, kw, 1, 1, [4]int{pt, pl, pb, pr}); err != nil {
+		return nil, err
 	}
 	oh, err := windowOut(h, kh, sh, pt, pb)
 	if err != nil {

@@ -157,6 +157,14 @@ func (m *Model) Shape(i int) []int {
 	return m.shapes[i]
 }
 
+// CheckInputLen returns an error if an input of n values does not fit m.
+func (m *Model) CheckInputLen(n int) error {
+	if n != m.InputLen() {
+		return fmt.Errorf("lrp: input has %d values, model %s wants %d (shape %v)", n, m.Name, m.InputLen(), m.Input.Shape)
+	}
+	return nil
+}
+
 // InputLen is the number of values of one input.
 func (m *Model) InputLen() int { return numel(m.Input.Shape) }
 

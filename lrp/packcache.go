@@ -88,6 +88,37 @@ func (a *arena) packed(w []float32, kind packKind, m, n int, fill func([]float32
 	return e.u
 }
 
+// packSlot names, for a sizer, the operand that packed caches for a
+// product with the weights w from value off on, of kind and m rows.
+type packSlot struct {
+	w      wref
+	kind   packKind
+	m, off int
+}
+
+// packed replays packed for an operand of n floats: cached if it is
+// already, or new within the budget, or else computed into wps.
+func (s *sizer) packed(p packSlot, n int) {
+	if s.packs[p] {
+		return
+	}
+	s.packs[p] = true
+	if s.w[p.w.i].have[p.w.w] == held && s.e != nil {
+		if w := s.e.slice(p.w); w != nil && p.off < len(w) {
+			key := packKey{&w[p.off], len(w) - p.off, p.m, p.kind}
+			if _, ok := s.e.a.packs.u[key]; ok {
+				return
+			}
+		}
+	}
+	if s.packN+n <= packBudget {
+		s.packN += n
+		s.bytes += alloc(bytesOf[float32](n)) + packEntryBytes
+		return
+	}
+	s.wps = max(s.wps, n)
+}
+
 // packedW returns the a operand [m×k] of a dense product packed by
 // packWhole: w [m][k] as it is, or with t, w [k][m] transposed.
 func (a *arena) packedW(w []float32, m, k int, t bool) []float32 {
@@ -125,4 +156,19 @@ func gemmWeightsRows(lo, hi, m, n, k int, w []float32, t bool, b mat, c []float3
 		return
 	}
 	gemmPackedRows(lo, hi, m, n, k, p.packedW(w, m, k, t), b, c, ldc, acc, bias, p)
+}
+
+// gemmRows replays gemmWeightsRows for a sizer: the product of the
+// weights w (from value off on) with m rows, n columns and depth k.
+func (s *sizer) gemmRows(m, n, k int, w wref, off int, t bool) {
+	if n > packMaxCols {
+		s.panels(m, n, k, false)
+		return
+	}
+	kind := denseForward
+	if t {
+		kind = denseTransposed
+	}
+	s.packed(packSlot{w, kind, m, off}, packedSize(m, k))
+	s.panels(m, n, k, true)
 }

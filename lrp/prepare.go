@@ -16,9 +16,15 @@ package lrp
 // W + γW⁺ only where relevance reaches no output with z < 0, which Prepare
 // assumes of a layer that feeds ReLUs alone.
 func (e *Explainer) Prepare(o Options) error {
+	baseline, err := checkOptions(e.m, &o)
+	if err != nil {
+		return err
+	}
+	if err := e.reserve(&o); err != nil {
+		return err
+	}
 	var rules []Rule // nil for a baseline
-	if _, ok := baselines[o.Method]; !ok || o.Composite != nil {
-		var err error
+	if !baseline {
 		if rules, err = e.rulesOf(&o); err != nil {
 			return err
 		}
@@ -146,6 +152,7 @@ func (r Flat) prepare(s *step, _ bool) { s.w.flat(s.l, s.in, numel(s.in), s.a) }
 // that the new model can reuse their memory rather than grow it.
 func (e *Explainer) Release() {
 	clear(e.w)
+	clear(e.sized)
 	e.a.packs = packCache{}
 	e.a.wps = nil
 }

@@ -165,6 +165,38 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 	a.share(dst, lo, hi, c.cout, np)
 }
 
+// sizeWinoForward and sizeWinoTranspose replay winoForward and
+// winoTranspose for a sizer (memory.go), with the weights w (of each
+// term).
+func (l *Conv2D) sizeWinoForward(s *sizer, h, wd int, w wref) {
+	oh, ow := l.outSize(h, wd)
+	c := winoConv{cin: l.InC, cout: l.OutC, h: h, w: wd, oh: oh, ow: ow}
+	c.size(s, []wref{w}, false)
+}
+
+func (l *Conv2D) sizeWinoTranspose(s *sizer, h, wd int, ws []wref) {
+	oh, ow := l.outSize(h, wd)
+	c := winoConv{cin: l.OutC, cout: l.InC, h: oh, w: ow, oh: h, ow: wd}
+	c.size(s, ws, true)
+}
+
+// size replays run.
+func (c *winoConv) size(s *sizer, ws []wref, flip bool) {
+	th, tw := (c.oh+1)/2, (c.ow+1)/2
+	nt := th * tw
+	s.wv = max(s.wv, 16*planeStride(c.cin*nt))
+	s.wm = max(s.wm, 16*planeStride(c.cout*nt))
+	s.wpad = max(s.wpad, (2*th+6)*(2*tw+2))
+	kind := winoForward
+	if flip {
+		kind = winoFlipped
+	}
+	for _, w := range ws {
+		s.packed(packSlot{w, kind, c.cout, 0}, 16*planeStride(packedSize(c.cout, c.cin)))
+		s.panels(c.cout, nt, c.cin, true)
+	}
+}
+
 // flipXi is π: the position of U whose value U' of the flipped kernel
 // takes at ξ = 4p + q, 4·r(p) + r(q) with r = (3, 1, 2, 0).
 var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}

@@ -146,13 +146,12 @@ func (c *onnxConverter) window(n *onnxNode, kernel []int64) (window, error) {
 	return w, nil
 }
 
-// fitPads rejects padding wider than the window's extent less one: such
-// padding only adds outputs that see no input, and no exported model has
-// it, while a hostile file could use it to ask for huge activations.
+// fitPads rejects padding as wide as the window's extent (lrp.
+// CheckPadding, which the engine applies to every model): valid ONNX
+// that the importer does not support.
 func (c *onnxConverter) fitPads(n *onnxNode, p [4]int, w window) error {
-	eh, ew := (w.k[0]-1)*w.d[0]+1, (w.k[1]-1)*w.d[1]+1
-	if p[0] >= eh || p[2] >= eh || p[1] >= ew || p[3] >= ew {
-		return c.unsupported(n, "padding %v is not smaller than the %dx%d window", p, eh, ew)
+	if err := lrp.CheckPadding(w.k[0], w.k[1], w.d[0], w.d[1], p); err != nil {
+		return c.unsupported(n, "%s", strings.TrimPrefix(err.Error(), "lrp: "))
 	}
 	return nil
 }

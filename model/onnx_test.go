@@ -698,6 +698,10 @@ var oxInvalidCases = []oxInvalidCase{
 		oxNode("Conv", ss("x", "cw"), ss("c"), oxAttrInts("pads", 3, 0, 0, 0)),
 		oxNode("Flatten", ss("c"), ss("y")),
 	}, inits: []oxMsg{oxTensor("cw", []int64{1, 1, 3, 3}, oxSeq(9, 1, 0))}}.bytes()), "padding [3 0 0 0] is not smaller than the 3x3 window", true},
+	{"conv-pointwise-wide-pads", oxConst(oxGraph{nodes: []oxMsg{
+		oxNode("Conv", ss("x", "cw"), ss("c"), oxAttrInts("pads", 1024, 1024, 1024, 1024)),
+		oxNode("Flatten", ss("c"), ss("y")),
+	}, inits: []oxMsg{oxTensor("cw", []int64{1, 1, 1, 1}, []float32{1})}}.bytes()), "padding [1024 1024 1024 1024] is not smaller than the 1x1 window", true},
 	{"conv-auto-pad", oxConst(oxGraph{nodes: []oxMsg{
 		oxNode("Conv", ss("x", "cw"), ss("c"), oxAttrS("auto_pad", "SAME_UPPER")),
 		oxNode("Flatten", ss("c"), ss("y")),

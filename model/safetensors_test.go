@@ -301,6 +301,15 @@ func stGraphEdit(f func(h, g map[string]any)) func(testing.TB, []byte, []byte) [
 	return func(t testing.TB, base, _ []byte) []byte { return stEdit(t, base, f) }
 }
 
+// stCNNEdit is stGraphEdit on the file of stCNN.
+func stCNNEdit(f func(h, g map[string]any)) func(testing.TB, []byte, []byte) []byte {
+	return func(t testing.TB, _, _ []byte) []byte {
+		b, err := EncodeSafetensors(stCNN(t, stExact), nil, "F32")
+		require.NoError(t, err)
+		return stEdit(t, b, f)
+	}
+}
+
 var stInvalidCases = []stInvalidCase{
 	{"empty", func(testing.TB, []byte, []byte) []byte { return nil }, "too short", false},
 	{"truncated-4", func(_ testing.TB, b, _ []byte) []byte { return b[:4] }, "too short", false},
@@ -383,6 +392,8 @@ var stInvalidCases = []stInvalidCase{
 	{"graph-duplicate-name", stGraphEdit(func(h, g map[string]any) { stNode(g, 1)["name"] = "fc1" }), `name "fc1" is used twice`, false},
 	{"graph-node-named-input", stGraphEdit(func(h, g map[string]any) { stNode(g, 1)["name"] = "input" }), `name "input" is used twice or reserved`, false},
 	{"graph-unknown-op", stGraphEdit(func(h, g map[string]any) { stNode(g, 1)["op"] = "softmax" }), `op "softmax"`, true},
+	{"graph-pointwise-wide-padding", stCNNEdit(func(h, g map[string]any) { stNode(g, 9)["padding"] = []int{1024, 1024, 1024, 1024} }),
+		"node 9 (conv3, conv2d): padding [1024 1024 1024 1024] is not smaller than the 1x1 window", false},
 	{"graph-stray-attribute", stGraphEdit(func(h, g map[string]any) { stNode(g, 1)["kernel"] = []int{2, 2} }), `attribute "kernel" does not apply`, false},
 	{"graph-huge-features", stGraphEdit(func(h, g map[string]any) { stNode(g, 0)["out_features"] = 1 << 40 }), "out_features 1099511627776 out of range", false},
 	{"graph-negative-features", stGraphEdit(func(h, g map[string]any) { stNode(g, 0)["in_features"] = -3 }), "in_features -3 out of range", false},

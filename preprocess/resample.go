@@ -79,3 +79,15 @@ func grow[T any](b []T, n int) []T {
 	}
 	return b[:n]
 }
+
+// ScratchBytes bounds the bytes that a Scratch allocates preprocessing a
+// w×h image into an outW×outH input with at most 3 channels (Image, or
+// Digit with its 20-pixel box): the two axes, each with up to src + 2n
+// weights, n first taps and n + 1 offsets for n outputs (4 times that,
+// for the capacities append outgrows), one row of c·w floats, and
+// Digit's row of paper pixels.
+func ScratchBytes(w, h, outW, outH int) int64 {
+	outW, outH = max(outW, DigitBox), max(outH, DigitBox)
+	axis := func(src, n int) int64 { return 4 * 4 * int64(src+4*n+1) }
+	return axis(w, outW) + axis(h, outH) + 4*3*int64(w) + 4*int64(w)
+}

@@ -209,14 +209,18 @@ type prepare func(args []js.Value) (work func() (any, error), err error)
 // js/wasm a goroutine started here would run to completion before control
 // returns to JavaScript anyway, and a pending Promise would cost a call
 // back into Go (its executor) and four more JS values per call, values Go
-// releases only when a collection finalizes them.
+// releases only when a collection finalizes them. p runs under the lock
+// too, so that it may ask the session whether an input fits before it
+// copies it.
 func call(p prepare) js.Func {
 	return promised(func(args []js.Value) (any, error) {
-		work, err := p(args)
-		if err != nil {
-			return nil, err
-		}
-		return guarded(work)
+		return guarded(func() (any, error) {
+			work, err := p(args)
+			if err != nil {
+				return nil, err
+			}
+			return work()
+		})
 	})
 }
 
@@ -292,7 +296,7 @@ func current() (*app.Session, error) {
 
 // loadModel(bytes) → info JSON. A failed load keeps the previous model.
 func loadModel(args []js.Value) (func() (any, error), error) {
-	data, err := bytesArg(arg(args, 0), "model bytes")
+	data, err := bytesArg(arg(args, 0), "model bytes", app.CheckFileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -378,13 +382,16 @@ const warmLimit = 16 << 20
 
 // explain(input, options) → the result packed by app.Result.Pack.
 func explain(args []js.Value) (func() (any, error), error) {
-	in, buf, err := inputArg(arg(args, 0))
+	s, err := current()
 	if err != nil {
 		return nil, err
 	}
 	opt, err := optionsArg(arg(args, 1))
 	if err != nil {
-		release(buf)
+		return nil, err
+	}
+	in, buf, err := inputArg(arg(args, 0), s, func(in app.Input) error { return s.CheckExplain(in, opt) })
+	if err != nil {
 		return nil, err
 	}
 	return func() (any, error) {
@@ -403,31 +410,34 @@ func explain(args []js.Value) (func() (any, error), error) {
 }
 
 // inputArg reads the input of explain and evaluate: a Float32Array (the
-// model input) or {rgba, width, height, mode}, copied into a pooled buffer.
-func inputArg(v js.Value) (app.Input, *[]byte, error) {
+// model input) or {rgba, width, height, mode}, copied into a pooled buffer
+// once s accepts its length, or check an image of its size and mode.
+func inputArg(v js.Value, s *app.Session, check func(app.Input) error) (app.Input, *[]byte, error) {
 	if v.Type() == js.TypeObject && get(v, "rgba").Type() != js.TypeUndefined {
-		img, err := imageArg(v)
+		img, err := imageArg(v, check)
 		return img.input, img.buf, err
 	}
-	x, b, err := floatsArg(v, "input", "a Float32Array (the model input) or {rgba, width, height, mode}")
+	x, b, err := floatsArg(v, "input", "a Float32Array (the model input) or {rgba, width, height, mode}", s.Model().CheckInputLen)
 	return app.Input{X: x}, b, err
 }
 
 // evaluate(input, options) → the JSON of app.Evaluation: region
 // perturbation curves and AOPC of every method of the options.
 func evaluate(args []js.Value) (func() (any, error), error) {
-	in, buf, err := inputArg(arg(args, 0))
-	if err != nil {
-		return nil, err
-	}
 	s, err := stringArg(arg(args, 1), "options (JSON)")
 	if err != nil {
-		release(buf)
 		return nil, err
 	}
 	opt, err := app.ParseEvalOptions([]byte(s))
 	if err != nil {
-		release(buf)
+		return nil, err
+	}
+	sess, err := current()
+	if err != nil {
+		return nil, err
+	}
+	in, buf, err := inputArg(arg(args, 0), sess, func(in app.Input) error { return sess.CheckEvaluate(in, opt) })
+	if err != nil {
 		return nil, err
 	}
 	return func() (any, error) {
@@ -454,7 +464,11 @@ func preprocess(args []js.Value) (func() (any, error), error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := pixels(arg(args, 0), arg(args, 1), arg(args, 2), mode)
+	s, err := current()
+	if err != nil {
+		return nil, err
+	}
+	img, err := pixels(arg(args, 0), arg(args, 1), arg(args, 2), mode, s.CheckPreprocess)
 	if err != nil {
 		return nil, err
 	}
@@ -474,7 +488,7 @@ func preprocess(args []js.Value) (func() (any, error), error) {
 
 // render(relevance, options) → the heatmap packed by app.Rendered.Pack.
 func render(args []js.Value) (func() (any, error), error) {
-	rel, buf, err := floatsArg(arg(args, 0), "relevance", "a Float32Array")
+	rel, buf, err := floatsArg(arg(args, 0), "relevance", "a Float32Array", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -552,10 +566,14 @@ func byteView(v js.Value, what string) (js.Value, int, error) {
 	return js.Value{}, 0, fmt.Errorf("lrp: %s must be bytes (Uint8Array or ArrayBuffer), got %s", what, typeName(v))
 }
 
-// bytesArg copies a byte argument into a new Go slice.
-func bytesArg(v js.Value, what string) ([]byte, error) {
+// bytesArg copies a byte argument into a new Go slice, once check
+// accepts its length.
+func bytesArg(v js.Value, what string, check func(n int64) error) ([]byte, error) {
 	u, n, err := byteView(v, what)
 	if err != nil {
+		return nil, err
+	}
+	if err := check(int64(n)); err != nil {
 		return nil, err
 	}
 	b := make([]byte, n)
@@ -587,8 +605,9 @@ func copyIn(u js.Value, n int) *[]byte {
 }
 
 // floatsArg copies a Float32Array into a pooled buffer and returns it as
-// float32s; want says what else would do, for the error.
-func floatsArg(v js.Value, what, want string) ([]float32, *[]byte, error) {
+// float32s, once check (if not nil) accepts its length; want says what
+// else would do, for the error.
+func floatsArg(v js.Value, what, want string, check func(n int) error) ([]float32, *[]byte, error) {
 	if !instanceOf(v, float32ArrayProto) || !isView(v) {
 		return nil, nil, fmt.Errorf("lrp: %s must be %s, got %s", what, want, typeName(v))
 	}
@@ -601,6 +620,11 @@ func floatsArg(v js.Value, what, want string) ([]float32, *[]byte, error) {
 	}
 	if n > lrp.MaxInputLen {
 		return nil, nil, fmt.Errorf("lrp: %s has %d values, more than any model input (%d)", what, n, lrp.MaxInputLen)
+	}
+	if check != nil {
+		if err := check(n); err != nil {
+			return nil, nil, err
+		}
 	}
 	u, _, err := byteView(v, what)
 	if err != nil {
@@ -616,18 +640,21 @@ type image struct {
 }
 
 // imageArg reads {rgba, width, height, mode}.
-func imageArg(v js.Value) (image, error) {
+func imageArg(v js.Value, check func(app.Input) error) (image, error) {
 	mode, err := stringArg(get(v, "mode"), "input.mode")
 	if err != nil {
 		return image{}, err
 	}
-	return pixels(get(v, "rgba"), get(v, "width"), get(v, "height"), mode)
+	return pixels(get(v, "rgba"), get(v, "width"), get(v, "height"), mode, check)
 }
 
 // maxSide bounds width and height so that 4·width·height fits an int.
 const maxSide = 1 << 15
 
-func pixels(rgba, width, height js.Value, mode string) (image, error) {
+// pixels reads an RGBA image and copies it into a pooled buffer, once
+// check accepts its size and mode (given as an app.Input without pixels):
+// a call that the session would refuse leaves memory as it was.
+func pixels(rgba, width, height js.Value, mode string, check func(app.Input) error) (image, error) {
 	w, err := intArg(width, "width", 1, maxSide)
 	if err != nil {
 		return image{}, err
@@ -645,6 +672,9 @@ func pixels(rgba, width, height js.Value, mode string) (image, error) {
 	}
 	if n != 4*w*h {
 		return image{}, fmt.Errorf("lrp: rgba has %d bytes, want 4·%d·%d = %d", n, w, h, 4*w*h)
+	}
+	if err := check(app.Input{Width: w, Height: h, Mode: mode}); err != nil {
+		return image{}, err
 	}
 	b := copyIn(u, n)
 	return image{app.Input{RGBA: *b, Width: w, Height: h, Mode: mode}, b}, nil

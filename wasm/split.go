@@ -8,6 +8,8 @@ import (
 	"math"
 	"syscall/js"
 	"unsafe"
+
+	"github.com/lrpwasm/lrp/app"
 )
 
 // A split explanation (lrp.Explainer.ExplainSplit) runs in two instances,
@@ -98,13 +100,16 @@ func explainPart(_ js.Value, args []js.Value) (ret any) {
 	if send.Type() != js.TypeFunction {
 		return rejected(fmt.Errorf("lrp: send must be a function, got %s", typeName(send)))
 	}
-	in, buf, err := inputArg(arg(args, 0))
+	s, err := current()
 	if err != nil {
 		return rejected(err)
 	}
 	opt, err := optionsArg(arg(args, 1))
 	if err != nil {
-		release(buf)
+		return rejected(err)
+	}
+	in, buf, err := inputArg(arg(args, 0), s, func(in app.Input) error { return s.CheckExplain(in, opt) })
+	if err != nil {
 		return rejected(err)
 	}
 	p := &jsPartner{send: send, in: make(chan partnerMsg, 1)}

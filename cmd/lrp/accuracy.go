@@ -18,7 +18,7 @@ func runAccuracy(args []string) error {
 	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 }); err != nil {
 		return err
 	}
-	f, err := readModel(*path)
+	f, err := loadModel(*path)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func runConvert(args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := readModel(pos[0])
+	f, err := loadModel(pos[0])
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func runEvaluate(args []string) error {
 	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 && *out != "" && *n >= 1 }); err != nil {
 		return err
 	}
-	f, err := readModel(*modelPath)
+	f, err := loadModel(*modelPath)
 	if err != nil {
 		return err
 	}
@@ -59,6 +59,10 @@ func runEvaluate(args []string) error {
 	if *methods != "" {
 		names = strings.Split(*methods, ",")
 	}
+	cfg := eval.Config{Patch: *patch, Steps: *steps, Fill: fl, Seed: *seed}
+	if err := checkWorkers(f.Model, names, cfg, *workers); err != nil {
+		return err
+	}
 	_, test, err := mnist.Load(*dataDir)
 	if err != nil {
 		return err
@@ -67,7 +71,6 @@ func runEvaluate(args []string) error {
 	if f.Model.InputLen() != mnist.Pixels {
 		return fmt.Errorf("lrp: model input %v is not a 28×28 digit", f.Model.Input.Shape)
 	}
-	cfg := eval.Config{Patch: *patch, Steps: *steps, Fill: fl, Seed: *seed}
 	start := time.Now()
 	sums, err := eval.Evaluate(f.Model, inputs, names, cfg, lrp.Options{}, *workers)
 	if err != nil {
@@ -98,6 +101,28 @@ func runEvaluate(args []string) error {
 	}
 	fmt.Print(md.String())
 	fmt.Printf("\nwrote %s/aopc.json, aopc.md, curves.png\n", *out)
+	return nil
+}
+
+// checkWorkers returns an error if workers Explainers, each explaining
+// with every method of names (as eval.Evaluate does), would need more than
+// app.MemoryLimit together.
+func checkWorkers(m *lrp.Model, names []string, cfg eval.Config, workers int) error {
+	var os []lrp.Options
+	for _, n := range names {
+		if n != eval.RandomMethod {
+			os = append(os, lrp.Options{Method: n})
+		}
+	}
+	one, err := lrp.WorkingSet(m, os...)
+	if err != nil {
+		return err
+	}
+	one += eval.Need(m, cfg, len(names))
+	if total := int64(max(workers, 1)) * one; total > app.MemoryLimit {
+		return fmt.Errorf("lrp: %d workers evaluating %d methods need %d MiB (%d MiB each), more than the %d MiB allowed: use fewer -workers or -methods",
+			workers, len(names), app.MiB(total), app.MiB(one), app.MemoryLimit>>20)
+	}
 	return nil
 }
 

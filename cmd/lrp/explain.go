@@ -10,6 +10,7 @@ import (
 
 	"github.com/lrpwasm/lrp/app"
 	"github.com/lrpwasm/lrp/heatmap"
+	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/preprocess"
 )
 
@@ -25,7 +26,7 @@ func runExplain(args []string) error {
 	fs := flags("explain", "-model FILE [-composite NAME] [-start S] [-target C] [-colormap M] IMAGES… -o DIR",
 		"Explains the model's output for each image (PNG, JPEG or GIF, preprocessed to the model's\ninput) or JSON file (a flat array of model-input values) and writes, per input NAME,\nDIR/NAME.heatmap.png, DIR/NAME.overlay.png and DIR/NAME.json (logits, relevance,\ndiagnostics and the settings used).")
 	modelPath := fs.String("model", "model/mnist.safetensors", "model `file` (.safetensors or .onnx)")
-	composite := fs.String("composite", "epsilon_gamma_box", "composite or baseline `name`")
+	composite := fs.String("composite", lrp.DefaultMethod, "composite or baseline `name`")
 	start := fs.String("start", "onehot", "start relevance: onehot, logit, probability, logodds, contrastive")
 	target := fs.Int("target", -1, "class to explain (-1: the predicted class)")
 	cmap := fs.String("colormap", heatmap.DefaultColorMap, "colormap: "+strings.Join(heatmap.ColorMapNames(), ", "))
@@ -46,6 +47,9 @@ func runExplain(args []string) error {
 	s, err := app.Open(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *modelPath, err)
+	}
+	if *scale, err = pngScale(s, *scale); err != nil {
+		return err
 	}
 	settings := map[string]any{"composite": *composite, "start": *start, "target": *target, "colormap": *cmap, "sign": *sign}
 	if *params != "" {
@@ -87,6 +91,27 @@ func runExplain(args []string) error {
 	return nil
 }
 
+// pngScale returns the upscaling factor of the PNGs of s's heatmaps for
+// -scale (0: to at least 224 pixels), or an error if the two PNGs of an
+// input (heatmap and overlay, made one after the other) would not fit
+// within app.MemoryLimit with the session: checked before they are made,
+// for any scale.
+func pngScale(s *app.Session, scale int) (int, error) {
+	w, h := s.Info().Width, s.Info().Height
+	if scale <= 0 {
+		scale = max(1, (224+max(w, h)-1)/max(w, h))
+	}
+	n, err := heatmap.UpscaledSize(w, h, scale)
+	if err != nil {
+		return 0, fmt.Errorf("lrp: -scale %d: %w", scale, err)
+	}
+	if held := s.WorkingSet(); 2*int64(n) > app.MemoryLimit-held {
+		return 0, fmt.Errorf("lrp: -scale %d makes %d×%d PNGs of %d MiB each, two of which with the model's %d MiB need more than the %d MiB allowed",
+			scale, w*scale, h*scale, app.MiB(int64(n)), app.MiB(held), app.MemoryLimit>>20)
+	}
+	return scale, nil
+}
+
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
@@ -123,9 +148,6 @@ func explainOne(s *app.Session, opt *app.Options, path, out, mode string, alpha 
 	}
 	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	w, h := r.Width, r.Height
-	if scale <= 0 {
-		scale = max(1, (224+max(w, h)-1)/max(w, h))
-	}
 	shape := s.Model().Input.Shape
 	c := 1
 	if len(shape) == 3 {

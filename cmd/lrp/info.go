@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lrpwasm/lrp/app"
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/model"
 )
@@ -21,6 +22,20 @@ type modelFile struct {
 	*model.File
 	size   int // bytes of the file
 	folded int // BatchNorm layers folded into the layer before
+}
+
+// loadModel is readModel for the commands that explain, evaluate or
+// convert: it refuses a model that a session of the page refuses, one
+// that needs more than app.MemoryLimit to explain (app.Check).
+func loadModel(path string) (*modelFile, error) {
+	f, err := readModel(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := app.Check(f.Model); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
 }
 
 // readModel reads and decodes a .safetensors or .onnx file and folds its
@@ -42,7 +57,7 @@ func readModel(path string) (*modelFile, error) {
 }
 
 func runInfo(args []string) error {
-	fs := flags("info", "FILE", "Prints the model card of a .safetensors or .onnx file (graph, parameters, input,\nlabels) and the validation result. Exits 0 for a valid, supported model.")
+	fs := flags("info", "FILE", "Prints the model card of a .safetensors or .onnx file (graph, parameters, input,\nlabels), the memory a session needs to explain it, and the validation result. Exits 0\nfor a valid, supported model that fits the memory limit (docs/JS_API.md, \"Memory\").")
 	pos, err := parse(fs, args, func(p []string) bool { return len(p) == 1 })
 	if err != nil {
 		return err
@@ -51,11 +66,15 @@ func runInfo(args []string) error {
 	if err != nil {
 		return err
 	}
-	printInfo(os.Stdout, f)
+	if !printInfo(os.Stdout, f) {
+		return errExit
+	}
 	return nil
 }
 
-func printInfo(w io.Writer, f *modelFile) {
+// printInfo prints the model card of f and whether the model is valid,
+// which it reports.
+func printInfo(w io.Writer, f *modelFile) bool {
 	m := f.Model
 	fmt.Fprintf(w, "model:      %s\n", printable(m.Name))
 	fmt.Fprintf(w, "format:     %s %s, %d bytes\n", f.Format, f.DType, f.size)
@@ -97,7 +116,45 @@ func printInfo(w io.Writer, f *modelFile) {
 			fmt.Fprintf(w, "  %s: %s\n", printable(k), printable(f.Card[k]))
 		}
 	}
+	need, most, err := memory(m)
+	if err != nil {
+		fmt.Fprintf(w, "valid:      no: %s\n", printable(err.Error()))
+		return false
+	}
+	fmt.Fprintf(w, "memory:     %d MiB to explain with %s, up to %d MiB (%s); the limit is %d MiB\n",
+		app.MiB(need), lrp.DefaultMethod, app.MiB(most.bytes), most.method, app.MemoryLimit>>20)
+	if err := app.Check(m); err != nil {
+		fmt.Fprintf(w, "valid:      no: %s\n", printable(err.Error()))
+		return false
+	}
 	fmt.Fprintln(w, "valid:      yes (all layers supported)")
+	return true
+}
+
+// methodNeed is the memory a session needs to explain with one method.
+type methodNeed struct {
+	method string
+	bytes  int64
+}
+
+// memory returns the bytes a session of m needs to explain with the
+// default composite, and the method that needs the most (app.Need).
+func memory(m *lrp.Model) (int64, methodNeed, error) {
+	need, err := app.Need(m, lrp.Options{})
+	if err != nil {
+		return 0, methodNeed{}, err
+	}
+	most := methodNeed{lrp.DefaultMethod, need}
+	for _, name := range lrp.Methods() {
+		n, err := app.Need(m, lrp.Options{Method: name})
+		if err != nil {
+			return 0, methodNeed{}, err
+		}
+		if n > most.bytes {
+			most = methodNeed{name, n}
+		}
+	}
+	return need, most, nil
 }
 
 // trim shortens s, when longer than n bytes, to at most n−1 bytes (whole

@@ -171,6 +171,30 @@ func NewPerturber(e *lrp.Explainer, cfg Config) (*Perturber, error) {
 	return p, nil
 }
 
+// Need returns the bytes that a Perturber of m with cfg allocates and
+// drops while it evaluates methods methods (Both) on one input: its
+// buffer, its patch lists (built by append: with the capacities it
+// outgrows, up to 5 times their values), and per method the copy of the
+// relevance, the order and the curves. It bounds what an evaluation
+// takes beyond the explanations.
+func Need(m *lrp.Model, cfg Config, methods int) int64 {
+	n, s := int64(m.InputLen()), m.Input.Shape
+	c, h, w := int64(1), int64(1), int64(s[0])
+	if len(s) == 3 {
+		c, h, w = int64(s[0]), int64(s[1]), int64(s[2])
+	} else if len(s) == 2 {
+		h, w = int64(s[0]), int64(s[1])
+	}
+	k := int64(cfg.Patch)
+	if k == 0 {
+		k = int64(DefaultPatch(int(h)))
+	}
+	patches := ((h + k - 1) / k) * ((w + k - 1) / k)
+	perturber := 4*n + 5*4*n + 3*24*patches
+	method := 4*n + 16*patches + 2*(4*c+2*8*(patches+1))
+	return perturber + int64(methods)*method + 1<<10
+}
+
 // Patches is the number of patches of one input.
 func (p *Perturber) Patches() int { return len(p.patches) }
 
