@@ -3,9 +3,7 @@ package model
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"reflect"
 	"strings"
@@ -209,82 +207,22 @@ func (d *graphDecoder) errorf(format string, args ...any) error {
 // parseGraph decodes and checks the lrp.graph document s. Duplicate keys,
 // unknown fields and a version other than graphVersion are errors.
 func (d *graphDecoder) parseGraph(s string) (*graphJSON, error) {
-	if err := checkJSON(s); err != nil {
-		return nil, d.errorf("%v", err)
-	}
-	var v struct {
-		Version *int `json:"version"`
-	}
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
+	r := &graphReader{jsonScanner: jsonScanner{s: s, floats: true}}
+	g := new(graphJSON)
+	if err := r.read(g); err != nil {
 		return nil, d.errorf("%v", err)
 	}
 	switch {
-	case v.Version == nil:
+	case r.versionErr != nil:
+		return nil, d.errorf("%v", r.versionErr)
+	case r.version == nil:
 		return nil, d.errorf("no version")
-	case *v.Version != graphVersion:
-		return nil, UnsupportedError(fmt.Sprintf("lrp.graph version %d (this reader knows version %d)", *v.Version, graphVersion))
-	}
-	g := new(graphJSON)
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(g); err != nil {
-		return nil, d.errorf("%v", err)
+	case *r.version != graphVersion:
+		return nil, UnsupportedError(fmt.Sprintf("lrp.graph version %d (this reader knows version %d)", *r.version, graphVersion))
+	case r.err != nil:
+		return nil, d.errorf("%v", r.err)
 	}
 	return g, nil
-}
-
-// checkJSON reports whether s is one JSON value with no duplicate object
-// keys and at most maxJSONDepth levels of nesting.
-func checkJSON(s string) error {
-	dec := json.NewDecoder(strings.NewReader(s))
-	type level struct {
-		keys  map[string]bool // nil for an array
-		inKey bool            // the next token of an object is a key
-	}
-	var stack []level
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF && len(stack) == 0 {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if n := len(stack); n > 0 && stack[n-1].keys != nil {
-			top := &stack[n-1]
-			if top.inKey {
-				if k, ok := tok.(string); ok {
-					if top.keys[k] {
-						return fmt.Errorf("duplicate key %q", short(k))
-					}
-					top.keys[k] = true
-					top.inKey = false
-					continue
-				}
-			} else {
-				top.inKey = true
-			}
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			if len(stack) == maxJSONDepth {
-				return fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
-			}
-			l := level{}
-			if tok == json.Delim('{') {
-				l = level{keys: map[string]bool{}, inKey: true}
-			}
-			stack = append(stack, l)
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-			if n := len(stack); n > 0 && stack[n-1].keys != nil {
-				stack[n-1].inKey = true
-			}
-		}
-		if len(stack) == 0 && dec.More() {
-			return errors.New("text after the JSON value")
-		}
-	}
 }
 
 // model builds and checks the lrp.Model that g describes.

@@ -8,9 +8,10 @@ import (
 	"unicode/utf8"
 )
 
-// A jsonScanner reads a JSON text token by token in one pass over it: the
-// header of a safetensors file. It checks at every level that no object
-// has a key twice and that no value is nested deeper than maxJSONDepth.
+// A jsonScanner reads a JSON text token by token in one pass over it. It
+// reads both JSON documents of a safetensors file, the header and the
+// lrp.graph document, and checks what both need at every level: no object
+// has a key twice, and no value is nested deeper than maxJSONDepth.
 //
 // It replaced encoding/json's Decoder.Token, which was slow (issue 15: a
 // file of 100,000 nodes, 6.8 MB, took 7 s to load in wasm), and keeps its
@@ -29,6 +30,10 @@ type jsonScanner struct {
 
 	stack []jsonLevel // the open arrays and objects, innermost last
 	keys  []string    // the keys of the open objects, outermost first
+
+	// floats requires every number to be a finite float64, as
+	// Decoder.Token without UseNumber did: lrp.graph was so checked.
+	floats bool
 
 	str string // the value of the last string read, or the text of the last number
 }
@@ -170,6 +175,11 @@ func (s *jsonScanner) next() (jsonToken, error) {
 		if err != nil {
 			return 0, err
 		}
+		if tok == jsonNumber && s.floats {
+			if err := s.checkFloat(); err != nil {
+				return 0, err
+			}
+		}
 		s.valueEnd()
 		return tok, nil
 	}
@@ -181,6 +191,82 @@ func (s *jsonScanner) next() (jsonToken, error) {
 func (s *jsonScanner) more() bool {
 	c, ok := s.peek()
 	return ok && c != ']' && c != '}'
+}
+
+// skip reads the rest of the value that tok begins.
+func (s *jsonScanner) skip(tok jsonToken) error {
+	if tok != jsonBeginArray && tok != jsonBeginObject {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		tok, err := s.next()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case jsonBeginArray, jsonBeginObject:
+			depth++
+		case jsonEndArray, jsonEndObject:
+			depth--
+		}
+	}
+	return nil
+}
+
+// count returns how many elements the array whose '[' was just read has
+// (or members the object whose '{' was), or how many more from inside it,
+// by a quick look ahead that checks nothing: a hint for the size of what
+// it decodes into, exact if the text is valid JSON.
+func (s *jsonScanner) count() int {
+	n, depth := 0, 0
+	for i := s.pos; i < len(s.s); i++ {
+		c := s.s[i]
+		if !countStops[c] {
+			if n == 0 && !isSpace(c) {
+				n = 1 // the first element
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			for i++; i < len(s.s) && s.s[i] != '"'; i++ {
+				if s.s[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth == 0 {
+				return n
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				n++
+			}
+		}
+		n = max(n, 1)
+	}
+	return n
+}
+
+var countStops = [256]bool{'"': true, '[': true, ']': true, '{': true, '}': true, ',': true}
+
+// end checks that nothing but white space follows the top-level value.
+func (s *jsonScanner) end() error {
+	if s.more() {
+		return s.errorf("text after the JSON value")
+	}
+	if _, err := s.next(); !isEOF(err) {
+		return err
+	}
+	return nil
+}
+
+func isEOF(err error) bool {
+	e, ok := err.(*jsonError)
+	return ok && e.eof
 }
 
 // text is tok as Decoder.Token's token prints with %v.
@@ -268,7 +354,7 @@ func (s *jsonScanner) addKey(key string) error {
 			s.keys = append(s.keys, key)
 			return nil
 		}
-		l.set = make(map[string]struct{}, 2*jsonKeysListed)
+		l.set = make(map[string]struct{}, len(listed)+s.count())
 		for _, k := range listed {
 			l.set[k] = struct{}{}
 		}
@@ -276,6 +362,18 @@ func (s *jsonScanner) addKey(key string) error {
 	n := len(l.set)
 	if l.set[key] = struct{}{}; len(l.set) == n {
 		return s.errorf("duplicate key %q", short(key))
+	}
+	return nil
+}
+
+// checkFloat checks that the number s.str is a finite float64. Only a
+// number with an exponent or of more than 300 digits can be too large.
+func (s *jsonScanner) checkFloat() error {
+	if len(s.str) <= 300 && !strings.ContainsAny(s.str, "eE") {
+		return nil
+	}
+	if _, err := strconv.ParseFloat(s.str, 64); err != nil {
+		return s.errorf("json: cannot unmarshal number %s into Go value of type float64", s.str)
 	}
 	return nil
 }

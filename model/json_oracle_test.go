@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -250,4 +251,83 @@ func (p *oracleStream) ints(max int, f func(int64) error) error {
 		}
 	}
 	return p.delim(']', "the end of an integer array")
+}
+
+// oracleParseGraph is parseGraph as it was: checkJSON, then the version
+// by json.Unmarshal, then the document by a json.Decoder.
+func (d *graphDecoder) oracleParseGraph(s string) (*graphJSON, error) {
+	if err := oracleCheckJSON(s); err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	var v struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	switch {
+	case v.Version == nil:
+		return nil, d.errorf("no version")
+	case *v.Version != graphVersion:
+		return nil, UnsupportedError(fmt.Sprintf("lrp.graph version %d (this reader knows version %d)", *v.Version, graphVersion))
+	}
+	g := new(graphJSON)
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(g); err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	return g, nil
+}
+
+func oracleCheckJSON(s string) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	type level struct {
+		keys  map[string]bool // nil for an array
+		inKey bool            // the next token of an object is a key
+	}
+	var stack []level
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF && len(stack) == 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n := len(stack); n > 0 && stack[n-1].keys != nil {
+			top := &stack[n-1]
+			if top.inKey {
+				if k, ok := tok.(string); ok {
+					if top.keys[k] {
+						return fmt.Errorf("duplicate key %q", short(k))
+					}
+					top.keys[k] = true
+					top.inKey = false
+					continue
+				}
+			} else {
+				top.inKey = true
+			}
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if len(stack) == maxJSONDepth {
+				return fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
+			}
+			l := level{}
+			if tok == json.Delim('{') {
+				l = level{keys: map[string]bool{}, inKey: true}
+			}
+			stack = append(stack, l)
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			if n := len(stack); n > 0 && stack[n-1].keys != nil {
+				stack[n-1].inKey = true
+			}
+		}
+		if len(stack) == 0 && dec.More() {
+			return errors.New("text after the JSON value")
+		}
+	}
 }

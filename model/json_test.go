@@ -101,3 +101,130 @@ func errorText(err error) string {
 	}
 	return fmt.Sprintf("%s %v", reflect.TypeOf(err), err)
 }
+
+// jsonGraphs are lrp.graph documents for the comparisons with the oracle:
+// every kind of value in every field, keys that match a field under case
+// folding, repeated fields, nulls, and the errors of each pass the oracle
+// made.
+var jsonGraphs = []string{
+	``, ` `, `"`, ` "a`, `-`, `tr`, `"\u12`, `{}`, `[]`, `1`, `"a"`, `true`, `null`, `{} `, `{}x`, `{} {}`, `{}]`, `{"version":1} 2`, `{`, `{"version":1`, `{"version":tru`,
+	`{"version":1}`, `{"version":2}`, `{"version":null}`, `{"version":1.0}`, `{"version":"1"}`, `{"version":[1]}`,
+	`{"version":{}}`, `{"version":true}`, `{"version":1e400}`, `{"version":-1e400}`, `{"version":1e300}`, `{"version":99999999999999999999}`,
+	`{"Version":1}`, `{"VERSION":1,"version":2}`, `{"version":1,"Version":null}`, `{"version":null,"Version":1}`,
+	`{"version":1,"version":1}`, `{"version":"x","VERSION":[]}`, `{"layers":[],"version":2}`, `{"version":1,"layers":[]}`,
+	`{"version":1,"name":"x","Name":"y"}`, `{"version":1,"name":1}`, `{"version":1,"name":null}`, `{"version":1,"name":{"a":[1]}}`,
+	`{"version":1,"input":{"shape":[1,2],"low":0,"high":1.5,"mean":[0.5],"std":[1e-3]}}`,
+	`{"version":1,"input":{"shape":[1,2,3],"Shape":[4],"SHAPE":[5,null,null,null,null]}}`,
+	`{"version":1,"input":{"shape":[1,2,3],"shape ":[]}}`, `{"version":1,"input":{"shape":null}}`, `{"version":1,"input":{"shape":[]}}`,
+	`{"version":1,"input":{"shape":["1"]}}`, `{"version":1,"input":{"shape":[1.5]}}`, `{"version":1,"input":{"shape":[true]}}`,
+	`{"version":1,"input":{"shape":{}}}`, `{"version":1,"input":{"shape":1}}`, `{"version":1,"input":{"low":1e39}}`,
+	`{"version":1,"input":{"low":-1e39}}`, `{"version":1,"input":{"low":1e-50}}`, `{"version":1,"input":{"low":"0"}}`,
+	`{"version":1,"input":{"mean":[1,null,3],"Mean":[4,5]}}`, `{"version":1,"input":{"std":[1e40]}}`, `{"version":1,"input":{"x":1}}`,
+	`{"version":1,"input":null}`, `{"version":1,"input":[]}`, `{"version":1,"input":3}`, `{"version":1,"input":"x"}`, `{"version":1,"input":false}`,
+	`{"version":1,"input":{"low":1},"Input":{"high":2}}`, `{"version":1,"ſhape":1}`, `{"version":1,"input":{"ſhape":[1]}}`,
+	`{"version":1,"labels":["a","b"]}`, `{"version":1,"labels":[]}`, `{"version":1,"labels":null}`, `{"version":1,"labels":[null,"b"],"Labels":["c"]}`,
+	`{"version":1,"labels":[1]}`, `{"version":1,"labels":"a"}`, `{"version":1,"labels":{}}`,
+	`{"version":1,"card":{"a":"b"}}`, `{"version":1,"card":{}}`, `{"version":1,"card":null}`, `{"version":1,"card":{"a":"b"},"Card":{"c":"d"}}`,
+	`{"version":1,"card":{"a":1}}`, `{"version":1,"card":{"a":null}}`, `{"version":1,"card":{"a":{}}}`, `{"version":1,"card":[]}`, `{"version":1,"card":"x"}`,
+	`{"version":1,"card":{"a":"b","a":"c"}}`,
+	`{"version":1,"nodes":[]}`, `{"version":1,"nodes":null}`, `{"version":1,"nodes":{}}`, `{"version":1,"nodes":[1]}`, `{"version":1,"nodes":[null]}`,
+	`{"version":1,"nodes":[[]]}`, `{"version":1,"nodes":["x"]}`, `{"version":1,"nodes":[{"x":1}]}`,
+	`{"version":1,"nodes":[{"name":"a","op":"relu","inputs":["input"]},{"name":"b","op":"dense","inputs":["a"],"in_features":3,"out_features":2,"weight":"w","bias":"b"}]}`,
+	`{"version":1,"nodes":[{"name":"a","weight":"w"},{"name":"b"}],"Nodes":[{"name":"c"}],"NODES":[{"op":"x"},{"op":"y"},null]}`,
+	`{"version":1,"nodes":[{"name":"c","op":"conv2d","in_channels":1,"out_channels":2,"kernel":[3,3],"stride":[1,1],"dilation":[1,1],"padding":[0,0,0,0],"groups":1}]}`,
+	`{"version":1,"nodes":[{"name":"p","op":"avgpool2d","count_include_pad":true,"Count_Include_Pad":null}]}`,
+	`{"version":1,"nodes":[{"name":"p","count_include_pad":1}]}`, `{"version":1,"nodes":[{"name":"p","count_include_pad":"true"}]}`,
+	`{"version":1,"nodes":[{"name":"n","op":"batchnorm","channels":2,"eps":1e-5,"mean":"m","var":"v"}]}`,
+	`{"version":1,"nodes":[{"eps":-0}]}`, `{"version":1,"nodes":[{"eps":1e39}]}`, `{"version":1,"nodes":[{"groups":1.5}]}`,
+	`{"version":1,"nodes":[{"groups":9223372036854775808}]}`, `{"version":1,"nodes":[{"groups":-9223372036854775808}]}`,
+	`{"version":1,"nodes":[{"inputs":"a"}]}`, `{"version":1,"nodes":[{"inputs":[1]}]}`, `{"version":1,"nodes":[{"inputs":[["a"]]}]}`,
+	`{"version":1,"nodes":[{"kernel":[1,"2"]}]}`, `{"version":1,"nodes":[{"kernel":{"a":1}}]}`, `{"version":1,"nodes":[{"Weight":"w","wEIGHT":"v"}]}`,
+	`{"version":1,"nodes":[{"name":"a"},{"name":"a","name":"b"}]}`, `{"version":1,"nodes":[{"name":"\u0061","\u006eame":"b"}]}`,
+	`{"version":1,"nodes":[{"name":"\ud800\udc00\ud800\u0041\"\\\/\b\f\n\r\t"}]}`, `{"version":1,"nodes":[{"name":"` + "\xff\xfe" + `"}]}`,
+	`{"version":1,"nodes":[{"name":"\x"}]}`, `{"version":1,"nodes":[{"name":"a` + "\n" + `"}]}`, `{"version":1,"nodes":[{"name":1e400}]}`,
+	`{"version":1,"x":1e400}`, `{"version":1,"x":[1e308,1.8e308]}`, `{"version":1,"x":-` + strings.Repeat("9", 400) + `}`,
+	`{"version":1,"x":` + strings.Repeat("9", 300) + `}`, `{"version":1,"x":0.` + strings.Repeat("9", 400) + `}`,
+	`{"version":1,"x":` + strings.Repeat("[", 15) + strings.Repeat("]", 15) + `}`,
+	`{"version":1,"x":` + strings.Repeat("[", 16) + strings.Repeat("]", 16) + `}`,
+	strings.Repeat("[", 17) + strings.Repeat("]", 17), strings.Repeat("{\"a\":", 17) + "1" + strings.Repeat("}", 17),
+	`{"version":1,"x":{"a":1,"a":2}}`, `{"version":1,"x":[{"a":1},{"a":2}]}`, `{"version":1,"version":1}`,
+	`{"version":2,"x":{"a":1,"a":2}}`, `{"nodes":[1],"version":"a"}`, `{"nodes":[1],"version":2}`, `{"nodes":[1],"version":1,"y":2}`,
+	`{"version":1,"nodes":[{"name":"a","op":"relu","inputs":["input"]}],"x":1}`, `{"version":1,"y":2,"nodes":[1]}`,
+	manyKeys(40, false), manyKeys(40, true), manyKeys(16, true), manyKeys(17, true),
+}
+
+// manyKeys is a document with an object of n keys, the last a repeat of
+// the first if dup.
+func manyKeys(n int, dup bool) string {
+	var b strings.Builder
+	b.WriteString(`{"version":1,"card":{`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k := i
+		if dup && i == n-1 {
+			k = 0
+		}
+		fmt.Fprintf(&b, `"k%d":"v"`, k)
+	}
+	b.WriteString("}}")
+	return b.String()
+}
+
+// TestGraphReaderOracle reads jsonGraphs and the documents of the
+// testdata files with both graph readers.
+func TestGraphReaderOracle(t *testing.T) {
+	for _, doc := range jsonGraphs {
+		checkGraphReader(t, doc)
+	}
+	files, err := filepath.Glob(filepath.Join(safetensorsDir, "*.safetensors"))
+	require.NoError(t, err)
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		require.NoError(t, err)
+		d := newSTDecoder(b)
+		if d.oracleParseHeader() == nil {
+			if doc, ok := d.meta[graphKey]; ok {
+				checkGraphReader(t, doc)
+			}
+		}
+	}
+}
+
+func FuzzGraphReader(f *testing.F) {
+	for _, doc := range jsonGraphs {
+		f.Add(doc)
+	}
+	f.Fuzz(checkGraphReader)
+}
+
+// checkGraphReader requires parseGraph and oracleParseGraph to read doc
+// to the same error or the same graphJSON.
+func checkGraphReader(t *testing.T, doc string) {
+	t.Helper()
+	d := &graphDecoder{at: 100}
+	got, gotErr := d.parseGraph(doc)
+	want, wantErr := d.oracleParseGraph(doc)
+	require.Equal(t, errorText(wantErr), errorText(gotErr), "document %q", doc)
+	require.Equal(t, want, got, "document %q", doc)
+}
+
+// TestJSONCount checks the look-ahead count of array elements, which must
+// be exact for valid arrays.
+func TestJSONCount(t *testing.T) {
+	for _, tc := range []struct {
+		array string
+		n     int
+	}{
+		{`[]`, 0}, {`[ ]`, 0}, {"[\n\t]", 0}, {`[1]`, 1}, {`[ 1 ]`, 1}, {`[1,2]`, 2}, {`[[],{}]`, 2},
+		{`[[1,2],{"a":[3,4],"b":5},"x,y]","\"],[",null]`, 5}, {`[{"a":"\\"},"]"]`, 2}, {`["\u005d,"]`, 1},
+	} {
+		s := jsonScanner{s: tc.array + " ,1]"}
+		tok, err := s.next()
+		require.NoError(t, err)
+		require.Equal(t, jsonBeginArray, tok)
+		require.Equal(t, tc.n, s.count(), "array %s", tc.array)
+		require.Equal(t, 1, s.pos, "count moved the scanner")
+	}
+}
