@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/lrpwasm/lrp/lrp"
@@ -230,7 +230,8 @@ func (d *graphDecoder) model(g *graphJSON) (*lrp.Model, error) {
 	if len(g.Nodes) > lrp.MaxNodes {
 		return nil, d.errorf("%d nodes, more than the %d allowed", len(g.Nodes), lrp.MaxNodes)
 	}
-	index := map[string]int{inputName: lrp.Input}
+	index := make(map[string]int, len(g.Nodes)+1)
+	index[inputName] = lrp.Input
 	nodes := make([]lrp.Node, len(g.Nodes))
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
@@ -286,24 +287,21 @@ func (d *graphDecoder) defined(g *graphJSON, name string) bool {
 
 // checkAttrs reports an attribute of n that is set but not in attrs.
 func checkAttrs(n *nodeJSON, attrs string) error {
-	allowed := strings.Fields(attrs)
-	v := reflect.ValueOf(n).Elem()
-	for i := 3; i < v.NumField(); i++ { // after name, op, inputs
-		tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
-		if !v.Field(i).IsZero() && !contains(allowed, tag) {
-			return fmt.Errorf("attribute %q does not apply", tag)
+	for i, set := range n.attrs() {
+		if name := nodeFields[3+i]; set && !slices.Contains(strings.Fields(attrs), name) {
+			return fmt.Errorf("attribute %q does not apply", name)
 		}
 	}
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+// attrs tells for each attribute of n, the fields after name, op and
+// inputs in order, whether it is set: not the zero value, as
+// reflect.Value.IsZero tells (TestNodeAttrs).
+func (n *nodeJSON) attrs() [16]bool {
+	return [...]bool{n.InFeatures != 0, n.OutFeatures != 0, n.InChannels != 0, n.OutChannels != 0, n.Channels != 0,
+		n.Kernel != nil, n.Stride != nil, n.Dilation != nil, n.Padding != nil, n.Groups != 0, n.CountIncludePad,
+		n.Eps != 0, n.Weight != "", n.Bias != "", n.Mean != "", n.Var != ""}
 }
 
 // layer builds the layer of node n, of kind k, taking its tensors.

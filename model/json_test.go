@@ -210,6 +210,35 @@ func checkGraphReader(t *testing.T, doc string) {
 	require.Equal(t, want, got, "document %q", doc)
 }
 
+// TestNodeAttrs checks nodeJSON.attrs against reflection: each attribute
+// field set alone, to a value that is not zero, is the only one set.
+func TestNodeAttrs(t *testing.T) {
+	var n nodeJSON
+	require.Len(t, n.attrs(), reflect.TypeFor[nodeJSON]().NumField()-3, "attributes against the fields of nodeJSON")
+	for i := range n.attrs() {
+		var n nodeJSON
+		f := reflect.ValueOf(&n).Elem().Field(3 + i)
+		switch f.Kind() {
+		case reflect.Int:
+			f.SetInt(-1)
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 0, 0))
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Float32:
+			f.SetFloat(0.5)
+		case reflect.String:
+			f.SetString("x")
+		default:
+			t.Fatalf("field %s: kind %s", nodeFields[3+i], f.Kind())
+		}
+		want := [16]bool{}
+		want[i] = true
+		require.False(t, f.IsZero(), "field %s", nodeFields[3+i])
+		require.Equal(t, want, n.attrs(), "field %s set", nodeFields[3+i])
+	}
+}
+
 // TestJSONCount checks the look-ahead count of array elements, which must
 // be exact for valid arrays.
 func TestJSONCount(t *testing.T) {
