@@ -221,14 +221,20 @@ func (d *graphDecoder) parseGraph(s string) (*graphJSON, error) {
 		return nil, UnsupportedError(fmt.Sprintf("lrp.graph version %d (this reader knows version %d)", *r.version, graphVersion))
 	case r.err != nil:
 		return nil, d.errorf("%v", r.err)
+	case r.nodes > lrp.MaxNodes: // model's first check, on all the nodes
+		return nil, d.tooManyNodes(r.nodes)
 	}
 	return g, nil
+}
+
+func (d *graphDecoder) tooManyNodes(n int) error {
+	return d.errorf("%d nodes, more than the %d allowed", n, lrp.MaxNodes)
 }
 
 // model builds and checks the lrp.Model that g describes.
 func (d *graphDecoder) model(g *graphJSON) (*lrp.Model, error) {
 	if len(g.Nodes) > lrp.MaxNodes {
-		return nil, d.errorf("%d nodes, more than the %d allowed", len(g.Nodes), lrp.MaxNodes)
+		return nil, d.tooManyNodes(len(g.Nodes))
 	}
 	index := make(map[string]int, len(g.Nodes)+1)
 	index[inputName] = lrp.Input

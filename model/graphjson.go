@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ type graphReader struct {
 	version    *int  // the last version read
 	versionErr error // the first version of a wrong type
 	err        error // the first other value of a wrong type, or unknown field
+	nodes      int   // the number of nodes, of which g.Nodes keeps lrp.MaxNodes+1 at most
 }
 
 // The JSON names of the fields of the structs of the document, by which
@@ -181,13 +183,18 @@ func (r *graphReader) graphField(g *graphJSON, key string, tok jsonToken) error 
 	case "card":
 		return r.cardValue(tok, &g.Card, at)
 	case "nodes":
-		// The slice is made at its size: grown by append, it would cost
-		// several times that in copies and pages (27 MB for 100,000
-		// nodes). More than lrp.MaxNodes are refused later.
+		// At most one node more than a model may have is kept (a 6 MB
+		// file of {} nodes would take 500 MB), and the slice is made
+		// at its size, as growing it would cost several times that in
+		// copies and pages (27 MB for 100,000 nodes).
 		if g.Nodes == nil && tok == jsonBeginArray {
 			g.Nodes = make([]nodeJSON, 0, min(r.count(), lrp.MaxNodes+1))
 		}
-		return readSlice(r, tok, &g.Nodes, at, (*graphReader).nodeValue)
+		n, err := readSliceMax(r, tok, &g.Nodes, at, lrp.MaxNodes+1, (*graphReader).nodeValue)
+		if tok == jsonNull || tok == jsonBeginArray {
+			r.nodes = n
+		}
+		return err
 	}
 	return r.unknown(key, tok)
 }
@@ -322,41 +329,59 @@ func (r *graphReader) cardValue(tok jsonToken, m *map[string]string, at where) e
 // encoding/json does: an element of a repeated field decodes over the one
 // the first left.
 func readSlice[T any](r *graphReader, tok jsonToken, s *[]T, at where, elem func(*graphReader, jsonToken, *T, where) error) error {
+	_, err := readSliceMax(r, tok, s, at, math.MaxInt, elem)
+	return err
+}
+
+// readSliceMax is readSlice keeping at most max elements; it returns how
+// many the array has.
+func readSliceMax[T any](r *graphReader, tok jsonToken, s *[]T, at where, max int, elem func(*graphReader, jsonToken, *T, where) error) (int, error) {
 	switch tok {
 	case jsonNull:
 		*s = nil
-		return nil
+		return 0, nil
 	case jsonBeginArray:
 	default:
-		return r.mismatch(tok, at, *s)
+		return 0, r.mismatch(tok, at, *s)
 	}
 	v := *s
+	var spare *T // past max, each element is read into it for its errors
 	i := 0
 	for ; ; i++ {
 		tok, err := r.next()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if tok == jsonEndArray {
 			break
 		}
-		if i == len(v) {
-			if i < cap(v) {
-				v = v[:i+1]
-			} else {
-				var zero T
-				v = append(v, zero)
-			}
+		if i >= max && spare == nil {
+			spare = new(T)
 		}
-		if err := elem(r, tok, &v[i], at); err != nil {
-			return err
+		e := spare
+		if i < max {
+			if i == len(v) {
+				if i < cap(v) {
+					v = v[:i+1]
+				} else {
+					var zero T
+					v = append(v, zero)
+				}
+			}
+			e = &v[i]
+		} else {
+			var zero T
+			*e = zero
+		}
+		if err := elem(r, tok, e, at); err != nil {
+			return 0, err
 		}
 	}
 	if i == 0 {
 		v = make([]T, 0)
 	}
-	*s = v[:i]
-	return nil
+	*s = v[:min(i, max)]
+	return i, nil
 }
 
 func (r *graphReader) stringValue(tok jsonToken, v *string, at where) error {

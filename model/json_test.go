@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/lrpwasm/lrp/lrp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -153,6 +156,20 @@ var jsonGraphs = []string{
 	manyKeys(40, false), manyKeys(40, true), manyKeys(16, true), manyKeys(17, true),
 }
 
+// jsonGraphsLarge are documents with more nodes than a model may have:
+// the reader keeps only lrp.MaxNodes+1 of them.
+var jsonGraphsLarge = []string{
+	manyNodes(lrp.MaxNodes, ""), manyNodes(lrp.MaxNodes+1, ""), manyNodes(lrp.MaxNodes+2, ""),
+	manyNodes(lrp.MaxNodes+5, `,"Nodes":[{"name":"a"}]`), manyNodes(lrp.MaxNodes+5, `,"Nodes":null`),
+	manyNodes(lrp.MaxNodes+5, `,"Nodes":7`), manyNodes(lrp.MaxNodes+5, `,"x":1`),
+	strings.Replace(manyNodes(lrp.MaxNodes+3, ""), "{}]", `{"name":1}]`, 1),
+}
+
+// manyNodes is a document of n empty nodes, then more.
+func manyNodes(n int, more string) string {
+	return `{"version":1,"nodes":[` + strings.Repeat("{},", n-1) + "{}]" + more + "}"
+}
+
 // manyKeys is a document with an object of n keys, the last a repeat of
 // the first if dup.
 func manyKeys(n int, dup bool) string {
@@ -175,7 +192,7 @@ func manyKeys(n int, dup bool) string {
 // TestGraphReaderOracle reads jsonGraphs and the documents of the
 // testdata files with both graph readers.
 func TestGraphReaderOracle(t *testing.T) {
-	for _, doc := range jsonGraphs {
+	for _, doc := range append(jsonGraphs, jsonGraphsLarge...) {
 		checkGraphReader(t, doc)
 	}
 	files, err := filepath.Glob(filepath.Join(safetensorsDir, "*.safetensors"))
@@ -206,6 +223,9 @@ func checkGraphReader(t *testing.T, doc string) {
 	d := &graphDecoder{at: 100}
 	got, gotErr := d.parseGraph(doc)
 	want, wantErr := d.oracleParseGraph(doc)
+	if wantErr == nil && len(want.Nodes) > lrp.MaxNodes { // model's first check
+		want, wantErr = nil, d.tooManyNodes(len(want.Nodes))
+	}
 	require.Equal(t, errorText(wantErr), errorText(gotErr), "document %q", doc)
 	require.Equal(t, want, got, "document %q", doc)
 }
@@ -256,4 +276,18 @@ func TestJSONCount(t *testing.T) {
 		require.Equal(t, tc.n, s.count(), "array %s", tc.array)
 		require.Equal(t, 1, s.pos, "count moved the scanner")
 	}
+}
+
+// TestGraphManyNodesMemory: a 6 MB document of 2,000,000 empty nodes
+// fails with the count of them all, having kept only lrp.MaxNodes+1
+// (it used to take 1.6 GB in wasm).
+func TestGraphManyNodesMemory(t *testing.T) {
+	b := stRaw(`{"__metadata__":{"lrp.graph":"`+strings.ReplaceAll(manyNodes(2_000_000, ""), `"`, `\"`)+`"}}`, nil)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := DecodeSafetensors(b)
+	runtime.ReadMemStats(&after)
+	require.ErrorContains(t, err, "lrp.graph: 2000000 nodes, more than the 131072 allowed")
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(len(b))+(lrp.MaxNodes+1)*uint64(reflect.TypeFor[nodeJSON]().Size())+32<<20)
 }
