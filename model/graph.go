@@ -3,11 +3,9 @@ package model
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
-	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/lrpwasm/lrp/lrp"
@@ -209,90 +207,37 @@ func (d *graphDecoder) errorf(format string, args ...any) error {
 // parseGraph decodes and checks the lrp.graph document s. Duplicate keys,
 // unknown fields and a version other than graphVersion are errors.
 func (d *graphDecoder) parseGraph(s string) (*graphJSON, error) {
-	if err := checkJSON(s); err != nil {
-		return nil, d.errorf("%v", err)
-	}
-	var v struct {
-		Version *int `json:"version"`
-	}
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
+	r := &graphReader{jsonScanner: jsonScanner{s: s, floats: true}}
+	g := new(graphJSON)
+	if err := r.read(g); err != nil {
 		return nil, d.errorf("%v", err)
 	}
 	switch {
-	case v.Version == nil:
+	case r.versionErr != nil:
+		return nil, d.errorf("%v", r.versionErr)
+	case r.version == nil:
 		return nil, d.errorf("no version")
-	case *v.Version != graphVersion:
-		return nil, UnsupportedError(fmt.Sprintf("lrp.graph version %d (this reader knows version %d)", *v.Version, graphVersion))
-	}
-	g := new(graphJSON)
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(g); err != nil {
-		return nil, d.errorf("%v", err)
+	case *r.version != graphVersion:
+		return nil, UnsupportedError(fmt.Sprintf("lrp.graph version %d (this reader knows version %d)", *r.version, graphVersion))
+	case r.err != nil:
+		return nil, d.errorf("%v", r.err)
+	case r.nodes > lrp.MaxNodes: // model's first check, on all the nodes
+		return nil, d.tooManyNodes(r.nodes)
 	}
 	return g, nil
 }
 
-// checkJSON reports whether s is one JSON value with no duplicate object
-// keys and at most maxJSONDepth levels of nesting.
-func checkJSON(s string) error {
-	dec := json.NewDecoder(strings.NewReader(s))
-	type level struct {
-		keys  map[string]bool // nil for an array
-		inKey bool            // the next token of an object is a key
-	}
-	var stack []level
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF && len(stack) == 0 {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if n := len(stack); n > 0 && stack[n-1].keys != nil {
-			top := &stack[n-1]
-			if top.inKey {
-				if k, ok := tok.(string); ok {
-					if top.keys[k] {
-						return fmt.Errorf("duplicate key %q", short(k))
-					}
-					top.keys[k] = true
-					top.inKey = false
-					continue
-				}
-			} else {
-				top.inKey = true
-			}
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			if len(stack) == maxJSONDepth {
-				return fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
-			}
-			l := level{}
-			if tok == json.Delim('{') {
-				l = level{keys: map[string]bool{}, inKey: true}
-			}
-			stack = append(stack, l)
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-			if n := len(stack); n > 0 && stack[n-1].keys != nil {
-				stack[n-1].inKey = true
-			}
-		}
-		if len(stack) == 0 && dec.More() {
-			return errors.New("text after the JSON value")
-		}
-	}
+func (d *graphDecoder) tooManyNodes(n int) error {
+	return d.errorf("%d nodes, more than the %d allowed", n, lrp.MaxNodes)
 }
 
 // model builds and checks the lrp.Model that g describes.
 func (d *graphDecoder) model(g *graphJSON) (*lrp.Model, error) {
 	if len(g.Nodes) > lrp.MaxNodes {
-		return nil, d.errorf("%d nodes, more than the %d allowed", len(g.Nodes), lrp.MaxNodes)
+		return nil, d.tooManyNodes(len(g.Nodes))
 	}
-	index := map[string]int{inputName: lrp.Input}
+	index := make(map[string]int, len(g.Nodes)+1)
+	index[inputName] = lrp.Input
 	nodes := make([]lrp.Node, len(g.Nodes))
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
@@ -348,24 +293,21 @@ func (d *graphDecoder) defined(g *graphJSON, name string) bool {
 
 // checkAttrs reports an attribute of n that is set but not in attrs.
 func checkAttrs(n *nodeJSON, attrs string) error {
-	allowed := strings.Fields(attrs)
-	v := reflect.ValueOf(n).Elem()
-	for i := 3; i < v.NumField(); i++ { // after name, op, inputs
-		tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
-		if !v.Field(i).IsZero() && !contains(allowed, tag) {
-			return fmt.Errorf("attribute %q does not apply", tag)
+	for i, set := range n.attrs() {
+		if name := nodeFields[3+i]; set && !slices.Contains(strings.Fields(attrs), name) {
+			return fmt.Errorf("attribute %q does not apply", name)
 		}
 	}
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+// attrs tells for each attribute of n, the fields after name, op and
+// inputs in order, whether it is set: not the zero value, as
+// reflect.Value.IsZero tells (TestNodeAttrs).
+func (n *nodeJSON) attrs() [16]bool {
+	return [...]bool{n.InFeatures != 0, n.OutFeatures != 0, n.InChannels != 0, n.OutChannels != 0, n.Channels != 0,
+		n.Kernel != nil, n.Stride != nil, n.Dilation != nil, n.Padding != nil, n.Groups != 0, n.CountIncludePad,
+		n.Eps != 0, n.Weight != "", n.Bias != "", n.Mean != "", n.Var != ""}
 }
 
 // layer builds the layer of node n, of kind k, taking its tensors.

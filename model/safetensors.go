@@ -1,16 +1,14 @@
 package model
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/lrpwasm/lrp/lrp"
@@ -60,7 +58,7 @@ type stDecoder struct {
 // dtype. Malformed input returns a *FormatError, input that is valid but
 // uses what this package does not implement an UnsupportedError.
 func DecodeSafetensors(data []byte) (*File, error) {
-	d := &stDecoder{data: data, meta: map[string]string{}, metaAt: map[string]int64{}, tensors: map[string]*tensorInfo{}}
+	d := newSTDecoder(data)
 	if err := d.parseHeader(); err != nil {
 		return nil, err
 	}
@@ -88,8 +86,12 @@ func DecodeSafetensors(data []byte) (*File, error) {
 	return &File{Model: m, Format: "safetensors", DType: d.dtype, Card: g.Card}, nil
 }
 
-// parseHeader reads the header length and streams the JSON header token by
-// token, so that duplicate keys are caught at every level.
+func newSTDecoder(data []byte) *stDecoder {
+	return &stDecoder{data: data, meta: map[string]string{}, metaAt: map[string]int64{}, tensors: map[string]*tensorInfo{}}
+}
+
+// parseHeader reads the header length and the JSON header, which must
+// be UTF-8 and may be followed by white space only.
 func (d *stDecoder) parseHeader() error {
 	if len(d.data) < 8 {
 		return &FormatError{0, fmt.Sprintf("file is %d bytes, too short for the 8-byte header length", len(d.data))}
@@ -114,14 +116,12 @@ func (d *stDecoder) parseHeader() error {
 		}
 		return &FormatError{8 + int64(at), "the header is not UTF-8 text (safetensors headers are JSON)"}
 	}
-	p := &jsonStream{dec: json.NewDecoder(bytes.NewReader(hdr)), base: 8}
-	p.dec.UseNumber()
-	if err := p.delim('{', "the header"); err != nil {
+	p := &headerReader{jsonScanner{s: string(hdr)}, 8}
+	if err := p.delim(jsonBeginObject, "the header"); err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	for p.dec.More() {
-		key, at, err := p.key(seen)
+	for p.more() {
+		key, at, err := p.key()
 		if err != nil {
 			return err
 		}
@@ -134,26 +134,25 @@ func (d *stDecoder) parseHeader() error {
 			return err
 		}
 	}
-	if err := p.delim('}', "the end of the header"); err != nil {
+	if err := p.delim(jsonEndObject, "the end of the header"); err != nil {
 		return err
 	}
 	// The safetensors writers pad the header with spaces to a multiple of 8.
-	for i := p.dec.InputOffset(); i < int64(len(hdr)); i++ {
-		if c := hdr[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return &FormatError{8 + i, "text after the header object"}
+	for i := p.pos; i < len(hdr); i++ {
+		if !isSpace(hdr[i]) {
+			return &FormatError{8 + int64(i), "text after the header object"}
 		}
 	}
 	return nil
 }
 
 // parseMetadata reads the __metadata__ object: string keys to string values.
-func (d *stDecoder) parseMetadata(p *jsonStream) error {
-	if err := p.delim('{', "__metadata__"); err != nil {
+func (d *stDecoder) parseMetadata(p *headerReader) error {
+	if err := p.delim(jsonBeginObject, "__metadata__"); err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	for p.dec.More() {
-		key, _, err := p.key(seen)
+	for p.more() {
+		key, _, err := p.key()
 		if err != nil {
 			return err
 		}
@@ -162,26 +161,23 @@ func (d *stDecoder) parseMetadata(p *jsonStream) error {
 		if err != nil {
 			return err
 		}
-		v, ok := tok.(string)
-		if !ok {
+		if tok != jsonString {
 			return p.errorf("__metadata__ value %q is not a string", short(key))
 		}
-		d.meta[key] = v
+		d.meta[key] = p.str
 	}
-	return p.delim('}', "the end of __metadata__")
+	return p.delim(jsonEndObject, "the end of __metadata__")
 }
 
-// parseTensor reads one tensor entry, {"dtype", "shape", "data_offsets"},
-// and checks that its byte range holds exactly its shape, with overflow-safe
-// arithmetic.
-func (d *stDecoder) parseTensor(p *jsonStream, name string, at int64) error {
+// parseTensor reads one tensor entry, {"dtype", "shape", "data_offsets"}.
+func (d *stDecoder) parseTensor(p *headerReader, name string, at int64) error {
 	t := &tensorInfo{name: name, at: at}
-	if err := p.delim('{', "a tensor entry"); err != nil {
+	if err := p.delim(jsonBeginObject, "a tensor entry"); err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	for p.dec.More() {
-		key, _, err := p.key(seen)
+	var fields int // of the three
+	for p.more() {
+		key, _, err := p.key()
 		if err != nil {
 			return err
 		}
@@ -191,11 +187,10 @@ func (d *stDecoder) parseTensor(p *jsonStream, name string, at int64) error {
 			if err != nil {
 				return err
 			}
-			s, ok := tok.(string)
-			if !ok {
+			if tok != jsonString {
 				return p.errorf("tensor %q: dtype is not a string", short(name))
 			}
-			t.dtype = s
+			t.dtype = p.str
 		case "shape":
 			err = p.ints(maxDims, func(v int64) error {
 				if v < 0 {
@@ -231,19 +226,27 @@ func (d *stDecoder) parseTensor(p *jsonStream, name string, at int64) error {
 		if err != nil {
 			return err
 		}
+		fields++ // a key is read once: the scanner refuses a repeated one
 	}
-	if err := p.delim('}', "the end of a tensor entry"); err != nil {
+	if err := p.delim(jsonEndObject, "the end of a tensor entry"); err != nil {
 		return err
 	}
-	if !seen["dtype"] || !seen["shape"] || !seen["data_offsets"] {
+	if fields < 3 {
 		return &FormatError{at, fmt.Sprintf("tensor %q needs dtype, shape and data_offsets", short(name))}
 	}
+	return d.addTensor(t)
+}
+
+// addTensor checks the dtype of tensor t and that its byte range holds
+// exactly its shape, with overflow-safe arithmetic, and adds it.
+func (d *stDecoder) addTensor(t *tensorInfo) error {
+	name, at := t.name, t.at
 	size, ok := dtypeSize[t.dtype]
 	if !ok {
 		return UnsupportedError(fmt.Sprintf("tensor %q has dtype %q; only F16 and F32 are supported", short(name), short(t.dtype)))
 	}
 	if d.dtype == "" {
-		d.dtype = t.dtype
+		d.dtype = strings.Clone(t.dtype) // not a part of the header, which it would keep
 	} else if d.dtype != t.dtype {
 		return UnsupportedError(fmt.Sprintf("tensors of mixed dtypes %s and %s", d.dtype, t.dtype))
 	}
@@ -325,69 +328,59 @@ func (d *stDecoder) take(key string, shape ...int) ([]float32, error) {
 	return w, nil
 }
 
-// A jsonStream reads JSON tokens from a header that starts at file offset
+// A headerReader reads the JSON header, which starts at file offset
 // base, and turns every error into a *FormatError at the right offset.
-type jsonStream struct {
-	dec  *json.Decoder
+type headerReader struct {
+	jsonScanner
 	base int64
 }
 
-func (p *jsonStream) offset() int64 { return p.base + p.dec.InputOffset() }
+func (p *headerReader) offset() int64 { return p.base + int64(p.pos) }
 
-func (p *jsonStream) errorf(format string, args ...any) error {
+func (p *headerReader) errorf(format string, args ...any) error {
 	return &FormatError{p.offset(), fmt.Sprintf(format, args...)}
 }
 
-func (p *jsonStream) token() (json.Token, error) {
-	tok, err := p.dec.Token()
+func (p *headerReader) token() (jsonToken, error) {
+	tok, err := p.next()
 	if err != nil {
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &se):
-			return nil, &FormatError{p.base + se.Offset, "header: " + se.Error()}
-		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, p.errorf("header: unexpected end of JSON")
+		e := err.(*jsonError)
+		if e.eof {
+			return 0, &FormatError{p.base + e.offset, "header: unexpected end of JSON"}
 		}
-		return nil, p.errorf("header: %v", err)
+		return 0, &FormatError{p.base + e.offset, "header: " + e.msg}
 	}
 	return tok, nil
 }
 
-func (p *jsonStream) delim(want json.Delim, where string) error {
+// delim reads the delimiter want.
+func (p *headerReader) delim(want jsonToken, where string) error {
 	tok, err := p.token()
 	if err != nil {
 		return err
 	}
 	if tok != want {
-		return p.errorf("header: want %q at %s, got %v", want, where, tok)
+		return p.errorf("header: want %q at %s, got %s", p.text(want), where, p.text(tok))
 	}
 	return nil
 }
 
-// key reads an object key, which must not be in seen, and adds it.
-func (p *jsonStream) key(seen map[string]bool) (key string, at int64, err error) {
+// key reads an object key and returns it with its file offset. The
+// scanner refuses a key that the object already has.
+func (p *headerReader) key() (key string, at int64, err error) {
 	at = p.offset()
-	tok, err := p.token()
-	if err != nil {
+	if _, err := p.token(); err != nil {
 		return "", at, err
 	}
-	key, ok := tok.(string)
-	if !ok { // the decoder accepts only strings as keys; this is a safeguard
-		return "", at, p.errorf("header: object key %v is not a string", tok)
-	}
-	if seen[key] {
-		return "", at, p.errorf("header: duplicate key %q", short(key))
-	}
-	seen[key] = true
-	return key, at, nil
+	return p.str, at, nil
 }
 
 // ints reads an array of at most max integers, calling f on each.
-func (p *jsonStream) ints(max int, f func(int64) error) error {
-	if err := p.delim('[', "an integer array"); err != nil {
+func (p *headerReader) ints(max int, f func(int64) error) error {
+	if err := p.delim(jsonBeginArray, "an integer array"); err != nil {
 		return err
 	}
-	for i := 0; p.dec.More(); i++ {
+	for i := 0; p.more(); i++ {
 		if i == max {
 			return p.errorf("header: array has more than %d values", max)
 		}
@@ -395,19 +388,18 @@ func (p *jsonStream) ints(max int, f func(int64) error) error {
 		if err != nil {
 			return err
 		}
-		num, ok := tok.(json.Number)
-		if !ok {
-			return p.errorf("header: %v is not an integer", tok)
+		if tok != jsonNumber {
+			return p.errorf("header: %s is not an integer", p.text(tok))
 		}
-		v, err := strconv.ParseInt(string(num), 10, 64)
+		v, err := strconv.ParseInt(p.str, 10, 64)
 		if err != nil {
-			return p.errorf("header: %s is not a 64-bit integer", short(string(num)))
+			return p.errorf("header: %s is not a 64-bit integer", short(p.str))
 		}
 		if err := f(v); err != nil {
 			return err
 		}
 	}
-	return p.delim(']', "the end of an integer array")
+	return p.delim(jsonEndArray, "the end of an integer array")
 }
 
 // EncodeSafetensors writes m with weights in dtype "F16" or "F32"; card may
