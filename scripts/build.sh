@@ -21,10 +21,17 @@ if [ -f model/mnist.safetensors ]; then
   cp model/mnist.safetensors web/models/mnist.safetensors
 fi
 
-# The service worker's cache version: a hash of everything it caches.
-build=$(cd web && cat index.html app.js pool.js worker.js style.css lrp.js args.js lrp.wasm wasm_exec.js sw.js \
-  manifest.webmanifest icon.svg $(ls models/*.safetensors 2>/dev/null) | sha256sum | cut -c1-16)
-printf "// Written by scripts/build.sh: the build's content hash (the service worker's cache version).\nself.LRP_BUILD = '%s';\n" "$build" > web/version.js
+# The files of the app besides its page (index.html) and the built-in
+# model: the one list of them. The service worker caches these (it reads
+# the list from version.js), and their hash is its cache version.
+files=(app.js pool.js worker.js style.css lrp.js args.js lrp.wasm wasm_exec.js manifest.webmanifest icon.svg)
+build=$(cd web && cat index.html "${files[@]}" sw.js $(ls models/*.safetensors 2>/dev/null) | sha256sum | cut -c1-16)
+{
+  printf "// Written by scripts/build.sh: the build's content hash (the service worker's cache version)\n"
+  printf "// and the files the service worker caches besides index.html and the built-in model.\n"
+  printf "self.LRP_BUILD = '%s';\n" "$build"
+  printf "self.LRP_FILES = [%s];\n" "$(printf "'%s', " "${files[@]}" | sed 's/, $//')"
+} > web/version.js
 
 raw=$(wc -c < web/lrp.wasm)
 gz=$(gzip -9 -c web/lrp.wasm | wc -c)

@@ -136,8 +136,9 @@ test("Python's http.server: a new build uploaded over a month-old one reaches th
     assert.equal(before.length, 1, `${before}`);
 
     // The next build: only its version differs, which is all the service
-    // worker compares.
-    fs.writeFileSync(path.join(site, 'version.js'), "self.LRP_BUILD = 'next';\n");
+    // worker compares (its file list stays).
+    const version = path.join(site, 'version.js');
+    fs.writeFileSync(version, fs.readFileSync(version, 'utf8').replace(/LRP_BUILD = '[^']*'/, "LRP_BUILD = 'next'"));
     await page.reload();
     await until(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.waiting), 'a new service worker waits');
     // It takes over once no tab runs the old one, and deletes the old cache.

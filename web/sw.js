@@ -16,20 +16,11 @@ const PREFIX = 'lrp-explainer-';
 const CACHE = PREFIX + VERSION;
 
 // The shell, index.html, is cached under its own name and the folder's
-// ('./'): hosts serve it at either, or redirect one to the other.
+// ('./'): hosts serve it at either, or redirect one to the other. The other
+// files are listed once, in scripts/build.sh, which writes them into
+// version.js.
 const SHELL = 'index.html';
-const FILES = [
-  'app.js',
-  'pool.js',
-  'worker.js',
-  'style.css',
-  'lrp.js',
-  'args.js',
-  'lrp.wasm',
-  'wasm_exec.js',
-  'manifest.webmanifest',
-  'icon.svg',
-];
+const FILES = self.LRP_FILES ?? [];
 // Cached when present: a checkout without a trained model still installs.
 const OPTIONAL = ['models/mnist.safetensors'];
 
