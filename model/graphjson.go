@@ -396,30 +396,31 @@ func (r *graphReader) stringValue(tok jsonToken, v *string, at where) error {
 }
 
 func (r *graphReader) intValue(tok jsonToken, v *int, at where) error {
-	switch tok {
-	case jsonNumber:
-		n, err := strconv.ParseInt(r.str, 10, strconv.IntSize)
-		if err != nil {
-			r.fail("number "+r.str, at, *v)
-			return nil
-		}
-		*v = int(n)
-	case jsonNull:
-	default:
-		return r.mismatch(tok, at, *v)
-	}
-	return nil
+	return numberValue(r, tok, v, at, func(s string) (int, error) {
+		n, err := strconv.ParseInt(s, 10, strconv.IntSize)
+		return int(n), err
+	})
 }
 
 func (r *graphReader) float32Value(tok jsonToken, v *float32, at where) error {
+	return numberValue(r, tok, v, at, func(s string) (float32, error) {
+		f, err := strconv.ParseFloat(s, 32)
+		return float32(f), err
+	})
+}
+
+// numberValue reads a JSON number into *v by parse; null leaves *v, and a
+// number parse refuses is recorded (r.fail) as encoding/json records it,
+// without stopping the document.
+func numberValue[T any](r *graphReader, tok jsonToken, v *T, at where, parse func(string) (T, error)) error {
 	switch tok {
 	case jsonNumber:
-		f, err := strconv.ParseFloat(r.str, 32)
+		n, err := parse(r.str)
 		if err != nil {
 			r.fail("number "+r.str, at, *v)
 			return nil
 		}
-		*v = float32(f)
+		*v = n
 	case jsonNull:
 	default:
 		return r.mismatch(tok, at, *v)
