@@ -86,8 +86,7 @@ func (l *BatchNorm) scaleShift(c int) (s, t float32) {
 // random data mispredicts half the time.
 func maxPool(dst []float32, arg []int32, x []float32, l *MaxPool2D, in []int) {
 	c, h, w := in[0], in[1], in[2]
-	oh := (h+l.PT+l.PB-l.KH)/l.SH + 1
-	ow := (w+l.PL+l.PR-l.KW)/l.SW + 1
+	oh, ow := outLen(h, l.KH, l.SH, l.PT, l.PB), outLen(w, l.KW, l.SW, l.PL, l.PR)
 	dst, arg = dst[:c*oh*ow], arg[:c*oh*ow]
 	if l.KH == 2 && l.KW == 2 && l.SH == 2 && l.SW == 2 && l.PT == 0 && l.PL == 0 && l.PB == 0 && l.PR == 0 {
 		maxPool2(dst, arg, x, c, h, w, oh, ow)
@@ -179,7 +178,7 @@ func (p pool) window(i, j, h, w int) (y0, y1, x0, x1 int, k float64) {
 }
 
 func (p pool) outSize(h, w int) (oh, ow int) {
-	return (h+p.pt+p.pb-p.kh)/p.sh + 1, (w+p.pl+p.pr-p.kw)/p.sw + 1
+	return outLen(h, p.kh, p.sh, p.pt, p.pb), outLen(w, p.kw, p.sw, p.pl, p.pr)
 }
 
 // forward: y_o = Σ_{i∈window(o)} x_i / k_o, summed in float64.

@@ -152,9 +152,7 @@ func bitsOf(v []float32) []uint32 {
 
 // outSize is the output height and width for an input of height h and width w.
 func (l *Conv2D) outSize(h, w int) (oh, ow int) {
-	oh = (h+l.PT+l.PB-((l.KH-1)*l.DH+1))/l.SH + 1
-	ow = (w+l.PL+l.PR-((l.KW-1)*l.DW+1))/l.SW + 1
-	return oh, ow
+	return outLen(h, (l.KH-1)*l.DH+1, l.SH, l.PT, l.PB), outLen(w, (l.KW-1)*l.DW+1, l.SW, l.PL, l.PR)
 }
 
 // pointwise reports whether the convolution is a per-pixel matrix product

@@ -147,14 +147,20 @@ func chw(in [][]int) (c, h, w int, err error) {
 	return s[0], s[1], s[2], nil
 }
 
-// windowOut is the output length of a window of size k (dilated extent e)
-// sliding with stride s over n positions padded by p0 and p1 (floor mode).
+// outLen is the output length of a window of dilated extent e, (k−1)·d + 1
+// for k taps with dilation d, sliding with stride s over n positions padded
+// by p0 and p1 (floor mode): (n + p0 + p1 − e)/s + 1. Every layer and kernel
+// computes its output size with it; windowOut checks its arguments first.
+func outLen(n, e, s, p0, p1 int) int {
+	return (n+p0+p1-e)/s + 1
+}
+
+// windowOut is outLen, or an error if the window does not fit the input.
 func windowOut(n, e, s, p0, p1 int) (int, error) {
-	span := n + p0 + p1 - e
-	if s < 1 || p0 < 0 || p1 < 0 || e < 1 || span < 0 {
+	if s < 1 || p0 < 0 || p1 < 0 || e < 1 || n+p0+p1-e < 0 {
 		return 0, fmt.Errorf("lrp: window %d stride %d padding %d,%d does not fit input %d", e, s, p0, p1, n)
 	}
-	return span/s + 1, nil
+	return outLen(n, e, s, p0, p1), nil
 }
 
 func numel(shape []int) int {
