@@ -291,7 +291,7 @@ func (e *Explainer) forward(x []float32) {
 		forwardLayer(nd.Layer, e.acts[i], e.arg[i], ins[:len(nd.Inputs)], shapes[:len(nd.Inputs)], &e.a)
 	}
 	copy(e.logits, e.acts[len(m.Nodes)-1])
-	softmax(e.probs, e.logits)
+	Softmax(e.probs, e.logits)
 }
 
 // forward replays Explainer.forward for a sizer.
@@ -314,19 +314,22 @@ func (m *Model) Forward(x []float32) ([]float32, error) {
 	return append([]float32(nil), l...), nil
 }
 
-// softmax sets p = exp(z − max z) / Σ exp(z − max z), in float64.
-func softmax(p, z []float32) {
-	mx := math.Inf(-1)
+// Softmax sets p = exp(z − m) / s, the softmax of the logits z computed in
+// float64, with m = max z and s = Σ exp(z − m), and returns m and s, so
+// that a caller gets log p_i = z_i − m − log s without p's rounding (the
+// cross-entropy of package train).
+func Softmax(p, z []float32) (m, s float64) {
+	m = math.Inf(-1)
 	for _, v := range z {
-		mx = math.Max(mx, float64(v))
+		m = math.Max(m, float64(v))
 	}
-	var s float64
 	for _, v := range z {
-		s += math.Exp(float64(v) - mx)
+		s += math.Exp(float64(v) - m)
 	}
 	for i, v := range z {
-		p[i] = float32(math.Exp(float64(v)-mx) / s)
+		p[i] = float32(math.Exp(float64(v)-m) / s)
 	}
+	return m, s
 }
 
 // Argmax returns the index of the largest value of v, the first of equal

@@ -458,6 +458,26 @@ func span(x0, s, w, ow int) (j0, j1 int) {
 	return min(j0, j1), j1
 }
 
+// Im2col sets cols [Cg·KH·KW][OH·OW] to the patches of one group's input
+// x [Cg][h][w], Cg = InC/Groups: row (c, u, v) holds
+// x[c][i·SH+u·DH−PT][j·SW+v·DW−PL] at column i·OW+j, 0 where padded. The
+// group's weights [OutC/Groups][Cg·KH·KW] times cols is its convolution.
+// It is the engine's own im2col, for package train.
+func (l *Conv2D) Im2col(cols, x []float32, h, w int) {
+	oh, ow := l.outSize(h, w)
+	l.im2col(cols, x, 0, h, w, oh, ow)
+}
+
+// Col2im adds each entry of cols [Cg·KH·KW][OH·OW] to the position of one
+// group's dst [Cg][h][w] that Im2col read it from, dst += im2colᵀ(cols):
+// the transpose of Im2col, in the engine's summation order. The entries of
+// cols at padded positions may be set to 0. It is the engine's own col2im,
+// for package train.
+func (l *Conv2D) Col2im(dst, cols []float32, h, w int) {
+	oh, ow := l.outSize(h, w)
+	l.col2im(dst, cols, 0, l.InC/l.Groups, h, w, oh, ow)
+}
+
 // im2col fills cols [Cg·KH·KW][OH·OW] with the patches of group g of
 // x [InC][h][w]: row (c, u, v) holds x[g·Cg+c][i·SH+u·DH−PT][j·SW+v·DW−PL]
 // at column (i, j); padded positions are 0.

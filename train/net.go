@@ -49,10 +49,7 @@ func NewNet(m *lrp.Model) (*Net, error) {
 			if t.Groups != 1 {
 				return nil, fmt.Errorf("train: node %d (%s): grouped convolutions are not supported", i, nd.Name)
 			}
-			l = &conv{l: t, g: convGeom{
-				c: in[0], h: in[1], w: in[2], oh: out[1], ow: out[2], kh: t.KH, kw: t.KW,
-				sh: t.SH, sw: t.SW, dh: t.DH, dw: t.DW, pt: t.PT, pl: t.PL,
-			}, off: n.add(t.W, t.B)}
+			l = &conv{l: t, h: in[1], w: in[2], k: t.InC * t.KH * t.KW, np: out[1] * out[2], off: n.add(t.W, t.B)}
 		case *lrp.Dense:
 			l = &dense{l: t, off: n.add(t.W, t.B)}
 		case *lrp.ReLU:
@@ -166,36 +163,28 @@ func (n *Net) backward(t *tape, x, dlogits, g []float32) {
 // crossEntropy returns −log softmax(z)[label] and sets dz to its gradient
 // softmax(z) − onehot(label). It computes in float64.
 func crossEntropy(dz, z []float32, label int) float64 {
-	mx := math.Inf(-1)
-	for _, v := range z {
-		mx = math.Max(mx, float64(v))
-	}
-	var s float64
-	for _, v := range z {
-		s += math.Exp(float64(v) - mx)
-	}
-	for i, v := range z {
-		dz[i] = float32(math.Exp(float64(v)-mx) / s)
-	}
+	mx, s := lrp.Softmax(dz, z)
 	dz[label]--
 	return math.Log(s) - (float64(z[label]) - mx)
 }
 
-// conv: y[o][p] = b[o] + Σ_k W[o][k]·cols[k][p], cols = im2col(x) [K][P].
+// conv: y[o][p] = b[o] + Σ_k W[o][k]·cols[k][p], cols = im2col(x) [K][P]
+// (lrp.Conv2D.Im2col), K = InC·KH·KW, P = OH·OW.
 type conv struct {
-	l   *lrp.Conv2D
-	g   convGeom
-	off int
+	l     *lrp.Conv2D
+	h, w  int // input height and width
+	k, np int // K and P
+	off   int
 }
 
 func (c *conv) scratch() scratch {
-	n := c.g.k() * c.g.p()
+	n := c.k * c.np
 	return scratch{cols: make([]float32, n), dcols: make([]float32, n)}
 }
 
 func (c *conv) forward(s *scratch, y, x []float32) {
-	k, np := c.g.k(), c.g.p()
-	c.g.im2col(s.cols, x)
+	k, np := c.k, c.np
+	c.l.Im2col(s.cols, x, c.h, c.w)
 	row := func(r int) []float32 { return s.cols[r*np : (r+1)*np] }
 	for o := range c.l.OutC {
 		yo, w := y[o*np:(o+1)*np], c.l.W[o*k:(o+1)*k]
@@ -217,9 +206,9 @@ func (c *conv) forward(s *scratch, y, x []float32) {
 }
 
 // backward: dW[o][k] += Σ_p dy[o][p]·cols[k][p], dB[o] += Σ_p dy[o][p],
-// dcols[k][p] = Σ_o W[o][k]·dy[o][p], dx = col2im(dcols).
+// dcols[k][p] = Σ_o W[o][k]·dy[o][p], dx = col2im(dcols) (lrp.Conv2D.Col2im).
 func (c *conv) backward(s *scratch, dx, dy, _, _, g []float32) {
-	k, np, outC := c.g.k(), c.g.p(), c.l.OutC
+	k, np, outC := c.k, c.np, c.l.OutC
 	gw := g[c.off : c.off+len(c.l.W)]
 	gb := g[c.off+len(c.l.W):]
 	row := func(m []float32, r int) []float32 { return m[r*np : (r+1)*np] }
@@ -261,7 +250,8 @@ func (c *conv) backward(s *scratch, dx, dy, _, _, g []float32) {
 			axpy(dc, c.l.W[o*k+r], row(dy, o))
 		}
 	}
-	c.g.col2im(dx, s.dcols)
+	clear(dx)
+	c.l.Col2im(dx, s.dcols, c.h, c.w)
 }
 
 // dense: y = W·x + b, W [Out][In].
