@@ -343,6 +343,15 @@ func (c *onnxConverter) arg(n *onnxNode, k int) (*onnxVal, error) {
 	return v, nil
 }
 
+// need returns input k of n, which must be present.
+func (c *onnxConverter) need(n *onnxNode, k int) (*onnxVal, error) {
+	v, err := c.arg(n, k)
+	if err == nil && v == nil {
+		err = c.bad(n, "input %d is missing", k)
+	}
+	return v, err
+}
+
 // tensor returns input k of n as a computed tensor that a layer reads,
 // with no pending padding.
 func (c *onnxConverter) tensor(n *onnxNode, k int) (*onnxVal, error) {
@@ -357,12 +366,10 @@ func (c *onnxConverter) tensor(n *onnxNode, k int) (*onnxVal, error) {
 // possibly with padding for the layer to take over. A layer reading the
 // model input fixes the input normalization.
 func (c *onnxConverter) padded(n *onnxNode, k int) (*onnxVal, error) {
-	v, err := c.arg(n, k)
+	v, err := c.need(n, k)
 	switch {
 	case err != nil:
 		return nil, err
-	case v == nil:
-		return nil, c.bad(n, "input %d is missing", k)
 	case v.kind != valTensor:
 		return nil, c.unsupported(n, "input %d (%q) is a constant, want a computed tensor", k, n.inputs[k])
 	case v.min6:
@@ -383,14 +390,14 @@ func (c *onnxConverter) padded(n *onnxNode, k int) (*onnxVal, error) {
 // constant returns input k of n, which must be a constant of a float type
 // (or absent, if optional).
 func (c *onnxConverter) constant(n *onnxNode, k int, optional bool) (*onnxTensor, error) {
-	v, err := c.arg(n, k)
+	get := c.need
+	if optional {
+		get = c.arg
+	}
+	v, err := get(n, k)
 	switch {
-	case err != nil:
+	case err != nil || v == nil:
 		return nil, err
-	case v == nil && optional:
-		return nil, nil
-	case v == nil:
-		return nil, c.bad(n, "input %d is missing", k)
 	case v.kind != valConst:
 		return nil, c.unsupported(n, "input %d (%q) must be a constant (an initializer)", k, n.inputs[k])
 	case v.t.f == nil && v.t.n > 0:
@@ -490,60 +497,116 @@ func (c *onnxConverter) dtype() string {
 	return name
 }
 
-// node converts one ONNX node.
+// An onnxOp is what the converter accepts of one ONNX operator: the
+// attributes it reads (any other is refused), the int attributes of which
+// it supports only some values, the name of its outputs after the first if
+// it has any (no node may read them), and the conversion, which runs after
+// these checks.
+type onnxOp struct {
+	attrs   []string
+	only    []onnxOnly
+	extra   string
+	convert func(*onnxConverter, *onnxNode) error
+}
+
+// An onnxOnly is an int attribute, its default, and the values of it that
+// the converter supports.
+type onnxOnly struct {
+	name   string
+	def    int64
+	values []int64
+}
+
+// onnxWindow are the attributes of a Conv or pooling window (see window).
+var onnxWindow = []string{"auto_pad", "dilations", "kernel_shape", "pads", "strides"}
+
+// onnxOps are the supported operators.
+var onnxOps = map[string]onnxOp{
+	"Conv":   {attrs: append([]string{"group"}, onnxWindow...), convert: (*onnxConverter).conv},
+	"Gemm":   {attrs: []string{"alpha", "beta", "transA", "transB", "broadcast"}, only: []onnxOnly{{"transA", 0, []int64{0}}}, convert: (*onnxConverter).gemm},
+	"MatMul": {convert: (*onnxConverter).gemm},
+	"Add":    {convert: (*onnxConverter).arith},
+	"Sub":    {convert: (*onnxConverter).arith},
+	"Mul":    {convert: (*onnxConverter).arith},
+	"Div":    {convert: (*onnxConverter).arith},
+	"Relu":   {convert: unary(func() lrp.Layer { return &lrp.ReLU{} })},
+	"Clip":   {attrs: []string{"min", "max"}, convert: (*onnxConverter).clip},
+	"Min":    {convert: (*onnxConverter).minMax},
+	"Max":    {convert: (*onnxConverter).minMax},
+	"MaxPool": {attrs: append([]string{"ceil_mode", "storage_order"}, onnxWindow...),
+		only: []onnxOnly{{"ceil_mode", 0, []int64{0}}, {"storage_order", 0, []int64{0}}}, extra: "Indices", convert: (*onnxConverter).pool},
+	"AveragePool": {attrs: append([]string{"ceil_mode", "count_include_pad"}, onnxWindow...),
+		only: []onnxOnly{{"ceil_mode", 0, []int64{0}}}, convert: (*onnxConverter).pool},
+	"GlobalAveragePool": {convert: unary(func() lrp.Layer { return &lrp.GlobalAvgPool{} })},
+	"BatchNormalization": {attrs: []string{"epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"},
+		only: []onnxOnly{{"training_mode", 0, []int64{0}}, {"spatial", 1, []int64{1}}}, extra: "running statistics", convert: (*onnxConverter).batchNorm},
+	"Flatten":    {attrs: []string{"axis"}, convert: (*onnxConverter).flatten},
+	"Reshape":    {attrs: []string{"allowzero"}, only: []onnxOnly{{"allowzero", 0, []int64{0}}}, convert: (*onnxConverter).reshape},
+	"Shape":      {attrs: []string{"start", "end"}, convert: (*onnxConverter).shapeOp},
+	"Gather":     {attrs: []string{"axis"}, only: []onnxOnly{{"axis", 0, []int64{0, -1}}}, convert: (*onnxConverter).shapeOp},
+	"Unsqueeze":  {attrs: []string{"axes"}, convert: (*onnxConverter).shapeOp},
+	"Concat":     {attrs: []string{"axis"}, only: []onnxOnly{{"axis", 0, []int64{0, -1}}}, convert: (*onnxConverter).shapeOp},
+	"Pad":        {attrs: []string{"mode", "pads", "value"}, convert: (*onnxConverter).pad},
+	"Softmax":    {attrs: []string{"axis"}, only: []onnxOnly{{"axis", -1, []int64{1, -1}}}, convert: (*onnxConverter).softmaxOp},
+	"LogSoftmax": {attrs: []string{"axis"}, only: []onnxOnly{{"axis", -1, []int64{1, -1}}}, convert: (*onnxConverter).softmaxOp},
+	"Identity":   {convert: (*onnxConverter).identity},
+	"Dropout":    {attrs: []string{"ratio", "seed", "is_test"}, extra: "mask", convert: (*onnxConverter).identity},
+	"Constant":   {attrs: []string{"value", "value_float", "value_floats", "value_int", "value_ints"}, convert: (*onnxConverter).constantOp},
+}
+
+// unary converts an operator that is one lrp layer of one computed input.
+func unary(layer func() lrp.Layer) func(*onnxConverter, *onnxNode) error {
+	return func(c *onnxConverter, n *onnxNode) error {
+		x, err := c.tensor(n, 0)
+		if err != nil {
+			return err
+		}
+		return c.emit(n, layer(), x)
+	}
+}
+
+// node converts one ONNX node: it checks the node against its operator's
+// entry in onnxOps, then converts it.
 func (c *onnxConverter) node(n *onnxNode) error {
 	if n.domain != "" && n.domain != "ai.onnx" {
 		return c.unsupported(n, "operator domain %q", n.domain)
 	}
-	switch n.op {
-	case "Conv":
-		return c.conv(n)
-	case "Gemm":
-		return c.gemm(n)
-	case "MatMul":
-		return c.matmul(n)
-	case "Add", "Sub", "Mul", "Div":
-		return c.arith(n)
-	case "Relu":
-		if err := c.allow(n); err != nil {
-			return err
-		}
-		x, err := c.tensor(n, 0)
-		if err != nil {
-			return err
-		}
-		return c.emit(n, &lrp.ReLU{}, x)
-	case "Clip":
-		return c.clip(n)
-	case "Min", "Max":
-		return c.minMax(n)
-	case "MaxPool", "AveragePool":
-		return c.pool(n)
-	case "GlobalAveragePool":
-		if err := c.allow(n); err != nil {
-			return err
-		}
-		x, err := c.tensor(n, 0)
-		if err != nil {
-			return err
-		}
-		return c.emit(n, &lrp.GlobalAvgPool{}, x)
-	case "BatchNormalization":
-		return c.batchNorm(n)
-	case "Flatten":
-		return c.flatten(n)
-	case "Reshape":
-		return c.reshape(n)
-	case "Shape", "Gather", "Unsqueeze", "Concat":
-		return c.shapeOp(n)
-	case "Pad":
-		return c.pad(n)
-	case "Softmax", "LogSoftmax":
-		return c.softmaxOp(n)
-	case "Identity", "Dropout":
-		return c.identity(n)
-	case "Constant":
-		return c.constantOp(n)
+	op, ok := onnxOps[n.op]
+	if !ok {
+		return c.unsupported(n, "operator %s is not supported", n.op)
 	}
-	return c.unsupported(n, "operator %s is not supported", n.op)
+	if err := c.allow(n, op.attrs...); err != nil {
+		return err
+	}
+	for k := 1; k < len(n.outputs) && op.extra != ""; k++ {
+		if c.uses[n.outputs[k]] > 0 {
+			return c.unsupported(n, "output %d (%s) is not supported", k, op.extra)
+		}
+	}
+	for _, a := range op.only {
+		v, err := c.attrInt(n, a.name, a.def)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(a.values, v) {
+			return c.unsupported(n, "%s=%d; only %s is supported", a.name, v, orList(a.values))
+		}
+	}
+	return op.convert(c, n)
+}
+
+// orList writes v as "0", "0 or -1", "0, 1 or 2".
+func orList(v []int64) string {
+	s := ""
+	for k, x := range v {
+		switch {
+		case k == 0:
+		case k == len(v)-1:
+			s += " or "
+		default:
+			s += ", "
+		}
+		s += strconv.FormatInt(x, 10)
+	}
+	return s
 }

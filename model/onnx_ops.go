@@ -187,9 +187,6 @@ func perChannel(t *onnxTensor, shape []int) ([]float32, bool) {
 }
 
 func (c *onnxConverter) conv(n *onnxNode) error {
-	if err := c.allow(n, "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"); err != nil {
-		return err
-	}
 	x, err := c.padded(n, 0)
 	if err != nil {
 		return err
@@ -245,10 +242,10 @@ func (c *onnxConverter) flatInput(n *onnxNode) (*onnxVal, error) {
 	return a, err
 }
 
+// gemm converts Gemm, y = alpha·A·B + beta·C with B transposed if transB
+// (transA is 0, see onnxOps), and MatMul, y = A·B: a Gemm without
+// attributes or C.
 func (c *onnxConverter) gemm(n *onnxNode) error {
-	if err := c.allow(n, "alpha", "beta", "transA", "transB", "broadcast"); err != nil {
-		return err
-	}
 	a, err := c.flatInput(n)
 	if err != nil {
 		return err
@@ -257,16 +254,11 @@ func (c *onnxConverter) gemm(n *onnxNode) error {
 	if err != nil {
 		return err
 	}
-	b, err := c.constant(n, 2, true)
-	if err != nil {
-		return err
-	}
-	transA, err := c.attrInt(n, "transA", 0)
-	if err != nil {
-		return err
-	}
-	if transA != 0 {
-		return c.unsupported(n, "transA=%d", transA)
+	var b *onnxTensor
+	if n.op == "Gemm" {
+		if b, err = c.constant(n, 2, true); err != nil {
+			return err
+		}
 	}
 	transB, err := c.attrInt(n, "transB", 0)
 	if err != nil {
@@ -281,21 +273,6 @@ func (c *onnxConverter) gemm(n *onnxNode) error {
 		return err
 	}
 	return c.dense(n, a, w, transB != 0, alpha, b, beta)
-}
-
-func (c *onnxConverter) matmul(n *onnxNode) error {
-	if err := c.allow(n); err != nil {
-		return err
-	}
-	a, err := c.flatInput(n)
-	if err != nil {
-		return err
-	}
-	w, err := c.constant(n, 1, false)
-	if err != nil {
-		return err
-	}
-	return c.dense(n, a, w, false, 1, nil, 0)
 }
 
 // dense emits y = alpha·W·x + beta·b for a weight w of dims [In, Out], or
@@ -340,22 +317,16 @@ func (c *onnxConverter) dense(n *onnxNode, x *onnxVal, w *onnxTensor, transposed
 // the graph input (the input normalization) or, for Add, follow a Dense or
 // Conv whose bias takes the constant.
 func (c *onnxConverter) arith(n *onnxNode) error {
-	if err := c.allow(n); err != nil {
-		return err
-	}
 	if len(n.inputs) != 2 {
 		return c.bad(n, "has %d inputs, want 2", len(n.inputs))
 	}
-	a, err := c.arg(n, 0)
+	a, err := c.need(n, 0)
 	if err != nil {
 		return err
 	}
-	b, err := c.arg(n, 1)
+	b, err := c.need(n, 1)
 	if err != nil {
 		return err
-	}
-	if a == nil || b == nil {
-		return c.bad(n, "an input is missing")
 	}
 	if a.kind == valTensor && b.kind == valTensor {
 		if n.op != "Add" {
@@ -450,9 +421,6 @@ func (c *onnxConverter) arith(n *onnxNode) error {
 }
 
 func (c *onnxConverter) clip(n *onnxNode) error {
-	if err := c.allow(n, "min", "max"); err != nil {
-		return err
-	}
 	x, err := c.tensor(n, 0)
 	if err != nil {
 		return err
@@ -487,9 +455,6 @@ func (c *onnxConverter) clip(n *onnxNode) error {
 // minMax converts Max(x, 0) to ReLU, and Min(·, 6) with Max(·, 0) in either
 // order to ReLU6.
 func (c *onnxConverter) minMax(n *onnxNode) error {
-	if err := c.allow(n); err != nil {
-		return err
-	}
 	if len(n.inputs) != 2 {
 		return c.unsupported(n, "%d inputs; only %s(x, constant) is supported", len(n.inputs), n.op)
 	}
@@ -538,18 +503,9 @@ func (c *onnxConverter) minMax(n *onnxNode) error {
 	return nil
 }
 
+// pool converts MaxPool and AveragePool (in floor mode, see onnxOps).
 func (c *onnxConverter) pool(n *onnxNode) error {
 	isMax := n.op == "MaxPool"
-	extra := "count_include_pad"
-	if isMax {
-		extra = "storage_order"
-	}
-	if err := c.allow(n, "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides", extra); err != nil {
-		return err
-	}
-	if isMax && len(n.outputs) > 1 && c.uses[n.outputs[1]] > 0 {
-		return c.unsupported(n, "the Indices output is not supported")
-	}
 	x, err := c.padded(n, 0)
 	if err != nil {
 		return err
@@ -561,24 +517,10 @@ func (c *onnxConverter) pool(n *onnxNode) error {
 	if err != nil {
 		return err
 	}
-	ceil, err := c.attrInt(n, "ceil_mode", 0)
-	if err != nil {
-		return err
-	}
-	if ceil != 0 {
-		return c.unsupported(n, "ceil_mode=%d; only floor mode (0) is supported", ceil)
-	}
 	if win.d != [2]int{1, 1} {
 		return c.unsupported(n, "dilations %v; only 1 is supported", win.d)
 	}
 	if isMax {
-		so, err := c.attrInt(n, "storage_order", 0)
-		if err != nil {
-			return err
-		}
-		if so != 0 {
-			return c.unsupported(n, "storage_order=%d; only 0 is supported", so)
-		}
 		if x.pad != [4]int{} {
 			return c.unsupported(n, "Pad before MaxPool (Pad fills with 0, MaxPool padding never wins)")
 		}
@@ -612,26 +554,6 @@ func (c *onnxConverter) pool(n *onnxNode) error {
 // batchNorm keeps an inference-mode BatchNormalization as an lrp.BatchNorm
 // node; folding it is the caller's step (lrp.Model.FoldBatchNorm).
 func (c *onnxConverter) batchNorm(n *onnxNode) error {
-	if err := c.allow(n, "epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"); err != nil {
-		return err
-	}
-	for k := 1; k < len(n.outputs); k++ {
-		if c.uses[n.outputs[k]] > 0 {
-			return c.unsupported(n, "training outputs (running statistics) are not supported")
-		}
-	}
-	if tm, err := c.attrInt(n, "training_mode", 0); err != nil || tm != 0 {
-		if err == nil {
-			err = c.unsupported(n, "training_mode=%d", tm)
-		}
-		return err
-	}
-	if sp, err := c.attrInt(n, "spatial", 1); err != nil || sp != 1 {
-		if err == nil {
-			err = c.unsupported(n, "spatial=%d", sp)
-		}
-		return err
-	}
 	x, err := c.tensor(n, 0)
 	if err != nil {
 		return err
@@ -672,9 +594,6 @@ func (c *onnxConverter) flattenTo(n *onnxNode, x *onnxVal) error {
 }
 
 func (c *onnxConverter) flatten(n *onnxNode) error {
-	if err := c.allow(n, "axis"); err != nil {
-		return err
-	}
 	x, err := c.tensor(n, 0)
 	if err != nil {
 		return err
@@ -693,15 +612,6 @@ func (c *onnxConverter) flatten(n *onnxNode) error {
 }
 
 func (c *onnxConverter) reshape(n *onnxNode) error {
-	if err := c.allow(n, "allowzero"); err != nil {
-		return err
-	}
-	if az, err := c.attrInt(n, "allowzero", 0); err != nil || az != 0 {
-		if err == nil {
-			err = c.unsupported(n, "allowzero=%d", az)
-		}
-		return err
-	}
 	x, err := c.tensor(n, 0)
 	if err != nil {
 		return err
@@ -752,12 +662,10 @@ const maxShapeShown = 8
 // shapeVal returns input k of n as an integer vector or scalar: a valShape
 // or a constant integer tensor of rank 0 or 1.
 func (c *onnxConverter) shapeVal(n *onnxNode, k int) (*onnxVal, error) {
-	v, err := c.arg(n, k)
+	v, err := c.need(n, k)
 	switch {
 	case err != nil:
 		return nil, err
-	case v == nil:
-		return nil, c.bad(n, "input %d is missing", k)
 	case v.kind == valShape:
 		return v, nil
 	case v.kind == valConst && (v.t.i != nil || v.t.n == 0) && len(v.t.dims) <= 1:
@@ -777,9 +685,6 @@ func (c *onnxConverter) shapeOp(n *onnxNode) error {
 	out := &onnxVal{kind: valShape}
 	switch n.op {
 	case "Shape":
-		if err := c.allow(n, "start", "end"); err != nil {
-			return err
-		}
 		x, err := c.arg(n, 0)
 		if err != nil {
 			return err
@@ -815,15 +720,6 @@ func (c *onnxConverter) shapeOp(n *onnxNode) error {
 		}
 		out.dims = d[start:end]
 	case "Gather":
-		if err := c.allow(n, "axis"); err != nil {
-			return err
-		}
-		if axis, err := c.attrInt(n, "axis", 0); err != nil || (axis != 0 && axis != -1) {
-			if err == nil {
-				err = c.unsupported(n, "axis %d on a shape vector", axis)
-			}
-			return err
-		}
 		data, err := c.shapeVal(n, 0)
 		if err != nil {
 			return err
@@ -846,9 +742,6 @@ func (c *onnxConverter) shapeOp(n *onnxNode) error {
 		}
 		out.scalar = idx.scalar
 	case "Unsqueeze":
-		if err := c.allow(n, "axes"); err != nil {
-			return err
-		}
 		data, err := c.shapeVal(n, 0)
 		if err != nil {
 			return err
@@ -867,15 +760,6 @@ func (c *onnxConverter) shapeOp(n *onnxNode) error {
 		}
 		out.dims = data.dims
 	case "Concat":
-		if err := c.allow(n, "axis"); err != nil {
-			return err
-		}
-		if axis, err := c.attrInt(n, "axis", 0); err != nil || (axis != 0 && axis != -1) {
-			if err == nil {
-				err = c.unsupported(n, "axis %d; only concatenation of shape vectors is supported", axis)
-			}
-			return err
-		}
 		for k := range n.inputs {
 			v, err := c.shapeVal(n, k)
 			if err != nil {
@@ -898,9 +782,6 @@ func (c *onnxConverter) shapeOp(n *onnxNode) error {
 // pad converts a constant zero Pad of the spatial axes into padding that
 // the next Conv or pooling node takes over.
 func (c *onnxConverter) pad(n *onnxNode) error {
-	if err := c.allow(n, "mode", "pads", "value"); err != nil {
-		return err
-	}
 	mode, err := c.attrString(n, "mode", "constant")
 	if err != nil {
 		return err
@@ -971,18 +852,11 @@ func (c *onnxConverter) pad(n *onnxNode) error {
 // softmaxOp strips a Softmax or LogSoftmax over the classes: the model then
 // outputs logits. Any other reader of its output is rejected.
 func (c *onnxConverter) softmaxOp(n *onnxNode) error {
-	if err := c.allow(n, "axis"); err != nil {
-		return err
-	}
 	x, err := c.tensor(n, 0)
 	if err != nil {
 		return err
 	}
-	axis, err := c.attrInt(n, "axis", -1)
-	if err != nil {
-		return err
-	}
-	if x.node == lrp.Input || len(x.shape) != 1 || (axis != 1 && axis != -1) {
+	if x.node == lrp.Input || len(x.shape) != 1 {
 		return c.unsupported(n, "only a final %s over the classes is supported", n.op)
 	}
 	w := *x
@@ -994,40 +868,24 @@ func (c *onnxConverter) softmaxOp(n *onnxNode) error {
 
 // identity passes Identity and inference-mode Dropout through.
 func (c *onnxConverter) identity(n *onnxNode) error {
-	if n.op == "Dropout" {
-		if err := c.allow(n, "ratio", "seed", "is_test"); err != nil {
+	if n.op == "Dropout" && len(n.inputs) > 2 && n.inputs[2] != "" {
+		tm, ok, err := c.ints(n, 2)
+		if err != nil {
 			return err
 		}
-		if len(n.outputs) > 1 && c.uses[n.outputs[1]] > 0 {
-			return c.unsupported(n, "the mask output is not supported")
+		if !ok || len(tm) != 1 || tm[0] != 0 {
+			return c.unsupported(n, "training_mode must be a constant false")
 		}
-		if len(n.inputs) > 2 && n.inputs[2] != "" {
-			tm, ok, err := c.ints(n, 2)
-			if err != nil {
-				return err
-			}
-			if !ok || len(tm) != 1 || tm[0] != 0 {
-				return c.unsupported(n, "training_mode must be a constant false")
-			}
-		}
-	} else if err := c.allow(n); err != nil {
-		return err
 	}
-	x, err := c.arg(n, 0)
+	x, err := c.need(n, 0)
 	if err != nil {
 		return err
-	}
-	if x == nil {
-		return c.bad(n, "input 0 is missing")
 	}
 	c.alias(n, x)
 	return nil
 }
 
 func (c *onnxConverter) constantOp(n *onnxNode) error {
-	if err := c.allow(n, "value", "value_float", "value_floats", "value_int", "value_ints"); err != nil {
-		return err
-	}
 	if len(n.attrs) != 1 {
 		return c.bad(n, "has %d attributes, want 1", len(n.attrs))
 	}
