@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime/debug"
 	"slices"
-	"sort"
 	"strconv"
 	"unicode/utf8"
 
@@ -225,35 +224,6 @@ func appendString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
-}
-
-// Method is one explanation method (composites() in docs/JS_API.md).
-type Method struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Kind        string `json:"kind"` // "lrp" (a composite of LRP rules) or "baseline"
-}
-
-// Methods lists every method Explain accepts, sorted by name.
-func Methods() []Method {
-	var out []Method
-	for _, n := range lrp.Methods() {
-		kind := "lrp"
-		if isBaseline(n) {
-			kind = "baseline"
-		}
-		out = append(out, Method{n, lrp.DescribeMethod(n), kind})
-	}
-	return out
-}
-
-// isBaseline reports whether Explain runs method name as a baseline: a name
-// that is no composite, or whose description is not the composite's
-// (gradient is both, and Explain runs the baseline).
-func isBaseline(name string) bool {
-	comps := lrp.Composites()
-	i := sort.SearchStrings(comps, name)
-	return i == len(comps) || comps[i] != name || lrp.DescribeMethod(name) != lrp.DescribeComposite(name)
 }
 
 // ColorMaps lists the heatmap colormaps, the default first.

@@ -193,9 +193,13 @@ func parseRule(key string, fields map[string]json.RawMessage) (int, lrp.Rule, er
 	if err != nil {
 		return 0, nil, optErr("rules[%d]: %s", i, trimPrefix(err))
 	}
-	known := r.Params()
+	spec, _ := lrp.LookupRule(name)
+	known := make(map[string]bool, len(spec.Params))
+	for _, p := range spec.Params {
+		known[p.Name] = true
+	}
 	for _, k := range sortedKeys(params) {
-		if _, ok := known[k]; !ok {
+		if !known[k] {
 			return 0, nil, optErr("rules[%d]: rule %s has no parameter %q (it has %v)", i, name, k, sortedKeys(known))
 		}
 	}

@@ -99,43 +99,23 @@ func (s *sizer) backward(rules []Rule) {
 func (s *sizer) layerBackward(i int, rule Rule) {
 	nd := s.m.Nodes[i]
 	in := s.m.Shape(nd.Inputs[0])
-	_, grad := rule.(Gradient)
-	switch l := nd.Layer.(type) {
-	case affine:
-		if grad {
-			if c, ok := l.(*Conv2D); ok {
-				c.sizeTranspose(s, in, []wref{{i: i}})
-			}
-			return
-		}
-		s.exact = !winogradSafe(rule)
-		rule.(affineRule).size(&sstep{s: s, i: i, l: l, in: in, nx: numel(in), nz: numel(s.m.Shape(i)), nonneg: s.nonneg[nd.Inputs[0]+1]})
-		s.exact = false
-	case *AvgPool2D, *GlobalAvgPool:
-		s.f64(numel(in))
-		if !grad {
-			s.f32(numel(s.m.Shape(i)))
-		}
+	l, ok := nd.Layer.(affine)
+	if !ok {
+		rule.(layerRule).sizeBackward(s, nd.Layer, in, s.m.Shape(i))
+		return
 	}
+	r := rule.(affineRule)
+	s.exact = !r.winogradSafe()
+	r.size(&sstep{s: s, i: i, l: l, in: in, nx: numel(in), nz: numel(s.m.Shape(i)), nonneg: s.nonneg[nd.Inputs[0]+1]})
+	s.exact = false
 }
 
 // copies reports whether the layer passes the relevance at its output to
-// its input as an exact copy under rule (see layerBackward), or spreads
-// its values over zeros, so that its sum is known: the diagnostics skip
-// summing it again.
+// its input as an exact copy under rule, or spreads its values over
+// zeros, so that its sum is known: the diagnostics skip summing it again.
 func copies(l Layer, rule Rule) bool {
-	_, grad := rule.(Gradient)
-	switch l := l.(type) {
-	case *ReLU:
-		return !grad
-	case *Flatten:
-		return true
-	case *MaxPool2D:
-		// Windows that do not overlap send each output's relevance to
-		// one input of its own: the same values, and zeros.
-		return l.SH >= l.KH && l.SW >= l.KW
-	}
-	return false
+	r, ok := rule.(layerRule)
+	return ok && r.copies(l)
 }
 
 // support returns the sorted indices outside of which the relevance that
@@ -166,94 +146,49 @@ func (e *Explainer) relOf(j int) []float32 {
 }
 
 // layerBackward sets dst[k], the relevance (or gradient) passed to input k of
-// node i, from the relevance at its output.
+// node i, from the relevance at its output: an affine layer's rule runs
+// its four steps (step), any other layer's rule runs on a layerStep.
 func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]int, dst [][]float32) {
 	r, y := e.rel[i], e.acts[i]
-	_, grad := rule.(Gradient)
-	switch l := e.m.Nodes[i].Layer.(type) {
-	case affine:
-		// Every gradient that the layer's transposed passes receive is
-		// zero where r is: r itself, or r divided by a denominator.
-		e.a.within, e.a.supp = r, e.supp[i]
-		if grad {
-			w, _ := l.params()
-			l.transpose(dst[0], term(r, w), false, shapes[0], &e.a)
-		} else {
-			e.st = step{l: l, in: shapes[0], x: x[0], z: y, r: r, dst: dst[0], a: &e.a, w: &e.w[i], lo: e.lo, hi: e.hi}
-			e.a.exact = !winogradSafe(rule)
-			rule.(affineRule).relevance(&e.st)
-			e.a.exact = false
-		}
-		e.a.within, e.a.supp = nil, nil
-	case *ReLU:
-		if !grad {
-			copy(dst[0], r)
-			return
-		}
-		for t, v := range x[0] {
-			dst[0][t] = r[t]
-			if !(v > 0) {
-				dst[0][t] = 0
-			}
-		}
-	case *ReLU6:
-		for t, v := range x[0] {
-			dst[0][t] = r[t]
-			if grad && !(v > 0 && v < 6) {
-				dst[0][t] = 0
-			}
-		}
-	case *MaxPool2D:
-		clear(dst[0])
-		for o, k := range e.arg[i] {
-			dst[0][k] += r[o]
-		}
-	case *AvgPool2D:
-		e.poolBackward(avgPoolOf(l), grad, rule, x[0], shapes[0], y, r, dst[0])
-	case *GlobalAvgPool:
-		e.poolBackward(globalPool(shapes[0]), grad, rule, x[0], shapes[0], y, r, dst[0])
-	case *Flatten:
-		copy(dst[0], r)
-	case *Add:
-		if grad {
-			copy(dst[0], r)
-			copy(dst[1], r)
-			return
-		}
-		eps := rule.(Norm).Stab
-		for t, v := range y {
-			g := r[t] / stab(v, eps)
-			dst[0][t], dst[1][t] = x[0][t]*g, x[1][t]*g
-		}
-	case *BatchNorm:
-		hw := len(r) / len(l.Mean)
-		for c := range l.Mean {
-			s, _ := l.scaleShift(c)
-			if !grad {
-				s = 1
-			}
-			for t := c * hw; t < (c+1)*hw; t++ {
-				dst[0][t] = r[t] * s
-			}
-		}
-	}
-}
-
-// poolBackward is the gradient of average pooling (R_o/k_o to each input of
-// window o) or, with Norm, R_i = x_i·Σ_o R_o / (k_o·stab(y_o)).
-func (e *Explainer) poolBackward(p pool, grad bool, rule Rule, x []float32, in []int, y, r, dst []float32) {
-	acc := e.a.f64(len(dst))
-	if grad {
-		p.spread(dst, r, in, acc)
+	l, ok := e.m.Nodes[i].Layer.(affine)
+	if !ok {
+		b := &e.ls
+		*b = layerStep{l: e.m.Nodes[i].Layer, y: y, r: r, arg: e.arg[i], a: &e.a}
+		copy(b.x[:], x)
+		copy(b.in[:], shapes)
+		copy(b.dst[:], dst)
+		rule.(layerRule).backward(b)
 		return
 	}
-	eps := rule.(Norm).Stab
-	g := e.a.f32(len(y))
-	for o, v := range y {
-		g[o] = r[o] / stab(v, eps)
+	// Every gradient that the layer's transposed passes receive is zero
+	// where r is: r itself, or r divided by a denominator.
+	e.a.within, e.a.supp = r, e.supp[i]
+	e.st = step{l: l, in: shapes[0], x: x[0], z: y, r: r, dst: dst[0], a: &e.a, w: &e.w[i], lo: e.lo, hi: e.hi}
+	ar := rule.(affineRule)
+	e.a.exact = !ar.winogradSafe()
+	ar.relevance(&e.st)
+	e.a.exact = false
+	e.a.within, e.a.supp = nil, nil
+}
+
+// A layerStep is what a rule needs to send relevance across a layer
+// without weights.
+type layerStep struct {
+	l   Layer
+	x   [2][]float32 // the layer's inputs (x[1] for Add)
+	in  [2][]int     // their shapes
+	y   []float32    // its output
+	r   []float32    // the relevance at its output
+	dst [2][]float32 // the relevance at its inputs, set by the rule
+	arg []int32      // for MaxPool2D, the input index of each output
+	a   *arena
+}
+
+// poolOf is the pooling of an AvgPool2D or a GlobalAvgPool l with input
+// shape in.
+func poolOf(l Layer, in []int) pool {
+	if l, ok := l.(*AvgPool2D); ok {
+		return avgPoolOf(l)
 	}
-	p.spread(dst, g, in, acc)
-	for t, v := range x {
-		dst[t] *= v
-	}
+	return globalPool(in)
 }

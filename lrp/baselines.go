@@ -3,79 +3,36 @@ package lrp
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
 )
 
-// A baseline explains without LRP rules; each is run by Explainer.Explain
-// when Options.Method names it. All gradients are of the start-weighted
-// output Σ_k s_k·z_k, with s the start vector evaluated at the input x.
-var baselines = map[string]func(e *Explainer, x []float32, o Options) (*Result, error){
-	"gradient":             (*Explainer).gradient,
-	"gradient_x_input":     (*Explainer).gradientXInput,
-	"smoothgrad":           (*Explainer).smoothGrad,
-	"integrated_gradients": (*Explainer).integratedGradients,
-	"taylor":               (*Explainer).taylor,
-	"single_pixel":         (*Explainer).singlePixel,
-	"uniform":              (*Explainer).uniform,
-}
+// The baselines explain without LRP rules; the method registry
+// (methods.go) names them, and Explainer.Explain runs one when
+// Options.Method names it. All gradients are of the start-weighted output
+// Σ_k s_k·z_k, with s the start vector evaluated at the input x.
 
-var baselineDocs = map[string]string{
-	"gradient":             "∂f/∂x, the plain gradient",
-	"gradient_x_input":     "x ⊙ ∂f/∂x",
-	"smoothgrad":           "mean gradient over Samples inputs x + N(0, (Noise·range)²) (Smilkov et al. 2017)",
-	"integrated_gradients": "(x − x̄) ⊙ mean gradient on Steps midpoints from the black image x̄ to x (Sundararajan et al. 2017)",
-	"taylor":               "∂f/∂x|x̃ ⊙ (x − x̃) at the root x̃ of f on the segment from the black image to x",
-	"single_pixel":         "all relevance on the centre pixel: conserves, explains nothing (a control)",
-	"uniform":              "relevance split evenly over the input: conserves, explains nothing (a control)",
-}
-
-// baseline replays the baseline name for a sizer: the forward passes, the
-// gradient's backward pass, and the input-sized buffers that integrated
-// gradients (the black image) and taylor (it and the root) keep.
-func (s *sizer) baseline(name string) {
+// baseline replays the baseline m for a sizer: the forward passes, the
+// gradient's backward pass, and the input-sized buffers that it keeps
+// (the black image of integrated gradients and taylor, taylor's root).
+func (s *sizer) baseline(m *MethodSpec) {
 	s.forward()
 	n := s.m.InputLen()
-	if name == "integrated_gradients" || name == "taylor" {
+	if m.keepsBase {
 		s.bytes += grown[float32](s.base, n)
 		s.base = max(s.base, n)
 	}
-	if name == "taylor" {
+	if m.keepsRoot {
 		s.bytes += grown[float32](s.root, n)
 		s.root = max(s.root, n)
 	}
-	if !gradientBaselines[name] {
+	if !m.gradients {
 		return
 	}
-	rules := make([]Rule, len(s.m.Nodes))
-	for i := range rules {
-		rules[i] = Gradient{}
-	}
+	rules, _ := (&Composite{}).Assign(s.m) // as gradRules's
 	if !s.rules {
 		s.alloc(bytesOf[Rule](len(rules))) // gradRules
 		s.rules = true
 	}
 	s.backward(rules)
-}
-
-// Methods lists every method name Explain accepts: the built-in composites
-// and the baselines, sorted.
-func Methods() []string {
-	names := Composites()
-	for n := range baselines {
-		if _, dup := builtins[n]; !dup {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	return names
-}
-
-// DescribeMethod returns a one-line description of a composite or baseline.
-func DescribeMethod(name string) string {
-	if d, ok := baselineDocs[name]; ok {
-		return d
-	}
-	return compositeDocs[name]
 }
 
 // gradRules returns the plain-gradient rule of every node.

@@ -4,18 +4,44 @@
 // A Model is a graph of layers (sequential chains plus residual Add joins)
 // over flat []float32 tensors in CHW row-major layout. An Explainer runs the
 // forward pass, keeps every activation, and propagates relevance back from
-// the output with one rule per layer. A rule is a small parameter set over
-// one shared four-step procedure,
+// the output with one rule per layer (backward.go).
 //
-//	z = ρ(W)·x (+ b)      forward with modified weights
-//	s = R / stab(z)       stab(z) = z + ε·s(z), s(z) = +1 where z ≥ 0, −1 elsewhere
-//	c = ρ(W)ᵀ·s           the transposed operation
-//	R = x ⊙ c             back to the input
+// # Rules
 //
-// and a Composite assigns rules to layers by kind and position, as data.
-// Baselines (gradient, gradient×input, SmoothGrad, integrated gradients,
-// Taylor) and the trivial explainers (single pixel, uniform) share the same
-// passes.
+// Each rule is one file, rule_NAME.go: its type with the formula, its
+// RuleSpec (parameters with defaults and ranges, the layer kinds it
+// applies to), its relevance code and the facts the fast paths need; the
+// registry ruleSpecs (rules.go) lists them for NewRule and Rules. Zennit
+// runs every rule of an affine layer as four steps: modify the input,
+// modify the parameters and compute z = ρ(W)·x (+ b), take the gradient of
+// z at s = R / stab(z), which is c = ρ(W)ᵀ·s, and multiply by the input,
+// R = x ⊙ c. Here the steps are the methods of a step (step.go), which a
+// rule's relevance composes:
+//
+//	modify the input      step.split: x⁺ and x⁻ (γ, z⁺, αβ); the bounds L and H (zᴮ); ones (w², flat)
+//	modify the weights    the caches of weights.go: W⁺, W⁻, W + γW⁺, W + γW⁻, W², ones, built once per layer
+//	z = ρ(W)·x + b        step.fwd, only where R ≠ 0
+//	s = R / stab(z)       step.div, quotients
+//	c = ρ(W)ᵀ·s           step.bwd, step.bwd2 (two products in one pass)
+//	R = x ⊙ c             mul, mulAdd
+//
+// Epsilon is the four steps as written, with z from the forward pass.
+// Gamma, ZPlus and AlphaBeta sum such terms over x⁺ and x⁻ with W⁺ and
+// W⁻; ZBox subtracts the terms of the bounds; WSquare and Flat replace
+// the input by ones. A rule may take an exact shortcut where its formula
+// allows one (after a ReLU x⁻ = 0, and W⁻·x + b⁻ = z − (W⁺·x + b⁺)), and
+// says whether its products may use Winograd and which weights Prepare
+// should build. Pass, Norm and Gradient are the rules of the layers
+// without weights (activations, pooling, Add, BatchNorm, Flatten), where
+// Zennit uses the gradient or its normalizing rules.
+//
+// # Methods
+//
+// A Composite assigns rules to layers by kind and position, as data. The
+// method registry methodSpecs (methods.go) names the built-in composites
+// and the baselines (gradient, gradient×input, SmoothGrad, integrated
+// gradients, Taylor) and the trivial explainers (single pixel, uniform),
+// which share the same passes.
 //
 // An Explainer tells how much memory it takes before it takes it:
 // WorkingSet (for a new one), Need (beyond what one holds) and Held

@@ -31,7 +31,7 @@ func TestExplainErrors(t *testing.T) {
 		{"negative stabilizer", x, Options{Method: "zplus", Params: Params{"stabilizer": -1e-6}}, []string{"zplus stabilizer must be ≥ 0"}},
 		{"NaN parameter", x, Options{Method: "epsilon", Params: Params{"epsilon": math.NaN()}}, []string{"composite parameter epsilon is NaN"}},
 		{"unknown parameter", x, Options{Method: "epsilon", Params: Params{"eps": 0.1}}, []string{`unknown composite parameter "eps"`}},
-		{"zbox low without high", x, Options{Method: "montavon", Params: Params{"low": 0}}, []string{"zbox bounds", "NaN"}},
+		{"zbox low without high", x, Options{Method: "montavon", Params: Params{"low": 0}}, []string{"zbox needs both low and high"}},
 		{"zbox low above high", x, Options{Method: "montavon", Params: Params{"low": 1, "high": 0}}, []string{"zbox bounds [1, 0] invalid"}},
 		{"unknown composite", x, Options{Method: "epsilon_gamma_bux"}, []string{`unknown composite "epsilon_gamma_bux"`, "epsilon_gamma_box"}},
 		{"target too large", x, Options{Target: Class(2)}, []string{"target 2 out of range", "classes 0..1"}},

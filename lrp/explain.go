@@ -177,7 +177,8 @@ type Explainer struct {
 	relIn     []float32   // relevance at the model input
 	w         []weights
 	a         arena
-	st        step
+	st        step      // the affine layer's, for its rule (layerBackward)
+	ls        layerStep // the other layers', for theirs
 	res       Result
 	methods   map[string][]Rule // rules of the built-in composites, by name
 	lo, hi    []float32
@@ -191,7 +192,7 @@ type Explainer struct {
 	root      []float32 // taylor's root point
 	rules     []Rule
 	startKind Start
-	grad      *Composite
+	grad      *Composite      // no entries: the plain gradient at every node (gradRules)
 	sized     map[string]bool // built-in methods the arena has been grown for (reserve)
 }
 
@@ -218,7 +219,7 @@ func NewExplainer(m *Model) *Explainer {
 	e.logits, e.probs, e.start = make([]float32, k), make([]float32, k), make([]float32, k)
 	e.lo, e.hi = m.Bounds()
 	e.diag = make([]LayerDiag, 0, len(m.Nodes))
-	e.grad = &Composite{Name: "gradient"}
+	e.grad = &Composite{}
 	e.methods = map[string][]Rule{}
 	return e
 }
@@ -402,7 +403,7 @@ func (e *Explainer) Explain(x []float32, o Options) (*Result, error) {
 		return nil, err
 	}
 	if baseline {
-		return baselines[o.Method](e, x, o)
+		return baselineOf(o.Method).baseline(e, x, o)
 	}
 	rules, err := e.rulesOf(&o)
 	if err != nil {
@@ -434,7 +435,7 @@ func checkOptions(m *Model, o *Options) (baseline bool, err error) {
 	if !(o.Noise >= 0 && o.Noise <= MaxNoise) {
 		return false, fmt.Errorf("lrp: noise %v: want a fraction of the input range in (0, %g], or 0 for the default", o.Noise, MaxNoise)
 	}
-	if _, ok := baselines[o.Method]; !ok || o.Composite != nil {
+	if baselineOf(o.Method) == nil || o.Composite != nil {
 		return false, nil
 	}
 	if len(o.Rules) > 0 || len(o.Params) > 0 {

@@ -223,7 +223,7 @@ func (s *sizer) explain(o *Options) error {
 		return err
 	}
 	if baseline {
-		s.baseline(o.Method)
+		s.baseline(baselineOf(o.Method))
 		return nil
 	}
 	e := s.e

@@ -189,7 +189,7 @@ func (m *Model) Params() int {
 
 // Bounds returns the per-channel range of the model input implied by the
 // pixel range and the normalization: low[c] = (Low − Mean[c]) / Std[c]. These
-// are the ZBox bounds of the first layer.
+// are the zᴮ bounds of the first layer.
 func (m *Model) Bounds() (low, high []float32) {
 	c := 1
 	if len(m.Input.Shape) == 3 {
@@ -210,10 +210,11 @@ func (m *Model) Bounds() (low, high []float32) {
 // Dense (whose output nothing else reads) into that layer's weight and bias,
 // exactly: with s = Gamma/sqrt(Var+Eps), W' = W·s per output channel and
 // b' = (b − Mean)·s + Beta. The BatchNorm node is removed. A BatchNorm that
-// cannot be folded stays and is treated as Pass by the LRP rules. This is
-// the canonizer; it returns the number of layers folded. Folding changes
-// the layers' weights in place: create Explainers after folding. It takes
-// one pass over the nodes and one to remove the folded ones.
+// cannot be folded stays, and relevance passes through it unchanged in the
+// built-in composites. This is the canonizer; it returns the number of
+// layers folded. Folding changes the layers' weights in place: create
+// Explainers after folding. It takes one pass over the nodes and one to
+// remove the folded ones.
 func (m *Model) FoldBatchNorm() (int, error) {
 	folded := 0
 	// into[i] is the layer BatchNorm i was folded into, or −1; uses[p]

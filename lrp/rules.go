@@ -3,279 +3,225 @@ package lrp
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 )
 
-// A Rule says how relevance crosses one layer. Epsilon, Gamma, ZPlus,
-// AlphaBeta, ZBox, WSquare and Flat apply to the affine layers (Dense,
-// Conv2D); Pass to activations, BatchNorm and Flatten; Norm to average
-// pooling and Add; Gradient to every layer (the plain gradient: for MaxPool it
-// sends each output's relevance to the first maximal element of its window).
+// A Rule says how relevance crosses one layer. Each rule lives in its own
+// file, rule_NAME.go: its type with the formula, its RuleSpec (parameters
+// with defaults and ranges, the layer kinds it applies to), its checks and
+// its relevance code; the registry ruleSpecs below lists them.
+//
+// The rules for the affine layers (Dense, Conv2D) are affineRules; the
+// rules for the layers without weights are layerRules; Gradient is both.
 type Rule interface {
 	// Name is the rule's name as used in options and model files.
 	Name() string
 	// Params returns the rule's parameters by name.
 	Params() map[string]float64
-	// check reports whether the rule applies to layers of kind k.
+	// check reports whether the rule applies to layers of kind k, with
+	// its parameters in their ranges.
 	check(k Kind) error
 }
 
-// stab is Zennit's stabilizer: d + ε·s(d) with s(d) = +1 for d ≥ 0
-// (including −0) and −1 for d < 0, so a zero denominator becomes +ε.
-func stab(d, eps float32) float32 {
-	if d < 0 {
-		return d - eps
+// An affineRule sends relevance across a Dense or Conv2D layer. Its
+// relevance runs the engine's version of Zennit's four steps (step, in
+// step.go) and size replays it for a sizer (memory.go): the same
+// buffers, caches and products, in the same order. The other methods are
+// the facts the fast paths need.
+type affineRule interface {
+	Rule
+	relevance(s *step)
+	size(s *sstep)
+	// prepare builds the cached modified weights that relevance uses on
+	// inputs x ≥ 0 (Explainer.Prepare); relu says that only ReLUs read the
+	// layer's output.
+	prepare(s *step, relu bool)
+	// winogradSafe reports whether the rule's products may use Winograd
+	// (see winograd.go); if not, they run with the arena's exact flag.
+	winogradSafe() bool
+	// winoWeights returns, for a rule that is winogradSafe, the weights
+	// besides W whose forward products, and those whose transposed
+	// products, relevance computes on inputs x ≥ 0, for a layer with
+	// weights W and caches w: Prepare packs their Winograd operands.
+	winoWeights(W []float32, w *weights, relu bool) (forward, transposed [][]float32)
+}
+
+// A layerRule sends relevance across a layer without weights (layerStep,
+// in backward.go).
+type layerRule interface {
+	Rule
+	backward(b *layerStep)
+	// sizeBackward replays backward for a sizer, for layer l with input
+	// shape in and output shape out.
+	sizeBackward(s *sizer, l Layer, in, out []int)
+	// copies reports whether backward passes the relevance at l's output
+	// to its input as an exact copy, or spreads its values over zeros, so
+	// that its sum is known: the diagnostics skip summing it again.
+	copies(l Layer) bool
+}
+
+// ruleSpecs is the registry of rules, in the order that error messages
+// list them. NewRule, Rules and the composites' parameters read it.
+var ruleSpecs = []*RuleSpec{
+	&gradientSpec,
+	&passSpec,
+	&normSpec,
+	&epsilonSpec,
+	&lrp0Spec,
+	&gammaSpec,
+	&zplusSpec,
+	&alphaBetaSpec,
+	&zboxSpec,
+	&wsquareSpec,
+	&flatSpec,
+}
+
+// A RuleSpec describes a rule for NewRule and for a user interface: its
+// name, its formula, its parameters and the layer kinds it applies to.
+type RuleSpec struct {
+	Name        string // as in NewRule and Rule.Name
+	Title       string // for display, e.g. "LRP-ε"
+	Formula     string // in one line
+	Description string // in one sentence
+	Params      []Param
+	Kinds       []Kind // the layer kinds the rule applies to
+	// Constraint is a relation among the parameters besides their
+	// ranges, e.g. "alpha - beta = 1", or "".
+	Constraint string
+
+	// layers names Kinds in words, for error messages.
+	layers string
+	// build makes the rule from its arguments; NewRule checks it after.
+	build func(a ruleArgs) (Rule, error)
+}
+
+// A Param is one parameter of a rule, with its default and the closed
+// range [Min, Max] it must lie in (math.Inf for an unbounded side).
+type Param struct {
+	Name    string // as in NewRule's parameters and Rule.Params
+	Label   string // for display, e.g. "ε"
+	Default float64
+	// FromModel is set when the default comes from the model rather than
+	// Default (zᴮ's bounds: the pixel range through its normalization).
+	FromModel bool
+	Min, Max  float64
+}
+
+// stabilizer is the parameter of the rules whose only parameter is the
+// ε of stab, Zennit's stabilizer.
+var stabilizer = Param{Name: "stabilizer", Label: "stabilizer", Default: 1e-6, Max: math.Inf(1)}
+
+var (
+	affineKinds = []Kind{KindDense, KindConv}
+	convKinds   = []Kind{KindConv}
+	denseKinds  = []Kind{KindDense}
+)
+
+// affineLayers is the layers of the affine rules in words.
+const affineLayers = "dense and conv2d layers"
+
+// Rules returns the registry: every rule NewRule accepts, in the order
+// of its "known rules" message. The slices are the caller's.
+func Rules() []RuleSpec {
+	out := make([]RuleSpec, len(ruleSpecs))
+	for i, s := range ruleSpecs {
+		out[i], _ = LookupRule(s.Name)
 	}
-	return d + eps
+	return out
 }
 
-// Gradient is the plain gradient of the layer.
-type Gradient struct{}
-
-// Pass sends relevance through unchanged (activations, BatchNorm, Flatten).
-type Pass struct{}
-
-// Norm splits relevance in proportion to each input's share of the output:
-// for average pooling R_i = x_i·Σ_o R_o / (k_o·stab(y_o)), for Add
-// R_a = a·R/stab(a+b) and R_b = b·R/stab(a+b).
-type Norm struct{ Stab float32 }
-
-// Epsilon is LRP-ε: R_in = x ⊙ Wᵀ·(R / stab(W·x + b)). The bias share of
-// every output stays with the bias. LRP-0 is Epsilon{1e-9}.
-type Epsilon struct{ Eps float32 }
-
-// Gamma is Zennit's generalized four-term γ-rule. With Wu = W + γW⁺,
-// Wd = W + γW⁻, bu = b + γb⁺, bd = b + γb⁻:
-//
-//	Dp = Wu·x⁺ + Wd·x⁻ + bu,  Dn = Wd·x⁺ + Wu·x⁻ + bd
-//	gp = [z > 0]·R / stab(Dp),  gn = [z < 0]·R / stab(Dn)
-//	R_in = x⁺ ⊙ (Wuᵀgp + Wdᵀgn) + x⁻ ⊙ (Wdᵀgp + Wuᵀgn)
-//
-// where z = W·x + b; outputs with z = 0 pass nothing.
-type Gamma struct{ Gamma, Stab float32 }
-
-// ZPlus is the z⁺-rule: D = W⁺·x⁺ + W⁻·x⁻ + b⁺, g = R / stab(D),
-// R_in = x⁺ ⊙ W⁺ᵀg + x⁻ ⊙ W⁻ᵀg.
-type ZPlus struct{ Stab float32 }
-
-// AlphaBeta is the αβ-rule with α − β = 1: Da = W⁺·x⁺ + W⁻·x⁻ + b⁺,
-// Db = W⁻·x⁺ + W⁺·x⁻ + b⁻, ga = R/stab(Da), gb = R/stab(Db),
-// R_in = α(x⁺ ⊙ W⁺ᵀga + x⁻ ⊙ W⁻ᵀga) − β(x⁺ ⊙ W⁻ᵀgb + x⁻ ⊙ W⁺ᵀgb).
-type AlphaBeta struct{ Alpha, Beta, Stab float32 }
-
-// ZBox is the zᴮ-rule for inputs bounded by L ≤ x ≤ H:
-// D = W·x + b − (W⁺·L + b⁺) − (W⁻·H + b⁻), g = R / stab(D),
-// R_in = x ⊙ Wᵀg − L ⊙ W⁺ᵀg − H ⊙ W⁻ᵀg. Low and High hold one bound per
-// input channel (or one for all); nil means the model's pixel range through
-// its normalization (Model.Bounds). Padded borders contribute 0.
-type ZBox struct {
-	Low, High []float32
-	Stab      float32
-}
-
-// WSquare is the w²-rule: D = W²·1 + b², g = R / stab(D), R_in = W²ᵀg.
-type WSquare struct{ Stab float32 }
-
-// Flat is the flat rule: weights and input replaced by ones, no bias:
-// D = 1·1 counts the in-bounds inputs of each output, R_in = 1ᵀ·(R / stab(D)).
-type Flat struct{ Stab float32 }
-
-func (Gradient) Name() string  { return "gradient" }
-func (Pass) Name() string      { return "pass" }
-func (Norm) Name() string      { return "norm" }
-func (Epsilon) Name() string   { return "epsilon" }
-func (Gamma) Name() string     { return "gamma" }
-func (ZPlus) Name() string     { return "zplus" }
-func (AlphaBeta) Name() string { return "alphabeta" }
-func (ZBox) Name() string      { return "zbox" }
-func (WSquare) Name() string   { return "wsquare" }
-func (Flat) Name() string      { return "flat" }
-
-func (Gradient) Params() map[string]float64 { return nil }
-func (Pass) Params() map[string]float64     { return nil }
-func (r Norm) Params() map[string]float64   { return map[string]float64{"stabilizer": f64(r.Stab)} }
-func (r Epsilon) Params() map[string]float64 {
-	return map[string]float64{"epsilon": f64(r.Eps)}
-}
-func (r Gamma) Params() map[string]float64 {
-	return map[string]float64{"gamma": f64(r.Gamma), "stabilizer": f64(r.Stab)}
-}
-func (r ZPlus) Params() map[string]float64 { return map[string]float64{"stabilizer": f64(r.Stab)} }
-func (r AlphaBeta) Params() map[string]float64 {
-	return map[string]float64{"alpha": f64(r.Alpha), "beta": f64(r.Beta), "stabilizer": f64(r.Stab)}
-}
-func (r ZBox) Params() map[string]float64 {
-	p := map[string]float64{"stabilizer": f64(r.Stab)}
-	if len(r.Low) == 1 && len(r.High) == 1 {
-		p["low"], p["high"] = f64(r.Low[0]), f64(r.High[0])
+// LookupRule returns the registry's rule named name. Its slices are the
+// caller's.
+func LookupRule(name string) (RuleSpec, bool) {
+	s, ok := ruleSpec(name)
+	if !ok {
+		return RuleSpec{}, false
 	}
-	return p
-}
-func (r WSquare) Params() map[string]float64 { return map[string]float64{"stabilizer": f64(r.Stab)} }
-func (r Flat) Params() map[string]float64    { return map[string]float64{"stabilizer": f64(r.Stab)} }
-
-// f64 converts a float32 parameter to the float64 that prints as it was set
-// (1e-6, not 9.999999974752427e-07).
-func f64(v float32) float64 {
-	f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
-	return f
+	c := *s
+	c.Params, c.Kinds = slices.Clone(s.Params), slices.Clone(s.Kinds)
+	return c, true
 }
 
-func isAffine(k Kind) bool { return k == KindDense || k == KindConv }
-
-func checkStab(name string, s float32) error {
-	if !(s >= 0) || math.IsInf(float64(s), 0) {
-		return fmt.Errorf("lrp: %s stabilizer must be ≥ 0 and finite, got %v", name, s)
-	}
-	return nil
-}
-
-func needAffine(name string, k Kind) error {
-	if !isAffine(k) {
-		return fmt.Errorf("lrp: rule %s applies to dense and conv2d layers, not %v", name, k)
-	}
-	return nil
-}
-
-func (Gradient) check(Kind) error { return nil }
-
-func (Pass) check(k Kind) error {
-	switch k {
-	case KindReLU, KindReLU6, KindBatchNorm, KindFlatten:
-		return nil
-	}
-	return fmt.Errorf("lrp: rule pass applies to activations, batchnorm2d and flatten, not %v", k)
-}
-
-func (r Norm) check(k Kind) error {
-	switch k {
-	case KindAvgPool, KindGlobalAvgPool, KindAdd:
-		return checkStab("norm", r.Stab)
-	}
-	return fmt.Errorf("lrp: rule norm applies to average pooling and add, not %v", k)
-}
-
-func (r Epsilon) check(k Kind) error {
-	if !(r.Eps >= 0) || math.IsInf(float64(r.Eps), 0) {
-		return fmt.Errorf("lrp: epsilon must be ≥ 0 and finite, got %v", r.Eps)
-	}
-	return needAffine("epsilon", k)
-}
-
-func (r Gamma) check(k Kind) error {
-	if !(r.Gamma >= 0) || math.IsInf(float64(r.Gamma), 0) {
-		return fmt.Errorf("lrp: gamma must be ≥ 0 and finite, got %v", r.Gamma)
-	}
-	if err := checkStab("gamma", r.Stab); err != nil {
-		return err
-	}
-	return needAffine("gamma", k)
-}
-
-func (r ZPlus) check(k Kind) error {
-	if err := checkStab("zplus", r.Stab); err != nil {
-		return err
-	}
-	return needAffine("zplus", k)
-}
-
-func (r AlphaBeta) check(k Kind) error {
-	if !(r.Alpha >= 1) || !(r.Beta >= 0) || math.Abs(float64(r.Alpha)-float64(r.Beta)-1) > 1e-6 {
-		return fmt.Errorf("lrp: alphabeta needs α − β = 1 with β ≥ 0, got α=%v β=%v", r.Alpha, r.Beta)
-	}
-	if err := checkStab("alphabeta", r.Stab); err != nil {
-		return err
-	}
-	return needAffine("alphabeta", k)
-}
-
-func (r ZBox) check(k Kind) error {
-	if len(r.Low) != len(r.High) || (r.Low != nil && len(r.Low) == 0) || (r.High != nil && len(r.High) == 0) {
-		return fmt.Errorf("lrp: zbox needs as many low as high bounds (nil for the model's), got %d and %d", len(r.Low), len(r.High))
-	}
-	for i := range r.Low {
-		if !(r.Low[i] <= r.High[i]) || isBad(r.Low[i]) || isBad(r.High[i]) {
-			return fmt.Errorf("lrp: zbox bounds [%v, %v] invalid", r.Low[i], r.High[i])
+// ruleSpec returns the registry entry named name.
+func ruleSpec(name string) (*RuleSpec, bool) {
+	for _, s := range ruleSpecs {
+		if s.Name == name {
+			return s, true
 		}
 	}
-	if err := checkStab("zbox", r.Stab); err != nil {
-		return err
-	}
-	return needAffine("zbox", k)
+	return nil, false
 }
 
-func (r WSquare) check(k Kind) error {
-	if err := checkStab("wsquare", r.Stab); err != nil {
-		return err
+// ruleNames returns the names of the registry's rules, in its order.
+func ruleNames() []string {
+	names := make([]string, len(ruleSpecs))
+	for i, s := range ruleSpecs {
+		names[i] = s.Name
 	}
-	return needAffine("wsquare", k)
+	return names
 }
 
-func (r Flat) check(k Kind) error {
-	if err := checkStab("flat", r.Stab); err != nil {
-		return err
+// ruleParam reports whether some rule has a parameter named name.
+func ruleParam(name string) bool {
+	for _, s := range ruleSpecs {
+		if _, ok := s.param(name); ok {
+			return true
+		}
 	}
-	return needAffine("flat", k)
+	return false
 }
 
-// NewRule builds a rule from its name and parameters (missing parameters
-// take the defaults: ε = 1e-6 for epsilon, γ = 0.25, α = 2 and β = 1,
-// bounds from the model, stabilizer 1e-6) and checks them.
+// param returns the rule's parameter named name.
+func (s *RuleSpec) param(name string) (Param, bool) {
+	for _, p := range s.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// ruleArgs are the parameters NewRule builds a rule from.
+type ruleArgs struct {
+	spec *RuleSpec
+	p    map[string]float64
+}
+
+// get returns parameter name as given, or its default.
+func (a ruleArgs) get(name string) float32 {
+	if v, ok := a.p[name]; ok {
+		return float32(v)
+	}
+	p, _ := a.spec.param(name)
+	return float32(p.Default)
+}
+
+// has reports whether parameter name was given.
+func (a ruleArgs) has(name string) bool {
+	_, ok := a.p[name]
+	return ok
+}
+
+// NewRule builds the rule name of the registry from its parameters
+// (missing parameters take the defaults of its RuleSpec: ε = 1e-6 for
+// epsilon, γ = 0.25, α = 2 and β = 1 completed to α − β = 1 when only one
+// is given, bounds from the model, stabilizer 1e-6) and checks them.
+// Parameters the rule does not have are ignored.
 func NewRule(name string, p map[string]float64) (Rule, error) {
-	get := func(k string, def float64) float32 {
-		if v, ok := p[k]; ok {
-			return float32(v)
-		}
-		return float32(def)
-	}
 	for k, v := range p {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("lrp: rule %s parameter %s is %v", name, k, v)
 		}
 	}
-	s := get("stabilizer", 1e-6)
-	var r Rule
-	switch name {
-	case "gradient":
-		r = Gradient{}
-	case "pass":
-		r = Pass{}
-	case "norm":
-		r = Norm{s}
-	case "epsilon":
-		r = Epsilon{get("epsilon", 1e-6)}
-	case "lrp0":
-		r = Epsilon{1e-9}
-	case "gamma":
-		r = Gamma{get("gamma", 0.25), s}
-	case "zplus":
-		r = ZPlus{s}
-	case "alphabeta":
-		a, b := get("alpha", 2), get("beta", 1)
-		if _, ok := p["beta"]; !ok {
-			b = a - 1
-		}
-		if _, ok := p["alpha"]; !ok {
-			a = b + 1
-		}
-		r = AlphaBeta{a, b, s}
-	case "zbox":
-		z := ZBox{Stab: s}
-		lo, okl := p["low"]
-		hi, okh := p["high"]
-		if okl != okh {
-			return nil, fmt.Errorf("lrp: zbox needs both low and high, or neither")
-		}
-		if okl {
-			z.Low, z.High = []float32{float32(lo)}, []float32{float32(hi)}
-		}
-		r = z
-	case "wsquare":
-		r = WSquare{s}
-	case "flat":
-		r = Flat{s}
-	default:
-		return nil, fmt.Errorf("lrp: unknown rule %q (known: gradient, pass, norm, epsilon, lrp0, gamma, zplus, alphabeta, zbox, wsquare, flat)", name)
+	s, ok := ruleSpec(name)
+	if !ok {
+		return nil, fmt.Errorf("lrp: unknown rule %q (known: %s)", name, strings.Join(ruleNames(), ", "))
+	}
+	r, err := s.build(ruleArgs{s, p})
+	if err != nil {
+		return nil, err
 	}
 	if err := checkParams(r); err != nil {
 		return nil, err
@@ -285,12 +231,71 @@ func NewRule(name string, p map[string]float64) (Rule, error) {
 
 // checkParams validates a rule's parameters independently of a layer kind.
 func checkParams(r Rule) error {
-	k := KindDense
-	switch r.(type) {
-	case Pass:
-		k = KindReLU
-	case Norm:
-		k = KindAdd
+	s, _ := ruleSpec(r.Name())
+	return r.check(s.Kinds[0])
+}
+
+// inRange returns an error if v lies outside parameter name's range.
+func (s *RuleSpec) inRange(name string, v float32) error {
+	p, _ := s.param(name)
+	if f := float64(v); f >= p.Min && f <= p.Max && !math.IsInf(f, 0) {
+		return nil
 	}
-	return r.check(k)
+	what := s.Name + " " + name
+	if name == s.Name {
+		what = name
+	}
+	var want string
+	switch lo, hi := !math.IsInf(p.Min, -1), !math.IsInf(p.Max, 1); {
+	case lo && hi:
+		want = fmt.Sprintf("in [%g, %g]", p.Min, p.Max)
+	case lo:
+		want = fmt.Sprintf("≥ %g and finite", p.Min)
+	case hi:
+		want = fmt.Sprintf("≤ %g and finite", p.Max)
+	default:
+		want = "finite"
+	}
+	return fmt.Errorf("lrp: %s must be %s, got %v", what, want, v)
+}
+
+// applies returns an error if the rule does not apply to kind k.
+func (s *RuleSpec) applies(k Kind) error {
+	if slices.Contains(s.Kinds, k) {
+		return nil
+	}
+	return fmt.Errorf("lrp: rule %s applies to %s, not %v", s.Name, s.layers, k)
+}
+
+// check returns the first error of the rule's parameters, named and in
+// order, followed by applies(k).
+func (s *RuleSpec) check(k Kind, params ...namedValue) error {
+	for _, p := range params {
+		if err := s.inRange(p.name, p.v); err != nil {
+			return err
+		}
+	}
+	return s.applies(k)
+}
+
+// namedValue is one parameter value of a rule, for RuleSpec.check.
+type namedValue struct {
+	name string
+	v    float32
+}
+
+// f64 converts a float32 parameter to the float64 that prints as it was set
+// (1e-6, not 9.999999974752427e-07).
+func f64(v float32) float64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
+	return f
+}
+
+// stab is Zennit's stabilizer: d + ε·s(d) with s(d) = +1 for d ≥ 0
+// (including −0) and −1 for d < 0, so a zero denominator becomes +ε.
+func stab(d, eps float32) float32 {
+	if d < 0 {
+		return d - eps
+	}
+	return d + eps
 }

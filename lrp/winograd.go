@@ -39,8 +39,21 @@ package lrp
 // the largest error relative to the largest output is 6.6e-7 forward and
 // 3.1e-7 transposed (im2col+gemm: 3.8e-7 and 1.9e-7) over the shapes of
 // TestWinogradMatchesDirect, which logs them. Errors are relative to a
-// tile's largest products rather than an output's own: see winogradSafe
-// for the rules that must not use it.
+// tile's largest products rather than an output's own.
+//
+// Which rules may use Winograd is a fact of each rule (affineRule's
+// winogradSafe): the transforms mix the 16 values of a tile, so a result
+// is rounded relative to the largest products of its tile rather than of
+// its own window, and the exact zeros of W⁺ and W⁻ (or of x at a bound) no
+// longer cancel a product exactly. That is harmless where g = R/d is
+// bounded because |d| ≥ |z| and R ∝ z (ε, γ), or d does not depend on x
+// (w², flat), and for the gradient. The sign-split rules divide by
+// denominators that vanish apart from z (W⁺x + b⁺ with x = 0 on a window,
+// z − W⁺L − W⁻H with x at the bounds): g has local spikes that the direct
+// path multiplies by exact zeros and Winograd spreads over the tile.
+// Forced onto the fixture cnn_bn's first layer (C = 1), α2β1 and z^B were
+// off by 1–14% of the largest input relevance; they stay on the direct
+// path (a.exact).
 
 // winoMinTiles and winoMinC are the smallest output tile count and channel
 // count (in and out) for which Winograd is used. BenchmarkWinogradLayers
@@ -55,26 +68,6 @@ var (
 	winoMinTiles = 16
 	winoMinC     = 16
 )
-
-// winogradSafe reports whether rule r may compute with Winograd. The
-// transforms mix the 16 values of a tile, so a result is rounded relative
-// to the largest products of its tile rather than of its own window, and
-// the exact zeros of W⁺ and W⁻ (or of x at a bound) no longer cancel a
-// product exactly. That is harmless where g = R/d is bounded because
-// |d| ≥ |z| and R ∝ z (ε, γ), or d does not depend on x (w², flat), and for
-// the gradient. The sign-split rules divide by denominators that vanish
-// apart from z (W⁺x + b⁺ with x = 0 on a window, z − W⁺L − W⁻H with x at
-// the bounds): g has local spikes that the direct path multiplies by exact
-// zeros and Winograd spreads over the tile. Forced onto the fixture
-// cnn_bn's first layer (C = 1), α2β1 and z^B were off by 1–14% of the
-// largest input relevance; they stay on the direct path (a.exact).
-func winogradSafe(r Rule) bool {
-	switch r.(type) {
-	case Epsilon, Gamma, WSquare, Flat, Gradient:
-		return true
-	}
-	return false
-}
 
 // winograd reports whether the layer takes the Winograd path for an input
 // of height h and width w.

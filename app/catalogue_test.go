@@ -1,0 +1,66 @@
+package app
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/lrpwasm/lrp/lrp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rules() as the page reads it: one object per rule with every field,
+// null for an unbounded side or a default from the model.
+func TestRulesJSON(t *testing.T) {
+	b, err := json.Marshal(Rules())
+	require.NoError(t, err)
+	var rules []map[string]any
+	require.NoError(t, json.Unmarshal(b, &rules))
+	require.Len(t, rules, len(lrp.Rules()))
+	byName := map[string]map[string]any{}
+	for _, r := range rules {
+		for _, k := range []string{"name", "title", "formula", "description", "kinds", "params", "constraint"} {
+			assert.Containsf(t, r, k, "rule %v lacks %q", r["name"], k)
+		}
+		for _, p := range r["params"].([]any) {
+			for _, k := range []string{"name", "label", "default", "min", "max"} {
+				assert.Containsf(t, p, k, "rule %v parameter %v lacks %q", r["name"], p, k)
+			}
+		}
+		byName[r["name"].(string)] = r
+	}
+	var eps map[string]any
+	require.NoError(t, json.Unmarshal([]byte(`{"name":"epsilon","title":"LRP-ε","formula":"R_in = x ⊙ Wᵀ·(R / stab(W·x + b))",
+		"description":"Relevance in proportion to each input's contribution, ε absorbing weak or contradictory outputs.",
+		"kinds":["dense","conv2d"],"params":[{"name":"epsilon","label":"ε","default":1e-6,"min":0,"max":null}],"constraint":""}`), &eps))
+	assert.Equal(t, eps, byName["epsilon"], "epsilon")
+
+	low := byName["zbox"]["params"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{"name": "low", "label": "low", "default": nil, "min": nil, "max": nil}, low, "zbox low")
+	assert.Equal(t, "alpha - beta = 1", byName["alphabeta"]["constraint"], "alphabeta constraint")
+	assert.Equal(t, []any{}, byName["lrp0"]["params"], "lrp0 params")
+	assert.Equal(t, []any{"avgpool2d", "global_avgpool2d", "add"}, byName["norm"]["kinds"], "norm kinds")
+	assert.Len(t, byName["gradient"]["kinds"], 10, "gradient kinds")
+}
+
+// A rule's parameters are checked against the catalogue: lrp0 has none.
+func TestRuleParamsFromCatalogue(t *testing.T) {
+	_, err := ParseOptions([]byte(`{"rules":{"0":{"rule":"lrp0","epsilon":0.5}}}`))
+	require.ErrorContains(t, err, `rule lrp0 has no parameter "epsilon" (it has [])`)
+	o, err := ParseOptions([]byte(`{"rules":{"0":{"rule":"zbox","low":-1,"high":1,"stabilizer":0.01}}}`))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]float64{"low": -1, "high": 1, "stabilizer": 0.01}, o.Explain.Rules[0].Params())
+}
+
+func TestMethodsTitles(t *testing.T) {
+	titles := map[string]string{}
+	for _, m := range Methods() {
+		titles[m.Name] = m.Title
+	}
+	for name, want := range map[string]string{"epsilon_gamma_box": "EpsilonGammaBox", "alpha2beta1": "LRP-α2β1", "gradient_x_input": "Gradient × input", "montavon": "Montavon et al."} {
+		assert.Equal(t, want, titles[name], "%s title", name)
+	}
+	b, err := json.Marshal(Methods()[0])
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"name":"alpha2beta1","title":"LRP-α2β1","description":"α2β1 on every dense and conv layer","kind":"lrp"}`, string(b))
+}

@@ -1,0 +1,103 @@
+package lrp
+
+// Gradient is the plain gradient of the layer, R_in = (∂y/∂x)ᵀ·R: through
+// an affine layer Wᵀ·R; through a ReLU R where x > 0 (ReLU6: 0 < x < 6)
+// and 0 elsewhere; through max pooling each output's R to the first
+// maximal element of its window; through average pooling R_o/k_o to each
+// input of window o; through Add R to both inputs; through BatchNorm
+// R·γ/√(σ² + ε) per channel; through Flatten R. It is the rule of the
+// nodes that no entry of a composite selects.
+type Gradient struct{}
+
+var gradientSpec = RuleSpec{
+	Name:        "gradient",
+	Title:       "Gradient",
+	Formula:     "R_in = (∂y/∂x)ᵀ·R",
+	Description: "The plain gradient of the layer: no LRP rule.",
+	Kinds:       []Kind{KindDense, KindConv, KindReLU, KindReLU6, KindMaxPool, KindAvgPool, KindGlobalAvgPool, KindFlatten, KindAdd, KindBatchNorm},
+	layers:      "every layer",
+	build:       func(ruleArgs) (Rule, error) { return Gradient{}, nil },
+}
+
+func (Gradient) Name() string               { return "gradient" }
+func (Gradient) Params() map[string]float64 { return nil }
+func (Gradient) check(k Kind) error         { return gradientSpec.check(k) }
+
+// relevance is Wᵀ·R.
+func (Gradient) relevance(s *step) {
+	w, _ := s.l.params()
+	s.l.transpose(s.dst, term(s.r, w), false, s.in, s.a)
+}
+
+func (Gradient) size(s *sstep) {
+	if c, ok := s.l.(*Conv2D); ok {
+		c.sizeTranspose(s.s, s.in, []wref{s.ref(wPlain)})
+	}
+}
+
+func (Gradient) prepare(*step, bool) {}
+
+func (Gradient) winogradSafe() bool { return true }
+
+func (Gradient) winoWeights(W []float32, _ *weights, _ bool) (forward, transposed [][]float32) {
+	return nil, [][]float32{W}
+}
+
+func (Gradient) backward(b *layerStep) {
+	r, x, dst := b.r, b.x[0], b.dst[0]
+	switch l := b.l.(type) {
+	case *ReLU:
+		for t, v := range x {
+			dst[t] = r[t]
+			if !(v > 0) {
+				dst[t] = 0
+			}
+		}
+	case *ReLU6:
+		for t, v := range x {
+			dst[t] = r[t]
+			if !(v > 0 && v < 6) {
+				dst[t] = 0
+			}
+		}
+	case *MaxPool2D:
+		clear(dst)
+		for o, k := range b.arg {
+			dst[k] += r[o]
+		}
+	case *AvgPool2D, *GlobalAvgPool:
+		poolOf(l, b.in[0]).spread(dst, r, b.in[0], b.a.f64(len(dst)))
+	case *Flatten:
+		copy(dst, r)
+	case *Add:
+		copy(b.dst[0], r)
+		copy(b.dst[1], r)
+	case *BatchNorm:
+		hw := len(r) / len(l.Mean)
+		for c := range l.Mean {
+			s, _ := l.scaleShift(c)
+			for t := c * hw; t < (c+1)*hw; t++ {
+				dst[t] = r[t] * s
+			}
+		}
+	}
+}
+
+func (Gradient) sizeBackward(s *sizer, l Layer, in, _ []int) {
+	switch l.(type) {
+	case *AvgPool2D, *GlobalAvgPool:
+		s.f64(numel(in))
+	}
+}
+
+func (Gradient) copies(l Layer) bool {
+	switch l := l.(type) {
+	case *Flatten:
+		return true
+	case *MaxPool2D:
+		// Windows that do not overlap send each output's relevance to
+		// one input of its own: the same values, and zeros.
+		return l.SH >= l.KH && l.SW >= l.KW
+	}
+	return false
+}
