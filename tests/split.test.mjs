@@ -72,7 +72,7 @@ for (const composite of ['epsilon_gamma_box', 'epsilon', 'epsilon_plus_flat', 'g
 // Go holds every JS value it is given or makes (a call's input and
 // result, 2 MB for a 3×224×224 model) until one of its collections, which a
 // large model's calls alone would seldom start; the wasm counts those
-// bytes and collects at 64 MiB (collectJS in wasm/main.go), and the rows
+// bytes and collects at 64 MiB (collectJS in wasm/memory.go), and the rows
 // of a split cross as addresses in linear memory, not as JS arrays. Over
 // 64 calls of each kind (128 MB handed over), a thread must hold less than
 // 64 + 32 MiB more ArrayBuffers than before.

@@ -84,11 +84,7 @@ func invoke(f js.Value, args ...any) (err error) {
 
 // explainPart(input, options, part, send): see above.
 func explainPart(_ js.Value, args []js.Value) (ret any) {
-	defer func() {
-		if r := recover(); r != nil {
-			ret = rejected(panicError(r))
-		}
-	}()
+	defer rejectPanic(&ret)
 	if partner != nil {
 		return rejected(errors.New("lrp: a split explanation is already running"))
 	}
@@ -100,36 +96,18 @@ func explainPart(_ js.Value, args []js.Value) (ret any) {
 	if send.Type() != js.TypeFunction {
 		return rejected(fmt.Errorf("lrp: send must be a function, got %s", typeName(send)))
 	}
-	s, err := current()
-	if err != nil {
-		return rejected(err)
-	}
-	opt, err := optionsArg(arg(args, 1))
-	if err != nil {
-		return rejected(err)
-	}
-	in, buf, err := inputArg(arg(args, 0), s, func(in app.Input) error { return s.CheckExplain(in, opt) })
-	if err != nil {
-		return rejected(err)
-	}
 	p := &jsPartner{send: send, in: make(chan partnerMsg, 1)}
+	t, err := explanation(args, func(s *app.Session, in app.Input, o *app.Options) (*app.Result, error) {
+		return s.ExplainSplit(in, o, part, p)
+	})
+	if err != nil {
+		return rejected(err)
+	}
 	partner = p
 	promise := jsPromise.New(executor)
 	resolve, reject := settle[0], settle[1]
 	go func() {
-		v, err := guarded(func() (any, error) {
-			defer release(buf)
-			s, err := current()
-			if err != nil {
-				return nil, err
-			}
-			r, err := s.ExplainSplit(in, opt, part, p)
-			if err != nil {
-				return nil, err
-			}
-			packed = r.Pack(packed[:0])
-			return bytesToJS(packed), nil
-		})
+		v, err := guarded(t.do)
 		partner = nil
 		if err != nil {
 			reject.Invoke(jsError.New(err.Error()))

@@ -1,0 +1,277 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"syscall/js"
+	"unsafe"
+
+	"github.com/lrpwasm/lrp/app"
+	"github.com/lrpwasm/lrp/lrp"
+)
+
+// Reading the arguments. The JS values of the arguments are only read
+// through get and instanceOf. js.Value.Get and InstanceOf let an
+// exception (a throwing getter, a Proxy trap) unwind straight through the
+// Go stack; a method call made with js.Value.Call is caught and becomes a
+// recoverable panic. Every argument is checked before it is copied, and
+// copied in one bulk copy.
+
+// get is v[key], safely.
+func get(v js.Value, key string) js.Value { return jsReflect.Call("get", v, key) }
+
+// instanceOf is v instanceof ctor (for intrinsic constructors, given by
+// their prototype), safely.
+func instanceOf(v js.Value, proto js.Value) bool {
+	return v.Type() == js.TypeObject && proto.Call("isPrototypeOf", v).Bool()
+}
+
+var (
+	arrayBufferProto  = jsArrayBuffer.Get("prototype")
+	uint8ArrayProto   = jsUint8Array.Get("prototype")
+	uint8ClampedProto = jsUint8Clamped.Get("prototype")
+	float32ArrayProto = jsFloat32Array.Get("prototype")
+)
+
+func arg(args []js.Value, i int) js.Value {
+	if i < len(args) {
+		return args[i]
+	}
+	return js.Undefined()
+}
+
+// typeName names a JS value's type for error messages.
+func typeName(v js.Value) string {
+	switch v.Type() {
+	case js.TypeObject:
+		if c := get(v, "constructor"); c.Type() == js.TypeFunction {
+			if n := get(c, "name"); n.Type() == js.TypeString && n.String() != "" {
+				return n.String()
+			}
+		}
+		return "object"
+	case js.TypeNull:
+		return "null"
+	}
+	return v.Type().String()
+}
+
+func describe(v js.Value) string {
+	if v.Type() == js.TypeNumber {
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	}
+	return typeName(v)
+}
+
+func isView(v js.Value) bool {
+	return v.Type() == js.TypeObject && jsArrayBuffer.Call("isView", v).Bool()
+}
+
+// byteView returns a Uint8Array over the bytes of an ArrayBuffer or an
+// ArrayBuffer view, rejecting a detached buffer.
+func byteView(v js.Value, what string) (js.Value, int, error) {
+	switch {
+	case instanceOf(v, arrayBufferProto):
+		n := get(v, "byteLength").Int()
+		if n == 0 {
+			return js.Value{}, 0, fmt.Errorf("lrp: %s: the ArrayBuffer is empty or detached (transferred to another thread)", what)
+		}
+		return jsUint8Array.New(v), n, nil
+	case instanceOf(v, uint8ArrayProto) || instanceOf(v, uint8ClampedProto):
+		n := get(v, "byteLength").Int()
+		if n == 0 && get(get(v, "buffer"), "byteLength").Int() == 0 {
+			return js.Value{}, 0, fmt.Errorf("lrp: %s: the %s's buffer is empty or detached (transferred to another thread)", what, typeName(v))
+		}
+		return v, n, nil // CopyBytesToGo reads these directly
+	case isView(v):
+		buffer := get(v, "buffer")
+		n := get(v, "byteLength").Int()
+		if get(buffer, "byteLength").Int() == 0 {
+			return js.Value{}, 0, fmt.Errorf("lrp: %s: the %s's buffer is empty or detached (transferred to another thread)", what, typeName(v))
+		}
+		return jsUint8Array.New(buffer, get(v, "byteOffset"), n), n, nil
+	}
+	return js.Value{}, 0, fmt.Errorf("lrp: %s must be bytes (Uint8Array or ArrayBuffer), got %s", what, typeName(v))
+}
+
+// bytesArg copies a byte argument into a new Go slice, once check
+// accepts its length.
+func bytesArg(v js.Value, what string, check func(n int64) error) ([]byte, error) {
+	u, n, err := byteView(v, what)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(int64(n)); err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	js.CopyBytesToGo(b, u)
+	heldJS(n)
+	return b, nil
+}
+
+// Input buffers are reused across calls: a call takes one when it copies its
+// argument and gives it back when its work is done.
+var bufs = sync.Pool{New: func() any { return new([]byte) }}
+
+func release(b *[]byte) {
+	if b != nil {
+		bufs.Put(b)
+	}
+}
+
+// copyIn copies the bytes of view u (n bytes) into a pooled buffer.
+func copyIn(u js.Value, n int) *[]byte {
+	b := bufs.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, n)
+	}
+	*b = (*b)[:n]
+	js.CopyBytesToGo(*b, u)
+	heldJS(n)
+	return b
+}
+
+// An input is a call's input copied into Go: the model input (X) or an
+// RGBA image, in a pooled buffer that release gives back when the call
+// ends (none for an empty one).
+type input struct {
+	app.Input
+	buf *[]byte
+}
+
+// inputArg reads the input of explain, evaluate and explainPart: a
+// Float32Array (the model input) or {rgba, width, height, mode}, copied
+// once s accepts its length, or check an image of its size and mode.
+func inputArg(v js.Value, s *app.Session, check func(app.Input) error) (input, error) {
+	if v.Type() == js.TypeObject && get(v, "rgba").Type() != js.TypeUndefined {
+		return imageArg(v, check)
+	}
+	x, b, err := floatsArg(v, "input", "a Float32Array (the model input) or {rgba, width, height, mode}", s.Model().CheckInputLen)
+	return input{app.Input{X: x}, b}, err
+}
+
+// floatsArg copies a Float32Array into a pooled buffer and returns it as
+// float32s, once check (if not nil) accepts its length; want says what
+// else would do, for the error.
+func floatsArg(v js.Value, what, want string, check func(n int) error) ([]float32, *[]byte, error) {
+	if !instanceOf(v, float32ArrayProto) || !isView(v) {
+		return nil, nil, fmt.Errorf("lrp: %s must be %s, got %s", what, want, typeName(v))
+	}
+	n := get(v, "length").Int()
+	if n == 0 {
+		if get(get(v, "buffer"), "byteLength").Int() == 0 {
+			return nil, nil, fmt.Errorf("lrp: %s: the Float32Array's buffer is empty or detached (transferred to another thread)", what)
+		}
+		return []float32{}, nil, nil
+	}
+	if n > lrp.MaxInputLen {
+		return nil, nil, fmt.Errorf("lrp: %s has %d values, more than any model input (%d)", what, n, lrp.MaxInputLen)
+	}
+	if check != nil {
+		if err := check(n); err != nil {
+			return nil, nil, err
+		}
+	}
+	u, _, err := byteView(v, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := copyIn(u, 4*n)
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(*b))), n), b, nil
+}
+
+// imageArg reads {rgba, width, height, mode}.
+func imageArg(v js.Value, check func(app.Input) error) (input, error) {
+	mode, err := stringArg(get(v, "mode"), "input.mode")
+	if err != nil {
+		return input{}, err
+	}
+	return pixels(get(v, "rgba"), get(v, "width"), get(v, "height"), mode, check)
+}
+
+// maxSide bounds width and height so that 4·width·height fits an int.
+const maxSide = 1 << 15
+
+// pixels reads an RGBA image and copies it into a pooled buffer, once
+// check accepts its size and mode (given as an app.Input without pixels):
+// a call that the session would refuse leaves memory as it was.
+func pixels(rgba, width, height js.Value, mode string, check func(app.Input) error) (input, error) {
+	w, err := intArg(width, "width", 1, maxSide)
+	if err != nil {
+		return input{}, err
+	}
+	h, err := intArg(height, "height", 1, maxSide)
+	if err != nil {
+		return input{}, err
+	}
+	if !(instanceOf(rgba, uint8ArrayProto) || instanceOf(rgba, uint8ClampedProto)) || !isView(rgba) {
+		return input{}, fmt.Errorf("lrp: rgba must be a Uint8ClampedArray or Uint8Array (e.g. ImageData.data), got %s", typeName(rgba))
+	}
+	u, n, err := byteView(rgba, "rgba")
+	if err != nil {
+		return input{}, err
+	}
+	if n != 4*w*h {
+		return input{}, fmt.Errorf("lrp: rgba has %d bytes, want 4·%d·%d = %d", n, w, h, 4*w*h)
+	}
+	if err := check(app.Input{Width: w, Height: h, Mode: mode}); err != nil {
+		return input{}, err
+	}
+	b := copyIn(u, n)
+	return input{app.Input{RGBA: *b, Width: w, Height: h, Mode: mode}, b}, nil
+}
+
+func intArg(v js.Value, what string, lo, hi int) (int, error) {
+	if v.Type() != js.TypeNumber || !jsNumberIsInteger.Invoke(v).Bool() {
+		return 0, fmt.Errorf("lrp: %s must be an integer, got %s", what, describe(v))
+	}
+	f := v.Float()
+	if f < float64(lo) || f > float64(hi) || math.IsNaN(f) {
+		return 0, fmt.Errorf("lrp: %s %s out of range %d..%d", what, strconv.FormatFloat(f, 'f', -1, 64), lo, hi)
+	}
+	return int(f), nil
+}
+
+// stringArg reads an optional string (undefined and null are "").
+func stringArg(v js.Value, what string) (string, error) {
+	switch v.Type() {
+	case js.TypeUndefined, js.TypeNull:
+		return "", nil
+	case js.TypeString:
+		return v.String(), nil
+	}
+	return "", fmt.Errorf("lrp: %s must be a string, got %s", what, typeName(v))
+}
+
+// The last options parsed: a page that redraws as the user draws sends the
+// same options again and again.
+var (
+	lastOptions       string
+	lastOptionsParsed *app.Options
+	optionsMu         sync.Mutex
+)
+
+// optionsArg parses the options JSON string. The result is shared between
+// calls with the same string and must not be modified.
+func optionsArg(v js.Value) (*app.Options, error) {
+	s, err := stringArg(v, "options (JSON)")
+	if err != nil {
+		return nil, err
+	}
+	optionsMu.Lock()
+	defer optionsMu.Unlock()
+	if lastOptionsParsed != nil && s == lastOptions {
+		return lastOptionsParsed, nil
+	}
+	o, err := app.ParseOptions([]byte(s))
+	if err != nil {
+		return nil, err
+	}
+	lastOptions, lastOptionsParsed = s, o
+	return o, nil
+}

@@ -1,0 +1,120 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"math"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+
+	"github.com/lrpwasm/lrp/app"
+)
+
+// Memory. Linear memory never shrinks, so a page pays for the heap's
+// peak, and Go frees a JS value it holds (an argument, a result) only when
+// a collection finalizes it. After every call holdMemory sets the next
+// collection by app.HeapGoal and collectJS collects when the JS values Go
+// holds take too much; a load lifts the limit and collects when it is done
+// (beginLoad, endLoad).
+
+var (
+	heapGoal   app.HeapGoal
+	memSamples = []metrics.Sample{
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/gc/heap/live:bytes"},
+	}
+	headroom []byte
+)
+
+// holdMemory sets Go's soft memory limit to what app.HeapGoal says of the
+// runtime's metrics, and takes the memory for the headroom at once.
+func holdMemory() {
+	metrics.Read(memSamples)
+	v := func(i int) int64 { return int64(memSamples[i].Value.Uint64()) }
+	limit, take, ok := heapGoal.Next(app.Heap{Mapped: v(0) - v(1), Free: v(2), Objects: v(3), Live: v(4)})
+	if !ok {
+		return
+	}
+	if take > 0 {
+		headroom = make([]byte, take) // taken now, garbage at once
+		headroom = nil
+	}
+	debug.SetMemoryLimit(limit)
+}
+
+// Go holds every JS value it is given (an argument) or makes (a result)
+// until a collection finalizes it, and with it the value's memory in JS:
+// a ResNet-18 explanation's input and result, 2 MB. A large model's calls
+// leave too little garbage in Go's heap to start a collection for
+// thousands of calls (the headroom is a sixteenth of the live heap), so
+// JS memory would grow by 2 MB per call until then. jsHeld counts those
+// bytes, plus jsValueCost per value, since the last collection;
+// collectJS, after each call, collects once they reach jsHeldMax (every
+// 32 calls of a ResNet-18, 1.6 ms each).
+var jsHeld int
+
+const (
+	jsHeldMax   = 64 << 20
+	jsValueCost = 1 << 10
+)
+
+// heldJS counts one JS value of n bytes that Go holds.
+func heldJS(n int) { jsHeld += n + jsValueCost }
+
+func collectJS() {
+	if jsHeld >= jsHeldMax {
+		jsHeld = 0
+		runtime.GC()
+	}
+}
+
+// primeFinalizers makes and drops n JS values, once, for the collection
+// that ends the first load to finalize. Go frees a JS value it held only
+// when a collection finalizes it; the runtime's finalizer queue grows,
+// once, to the most values outstanding at one collection (a few hundred:
+// each call holds about five), taking a new 256 KB chunk of memory that is
+// never returned. Doing it at the first load moves that one-time growth
+// there, so memory is flat from the first calls on instead of stepping up
+// after a few dozen.
+func primeFinalizers(n int) {
+	if primed {
+		return
+	}
+	primed = true
+	for range n {
+		_ = jsObject.New()
+	}
+}
+
+var primed bool
+
+// beginLoad readies memory for a load. The memory limit holdMemory set
+// for the previous model would have the collector run over and over while
+// the new one's hundreds of megabytes arrive: it is lifted for the load,
+// and set again from what is live after it. The previous model stays
+// until the new one has loaded, but its caches go now, so that the new one
+// reuses their memory.
+func beginLoad() {
+	debug.SetMemoryLimit(math.MaxInt64)
+	heapGoal.Reset()
+	if session != nil {
+		session.Release()
+		runtime.GC()
+	}
+	primeFinalizers(1000)
+}
+
+// endLoad ends a load, loaded or not, with collections: the file's bytes
+// and the decoder's garbage go as soon as the load is done, so that the
+// memory limit is set from what the session keeps; the runtime's own
+// one-time growth (collector metadata, finalizer records) happens in these
+// collections too, not during the first calls.
+func endLoad() {
+	for range 3 {
+		runtime.GC()
+	}
+}
