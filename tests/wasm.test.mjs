@@ -127,6 +127,35 @@ test('result shape, render and preprocess agree with explain', async () => {
   assert.equal(fromPixels.predicted, 7);
 });
 
+// rules() is the engine's rule registry: every rule the per-layer option
+// takes, with its parameters and ranges. Each rule that applies to a conv
+// layer, with its defaults, is accepted on the cnn's first layer, and a
+// parameter outside its range is refused with the range's reason.
+test('rules() lists every rule, and explain takes each with its defaults', async () => {
+  const rules = lrp.rules();
+  const names = rules.map((r) => r.name);
+  for (const n of ['epsilon', 'lrp0', 'gamma', 'zplus', 'alphabeta', 'zbox', 'wsquare', 'flat', 'pass', 'norm', 'gradient']) assert.ok(names.includes(n), n);
+  const gamma = rules.find((r) => r.name === 'gamma');
+  assert.deepEqual(gamma.kinds, ['dense', 'conv2d']);
+  const g = gamma.params.find((p) => p.name === 'gamma');
+  assert.equal(g.default, 0.25);
+  assert.equal(g.min, 0);
+  assert.equal(g.max, null);
+  assert.equal(rules.find((r) => r.name === 'alphabeta').constraint, 'alpha - beta = 1');
+  assert.equal(rules.find((r) => r.name === 'zbox').params.find((p) => p.name === 'low').default, null);
+
+  await lrp.loadModel(bytes(native.models.find((m) => m.name === 'cnn').file));
+  const x = new Float32Array(readCase('cnn').inputs[7]);
+  const base = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
+  for (const r of rules.filter((r) => r.kinds.includes('conv2d'))) {
+    const params = Object.fromEntries(r.params.filter((p) => p.default !== null).map((p) => [p.name, p.default]));
+    const got = await lrp.explain(x, { composite: 'epsilon_gamma_box', rules: { 0: { rule: r.name, ...params } } });
+    assert.equal(got.relevance.length, base.relevance.length, r.name);
+    assert.ok(got.relevance.every(Number.isFinite), r.name);
+  }
+  await assert.rejects(lrp.explain(x, { rules: { 0: { rule: 'gamma', gamma: -1 } } }), /gamma/);
+});
+
 // An ONNX export without constant folding keeps Conv → BatchNormalization;
 // loadModel folds it once and says so.
 test('loadModel reports the BatchNorm it folds', async () => {

@@ -18,7 +18,7 @@
 //	preprocess(rgba, width, height, mode: string)    → Promise<Uint8Array: float32 input>
 //	render(relevance: Float32Array, options: string) → Promise<Uint8Array: app.Rendered.Pack>
 //	explainPart, receive, abortPart: one explanation split over two instances (split.go)
-//	version: string, composites: string (JSON), colormaps: string (JSON)
+//	version: string, composites, rules, colormaps: string (JSON)
 //
 // A result crosses as one Uint8Array (header, JSON, arrays; see
 // app.Result.Pack), so a call creates few JS values: each one Go holds is
@@ -52,6 +52,7 @@ func main() {
 	api := jsObject.New()
 	api.Set("version", app.Version())
 	api.Set("composites", mustJSON(app.Methods()))
+	api.Set("rules", mustJSON(app.Rules()))
 	api.Set("colormaps", mustJSON(app.ColorMaps()))
 	api.Set("loadModel", locked(loadModel))
 	api.Set("explain", call(explain))

@@ -171,6 +171,7 @@ function api(raw, go, instance, run) {
     }
   };
   const composites = raw.composites;
+  const rules = raw.rules;
   const colormaps = raw.colormaps;
   const result = (u8) => {
     const [m, a] = unpack(u8);
@@ -320,9 +321,18 @@ function api(raw, go, instance, run) {
       return JSON.parse(await call('evaluate', args.input(input), args.options(options)));
     },
 
-    /** The explanation methods: [{name, description, kind: 'lrp'|'baseline'}]. */
+    /** The explanation methods: [{name, title, description, kind: 'lrp'|'baseline'}]. */
     composites() {
       return JSON.parse(composites);
+    },
+
+    /**
+     * The LRP rules the per-layer `rules` option takes: [{name, title,
+     * formula, description, kinds, params: [{name, label, default, min,
+     * max}], constraint}] (docs/JS_API.md).
+     */
+    rules() {
+      return JSON.parse(rules);
     },
 
     /** The heatmap colormap names, the default first. */
