@@ -21,7 +21,7 @@ export function createView(state, { colorbar, chooseTarget, error }) {
 
   function paint(r) {
     putRGBA(heatCanvas, r.heatmap, r.width, r.height);
-    putRGBA(inputCanvas, r.image.rgba, r.image.width, r.image.height);
+    putRGBA(inputCanvas, r.picture, r.width, r.height);
     paintOverlay();
     const [lo, hi] = r.range;
     setText($('cb-lo'), fmt(lo, 3));
