@@ -11,10 +11,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lrpwasm/lrp/heatmap"
 	"github.com/lrpwasm/lrp/internal/refdata"
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/model"
 	"github.com/lrpwasm/lrp/parity"
+	"github.com/lrpwasm/lrp/preprocess"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -600,12 +602,11 @@ func TestPack(t *testing.T) {
 	require.NoError(t, err)
 	b := r.Pack([]byte("junk"))[4:]
 	u32 := func(i int) int { return int(binary.LittleEndian.Uint32(b[4*i:])) }
-	m, k, n, h := u32(0), u32(1), u32(2), u32(3)
-	require.Equal(t, 10, k, "header %d %d %d %d", m, k, n, h)
-	require.Equal(t, 784, n, "header %d %d %d %d", m, k, n, h)
-	require.Equal(t, 4*784, h, "header %d %d %d %d", m, k, n, h)
-	require.Equal(t, string(r.Meta()), string(b[16:16+m]), "header %d %d %d %d: meta", m, k, n, h)
-	off := 16 + (m+3)/4*4
+	header := func() []int { return []int{u32(0), u32(1), u32(2), u32(3), u32(4), u32(5)} }
+	m := u32(0)
+	require.Equal(t, []int{m, 10, 784, 4 * 784, 4 * 784, 784}, header(), "header")
+	require.Equal(t, string(r.Meta()), string(b[24:24+m]), "header %v: meta", header())
+	off := 24 + (m+3)/4*4
 	floats := func(count int) []float32 {
 		f := make([]float32, count)
 		for i := range f {
@@ -617,15 +618,47 @@ func TestPack(t *testing.T) {
 	for a, want := range [][]float32{r.Logits, r.Probabilities, r.Input, r.Relevance} {
 		require.Equal(t, want, floats(len(want)), "array %d (logits, probabilities, input, relevance) differs", a)
 	}
-	assert.True(t, bytes.Equal(b[off:], r.Heatmap), "heatmap differs")
+	for _, a := range []struct {
+		name string
+		want []byte
+	}{{"heatmap", r.Heatmap}, {"picture", r.Picture}, {"mask", r.Mask}} {
+		assert.True(t, bytes.Equal(b[off:off+len(a.want)], a.want), "%s differs", a.name)
+		off += len(a.want)
+	}
+	assert.Equal(t, len(b), off, "bytes after the mask")
+
 	rd, err := s.Render(r.Relevance, nil)
 	require.NoError(t, err)
 	b = rd.Pack(nil)
 	m = u32(0)
-	assert.Equal(t, []int{0, 0, 4 * 784}, []int{u32(1), u32(2), u32(3)}, "render pack: header %d %d %d %d", u32(0), u32(1), u32(2), u32(3))
-	require.LessOrEqual(t, 16+m, len(b), "render pack: meta of %d bytes", m)
-	assert.Equal(t, string(rd.Meta()), string(b[16:16+m]), "render pack: meta")
-	assert.True(t, bytes.Equal(b[16+(m+3)/4*4:], rd.Heatmap), "render pack: heatmap differs")
+	assert.Equal(t, []int{m, 0, 0, 4 * 784, 0, 784}, header(), "render pack: header")
+	require.LessOrEqual(t, 24+m, len(b), "render pack: meta of %d bytes", m)
+	assert.Equal(t, string(rd.Meta()), string(b[24:24+m]), "render pack: meta")
+	off = 24 + (m+3)/4*4
+	assert.True(t, bytes.Equal(b[off:off+4*784], rd.Heatmap), "render pack: heatmap differs")
+	assert.True(t, bytes.Equal(b[off+4*784:], rd.Mask), "render pack: mask differs")
+}
+
+// TestPicture: a result draws its model input as the model saw it and the
+// heatmap's mask with the sign it was rendered with; a re-rendering with
+// another sign gives that sign's mask.
+func TestPicture(t *testing.T) {
+	s := open(t, "cnn")
+	x := readCase(t, "cnn").Inputs[1]
+	r, err := s.Explain(Input{X: x}, options(t, `{"sign":"positive"}`))
+	require.NoError(t, err)
+	in := s.Model().Input
+	want := make([]uint8, 4*784)
+	require.NoError(t, preprocess.Picture(want, x, 1, 28, 28, in.Mean, in.Std, in.Low, in.High))
+	assert.Equal(t, want, r.Picture)
+	wantMask := make([]uint8, 784)
+	require.NoError(t, heatmap.Mask(wantMask, r.Relevance, 1, 28, 28, heatmap.Positive))
+	assert.Equal(t, wantMask, r.Mask)
+
+	rd, err := s.Render(r.Relevance, options(t, `{"sign":"negative"}`))
+	require.NoError(t, err)
+	require.NoError(t, heatmap.Mask(wantMask, r.Relevance, 1, 28, 28, heatmap.Negative))
+	assert.Equal(t, wantMask, rd.Mask)
 }
 
 // TestWorkingSet: a valid model whose activations would not fit in wasm

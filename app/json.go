@@ -98,27 +98,30 @@ func (r *Rendered) Meta() []byte {
 // Pack appends r to dst in the binary form the wasm build returns to
 // web/lrp.js, one buffer per call:
 //
-//	header      4 × uint32: len(meta), K classes, N input values, H heatmap bytes
+//	header      6 × uint32: len(meta), K classes, N input values,
+//	            H heatmap bytes, P picture bytes, M mask bytes
 //	meta        the JSON of AppendMeta, zero-padded to a multiple of 4 bytes
 //	logits      K × float32
 //	probs       K × float32
 //	input       N × float32
 //	relevance   N × float32
 //	heatmap     H bytes, RGBA
+//	picture     P bytes, RGBA
+//	mask        M bytes
 //
 // All numbers little-endian.
 func (r *Result) Pack(dst []byte) []byte {
-	return pack(dst, r.AppendMeta, [][]float32{r.Logits, r.Probabilities, r.Input, r.Relevance}, r.Heatmap)
+	return pack(dst, r.AppendMeta, [][]float32{r.Logits, r.Probabilities, r.Input, r.Relevance}, r.Heatmap, r.Picture, r.Mask)
 }
 
-// Pack appends r to dst in the form of Result.Pack, with K = N = 0.
+// Pack appends r to dst in the form of Result.Pack, with K = N = P = 0.
 func (r *Rendered) Pack(dst []byte) []byte {
-	return pack(dst, func(b []byte) []byte { return append(b, r.Meta()...) }, nil, r.Heatmap)
+	return pack(dst, func(b []byte) []byte { return append(b, r.Meta()...) }, nil, r.Heatmap, nil, r.Mask)
 }
 
 // packBytes bounds the bytes of a packed result of m (Result.Pack): the
 // header, the meta (its numbers, every label and node name escaped at up
-// to 6 bytes a byte), the arrays and a heatmap of h×w.
+// to 6 bytes a byte), the arrays, and a heatmap, picture and mask of h×w.
 func packBytes(m *lrp.Model, h, w int) int64 {
 	text := 0
 	for _, l := range m.Labels {
@@ -128,25 +131,26 @@ func packBytes(m *lrp.Model, h, w int) int64 {
 		text += len(nd.Name)
 	}
 	k, n := int64(m.Classes()), int64(m.InputLen())
-	return 16 + 6*int64(text) + 256*(k+int64(len(m.Nodes))) + 4<<10 + 4*(2*k+2*n) + 4*int64(h)*int64(w)
+	return 24 + 6*int64(text) + 256*(k+int64(len(m.Nodes))) + 4<<10 + 4*(2*k+2*n) + 9*int64(h)*int64(w)
 }
 
-func pack(b []byte, meta func([]byte) []byte, floats [][]float32, heat []byte) []byte {
+func pack(b []byte, meta func([]byte) []byte, floats [][]float32, heat, picture, mask []byte) []byte {
+	const header = 24
 	start := len(b)
 	var k, n int
 	if len(floats) == 4 {
 		k, n = len(floats[0]), len(floats[2])
 	}
-	b = append(b, make([]byte, 16)...)
+	b = append(b, make([]byte, header)...)
 	b = meta(b)
-	m := len(b) - start - 16
+	m := len(b) - start - header
 	for (len(b)-start)%4 != 0 {
 		b = append(b, 0)
 	}
 	// The arrays in one growth at most: appended value by value, a
 	// ResNet's result would leave copies of itself behind.
-	b = slices.Grow(b, 4*(2*k+2*n)+len(heat))
-	for i, v := range []int{m, k, n, len(heat)} {
+	b = slices.Grow(b, 4*(2*k+2*n)+len(heat)+len(picture)+len(mask))
+	for i, v := range []int{m, k, n, len(heat), len(picture), len(mask)} {
 		binary.LittleEndian.PutUint32(b[start+4*i:], uint32(v))
 	}
 	for _, f := range floats {
@@ -154,7 +158,9 @@ func pack(b []byte, meta func([]byte) []byte, floats [][]float32, heat []byte) [
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 		}
 	}
-	return append(b, heat...)
+	b = append(b, heat...)
+	b = append(b, picture...)
+	return append(b, mask...)
 }
 
 func appendSize(b []byte, w, h int, rng [2]float32) []byte {

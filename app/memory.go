@@ -68,11 +68,11 @@ func CheckFileSize(n int64) error {
 func weightBytes(m *lrp.Model) int64 { return 4 * int64(m.Params()) }
 
 // sessionBytes returns the bytes of a Session's own buffers for m: the
-// input, its finite copy, the heatmap and the classes, and the wasm
-// build's packed result (Result.Pack) with the one it outgrew.
+// input, its finite copy, the heatmap, picture and mask and the classes,
+// and the wasm build's packed result (Result.Pack) with the one it outgrew.
 func sessionBytes(m *lrp.Model) int64 {
 	_, h, w := geometry(m.Input.Shape)
-	own := 2*4*int64(m.InputLen()) + 4*int64(h)*int64(w) + int64(m.Classes())*int64(unsafe.Sizeof(Class{})) + 16<<10
+	own := 2*4*int64(m.InputLen()) + 9*int64(h)*int64(w) + int64(m.Classes())*int64(unsafe.Sizeof(Class{})) + 16<<10
 	return own + 2*packBytes(m, h, w)
 }
 

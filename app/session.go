@@ -65,6 +65,8 @@ type Session struct {
 	x       []float32 // the model input of the last call
 	finite  []float32 // relevance with non-finite values drawn as zero
 	heat    []uint8   // RGBA h×w
+	picture []uint8   // RGBA h×w: the model input as the model saw it
+	mask    []uint8   // h×w: the heatmap's opacity over the picture
 	top     []Class
 	res     Result
 
@@ -103,6 +105,8 @@ func NewSession(f *model.File) (*Session, error) {
 	s.x = make([]float32, n)
 	s.finite = make([]float32, n)
 	s.heat = make([]uint8, 4*s.h*s.w)
+	s.picture = make([]uint8, 4*s.h*s.w)
+	s.mask = make([]uint8, s.h*s.w)
 	s.top = make([]Class, m.Classes())
 	s.info = info(f, m, folded)
 	s.info.Width, s.info.Height = s.w, s.h
@@ -241,6 +245,8 @@ type Result struct {
 	Input         []float32
 	Relevance     []float32 // in the input's shape
 	Heatmap       []uint8   // RGBA, Width×Height
+	Picture       []uint8   // RGBA, Width×Height: Input as the model saw it (preprocess.Picture)
+	Mask          []uint8   // Width×Height: the heatmap's opacity over Picture (heatmap.Mask)
 	Width, Height int
 	Range         [2]float32 // relevance drawn with the colormap's ends
 	Diagnostics   lrp.Diagnostics
@@ -294,6 +300,10 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 	if err != nil {
 		return nil, err
 	}
+	spec := s.m.Input
+	if err := preprocess.Picture(s.picture, s.x, s.c, s.h, s.w, spec.Mean, spec.Std, spec.Low, spec.High); err != nil {
+		return nil, err
+	}
 	t3 := time.Now()
 
 	for i := range s.top {
@@ -312,7 +322,7 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 		Logits: r.Logits, Probabilities: r.Probabilities,
 		Predicted: r.Predicted, Target: r.Target, Top: s.top,
 		Input: s.x, Relevance: r.Relevance,
-		Heatmap: s.heat, Width: s.w, Height: s.h, Range: [2]float32{lo, hi},
+		Heatmap: s.heat, Picture: s.picture, Mask: s.mask, Width: s.w, Height: s.h, Range: [2]float32{lo, hi},
 		Diagnostics: r.Diagnostics,
 		Timings:     Timings{ms(t1.Sub(t0)), ms(t2.Sub(t1)), ms(t3.Sub(t2)), ms(t3.Sub(t0))},
 	}
@@ -394,9 +404,10 @@ func (s *Session) mode(mode string) (string, error) {
 	return mode, nil
 }
 
-// Rendered is a heatmap drawn by Render. Its slice belongs to the Session.
+// Rendered is a heatmap drawn by Render, with its mask (Result.Mask). Its
+// slices belong to the Session.
 type Rendered struct {
-	Heatmap       []uint8
+	Heatmap, Mask []uint8
 	Width, Height int
 	Range         [2]float32
 }
@@ -415,11 +426,11 @@ func (s *Session) Render(rel []float32, o *Options) (*Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Rendered{s.heat, s.w, s.h, [2]float32{lo, hi}}, nil
+	return &Rendered{s.heat, s.mask, s.w, s.h, [2]float32{lo, hi}}, nil
 }
 
-// render draws rel into s.heat; NaN and ±Inf are drawn as zero relevance
-// (Diagnostics.NaN reports them).
+// render draws rel into s.heat and its mask into s.mask; NaN and ±Inf are
+// drawn as zero relevance (Diagnostics.NaN reports them).
 func (s *Session) render(rel []float32, o heatmap.Options) (lo, hi float32, err error) {
 	for _, v := range rel {
 		if isBad(v) {
@@ -433,7 +444,10 @@ func (s *Session) render(rel []float32, o heatmap.Options) (lo, hi float32, err 
 			break
 		}
 	}
-	return heatmap.Render(s.heat, rel, s.c, s.h, s.w, o)
+	if lo, hi, err = heatmap.Render(s.heat, rel, s.c, s.h, s.w, o); err != nil {
+		return 0, 0, err
+	}
+	return lo, hi, heatmap.Mask(s.mask, rel, s.c, s.h, s.w, o.Sign)
 }
 
 func isBad(v float32) bool { return v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 }

@@ -233,6 +233,13 @@ test('rendering controls and the per-layer rule editor take effect', async () =>
   await page.waitForFunction(() => __lrpStats.idle() && [...document.querySelectorAll('#chain td')].some((td) => td.textContent === 'epsilon'));
   const b = await lastArrays();
   assert.notDeepEqual(b.relevance, a.relevance, 'an ε rule on the first layer changes the relevance');
+  // The rule's parameter, through the input the editor made for it.
+  const eps = page.getByLabel(`ε for layer ${node}`);
+  assert.equal(await eps.inputValue(), '0.000001', 'the input shows the rule’s default');
+  await eps.fill('10');
+  await eps.dispatchEvent('change');
+  await settle((node, s = window.__lrpStats) => s.last?.options.rules[node]?.epsilon === 10, node);
+  assert.notDeepEqual((await lastArrays()).relevance, b.relevance, 'ε = 10 on the first layer changes the relevance');
   await page.click('#rules-reset');
   await settle();
 

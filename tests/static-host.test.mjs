@@ -8,7 +8,9 @@
 // browser offline, the page reloads and /index.html and an unknown page
 // open the app. A last run uploads a new build over a month-old one, which
 // such a host lets the browser cache for days, and sees it replace the old
-// one. Run from the repository root after scripts/build.sh:
+// one. First, without a browser: the service worker's file list names every
+// script and stylesheet of web/. Run from the repository root after
+// scripts/build.sh:
 //   node --test tests/static-host.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,6 +75,15 @@ async function until(f, what, timeout = 20_000) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+test('the service worker caches every script and stylesheet of web/ (the list in scripts/build.sh)', () => {
+  const self = {};
+  new Function('self', fs.readFileSync(path.join(web, 'version.js'), 'utf8'))(self);
+  // sw.js is the service worker itself and version.js its import.
+  const files = fs.readdirSync(web).filter((f) => /\.(m?js|css)$/.test(f) && f !== 'sw.js' && f !== 'version.js');
+  assert.deepEqual(files.filter((f) => !self.LRP_FILES.includes(f)), [], 'files missing from files=(…) in scripts/build.sh');
+  assert.deepEqual(self.LRP_FILES.filter((f) => !fs.existsSync(path.join(web, f))), [], 'listed files missing from web/');
+});
 
 for (const wasmType of [undefined, 'application/octet-stream']) {
   const name = wasmType ? `lrp.wasm sent as ${wasmType}` : 'as it comes';

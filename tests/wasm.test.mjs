@@ -103,6 +103,11 @@ test('result shape, render and preprocess agree with explain', async () => {
   assert.ok(r.probabilities instanceof Float32Array);
   assert.ok(r.relevance instanceof Float32Array && r.relevance.length === 784);
   assert.ok(r.heatmap instanceof Uint8ClampedArray && r.heatmap.length === 4 * 28 * 28);
+  // The picture is the input in [0, 1] as gray bytes; the mask peaks at 255.
+  assert.ok(r.picture instanceof Uint8ClampedArray && r.picture.length === 4 * 28 * 28);
+  assert.deepEqual(Array.from(r.picture.filter((_, i) => i % 4 === 0)), Array.from(x, (v) => Math.round(255 * v)));
+  assert.ok(r.mask instanceof Uint8ClampedArray && r.mask.length === 28 * 28);
+  assert.equal(Math.max(...r.mask), 255);
   assert.deepEqual(Array.from(r.input), Array.from(x));
   assert.equal(r.width, 28);
   assert.equal(r.height, 28);
@@ -118,6 +123,10 @@ test('result shape, render and preprocess agree with explain', async () => {
   const again = await lrp.render(r.relevance, { colormap: 'coldnhot', symmetric: false });
   assert.deepEqual(again.range, r.range);
   assert.deepEqual(Buffer.from(again.heatmap), Buffer.from(r.heatmap));
+  assert.deepEqual(Buffer.from(again.mask), Buffer.from(r.mask));
+  const positive = await lrp.render(r.relevance, { sign: 'positive' });
+  assert.deepEqual(Buffer.from(positive.mask), Buffer.from((await lrp.explain(x, { sign: 'positive' })).mask));
+  assert.notDeepEqual(Buffer.from(positive.mask), Buffer.from(r.mask));
 
   const px = rgbaOf(x);
   const pre = await lrp.preprocess(px, 28, 28, 'digit');

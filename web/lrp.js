@@ -122,16 +122,16 @@ const f32 = (u8) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength >> 
 const utf8 = new TextDecoder();
 
 // unpack reads a result packed by the wasm (app.Result.Pack): a header of
-// four uint32 (JSON length, classes K, input values N, heatmap bytes H),
-// the JSON padded to 4 bytes, then logits and probabilities (K float32
-// each), input and relevance (N float32 each) and the RGBA heatmap. Every
-// array gets a buffer of its own, so one can be transferred without the
-// others.
+// six uint32 (JSON length, classes K, input values N, heatmap bytes H,
+// picture bytes P, mask bytes M), the JSON padded to 4 bytes, then logits
+// and probabilities (K float32 each), input and relevance (N float32
+// each), the RGBA heatmap, the RGBA picture and the mask. Every array gets
+// a buffer of its own, so one can be transferred without the others.
 function unpack(u8) {
   const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-  const [m, k, n, h] = [0, 4, 8, 12].map((o) => dv.getUint32(o, true));
-  const meta = JSON.parse(utf8.decode(u8.subarray(16, 16 + m)));
-  let off = 16 + ((m + 3) & ~3);
+  const [m, k, n, h, p, a] = [0, 4, 8, 12, 16, 20].map((o) => dv.getUint32(o, true));
+  const meta = JSON.parse(utf8.decode(u8.subarray(24, 24 + m)));
+  let off = 24 + ((m + 3) & ~3);
   const take = (bytes) => u8.slice(off, (off += bytes)).buffer;
   const arrays = {
     logits: new Float32Array(take(4 * k)),
@@ -139,6 +139,8 @@ function unpack(u8) {
     input: new Float32Array(take(4 * n)),
     relevance: new Float32Array(take(4 * n)),
     heatmap: new Uint8ClampedArray(take(h)),
+    picture: new Uint8ClampedArray(take(p)),
+    mask: new Uint8ClampedArray(take(a)),
   };
   return [meta, arrays];
 }
@@ -184,6 +186,8 @@ function api(raw, go, instance, run) {
       input: a.input,
       relevance: a.relevance,
       heatmap: a.heatmap,
+      picture: a.picture,
+      mask: a.mask,
       width: m.width,
       height: m.height,
       range: m.range,
@@ -306,10 +310,10 @@ function api(raw, go, instance, run) {
       return f32(await call('preprocess', args.bytesLike(rgba, 'rgba'), args.scalar(width, 'width'), args.scalar(height, 'height'), args.scalar(mode, 'mode')));
     },
 
-    /** Re-colours a relevance map without recomputing it. */
+    /** Re-colours a relevance map without recomputing it: {heatmap, mask, width, height, range}. */
     async render(relevance, options) {
       const [m, a] = unpack(await call('render', args.bytesLike(relevance, 'relevance'), args.options(options)));
-      return { heatmap: a.heatmap, width: m.width, height: m.height, range: m.range };
+      return { heatmap: a.heatmap, mask: a.mask, width: m.width, height: m.height, range: m.range };
     },
 
     /**

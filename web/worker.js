@@ -47,11 +47,11 @@ const methods = {
     };
   },
 
-  // explain runs the engine and adds `image`, the model input as RGBA
-  // pixels ({rgba, width, height}), and `mask`, the overlay's opacity.
-  // `workers` is 1 here and 2 for explainSplit.
+  // explain runs the engine; the result carries the model input as the
+  // model saw it (`picture`) and the heatmap's opacity over it (`mask`),
+  // both drawn by the engine. `workers` is 1 here and 2 for explainSplit.
   async explain({ input, options }) {
-    return described(await engine.explain(input, options), options, 1);
+    return { ...(await engine.explain(input, options)), workers: 1 };
   },
 
   // pair connects this worker's engine to a partner's through port, one
@@ -65,13 +65,12 @@ const methods = {
   // explainSplit is explain computed together with the paired worker,
   // which must get the same call (same id, input and options) and model.
   async explainSplit({ id, input, options }) {
-    return described(await engine.explainSplit(id, input, options), options, 2);
+    return { ...(await engine.explainSplit(id, input, options)), workers: 2 };
   },
 
-  async render({ relevance, options }) {
-    const r = await engine.render(relevance, options);
-    r.mask = overlayMask(relevance, model.info, options?.sign);
-    return r;
+  // render recolours a relevance map: {heatmap, mask, width, height, range}.
+  render({ relevance, options }) {
+    return engine.render(relevance, options);
   },
 
   // colorbar returns 256 RGBA samples of a colormap from low to high, drawn
@@ -100,13 +99,6 @@ const methods = {
     return engine[method](...args);
   },
 };
-
-function described(r, options, workers) {
-  r.image = inputImage(r.input, model.info);
-  r.mask = overlayMask(r.relevance, model.info, options?.sign);
-  r.workers = workers;
-  return r;
-}
 
 // abortSplit makes split id fail here (engine.abortSplit), so that a split
 // whose partner died rejects instead of waiting forever.
@@ -161,51 +153,6 @@ function tooLarge(n) {
 function rejection(name, err) {
   const msg = String(err?.message ?? err);
   return new Error(`${name}: ${/^(model|lrp|preprocess):/.test(msg) ? msg : 'model: ' + msg}`);
-}
-
-// inputImage turns a model input back into pixels: undo the normalization
-// (x·std + mean), map pixelRange to 0…255; one channel is gray, three are
-// RGB, other counts show the first channel.
-function inputImage(x, info) {
-  const shape = info.inputShape;
-  const [c, h, w] = shape.length === 3 ? shape : [1, 1, shape[0]];
-  const [lo, hi] = info.pixelRange ?? [0, 1];
-  const scale = 255 / (hi - lo || 1);
-  const rgba = new Uint8ClampedArray(w * h * 4);
-  const plane = w * h;
-  for (let i = 0; i < plane; i++) {
-    for (let k = 0; k < 3; k++) {
-      const ch = c === 3 ? k : 0;
-      let v = x[ch * plane + i];
-      if (info.std?.length && info.mean?.length) v = v * info.std[ch % info.std.length] + info.mean[ch % info.mean.length];
-      rgba[4 * i + k] = (v - lo) * scale;
-    }
-    rgba[4 * i + 3] = 255;
-  }
-  return { rgba, width: w, height: h };
-}
-
-// overlayMask is the opacity of the heatmap over the input, one byte per
-// pixel: the relevance summed over channels, filtered by sign like the
-// heatmap, relative to its largest magnitude. Pixels with no relevance let
-// the input show through.
-function overlayMask(relevance, info, sign = 'all') {
-  const shape = info.inputShape;
-  const plane = shape.length === 3 ? shape[1] * shape[2] : relevance.length;
-  const channels = relevance.length / plane;
-  const v = new Float32Array(plane);
-  for (let c = 0; c < channels; c++) for (let i = 0; i < plane; i++) v[i] += relevance[c * plane + i];
-  let peak = 0;
-  for (let i = 0; i < plane; i++) {
-    const x = sign === 'positive' ? Math.max(v[i], 0) : sign === 'negative' ? Math.max(-v[i], 0) : Math.abs(v[i]);
-    v[i] = Number.isFinite(x) ? x : 0;
-    peak = Math.max(peak, v[i]);
-  }
-  const mask = new Uint8ClampedArray(plane);
-  // The square root lifts moderate relevance into view (most pixels hold a
-  // small fraction of the peak).
-  if (peak > 0) for (let i = 0; i < plane; i++) mask[i] = 255 * Math.sqrt(v[i] / peak);
-  return mask;
 }
 
 // transferables lists the buffers behind the typed arrays of a result (two

@@ -1,0 +1,81 @@
+package preprocess
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Picture draws a model input x ([c][h][w] row-major) into dst (RGBA,
+// 4·h·w, opaque) as the image the model saw: it undoes Image's
+// normalization and range (steps 4 and 3),
+//
+//	p = (x·std[k] + mean[k] − lo) · 255 / (hi − lo)
+//
+// rounded half to even and clamped to 0…255 (hi = lo counts as hi − lo = 1).
+// c = 3 is drawn as RGB, any other c shows channel 0 as gray. mean and std
+// are both nil (no normalization) or hold an entry for each channel drawn.
+//
+// The constants are used as the decimals they print as (0.485, not
+// float32's 0.48500001430511475), in float64: the page drew the model input
+// so in JavaScript, and Picture gives it the same bytes.
+func Picture(dst []uint8, x []float32, c, h, w int, mean, std []float32, lo, hi float32) error {
+	if c <= 0 || h <= 0 || w <= 0 || h > maxSide || w > maxSide || w > maxArea/h || c > maxArea/(h*w) {
+		return fmt.Errorf("preprocess: invalid input shape %d×%d×%d", c, h, w)
+	}
+	plane := h * w
+	if len(x) != c*plane {
+		return fmt.Errorf("preprocess: input has %d values, want %d×%d×%d = %d", len(x), c, h, w, c*plane)
+	}
+	if len(dst) != 4*plane {
+		return fmt.Errorf("preprocess: destination has %d bytes, want 4×%d×%d = %d", len(dst), h, w, 4*plane)
+	}
+	drawn := 1
+	if c == 3 {
+		drawn = 3
+	}
+	if len(mean) != len(std) || mean != nil && len(mean) < drawn {
+		return fmt.Errorf("preprocess: mean has %d and std %d entries, want both nil or both at least %d", len(mean), len(std), drawn)
+	}
+	var m, s [3]float64
+	for k := range drawn {
+		m[k], s[k] = 0, 1
+		if mean != nil {
+			m[k], s[k] = decimal(mean[k]), decimal(std[k])
+		}
+	}
+	low, span := decimal(lo), decimal(hi)-decimal(lo)
+	if span == 0 {
+		span = 1
+	}
+	scale := 255 / span
+	for i := range plane {
+		d := dst[4*i : 4*i+4 : 4*i+4]
+		for k := range 3 {
+			ch := 0
+			if drawn == 3 {
+				ch = k
+			}
+			// The explicit conversion keeps x·std + mean two roundings
+			// (no fused multiply-add), as in JavaScript.
+			v := float64(float64(x[ch*plane+i])*s[ch]) + m[ch]
+			d[k] = clampByte((v - low) * scale)
+		}
+		d[3] = 0xff
+	}
+	return nil
+}
+
+// decimal returns the float64 that prints as v does.
+func decimal(v float32) float64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
+	return f
+}
+
+// clampByte rounds v half to even into 0…255, NaN to 0.
+func clampByte(v float64) uint8 {
+	if !(v > 0) {
+		return 0
+	}
+	return uint8(math.RoundToEven(min(v, 255)))
+}
