@@ -240,6 +240,21 @@ test('rendering controls and the per-layer rule editor take effect', async () =>
   await eps.dispatchEvent('change');
   await settle((node, s = window.__lrpStats) => s.last?.options.rules[node]?.epsilon === 10, node);
   assert.notDeepEqual((await lastArrays()).relevance, b.relevance, 'ε = 10 on the first layer changes the relevance');
+  // The menu is the engine's catalogue: every rule of lrp.rules() for the
+  // layer's kind, in its order, and no other.
+  const kind = await page.locator(`#rules tbody tr:has(select[data-node="${node}"]) .kind`).textContent();
+  const want = (await init()).rules().filter((r) => r.kinds.includes(kind)).map((r) => r.name);
+  assert.deepEqual((await first.locator('option').evaluateAll((os) => os.map((o) => o.value))).slice(1), want, `the ${kind} menu lists lrp.rules()`);
+  // αβ keeps α − β = 1 while typing: α = 3 alone makes β = 2, a valid rule.
+  await first.selectOption('alphabeta');
+  await settle((node, s = window.__lrpStats) => s.last?.options.rules[node]?.rule === 'alphabeta', node);
+  const ab = await lastArrays();
+  await page.getByLabel(`α for layer ${node}`).fill('3');
+  await page.getByLabel(`α for layer ${node}`).dispatchEvent('change');
+  assert.equal(await page.getByLabel(`β for layer ${node}`).inputValue(), '2', 'β follows α');
+  await settle((node, s = window.__lrpStats) => s.last?.options.rules[node]?.alpha === 3 && s.last.options.rules[node].beta === 2, node);
+  assert.equal(await page.locator('#explain-error').isHidden(), true, 'no error shown');
+  assert.notDeepEqual((await lastArrays()).relevance, ab.relevance, 'α3β2 on the first layer changes the relevance');
   await page.click('#rules-reset');
   await settle();
 

@@ -7,7 +7,7 @@
 // The modules, each owning its part of the page: pad.js (the drawing pad
 // and the webcam), files.js (file inputs, drag and drop), controls.js (the
 // method and rendering controls), rules.js (the per-layer rule editor,
-// built from the rule catalogue of catalogue.js), view.js (heatmap,
+// built from the engine's rule catalogue, lrp.rules()), view.js (heatmap,
 // overlay, colorbar, classes), model.js (the Model card), export.js, and
 // the panels diagnostics.js, compare.js and evaluation.js (with chart.js).
 // A panel follows the model and the result: onModel(model),
@@ -23,7 +23,6 @@
 // event timestamp (when the browser received the input). `split` tells
 // whether live explanations of the model are split over two Workers, and
 // `last.workers` how many computed the last one.
-import { RULES } from './catalogue.js';
 import { createCompare } from './compare.js';
 import { createControls } from './controls.js';
 import { createDiagnostics, nanMessage } from './diagnostics.js';
@@ -44,7 +43,7 @@ const pair = new WorkerPair(live);
 const pool = new WorkerPool();
 
 const state = {
-  model: null, // {name, size, info, composites, colormaps, version, builtin, source}
+  model: null, // {name, size, info, composites, rules, colormaps, version, builtin, source}
   composite: 'epsilon_gamma_box',
   start: 'onehot',
   target: -1, // −1 follows the prediction
@@ -314,9 +313,8 @@ function onModel() {
   $('input-hint').textContent = info.digit ? 'Draw a digit, drop an image, or use the webcam' : 'Drop or upload a photo, or use the webcam';
   showError('input-error', image || info.digit ? '' : `This model takes a vector of ${shape[0]} values, not an image: the page can explain image models only.`);
 
-  // The rule catalogue: RULES until the engine's lrp.rules() replaces it
-  // (see catalogue.js).
-  editor = ruleEditor($('rules-details'), info.layers ?? [], RULES, state, () => requestExplain(null));
+  // The editor offers the engine's rules (lrp.rules(), with the model).
+  editor = ruleEditor($('rules-details'), info.layers ?? [], state.model.rules, state, () => requestExplain(null));
   controls.onModel();
   view.forgetColorbars();
   view.loadColorbar();

@@ -2,7 +2,7 @@
 // card). One row per layer of the model: its index, name, kind and output
 // shape, a menu of the rules that apply to its kind, and an input for each
 // parameter of the chosen rule. Menus and inputs are built from a rule
-// catalogue in the shape of lrp.rules() (catalogue.js); the choices live in
+// catalogue, the engine's lrp.rules(); the choices live in
 // state.rules, node index → {rule, ...params}, the explain option `rules`.
 // "composite" (the empty choice) keeps the rule the composite gives.
 import { el } from './dom.js';
@@ -37,7 +37,9 @@ export function ruleEditor(container, layers, catalogue, state, onChange) {
       if (!rule) delete state.rules[layer.index];
       else {
         state.rules[layer.index] = { rule: rule.name };
-        for (const p of rule.params) params.append(paramInput(layer.index, p));
+        const inputs = new Map(rule.params.map((p) => [p.name, paramInput(layer.index, p)]));
+        tie(layer.index, rule.constraint, inputs);
+        for (const label of inputs.values()) params.append(label);
       }
       onChange();
     });
@@ -64,6 +66,24 @@ export function ruleEditor(container, layers, catalogue, state, onChange) {
       onChange();
     });
     return el('label', { className: 'param-in' }, p.label, input);
+  }
+
+  // tie keeps a rule's constraint of the form "a - b = c" (αβ's
+  // "alpha - beta = 1") while the user types: a change of a sets b to
+  // a − c, a change of b sets a to b + c, so changing α alone is a valid
+  // rule rather than a refusal.
+  function tie(node, constraint, inputs) {
+    const m = /^\s*(\w+)\s*-\s*(\w+)\s*=\s*([-+0-9.eE]+)\s*$/.exec(constraint ?? '');
+    if (!m || !inputs.has(m[1]) || !inputs.has(m[2])) return;
+    const [a, b, c] = [inputs.get(m[1]).control, inputs.get(m[2]).control, Number(m[3])];
+    const follow = (from, to, name, f) =>
+      from.addEventListener('input', () => {
+        if (!Number.isFinite(from.valueAsNumber)) return;
+        to.value = String(Number(f(from.valueAsNumber).toPrecision(12)));
+        state.rules[node][name] = to.valueAsNumber;
+      });
+    follow(a, b, m[2], (v) => v - c);
+    follow(b, a, m[1], (v) => v + c);
   }
 
   function setEnabled(on) {

@@ -42,6 +42,7 @@ const methods = {
       size: bytes.byteLength,
       info,
       composites: engine.composites(),
+      rules: engine.rules(),
       colormaps: engine.colormaps(),
       version: engine.version,
     };
