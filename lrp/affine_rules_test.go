@@ -500,8 +500,8 @@ func TestConvConstant(t *testing.T) {
 			m := numel(mustOut(l, in))
 			var a arena
 			want, t2 := make([]float32, m), make([]float32, m)
-			l.forward(want, lt, wp, bp, nil, in, &a)
-			l.forward(t2, ht, wn, bn, nil, in, &a)
+			l.forward(want, lt, wp, bp, nil, in, &pass{}, &a)
+			l.forward(t2, ht, wn, bn, nil, in, &pass{}, &a)
 			add(want, t2)
 			got := make([]float32, m)
 			l.constant(got, lc, hc, wp, wn, bp, bn, c.h, c.w)

@@ -1,10 +1,28 @@
 package lrp
 
+// Memory and settings. The kernels take two things besides their operands:
+// an arena, which hands out scratch memory, and a pass, which says how
+// one layer's products are to be computed. The arena is the Explainer's,
+// shared by every call; a pass is built by the code that runs a layer
+// (Explainer.forward, Explainer.layerBackward) and lives as long as that
+// layer's products, so that the call site shows what it asks for:
+//
+//	pass{exact: !ar.winogradSafe(), within: r, supp: e.supp[i], split: e.split}
+
 // arena hands out scratch buffers that are reused across calls, so that an
 // Explainer stops allocating after its first call. f32 buffers are handed
 // out in order and all become free again at reset (once per node); the
-// kernels' own buffers (im2col columns, packed panels, float64 sums) are
-// single buffers that each kernel call uses and releases.
+// kernels' own buffers (im2col columns, packed panels, Winograd tiles,
+// float64 sums) are single buffers that each kernel call uses and
+// releases. What a buffer holds never changes how a kernel computes,
+// except that the im2col columns remember whose they are, so that a
+// rule's forward product can take the forward pass's (colsOf).
+//
+// The cache of packed weights (packcache.go) is part of the arena: it
+// hands out packed operands as the other buffers hand out space, each a
+// function of the weights it is keyed by, and gemmWeightsRows and the
+// Winograd kernels take it through the arena they already have, rather
+// than through another parameter of every kernel and of gemm.
 type arena struct {
 	b32    [][]float32
 	n32    int
@@ -12,8 +30,8 @@ type arena struct {
 	cols   []float32
 	pa, pb []float32
 	// colsL and colsX name the layer and the input whose im2col columns
-	// cols holds, as the forward pass left them (see Conv2D.forward); any
-	// other use of cols forgets them.
+	// cols holds, as the forward pass left them (keepCols); any other use
+	// of cols forgets them.
 	colsL *Conv2D
 	colsX *float32
 	// Winograd (winograd.go): the transformed input V, the products M
@@ -23,22 +41,6 @@ type arena struct {
 	// past its budget.
 	packs packCache
 	wps   []float32
-	// exact is set while a rule whose products must keep exact zeros
-	// runs: no Winograd then (see winogradSafe).
-	exact bool
-	// needX and needD are the first element and the density of the last
-	// need vector a convolution's forward pass counted since the reset;
-	// within, when set, is a vector whose nonzeros include those of every
-	// gradient of the transposed passes (the relevance at the layer's
-	// output, see layerBackward), and supp, when not nil, the sorted
-	// indices outside of which within is zero (Explainer.support).
-	needX  *float32
-	needD  float64
-	within []float32
-	supp   []int32
-	// split, when it has a partner, makes the large products compute
-	// half of their rows and exchange them with it (split.go).
-	split split
 }
 
 // grow returns b resliced to n, reallocated if its capacity is short.
@@ -57,6 +59,10 @@ func (a *arena) col(n int) []float32 {
 	a.colsL, a.colsX = nil, nil
 	return grow(&a.cols, n)
 }
+
+// keepCols records that the im2col buffer holds the columns of input x
+// for layer l, for colsOf.
+func (a *arena) keepCols(l *Conv2D, x []float32) { a.colsL, a.colsX = l, &x[0] }
 
 // colsOf returns the im2col columns (n values) of input x for layer l if
 // cols still holds them from the forward pass, or nil.
@@ -82,32 +88,79 @@ func (a *arena) f32(n int) []float32 {
 	return b
 }
 
-// reset makes every f32 buffer available again and forgets the counted
-// density.
-func (a *arena) reset() { a.n32, a.needX = 0, nil }
+// reset makes every f32 buffer available again.
+func (a *arena) reset() { a.n32 = 0 }
 
-// sparseWithin reports whether the gradients of a transposed pass are known
-// to be sparse without counting them: their nonzeros lie within a.within,
-// whose density a forward pass counted as its need vector, or which is
-// counted now at its listed support, below sparse.
-func (a *arena) sparseWithin() bool {
-	switch {
-	case len(a.within) == 0:
-		return false
-	case a.needX == &a.within[0]:
-	case a.supp != nil:
-		a.needX, a.needD = &a.within[0], densityAt(a.within, a.supp)
-	default:
+// A pass holds the settings of one layer's products: the model's forward
+// pass through the layer, or its rule's products in the backward pass. Its
+// builder sets them; the kernels read them and never change them. Its
+// zero value computes every product whole and by the fastest path, as a
+// cache of modified weights is computed (weights.go).
+//
+// Besides the settings, a pass holds the density of within once a kernel
+// has counted it (density): a memo, not a setting. It is a fact of within,
+// which the pass holds, so it lives and dies with the pass; a kernel that
+// counts it for its own choice (a rule's forward product with need =
+// within) spares a transposed product of the same pass a second count.
+type pass struct {
+	// exact keeps the products on the direct path, where exact zeros of
+	// the weights or of the input cancel a product exactly: no Winograd
+	// (a rule that is not winogradSafe, see winograd.go).
+	exact bool
+	// within, when set, is a vector whose nonzeros include those of every
+	// gradient of the transposed products and of every need vector of the
+	// forward products (the relevance at the layer's output, see
+	// Explainer.layerBackward), and supp, when not nil, the sorted indices
+	// outside of which within is zero (Explainer.support).
+	within []float32
+	supp   []int32
+	// split, when it has a partner, makes the large products compute
+	// half of their rows and exchange them with it (split.go).
+	split split
+
+	counted bool    // dens holds the density of within
+	dens    float64 // see density
+}
+
+// density returns the density of within (densityAt at its support),
+// counted on the first call.
+func (p *pass) density() float64 {
+	if !p.counted {
+		p.dens, p.counted = densityAt(p.within, p.supp), true
+	}
+	return p.dens
+}
+
+// densityOf returns the density of a need vector v: within's (counted
+// once), or v's own, counted now.
+func (p *pass) densityOf(v []float32) float64 {
+	if p.isWithin(v) {
+		return p.density()
+	}
+	return density(v)
+}
+
+// sparseWithin reports whether the gradients of a transposed product are
+// known to be sparse without counting them: their nonzeros lie within
+// p.within, whose density a forward product of the pass counted already,
+// or which is counted now at its listed support, below sparse.
+func (p *pass) sparseWithin() bool {
+	if len(p.within) == 0 || !p.counted && p.supp == nil {
 		return false
 	}
-	return a.needD < sparse
+	return p.density() < sparse
 }
 
 // supportOf returns the sorted indices outside of which v is zero, if
-// they are known (v is a.within and a.supp is set), or nil.
-func (a *arena) supportOf(v []float32) []int32 {
-	if len(v) == 0 || len(a.within) == 0 || &v[0] != &a.within[0] {
+// they are known (v is p.within and p.supp is set), or nil.
+func (p *pass) supportOf(v []float32) []int32 {
+	if !p.isWithin(v) {
 		return nil
 	}
-	return a.supp
+	return p.supp
+}
+
+// isWithin reports whether v is p.within (the same first element).
+func (p *pass) isWithin(v []float32) bool {
+	return len(v) > 0 && len(p.within) > 0 && &v[0] == &p.within[0]
 }

@@ -105,9 +105,7 @@ func (s *sizer) layerBackward(i int, rule Rule) {
 		return
 	}
 	r := rule.(affineRule)
-	s.exact = !r.winogradSafe()
-	r.size(&sstep{s: s, i: i, l: l, in: in, nx: numel(in), nz: numel(s.m.Shape(i)), nonneg: s.nonneg[nd.Inputs[0]+1]})
-	s.exact = false
+	r.size(&sstep{s: s, i: i, l: l, in: in, nx: numel(in), nz: numel(s.m.Shape(i)), nonneg: s.nonneg[nd.Inputs[0]+1], exact: !r.winogradSafe()})
 }
 
 // copies reports whether the layer passes the relevance at its output to
@@ -148,6 +146,12 @@ func (e *Explainer) relOf(j int) []float32 {
 // layerBackward sets dst[k], the relevance (or gradient) passed to input k of
 // node i, from the relevance at its output: an affine layer's rule runs
 // its four steps (step), any other layer's rule runs on a layerStep.
+//
+// The affine layer's products take the settings of its pass (step.p):
+// exact where the rule is not winogradSafe; within r, since every
+// gradient that the transposed products receive, and every need vector
+// of the forward products, is zero where r is (r itself, or r divided by
+// a denominator), with r's support if it is known; and the call's split.
 func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]int, dst [][]float32) {
 	r, y := e.rel[i], e.acts[i]
 	l, ok := e.m.Nodes[i].Layer.(affine)
@@ -160,15 +164,10 @@ func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]in
 		rule.(layerRule).backward(b)
 		return
 	}
-	// Every gradient that the layer's transposed passes receive is zero
-	// where r is: r itself, or r divided by a denominator.
-	e.a.within, e.a.supp = r, e.supp[i]
-	e.st = step{l: l, in: shapes[0], x: x[0], z: y, r: r, dst: dst[0], a: &e.a, w: &e.w[i], lo: e.lo, hi: e.hi}
 	ar := rule.(affineRule)
-	e.a.exact = !ar.winogradSafe()
+	e.st = step{l: l, in: shapes[0], x: x[0], z: y, r: r, dst: dst[0], a: &e.a, w: &e.w[i], lo: e.lo, hi: e.hi,
+		p: pass{exact: !ar.winogradSafe(), within: r, supp: e.supp[i], split: e.split}}
 	ar.relevance(&e.st)
-	e.a.exact = false
-	e.a.within, e.a.supp = nil, nil
 }
 
 // A layerStep is what a rule needs to send relevance across a layer

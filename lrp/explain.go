@@ -177,6 +177,8 @@ type Explainer struct {
 	relIn     []float32   // relevance at the model input
 	w         []weights
 	a         arena
+	split     split     // the partner of the call in progress (ExplainSplit), or none
+	fwd       pass      // the settings of the forward pass (forward)
 	st        step      // the affine layer's, for its rule (layerBackward)
 	ls        layerStep // the other layers', for theirs
 	res       Result
@@ -280,16 +282,19 @@ func (e *Explainer) input(i int, x []float32) []float32 {
 	return e.acts[i]
 }
 
+// forward runs the model on x, keeping every node's output. Its products
+// are computed whole, or split with the call's partner (ExplainSplit).
 func (e *Explainer) forward(x []float32) {
 	m := e.m
 	var ins [2][]float32
 	var shapes [2][]int
+	e.fwd = pass{split: e.split}
 	for i, nd := range m.Nodes {
 		for k, j := range nd.Inputs {
 			ins[k], shapes[k] = e.input(j, x), m.Shape(j)
 		}
 		e.a.reset()
-		forwardLayer(nd.Layer, e.acts[i], e.arg[i], ins[:len(nd.Inputs)], shapes[:len(nd.Inputs)], &e.a)
+		forwardLayer(nd.Layer, e.acts[i], e.arg[i], ins[:len(nd.Inputs)], shapes[:len(nd.Inputs)], &e.fwd, &e.a)
 	}
 	copy(e.logits, e.acts[len(m.Nodes)-1])
 	Softmax(e.probs, e.logits)
@@ -300,7 +305,7 @@ func (s *sizer) forward() {
 	for i, nd := range s.m.Nodes {
 		s.reset()
 		if l, ok := nd.Layer.(*Conv2D); ok {
-			l.sizeForward(s, s.m.Shape(nd.Inputs[0]), wref{i: i}, false)
+			l.sizeForward(s, s.m.Shape(nd.Inputs[0]), wref{i: i}, false, false)
 		}
 	}
 }

@@ -4,13 +4,14 @@ import "math"
 
 // forwardLayer computes the output of one node: ins are its input tensors,
 // shapes their shapes, dst the output. For a MaxPool2D, arg receives the
-// input index of each maximum, for the backward pass.
-func forwardLayer(l Layer, dst []float32, arg []int32, ins [][]float32, shapes [][]int, a *arena) {
+// input index of each maximum, for the backward pass. An affine layer's
+// product takes the settings p.
+func forwardLayer(l Layer, dst []float32, arg []int32, ins [][]float32, shapes [][]int, p *pass, a *arena) {
 	x := ins[0]
 	switch l := l.(type) {
 	case affine:
 		w, b := l.params()
-		l.forward(dst, x, w, b, nil, shapes[0], a)
+		l.forward(dst, x, w, b, nil, shapes[0], p, a)
 	case *ReLU:
 		reluTo(dst, x)
 	case *ReLU6:

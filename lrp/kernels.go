@@ -18,12 +18,13 @@ type affine interface {
 	// forward sets dst = w*x + b for weights w of the layer's shape and an
 	// input x of shape in; b may be nil. If need is not nil, only the
 	// outputs j with need[j] ≠ 0 are computed and the others are set to 0
-	// (a rule only divides R by them where R ≠ 0).
-	forward(dst, x, w, b, need []float32, in []int, a *arena)
+	// (a rule only divides R by them where R ≠ 0). p holds the settings
+	// of the pass (arena.go), a the scratch memory.
+	forward(dst, x, w, b, need []float32, in []int, p *pass, a *arena)
 	// transpose sets dst = Σ wᵀ*g over the terms t with g ≠ nil, or adds
 	// it to dst with acc: the gradient of w*x with respect to x at g. Two
 	// terms share one pass over dst (and, for a convolution, one col2im).
-	transpose(dst []float32, t terms, acc bool, in []int, a *arena)
+	transpose(dst []float32, t terms, acc bool, in []int, p *pass, a *arena)
 }
 
 // terms are the products wᵀ·g summed by one transposed pass; a term with a
@@ -37,7 +38,7 @@ func (l *Dense) params() (w, b []float32)  { return l.W, l.B }
 func (l *Conv2D) params() (w, b []float32) { return l.W, l.B }
 
 // forward: x [In], w [Out][In], b [Out] → dst [Out].
-func (l *Dense) forward(dst, x, w, b, need []float32, _ []int, a *arena) {
+func (l *Dense) forward(dst, x, w, b, need []float32, _ []int, p *pass, a *arena) {
 	if need != nil {
 		for o := range dst {
 			dst[o] = 0
@@ -50,17 +51,17 @@ func (l *Dense) forward(dst, x, w, b, need []float32, _ []int, a *arena) {
 		}
 		return
 	}
-	lo, hi := a.rows(l.Out, l.Out*l.In)
+	lo, hi := p.rows(l.Out, l.Out*l.In)
 	if b != nil {
 		copy(dst[lo:hi], b[lo:hi])
 	}
 	gemm(hi-lo, 1, l.In, mat{w[lo*l.In:], l.In, 1}, mat{x, 1, 0}, dst[lo:], 1, b != nil, a)
-	a.share(dst, lo, hi, l.Out, 1)
+	p.share(dst, lo, hi, l.Out, 1)
 }
 
 // transpose: g [Out], w [Out][In] → dst [In].
-func (l *Dense) transpose(dst []float32, t terms, acc bool, _ []int, a *arena) {
-	lo, hi := a.rows(l.In, l.In*l.Out)
+func (l *Dense) transpose(dst []float32, t terms, acc bool, _ []int, p *pass, a *arena) {
+	lo, hi := p.rows(l.In, l.In*l.Out)
 	for _, t := range t {
 		if t.g != nil {
 			gemm(hi-lo, 1, l.Out, mat{t.w[lo:], 1, l.In}, mat{t.g, 1, 0}, dst[lo:], 1, acc, a)
@@ -71,7 +72,7 @@ func (l *Dense) transpose(dst []float32, t terms, acc bool, _ []int, a *arena) {
 		clear(dst)
 		return
 	}
-	a.share(dst, lo, hi, l.In, 1)
+	p.share(dst, lo, hi, l.In, 1)
 }
 
 // sparse is the density of nonzeros below which a convolution computes
@@ -167,21 +168,21 @@ func (l *Conv2D) pointwise() bool {
 // strided dot product of a weight row and a column of cols.
 //
 // The forward pass (need = nil) of an ungrouped convolution leaves its
-// columns in the arena, and a rule's modified forward pass (need ≠ nil)
-// over the same input takes them from there if nothing else used the
-// buffer since: the backward pass does not change the activations, and
-// between a layer's forward pass and its rule there are often only dense
-// layers and pooling (γ after a ReLU passes x itself).
-func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
+// columns in the arena (keepCols), and a rule's modified forward pass
+// (need ≠ nil) over the same input takes them from there (colsOf) if
+// nothing else used the buffer since: the backward pass does not change
+// the activations, and between a layer's forward pass and its rule there
+// are often only dense layers and pooling (γ after a ReLU passes x
+// itself). A need vector that is the pass's within has its density
+// counted once per pass (pass.density).
+func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *arena) {
 	h, wd := in[1], in[2]
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
 	rule := need != nil
 	if need != nil {
-		d := densityAt(need, a.supportOf(need))
-		a.needX, a.needD = &need[0], d
-		switch {
+		switch d := p.densityOf(need); {
 		case d == 0:
 			clear(dst)
 			return
@@ -189,8 +190,8 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 			need = nil
 		}
 	}
-	if need == nil && !a.exact && l.winograd(h, wd) {
-		l.winoForward(dst, x, w, b, h, wd, a)
+	if need == nil && !p.exact && l.winograd(h, wd) {
+		l.winoForward(dst, x, w, b, h, wd, p, a)
 		return
 	}
 	for g := range l.Groups {
@@ -205,13 +206,13 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 				c = a.col(k * np)
 				l.im2col(c, x, g, h, wd, oh, ow)
 				if !rule && l.Groups == 1 {
-					a.colsL, a.colsX = l, &x[0]
+					a.keepCols(l, x)
 				}
 			}
 			cols.d = c
 		}
 		if need != nil {
-			sup, next := a.supportOf(need), 0
+			sup, next := p.supportOf(need), 0
 			for o := range og {
 				wo := w[(g*og+o)*k : (g*og+o+1)*k]
 				oo := out[o*np : (o+1)*np]
@@ -263,17 +264,17 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, a *arena) {
 		}
 		lo, hi := 0, og
 		if l.Groups == 1 {
-			lo, hi = a.rows(og, og*np*k)
+			lo, hi = p.rows(og, og*np*k)
 		}
 		gemmWeightsRows(lo, hi, og, np, k, w[g*og*k:], false, cols, out, np, false, bg, a)
-		a.share(out, lo, hi, og, np)
+		p.share(out, lo, hi, og, np)
 	}
 }
 
 // sizeForward replays forward for a sizer (memory.go) with the weights
 // w; rule is whether the call has a need vector, which may make it take
-// the sparse path instead.
-func (l *Conv2D) sizeForward(s *sizer, in []int, w wref, rule bool) {
+// the sparse path instead, and exact is the pass's.
+func (l *Conv2D) sizeForward(s *sizer, in []int, w wref, rule, exact bool) {
 	h, wd := in[1], in[2]
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
@@ -281,7 +282,7 @@ func (l *Conv2D) sizeForward(s *sizer, in []int, w wref, rule bool) {
 	if rule && k*np <= sparseCols && !l.pointwise() {
 		s.col(k * np)
 	}
-	if !s.exact && l.winograd(h, wd) {
+	if !exact && l.winograd(h, wd) {
 		l.sizeWinoForward(s, h, wd, w)
 		return
 	}
@@ -296,17 +297,17 @@ func (l *Conv2D) sizeForward(s *sizer, in []int, w wref, rule bool) {
 // transpose: g [OutC][OH][OW], w [OutC][InC/G][KH][KW] → dst [InC][h][w].
 // Per group, cols [K][P] = Σ w_gᵀ [K][og] · g_g [og][P], then col2im; a
 // sparse g adds g[o][p]·w[o] to column p of cols for each nonzero.
-func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena) {
+func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, a *arena) {
 	h, wd := in[1], in[2]
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
 	var sp [len(t)]bool
 	live := false
-	within := a.sparseWithin()
+	within := p.sparseWithin()
 	var sup []int32 // where every gradient's nonzeros lie, if known
 	if within {
-		sup = a.supp
+		sup = p.supp
 	}
 	for i := range t {
 		if t[i].g == nil {
@@ -330,15 +331,15 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 		}
 		return
 	}
-	if !sp[0] && !sp[1] && !a.exact && l.winograd(h, wd) {
-		l.winoTranspose(dst, t, acc, h, wd, a)
+	if !sp[0] && !sp[1] && !p.exact && l.winograd(h, wd) {
+		l.winoTranspose(dst, t, acc, h, wd, p, a)
 		return
 	}
 	// Split (ExplainSplit), an ungrouped layer's dense products compute
 	// the channels lo ≤ c < hi of dst: their rows of cols and col2im.
 	lo, hi := 0, cg
 	if l.Groups == 1 && !sp[0] && !sp[1] {
-		lo, hi = a.rows(cg, og*np*k)
+		lo, hi = p.rows(cg, og*np*k)
 	}
 	kk := k / cg
 	for gr := range l.Groups {
@@ -351,7 +352,7 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 					add = true
 				}
 			}
-			a.share(out, lo, hi, cg, np)
+			p.share(out, lo, hi, cg, np)
 			continue
 		}
 		cols := a.col(k * np)
@@ -413,20 +414,20 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, a *arena)
 			continue
 		}
 		l.col2im(out, cols, lo, hi, h, wd, oh, ow)
-		a.share(out, lo, hi, cg, h*wd)
+		p.share(out, lo, hi, cg, h*wd)
 	}
 }
 
 // sizeTranspose replays transpose for a sizer with the weights ws of
-// its terms. Each term's gradient may be dense or sparse: all dense takes
+// its terms and the pass's exact. Each term's gradient may be dense or sparse: all dense takes
 // Winograd where the layer can; a sparse one takes the columns, and, with
 // another term dense, gemm for that one.
-func (l *Conv2D) sizeTranspose(s *sizer, in []int, ws []wref) {
+func (l *Conv2D) sizeTranspose(s *sizer, in []int, ws []wref, exact bool) {
 	h, wd := in[1], in[2]
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
-	wino := !s.exact && l.winograd(h, wd)
+	wino := !exact && l.winograd(h, wd)
 	sparse := k*np <= sparseCols
 	if wino {
 		l.sizeWinoTranspose(s, h, wd, ws)

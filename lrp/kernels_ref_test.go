@@ -172,10 +172,10 @@ func TestKernelsMatchReference(t *testing.T) {
 		for _, bias := range [][]float32{b, nil} {
 			want, got := make([]float32, numel(out)), make([]float32, numel(out))
 			refForward(c.l, want, x, w, bias, c.in)
-			c.l.forward(got, x, w, bias, nil, c.in, &a)
+			c.l.forward(got, x, w, bias, nil, c.in, &pass{}, &a)
 			requireNear(t, name+" forward", got, want, 1e-6)
 			for _, need := range [][]float32{need, make([]float32, len(need))} {
-				c.l.forward(got, x, w, bias, need, c.in, &a)
+				c.l.forward(got, x, w, bias, need, c.in, &pass{}, &a)
 				for i := range want {
 					if need[i] == 0 {
 						want[i] = 0
@@ -190,9 +190,9 @@ func TestKernelsMatchReference(t *testing.T) {
 				got[i] = float32(math.NaN()) // every entry must be written
 			}
 			refTranspose(c.l, want, g, w, c.in)
-			c.l.transpose(got, term(g, w), false, c.in, &a)
+			c.l.transpose(got, term(g, w), false, c.in, &pass{}, &a)
 			requireNear(t, name+" transpose", got, want, 1e-6)
-			c.l.transpose(got, term(g, w), true, c.in, &a)
+			c.l.transpose(got, term(g, w), true, c.in, &pass{}, &a)
 			for i := range want {
 				want[i] *= 2
 			}

@@ -161,7 +161,6 @@ type sizer struct {
 	b32                                  []int
 	n32                                  int
 	b64, cols, pa, pb, wv, wm, wpad, wps int
-	exact                                bool
 	base, root                           int // values of Explainer.base and root
 
 	w     []wstate

@@ -26,12 +26,12 @@ func (Gradient) check(k Kind) error         { return gradientSpec.check(k) }
 // relevance is Wᵀ·R.
 func (Gradient) relevance(s *step) {
 	w, _ := s.l.params()
-	s.l.transpose(s.dst, term(s.r, w), false, s.in, s.a)
+	s.l.transpose(s.dst, term(s.r, w), false, s.in, &s.p, s.a)
 }
 
 func (Gradient) size(s *sstep) {
 	if c, ok := s.l.(*Conv2D); ok {
-		c.sizeTranspose(s.s, s.in, []wref{s.ref(wPlain)})
+		c.sizeTranspose(s.s, s.in, []wref{s.ref(wPlain)}, s.exact)
 	}
 }
 

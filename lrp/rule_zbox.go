@@ -85,7 +85,7 @@ func (r ZBox) relevance(s *step) {
 	if st, in := s.w.stacked(s.l, s.in); st != nil {
 		w, _ := st.params()
 		c := s.a.f32(2 * len(s.x))
-		st.transpose(c, term(g, w), false, in, s.a)
+		st.transpose(c, term(g, w), false, in, &s.p, s.a)
 		cp, cn = c[:len(s.x)], c[len(s.x):]
 	} else {
 		wp, _ := s.w.pos(s.l)
@@ -112,7 +112,7 @@ func (r ZBox) size(s *sstep) {
 	}
 	s.s.f32(2 * s.nx)
 	if c, ok := st.(*Conv2D); ok {
-		c.sizeTranspose(s.s, in, []wref{s.ref(wStacked)})
+		c.sizeTranspose(s.s, in, []wref{s.ref(wStacked)}, s.exact)
 	}
 }
 

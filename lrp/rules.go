@@ -39,7 +39,8 @@ type affineRule interface {
 	// layer's output.
 	prepare(s *step, relu bool)
 	// winogradSafe reports whether the rule's products may use Winograd
-	// (see winograd.go); if not, they run with the arena's exact flag.
+	// (see winograd.go); if not, its products run on a pass with exact
+	// set (Explainer.layerBackward).
 	winogradSafe() bool
 	// winoWeights returns, for a rule that is winogradSafe, the weights
 	// besides W whose forward products, and those whose transposed

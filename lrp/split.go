@@ -37,9 +37,9 @@ func (e *Explainer) ExplainSplit(x []float32, o Options, part int, p Partner) (r
 	if p == nil {
 		return nil, errors.New("lrp: a split explanation needs a partner")
 	}
-	e.a.split = split{part: part, p: p}
+	e.split = split{part: part, p: p}
 	defer func() {
-		e.a.split = split{}
+		e.split = split{}
 		if r := recover(); r != nil {
 			f, ok := r.(splitFailure)
 			if !ok {
@@ -52,7 +52,9 @@ func (e *Explainer) ExplainSplit(x []float32, o Options, part int, p Partner) (r
 }
 
 // split is the half of the large products that an Explainer computes in
-// ExplainSplit; its zero value (no partner) computes them whole.
+// ExplainSplit; its zero value (no partner) computes them whole. The
+// Explainer holds it for the call (Explainer.split), and each pass that
+// may split takes it as one of its settings (pass.split).
 type split struct {
 	part int
 	p    Partner
@@ -75,11 +77,11 @@ type splitFailure struct{ err error }
 var splitMinWork = 1 << 22
 
 // rows returns the rows lo ≤ i < hi of a product of m rows and work
-// multiply-adds that this half computes: all of them when a is not
-// splitting or the product is small, otherwise the first or the second
-// half, split at a multiple of splitAlign.
-func (a *arena) rows(m, work int) (lo, hi int) {
-	s := &a.split
+// multiply-adds that this half computes: all of them when p does not
+// split or the product is small, otherwise the first or the second half,
+// split at a multiple of splitAlign.
+func (p *pass) rows(m, work int) (lo, hi int) {
+	s := &p.split
 	if s.p == nil || !splits(m, work) {
 		return 0, m
 	}
@@ -88,16 +90,6 @@ func (a *arena) rows(m, work int) (lo, hi int) {
 		return 0, h
 	}
 	return h, m
-}
-
-// whole turns the split off until the function it returns is called:
-// the products that build a layer's cache run whole, since one half may
-// build a cache that the other already has, and their exchanges would not
-// pair up.
-func (a *arena) whole() (restore func()) {
-	s := a.split
-	a.split = split{}
-	return func() { a.split = s }
 }
 
 // splits reports whether a product of m rows and work multiply-adds is
@@ -134,7 +126,7 @@ func (m *Model) SplitProducts() int {
 // share completes the rows of a product that rows split: x holds m rows
 // of n floats, of which this half computed lo ≤ i < hi, and the partner
 // the others. It does nothing when [lo, hi) is all of the rows.
-func (a *arena) share(x []float32, lo, hi, m, n int) {
+func (p *pass) share(x []float32, lo, hi, m, n int) {
 	if lo == 0 && hi == m {
 		return
 	}
@@ -142,7 +134,7 @@ func (a *arena) share(x []float32, lo, hi, m, n int) {
 	if lo > 0 {
 		theirs = x[:lo*n]
 	}
-	if err := a.split.p.Exchange(mine, theirs); err != nil {
+	if err := p.split.p.Exchange(mine, theirs); err != nil {
 		panic(splitFailure{err})
 	}
 }

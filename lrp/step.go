@@ -5,7 +5,9 @@ package lrp
 // same calls on an sstep for a sizer (memory.go); the modified weights
 // they multiply with are cached in weights (weights.go).
 
-// step holds what a rule needs to send relevance across one affine layer.
+// step holds what a rule needs to send relevance across one affine layer:
+// its operands, the settings of the layer's pass, which every product of
+// the rule takes (p), and where the memory comes from (a, w).
 type step struct {
 	l   affine
 	in  []int     // input shape
@@ -13,6 +15,7 @@ type step struct {
 	z   []float32 // layer output W·x + b from the forward pass
 	r   []float32 // relevance at the output
 	dst []float32 // relevance at the input, set by the rule
+	p   pass      // the settings of the layer's products (Explainer.layerBackward)
 	a   *arena
 	w   *weights // modified weights of this layer, cached across calls
 	lo  []float32
@@ -24,28 +27,28 @@ type step struct {
 // rest cannot matter.
 func (s *step) fwd(w, b, x []float32) []float32 {
 	out := s.a.f32(len(s.z))
-	s.l.forward(out, x, w, b, s.r, s.in, s.a)
+	s.l.forward(out, x, w, b, s.r, s.in, &s.p, s.a)
 	return out
 }
 
 // bwd returns ρ(W)ᵀ·g in a scratch buffer.
 func (s *step) bwd(w, g []float32) []float32 {
 	out := s.a.f32(len(s.x))
-	s.l.transpose(out, term(g, w), false, s.in, s.a)
+	s.l.transpose(out, term(g, w), false, s.in, &s.p, s.a)
 	return out
 }
 
 // bwd2 returns ρ₁(W)ᵀ·g₁ + ρ₂(W)ᵀ·g₂ in a scratch buffer, in one pass.
 func (s *step) bwd2(w1, g1, w2, g2 []float32) []float32 {
 	out := s.a.f32(len(s.x))
-	s.l.transpose(out, terms{{g1, w1}, {g2, w2}}, false, s.in, s.a)
+	s.l.transpose(out, terms{{g1, w1}, {g2, w2}}, false, s.in, &s.p, s.a)
 	return out
 }
 
 // support returns the sorted indices outside of which R is zero, if they
 // are known (Explainer.support), or nil. A quotient R/d is zero there too,
 // so the rules compute quotients only at these indices.
-func (s *step) support() []int32 { return s.a.supportOf(s.r) }
+func (s *step) support() []int32 { return s.p.supportOf(s.r) }
 
 // sstep is a step as a sizer replays it (memory.go): the buffers and
 // products a rule's relevance asks for, by the same names.
@@ -56,6 +59,7 @@ type sstep struct {
 	in     []int
 	nx, nz int     // values of the layer's input and output
 	nonneg bool    // the input is known to be ≥ 0
+	exact  bool    // the pass's (step.p.exact)
 	gamma  float32 // γ of the modified weights wUp and wDown
 }
 
@@ -63,7 +67,7 @@ type sstep struct {
 func (s *sstep) fwd(w wname) {
 	s.s.f32(s.nz)
 	if c, ok := s.l.(*Conv2D); ok {
-		c.sizeForward(s.s, s.in, s.ref(w), true)
+		c.sizeForward(s.s, s.in, s.ref(w), true, s.exact)
 	}
 }
 
@@ -75,7 +79,7 @@ func (s *sstep) bwd(ws ...wname) {
 		for k, w := range ws {
 			refs[k] = s.ref(w)
 		}
-		c.sizeTranspose(s.s, s.in, refs)
+		c.sizeTranspose(s.s, s.in, refs, s.exact)
 	}
 }
 

@@ -8,7 +8,12 @@ import (
 
 // weights caches the modified weights ρ(W) of one layer, and the
 // denominators that do not depend on the input, each computed on first use
-// and reused by every call.
+// and reused by every call. The products that compute a cache take the
+// zero pass, whatever the pass of the rule that asks for it: whole, since
+// one half of a split explanation may build a cache that the other already
+// has, and their exchanges would not pair up; and by the layer's fastest
+// path, so that a cache's values do not depend on the rule that built it
+// first.
 type weights struct {
 	wp, bp, wn, bn []float32 // W⁺, b⁺, W⁻, b⁻
 	wu, bu, wd, bd []float32 // W + γW⁺, b + γb⁺, W + γW⁻, b + γb⁻
@@ -138,8 +143,7 @@ func (c *weights) square(l affine, in []int, n int, a *arena) (w2, d []float32) 
 		w, b := l.params()
 		c.w2 = squares(w)
 		c.d2 = make([]float32, numel(mustOut(l, in)))
-		defer a.whole()()
-		l.forward(c.d2, c.ones(n), c.w2, squares(b), nil, in, a)
+		l.forward(c.d2, c.ones(n), c.w2, squares(b), nil, in, &pass{}, a)
 	}
 	return c.w2, c.d2
 }
@@ -149,8 +153,7 @@ func (c *weights) flat(l affine, in []int, n int, a *arena) (w1, d []float32) {
 	w, _ := l.params()
 	if c.d1 == nil {
 		c.d1 = make([]float32, numel(mustOut(l, in)))
-		defer a.whole()()
-		l.forward(c.d1, c.ones(n), c.ones(len(w)), nil, nil, in, a)
+		l.forward(c.d1, c.ones(n), c.ones(len(w)), nil, nil, in, &pass{}, a)
 	}
 	return c.ones(len(w)), c.d1
 }
@@ -215,10 +218,10 @@ func (c *weights) box(l affine, in []int, n int, low, high []float32, a *arena) 
 		cv.constant(c.dBox, lc, hc, wp, wn, bp, bn, in[1], in[2])
 		return c.lt, c.ht, c.dBox
 	}
-	defer a.whole()()
-	l.forward(c.dBox, c.lt, wp, bp, nil, in, a)
+	var whole pass
+	l.forward(c.dBox, c.lt, wp, bp, nil, in, &whole, a)
 	t := make([]float32, m)
-	l.forward(t, c.ht, wn, bn, nil, in, a)
+	l.forward(t, c.ht, wn, bn, nil, in, &whole, a)
 	add(c.dBox, t)
 	return c.lt, c.ht, c.dBox
 }
@@ -429,7 +432,7 @@ func (s *sstep) ones(n int) {
 // the caches compute it.
 func (s *sstep) forward(w wname) {
 	if c, ok := s.l.(*Conv2D); ok {
-		c.sizeForward(s.s, s.in, s.ref(w), false)
+		c.sizeForward(s.s, s.in, s.ref(w), false, false)
 	}
 }
 

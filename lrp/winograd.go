@@ -53,7 +53,7 @@ package lrp
 // path multiplies by exact zeros and Winograd spreads over the tile.
 // Forced onto the fixture cnn_bn's first layer (C = 1), α2β1 and z^B were
 // off by 1–14% of the largest input relevance; they stay on the direct
-// path (a.exact).
+// path (pass.exact).
 
 // winoMinTiles and winoMinC are the smallest output tile count and channel
 // count (in and out) for which Winograd is used. BenchmarkWinogradLayers
@@ -89,19 +89,19 @@ func (l *Conv2D) winograd(h, w int) bool {
 
 // winoForward: x [C][h][w], w [K][C][3][3], b [K] → dst [K][oh][ow], with
 // C = InC and K = OutC.
-func (l *Conv2D) winoForward(dst, x, w, b []float32, h, wd int, a *arena) {
+func (l *Conv2D) winoForward(dst, x, w, b []float32, h, wd int, p *pass, a *arena) {
 	oh, ow := l.outSize(h, wd)
 	c := winoConv{cin: l.InC, cout: l.OutC, h: h, w: wd, oh: oh, ow: ow, pt: l.PT, pl: l.PL}
-	c.run(dst, terms{{x, w}}, false, b, false, a)
+	c.run(dst, terms{{x, w}}, false, b, false, p, a)
 }
 
 // winoTranspose: g_t [K][oh][ow], w_t [K][C][3][3] → dst [C][h][w] =
 // Σ_t w_tᵀ*g_t (added to dst with acc): the correlation of g_t with the
 // flipped, transposed kernels, padding (2−PT, 2−PL), output h×w.
-func (l *Conv2D) winoTranspose(dst []float32, t terms, acc bool, h, wd int, a *arena) {
+func (l *Conv2D) winoTranspose(dst []float32, t terms, acc bool, h, wd int, p *pass, a *arena) {
 	oh, ow := l.outSize(h, wd)
 	c := winoConv{cin: l.OutC, cout: l.InC, h: oh, w: ow, oh: h, ow: wd, pt: 2 - l.PT, pl: 2 - l.PL}
-	c.run(dst, t, true, nil, acc, a)
+	c.run(dst, t, true, nil, acc, p, a)
 }
 
 // winoConv is one 3×3 stride-1 correlation: an input [cin][h][w], read with
@@ -126,7 +126,7 @@ type winoConv struct {
 // transforms side by side in one matrix, a copy per call or a cache per
 // pair; gemm already splits a depth past kc = 256 into passes that add
 // to M, so it would save at most one pass over M per ξ.
-func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bool, a *arena) {
+func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bool, p *pass, a *arena) {
 	th, tw := (c.oh+1)/2, (c.ow+1)/2
 	nt := th * tw
 	vs, ms := planeStride(c.cin*nt), planeStride(c.cout*nt)
@@ -135,7 +135,7 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 	pad := grow(&a.wpad, (2*th+6)*(2*tw+2)) // plane and 4 scratch rows
 	// Split (ExplainSplit), this half computes the output channels
 	// lo ≤ k < hi: their rows of the 16 products and their tiles.
-	lo, hi := a.rows(c.cout, 16*c.cout*c.cin*nt)
+	lo, hi := p.rows(c.cout, 16*c.cout*c.cin*nt)
 	first := true
 	for _, t := range t {
 		if t.g == nil {
@@ -155,7 +155,7 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 	}
 	np := c.oh * c.ow
 	winoOutput(dst[lo*np:], m[lo*nt:], hi-lo, c.oh, c.ow, th, tw, ms, bias, acc)
-	a.share(dst, lo, hi, c.cout, np)
+	p.share(dst, lo, hi, c.cout, np)
 }
 
 // sizeWinoForward and sizeWinoTranspose replay winoForward and

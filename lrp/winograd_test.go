@@ -106,17 +106,17 @@ func TestWinogradMatchesDirect(t *testing.T) {
 				for k, on := range []bool{true, false} {
 					withWinograd(on, budget, func() {
 						f := make([]float32, numel(out))
-						l.forward(f, x, l.W, l.B, nil, in, &a)
+						l.forward(f, x, l.W, l.B, nil, in, &pass{}, &a)
 						tr := make([]float32, numel(in))
 						for i := range tr {
 							tr[i] = float32(math.NaN()) // every entry must be written
 						}
-						l.transpose(tr, term(g, l.W), false, in, &a)
+						l.transpose(tr, term(g, l.W), false, in, &pass{}, &a)
 						got[k], dir[k] = f, tr
 						// Two terms, then both again added to the result.
 						tr2 := make([]float32, numel(in))
-						l.transpose(tr2, terms{{g, l.W}, {g2, w2}}, false, in, &a)
-						l.transpose(tr2, terms{{g, l.W}, {g2, w2}}, true, in, &a)
+						l.transpose(tr2, terms{{g, l.W}, {g2, w2}}, false, in, &pass{}, &a)
+						l.transpose(tr2, terms{{g, l.W}, {g2, w2}}, true, in, &pass{}, &a)
 						for i := range tr2 {
 							tr2[i] /= 2
 						}
@@ -232,18 +232,18 @@ func BenchmarkWinogradLayers(b *testing.B) {
 			var a arena
 			withWinograd(mode.on, mode.budget, func() {
 				b.Run(fmt.Sprintf("%dx%d/%s/forward", s.c, s.hw, mode.name), func(b *testing.B) {
-					l.forward(dst, x, l.W, l.B, nil, in, &a)
+					l.forward(dst, x, l.W, l.B, nil, in, &pass{}, &a)
 					t0 := CPUTime()
 					for b.Loop() {
-						l.forward(dst, x, l.W, l.B, nil, in, &a)
+						l.forward(dst, x, l.W, l.B, nil, in, &pass{}, &a)
 					}
 					b.ReportMetric(float64(CPUTime()-t0)/float64(b.N), "cpu-ns/op")
 				})
 				b.Run(fmt.Sprintf("%dx%d/%s/transpose2", s.c, s.hw, mode.name), func(b *testing.B) {
-					l.transpose(dst, terms{{g, l.W}, {g2, w2}}, false, in, &a)
+					l.transpose(dst, terms{{g, l.W}, {g2, w2}}, false, in, &pass{}, &a)
 					t0 := CPUTime()
 					for b.Loop() {
-						l.transpose(dst, terms{{g, l.W}, {g2, w2}}, false, in, &a)
+						l.transpose(dst, terms{{g, l.W}, {g2, w2}}, false, in, &pass{}, &a)
 					}
 					b.ReportMetric(float64(CPUTime()-t0)/float64(b.N), "cpu-ns/op")
 				})
