@@ -56,22 +56,22 @@ type imputer struct {
 	removed []bool  // per pixel y·w+x: set by the caller before impute
 	idx     []int32 // per pixel: its unknown's index if removed, else −1
 	pix     []int32 // per unknown: its pixel
-	nb      []int32 // per unknown, 8 entries: the unknown index of each removed neighbour, else −1
-	s       []float64
+	nb      []int32 // per unknown, 8 entries: the unknown index of each removed neighbour, else n (where p is 0)
+	s, invS []float64 // s_i and 1/s_i
 	u, r    []float64 // solution and residual
-	p, q    []float64 // search direction and M·p
+	p, q    []float64 // search direction (one more, always 0) and M·p
 }
 
 // imputerBytes is the memory of an imputer for c×h×w images: per pixel a
-// bool, 10 int32 and 5 float64.
-func imputerBytes(h, w int) int64 { return int64(h) * int64(w) * (1 + 10*4 + 5*8) }
+// bool, 10 int32 and 6 float64.
+func imputerBytes(h, w int) int64 { return int64(h)*int64(w)*(1+10*4+6*8) + 8 }
 
 func newImputer(c, h, w int) *imputer {
 	n := h * w
 	return &imputer{
 		c: c, h: h, w: w,
 		removed: make([]bool, n), idx: make([]int32, n), pix: make([]int32, n), nb: make([]int32, 8*n),
-		s: make([]float64, n), u: make([]float64, n), r: make([]float64, n), p: make([]float64, n), q: make([]float64, n),
+		s: make([]float64, n), invS: make([]float64, n), u: make([]float64, n), r: make([]float64, n), p: make([]float64, n+1), q: make([]float64, n),
 	}
 }
 
@@ -95,14 +95,17 @@ func (im *imputer) impute(dst, x []float32, sigma []float32, rng *rand.Rand) int
 		y, xx := int(im.pix[v])/im.w, int(im.pix[v])%im.w
 		im.s[v] = 0
 		for k, o := range roadNeighbours {
-			im.nb[8*v+k] = -1
+			im.nb[8*v+k] = int32(n)
 			ny, nx := y+o.dy, xx+o.dx
 			if ny < 0 || ny >= im.h || nx < 0 || nx >= im.w {
 				continue
 			}
 			im.s[v] += o.w
-			im.nb[8*v+k] = im.idx[ny*im.w+nx]
+			if j := im.idx[ny*im.w+nx]; j >= 0 {
+				im.nb[8*v+k] = j
+			}
 		}
+		im.invS[v] = 1 / im.s[v]
 	}
 	iters := 0
 	hw := im.h * im.w
@@ -114,7 +117,7 @@ func (im *imputer) impute(dst, x []float32, sigma []float32, rng *rand.Rand) int
 			var b float64
 			for k, o := range roadNeighbours {
 				ny, nx := y+o.dy, xx+o.dx
-				if ny < 0 || ny >= im.h || nx < 0 || nx >= im.w || im.nb[8*v+k] >= 0 {
+				if ny < 0 || ny >= im.h || nx < 0 || nx >= im.w || im.nb[8*v+k] < int32(n) {
 					continue
 				}
 				b += o.w * float64(xc[ny*im.w+nx])
@@ -134,30 +137,30 @@ func (im *imputer) impute(dst, x []float32, sigma []float32, rng *rand.Rand) int
 	return iters
 }
 
-// mul sets q = M·p = D·p − W·p over the n unknowns.
+// mul sets q = M·p = D·p − W·p over the n unknowns; p[n] is 0 and stands
+// for every neighbour that is not an unknown. The weights are
+// roadNeighbours': the first four 1/6, the last four 1/12.
 func (im *imputer) mul(q, p []float64, n int) {
+	p[n] = 0
 	for v := range n {
-		acc := im.s[v] * p[v]
-		for k, j := range im.nb[8*v : 8*v+8] {
-			if j >= 0 {
-				acc -= roadNeighbours[k].w * p[j]
-			}
-		}
-		q[v] = acc
+		j := im.nb[8*v : 8*v+8 : 8*v+8]
+		direct := p[j[0]] + p[j[1]] + p[j[2]] + p[j[3]]
+		diagonal := p[j[4]] + p[j[5]] + p[j[6]] + p[j[7]]
+		q[v] = im.s[v]*p[v] - direct/6 - diagonal/12
 	}
 }
 
 // solve runs preconditioned conjugate gradients on M u = b from u = 0,
 // with b in im.r on entry; it leaves the solution in im.u and returns the
-// iterations. With z = D⁻¹r:
+// iterations. With z = D⁻¹r (kept in q once M·p is used):
 //
 //	α = (r·z) / (p·Mp),  u += α p,  r −= α Mp,  β = (r'·z') / (r·z),  p = z' + β p.
 func (im *imputer) solve(n int) int {
-	u, r, p, q, s := im.u[:n], im.r[:n], im.p[:n], im.q[:n], im.s[:n]
+	u, r, p, q, inv := im.u[:n], im.r[:n], im.p[:n+1], im.q[:n], im.invS[:n]
 	var rz, bb float64
 	for v := range n {
 		u[v] = 0
-		p[v] = r[v] / s[v]
+		p[v] = r[v] * inv[v]
 		rz += r[v] * p[v]
 		bb += r[v] * r[v]
 	}
@@ -176,8 +179,9 @@ func (im *imputer) solve(n int) int {
 		for v := range n {
 			u[v] += alpha * p[v]
 			r[v] -= alpha * q[v]
+			q[v] = r[v] * inv[v] // z, M·p no longer needed
 			rr += r[v] * r[v]
-			rz1 += r[v] * r[v] / s[v]
+			rz1 += r[v] * q[v]
 		}
 		if rr <= stop || math.IsNaN(rr) {
 			return it
@@ -185,7 +189,7 @@ func (im *imputer) solve(n int) int {
 		beta := rz1 / rz
 		rz = rz1
 		for v := range n {
-			p[v] = r[v]/s[v] + beta*p[v]
+			p[v] = q[v] + beta*p[v]
 		}
 	}
 	return cgMaxIter(n)
