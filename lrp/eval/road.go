@@ -53,10 +53,10 @@ func cgMaxIter(n int) int { return 2*n + 10 }
 // images; it makes no allocation once built.
 type imputer struct {
 	c, h, w int
-	removed []bool  // per pixel y·w+x: set by the caller before impute
-	idx     []int32 // per pixel: its unknown's index if removed, else −1
-	pix     []int32 // per unknown: its pixel
-	nb      []int32 // per unknown, 8 entries: the unknown index of each removed neighbour, else n (where p is 0)
+	removed []bool    // per pixel y·w+x: set by the caller before impute
+	idx     []int32   // per pixel: its unknown's index if removed, else −1
+	pix     []int32   // per unknown: its pixel
+	nb      []int32   // per unknown, 8 entries: the unknown index of each removed neighbour, else n (where p is 0)
 	s, invS []float64 // s_i and 1/s_i
 	u, r    []float64 // solution and residual
 	p, q    []float64 // search direction (one more, always 0) and M·p
