@@ -32,8 +32,8 @@ func init() {
 }
 
 func runEvaluate(args []string) error {
-	fs := flags("evaluate", "-model FILE [-methods a,b,c] [-n 200] [-steps L] [-patch k] [-fill uniform] -o DIR",
-		"Removes patches of each test digit in the order of its heatmap, most relevant first\n(MoRF) and least relevant first (LeRF), and reports the area over the perturbation\ncurve (AOPC) of the target logit per method (Samek et al. 2017). With -fill road the\nremoved pixels are imputed from their neighbours instead, at 10 %, 20 %, …, 90 % of\nthe pixels (ROAD, Rong et al. 2022), and the combined score is its headline. Writes\nDIR/aopc.json, DIR/aopc.md (the tables, with paired comparisons against random and\ngradient) and DIR/curves.png. The digits are the MNIST test split of\nscripts/fetch-mnist.sh, taken round-robin over the classes.")
+	fs := flags("evaluate", "-model FILE [-methods a,b,c] [-n 200] [-steps L] [-patch k] [-fill uniform] [-against random,gradient] -o DIR",
+		"Removes patches of each test digit in the order of its heatmap, most relevant first\n(MoRF) and least relevant first (LeRF), and reports the area over the perturbation\ncurve (AOPC) of the target logit per method (Samek et al. 2017). With -fill road the\nremoved pixels are imputed from their neighbours instead, at 10 %, 20 %, …, 90 % of\nthe pixels (ROAD, Rong et al. 2022), and the combined score is its headline. Writes\nDIR/aopc.json, DIR/aopc.md (the tables, with paired comparisons against random and\ngradient, or -against) and DIR/curves.png. The digits are the MNIST test split of\nscripts/fetch-mnist.sh, taken round-robin over the classes.")
 	modelPath := fs.String("model", "model/mnist.safetensors", "model `file`")
 	methods := fs.String("methods", "", "comma-separated methods (default: every composite and baseline, and random)")
 	n := fs.Int("n", 200, "number of test digits")
@@ -44,6 +44,7 @@ func runEvaluate(args []string) error {
 	dataDir := fs.String("data", "data/mnist", "`dir` with the MNIST digit files 0.json … 9.json")
 	out := fs.String("o", "", "output `dir` (required)")
 	workers := fs.Int("workers", runtime.NumCPU(), "parallel workers")
+	against := fs.String("against", eval.RandomMethod+",gradient", "comma-separated methods that every other is compared with, input by input (those among -methods)")
 	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 && *out != "" && *n >= 1 }); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func runEvaluate(args []string) error {
 	if p.Steps() <= 10 {
 		points(&md, names, sums, xs, xLabel)
 	}
-	for _, ref := range []string{eval.RandomMethod, "gradient"} {
+	for _, ref := range strings.Split(*against, ",") {
 		paired(&md, names, sums, ref)
 	}
 	if err := os.WriteFile(filepath.Join(*out, "aopc.md"), []byte(md.String()), 0o644); err != nil {
