@@ -43,7 +43,10 @@
 //	combined = ½ · 1/L · Σ_{k=1..L} (f(x_LeRFᵏ) − f(x_MoRFᵏ)),
 //
 // large when removing the least relevant part keeps the score and removing
-// the most relevant destroys it.
+// the most relevant destroys it. ROAD is a Fill rather than an evaluation of
+// its own because everything but the removal is shared: the order, the tie
+// breaking, the seeds, the curves and their AOPC, the batch (Evaluate) and
+// the memory account (Need).
 package eval
 
 import (
