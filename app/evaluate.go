@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lrpwasm/lrp/lrp"
@@ -15,17 +16,18 @@ import (
 // random order with the defaults of package eval.
 type EvalOptions struct {
 	Methods []string `json:"methods"` // composites, baselines, or "random"
-	Patch   int      `json:"patch"`   // patch side; 0: eval.DefaultPatch
-	Steps   int      `json:"steps"`   // patches removed; 0: all
-	Fill    string   `json:"fill"`    // zero, mean or uniform (default)
+	Patch   int      `json:"patch"`   // patch side; 0: eval.DefaultPatch, 1 for road
+	Steps   int      `json:"steps"`   // points after the input, L; 0: all patches, 9 (10 % … 90 %) for road
+	Fill    string   `json:"fill"`    // zero, mean, uniform (default) or road (eval.FillROAD)
 	Seed    uint64   `json:"seed"`
 	Target  *int     `json:"target"` // class; null or −1: predicted
 	Start   string   `json:"start"`  // start relevance of the LRP methods
 }
 
 // MethodCurves are the perturbation curves of one method on one input:
-// the target logit after removing 0…L patches, most relevant first (MoRF)
-// and least relevant first (LeRF), with their AOPC (package eval).
+// the target logit at each of the L+1 points (Evaluation.Removed patches
+// removed), most relevant first (MoRF) and least relevant first (LeRF),
+// with their AOPC and combined score (package eval).
 type MethodCurves struct {
 	Method   string    `json:"method"`
 	MoRF     []float64 `json:"morf"`
@@ -34,6 +36,7 @@ type MethodCurves struct {
 	LeRFProb []float64 `json:"lerfProb"`
 	AOPCMoRF float64   `json:"aopcMorf"`
 	AOPCLeRF float64   `json:"aopcLerf"`
+	Combined float64   `json:"combined"`
 }
 
 // Evaluation is the result of Evaluate.
@@ -42,6 +45,7 @@ type Evaluation struct {
 	Patch   int            `json:"patch"`
 	Patches int            `json:"patches"`
 	Steps   int            `json:"steps"`
+	Removed []int          `json:"removed"` // patches removed at each point: 0…L, or for road ⌊k·patches/(L+1)⌋
 	Fill    string         `json:"fill"`
 	Methods []MethodCurves `json:"methods"`
 	Millis  float64        `json:"ms"`
@@ -95,7 +99,16 @@ func ParseEvalOptions(data []byte) (*EvalOptions, error) {
 	if o.Fill == "" {
 		o.Fill = "uniform"
 	}
+	if _, err := eval.ParseFill(o.Fill); err != nil {
+		return nil, fmt.Errorf("eval: options: %s", strings.TrimPrefix(err.Error(), "eval: "))
+	}
 	return o, nil
+}
+
+// config returns the perturbation settings of o.
+func (o *EvalOptions) config() (eval.Config, error) {
+	fill, err := eval.ParseFill(o.Fill)
+	return eval.Config{Patch: o.Patch, Steps: o.Steps, Fill: fill, Seed: o.Seed}, err
 }
 
 // Evaluate runs region perturbation (package eval) on one input for every
@@ -109,7 +122,7 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 			return nil, err
 		}
 	}
-	fill, err := eval.ParseFill(o.Fill)
+	cfg, err := o.config()
 	if err != nil {
 		return nil, err
 	}
@@ -137,15 +150,12 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 		return nil, err
 	}
 	defer s.commit(need)
-	p, err := eval.NewPerturber(s.e, eval.Config{Patch: o.Patch, Steps: o.Steps, Fill: fill, Seed: o.Seed})
+	p, err := eval.NewPerturber(s.e, cfg)
 	if err != nil {
 		return nil, err
 	}
 	x := append([]float32(nil), s.x...)
-	res := &Evaluation{Patch: o.Patch, Patches: p.Patches(), Steps: p.Steps(), Fill: fill.String()}
-	if res.Patch == 0 {
-		res.Patch = eval.DefaultPatch(s.h)
-	}
+	res := &Evaluation{Patch: p.Patch(), Patches: p.Patches(), Steps: p.Steps(), Removed: p.Removed(), Fill: cfg.Fill.String()}
 	for _, m := range o.Methods {
 		morf, lerf, err := p.Both(x, m, lrp.Options{Target: target, Start: start}, 0)
 		if err != nil {
@@ -153,7 +163,7 @@ func (s *Session) Evaluate(in Input, o *EvalOptions) (*Evaluation, error) {
 		}
 		res.Methods = append(res.Methods, MethodCurves{
 			Method: m, MoRF: morf.Logit, LeRF: lerf.Logit, MoRFProb: morf.Prob, LeRFProb: lerf.Prob,
-			AOPCMoRF: eval.AOPC(morf.Logit), AOPCLeRF: eval.AOPC(lerf.Logit),
+			AOPCMoRF: eval.AOPC(morf.Logit), AOPCLeRF: eval.AOPC(lerf.Logit), Combined: eval.Combined(morf.Logit, lerf.Logit),
 		})
 	}
 	logits, err := s.e.Forward(x)

@@ -223,7 +223,10 @@ func (s *Session) evalNeed(in Input, o *EvalOptions) ([]lrp.Options, int64, erro
 			os = append(os, lrp.Options{Method: m, Start: start})
 		}
 	}
-	cfg := eval.Config{Patch: o.Patch, Steps: o.Steps}
+	cfg, err := o.config()
+	if err != nil {
+		return nil, 0, err
+	}
 	transient := eval.Need(s.m, cfg, len(o.Methods)) + 4*int64(s.m.InputLen()) + s.imageBytes(in)
 	return os, transient, nil
 }

@@ -28,22 +28,23 @@ import (
 )
 
 func init() {
-	register("evaluate", "measure heatmap faithfulness by region perturbation (AOPC) on MNIST test digits", runEvaluate)
+	register("evaluate", "measure heatmap faithfulness by region perturbation (AOPC) or ROAD on MNIST test digits", runEvaluate)
 }
 
 func runEvaluate(args []string) error {
-	fs := flags("evaluate", "-model FILE [-methods a,b,c] [-n 200] [-steps L] [-patch k] [-fill uniform] -o DIR",
-		"Removes patches of each test digit in the order of its heatmap, most relevant first\n(MoRF) and least relevant first (LeRF), and reports the area over the perturbation\ncurve (AOPC) of the target logit per method (Samek et al. 2017). Writes DIR/aopc.json,\nDIR/aopc.md and DIR/curves.png. The digits are the MNIST test split of\nscripts/fetch-mnist.sh, taken round-robin over the classes.")
+	fs := flags("evaluate", "-model FILE [-methods a,b,c] [-n 200] [-steps L] [-patch k] [-fill uniform] [-against random,gradient] -o DIR",
+		"Removes patches of each test digit in the order of its heatmap, most relevant first\n(MoRF) and least relevant first (LeRF), and reports the area over the perturbation\ncurve (AOPC) of the target logit per method (Samek et al. 2017). With -fill road the\nremoved pixels are imputed from their neighbours instead, at 10 %, 20 %, …, 90 % of\nthe pixels (ROAD, Rong et al. 2022), and the combined score is its headline. Writes\nDIR/aopc.json, DIR/aopc.md (the tables, with paired comparisons against random and\ngradient, or -against) and DIR/curves.png. The digits are the MNIST test split of\nscripts/fetch-mnist.sh, taken round-robin over the classes.")
 	modelPath := fs.String("model", "model/mnist.safetensors", "model `file`")
 	methods := fs.String("methods", "", "comma-separated methods (default: every composite and baseline, and random)")
 	n := fs.Int("n", 200, "number of test digits")
-	steps := fs.Int("steps", 0, "patches removed per curve, L (0: all)")
-	patch := fs.Int("patch", 0, "patch side k (0: 4 for 28×28 inputs, 9 for large ones)")
-	fill := fs.String("fill", "uniform", "replacement of a removed patch: zero, mean or uniform")
-	seed := fs.Uint64("seed", 1, "seed of the random order, tie breaking and uniform fill")
+	steps := fs.Int("steps", 0, "points per curve after the input, L (0: all patches; road: 9, i.e. 10 % … 90 %)")
+	patch := fs.Int("patch", 0, "patch side k (0: 4 for 28×28 inputs, 9 for large ones; road: 1)")
+	fill := fs.String("fill", "uniform", "replacement of a removed patch: zero, mean, uniform or road")
+	seed := fs.Uint64("seed", 1, "seed of the random order, tie breaking and the noise of uniform and road")
 	dataDir := fs.String("data", "data/mnist", "`dir` with the MNIST digit files 0.json … 9.json")
 	out := fs.String("o", "", "output `dir` (required)")
 	workers := fs.Int("workers", runtime.NumCPU(), "parallel workers")
+	against := fs.String("against", eval.RandomMethod+",gradient", "comma-separated methods that every other is compared with, input by input (those among -methods)")
 	if _, err := parse(fs, args, func(p []string) bool { return len(p) == 0 && *out != "" && *n >= 1 }); err != nil {
 		return err
 	}
@@ -91,12 +92,19 @@ func runEvaluate(args []string) error {
 	p, _ := eval.NewPerturber(lrp.NewExplainer(f.Model), cfg)
 	var md strings.Builder
 	fmt.Fprintf(&md, "Model `%s`, %d MNIST test digits, %d×%d patches (%d per digit), L = %d, fill %s, seed %d; %s on %d workers.\n\n",
-		filepath.Base(*modelPath), len(inputs), or(*patch, eval.DefaultPatch(28)), or(*patch, eval.DefaultPatch(28)), p.Patches(), p.Steps(), fl, *seed, took.Round(time.Second), *workers)
+		filepath.Base(*modelPath), len(inputs), p.Patch(), p.Patch(), p.Patches(), p.Steps(), fl, *seed, took.Round(time.Second), *workers)
 	table(&md, names, sums)
+	xs, xLabel := axis(p, fl)
+	if p.Steps() <= 10 {
+		points(&md, names, sums, xs, xLabel)
+	}
+	for _, ref := range strings.Split(*against, ",") {
+		paired(&md, names, sums, ref)
+	}
 	if err := os.WriteFile(filepath.Join(*out, "aopc.md"), []byte(md.String()), 0o644); err != nil {
 		return err
 	}
-	if err := plotCurves(filepath.Join(*out, "curves.png"), names, sums); err != nil {
+	if err := plotCurves(filepath.Join(*out, "curves.png"), names, sums, xs, xLabel); err != nil {
 		return err
 	}
 	fmt.Print(md.String())
@@ -126,13 +134,6 @@ func checkWorkers(m *lrp.Model, names []string, cfg eval.Config, workers int) er
 	return nil
 }
 
-func or(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
-}
-
 // roundRobin takes n images of s, cycling through the classes in order so
 // that every class is equally represented.
 func roundRobin(s *mnist.Set, n int) [][]float32 {
@@ -156,19 +157,123 @@ func roundRobin(s *mnist.Set, n int) [][]float32 {
 	return out
 }
 
-// table writes the markdown table of results, best MoRF AOPC first.
-func table(w io.Writer, names []string, sums []eval.Summary) {
-	idx := make([]int, len(names))
+// byMoRF returns the indices of sums, best MoRF AOPC first.
+func byMoRF(sums []eval.Summary) []int {
+	idx := make([]int, len(sums))
 	for i := range idx {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return sums[idx[a]].AOPCMoRF > sums[idx[b]].AOPCMoRF })
-	fmt.Fprintln(w, "| method | AOPC MoRF (logit) ↑ | AOPC LeRF (logit) ↓ | LeRF − MoRF | AOPC MoRF (prob.) |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: |")
-	for _, i := range idx {
+	return idx
+}
+
+// table writes the markdown table of results, best MoRF AOPC first.
+func table(w io.Writer, names []string, sums []eval.Summary) {
+	fmt.Fprintln(w, "| method | AOPC MoRF (logit) ↑ | AOPC LeRF (logit) ↓ | LeRF − MoRF | combined (logit) ↑ | AOPC MoRF (prob.) | combined (prob.) ↑ |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, i := range byMoRF(sums) {
 		s := sums[i]
-		fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %.3f |\n", names[i], s.AOPCMoRF, s.AOPCLeRF, -s.Gap(), s.AOPCMoRFProb)
+		fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", names[i], s.AOPCMoRF, s.AOPCLeRF, -s.Gap(), s.Combined, s.AOPCMoRFProb, s.CombinedProb)
 	}
+}
+
+// axis returns the x value of every curve point and its label: the patches
+// removed, or for ROAD the percentage of them, k/(L+1), that n_k rounds
+// down.
+func axis(p *eval.Perturber, fill eval.Fill) ([]float64, string) {
+	n := p.Removed()
+	xs := make([]float64, len(n))
+	for k, v := range n {
+		xs[k] = float64(v)
+		if fill == eval.FillROAD {
+			xs[k] = 100 * float64(k) / float64(p.Steps()+1)
+		}
+	}
+	switch {
+	case fill != eval.FillROAD:
+		return xs, "patches removed"
+	case p.Patch() == 1:
+		return xs, "% of pixels removed"
+	}
+	return xs, "% of patches removed"
+}
+
+// points writes the mean MoRF and LeRF logit at every point of the curves
+// after the first, one table each, in the order of table.
+func points(w io.Writer, names []string, sums []eval.Summary, xs []float64, label string) {
+	unit := ""
+	if strings.HasPrefix(label, "%") {
+		unit = " %"
+	}
+	for _, c := range []struct {
+		name  string
+		curve func(eval.Summary) []float64
+	}{{"MoRF", func(s eval.Summary) []float64 { return s.CurveMoRF }}, {"LeRF", func(s eval.Summary) []float64 { return s.CurveLeRF }}} {
+		fmt.Fprintf(w, "\nMean target logit, %s, by %s (%.3f before):\n\n| method |", c.name, label, sums[0].CurveMoRF[0])
+		for _, x := range xs[1:] {
+			fmt.Fprintf(w, " %.4g%s |", x, unit)
+		}
+		fmt.Fprint(w, "\n| --- |"+strings.Repeat(" ---: |", len(xs)-1)+"\n")
+		for _, i := range byMoRF(sums) {
+			fmt.Fprintf(w, "| %s |", names[i])
+			for _, v := range c.curve(sums[i])[1:] {
+				fmt.Fprintf(w, " %.3f |", v)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// paired writes every method's scores minus those of ref on the same
+// inputs, mean ± standard error, and on how many inputs the method is
+// better; nothing if ref is not among names.
+func paired(w io.Writer, names []string, sums []eval.Summary, ref string) {
+	r := slices.Index(names, ref)
+	if r < 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nPaired against %s on the same inputs (mean ± standard error; inputs where the method is better):\n\n", ref)
+	fmt.Fprintf(w, "| method | MoRF − %[1]s ↑ | better | LeRF − %[1]s ↓ | better | combined − %[1]s ↑ | better |\n", ref)
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, i := range byMoRF(sums) {
+		if i == r || len(sums[i].Inputs) != len(sums[r].Inputs) {
+			continue
+		}
+		fmt.Fprintf(w, "| %s |", names[i])
+		for _, c := range []struct {
+			score func(eval.Score) float64
+			sign  float64 // +1: larger is better
+		}{{func(s eval.Score) float64 { return s.AOPCMoRF }, 1}, {func(s eval.Score) float64 { return s.AOPCLeRF }, -1}, {func(s eval.Score) float64 { return s.Combined }, 1}} {
+			d := make([]float64, len(sums[i].Inputs))
+			better := 0
+			for k := range d {
+				d[k] = c.score(sums[i].Inputs[k]) - c.score(sums[r].Inputs[k])
+				if c.sign*d[k] > 0 {
+					better++
+				}
+			}
+			mean, se := meanSE(d)
+			fmt.Fprintf(w, " %+.2f ± %.2f | %d / %d |", mean, se, better, len(d))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// meanSE returns the mean of d and its standard error s/√n, s the sample
+// standard deviation.
+func meanSE(d []float64) (mean, se float64) {
+	n := float64(len(d))
+	for _, v := range d {
+		mean += v / n
+	}
+	if len(d) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, v := range d {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / (n - 1) / n)
 }
 
 // plotCurves draws the mean MoRF and LeRF curves of every method side by
@@ -176,7 +281,7 @@ func table(w io.Writer, names []string, sums []eval.Summary) {
 // curve): LRP composites solid, the other explainers dashed, the controls
 // that explain nothing (single_pixel, uniform) dotted, the random order
 // thick black.
-func plotCurves(path string, names []string, sums []eval.Summary) error {
+func plotCurves(path string, names []string, sums []eval.Summary, xs []float64, xLabel string) error {
 	const w, h, legendW = 13 * vg.Inch, 6 * vg.Inch, 2.6 * vg.Inch
 	panels := []*plot.Plot{plot.New(), plot.New()}
 	panels[0].Title.Text = "Most relevant first (MoRF): steeper is better"
@@ -191,7 +296,7 @@ func plotCurves(path string, names []string, sums []eval.Summary) error {
 		}
 	}
 	for _, p := range panels {
-		p.X.Label.Text = "patches removed"
+		p.X.Label.Text = xLabel
 		p.Y.Label.Text = "mean target logit"
 		p.Y.Min, p.Y.Max = lo-0.02*(hi-lo), hi+0.02*(hi-lo)
 		p.Y.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick { return ticks(min, max, 8) })
@@ -220,7 +325,7 @@ func plotCurves(path string, names []string, sums []eval.Summary) error {
 		for pi, curve := range [][]float64{s.CurveMoRF, s.CurveLeRF} {
 			pts := make(plotter.XYs, len(curve))
 			for k, v := range curve {
-				pts[k] = plotter.XY{X: float64(k), Y: v}
+				pts[k] = plotter.XY{X: xs[k], Y: v}
 			}
 			l, err := plotter.NewLine(pts)
 			if err != nil {

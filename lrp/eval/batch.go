@@ -12,16 +12,25 @@ import (
 const RandomMethod = "random"
 
 // Summary is the evaluation of one method over many inputs: the AOPC of the
-// MoRF and LeRF logit curves, their probability counterparts, and the mean
-// curves.
+// MoRF and LeRF logit curves, their probability counterparts, the combined
+// scores, the mean curves, and the scores of every input for paired
+// comparisons.
 type Summary struct {
 	AOPCMoRF     float64   `json:"aopc_morf"`
 	AOPCLeRF     float64   `json:"aopc_lerf"`
 	AOPCMoRFProb float64   `json:"aopc_morf_prob"`
 	AOPCLeRFProb float64   `json:"aopc_lerf_prob"`
+	Combined     float64   `json:"combined"`
+	CombinedProb float64   `json:"combined_prob"`
 	CurveMoRF    []float64 `json:"curve_morf"`
 	CurveLeRF    []float64 `json:"curve_lerf"`
 	N            int       `json:"n"`
+	Inputs       []Score   `json:"-"` // in the order of the inputs
+}
+
+// Score is one method's result on one input, from its logit curves.
+type Score struct {
+	AOPCMoRF, AOPCLeRF, Combined float64
 }
 
 // Gap is LeRF − MoRF area: large when the heatmap both finds what matters
@@ -46,7 +55,7 @@ func Evaluate(m *lrp.Model, inputs [][]float32, methods []string, cfg Config, op
 	}
 	type job struct{ mi, xi int }
 	type out struct {
-		mi         int
+		mi, xi     int
 		morf, lerf Curve
 		err        error
 	}
@@ -64,7 +73,7 @@ func Evaluate(m *lrp.Model, inputs [][]float32, methods []string, cfg Config, op
 					outs <- out{err: err}
 					continue
 				}
-				o := out{mi: j.mi}
+				o := out{mi: j.mi, xi: j.xi}
 				o.morf, o.lerf, o.err = p.Both(inputs[j.xi], methods[j.mi], opt, uint64(j.xi))
 				outs <- o
 			}
@@ -90,11 +99,18 @@ func Evaluate(m *lrp.Model, inputs [][]float32, methods []string, cfg Config, op
 			continue
 		}
 		s := &sums[o.mi]
+		if s.Inputs == nil {
+			s.Inputs = make([]Score, len(inputs))
+		}
+		sc := Score{AOPC(o.morf.Logit), AOPC(o.lerf.Logit), Combined(o.morf.Logit, o.lerf.Logit)}
+		s.Inputs[o.xi] = sc
 		s.N++
-		s.AOPCMoRF += AOPC(o.morf.Logit)
-		s.AOPCLeRF += AOPC(o.lerf.Logit)
+		s.AOPCMoRF += sc.AOPCMoRF
+		s.AOPCLeRF += sc.AOPCLeRF
+		s.Combined += sc.Combined
 		s.AOPCMoRFProb += AOPC(o.morf.Prob)
 		s.AOPCLeRFProb += AOPC(o.lerf.Prob)
+		s.CombinedProb += Combined(o.morf.Prob, o.lerf.Prob)
 		s.CurveMoRF = addTo(s.CurveMoRF, o.morf.Logit)
 		s.CurveLeRF = addTo(s.CurveLeRF, o.lerf.Logit)
 	}
@@ -111,6 +127,8 @@ func Evaluate(m *lrp.Model, inputs [][]float32, methods []string, cfg Config, op
 		s.AOPCLeRF /= n
 		s.AOPCMoRFProb /= n
 		s.AOPCLeRFProb /= n
+		s.Combined /= n
+		s.CombinedProb /= n
 		for k := range s.CurveMoRF {
 			s.CurveMoRF[k] /= n
 			s.CurveLeRF[k] /= n

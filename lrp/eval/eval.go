@@ -25,6 +25,28 @@
 //	FillZero     the low end of the pixel range (black; 0 for MNIST), through the model's normalization
 //	FillMean     the per-channel mean of x
 //	FillUniform  uniform noise over the pixel range per value, seeded (the paper's choice)
+//	FillROAD     the noisy linear imputation of ROAD (road.go), from the pixels kept
+//
+// ROAD (Rong et al., ICML 2022) is the same curve with a different removal:
+// its patches are single pixels by default, and its points are fractions of
+// them rather than one patch after the other. Point k of a curve has the
+// first n_k patches of the order removed, with
+//
+//	n_k = k                    for the local fills (L steps, one patch each),
+//	n_k = ⌊k·P/(L+1)⌋          for FillROAD (P patches; L = 9 gives the paper's 10 %, 20 %, …, 90 %),
+//
+// and every ROAD point is imputed afresh from x and the kept pixels, since
+// the imputation of a pixel depends on which of its neighbours are gone.
+// The combined score of a method (pytorch-grad-cam's ROADCombined, for any
+// fill) is
+//
+//	combined = ½ · 1/L · Σ_{k=1..L} (f(x_LeRFᵏ) − f(x_MoRFᵏ)),
+//
+// large when removing the least relevant part keeps the score and removing
+// the most relevant destroys it. ROAD is a Fill rather than an evaluation of
+// its own because everything but the removal is shared: the order, the tie
+// breaking, the seeds, the curves and their AOPC, the batch (Evaluate) and
+// the memory account (Need).
 package eval
 
 import (
@@ -57,9 +79,10 @@ const (
 	FillZero Fill = iota
 	FillMean
 	FillUniform
+	FillROAD
 )
 
-var fillNames = []string{"zero", "mean", "uniform"}
+var fillNames = []string{"zero", "mean", "uniform", "road"}
 
 func (f Fill) String() string { return fillNames[f] }
 
@@ -75,10 +98,75 @@ func ParseFill(s string) (Fill, error) {
 
 // Config sets the perturbation.
 type Config struct {
-	Patch int    // patch side k; 0 means DefaultPatch for the input size
-	Steps int    // L, patches removed; 0 or more than the patches means all of them
+	Patch int    // patch side k; 0 means DefaultPatch for the input size, 1 (pixels) for FillROAD
+	Steps int    // L, the points after x; 0 or more than the patches (FillROAD: patches − 1) means all, FillROAD's 0 means RoadSteps
 	Fill  Fill   // how a removed patch is replaced
-	Seed  uint64 // for random order, tie breaking and uniform fill
+	Seed  uint64 // for random order, tie breaking and the noise of FillUniform and FillROAD
+}
+
+// RoadSteps is FillROAD's default L: the paper's removed fractions 10 %, 20 %, …, 90 %.
+const RoadSteps = 9
+
+// layout is the geometry of a perturbation of an input of shape c×h×w.
+type layout struct {
+	c, h, w int
+	patch   int // k
+	patches int // P
+	steps   int // L
+}
+
+// resolve returns the layout of cfg on inputs of shape s (c×h×w, h×w or n):
+// the defaults filled in, the steps clamped. It allocates nothing.
+func resolve(s []int, cfg Config) (layout, error) {
+	l := layout{c: 1, h: 1, w: s[0]}
+	if len(s) == 3 {
+		l.c, l.h, l.w = s[0], s[1], s[2]
+	} else if len(s) == 2 {
+		l.h, l.w = s[0], s[1]
+	}
+	if cfg.Fill < FillZero || cfg.Fill > FillROAD {
+		return l, fmt.Errorf("eval: fill %d invalid", cfg.Fill)
+	}
+	l.patch = cfg.Patch
+	if l.patch == 0 {
+		l.patch = DefaultPatch(s[len(s)-min(2, len(s))]) // the height, or the length of a vector
+		if cfg.Fill == FillROAD {
+			l.patch = 1
+		}
+	}
+	if side := max(l.h, l.w); l.patch < 1 || l.patch > side {
+		return l, fmt.Errorf("eval: patch %d: want 1..%d, the input's larger side", l.patch, side)
+	}
+	l.patches = ((l.h + l.patch - 1) / l.patch) * ((l.w + l.patch - 1) / l.patch)
+	if cfg.Steps < 0 {
+		return l, fmt.Errorf("eval: steps %d invalid", cfg.Steps)
+	}
+	l.steps = cfg.Steps
+	if cfg.Fill == FillROAD {
+		// ROAD keeps at least one patch: with none the imputation has nothing to start from.
+		if l.patches < 2 {
+			return l, fmt.Errorf("eval: fill road: %d patch of side %d, want 2 or more", l.patches, l.patch)
+		}
+		if l.steps == 0 {
+			l.steps = RoadSteps
+		}
+		l.steps = min(l.steps, l.patches-1)
+	} else if l.steps == 0 || l.steps > l.patches {
+		l.steps = l.patches
+	}
+	return l, nil
+}
+
+// removed returns n_k, the patches removed at each of the L+1 points.
+func (l layout) removed(f Fill) []int {
+	n := make([]int, l.steps+1)
+	for k := range n {
+		n[k] = k
+		if f == FillROAD {
+			n[k] = k * l.patches / (l.steps + 1)
+		}
+	}
+	return n
 }
 
 // DefaultPatch is the patch side for an input of height h: 4 for inputs up
@@ -110,16 +198,24 @@ func AOPC(f []float64) float64 {
 	return s / float64(len(f))
 }
 
-// geometry returns the patches of an input of the model: for each patch the
-// flat indices of its values (all channels).
-func geometry(m *lrp.Model, k int) [][]int32 {
-	s := m.Input.Shape
-	c, h, w := 1, 1, s[0]
-	if len(s) == 3 {
-		c, h, w = s[0], s[1], s[2]
-	} else if len(s) == 2 {
-		h, w = s[0], s[1]
+// Combined returns ½ · 1/L · Σ_{k=1..L} (lerf_k − morf_k) for the curves
+// morf and lerf of one method (L+1 points each): pytorch-grad-cam's
+// ROADCombined when the fill is FillROAD.
+func Combined(morf, lerf []float64) float64 {
+	if len(morf) < 2 || len(lerf) != len(morf) {
+		return 0
 	}
+	var s float64
+	for k := 1; k < len(morf); k++ {
+		s += lerf[k] - morf[k]
+	}
+	return s / float64(2*(len(morf)-1))
+}
+
+// geometry returns the patches of l: for each patch the flat indices of
+// its values (all channels).
+func geometry(l layout) [][]int32 {
+	c, h, w, k := l.c, l.h, l.w, l.patch
 	var patches [][]int32
 	for y0 := 0; y0 < h; y0 += k {
 		for x0 := 0; x0 < w; x0 += k {
@@ -142,64 +238,68 @@ func geometry(m *lrp.Model, k int) [][]int32 {
 type Perturber struct {
 	e       *lrp.Explainer
 	cfg     Config
+	l       layout
 	patches [][]int32
+	removed []int // n_k
 	xk      []float32
 	lo, hi  []float32
+	road    *imputer  // FillROAD only
+	sigma   []float32 // FillROAD: the noise's σ per channel
 }
 
 // NewPerturber returns a Perturber for the explainer's model.
 func NewPerturber(e *lrp.Explainer, cfg Config) (*Perturber, error) {
 	m := e.Model()
-	h := m.Input.Shape[0]
-	if len(m.Input.Shape) == 3 {
-		h = m.Input.Shape[1]
+	l, err := resolve(m.Input.Shape, cfg)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Patch == 0 {
-		cfg.Patch = DefaultPatch(h)
-	}
-	if side := slices.Max(m.Input.Shape[len(m.Input.Shape)-min(2, len(m.Input.Shape)):]); cfg.Patch < 1 || cfg.Patch > side {
-		return nil, fmt.Errorf("eval: patch %d: want 1..%d, the input's larger side", cfg.Patch, side)
-	}
-	if cfg.Steps < 0 || cfg.Fill < FillZero || cfg.Fill > FillUniform {
-		return nil, fmt.Errorf("eval: steps %d, fill %d invalid", cfg.Steps, cfg.Fill)
-	}
-	p := &Perturber{e: e, cfg: cfg, patches: geometry(m, cfg.Patch), xk: make([]float32, m.InputLen())}
+	cfg.Patch, cfg.Steps = l.patch, l.steps
+	p := &Perturber{e: e, cfg: cfg, l: l, patches: geometry(l), removed: l.removed(cfg.Fill), xk: make([]float32, m.InputLen())}
 	p.lo, p.hi = m.Bounds()
-	if p.cfg.Steps == 0 || p.cfg.Steps > len(p.patches) {
-		p.cfg.Steps = len(p.patches)
+	if cfg.Fill == FillROAD {
+		p.road = newImputer(l.c, l.h, l.w)
+		p.sigma = make([]float32, len(p.lo))
+		for ch := range p.sigma {
+			p.sigma[ch] = RoadNoise * (p.hi[ch] - p.lo[ch])
+		}
 	}
 	return p, nil
 }
 
 // Need returns the bytes that a Perturber of m with cfg allocates and
 // drops while it evaluates methods methods (Both) on one input: its
-// buffer, its patch lists (built by append: with the capacities it
-// outgrows, up to 5 times their values), and per method the copy of the
-// relevance, the order and the curves. It bounds what an evaluation
-// takes beyond the explanations.
+// buffers, its patch lists (built by append: with the capacities it
+// outgrows, up to 5 times their values), ROAD's imputer, and per method
+// the copy of the relevance, the two orders and the two curves. It bounds what an
+// evaluation takes beyond the explanations; a cfg that NewPerturber
+// refuses needs nothing.
 func Need(m *lrp.Model, cfg Config, methods int) int64 {
-	n, s := int64(m.InputLen()), m.Input.Shape
-	c, h, w := int64(1), int64(1), int64(s[0])
-	if len(s) == 3 {
-		c, h, w = int64(s[0]), int64(s[1]), int64(s[2])
-	} else if len(s) == 2 {
-		h, w = int64(s[0]), int64(s[1])
+	l, err := resolve(m.Input.Shape, cfg)
+	if err != nil {
+		return 0
 	}
-	k := int64(cfg.Patch)
-	if k == 0 {
-		k = int64(DefaultPatch(int(h)))
+	n, patches, points := int64(m.InputLen()), int64(l.patches), int64(l.steps+1)
+	perturber := 4*n + 5*4*n + 3*24*patches + 8*points
+	if cfg.Fill == FillROAD {
+		perturber += imputerBytes(l.h, l.w) + 2*4*int64(l.c)
 	}
-	patches := ((h + k - 1) / k) * ((w + k - 1) / k)
-	perturber := 4*n + 5*4*n + 3*24*patches
-	method := 4*n + 16*patches + 2*(4*c+2*8*(patches+1))
+	method := 4*n + 2*16*patches + 2*(4*int64(l.c)+2*8*points) // relevance, two orders (ints and scores), two curves
 	return perturber + int64(methods)*method + 1<<10
 }
 
 // Patches is the number of patches of one input.
 func (p *Perturber) Patches() int { return len(p.patches) }
 
-// Steps is L, the number of patches each curve removes.
+// Steps is L: each curve has L+1 points.
 func (p *Perturber) Steps() int { return p.cfg.Steps }
+
+// Patch is the patch side k.
+func (p *Perturber) Patch() int { return p.cfg.Patch }
+
+// Removed returns n_k, the number of patches removed at each point of a
+// curve (a copy).
+func (p *Perturber) Removed() []int { return slices.Clone(p.removed) }
 
 // Order returns the patch order for relevance rel (ignored for Random).
 // seed varies the random order and tie breaking per input.
@@ -224,11 +324,12 @@ func (p *Perturber) Order(rel []float32, o Order, seed uint64) []int {
 	return idx
 }
 
-// Run removes the patches of x in the given order, L of them, and returns
-// the target's curve (L+1 points, the first for x itself).
+// Run removes the patches of x in the given order and returns the
+// target's curve: L+1 points, the first for x itself, point k with the
+// first n_k patches of the order removed.
 func (p *Perturber) Run(x []float32, order []int, target int, seed uint64) (Curve, error) {
-	if len(x) != len(p.xk) || target < 0 {
-		return Curve{}, fmt.Errorf("eval: input of %d values or target %d invalid", len(x), target)
+	if len(x) != len(p.xk) || target < 0 || len(order) < p.removed[p.cfg.Steps] {
+		return Curve{}, fmt.Errorf("eval: input of %d values, order of %d patches or target %d invalid", len(x), len(order), target)
 	}
 	copy(p.xk, x)
 	rng := rand.New(rand.NewPCG(p.cfg.Seed^0x9e3779b97f4a7c15, seed))
@@ -245,15 +346,29 @@ func (p *Perturber) Run(x []float32, order []int, target int, seed uint64) (Curv
 		if k == p.cfg.Steps {
 			return c, nil
 		}
-		for _, j := range p.patches[order[k]] {
-			ch := int(j) / per
-			switch p.cfg.Fill {
-			case FillZero:
-				p.xk[j] = p.lo[ch]
-			case FillMean:
-				p.xk[j] = mean[ch]
-			case FillUniform:
-				p.xk[j] = p.lo[ch] + rng.Float32()*(p.hi[ch]-p.lo[ch])
+		if p.road != nil {
+			// The removed sets grow, so x⁰'s values still stand at every kept pixel.
+			clear(p.road.removed)
+			hw := len(p.road.removed)
+			for _, i := range order[:p.removed[k+1]] {
+				for _, j := range p.patches[i] {
+					p.road.removed[int(j)%hw] = true
+				}
+			}
+			p.road.impute(p.xk, x, p.sigma, rng)
+			continue
+		}
+		for _, i := range order[p.removed[k]:p.removed[k+1]] {
+			for _, j := range p.patches[i] {
+				ch := int(j) / per
+				switch p.cfg.Fill {
+				case FillZero:
+					p.xk[j] = p.lo[ch]
+				case FillMean:
+					p.xk[j] = mean[ch]
+				case FillUniform:
+					p.xk[j] = p.lo[ch] + rng.Float32()*(p.hi[ch]-p.lo[ch])
+				}
 			}
 		}
 	}

@@ -32,19 +32,21 @@ func TestNeed(t *testing.T) {
 				require.NoError(t, err)
 			}
 		}
-		cfg := Config{Fill: FillUniform}
-		var a, b runtime.MemStats
-		runtime.ReadMemStats(&a)
-		p, err := NewPerturber(e, cfg)
-		require.NoError(t, err)
-		for _, method := range methods {
-			_, _, err := p.Both(x, method, lrp.Options{}, 1)
+		for _, cfg := range []Config{{Fill: FillUniform}, {Fill: FillROAD}, {Fill: FillROAD, Patch: 3, Steps: 4}} {
+			var a, b runtime.MemStats
+			runtime.ReadMemStats(&a)
+			p, err := NewPerturber(e, cfg)
 			require.NoError(t, err)
+			for _, method := range methods {
+				_, _, err := p.Both(x, method, lrp.Options{}, 1)
+				require.NoError(t, err)
+			}
+			runtime.ReadMemStats(&b)
+			got, need := int64(b.TotalAlloc-a.TotalAlloc), Need(m, cfg, len(methods))
+			t.Logf("%v %+v: allocated %d, Need %d (%.2f×)", shape, cfg, got, need, float64(need)/float64(got))
+			assert.GreaterOrEqual(t, need, got, "%v %+v", shape, cfg)
+			assert.LessOrEqual(t, need, 2*got, "%v %+v", shape, cfg)
 		}
-		runtime.ReadMemStats(&b)
-		got, need := int64(b.TotalAlloc-a.TotalAlloc), Need(m, cfg, len(methods))
-		t.Logf("%v: allocated %d, Need %d (%.2f×)", shape, got, need, float64(need)/float64(got))
-		assert.GreaterOrEqual(t, need, got, "%v", shape)
-		assert.LessOrEqual(t, need, 2*got, "%v", shape)
 	}
+	assert.Zero(t, Need(linear(t, 2, 2, make([]float32, 4)), Config{Patch: 3}, 1), "a refused config")
 }
