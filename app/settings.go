@@ -258,11 +258,11 @@ func (s *Session) Configure(st *Settings) error {
 		return nil
 	}
 	m, c := s.m, &s.cfg
-	norm, mean, std, err := s.normalization(st)
+	norm, mean, std, err := resolveNormalization(m, s.info.Name, c, st)
 	if err != nil {
 		return err
 	}
-	from, names, err := s.labels(st)
+	from, names, err := resolveLabels(m, s.info.Name, c, st)
 	if err != nil {
 		return err
 	}
@@ -300,26 +300,49 @@ func (s *Session) Configure(st *Settings) error {
 	return nil
 }
 
-// normalization returns the normalization st asks for ("" for none
-// asked), checked against the model.
-func (s *Session) normalization(st *Settings) (from string, mean, std []float32, err error) {
-	in := s.m.Input
+// Apply sets m's normalization and class names as st says, checked as
+// Configure checks them, with "default" for what m has: the command line
+// writes them into a model file with it. On an error m is unchanged.
+func Apply(m *lrp.Model, name string, st *Settings) error {
+	c := &config{fileMean: m.Input.Mean, fileStd: m.Input.Std, fileLabels: m.Labels}
+	norm, mean, std, err := resolveNormalization(m, name, c, st)
+	if err != nil {
+		return err
+	}
+	from, names, err := resolveLabels(m, name, c, st)
+	if err != nil {
+		return err
+	}
+	if norm != "" {
+		m.Input.Mean, m.Input.Std = mean, std
+	}
+	if from != "" {
+		m.Labels = names
+	}
+	return nil
+}
+
+// resolveNormalization returns the normalization st asks for of model m,
+// called name in messages, checked against it, with c's default; from is
+// "" when st asks for none.
+func resolveNormalization(m *lrp.Model, name string, c *config, st *Settings) (from string, mean, std []float32, err error) {
+	in := m.Input
 	switch st.Normalization {
 	case "":
 		return "", nil, nil, nil
 	case "default":
-		from, mean, std = s.cfg.defaultNormalization()
+		from, mean, std = c.defaultNormalization()
 		return from, mean, std, nil
 	case FromNone:
 		return FromNone, nil, nil, nil
 	case FromImageNet:
 		if len(in.Shape) != 3 || in.Shape[0] != 3 {
-			return "", nil, nil, setErr("ImageNet's normalization needs a [3, H, W] input, model %s has %v", s.info.Name, in.Shape)
+			return "", nil, nil, setErr("ImageNet's normalization needs a [3, H, W] input, model %s has %v", name, in.Shape)
 		}
 		mean, std = model.ImageNetNormalization()
 		return FromImageNet, mean, std, nil
 	case FromUser:
-		if err := CheckNormalization(s.m, st.Mean, st.Std); err != nil {
+		if err := CheckNormalization(m, name, st.Mean, st.Std); err != nil {
 			return "", nil, nil, err
 		}
 		return FromUser, slices.Clone(st.Mean), slices.Clone(st.Std), nil
@@ -331,10 +354,10 @@ func (s *Session) normalization(st *Settings) (from string, mean, std []float32,
 // m's input, as Configure checks them (the command line checks the values
 // it writes into a file with it): one value each per channel of a
 // [C, H, W] input, finite, |mean| ≤ 10⁶ and 10⁻⁶ ≤ std ≤ 10⁶.
-func CheckNormalization(m *lrp.Model, mean, std []float32) error {
+func CheckNormalization(m *lrp.Model, name string, mean, std []float32) error {
 	shape := m.Input.Shape
 	if len(shape) != 3 {
-		return setErr("a normalization needs a [C, H, W] input, model %s has %v", m.Name, shape)
+		return setErr("a normalization needs a [C, H, W] input, model %s has %v", name, shape)
 	}
 	if len(mean) != shape[0] || len(std) != shape[0] {
 		return setErr("normalization: %d means and %d stds for an input of %d channels", len(mean), len(std), shape[0])
@@ -348,19 +371,20 @@ func CheckNormalization(m *lrp.Model, mean, std []float32) error {
 	return nil
 }
 
-// labels returns the class names st asks for (nil: the indices) and
-// where they come from; from is "" when st asks for none.
-func (s *Session) labels(st *Settings) (from string, names []string, err error) {
-	k := s.m.Classes()
+// resolveLabels returns the class names st asks for of model m, called
+// name in messages (nil: the indices), and where they come from, with c's
+// default; from is "" when st asks for none.
+func resolveLabels(m *lrp.Model, name string, c *config, st *Settings) (from string, names []string, err error) {
+	k := m.Classes()
 	switch st.Labels {
 	case "":
-		return "", s.m.Labels, nil
+		return "", m.Labels, nil
 	case "default":
-		from, names = s.cfg.defaultLabels()
+		from, names = c.defaultLabels()
 		return from, names, nil
 	case FromImageNet:
 		if k != model.ImageNetClassCount {
-			return "", nil, setErr("ImageNet's class names need a model with %d classes, model %s has %d", model.ImageNetClassCount, s.info.Name, k)
+			return "", nil, setErr("ImageNet's class names need a model with %d classes, model %s has %d", model.ImageNetClassCount, name, k)
 		}
 		return FromImageNet, model.ImageNetClasses(), nil
 	case FromIndices:
