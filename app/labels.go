@@ -111,7 +111,7 @@ func parseJSONLabels(data []byte, classes int) ([]string, error) {
 		}
 	}
 	if len(p.names) != classes {
-		return nil, labelErr("the file has %d names, the model has %d classes", len(p.names), classes)
+		return nil, labelErr("%d names, the model has %d classes", len(p.names), classes)
 	}
 	return p.names, nil
 }
@@ -121,7 +121,7 @@ func (p *jsonLabels) array() error {
 	for p.d.More() {
 		i := len(p.names)
 		if i == p.classes {
-			return labelErr("the file has more than %d names, the model has %d classes", p.classes, p.classes)
+			return labelErr("more than %d names, the model has %d classes", p.classes, p.classes)
 		}
 		s, err := p.name(fmt.Sprintf("name %d", i), false)
 		if err != nil {

@@ -69,8 +69,8 @@ func TestParseLabelsErrors(t *testing.T) {
 		{"not UTF-8", "a\nb\xff\nc", "line 2: a name that is not valid UTF-8"},
 		{"too long", "a\n" + long + "\nc", "line 2: a name of 257 bytes, more than the 256 allowed"},
 		{"far too long", "a\n" + strings.Repeat("x", 5*MaxLabel) + "\nc", "line 2: a name of 1280 bytes"},
-		{"JSON: too few", `["a", "b"]`, "the file has 2 names, the model has 3 classes"},
-		{"JSON: too many", `["a", "b", "c", "d", "e"]`, "the file has more than 3 names"},
+		{"JSON: too few", `["a", "b"]`, "labels: 2 names, the model has 3 classes"},
+		{"JSON: too many", `["a", "b", "c", "d", "e"]`, "labels: more than 3 names"},
 		{"JSON: not a string", `["a", 2, "c"]`, "name 1: want a string, got a number"},
 		{"JSON: null", `["a", null, "c"]`, "name 1: want a string, got null"},
 		{"JSON: nested array", `["a", ["b"], "c"]`, "name 1: want a string, got an array"},
@@ -125,7 +125,7 @@ func TestParseLabelsStopsEarly(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	_, err := ParseLabels(data, 10)
 	runtime.ReadMemStats(&after)
-	assert.ErrorContains(t, err, "the file has more than 10 names")
+	assert.ErrorContains(t, err, "labels: more than 10 names")
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(256<<10), "bytes allocated")
 }
 

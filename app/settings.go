@@ -51,6 +51,10 @@ const MaxSettings = 2*MaxLabelsFile + 64<<10
 // float32's overflow.
 const maxNormalization = 1e6
 
+// maxNormalizationJSON bounds the bytes of a custom normalization's JSON:
+// far more than a mean and a std for each of the channels of any input.
+const maxNormalizationJSON = 64 << 10
+
 // settingsJSON is the JSON form of Settings.
 type settingsJSON struct {
 	Normalization json.RawMessage `json:"normalization"`
@@ -116,6 +120,9 @@ func (st *Settings) parseNormalization(raw json.RawMessage) error {
 		}
 		return setErr("normalization %q: want \"default\", \"none\", \"imagenet\" or {\"mean\": [...], \"std\": [...]}", truncate(name))
 	}
+	if len(raw) > maxNormalizationJSON {
+		return setErr("normalization: %d bytes, more than the %d allowed (one mean and one std per channel)", len(raw), maxNormalizationJSON)
+	}
 	var v struct {
 		Mean []float64 `json:"mean"`
 		Std  []float64 `json:"std"`
@@ -146,11 +153,12 @@ func (st *Settings) parseLabels(raw json.RawMessage) error {
 		}
 		return setErr("labels %q: want \"default\", \"imagenet\", \"indices\" or an array of names (or labelsFile, a names file's text)", truncate(name))
 	}
-	var names []string
-	if err := json.Unmarshal(raw, &names); err != nil {
-		return setErr("labels: want \"default\", \"imagenet\", \"indices\" or an array of names: %s", settingsMessage(err))
+	// An array of names is read as a names file is, one name at a time up
+	// to the model's classes (Configure), not decoded whole here.
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '[' {
+		return setErr("labels: want \"default\", \"imagenet\", \"indices\" or an array of names")
 	}
-	st.Labels, st.Names = FromUser, names
+	st.Labels, st.LabelsFile = FromUser, []byte(raw)
 	return nil
 }
 
@@ -289,8 +297,8 @@ func (s *Session) Configure(st *Settings) error {
 	}
 	if renorm {
 		// The explainer's bounds and its zᴮ caches follow the old
-		// normalization: a new explainer, the old one left to the
-		// collector.
+		// normalization: a new explainer. The old one is dropped first,
+		// so that a collection while the new one allocates can take it.
 		s.e = nil
 		s.e = lrp.NewExplainer(m)
 		s.bare = s.e.Held()

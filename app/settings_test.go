@@ -36,7 +36,7 @@ func TestParseSettings(t *testing.T) {
 		{`{"normalization": "none", "labels": "indices"}`, Settings{Normalization: "none", Labels: "indices"}},
 		{`{"normalization": "default", "labels": "default"}`, Settings{Normalization: "default", Labels: "default"}},
 		{`{"normalization": {"mean": [0.5], "std": [0.25]}}`, Settings{Normalization: "custom", Mean: []float32{0.5}, Std: []float32{0.25}}},
-		{`{"labels": ["a", "b"]}`, Settings{Labels: "custom", Names: []string{"a", "b"}}},
+		{`{"labels": ["a", "b"]}`, Settings{Labels: "custom", LabelsFile: []byte(`["a", "b"]`)}},
 		{`{"labelsFile": "a\nb\n"}`, Settings{Labels: "custom", LabelsFile: []byte("a\nb\n")}},
 		{`{"normalization": null, "labels": null}`, Settings{}},
 	} {
@@ -58,7 +58,9 @@ func TestParseSettingsErrors(t *testing.T) {
 		{`{"normalization": {"mean": ["0.5"], "std": [1]}}`, "normalization: want"},
 		{`{"normalization": {"mean": [1e400], "std": [1]}}`, "normalization: want"},
 		{`{"labels": "names"}`, `labels "names": want "default", "imagenet", "indices" or an array`},
-		{`{"labels": [1, 2]}`, "labels: want"},
+		{`{"labels": {"0": "a"}}`, "labels: want"},
+		{`{"labels": 1}`, "labels: want"},
+		{`{"normalization": {"mean": [` + strings.Repeat("0,", 40000) + `0], "std": [1]}}`, "normalization: 80025 bytes, more than the 65536 allowed"},
 		{`{"labels": ["a"], "labelsFile": "a"}`, "labels and labelsFile: give one"},
 		{`{"labelsFile": ["a"]}`, "labelsFile: got a JSON array, want a string"},
 		{`{"labels": "` + strings.Repeat("x", MaxSettings) + `"}`, "more than the"},
@@ -109,6 +111,8 @@ func TestConfigureErrors(t *testing.T) {
 
 	digits := mnist(t)
 	for _, tc := range []struct{ js, want string }{
+		{`{"labels": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}`, "app: labels: name 0: want a string, got a number"},
+		{`{"labels": ["a", "b"]}`, "app: labels: 2 names, the model has 10 classes"},
 		{`{"normalization": "imagenet"}`, "ImageNet's normalization needs a [3, H, W] input, model mnist has [1 28 28]"},
 		{`{"labels": "imagenet"}`, "ImageNet's class names need a model with 1000 classes, model mnist has 10"},
 	} {
