@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/lrpwasm/lrp/heatmap"
@@ -21,11 +20,11 @@ type Info struct {
 	DType      string            `json:"dtype"`  // "F16", "F32", ...
 	InputShape []int             `json:"inputShape"`
 	Classes    int               `json:"classes"`
-	Labels     []string          `json:"labels"` // the class indices as strings when the file has none
+	Labels     []string          `json:"labels"` // the class indices as strings when there are no names
 	Layers     []Layer           `json:"layers"`
 	Params     int               `json:"params"`
 	PixelRange [2]float32        `json:"pixelRange"`
-	Mean       []float32         `json:"mean"` // null: no normalization
+	Mean       []float32         `json:"mean"` // null: no normalization (see Normalization)
 	Std        []float32         `json:"std"`
 	Card       map[string]string `json:"card"`
 	Digit      bool              `json:"digit"` // 1×28×28 input: MNIST preprocessing applies
@@ -40,6 +39,29 @@ type Info struct {
 	// explanation (ExplainSplit) divides between two Workers: with none,
 	// splitting does not pay.
 	SplitProducts int `json:"splitProducts"`
+
+	// LabelsFrom says where Labels come from: "file" (the model file),
+	// "imagenet" (ImageNet's class names), "custom" (given with
+	// Configure) or "indices".
+	LabelsFrom string `json:"labelsFrom"`
+	// LabelsAssumed is "imagenet" when the session gave a model with
+	// 1,000 classes and no names ImageNet's (Assume), "" otherwise.
+	LabelsAssumed string `json:"labelsAssumed"`
+	// Normalization says where Mean and Std, which preprocessing applies
+	// and the zᴮ bounds follow, come from: "file" (the model file),
+	// "imagenet" (ImageNet's), "custom" (given with Configure) or "none".
+	Normalization string `json:"normalization"`
+	// NormalizationAssumed is "imagenet" when the session assumed
+	// ImageNet's for a model whose file has none (Assume), "" otherwise.
+	NormalizationAssumed string `json:"normalizationAssumed"`
+	// NormalizationDefault is what Configure's "default" restores:
+	// "file", "imagenet" (assumed) or "none".
+	NormalizationDefault string `json:"normalizationDefault"`
+	// BoundsLow and BoundsHigh are the per-channel range of the model
+	// input, (Low − Mean[c]) / Std[c] to (High − Mean[c]) / Std[c]: the
+	// zᴮ rule's bounds (lrp.Model.Bounds).
+	BoundsLow  []float32 `json:"boundsLow"`
+	BoundsHigh []float32 `json:"boundsHigh"`
 }
 
 // Layer is one node of the loaded model, as rules overrides address it.
@@ -69,6 +91,7 @@ type Session struct {
 	mask    []uint8   // h×w: the heatmap's opacity over the picture
 	top     []Class
 	res     Result
+	cfg     config // normalization and names: the file's, assumed, chosen (settings.go)
 
 	// committed bounds the bytes the session holds and may still allocate
 	// for calls it does not check again (admit); own are its own buffers'
@@ -96,10 +119,11 @@ func NewSession(f *model.File) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg := newConfig(m) // before the explainer: its bounds follow the normalization
 	if err := Check(m); err != nil {
 		return nil, err
 	}
-	s := &Session{m: m, e: lrp.NewExplainer(m)}
+	s := &Session{m: m, e: lrp.NewExplainer(m), cfg: cfg}
 	s.c, s.h, s.w = geometry(m.Input.Shape)
 	n := m.InputLen()
 	s.x = make([]float32, n)
@@ -109,6 +133,7 @@ func NewSession(f *model.File) (*Session, error) {
 	s.mask = make([]uint8, s.h*s.w)
 	s.top = make([]Class, m.Classes())
 	s.info = info(f, m, folded)
+	s.describe()
 	s.info.Width, s.info.Height = s.w, s.h
 	s.info.Digit = s.c == 1 && s.h == preprocess.DigitSize && s.w == preprocess.DigitSize
 	s.own, s.bare = weightBytes(m)+sessionBytes(m), s.e.Held()
@@ -139,12 +164,9 @@ func info(f *model.File, m *lrp.Model, folded int) Info {
 		DType:           f.DType,
 		InputShape:      slices.Clone(m.Input.Shape),
 		Classes:         m.Classes(),
-		Labels:          slices.Clone(m.Labels),
 		Params:          m.Params(),
 		SplitProducts:   m.SplitProducts(),
 		PixelRange:      [2]float32{m.Input.Low, m.Input.High},
-		Mean:            slices.Clone(m.Input.Mean),
-		Std:             slices.Clone(m.Input.Std),
 		Card:            map[string]string{},
 		FoldedBatchNorm: folded,
 	}
@@ -153,12 +175,6 @@ func info(f *model.File, m *lrp.Model, folded int) Info {
 	}
 	if in.Name == "" {
 		in.Name = f.Card["name"]
-	}
-	if in.Labels == nil {
-		in.Labels = make([]string, in.Classes)
-		for i := range in.Labels {
-			in.Labels[i] = strconv.Itoa(i)
-		}
 	}
 	for i, nd := range m.Nodes {
 		in.Layers = append(in.Layers, Layer{

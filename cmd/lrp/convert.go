@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lrpwasm/lrp/app"
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/model"
 )
@@ -19,9 +18,9 @@ func init() {
 }
 
 func runConvert(args []string) error {
-	fs := flags("convert", "MODEL -o OUT.safetensors [-labels FILE] [-range LO,HI]", "Converts a model to the project's safetensors format (float16 weights by default) and\nprints the size before and after and the largest logit deviation of the converted\nmodel from the original on random inputs in the pixel range.")
+	fs := flags("convert", "MODEL -o OUT.safetensors [-labels FILE] [-mean M -std S] [-range LO,HI]", "Converts a model to the project's safetensors format (float16 weights by default) and\nprints the size before and after and the largest logit deviation of the converted\nmodel from the original on random inputs in the pixel range. -mean, -std and -labels\nwrite the input normalization and the class names into the file.")
 	out := fs.String("o", "", "output `file` (required)")
-	labels := fs.String("labels", "", "`file` with one class label per line")
+	set := addSettingsFlags(fs, "class names: a `file` (one name per line, or JSON: an array, {\"0\": name, …}, a config with id2label), or imagenet")
 	rng := fs.String("range", "", "raw pixel range `lo,hi` (default: the model's, [0,1] for ONNX)")
 	name := fs.String("name", "", "model name (default: the file's)")
 	dtype := fs.String("dtype", "F16", "weight type: F16 or F32")
@@ -39,17 +38,19 @@ func runConvert(args []string) error {
 	if *name != "" {
 		m.Name = *name
 	}
-	if *labels != "" {
-		if m.Labels, err = readLabels(*labels, m.Classes()); err != nil {
-			return err
-		}
-	}
 	if *rng != "" {
 		lo, hi, err := parseRange(*rng)
 		if err != nil {
 			return err
 		}
 		m.Input.Low, m.Input.High = lo, hi
+	}
+	st, err := set.settings()
+	if err != nil {
+		return err
+	}
+	if err := app.Apply(m, pos[0], st); err != nil {
+		return err
 	}
 	card := map[string]string{}
 	for k, v := range f.Card {
@@ -81,6 +82,13 @@ func runConvert(args []string) error {
 	fmt.Printf("%s: %d bytes (%s %s) → %s: %d bytes (%s), %.3f× the float32 parameter bytes (%d parameters)\n",
 		printable(pos[0]), f.size, f.Format, f.DType, printable(*out), len(data), *dtype, float64(len(data))/float64(4*params), params)
 	fmt.Printf("max |logit deviation| over %d random inputs: %.3g; top-1 agrees on %d/%d\n", *samples, dev, agree, *samples)
+	a := app.Assume(m)
+	if a.Normalization {
+		fmt.Printf("note: %s has no input normalization; the app assumes ImageNet's (-mean imagenet writes it)\n", printable(*out))
+	}
+	if a.Labels {
+		fmt.Printf("note: %s has no class names; the app assumes ImageNet's (-labels imagenet writes them)\n", printable(*out))
+	}
 	return nil
 }
 
@@ -114,24 +122,6 @@ func deviation(a, b *lrp.Model, n int) (float64, int, error) {
 		}
 	}
 	return dev, agree, nil
-}
-
-func readLabels(path string, n int) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var labels []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			labels = append(labels, l)
-		}
-	}
-	if len(labels) != n {
-		return nil, fmt.Errorf("lrp: %s has %d labels, the model has %d classes", path, len(labels), n)
-	}
-	return labels, nil
 }
 
 func parseRange(s string) (lo, hi float32, err error) {

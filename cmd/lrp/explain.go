@@ -23,8 +23,8 @@ func init() {
 const maxImagePixels = 64 << 20
 
 func runExplain(args []string) error {
-	fs := flags("explain", "-model FILE [-composite NAME] [-start S] [-target C] [-colormap M] IMAGES… -o DIR",
-		"Explains the model's output for each image (PNG, JPEG or GIF, preprocessed to the model's\ninput) or JSON file (a flat array of model-input values) and writes, per input NAME,\nDIR/NAME.heatmap.png, DIR/NAME.overlay.png and DIR/NAME.json (logits, relevance,\ndiagnostics and the settings used).")
+	fs := flags("explain", "-model FILE [-composite NAME] [-start S] [-target C] [-colormap M] [-mean M -std S] [-labels FILE] IMAGES… -o DIR",
+		"Explains the model's output for each image (PNG, JPEG or GIF, preprocessed to the model's\ninput) or JSON file (a flat array of model-input values) and writes, per input NAME,\nDIR/NAME.heatmap.png, DIR/NAME.overlay.png and DIR/NAME.json (logits, relevance,\ndiagnostics and the settings used). An image classifier with 1,000 classes and no\nnormalization or class names in its file gets ImageNet's (lrp info says so); -mean,\n-std and -labels set others.")
 	modelPath := fs.String("model", "model/mnist.safetensors", "model `file` (.safetensors or .onnx)")
 	composite := fs.String("composite", lrp.DefaultMethod, "composite or baseline `name`")
 	start := fs.String("start", "onehot", "start relevance: onehot, logit, probability, logodds, contrastive")
@@ -35,6 +35,7 @@ func runExplain(args []string) error {
 	params := fs.String("params", "", "composite parameters as JSON, e.g. '{\"gamma\":0.5}'")
 	alpha := fs.Float64("alpha", 0.6, "heatmap opacity in the overlay")
 	scale := fs.Int("scale", 0, "upscaling factor of the PNGs (0: to at least 224 pixels)")
+	set := addSettingsFlags(fs, "class names: a `file` (one name per line, or JSON), imagenet or indices (default: the model's; ImageNet's for 1,000 classes)")
 	out := fs.String("o", "", "output `dir` (required)")
 	inputs, err := parse(fs, args, func(p []string) bool { return len(p) != 0 && *out != "" })
 	if err != nil {
@@ -47,6 +48,13 @@ func runExplain(args []string) error {
 	s, err := app.Open(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *modelPath, err)
+	}
+	st, err := set.settings()
+	if err != nil {
+		return err
+	}
+	if err := s.Configure(st); err != nil {
+		return err
 	}
 	if *scale, err = pngScale(s, *scale); err != nil {
 		return err
@@ -64,6 +72,8 @@ func runExplain(args []string) error {
 	if err != nil {
 		return err
 	}
+	info := s.Info()
+	settings["normalization"], settings["mean"], settings["std"], settings["labels"] = info.Normalization, info.Mean, info.Std, info.LabelsFrom
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}

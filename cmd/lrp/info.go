@@ -78,20 +78,28 @@ func printInfo(w io.Writer, f *modelFile) bool {
 	m := f.Model
 	fmt.Fprintf(w, "model:      %s\n", printable(m.Name))
 	fmt.Fprintf(w, "format:     %s %s, %d bytes\n", f.Format, f.DType, f.size)
-	fmt.Fprintf(w, "input:      %v, pixel range [%g, %g]", m.Input.Shape, m.Input.Low, m.Input.High)
-	if m.Input.Mean != nil {
-		fmt.Fprintf(w, ", normalized (x − %v) / %v", m.Input.Mean, m.Input.Std)
+	fmt.Fprintf(w, "input:      %v, pixel range [%g, %g]\n", m.Input.Shape, m.Input.Low, m.Input.High)
+	assumed := app.Assume(m)
+	mean, std := m.Input.Mean, m.Input.Std
+	switch {
+	case mean != nil:
+		fmt.Fprintf(w, "normalize:  from the file: x = (pixel − %v) / %v\n", mean, std)
+	case assumed.Normalization:
+		mean, std = model.ImageNetNormalization()
+		fmt.Fprintf(w, "normalize:  none in the file; ImageNet's assumed: x = (pixel − %v) / %v\n", mean, std)
+	default:
+		fmt.Fprintln(w, "normalize:  none")
 	}
-	fmt.Fprintln(w)
-	labels := "(none)"
-	if m.Labels != nil {
-		shown := make([]string, len(m.Labels))
-		for i, l := range m.Labels {
-			shown[i] = printable(l)
-		}
-		labels = strings.Join(shown, " ")
+	lo, hi := boundsOf(m, mean, std)
+	fmt.Fprintf(w, "zᴮ bounds:  %v to %v (the input range after normalization, per channel)\n", lo, hi)
+	switch {
+	case m.Labels != nil:
+		fmt.Fprintf(w, "classes:    %d, names from the file: %s\n", m.Classes(), someLabels(m.Labels))
+	case assumed.Labels:
+		fmt.Fprintf(w, "classes:    %d, ImageNet class names assumed: %s\n", m.Classes(), someLabels(model.ImageNetClasses()))
+	default:
+		fmt.Fprintf(w, "classes:    %d, no names (shown as their indices)\n", m.Classes())
 	}
-	fmt.Fprintf(w, "classes:    %d: %s\n", m.Classes(), labels)
 	fmt.Fprintf(w, "parameters: %d\n", m.Params())
 	fmt.Fprintf(w, "batchnorm:  %d folded into the layer before\n", f.folded)
 	fmt.Fprintf(w, "layers:     %d\n", len(m.Nodes))
@@ -129,6 +137,33 @@ func printInfo(w io.Writer, f *modelFile) bool {
 	}
 	fmt.Fprintln(w, "valid:      yes (all layers supported)")
 	return true
+}
+
+// shownLabels is how many class names info prints.
+const shownLabels = 10
+
+// someLabels returns the first names of labels, escaped, and how many
+// there are when it does not show all.
+func someLabels(labels []string) string {
+	n := min(len(labels), shownLabels)
+	shown := make([]string, n)
+	for i, l := range labels[:n] {
+		shown[i] = printable(l)
+	}
+	s := strings.Join(shown, ", ")
+	if n < len(labels) {
+		s += fmt.Sprintf(", … (%d names)", len(labels))
+	}
+	return s
+}
+
+// boundsOf returns the zᴮ bounds of m's input with the normalization
+// mean and std (lrp.Model.Bounds).
+func boundsOf(m *lrp.Model, mean, std []float32) (lo, hi []float32) {
+	in := m.Input
+	defer func() { m.Input = in }()
+	m.Input.Mean, m.Input.Std = mean, std
+	return m.Bounds()
 }
 
 // methodNeed is the memory a session needs to explain with one method.

@@ -98,7 +98,7 @@ func TestInfoEscapes(t *testing.T) {
 	require.NoError(t, err)
 	assertEscaped(t, "lrp info", out,
 		`model:      mnist\x1b]0;pwned\x07`, // name
-		`cat\r\x1b[2J \u202egod`,            // labels
+		`cat\r\x1b[2J, \u202egod`,           // labels
 		`fc\x1b[2J`,                         // node name
 		`description: \x1b]0;pwned\x07hello\nvalid: yes\r\u202e`, // card value
 		`key\x1b[2J: v`, // card key
