@@ -44,3 +44,43 @@ test('a torchvision export loads with ImageNet names and normalization assumed',
   const r = await lrp.explain({ rgba, width: w, height: h }, {});
   assert.equal(r.top[0].label, info.labels[r.top[0].index]);
 });
+
+// configure changes the normalization and the names the session uses; a
+// refused call (NaN through JSON is impossible, so a std of 0, a wrong
+// channel count, a names file of the wrong length) changes nothing.
+test('configure sets normalization and names, and a refused call changes nothing', async () => {
+  const lrp = await init();
+  await lrp.loadModel(new Uint8Array(readFileSync(resnet)));
+  const w = 224, h = 224;
+  const rgba = new Uint8Array(4 * w * h).fill(255);
+  for (let i = 0; i < w * h; i++) rgba[4 * i] = 51; // red 0.2, green and blue 1
+
+  let info = await lrp.configure({ normalization: 'none' });
+  assert.equal(info.normalization, 'none');
+  assert.equal(info.mean, null);
+  let x = await lrp.preprocess(rgba, w, h, 'image');
+  assert.ok(Math.abs(x[0] - 0.2) < 1e-6 && Math.abs(x[w * h] - 1) < 1e-6, `raw pixels: ${x[0]}, ${x[w * h]}`);
+
+  info = await lrp.configure({ normalization: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.5, 1] } });
+  assert.equal(info.normalization, 'custom');
+  x = await lrp.preprocess(rgba, w, h, 'image');
+  assert.ok(Math.abs(x[0] - (0.2 - 0.5) / 0.25) < 1e-6, `custom red: ${x[0]}`);
+  assert.ok(Math.abs(x[w * h] - 1) < 1e-6, `custom green: ${x[w * h]}`);
+
+  const before = JSON.stringify(info);
+  await assert.rejects(lrp.configure({ normalization: { mean: [0, 0, 0], std: [1, 0, 1] } }), /std/);
+  await assert.rejects(lrp.configure({ normalization: { mean: [0], std: [1] } }), /channel/);
+  await assert.rejects(lrp.configure({ labelsFile: 'cat\ndog\n' }), /1000|names/);
+  await assert.rejects(lrp.configure({ normalization: NaN }), /NaN|finite/);
+  await assert.rejects(lrp.configure('x'.repeat(1 << 24)), /must be an object/);
+  await assert.rejects(lrp.configure({ labelsFile: 'x'.repeat(9 << 20) }), /more than the \d+ allowed/);
+  const again = await lrp.configure({});
+  assert.equal(JSON.stringify(again), before, 'the refused calls changed nothing');
+
+  const names = Array.from({ length: 1000 }, (_, i) => `class ${i}`);
+  info = await lrp.configure({ labelsFile: names.join('\n'), normalization: 'default' });
+  assert.equal(info.labels[7], 'class 7');
+  assert.equal(info.normalization, 'imagenet');
+  const r = await lrp.explain({ rgba, width: w, height: h }, {});
+  assert.equal(r.top[0].label, `class ${r.top[0].index}`);
+});

@@ -27,6 +27,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"syscall/js"
 	"time"
 	"unsafe"
@@ -55,6 +56,7 @@ func main() {
 	api.Set("rules", mustJSON(app.Rules()))
 	api.Set("colormaps", mustJSON(app.ColorMaps()))
 	api.Set("loadModel", locked(loadModel))
+	api.Set("configure", locked(configure))
 	api.Set("explain", call(explain))
 	api.Set("preprocess", call(preprocess))
 	api.Set("render", call(render))
@@ -94,6 +96,37 @@ func loadModel(args []js.Value) (any, error) {
 	// default options meets the same error and reports it.
 	_ = s.Warm()
 	return jsonString(loadInfo{s.Info(), loadTimings{ms(t1.Sub(t0)), ms(time.Since(t1))}}, nil)
+}
+
+// configure(settings) → info JSON: the model's normalization and class
+// names (app.Settings). A refused call changes nothing; an accepted one
+// that drops the caches warms the session again, as a load does.
+func configure(args []js.Value) (any, error) {
+	s, err := current()
+	if err != nil {
+		return nil, err
+	}
+	v := arg(args, 0)
+	// The length is read before Go copies the string (Value.Length
+	// refuses a primitive: it asks the String object that wraps it).
+	if v.Type() == js.TypeString {
+		if n := jsObject.Invoke(v).Get("length").Int(); n > app.MaxSettings {
+			return nil, fmt.Errorf("app: settings: %d characters, more than the %d allowed", n, app.MaxSettings)
+		}
+	}
+	str, err := stringArg(v, "settings (JSON)")
+	if err != nil {
+		return nil, err
+	}
+	st, err := app.ParseSettings([]byte(str))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Configure(st); err != nil {
+		return nil, err
+	}
+	_ = s.Warm()
+	return jsonString(s.Info(), nil)
 }
 
 // loadInfo is what loadModel returns: the model's app.Info and how long

@@ -96,16 +96,16 @@ export function input(v) {
  * reading each property once, or throws an error naming the first value
  * JSON cannot carry faithfully (see plainJSON).
  */
-export function options(v) {
+export function options(v, what = 'options') {
   if (v === undefined || v === null) return '';
   if (typeof v !== 'object' || Array.isArray(v)) {
-    throw new Error(`lrp: options must be an object, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+    throw new Error(`lrp: ${what} must be an object, got ${Array.isArray(v) ? 'an array' : typeof v}`);
   }
   let plain;
   try {
-    plain = plainJSON(v, 'options', 0);
+    plain = plainJSON(v, what, 0);
   } catch (err) {
-    throw new Error(err.message.startsWith('lrp: ') ? err.message : `lrp: options: ${err.message}`);
+    throw new Error(err.message.startsWith('lrp: ') ? err.message : `lrp: ${what}: ${err.message}`);
   }
   return JSON.stringify(plain);
 }

@@ -241,6 +241,17 @@ function api(raw, go, instance, run) {
       return JSON.parse(await call('loadModel', args.bytesLike(bytes, 'model bytes')));
     },
 
+    /**
+     * Sets the loaded model's input normalization and class names:
+     * {normalization: 'default'|'none'|'imagenet'|{mean, std}, labels:
+     * 'default'|'imagenet'|'indices'|[names], labelsFile: text} (every key
+     * optional; docs/JS_API.md). Resolves to the model's info; a refused
+     * call changes nothing.
+     */
+    async configure(settings) {
+      return JSON.parse(await call('configure', args.options(settings, 'settings')));
+    },
+
     /** Explains input (Float32Array, or {rgba, width, height, mode}) with options. */
     async explain(input, options) {
       return result(await call('explain', args.input(input), args.options(options)));
