@@ -145,7 +145,7 @@ export async function drawSeven(page) {
   await settle(page, (n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'draw', before);
 }
 
-// crc32 and png write an 8-bit grayscale PNG without dependencies.
+// crc32 and png write an 8-bit grayscale or RGB PNG without dependencies.
 const crcTable = Array.from({ length: 256 }, (_, n) => {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
@@ -157,8 +157,11 @@ function crc32(buf) {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** png returns an 8-bit grayscale PNG of the w×h bytes in gray (a Buffer). */
-export function png(gray, w, h) {
+/**
+ * png returns an 8-bit PNG of the w×h pixels in px (a Buffer): grayscale,
+ * or RGB with channels = 3 (px then holds R, G, B of each pixel).
+ */
+export function png(px, w, h, channels = 1) {
   const chunk = (type, data) => {
     const len = Buffer.alloc(4);
     len.writeUInt32BE(data.length);
@@ -171,9 +174,10 @@ export function png(gray, w, h) {
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // grayscale
-  const raw = Buffer.alloc((w + 1) * h);
-  for (let y = 0; y < h; y++) gray.copy(raw, y * (w + 1) + 1, y * w, (y + 1) * w);
+  ihdr[9] = channels === 3 ? 2 : 0; // RGB or grayscale
+  const row = channels * w;
+  const raw = Buffer.alloc((row + 1) * h);
+  for (let y = 0; y < h; y++) px.copy(raw, y * (row + 1) + 1, y * row, (y + 1) * row);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
