@@ -137,9 +137,14 @@ const seven = [
   [[0.76, 0.2], [0.62, 0.5], [0.46, 0.84]],
 ];
 
-/** drawSeven clears the pad, draws a 7 with the mouse and waits for its explanation. */
+/**
+ * drawSeven clears the pad, draws a 7 with the mouse and waits for its
+ * explanation. The pad is scrolled into view first, all of it: a stroke
+ * outside the viewport would reach nothing.
+ */
 export async function drawSeven(page) {
   await page.click('#clear');
+  await page.locator('#pad').scrollIntoViewIfNeeded();
   const before = await page.evaluate(() => __lrpStats.explains);
   for (const s of seven) await stroke(page, s);
   await settle(page, (n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'draw', before);
