@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import zlib from 'node:zlib';
+import { crc32 } from '../../web/png.js';
 
 /**
  * serveStatic serves dir with Python's http.server, a static file server
@@ -150,21 +151,10 @@ export async function drawSeven(page) {
   await settle(page, (n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'draw', before);
 }
 
-// crc32 and png write an 8-bit grayscale or RGB PNG without dependencies.
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 /**
  * png returns an 8-bit PNG of the w×h pixels in px (a Buffer): grayscale,
- * or RGB with channels = 3 (px then holds R, G, B of each pixel).
+ * or RGB with channels = 3 (px then holds R, G, B of each pixel). The
+ * chunks' CRC-32 is the page's own (web/png.js).
  */
 export function png(px, w, h, channels = 1) {
   const chunk = (type, data) => {
