@@ -52,6 +52,6 @@ fi
 
 if [ -d tests ] && ls tests/*.test.mjs >/dev/null 2>&1; then
   step "node and browser tests"
-  if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund; fi
+  if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then npm ci --no-audit --no-fund; fi
   node --test --test-concurrency=1 tests/
 fi

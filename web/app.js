@@ -8,7 +8,8 @@
 // and the webcam), files.js (file inputs, drag and drop), controls.js (the
 // method and rendering controls), rules.js (the per-layer rule editor,
 // built from the engine's rule catalogue, lrp.rules()), view.js (heatmap,
-// overlay, colorbar, classes), model.js (the Model card), export.js, and
+// overlay, colorbar, classes), model.js (the Model card), export.js (with
+// png.js, which writes the settings into the PNG files), and
 // the panels diagnostics.js, compare.js and evaluation.js (with chart.js).
 // A panel follows the model and the result: onModel(model),
 // onResult(result, options, roundTripMs), onClear(), each optional. State
@@ -145,7 +146,7 @@ function requestExplain(move, eventTime) {
       const img = pad.read();
       const options = explainOptions();
       return {
-        args: { input: { rgba: img.data, width: img.width, height: img.height, mode: state.model.info.digit ? 'digit' : 'image' }, options },
+        args: { input: { rgba: img.data, width: img.width, height: img.height, mode: pad.mode() }, options },
         transfer: [img.data.buffer],
         meta: { move: m, event: ev, options, model: state.model },
       };
@@ -312,6 +313,7 @@ function onModel() {
   $('model-input-caption').textContent = `What the model sees (${w}×${h})`;
   $('input-hint').textContent = info.digit ? 'Draw a digit, drop an image, or use the webcam' : 'Drop or upload a photo, or use the webcam';
   showError('input-error', image || info.digit ? '' : `This model takes a vector of ${shape[0]} values, not an image: the page can explain image models only.`);
+  pad.notice();
 
   // The editor offers the engine's rules (lrp.rules(), with the model).
   editor = ruleEditor($('rules-details'), info.layers ?? [], state.model.rules, state, () => requestExplain(null));

@@ -33,11 +33,12 @@ export function createCompare(state, { pool, stats, useMethod }) {
       const canvas = el('canvas', { width: 28, height: 28 });
       canvas.setAttribute('aria-hidden', 'true');
       const meta = el('span', { className: 'meta' });
-      // Soft hyphens let long CamelCase names wrap inside a narrow cell.
-      const wrapped = name.replace(/([a-z])([A-Z])/g, '$1\u00ad$2');
-      const cell = el('button', { type: 'button', className: 'cell', title: c.description }, canvas, el('span', { className: 'name', textContent: wrapped }), meta);
+      // Long CamelCase names may break between their words inside a narrow
+      // cell (<wbr>: no character that would enter the button's name).
+      const label = el('span', { className: 'name' });
+      name.split(/(?<=[a-z])(?=[A-Z])/).forEach((w, i) => label.append(...(i ? [el('wbr'), w] : [w])));
+      const cell = el('button', { type: 'button', className: 'cell', title: c.description }, canvas, label, meta);
       cell.dataset.method = m;
-      cell.setAttribute('aria-label', `Use ${name}`);
       cell.addEventListener('click', () => useMethod(m));
       grid.append(cell);
       cells.set(m, { cell, canvas, meta });

@@ -1,8 +1,8 @@
 // controls.js: the controls that set how an explanation is made and drawn.
 // In the Method card: the method menu (composites and baselines, grouped),
 // its description, the start relevance and the composite's parameters; in
-// the Explanation card: colormap, sign, symmetric scale and the overlay's
-// opacity. They write state.composite, state.start, state.params,
+// the Colours and export card: colormap, sign, symmetric scale and the
+// overlay's opacity. They write state.composite, state.start, state.params,
 // state.colormap, state.sign, state.symmetric and state.alpha. The
 // per-layer rules have their own module (rules.js).
 import { title } from './catalogue.js';

@@ -7,6 +7,12 @@
 // state.source ('draw' | 'image' | 'webcam'), state.inked (the pad holds
 // something to explain) and state.drawing (the pointer of the stroke in
 // progress) are the pad's; it reads state.model.
+//
+// A digit model (info.digit: one 28×28 grey digit) reads a photo or a
+// webcam frame as if it were a digit. The pad says so in the Prediction
+// card (#image-notice), with how to explain photos instead, and offers the
+// digit preprocessing (find the digit, crop and centre it, as MNIST) as a
+// choice for them: mode() is the preprocessing of the pad's pixels.
 import { $ } from './dom.js';
 
 // createPad binds the pad. on.explain(move, eventTime) asks for an
@@ -39,6 +45,33 @@ export function createPad(state, on) {
     ctx.fillRect(0, 0, pad.width, pad.height);
     setInked(false);
   }
+
+  function setSource(s) {
+    state.source = s;
+    notice();
+  }
+
+  // notice shows #image-notice while a photo or webcam frame is on the pad
+  // of a digit model.
+  function notice() {
+    const m = state.model;
+    const show = !!m?.info.digit && (state.source === 'image' || state.source === 'webcam');
+    $('image-notice').hidden = !show;
+    if (!show) return;
+    const who = m.builtin ? 'The built-in model' : `This model (${m.name})`;
+    const what = state.source === 'webcam' ? 'A webcam frame' : 'A photo';
+    $('image-notice-text').textContent = `${who} reads handwritten digits: one digit, grey, 28×28 pixels. ${what} is read as if it were a digit, ` +
+      'so the prediction and the heatmap say little about it. To explain photos, drop an image classifier on the page: an ONNX or safetensors file.';
+  }
+
+  // mode is the preprocessing of the pad's pixels: a digit model's for a
+  // drawing, and for a photo or webcam frame unless #digit-prep is
+  // unticked ('image': the whole picture, grey, resized to 28×28).
+  function mode() {
+    if (!state.model?.info.digit) return 'image';
+    return state.source === 'draw' || $('digit-prep').checked ? 'digit' : 'image';
+  }
+  $('digit-prep').addEventListener('change', () => state.inked && on.explain(null));
 
   function setInked(v) {
     state.inked = v;
@@ -73,7 +106,7 @@ export function createPad(state, on) {
     e.preventDefault();
     pad.setPointerCapture(e.pointerId);
     pushUndo();
-    if (state.source !== 'draw') state.source = 'draw';
+    if (state.source !== 'draw') setSource('draw');
     const rect = pad.getBoundingClientRect();
     const [x, y] = point(e, rect);
     state.drawing = { id: e.pointerId, x, y, rect };
@@ -141,7 +174,7 @@ export function createPad(state, on) {
     pushUndo();
     drawSource(bmp, bmp.width, bmp.height);
     bmp.close();
-    state.source = 'image';
+    setSource('image');
     setInked(true);
     on.explain(null);
     on.settled();
@@ -166,7 +199,7 @@ export function createPad(state, on) {
     }
     on.error('');
     pushUndo();
-    state.source = 'webcam';
+    setSource('webcam');
     $('pad-empty').hidden = true;
     video.srcObject = stream;
     await video.play().catch(() => {});
@@ -191,7 +224,7 @@ export function createPad(state, on) {
     for (const t of stream.getTracks()) t.stop();
     stream = null;
     video.srcObject = null;
-    state.source = 'image';
+    setSource('image');
     setWebcamButton(false);
     on.settled();
   }
@@ -212,6 +245,9 @@ export function createPad(state, on) {
     },
     openImage,
     read: () => ctx.getImageData(0, 0, pad.width, pad.height),
+    mode,
+    // notice follows a new model.
+    notice,
     // streaming: the webcam is on.
     get streaming() {
       return stream !== null;

@@ -2,12 +2,57 @@
 // Prediction cards: the heatmap, the heatmap over the input, the model
 // input, the colorbar with its ticks, and the classes by probability (a
 // click on one explains it instead). It draws what it is given; state.last
-// is the result on screen.
+// is the result on screen. The heatmaps are images (role="img") whose text
+// alternative says what they show: the class, the method and where the
+// relevance is (describe).
 import { title } from './catalogue.js';
 import { $, el, fmt, putRGBA, setStyle, setText } from './dom.js';
 
 // className is the label of class i of model.
 export const className = (model, i) => model.info.labels?.[i] ?? String(i);
+
+const rowNames = ['upper', 'middle', 'lower'];
+const colNames = ['left', 'centre', 'right'];
+const regionNames = { 'middle centre': 'in the centre', 'upper centre': 'at the top', 'lower centre': 'at the bottom', 'middle left': 'on the left', 'middle right': 'on the right' };
+
+// where finds the ninth of the image (a 3×3 grid of its rows and columns)
+// that holds the largest part of the relevance of one sign (sign +1 or −1),
+// summed over the channels of relevance (c×h×w). It returns the region's
+// words ("in the upper right", "at the top") and its share of that
+// relevance, or null where there is none of that sign.
+export function where(relevance, w, h, sign) {
+  const cells = new Float64Array(9);
+  const plane = w * h;
+  let total = 0;
+  for (let i = 0; i < relevance.length; i++) {
+    const v = sign * relevance[i];
+    if (!(v > 0)) continue;
+    const p = i % plane;
+    cells[3 * Math.min(2, Math.floor((3 * Math.floor(p / w)) / h)) + Math.min(2, Math.floor((3 * (p % w)) / w))] += v;
+    total += v;
+  }
+  if (!(total > 0)) return null;
+  let best = 0;
+  for (let k = 1; k < 9; k++) if (cells[k] > cells[best]) best = k;
+  const key = `${rowNames[Math.floor(best / 3)]} ${colNames[best % 3]}`;
+  return { region: regionNames[key] ?? `in the ${key}`, share: cells[best] / total };
+}
+
+// describe is the text alternative of the heatmap of result r, made with
+// options, under model: "Relevance for 7 by EpsilonGammaBox: for the
+// class mostly at the top (41 % of it), against it mostly in the centre
+// (35 %)".
+export function describe(r, options, model) {
+  const pct = (x) => `${Math.round(100 * x)} %`;
+  const target = className(model, r.target);
+  const pos = where(r.relevance, r.width, r.height, 1);
+  const neg = where(r.relevance, r.width, r.height, -1);
+  const parts = [pos ? `for the class mostly ${pos.region} (${pct(pos.share)} of it)` : 'nothing for the class'];
+  if (neg) parts.push(`against it mostly ${neg.region} (${pct(neg.share)})`);
+  return `Relevance for ${target}${r.target === r.predicted ? '' : ` (predicted ${className(model, r.predicted)})`} by ${title(options.composite, model.composites)}: ${parts.join(', ')}`;
+}
+
+const setLabel = (e, v) => e.getAttribute('aria-label') !== v && e.setAttribute('aria-label', v);
 
 // createView returns the view. colorbar(cmap) resolves to the 256 RGBA
 // samples of a colormap, chooseTarget(i) asks to explain class i, and
@@ -23,6 +68,9 @@ export function createView(state, { colorbar, chooseTarget, error }) {
     putRGBA(heatCanvas, r.heatmap, r.width, r.height);
     putRGBA(inputCanvas, r.picture, r.width, r.height);
     paintOverlay();
+    const text = describe(r, state.last.options, state.model);
+    setLabel(heatCanvas, text);
+    setLabel(overlayCanvas, `${text}; drawn over the input`);
     const [lo, hi] = r.range;
     setText($('cb-lo'), fmt(lo, 3));
     setText($('cb-hi'), fmt(hi, 3));
@@ -59,6 +107,8 @@ export function createView(state, { colorbar, chooseTarget, error }) {
 
   function clear() {
     for (const c of [heatCanvas, overlayCanvas, inputCanvas]) c.getContext('2d').clearRect(0, 0, c.width, c.height);
+    setLabel(heatCanvas, 'Relevance heatmap: nothing explained yet');
+    setLabel(overlayCanvas, 'Relevance heatmap over the input: nothing explained yet');
     $('top').replaceChildren();
     $('top-empty').hidden = false;
     $('explaining').textContent = '';
@@ -92,10 +142,13 @@ export function createView(state, { colorbar, chooseTarget, error }) {
     $('top-empty').hidden = true;
     while (list.children.length > k) list.lastChild.remove();
     while (list.children.length < k) {
+      // The button's name is its text: the class, its probability, and
+      // for screen readers whether it is the predicted or explained one.
       const b = el('button', { type: 'button' },
         el('span', { className: 'label' }),
         el('span', { className: 'track' }, el('span', { className: 'fill' })),
-        el('span', { className: 'pct' }));
+        el('span', { className: 'pct' }),
+        el('span', { className: 'visually-hidden' }));
       b.addEventListener('click', () => chooseTarget(Number(b.dataset.index)));
       list.append(el('li', {}, b));
     }
@@ -108,11 +161,9 @@ export function createView(state, { colorbar, chooseTarget, error }) {
       setText(b.children[2], pct);
       b.classList.toggle('predicted', t.index === r.predicted);
       b.classList.toggle('target', t.index === r.target);
-      const aria = `${name(t.index)}: ${pct}${t.index === r.predicted ? ', predicted' : ''}${t.index === r.target ? ', explained' : ''}`;
-      if (b.getAttribute('aria-label') !== aria) {
-        b.setAttribute('aria-label', aria);
-        b.setAttribute('aria-pressed', String(t.index === r.target));
-      }
+      setText(b.children[3], `${t.index === r.predicted ? ', predicted' : ''}${t.index === r.target ? ', explained' : ''}`);
+      const pressed = String(t.index === r.target);
+      if (b.getAttribute('aria-pressed') !== pressed) b.setAttribute('aria-pressed', pressed);
     });
     const why = r.target === r.predicted ? `class ${name(r.target)} (predicted)` : `why ${name(r.target)}? (predicted ${name(r.predicted)})`;
     setText($('explaining'), `Explaining ${why} with ${title(state.last.options.composite, state.model.composites)}`);

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import zlib from 'node:zlib';
+import { crc32 } from '../../web/png.js';
 
 /**
  * serveStatic serves dir with Python's http.server, a static file server
@@ -137,28 +138,25 @@ const seven = [
   [[0.76, 0.2], [0.62, 0.5], [0.46, 0.84]],
 ];
 
-/** drawSeven clears the pad, draws a 7 with the mouse and waits for its explanation. */
+/**
+ * drawSeven clears the pad, draws a 7 with the mouse and waits for its
+ * explanation. The pad is scrolled into view first, all of it: a stroke
+ * outside the viewport would reach nothing.
+ */
 export async function drawSeven(page) {
   await page.click('#clear');
+  await page.locator('#pad').scrollIntoViewIfNeeded();
   const before = await page.evaluate(() => __lrpStats.explains);
   for (const s of seven) await stroke(page, s);
   await settle(page, (n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'draw', before);
 }
 
-// crc32 and png write an 8-bit grayscale PNG without dependencies.
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-/** png returns an 8-bit grayscale PNG of the w×h bytes in gray (a Buffer). */
-export function png(gray, w, h) {
+/**
+ * png returns an 8-bit PNG of the w×h pixels in px (a Buffer): grayscale,
+ * or RGB with channels = 3 (px then holds R, G, B of each pixel). The
+ * chunks' CRC-32 is the page's own (web/png.js).
+ */
+export function png(px, w, h, channels = 1) {
   const chunk = (type, data) => {
     const len = Buffer.alloc(4);
     len.writeUInt32BE(data.length);
@@ -171,9 +169,10 @@ export function png(gray, w, h) {
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // grayscale
-  const raw = Buffer.alloc((w + 1) * h);
-  for (let y = 0; y < h; y++) gray.copy(raw, y * (w + 1) + 1, y * w, (y + 1) * w);
+  ihdr[9] = channels === 3 ? 2 : 0; // RGB or grayscale
+  const row = channels * w;
+  const raw = Buffer.alloc((row + 1) * h);
+  for (let y = 0; y < h; y++) px.copy(raw, y * (row + 1) + 1, y * row, (y + 1) * row);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
