@@ -274,11 +274,13 @@ func packB(bp []float32, b mat, p0, kb, kp, n int) {
 	}
 }
 
-// macro multiplies the packed block ap (mb rows) by bp (n columns), both
-// kp deep, into c, adding bias[i] to row i when bias is not nil. Each
-// group of mr rows sweeps every full column panel in one kernel call; the
-// last n mod nr columns go through one tile at a time into a buffer.
-func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias []float32) {
+// macroGo multiplies the packed block ap (mb rows) by bp (n columns), both
+// kp deep, into c, adding bias[i] to row i when bias is not nil: macro's
+// pure-Go kernel (the only one natively; in wasm unless the SIMD kernel of
+// simd_wasm.go is in use). Each group of mr rows sweeps every full column
+// panel in one kernel call; the last n mod nr columns go through one tile
+// at a time into a buffer.
+func macroGo(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias []float32) {
 	nf := n - n%nr // columns in full panels
 	for i0 := 0; i0 < mb; i0 += mr {
 		apan := ap[(i0/mr)*mr*kp : (i0/mr+1)*mr*kp]

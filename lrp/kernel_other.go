@@ -5,6 +5,15 @@ package lrp
 // ku is the unrolling of the micro-kernel in depth.
 const ku = 4
 
+// UseSIMD reports false and does nothing: only the wasm port has a SIMD
+// kernel (simd_wasm.go).
+func UseSIMD(bool) bool { return false }
+
+// macro is macroGo, the only kernel natively.
+func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias []float32) {
+	macroGo(ap, bp, mb, n, kp, c, ldc, add, bias)
+}
+
 // kernel sets (or adds to, with add) c[i][j] the products
 // Σ_t a[t][i]·b[t][j] of one packed row pair a with the packed column
 // panels of b, kp deep (a multiple of ku), for the len(c[0]) columns of

@@ -1,0 +1,71 @@
+//go:build wasm
+
+package lrp
+
+// simd is set while the matrix products run on the SIMD kernel (UseSIMD).
+var simd bool
+
+// UseSIMD chooses the kernel of every matrix product: with on, the
+// 128-bit SIMD kernel of wasm/kernels/gemm.wat, which the host supplies as
+// the import lrpsimd.macro (web/lrp.js does, when the host has WebAssembly
+// SIMD and init was not asked for simd: false); without, the pure-Go
+// kernels. Both give the same results to the bit (gemm.wat tells why). It
+// reports whether the SIMD kernel is in use. Natively there is none: it
+// does nothing and reports false. It is meant to be called once, at
+// start-up, before any explanation: a call while one runs changes the
+// kernel of the products after it.
+func UseSIMD(on bool) bool {
+	simd = on
+	return simd
+}
+
+// macroSIMD is the kernel's macro: c = a·b + bias (+ c with add) over mb
+// rows and nf columns, a multiple of nr, kp deep, for a packed by packA
+// and b by packB, c's rows ldc floats apart; bias may be nil. It reads
+// and writes Go's memory at these addresses during the call only (Go's
+// collector does not move objects), and keeps none of them.
+//
+//go:wasmimport lrpsimd macro
+//go:noescape
+func macroSIMD(a, b *float32, mb, nf, kp int32, c *float32, ldc int32, add bool, bias *float32)
+
+// macro multiplies the packed block ap (mb rows) by bp (n columns), both
+// kp deep, into c, adding bias[i] to row i when bias is not nil: on the
+// SIMD kernel when it is in use, in one call for the full column panels
+// (the call from Go through JavaScript into the kernel costs about 30 ns,
+// a block takes microseconds to milliseconds) and one for the last
+// n mod nr columns, into a buffer; otherwise macroGo.
+func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias []float32) {
+	if !simd {
+		macroGo(ap, bp, mb, n, kp, c, ldc, add, bias)
+		return
+	}
+	// The kernel works on addresses: these are the bounds that macroGo's
+	// slicing checks.
+	nf := n - n%nr
+	ap = ap[:roundMr(mb)*kp]
+	bp = bp[:(n+nr-1)/nr*nr*kp]
+	c = c[:(mb-1)*ldc+n]
+	var pb *float32
+	if bias != nil {
+		pb = &bias[:mb][0]
+	}
+	if nf > 0 {
+		macroSIMD(&ap[0], &bp[0], int32(mb), int32(nf), int32(kp), &c[0], int32(ldc), add, pb)
+	}
+	if nf == n {
+		return
+	}
+	var t [mc * nr]float32 // the last columns of mb ≤ mc rows
+	macroSIMD(&ap[0], &bp[nf*kp], int32(mb), nr, int32(kp), &t[0], nr, false, pb)
+	for i := range mb {
+		row, ti := c[i*ldc+nf:i*ldc+n], t[i*nr:]
+		for j := range row {
+			if add {
+				row[j] += ti[j]
+			} else {
+				row[j] = ti[j]
+			}
+		}
+	}
+}
