@@ -1,0 +1,77 @@
+// The SIMD matrix kernel (wasm/kernels/gemm.wat, web/kernels.wasm) against
+// the pure-Go kernels, each in its own instance of lrp.js (init() and
+// init({simd: false})): every method gives the same relevance and logits,
+// within 1e-6 of the largest |value|, on the fixture cnn and a small
+// synthetic ResNet; the SIMD instance's products do go through the kernel,
+// the other's never; init's options are checked.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { init } from '../web/lrp.js';
+import { bytes, readCase, reference, relErr, root } from './lib/fixtures.mjs';
+
+let simd;
+let plain;
+let dir;
+
+before(async () => {
+  [simd, plain] = await Promise.all([init(), init({ simd: false })]);
+  dir = mkdtempSync(join(tmpdir(), 'lrp-simd-'));
+});
+
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('init picks the SIMD kernel in Node 20, and the pure-Go one when asked', async () => {
+  assert.equal(WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11])), true);
+  assert.equal(simd.kernels().simd, true);
+  assert.equal(plain.kernels().simd, false);
+  assert.notEqual(simd, plain);
+  assert.equal(await init({ simd: true }), simd);
+  assert.equal(await init({}), simd);
+  assert.equal(await init({ simd: false }), plain);
+  await assert.rejects(init({ simd: 'no' }), /^TypeError: lrp: init option simd must be a boolean, got string$/);
+  await assert.rejects(init({ sims: false }), /^TypeError: lrp: unknown init option "sims"$/);
+  await assert.rejects(init(null), /^TypeError: lrp: init options must be an object$/);
+});
+
+// compare explains x with every method in both instances and returns the
+// worst relErr of relevance and logits; it fails on any above 1e-6.
+async function compare(t, name, x) {
+  let worst = 0;
+  let equal = 0;
+  const methods = simd.composites().map((c) => c.name);
+  for (const composite of methods) {
+    const [a, b] = await Promise.all([simd.explain(x, { composite }), plain.explain(x, { composite })]);
+    const e = Math.max(relErr(a.relevance, b.relevance), relErr(a.logits, b.logits));
+    assert.ok(e <= 1e-6, `${name}/${composite}: SIMD against pure Go ${e}`);
+    assert.equal(a.predicted, b.predicted, `${name}/${composite}`);
+    worst = Math.max(worst, e);
+    if (a.relevance.every((v, i) => Object.is(v, b.relevance[i]))) equal++;
+  }
+  t.diagnostic(`${name}: ${methods.length} methods, worst ${worst.toExponential(2)} of the largest |value|, ${equal} equal to the bit`);
+}
+
+test('every method on the fixture cnn: SIMD and pure Go agree within 1e-6', async (t) => {
+  const file = bytes(reference('cnn.onnx'));
+  await Promise.all([simd.loadModel(file), plain.loadModel(file)]);
+  const cases = readCase('cnn');
+  for (const i of [0, 7]) await compare(t, `cnn input ${i}`, new Float32Array(cases.inputs[i]));
+});
+
+test('every method on a synthetic ResNet (width 16, 64×64): SIMD and pure Go agree within 1e-6', async (t) => {
+  const file = join(dir, 'resnet.safetensors');
+  execFileSync('go', ['run', './cmd/lrp', 'synth', '-o', file, '-width', '16', '-size', '64'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const model = bytes(file);
+  const [info] = await Promise.all([simd.loadModel(model), plain.loadModel(model)]);
+  let seed = 3;
+  const x = new Float32Array(info.inputShape.reduce((a, b) => a * b)).map(() => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5);
+  const calls = simd.kernels().calls;
+  await compare(t, 'resnet 16×64²', x);
+  assert.ok(simd.kernels().calls > calls + 100, `the SIMD instance called its kernel ${simd.kernels().calls - calls} times`);
+  assert.equal(plain.kernels().calls, 0);
+});
