@@ -238,10 +238,11 @@ func packA2(pan []float32, a mat, i, p0, kb int) {
 	}
 }
 
-// packB copies b[p0:p0+kb][0:n] into panels of nr columns: panel q holds
-// columns nr·q… interleaved, bp[q·nr·kp + t·nr + j]. Columns past n and
-// depths past kb are zero.
-func packB(bp []float32, b mat, p0, kb, kp, n int) {
+// packBGo copies b[p0:p0+kb][0:n] into panels of nr columns: panel q
+// holds columns nr·q… interleaved, bp[q·nr·kp + t·nr + j]. Columns past n
+// and depths past kb are zero. It is packB's pure-Go code (the only one
+// natively; in wasm unless the SIMD kernel of simd_wasm.go is in use).
+func packBGo(bp []float32, b mat, p0, kb, kp, n int) {
 	np := (n + nr - 1) / nr
 	for q := range np {
 		pan := bp[q*nr*kp : (q+1)*nr*kp]

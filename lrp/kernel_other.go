@@ -14,6 +14,9 @@ func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias
 	macroGo(ap, bp, mb, n, kp, c, ldc, add, bias)
 }
 
+// packB is packBGo, the only packing natively.
+func packB(bp []float32, b mat, p0, kb, kp, n int) { packBGo(bp, b, p0, kb, kp, n) }
+
 // kernel sets (or adds to, with add) c[i][j] the products
 // Σ_t a[t][i]·b[t][j] of one packed row pair a with the packed column
 // panels of b, kp deep (a multiple of ku), for the len(c[0]) columns of

@@ -29,6 +29,34 @@ func UseSIMD(on bool) bool {
 //go:noescape
 func macroSIMD(a, b *float32, mb, nf, kp int32, c *float32, ldc int32, add bool, bias *float32)
 
+// packBSIMD is the kernel's packb: it copies the np panels of 4 columns of
+// b, kb rows ldb floats apart, to bp as packB lays them out, with the
+// depths kb ≤ t < kp zero.
+//
+//go:wasmimport lrpsimd packb
+//go:noescape
+func packBSIMD(bp, b *float32, ldb, kb, kp, np int32)
+
+// packB copies b[p0:p0+kb][0:n] into panels of nr columns as packBGo
+// does: when the SIMD kernel is in use and the rows of b are contiguous,
+// the full panels in one call to the kernel (one 16-byte load and store
+// per depth and panel) and the last n mod nr columns with packBGo;
+// otherwise all with packBGo.
+func packB(bp []float32, b mat, p0, kb, kp, n int) {
+	nf := n - n%nr
+	if !simd || b.cs != 1 || nf == 0 {
+		packBGo(bp, b, p0, kb, kp, n)
+		return
+	}
+	// The bounds that packBGo's slicing checks.
+	d := b.d[p0*b.rs : (p0+kb-1)*b.rs+n]
+	bp = bp[:(n+nr-1)/nr*nr*kp]
+	packBSIMD(&bp[0], &d[0], int32(b.rs), int32(kb), int32(kp), int32(nf/nr))
+	if nf < n {
+		packBGo(bp[nf*kp:], mat{d[nf:], b.rs, 1}, 0, kb, kp, n-nf)
+	}
+}
+
 // macro multiplies the packed block ap (mb rows) by bp (n columns), both
 // kp deep, into c, adding bias[i] to row i when bias is not nil: on the
 // SIMD kernel when it is in use, in one call for the full column panels

@@ -38,6 +38,7 @@ go.exit = process.exit;
 let k = null;
 go.importObject.lrpsimd = {
   macro: (a, b, mb, nf, kp, c, ldc, add, bias) => k.macro(a, b, mb, nf, kp, c, ldc, add, bias),
+  packb: (bp, b, ldb, kb, kp, np) => k.packb(bp, b, ldb, kb, kp, np),
 };
 try {
   const { instance } = await WebAssembly.instantiate(fs.readFileSync(process.argv[2]), go.importObject);

@@ -100,6 +100,9 @@ async function start(onExit, simd) {
       kernel.calls++;
       kernel.exports.macro(a, b, mb, nf, kp, c, ldc, add, bias);
     },
+    packb(bp, b, ldb, kb, kp, np) {
+      kernel.exports.packb(bp, b, ldb, kb, kp, np);
+    },
   };
   const instance = await WebAssembly.instantiate(await engine, go.importObject);
   if (simd) {

@@ -86,6 +86,36 @@
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $columns))))
 
+  ;; packb copies np panels of 4 columns of b, kb rows (at least 1) ldb
+  ;; floats apart, to bp as packB lays them out (panel q at bp + 16·kp·q,
+  ;; depth t at + 16t), with the depths kb ≤ t < kp zero: one 16-byte load
+  ;; and store per depth where Go's wasm moves 4 floats one by one.
+  (func (export "packb")
+    (param $bp i32) (param $b i32) (param $ldb i32) (param $kb i32) (param $kp i32) (param $np i32)
+    (local $q i32) (local $src i32) (local $dst i32) (local $end i32) (local $ldb4 i32) (local $pad i32)
+    (local.set $ldb4 (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $pad (i32.shl (i32.sub (local.get $kp) (local.get $kb)) (i32.const 4)))
+    (block $done
+      (loop $panels
+        (br_if $done (i32.ge_u (local.get $q) (local.get $np)))
+        (local.set $src (i32.add (local.get $b) (i32.shl (local.get $q) (i32.const 4))))
+        (local.set $dst (i32.add (local.get $bp) (i32.mul (local.get $q) (i32.shl (local.get $kp) (i32.const 4)))))
+        (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $kb) (i32.const 4))))
+        (loop $depth
+          (v128.store (local.get $dst) (v128.load (local.get $src)))
+          (local.set $src (i32.add (local.get $src) (local.get $ldb4)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+          (br_if $depth (i32.lt_u (local.get $dst) (local.get $end))))
+        (local.set $end (i32.add (local.get $end) (local.get $pad)))
+        (block $zeroed
+          (loop $zero
+            (br_if $zeroed (i32.ge_u (local.get $dst) (local.get $end)))
+            (v128.store (local.get $dst) (v128.const i32x4 0 0 0 0))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $zero)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $panels))))
+
   ;; tile computes the 4×8 tile of rows a0 (rows 0, 1) and a1 (rows 2, 3)
   ;; times columns b0 (0–3) and b1 (4–7), kp deep, and stores its first
   ;; `rows` rows (all four if more) and first `cols` columns (4 or 8) at c,
