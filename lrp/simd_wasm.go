@@ -6,10 +6,10 @@ package lrp
 var simd bool
 
 // UseSIMD chooses the kernel of every matrix product: with on, the
-// 128-bit SIMD kernel of wasm/kernels/gemm.wat, which the host supplies as
+// 128-bit SIMD kernel of wasm/kernels/kernels.wat, which the host supplies as
 // the import lrpsimd.macro (web/lrp.js does, when the host has WebAssembly
 // SIMD and init was not asked for simd: false); without, the pure-Go
-// kernels. Both give the same results to the bit (gemm.wat tells why). It
+// kernels. Both give the same results to the bit (kernels.wat tells why). It
 // reports whether the SIMD kernel is in use. Natively there is none: it
 // does nothing and reports false. It is meant to be called once, at
 // start-up, before any explanation: a call while one runs changes the
@@ -96,4 +96,49 @@ func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias
 			}
 		}
 	}
+}
+
+// winoInputSIMD and winoOutputSIMD are the kernel's wino_input and
+// wino_output: winoInputGo and winoOutputGo on addresses, to the bit.
+//
+//go:wasmimport lrpsimd wino_input
+//go:noescape
+func winoInputSIMD(v, x *float32, c, h, w, th, tw, pt, pl, vs int32, pad *float32)
+
+//go:wasmimport lrpsimd wino_output
+//go:noescape
+func winoOutputSIMD(dst, m *float32, k, oh, ow, th, tw, ms int32, bias *float32, acc bool)
+
+// winoInput is winoInputGo, on the SIMD kernel when it is in use (one
+// call per transform).
+func winoInput(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32) {
+	if !simd || c == 0 || th == 0 || tw == 0 {
+		winoInputGo(v, x, c, h, w, th, tw, pt, pl, vs, pad)
+		return
+	}
+	// The bounds that winoInputGo's slicing checks: v's 16 planes, x's
+	// c channels and pad's plane and 4 scratch rows.
+	nt, pw := th*tw, 2*tw+2
+	v = v[:15*vs+c*nt]
+	x = x[:c*h*w]
+	pad = pad[:(2*th+6)*pw]
+	winoInputSIMD(&v[0], &x[0], int32(c), int32(h), int32(w), int32(th), int32(tw), int32(pt), int32(pl), int32(vs), &pad[0])
+}
+
+// winoOutput is winoOutputGo, on the SIMD kernel when it is in use (one
+// call per transform).
+func winoOutput(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool) {
+	if !simd || k == 0 || th == 0 || tw == 0 {
+		winoOutputGo(dst, m, k, oh, ow, th, tw, ms, bias, acc)
+		return
+	}
+	// The bounds that winoOutputGo's slicing checks.
+	nt := th * tw
+	dst = dst[:k*oh*ow]
+	m = m[:15*ms+k*nt]
+	var pb *float32
+	if bias != nil {
+		pb = &bias[:k][0]
+	}
+	winoOutputSIMD(&dst[0], &m[0], int32(k), int32(oh), int32(ow), int32(th), int32(tw), int32(ms), pb, acc)
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the WebAssembly module web/lrp.wasm from wasm/, assembles the SIMD
-# matrix kernel web/kernels.wasm from wasm/kernels/gemm.wat (wat2wasm, of
+# matrix kernel web/kernels.wasm from wasm/kernels/kernels.wat (wat2wasm, of
 # Debian's package wabt), copies the Go toolchain's wasm_exec.js beside them
 # (it must come from the Go that built lrp.wasm), copies the built-in model
 # to web/models/ when it exists, and prints the module's size raw and
@@ -9,10 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v wat2wasm >/dev/null; then
-  echo "scripts/build.sh: wat2wasm not found: it assembles wasm/kernels/gemm.wat; install the package wabt (apt-get install wabt)" >&2
+  echo "scripts/build.sh: wat2wasm not found: it assembles wasm/kernels/kernels.wat; install the package wabt (apt-get install wabt)" >&2
   exit 1
 fi
-wat2wasm wasm/kernels/gemm.wat -o web/kernels.wasm
+wat2wasm wasm/kernels/kernels.wat -o web/kernels.wasm
 
 # Stamp the git revision into the version string when there is one.
 vcs=-buildvcs=false

@@ -39,6 +39,8 @@ let k = null;
 go.importObject.lrpsimd = {
   macro: (a, b, mb, nf, kp, c, ldc, add, bias) => k.macro(a, b, mb, nf, kp, c, ldc, add, bias),
   packb: (bp, b, ldb, kb, kp, np) => k.packb(bp, b, ldb, kb, kp, np),
+  wino_input: (v, x, c, h, w, th, tw, pt, pl, vs, pad) => k.wino_input(v, x, c, h, w, th, tw, pt, pl, vs, pad),
+  wino_output: (dst, m, kk, oh, ow, th, tw, ms, bias, acc) => k.wino_output(dst, m, kk, oh, ow, th, tw, ms, bias, acc),
 };
 try {
   const { instance } = await WebAssembly.instantiate(fs.readFileSync(process.argv[2]), go.importObject);

@@ -1,4 +1,4 @@
-// The SIMD matrix kernel (wasm/kernels/gemm.wat, web/kernels.wasm) against
+// The SIMD matrix kernel (wasm/kernels/kernels.wat, web/kernels.wasm) against
 // the pure-Go kernels, each in its own instance of lrp.js (init() and
 // init({simd: false})): every method gives the same relevance and logits,
 // within 1e-6 of the largest |value|, on the fixture cnn and a small

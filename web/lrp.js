@@ -7,7 +7,7 @@
 //   const r = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
 //
 // lrp.wasm, wasm_exec.js (from the Go toolchain that built it), kernels.wasm
-// (the SIMD matrix kernel, wasm/kernels/gemm.wat) and args.js (how the
+// (the SIMD matrix kernel, wasm/kernels/kernels.wat) and args.js (how the
 // arguments are read) sit next to this file. The module is loaded once per
 // kernel choice, through a cached promise that is cleared if loading fails
 // or the Go runtime exits, so the next init() tries again. All computation
@@ -102,6 +102,12 @@ async function start(onExit, simd) {
     },
     packb(bp, b, ldb, kb, kp, np) {
       kernel.exports.packb(bp, b, ldb, kb, kp, np);
+    },
+    wino_input(v, x, c, h, w, th, tw, pt, pl, vs, pad) {
+      kernel.exports.wino_input(v, x, c, h, w, th, tw, pt, pl, vs, pad);
+    },
+    wino_output(dst, m, k, oh, ow, th, tw, ms, bias, acc) {
+      kernel.exports.wino_output(dst, m, k, oh, ow, th, tw, ms, bias, acc);
     },
   };
   const instance = await WebAssembly.instantiate(await engine, go.importObject);
