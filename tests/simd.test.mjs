@@ -1,17 +1,20 @@
-// The SIMD matrix kernel (wasm/kernels/kernels.wat, web/kernels.wasm) against
-// the pure-Go kernels, each in its own instance of lrp.js (init() and
+// The SIMD kernels (wasm/kernels/kernels.wat, web/kernels.wasm) against the
+// pure-Go ones, each in its own instance of lrp.js (init() and
 // init({simd: false})): every method gives the same relevance and logits,
 // within 1e-6 of the largest |value|, on the fixture cnn and a small
 // synthetic ResNet; the SIMD instance's products do go through the kernel,
-// the other's never; init's options are checked.
+// the other's never; init's options are checked; and in Chromium both
+// kernels give Node's relevance.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
 import { init } from '../web/lrp.js';
 import { bytes, readCase, reference, relErr, root } from './lib/fixtures.mjs';
+import { chromiumArgs, chromiumPath, serveStatic, stop } from './lib/page.mjs';
 
 let simd;
 let plain;
@@ -74,4 +77,49 @@ test('every method on a synthetic ResNet (width 16, 64×64): SIMD and pure Go ag
   await compare(t, 'resnet 16×64²', x);
   assert.ok(simd.kernels().calls > calls + 100, `the SIMD instance called its kernel ${simd.kernels().calls - calls} times`);
   assert.equal(plain.kernels().calls, 0);
+});
+
+// In Chromium, lrp.js from a static server, on the SIMD kernels and on the
+// pure-Go ones: the fixture cnn's relevance under three methods equals
+// Node's on the SIMD kernels to the bit.
+test('in Chromium both kernels give the relevance Node gives', async (t) => {
+  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium`);
+  const model = bytes(reference('cnn.onnx'));
+  await simd.loadModel(model);
+  const x = Array.from(readCase('cnn').inputs[3]);
+  const methods = ['epsilon_gamma_box', 'epsilon_plus_flat', 'gradient'];
+  const server = await serveStatic(join(root, 'web'));
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}version.js`); // any page of the origin, to import lrp.js from
+    const got = await page.evaluate(
+      async ({ b64, x, methods }) => {
+        const { init } = await import('./lrp.js');
+        const model = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const out = {};
+        for (const simd of [true, false]) {
+          const lrp = await init({ simd });
+          await lrp.loadModel(model);
+          const rel = [];
+          for (const composite of methods) rel.push(Array.from((await lrp.explain(Float32Array.from(x), { composite })).relevance));
+          out[simd ? 'simd' : 'go'] = { kernels: lrp.kernels(), rel };
+        }
+        return out;
+      },
+      { b64: Buffer.from(model).toString('base64'), x, methods },
+    );
+    assert.equal(got.simd.kernels.simd, true);
+    assert.ok(got.simd.kernels.calls > 0, "the page's SIMD instance called its kernel");
+    assert.deepEqual(got.go.kernels, { simd: false, calls: 0 });
+    for (const [i, composite] of methods.entries()) {
+      const want = Array.from((await simd.explain(Float32Array.from(x), { composite })).relevance);
+      assert.deepEqual(got.simd.rel[i], want, `${composite}: Chromium on the SIMD kernels against Node`);
+      assert.deepEqual(got.go.rel[i], want, `${composite}: Chromium on the pure-Go kernels against Node`);
+    }
+    t.diagnostic(`Chromium ${browser.version()}: ${methods.length} methods, both kernels equal to Node's to the bit`);
+  } finally {
+    await browser.close();
+    await stop(server);
+  }
 });
