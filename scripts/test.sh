@@ -2,8 +2,8 @@
 # Runs every test the project has: Go vet and unit tests (with the fuzz
 # seeds), short fuzzing runs of every decoder, the wasm build, the SIMD
 # kernels' Go tests in wasm, the Node tests of the wasm API and the browser
-# tests of the web app. Installs the npm
-# packages the tests need. Exits non-zero on the first failure.
+# tests of the web app. Installs the npm packages the tests need. Exits
+# non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
