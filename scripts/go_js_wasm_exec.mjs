@@ -20,7 +20,9 @@ globalThis.path = path;
 const goroot = execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
 await import(pathToFileURL(path.join(goroot, 'lib', 'wasm', 'wasm_exec.js')).href);
 
-const kernelFile = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web', 'kernels.wasm');
+// LRP_KERNELS names another build of the kernels (scripts/profile.mjs
+// passes one with the functions' names).
+const kernelFile = process.env.LRP_KERNELS || path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web', 'kernels.wasm');
 const simd = (process.env.LRP_SIMD ?? '1') === '1';
 let kernel = null;
 if (simd) {

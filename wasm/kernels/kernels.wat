@@ -55,7 +55,7 @@
 
   ;; macro sets (or adds to) c = a·b + bias over mb rows and nf columns
   ;; (a multiple of 4), kp deep (at least 1); see the top of the file.
-  (func (export "macro")
+  (func $macro (export "macro")
     (param $a i32) (param $b i32) (param $mb i32) (param $nf i32) (param $kp i32)
     (param $c i32) (param $ldc i32) (param $add i32) (param $bias i32)
     (local $i i32) (local $j i32)
@@ -104,7 +104,7 @@
   ;; floats apart, to bp as packB lays them out (panel q at bp + 16·kp·q,
   ;; depth t at + 16t), with the depths kb ≤ t < kp zero: one 16-byte load
   ;; and store per depth where Go's wasm moves 4 floats one by one.
-  (func (export "packb")
+  (func $packb (export "packb")
     (param $bp i32) (param $b i32) (param $ldb i32) (param $kb i32) (param $kp i32) (param $np i32)
     (local $q i32) (local $src i32) (local $dst i32) (local $end i32) (local $ldb4 i32) (local $pad i32)
     (local.set $ldb4 (i32.shl (local.get $ldb) (i32.const 2)))
@@ -241,7 +241,7 @@
   ;; columns 2j…2j+3, so the p, q, r and s of tiles j…j+3 are the even and
   ;; odd lanes of columns 2j…2j+7 and 2j+2…2j+9 (two shuffles each). The
   ;; same operations as Go's on every value, so the same bits.
-  (func (export "wino_input")
+  (func $wino_input (export "wino_input")
     (param $v i32) (param $x i32) (param $c i32) (param $h i32) (param $w i32)
     (param $th i32) (param $tw i32) (param $pt i32) (param $pl i32) (param $vs i32) (param $pad i32)
     (local $pw i32) (local $pw4 i32) (local $nt i32) (local $tmp i32) (local $ch i32) (local $y i32)
@@ -388,7 +388,7 @@
   ;; the two outputs of each row interleaved by a shuffle; the other tiles
   ;; one at a time. The same operations as Go's, in its order, so the same
   ;; bits.
-  (func (export "wino_output")
+  (func $wino_output (export "wino_output")
     (param $dst i32) (param $m i32) (param $k i32) (param $oh i32) (param $ow i32)
     (param $th i32) (param $tw i32) (param $ms i32) (param $bias i32) (param $acc i32)
     (local $o i32) (local $i i32) (local $j i32) (local $full i32) (local $full4 i32) (local $nt i32) (local $ms4 i32)
