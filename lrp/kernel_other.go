@@ -5,8 +5,8 @@ package lrp
 // ku is the unrolling of the micro-kernel in depth.
 const ku = 4
 
-// UseSIMD reports false and does nothing: only the wasm port has a SIMD
-// kernel (simd_wasm.go).
+// UseSIMD reports false and does nothing: only the wasm port has SIMD
+// kernels (simd_wasm.go).
 func UseSIMD(bool) bool { return false }
 
 // macro is macroGo, the only kernel natively.

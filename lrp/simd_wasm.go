@@ -2,18 +2,19 @@
 
 package lrp
 
-// simd is set while the matrix products run on the SIMD kernel (UseSIMD).
+// simd is set while the products run on the SIMD kernels (UseSIMD).
 var simd bool
 
-// UseSIMD chooses the kernel of every matrix product: with on, the
-// 128-bit SIMD kernel of wasm/kernels/kernels.wat, which the host supplies as
-// the import lrpsimd.macro (web/lrp.js does, when the host has WebAssembly
-// SIMD and init was not asked for simd: false); without, the pure-Go
-// kernels. Both give the same results to the bit (kernels.wat tells why). It
-// reports whether the SIMD kernel is in use. Natively there is none: it
-// does nothing and reports false. It is meant to be called once, at
-// start-up, before any explanation: a call while one runs changes the
-// kernel of the products after it.
+// UseSIMD chooses the kernels of the matrix products (packing b included)
+// and the Winograd transforms: with on, the 128-bit SIMD kernels of
+// wasm/kernels/kernels.wat, which the host supplies as the imports of
+// module lrpsimd (web/lrp.js does, when the host has WebAssembly SIMD and
+// init was not asked for simd: false); without, the pure-Go kernels. Both
+// give the same results to the bit (kernels.wat tells why). It reports
+// whether the SIMD kernels are in use. Natively there are none: it does
+// nothing and reports false. It is meant to be called once, at start-up,
+// before any explanation: a call while one runs changes the kernels of
+// the products after it.
 func UseSIMD(on bool) bool {
 	simd = on
 	return simd

@@ -8,11 +8,11 @@ import (
 	"github.com/lrpwasm/lrp/lrp"
 )
 
-// init puts the matrix products on the SIMD kernel when the host supplies
-// it: web/lrp.js sets globalThis.__lrpSimd to true before it starts the
-// program, once it has instantiated the kernel (web/kernels.wasm) on this
-// module's memory, and leaves it unset for the pure-Go kernels (no
-// WebAssembly SIMD in the host, or init({simd: false})).
+// init puts the engine's products on the SIMD kernels when the host
+// supplies them: web/lrp.js sets globalThis.__lrpSimd to true before it
+// starts the program, once it has instantiated the kernels
+// (web/kernels.wasm) on this module's memory, and leaves it unset for the
+// pure-Go kernels (no WebAssembly SIMD in the host, or init({simd: false})).
 func init() {
 	lrp.UseSIMD(js.Global().Get("__lrpSimd").Truthy())
 }

@@ -7,7 +7,7 @@
 //   const r = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
 //
 // lrp.wasm, wasm_exec.js (from the Go toolchain that built it), kernels.wasm
-// (the SIMD matrix kernel, wasm/kernels/kernels.wat) and args.js (how the
+// (the SIMD kernels, wasm/kernels/kernels.wat) and args.js (how the
 // arguments are read) sit next to this file. The module is loaded once per
 // kernel choice, through a cached promise that is cleared if loading fails
 // or the Go runtime exits, so the next init() tries again. All computation
@@ -89,11 +89,11 @@ async function start(onExit, simd) {
   const kernelModule = simd ? compile(new URL('./kernels.wasm', import.meta.url)) : null;
   kernelModule?.catch(() => {}); // awaited below, after the engine's own error if both fail
 
-  // The engine imports the kernel (lrp/simd_wasm.go), which needs the
-  // engine's memory: Go's import is a forwarder to the kernel instance
-  // made next, before Go starts. Go calls it only when told to, by
+  // The engine imports the kernels (lrp/simd_wasm.go), which need the
+  // engine's memory: Go's imports are forwarders to the kernels' instance
+  // made next, before Go starts. Go calls them only when told to, by
   // __lrpSimd (wasm/simd.go). A call costs about 30 ns; Go makes one per
-  // packed block of a product.
+  // packed block of a product and per Winograd transform.
   const kernel = { exports: null, calls: 0 };
   go.importObject.lrpsimd = {
     macro(a, b, mb, nf, kp, c, ldc, add, bias) {
