@@ -1,14 +1,19 @@
 package lrp
 
 // gemm is the one matrix product behind every affine layer: the forward
-// pass, each rule's modified forward pass and each transposed pass. Go
-// compiles to WebAssembly without SIMD, so the speed comes from the shape
-// of the loops: operands are packed into panels (mr rows of a, nr columns
-// of b, kc products deep), and a micro-kernel keeps an mr×nr tile of c in
-// registers while it walks a panel pair, unrolled ku× (kernel_wasm.go and
-// kernel_other.go tell why the two ports differ), with bounds checks
-// removed by converting slices to array pointers. A transposed operand is
-// only a different stride to the packing, so Wᵀ·s runs the same kernel.
+// pass, each rule's modified forward pass and each transposed pass.
+// Operands are packed into panels (mr rows of a, nr columns of b, kc
+// products deep), and a micro-kernel keeps a tile of c in registers while
+// it walks the panels. In the browser the packed blocks go to a
+// hand-written 128-bit SIMD kernel, 4×8 tiles (simd_wasm.go,
+// wasm/kernels/kernels.wat), 4–5× faster than Go's. Go compiles to
+// WebAssembly without SIMD, so for the pure-Go kernel, which runs natively
+// and in wasm without the SIMD one, the speed comes from the shape of the
+// loops: an mr×nr tile, unrolled ku× (kernel_wasm.go and kernel_other.go
+// tell why the two ports differ), with bounds checks removed by converting
+// slices to array pointers. Both kernels sum in the same order, so they
+// give the same bits. A transposed operand is only a different stride to
+// the packing, so Wᵀ·s runs the same kernel.
 //
 // Sums are accumulated in float32 over at most kc products, then added
 // to c; the rounding this adds stays far below the 1e-5 parity budget
@@ -238,10 +243,11 @@ func packA2(pan []float32, a mat, i, p0, kb int) {
 	}
 }
 
-// packB copies b[p0:p0+kb][0:n] into panels of nr columns: panel q holds
-// columns nr·q… interleaved, bp[q·nr·kp + t·nr + j]. Columns past n and
-// depths past kb are zero.
-func packB(bp []float32, b mat, p0, kb, kp, n int) {
+// packBGo copies b[p0:p0+kb][0:n] into panels of nr columns: panel q
+// holds columns nr·q… interleaved, bp[q·nr·kp + t·nr + j]. Columns past n
+// and depths past kb are zero. It is packB's pure-Go code (the only one
+// natively; in wasm unless the SIMD kernel of simd_wasm.go is in use).
+func packBGo(bp []float32, b mat, p0, kb, kp, n int) {
 	np := (n + nr - 1) / nr
 	for q := range np {
 		pan := bp[q*nr*kp : (q+1)*nr*kp]
@@ -274,11 +280,13 @@ func packB(bp []float32, b mat, p0, kb, kp, n int) {
 	}
 }
 
-// macro multiplies the packed block ap (mb rows) by bp (n columns), both
-// kp deep, into c, adding bias[i] to row i when bias is not nil. Each
-// group of mr rows sweeps every full column panel in one kernel call; the
-// last n mod nr columns go through one tile at a time into a buffer.
-func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias []float32) {
+// macroGo multiplies the packed block ap (mb rows) by bp (n columns), both
+// kp deep, into c, adding bias[i] to row i when bias is not nil: macro's
+// pure-Go kernel (the only one natively; in wasm unless the SIMD kernel of
+// simd_wasm.go is in use). Each group of mr rows sweeps every full column
+// panel in one kernel call; the last n mod nr columns go through one tile
+// at a time into a buffer.
+func macroGo(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias []float32) {
 	nf := n - n%nr // columns in full panels
 	for i0 := 0; i0 < mb; i0 += mr {
 		apan := ap[(i0/mr)*mr*kp : (i0/mr+1)*mr*kp]

@@ -5,6 +5,28 @@ package lrp
 // ku is the unrolling of the micro-kernel in depth.
 const ku = 4
 
+// UseSIMD reports false and does nothing: only the wasm port has SIMD
+// kernels (simd_wasm.go).
+func UseSIMD(bool) bool { return false }
+
+// macro is macroGo, the only kernel natively.
+func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias []float32) {
+	macroGo(ap, bp, mb, n, kp, c, ldc, add, bias)
+}
+
+// packB is packBGo, the only packing natively.
+func packB(bp []float32, b mat, p0, kb, kp, n int) { packBGo(bp, b, p0, kb, kp, n) }
+
+// winoInput is winoInputGo, the only Winograd input transform natively.
+func winoInput(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32) {
+	winoInputGo(v, x, c, h, w, th, tw, pt, pl, vs, pad)
+}
+
+// winoOutput is winoOutputGo, the only Winograd output transform natively.
+func winoOutput(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool) {
+	winoOutputGo(dst, m, k, oh, ow, th, tw, ms, bias, acc)
+}
+
 // kernel sets (or adds to, with add) c[i][j] the products
 // Σ_t a[t][i]·b[t][j] of one packed row pair a with the packed column
 // panels of b, kp deep (a multiple of ku), for the len(c[0]) columns of

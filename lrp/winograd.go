@@ -194,7 +194,7 @@ func (c *winoConv) size(s *sizer, ws []wref, flip bool) {
 // takes at ξ = 4p + q, 4·r(p) + r(q) with r = (3, 1, 2, 0).
 var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
 
-// winoInput sets v [16][C][T] (its planes vs ≥ C·T apart, see
+// winoInputGo sets v [16][C][T] (its planes vs ≥ C·T apart, see
 // planeStride) to V = Bᵀ d B for every channel and tile t = i·tw + j of
 // x [C][h][w], d the 4×4 block at rows 2i−pt… and columns 2j−pl… with
 // zeros outside x. Each channel is first copied into pad, a
@@ -207,7 +207,7 @@ var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
 // Bᵀ d is computed once per column of a row of tiles (neighbouring tiles
 // share two columns), then (Bᵀd)B row by row of the result, so that each
 // loop writes 4 of the 16 planes of v.
-func winoInput(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32) {
+func winoInputGo(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32) {
 	ph, pw := 2*th+2, 2*tw+2
 	nt := th * tw
 	plane, tmp := pad[:ph*pw], pad[ph*pw:ph*pw+4*pw]
@@ -246,13 +246,13 @@ func winoInput(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32) {
 	}
 }
 
-// winoOutput sets dst [K][oh][ow] (adds to it with acc) to Y = Aᵀ M A plus
+// winoOutputGo sets dst [K][oh][ow] (adds to it with acc) to Y = Aᵀ M A plus
 // bias[o] (when not nil) for every channel o and tile of m [16][K][T]
 // (its planes ms apart), dropping the outputs past oh×ow.
 //
 //	Aᵀ M:  rows m₀+m₁+m₂, m₁−m₂−m₃   (m_r the rows)
 //	(AᵀM)A: each row (p, q, r, s) → (p+q+r, q−r−s)
-func winoOutput(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool) {
+func winoOutputGo(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool) {
 	nt := th * tw
 	full := ow / 2 // tiles whose two columns are both inside
 	var mr [16][]float32

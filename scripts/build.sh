@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Builds the WebAssembly module web/lrp.wasm from wasm/, copies the Go
-# toolchain's wasm_exec.js beside it (the two must come from the same Go),
-# copies the built-in model to web/models/ when it exists, and prints the
-# module's size raw and gzipped.
+# Builds the WebAssembly module web/lrp.wasm from wasm/, assembles the SIMD
+# matrix kernel web/kernels.wasm from wasm/kernels/kernels.wat (wat2wasm, of
+# Debian's package wabt), copies the Go toolchain's wasm_exec.js beside them
+# (it must come from the Go that built lrp.wasm), copies the built-in model
+# to web/models/ when it exists, and prints the module's size raw and
+# gzipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if ! command -v wat2wasm >/dev/null; then
+  echo "scripts/build.sh: wat2wasm not found: it assembles wasm/kernels/kernels.wat; install the package wabt (apt-get install wabt)" >&2
+  exit 1
+fi
+wat2wasm wasm/kernels/kernels.wat -o web/kernels.wasm
 
 # Stamp the git revision into the version string when there is one.
 vcs=-buildvcs=false
@@ -25,7 +33,7 @@ fi
 # model: the one list of them. The service worker caches these (it reads
 # the list from version.js), and their hash is its cache version.
 files=(app.js catalogue.js chart.js compare.js controls.js diagnostics.js dom.js evaluation.js export.js files.js model.js pad.js png.js rules.js view.js
-  pool.js worker.js style.css lrp.js args.js lrp.wasm wasm_exec.js manifest.webmanifest icon.svg)
+  pool.js worker.js style.css lrp.js args.js lrp.wasm kernels.wasm wasm_exec.js manifest.webmanifest icon.svg)
 build=$(cd web && cat index.html "${files[@]}" sw.js $(ls models/*.safetensors 2>/dev/null) | sha256sum | cut -c1-16)
 {
   printf "// Written by scripts/build.sh: the build's content hash (the service worker's cache version)\n"
@@ -36,4 +44,4 @@ build=$(cd web && cat index.html "${files[@]}" sw.js $(ls models/*.safetensors 2
 
 raw=$(wc -c < web/lrp.wasm)
 gz=$(gzip -9 -c web/lrp.wasm | wc -c)
-printf 'web/lrp.wasm: %d bytes, %d gzipped (-9), %s\n' "$raw" "$gz" "$(go version | cut -d' ' -f3)"
+printf 'web/lrp.wasm: %d bytes, %d gzipped (-9), %s; web/kernels.wasm: %d bytes\n' "$raw" "$gz" "$(go version | cut -d' ' -f3)" "$(wc -c < web/kernels.wasm)"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test the project has: Go vet and unit tests (with the fuzz
-# seeds), short fuzzing runs of every decoder, the wasm build, the Node tests
-# of the wasm API and the browser tests of the web app. Installs the npm
-# packages the tests need. Exits non-zero on the first failure.
+# seeds), short fuzzing runs of every decoder, the wasm build, the SIMD
+# kernels' Go tests in wasm, the Node tests of the wasm API and the browser
+# tests of the web app. Installs the npm packages the tests need. Exits
+# non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +49,9 @@ done
 if [ -f wasm/main.go ]; then
   step "wasm build"
   scripts/build.sh
+
+  step "SIMD kernels against Go's, in wasm under Node"
+  GOOS=js GOARCH=wasm go test -count=1 -exec "$PWD/scripts/go_js_wasm_exec" -run 'SIMD' ./lrp/
 fi
 
 if [ -d tests ] && ls tests/*.test.mjs >/dev/null 2>&1; then

@@ -37,8 +37,9 @@ test('the package name resolves to the same module', async () => {
 });
 
 // In a fresh Node process: init() without lrp.wasm next to the module
-// rejects, and succeeds once the file is there (the cached promise was
-// reset); two concurrent calls share one load.
+// rejects, then without kernels.wasm (the SIMD kernel that Node 20 runs),
+// and succeeds once both files are there (the cached promise was reset);
+// two concurrent calls share one load.
 test('init rejects without the wasm, then recovers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lrp-init-'));
   try {
@@ -50,12 +51,16 @@ test('init rejects without the wasm, then recovers', () => {
       import { init } from ${JSON.stringify(join(dir, 'lrp.mjs'))};
       const first = await init().then(() => 'resolved', (e) => e.message);
       copyFileSync(${JSON.stringify(join(root, 'web', 'lrp.wasm'))}, ${JSON.stringify(join(dir, 'lrp.wasm'))});
+      const second = await init().then(() => 'resolved', (e) => e.message);
+      copyFileSync(${JSON.stringify(join(root, 'web', 'kernels.wasm'))}, ${JSON.stringify(join(dir, 'kernels.wasm'))});
       const [a, b] = await Promise.all([init(), init()]);
-      console.log(JSON.stringify({ first, same: a === b, version: a.version }));`;
+      console.log(JSON.stringify({ first, second, same: a === b, version: a.version, simd: a.kernels().simd }));`;
     const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
     assert.match(out.first, /^lrp: reading .*lrp\.wasm: ENOENT/);
+    assert.match(out.second, /^lrp: reading .*kernels\.wasm: ENOENT/);
     assert.equal(out.same, true);
     assert.equal(out.version, lrp.version);
+    assert.equal(out.simd, true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

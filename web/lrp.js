@@ -6,59 +6,130 @@
 //   const info = await lrp.loadModel(bytes);
 //   const r = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
 //
-// lrp.wasm, wasm_exec.js (from the Go toolchain that built it) and args.js
-// (how the arguments are read) sit next to this file. The module is loaded once, through a cached promise that is
-// cleared if loading fails or the Go runtime exits, so the next init() tries
-// again. All computation happens inside the wasm; this file only moves bytes
-// and parses the JSON the wasm returns.
+// lrp.wasm, wasm_exec.js (from the Go toolchain that built it), kernels.wasm
+// (the SIMD kernels, wasm/kernels/kernels.wat) and args.js (how the
+// arguments are read) sit next to this file. The module is loaded once per
+// kernel choice, through a cached promise that is cleared if loading fails
+// or the Go runtime exits, so the next init() tries again. All computation
+// happens inside the wasm; this file only moves bytes and parses the JSON
+// the wasm returns.
 
 import * as args from './args.js';
 
 const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 
-let ready = null; // Promise of the API object
+// The instances by kernel choice ('simd' or 'go'): Promises of API objects.
+const ready = new Map();
+
+// simdProbe is the smallest module with a SIMD instruction,
+// (func (result v128) (i32x4.splat (i32.const 0))): a host validates it if
+// it runs WebAssembly SIMD.
+const simdProbe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11]);
+let simdHost = null;
+
+// simdSupported reports whether this host runs WebAssembly SIMD (tested once).
+function simdSupported() {
+  if (simdHost === null) simdHost = WebAssembly.validate(simdProbe);
+  return simdHost;
+}
 
 /**
- * Loads the wasm (once) and resolves to the API object of docs/JS_API.md.
- * Safe to call any number of times, also concurrently: every call gets the
- * same object. If loading fails the promise rejects and the next call
- * starts over.
+ * Loads the wasm and resolves to the API object of docs/JS_API.md.
+ * options.simd chooses the matrix kernel: by default the SIMD kernel when
+ * the host runs WebAssembly SIMD (every current browser, Node 20) and the
+ * pure-Go one otherwise; false, the pure-Go one; true, the SIMD one or a
+ * rejection. Both give the same results. Safe to call any number of times,
+ * also concurrently: every call that picks the same kernel gets the same
+ * object (each kernel choice is an instance of its own, with its own
+ * memory). If loading fails the promise rejects and the next call starts
+ * over.
  */
-export function init() {
-  if (ready === null) {
+export function init(options) {
+  let kernel;
+  try {
+    kernel = kernelOf(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (!ready.has(kernel)) {
     const reset = () => {
-      if (ready === p) ready = null;
+      if (ready.get(kernel) === p) ready.delete(kernel);
     };
-    const p = start(reset).catch((err) => {
+    const p = start(reset, kernel === 'simd').catch((err) => {
       reset();
       throw err;
     });
-    ready = p;
+    ready.set(kernel, p);
   }
-  return ready;
+  return ready.get(kernel);
 }
 
-async function start(onExit) {
+// kernelOf checks init's options and returns the kernel they choose.
+function kernelOf(options) {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError('lrp: init options must be an object');
+  for (const k of Object.keys(options)) {
+    if (k !== 'simd') throw new TypeError(`lrp: unknown init option ${JSON.stringify(k)}`);
+  }
+  const { simd } = options;
+  if (simd !== undefined && typeof simd !== 'boolean') throw new TypeError(`lrp: init option simd must be a boolean, got ${typeof simd}`);
+  if (simd === true && !simdSupported()) throw new Error('lrp: init({simd: true}): this host does not run WebAssembly SIMD');
+  return simd !== false && simdSupported() ? 'simd' : 'go';
+}
+
+async function start(onExit, simd) {
   await import('./wasm_exec.js'); // defines globalThis.Go
   if (typeof globalThis.Go !== 'function') {
     throw new Error('lrp: wasm_exec.js did not define globalThis.Go');
   }
   const go = new globalThis.Go();
   guardResume(go);
-  const url = new URL('./lrp.wasm', import.meta.url);
-  const instance = isNode ? await instantiateFile(url, go.importObject) : await instantiateURL(url, go.importObject);
+  const compile = isNode ? compileFile : compileURL;
+  const engine = compile(new URL('./lrp.wasm', import.meta.url));
+  const kernelModule = simd ? compile(new URL('./kernels.wasm', import.meta.url)) : null;
+  kernelModule?.catch(() => {}); // awaited below, after the engine's own error if both fail
+
+  // The engine imports the kernels (lrp/simd_wasm.go), which need the
+  // engine's memory: Go's imports are forwarders to the kernels' instance
+  // made next, before Go starts. Go calls them only when told to, by
+  // __lrpSimd (wasm/simd.go). A call costs about 30 ns; Go makes one per
+  // packed block of a product and per Winograd transform.
+  const kernel = { exports: null, calls: 0 };
+  go.importObject.lrpsimd = {
+    macro(a, b, mb, nf, kp, c, ldc, add, bias) {
+      kernel.calls++;
+      kernel.exports.macro(a, b, mb, nf, kp, c, ldc, add, bias);
+    },
+    packb(bp, b, ldb, kb, kp, np) {
+      kernel.exports.packb(bp, b, ldb, kb, kp, np);
+    },
+    wino_input(v, x, c, h, w, th, tw, pt, pl, vs, pad) {
+      kernel.exports.wino_input(v, x, c, h, w, th, tw, pt, pl, vs, pad);
+    },
+    wino_output(dst, m, k, oh, ow, th, tw, ms, bias, acc) {
+      kernel.exports.wino_output(dst, m, k, oh, ow, th, tw, ms, bias, acc);
+    },
+  };
+  const instance = await WebAssembly.instantiate(await engine, go.importObject);
+  if (simd) {
+    const k = await WebAssembly.instantiate(await kernelModule, { env: { mem: instance.exports.mem } });
+    kernel.exports = k.exports;
+  }
 
   delete globalThis.__lrp;
   // run() starts main, which publishes globalThis.__lrp and blocks; the
-  // promise settles only if the Go program exits.
+  // promise settles only if the Go program exits. The package's init
+  // reads __lrpSimd first.
+  globalThis.__lrpSimd = simd;
   const run = go.run(instance);
+  delete globalThis.__lrpSimd;
   run.then(onExit, onExit);
   const raw = globalThis.__lrp;
   delete globalThis.__lrp;
   if (raw == null || go.exited) {
     throw new Error('lrp: the wasm module did not start (see the console for its output)');
   }
-  return api(raw, go, instance, run);
+  return api(raw, go, instance, run, simd, kernel);
 }
 
 // guardResume keeps a dead runtime from taking its host down. wasm_exec.js
@@ -88,7 +159,7 @@ function guardResume(go) {
   };
 }
 
-async function instantiateFile(url, imports) {
+async function compileFile(url) {
   const { readFile } = await import('node:fs/promises');
   let bytes;
   try {
@@ -96,26 +167,25 @@ async function instantiateFile(url, imports) {
   } catch (err) {
     throw new Error(`lrp: reading ${url.pathname}: ${err.message}`);
   }
-  return (await WebAssembly.instantiate(bytes, imports)).instance;
+  return WebAssembly.compile(bytes);
 }
 
-async function instantiateURL(url, imports) {
+async function compileURL(url) {
   const get = async () => {
     const res = await fetch(url);
     if (!res.ok) throw new Error(`lrp: fetching ${url}: HTTP ${res.status}`);
     return res;
   };
-  if (typeof WebAssembly.instantiateStreaming === 'function') {
+  if (typeof WebAssembly.compileStreaming === 'function') {
     try {
-      return (await WebAssembly.instantiateStreaming(get(), imports)).instance;
+      return await WebAssembly.compileStreaming(get());
     } catch (err) {
       // A server that does not send application/wasm makes streaming fail
       // with a TypeError; compile from the bytes instead.
       if (!(err instanceof TypeError)) throw err;
     }
   }
-  const bytes = await (await get()).arrayBuffer();
-  return (await WebAssembly.instantiate(bytes, imports)).instance;
+  return WebAssembly.compile(await (await get()).arrayBuffer());
 }
 
 const f32 = (u8) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength >> 2);
@@ -145,7 +215,7 @@ function unpack(u8) {
   return [meta, arrays];
 }
 
-function api(raw, go, instance, run) {
+function api(raw, go, instance, run, simd, kernel) {
   // call runs one method of the raw API, turning a synchronous throw (the
   // Go program has exited) into a rejection. A call still pending when the
   // program exits (a split waiting for its partner) rejects then.
@@ -363,6 +433,15 @@ function api(raw, go, instance, run) {
     memory() {
       const refs = Array.isArray(go._values) && Array.isArray(go._idPool) ? go._values.length - go._idPool.length : null;
       return { wasm: instance.exports.mem.buffer.byteLength, refs };
+    },
+
+    /**
+     * The matrix kernel of this instance: simd, whether its products run
+     * on the SIMD kernel (kernels.wasm) rather than the pure-Go one; calls,
+     * how many packed blocks the engine has sent to the SIMD kernel so far.
+     */
+    kernels() {
+      return { simd, calls: kernel.calls };
     },
 
     /**

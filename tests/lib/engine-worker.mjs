@@ -6,14 +6,14 @@
 // arrayBuffers (see below). Typed arrays in results are copied.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc'); // a context made after the flag has gc
 
 const t0 = performance.now();
 const { init } = await import('../../web/lrp.js');
-const lrp = await init();
+const lrp = await init(workerData?.options); // the options of startEngine
 const startup = performance.now() - t0;
 
 parentPort.on('message', async ({ id, method, args = [] }) => {

@@ -2,9 +2,13 @@
 // drives its Workers.
 import { MessageChannel, Worker } from 'node:worker_threads';
 
-/** startEngine starts one engine thread and resolves with its client: call(method, args, transfer), terminate(), startup. */
-export async function startEngine() {
-  const w = new Worker(new URL('./engine-worker.mjs', import.meta.url));
+/**
+ * startEngine starts one engine thread, its engine made by init(options)
+ * (e.g. {simd: false}), and resolves with its client: call(method, args,
+ * transfer), terminate(), startup.
+ */
+export async function startEngine(options) {
+  const w = new Worker(new URL('./engine-worker.mjs', import.meta.url), { workerData: { options } });
   const calls = new Map();
   let next = 1;
   w.on('message', (m) => {

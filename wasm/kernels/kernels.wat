@@ -1,0 +1,521 @@
+;; kernels.wat: the SIMD kernels of package lrp, for the js/wasm build.
+;;
+;; Go's wasm port emits no SIMD instructions, so the engine's hot loops are
+;; written here by hand in 128-bit WebAssembly SIMD and assembled by
+;; wat2wasm (scripts/build.sh) into web/kernels.wasm. The module owns no
+;; memory: it imports the Go instance's linear memory, and Go passes it the
+;; addresses of slices it holds (lrp/simd_wasm.go, //go:wasmimport lrpsimd
+;; …); web/lrp.js instantiates it after the Go instance and forwards Go's
+;; calls to it. Each function does what a Go function of lrp does, with
+;; the same floating-point operations on every value in the same order, so
+;; that both give the same bits (lrp's TestGemmSIMDMatchesGo and
+;; TestWinogradSIMDMatchesGo, tests/simd.test.mjs):
+;;
+;;   macro        lrp/gemm.go macroGo: the packed matrix product of a block
+;;   packb        lrp/gemm.go packBGo: packing b, rows contiguous
+;;   wino_input   lrp/winograd.go winoInputGo: V = Bᵀ d B
+;;   wino_output  lrp/winograd.go winoOutputGo: Y = Aᵀ M A
+;;
+;; Measured in wasm under Node 20, CPU time, ResNet-18's shapes: the matrix
+;; product 21–27 GFLOP/s against 5.6 for the pure-Go kernel; the Winograd
+;; transforms of a 64×56×56 layer about 4× faster than Go's.
+;;
+;; ---- macro
+;;
+;; One call multiplies one packed block, as lrp's macro does: a, mb rows
+;; packed by packA in row pairs (pair r at a + 8·kp·r bytes, depth t of row
+;; 2r+i at + 8t + 4i), times b, nf columns packed by packB in panels of 4
+;; (panel q at b + 16·kp·q, depth t of column 4q+j at + 16t + 4j), both kp
+;; deep, into c (row i at c + 4·ldc·i):
+;;
+;;   c[i][j] = (Σ_t a[t][i]·b[t][j] + bias[i])  (+ c[i][j] when add is set)
+;;
+;; with bias[i] = 0 when bias is 0 (the null pointer). Each sum runs over
+;; t in order in float32, f32x4.mul then f32x4.add (no fused multiply-add),
+;; so every element equals the pure-Go kernel's (lrp/kernel_wasm.go) to
+;; the bit.
+;;
+;; The register tile is 4 rows × 8 columns: eight f32x4 sums, two vectors
+;; of b and one broadcast of a fit the 16 xmm registers that V8 allocates
+;; on x64. Measured under Node 20 (GFLOP/s of CPU time, medians of 11
+;; interleaved rounds, the ResNet-18 shapes 64×3136×576, 512×49×4608,
+;; 576×3136×64): 4×8 26.8, 22.3, 21.3; 2×16 26.8, 24.9, 25.1; 2×8 22.9,
+;; 21.0, 20.0; 4×4 21.4, 18.5, 18.5; 6×8 21.2, 18.8, 17.5; 8×8 18.4, 16.6,
+;; 14.0 (its 16 sums spill); 4×8 unrolled twice in depth 22.5 (TurboFan
+;; hoists both depths' loads and spills). The pure-Go 2×4 kernel: 5.6.
+;;
+;; Columns are the outer loop and rows the inner one: the 8 columns of b
+;; (kp·32 bytes, 8 KiB at kp = 256) stay in the L1 cache while the block
+;; of a (up to 64 KiB) streams from L2. A last pair of rows, or a last
+;; panel of 4 columns, runs through the same tile with the missing pair or
+;; panel read twice and not stored.
+
+(module
+  (import "env" "mem" (memory 1))
+
+  ;; macro sets (or adds to) c = a·b + bias over mb rows and nf columns
+  ;; (a multiple of 4), kp deep (at least 1); see the top of the file.
+  (func $macro (export "macro")
+    (param $a i32) (param $b i32) (param $mb i32) (param $nf i32) (param $kp i32)
+    (param $c i32) (param $ldc i32) (param $add i32) (param $bias i32)
+    (local $i i32) (local $j i32)
+    (local $pair i32)   ;; bytes of a packed row pair, 8·kp
+    (local $panel i32)  ;; bytes of a packed column panel, 16·kp
+    (local $b0 i32) (local $b1 i32) (local $a0 i32) (local $a1 i32) (local $cols i32)
+    (local.set $pair (i32.shl (local.get $kp) (i32.const 3)))
+    (local.set $panel (i32.shl (local.get $kp) (i32.const 4)))
+    (block $done
+      (loop $columns
+        (br_if $done (i32.ge_s (local.get $j) (local.get $nf)))
+        ;; panels j/4 and j/4 + 1, or panel j/4 twice at the last 4 columns
+        (local.set $b0 (i32.add (local.get $b) (i32.mul (i32.shr_u (local.get $j) (i32.const 2)) (local.get $panel))))
+        (local.set $cols (i32.const 8))
+        (local.set $b1 (i32.add (local.get $b0) (local.get $panel)))
+        (if (i32.gt_s (i32.add (local.get $j) (i32.const 8)) (local.get $nf))
+          (then
+            (local.set $cols (i32.const 4))
+            (local.set $b1 (local.get $b0))))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $mb)))
+            ;; pairs i/2 and i/2 + 1, or pair i/2 twice at the last two rows
+            (local.set $a0 (i32.add (local.get $a) (i32.mul (i32.shr_u (local.get $i) (i32.const 1)) (local.get $pair))))
+            (local.set $a1 (i32.add (local.get $a0) (local.get $pair)))
+            (if (i32.le_s (local.get $mb) (i32.add (local.get $i) (i32.const 2)))
+              (then (local.set $a1 (local.get $a0))))
+            (call $tile
+              (local.get $a0) (local.get $a1) (local.get $b0) (local.get $b1) (local.get $kp)
+              (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldc)) (local.get $j)) (i32.const 2)))
+              (i32.shl (local.get $ldc) (i32.const 2))
+              (local.get $add)
+              (select
+                (i32.add (local.get $bias) (i32.shl (local.get $i) (i32.const 2)))
+                (i32.const 0)
+                (local.get $bias))
+              (i32.sub (local.get $mb) (local.get $i))
+              (local.get $cols))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $rows)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $columns))))
+
+  ;; packb copies np panels of 4 columns of b, kb rows (at least 1) ldb
+  ;; floats apart, to bp as packB lays them out (panel q at bp + 16·kp·q,
+  ;; depth t at + 16t), with the depths kb ≤ t < kp zero: one 16-byte load
+  ;; and store per depth where Go's wasm moves 4 floats one by one.
+  (func $packb (export "packb")
+    (param $bp i32) (param $b i32) (param $ldb i32) (param $kb i32) (param $kp i32) (param $np i32)
+    (local $q i32) (local $src i32) (local $dst i32) (local $end i32) (local $ldb4 i32) (local $pad i32)
+    (local.set $ldb4 (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $pad (i32.shl (i32.sub (local.get $kp) (local.get $kb)) (i32.const 4)))
+    (block $done
+      (loop $panels
+        (br_if $done (i32.ge_u (local.get $q) (local.get $np)))
+        (local.set $src (i32.add (local.get $b) (i32.shl (local.get $q) (i32.const 4))))
+        (local.set $dst (i32.add (local.get $bp) (i32.mul (local.get $q) (i32.shl (local.get $kp) (i32.const 4)))))
+        (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $kb) (i32.const 4))))
+        (loop $depth
+          (v128.store (local.get $dst) (v128.load (local.get $src)))
+          (local.set $src (i32.add (local.get $src) (local.get $ldb4)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+          (br_if $depth (i32.lt_u (local.get $dst) (local.get $end))))
+        (local.set $end (i32.add (local.get $end) (local.get $pad)))
+        (block $zeroed
+          (loop $zero
+            (br_if $zeroed (i32.ge_u (local.get $dst) (local.get $end)))
+            (v128.store (local.get $dst) (v128.const i32x4 0 0 0 0))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (br $zero)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $panels))))
+
+  ;; tile computes the 4×8 tile of rows a0 (rows 0, 1) and a1 (rows 2, 3)
+  ;; times columns b0 (0–3) and b1 (4–7), kp deep, and stores its first
+  ;; `rows` rows (all four if more) and first `cols` columns (4 or 8) at c,
+  ;; rows ldc4 bytes apart, adding bias (an address, or 0 for none) and,
+  ;; with add, what c holds.
+  (func $tile
+    (param $a0 i32) (param $a1 i32) (param $b0 i32) (param $b1 i32) (param $kp i32)
+    (param $c i32) (param $ldc4 i32) (param $add i32) (param $bias i32) (param $rows i32) (param $cols i32)
+    (local $end i32) (local $x v128) (local $y0 v128) (local $y1 v128)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
+    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (local $v v128) (local $wide i32)
+    (local.set $wide (i32.eq (local.get $cols) (i32.const 8)))
+    (local.set $end (i32.add (local.get $b0) (i32.shl (local.get $kp) (i32.const 4))))
+    ;; s_rq += a[t][r] · b[t][4q…4q+3], one depth per iteration
+    (loop $depth
+      (local.set $y0 (v128.load (local.get $b0)))
+      (local.set $y1 (v128.load (local.get $b1)))
+      (local.set $x (v128.load32_splat (local.get $a0)))
+      (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x) (local.get $y0))))
+      (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x) (local.get $y1))))
+      (local.set $x (v128.load32_splat offset=4 (local.get $a0)))
+      (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $x) (local.get $y0))))
+      (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $x) (local.get $y1))))
+      (local.set $x (v128.load32_splat (local.get $a1)))
+      (local.set $s20 (f32x4.add (local.get $s20) (f32x4.mul (local.get $x) (local.get $y0))))
+      (local.set $s21 (f32x4.add (local.get $s21) (f32x4.mul (local.get $x) (local.get $y1))))
+      (local.set $x (v128.load32_splat offset=4 (local.get $a1)))
+      (local.set $s30 (f32x4.add (local.get $s30) (f32x4.mul (local.get $x) (local.get $y0))))
+      (local.set $s31 (f32x4.add (local.get $s31) (f32x4.mul (local.get $x) (local.get $y1))))
+      (local.set $a0 (i32.add (local.get $a0) (i32.const 8)))
+      (local.set $a1 (i32.add (local.get $a1) (i32.const 8)))
+      (local.set $b1 (i32.add (local.get $b1) (i32.const 16)))
+      (local.set $b0 (i32.add (local.get $b0) (i32.const 16)))
+      (br_if $depth (i32.lt_u (local.get $b0) (local.get $end))))
+    ;; The stores, row by row while r < rows: (s + bias) + c with add,
+    ;; s + bias without. Written out rather than called: TurboFan keeps a
+    ;; value that lives across a call in memory, and spilled the sums in
+    ;; the loop above (12% slower). Without a bias v stays +0, which the Go
+    ;; kernel's zero bias adds too (turning a sum of −0 into +0 alike).
+    ;; row 0
+    (if (local.get $bias)
+      (then (local.set $v (v128.load32_splat offset=0 (local.get $bias)))))
+    (local.set $s00 (f32x4.add (local.get $s00) (local.get $v)))
+    (local.set $s01 (f32x4.add (local.get $s01) (local.get $v)))
+    (if (local.get $add)
+      (then
+        (local.set $s00 (f32x4.add (local.get $s00) (v128.load (local.get $c))))
+        (if (local.get $wide)
+          (then (local.set $s01 (f32x4.add (local.get $s01) (v128.load offset=16 (local.get $c))))))))
+    (v128.store (local.get $c) (local.get $s00))
+    (if (local.get $wide)
+      (then (v128.store offset=16 (local.get $c) (local.get $s01))))
+    (br_if 0 (i32.le_s (local.get $rows) (i32.const 1)))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc4)))
+    ;; row 1
+    (if (local.get $bias)
+      (then (local.set $v (v128.load32_splat offset=4 (local.get $bias)))))
+    (local.set $s10 (f32x4.add (local.get $s10) (local.get $v)))
+    (local.set $s11 (f32x4.add (local.get $s11) (local.get $v)))
+    (if (local.get $add)
+      (then
+        (local.set $s10 (f32x4.add (local.get $s10) (v128.load (local.get $c))))
+        (if (local.get $wide)
+          (then (local.set $s11 (f32x4.add (local.get $s11) (v128.load offset=16 (local.get $c))))))))
+    (v128.store (local.get $c) (local.get $s10))
+    (if (local.get $wide)
+      (then (v128.store offset=16 (local.get $c) (local.get $s11))))
+    (br_if 0 (i32.le_s (local.get $rows) (i32.const 2)))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc4)))
+    ;; row 2
+    (if (local.get $bias)
+      (then (local.set $v (v128.load32_splat offset=8 (local.get $bias)))))
+    (local.set $s20 (f32x4.add (local.get $s20) (local.get $v)))
+    (local.set $s21 (f32x4.add (local.get $s21) (local.get $v)))
+    (if (local.get $add)
+      (then
+        (local.set $s20 (f32x4.add (local.get $s20) (v128.load (local.get $c))))
+        (if (local.get $wide)
+          (then (local.set $s21 (f32x4.add (local.get $s21) (v128.load offset=16 (local.get $c))))))))
+    (v128.store (local.get $c) (local.get $s20))
+    (if (local.get $wide)
+      (then (v128.store offset=16 (local.get $c) (local.get $s21))))
+    (br_if 0 (i32.le_s (local.get $rows) (i32.const 3)))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc4)))
+    ;; row 3
+    (if (local.get $bias)
+      (then (local.set $v (v128.load32_splat offset=12 (local.get $bias)))))
+    (local.set $s30 (f32x4.add (local.get $s30) (local.get $v)))
+    (local.set $s31 (f32x4.add (local.get $s31) (local.get $v)))
+    (if (local.get $add)
+      (then
+        (local.set $s30 (f32x4.add (local.get $s30) (v128.load (local.get $c))))
+        (if (local.get $wide)
+          (then (local.set $s31 (f32x4.add (local.get $s31) (v128.load offset=16 (local.get $c))))))))
+    (v128.store (local.get $c) (local.get $s30))
+    (if (local.get $wide)
+      (then (v128.store offset=16 (local.get $c) (local.get $s31)))))
+
+  ;; wino_input is lrp's winoInput: v [16][c][th·tw] (planes vs floats
+  ;; apart) = Bᵀ d B for every channel and tile of x [c][h][w], through
+  ;; pad, a plane [2th+2][2tw+2] that gets each channel with a zero border
+  ;; (top pt, left pl), followed by 4 scratch rows (see lrp/winograd.go):
+  ;;
+  ;;   Bᵀ d:   rows d0−d2, d1+d2, d2−d1, d1−d3   (of the 4 rows of a tile row)
+  ;;   (Bᵀd)B: each row (p, q, r, s) → (p−r, q+r, r−q, q−s)
+  ;;
+  ;; Four columns of Bᵀd at a time, then four tiles at a time: tile j reads
+  ;; columns 2j…2j+3, so the p, q, r and s of tiles j…j+3 are the even and
+  ;; odd lanes of columns 2j…2j+7 and 2j+2…2j+9 (two shuffles each). The
+  ;; same operations as Go's on every value, so the same bits.
+  (func $wino_input (export "wino_input")
+    (param $v i32) (param $x i32) (param $c i32) (param $h i32) (param $w i32)
+    (param $th i32) (param $tw i32) (param $pt i32) (param $pl i32) (param $vs i32) (param $pad i32)
+    (local $pw i32) (local $pw4 i32) (local $nt i32) (local $tmp i32) (local $ch i32) (local $y i32)
+    (local $y1 i32) (local $x1 i32) (local $i i32) (local $q i32) (local $j i32) (local $k i32)
+    (local $r0 i32) (local $u i32) (local $o i32) (local $vs4 i32) (local $end i32) (local $tw4 i32)
+    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
+    (local $p v128) (local $pq v128) (local $pr v128) (local $ps v128)
+    (local $e0 f32) (local $e1 f32) (local $e2 f32) (local $e3 f32)
+    (local.set $pw (i32.add (i32.shl (local.get $tw) (i32.const 1)) (i32.const 2)))
+    (local.set $pw4 (i32.shl (local.get $pw) (i32.const 2)))
+    (local.set $nt (i32.mul (local.get $th) (local.get $tw)))
+    (local.set $vs4 (i32.shl (local.get $vs) (i32.const 2)))
+    (local.set $tw4 (i32.and (local.get $tw) (i32.const -4)))
+    ;; tmp: the 4 scratch rows after the plane of 2th+2 rows
+    (local.set $tmp (i32.add (local.get $pad)
+      (i32.mul (i32.add (i32.shl (local.get $th) (i32.const 1)) (i32.const 2)) (local.get $pw4))))
+    (memory.fill (local.get $pad) (i32.const 0) (i32.sub (local.get $tmp) (local.get $pad)))
+    ;; the rows and columns of x that tiles read
+    (local.set $y1 (call $min (local.get $h) (i32.sub (i32.add (i32.shl (local.get $th) (i32.const 1)) (i32.const 2)) (local.get $pt))))
+    (local.set $x1 (call $min (local.get $w) (i32.sub (local.get $pw) (local.get $pl))))
+    (local.set $ch (i32.const 0))
+    (block $channelsDone
+      (loop $channels
+        (br_if $channelsDone (i32.ge_s (local.get $ch) (local.get $c)))
+        ;; copy channel ch into the plane
+        (local.set $y (i32.const 0))
+        (block $copied
+          (loop $copy
+            (br_if $copied (i32.ge_s (local.get $y) (local.get $y1)))
+            (memory.copy
+              (i32.add (local.get $pad) (i32.shl (i32.add (i32.mul (i32.add (local.get $y) (local.get $pt)) (local.get $pw)) (local.get $pl)) (i32.const 2)))
+              (i32.add (local.get $x) (i32.shl (i32.mul (i32.add (i32.mul (local.get $ch) (local.get $h)) (local.get $y)) (local.get $w)) (i32.const 2)))
+              (i32.shl (local.get $x1) (i32.const 2)))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (br $copy)))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $th)))
+            ;; Bᵀd of tile row i into the scratch rows u0…u3 (pw apart)
+            (local.set $r0 (i32.add (local.get $pad) (i32.mul (i32.shl (local.get $i) (i32.const 1)) (local.get $pw4))))
+            (local.set $q (i32.const 0))
+            (local.set $end (i32.and (local.get $pw) (i32.const -4)))
+            (block $colsDone
+              (loop $cols
+                (br_if $colsDone (i32.ge_s (local.get $q) (local.get $end)))
+                (local.set $o (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2))))
+                (local.set $d0 (v128.load (local.get $o)))
+                (local.set $d1 (v128.load (i32.add (local.get $o) (local.get $pw4))))
+                (local.set $d2 (v128.load (i32.add (local.get $o) (i32.shl (local.get $pw4) (i32.const 1)))))
+                (local.set $d3 (v128.load (i32.add (local.get $o) (i32.mul (local.get $pw4) (i32.const 3)))))
+                (local.set $u (i32.add (local.get $tmp) (i32.shl (local.get $q) (i32.const 2))))
+                (v128.store (local.get $u) (f32x4.sub (local.get $d0) (local.get $d2)))
+                (local.set $u (i32.add (local.get $u) (local.get $pw4)))
+                (v128.store (local.get $u) (f32x4.add (local.get $d1) (local.get $d2)))
+                (local.set $u (i32.add (local.get $u) (local.get $pw4)))
+                (v128.store (local.get $u) (f32x4.sub (local.get $d2) (local.get $d1)))
+                (local.set $u (i32.add (local.get $u) (local.get $pw4)))
+                (v128.store (local.get $u) (f32x4.sub (local.get $d1) (local.get $d3)))
+                (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                (br $cols)))
+            (block $tailDone
+              (loop $tail
+                (br_if $tailDone (i32.ge_s (local.get $q) (local.get $pw)))
+                (local.set $o (i32.add (local.get $r0) (i32.shl (local.get $q) (i32.const 2))))
+                (local.set $e0 (f32.load (local.get $o)))
+                (local.set $e1 (f32.load (i32.add (local.get $o) (local.get $pw4))))
+                (local.set $e2 (f32.load (i32.add (local.get $o) (i32.shl (local.get $pw4) (i32.const 1)))))
+                (local.set $e3 (f32.load (i32.add (local.get $o) (i32.mul (local.get $pw4) (i32.const 3)))))
+                (local.set $u (i32.add (local.get $tmp) (i32.shl (local.get $q) (i32.const 2))))
+                (f32.store (local.get $u) (f32.sub (local.get $e0) (local.get $e2)))
+                (local.set $u (i32.add (local.get $u) (local.get $pw4)))
+                (f32.store (local.get $u) (f32.add (local.get $e1) (local.get $e2)))
+                (local.set $u (i32.add (local.get $u) (local.get $pw4)))
+                (f32.store (local.get $u) (f32.sub (local.get $e2) (local.get $e1)))
+                (local.set $u (i32.add (local.get $u) (local.get $pw4)))
+                (f32.store (local.get $u) (f32.sub (local.get $e1) (local.get $e3)))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br $tail)))
+            ;; (Bᵀd)B of each scratch row k into planes 4k…4k+3 of v
+            (local.set $k (i32.const 0))
+            (block $planesDone
+              (loop $planes
+                (br_if $planesDone (i32.ge_s (local.get $k) (i32.const 4)))
+                (local.set $u (i32.add (local.get $tmp) (i32.mul (local.get $k) (local.get $pw4))))
+                ;; o: tile 0 of this row of tiles, channel ch, plane 4k
+                (local.set $o (i32.add (local.get $v)
+                  (i32.add (i32.mul (i32.shl (local.get $k) (i32.const 2)) (local.get $vs4))
+                    (i32.shl (i32.add (i32.mul (local.get $ch) (local.get $nt)) (i32.mul (local.get $i) (local.get $tw))) (i32.const 2)))))
+                (local.set $j (i32.const 0))
+                (block $tilesDone
+                  (loop $tiles
+                    (br_if $tilesDone (i32.ge_s (local.get $j) (local.get $tw4)))
+                    (local.set $d0 (v128.load (local.get $u)))
+                    (local.set $d1 (v128.load offset=16 (local.get $u)))
+                    (local.set $d2 (v128.load offset=8 (local.get $u)))
+                    (local.set $d3 (v128.load offset=24 (local.get $u)))
+                    (local.set $p (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $d0) (local.get $d1)))
+                    (local.set $pq (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $d0) (local.get $d1)))
+                    (local.set $pr (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $d2) (local.get $d3)))
+                    (local.set $ps (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $d2) (local.get $d3)))
+                    (v128.store (local.get $o) (f32x4.sub (local.get $p) (local.get $pr)))
+                    (v128.store (i32.add (local.get $o) (local.get $vs4)) (f32x4.add (local.get $pq) (local.get $pr)))
+                    (v128.store (i32.add (local.get $o) (i32.shl (local.get $vs4) (i32.const 1))) (f32x4.sub (local.get $pr) (local.get $pq)))
+                    (v128.store (i32.add (local.get $o) (i32.mul (local.get $vs4) (i32.const 3))) (f32x4.sub (local.get $pq) (local.get $ps)))
+                    (local.set $u (i32.add (local.get $u) (i32.const 32)))
+                    (local.set $o (i32.add (local.get $o) (i32.const 16)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $tiles)))
+                (block $lastDone
+                  (loop $last
+                    (br_if $lastDone (i32.ge_s (local.get $j) (local.get $tw)))
+                    (local.set $e0 (f32.load (local.get $u)))
+                    (local.set $e1 (f32.load offset=4 (local.get $u)))
+                    (local.set $e2 (f32.load offset=8 (local.get $u)))
+                    (local.set $e3 (f32.load offset=12 (local.get $u)))
+                    (f32.store (local.get $o) (f32.sub (local.get $e0) (local.get $e2)))
+                    (f32.store (i32.add (local.get $o) (local.get $vs4)) (f32.add (local.get $e1) (local.get $e2)))
+                    (f32.store (i32.add (local.get $o) (i32.shl (local.get $vs4) (i32.const 1))) (f32.sub (local.get $e2) (local.get $e1)))
+                    (f32.store (i32.add (local.get $o) (i32.mul (local.get $vs4) (i32.const 3))) (f32.sub (local.get $e1) (local.get $e3)))
+                    (local.set $u (i32.add (local.get $u) (i32.const 8)))
+                    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $last)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $planes)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rows)))
+        (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+        (br $channels))))
+
+  (func $min (param $a i32) (param $b i32) (result i32)
+    (select (local.get $a) (local.get $b) (i32.lt_s (local.get $a) (local.get $b))))
+
+  ;; wino_output is lrp's winoOutput: dst [k][oh][ow] = Aᵀ M A + bias[o]
+  ;; (added to dst with acc; bias 0 adds +0, as Go's zero bias does) for
+  ;; every channel o and tile of m [16][k][th·tw] (planes ms floats
+  ;; apart), dropping the outputs past oh×ow (see lrp/winograd.go):
+  ;;
+  ;;   Aᵀ M:   rows m0+m1+m2, m1−m2−m3   (m_r the rows of the 4×4 tile)
+  ;;   (AᵀM)A: each row (p, q, r, s) → (p+q+r, q−r−s)
+  ;;
+  ;; Four tiles at a time, where both their columns are inside (j < ow/2),
+  ;; the two outputs of each row interleaved by a shuffle; the other tiles
+  ;; one at a time. The same operations as Go's, in its order, so the same
+  ;; bits.
+  (func $wino_output (export "wino_output")
+    (param $dst i32) (param $m i32) (param $k i32) (param $oh i32) (param $ow i32)
+    (param $th i32) (param $tw i32) (param $ms i32) (param $bias i32) (param $acc i32)
+    (local $o i32) (local $i i32) (local $j i32) (local $full i32) (local $full4 i32) (local $nt i32) (local $ms4 i32)
+    (local $out i32) (local $y0 i32) (local $y1 i32) (local $mp i32) (local $p i32)
+    (local $b f32) (local $bv v128)
+    (local $s00 v128) (local $s01 v128) (local $s02 v128) (local $s03 v128)
+    (local $s10 v128) (local $s11 v128) (local $s12 v128) (local $s13 v128)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $t00 f32) (local $t01 f32) (local $t02 f32) (local $t03 f32)
+    (local $t10 f32) (local $t11 f32) (local $t12 f32) (local $t13 f32)
+    (local $b00 f32) (local $b01 f32) (local $b10 f32) (local $b11 f32)
+    (local.set $nt (i32.mul (local.get $th) (local.get $tw)))
+    (local.set $ms4 (i32.shl (local.get $ms) (i32.const 2)))
+    (local.set $full (i32.shr_u (local.get $ow) (i32.const 1)))
+    (local.set $full4 (i32.and (local.get $full) (i32.const -4)))
+    (block $channelsDone
+      (loop $channels
+        (br_if $channelsDone (i32.ge_s (local.get $o) (local.get $k)))
+        (local.set $b (f32.const 0))
+        (if (local.get $bias)
+          (then (local.set $b (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))))
+        (local.set $bv (f32x4.splat (local.get $b)))
+        (local.set $out (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $o) (i32.mul (local.get $oh) (local.get $ow))) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $th)))
+            (local.set $y0 (i32.add (local.get $out) (i32.shl (i32.mul (i32.shl (local.get $i) (i32.const 1)) (local.get $ow)) (i32.const 2))))
+            (local.set $y1 (select
+              (i32.add (local.get $y0) (i32.shl (local.get $ow) (i32.const 2)))
+              (i32.const 0)
+              (i32.lt_s (i32.add (i32.shl (local.get $i) (i32.const 1)) (i32.const 1)) (local.get $oh))))
+            (local.set $mp (i32.add (local.get $m) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $nt)) (i32.mul (local.get $i) (local.get $tw))) (i32.const 2))))
+            (local.set $j (i32.const 0))
+            (block $fourDone
+              (loop $four
+                (br_if $fourDone (i32.ge_s (local.get $j) (local.get $full4)))
+                ;; p: plane 0 of tiles j…j+3; plane ξ is ξ·ms4 further
+                (local.set $p (local.get $mp))
+                (local.set $s00 (call $col0 (local.get $p) (local.get $ms4)))
+                (local.set $s10 (call $col1 (local.get $p) (local.get $ms4)))
+                (local.set $p (i32.add (local.get $p) (local.get $ms4)))
+                (local.set $s01 (call $col0 (local.get $p) (local.get $ms4)))
+                (local.set $s11 (call $col1 (local.get $p) (local.get $ms4)))
+                (local.set $p (i32.add (local.get $p) (local.get $ms4)))
+                (local.set $s02 (call $col0 (local.get $p) (local.get $ms4)))
+                (local.set $s12 (call $col1 (local.get $p) (local.get $ms4)))
+                (local.set $p (i32.add (local.get $p) (local.get $ms4)))
+                (local.set $s03 (call $col0 (local.get $p) (local.get $ms4)))
+                (local.set $s13 (call $col1 (local.get $p) (local.get $ms4)))
+                (local.set $a00 (f32x4.add (f32x4.add (f32x4.add (local.get $s00) (local.get $s01)) (local.get $s02)) (local.get $bv)))
+                (local.set $a01 (f32x4.add (f32x4.sub (f32x4.sub (local.get $s01) (local.get $s02)) (local.get $s03)) (local.get $bv)))
+                (local.set $a10 (f32x4.add (f32x4.add (f32x4.add (local.get $s10) (local.get $s11)) (local.get $s12)) (local.get $bv)))
+                (local.set $a11 (f32x4.add (f32x4.sub (f32x4.sub (local.get $s11) (local.get $s12)) (local.get $s13)) (local.get $bv)))
+                (call $put (i32.add (local.get $y0) (i32.shl (local.get $j) (i32.const 3))) (local.get $a00) (local.get $a01) (local.get $acc))
+                (if (local.get $y1)
+                  (then (call $put (i32.add (local.get $y1) (i32.shl (local.get $j) (i32.const 3))) (local.get $a10) (local.get $a11) (local.get $acc))))
+                (local.set $mp (i32.add (local.get $mp) (i32.const 16)))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $four)))
+            (block $oneDone
+              (loop $one
+                (br_if $oneDone (i32.ge_s (local.get $j) (local.get $tw)))
+                (local.set $p (local.get $mp))
+                (local.set $t00 (call $col0s (local.get $p) (local.get $ms4)))
+                (local.set $t10 (call $col1s (local.get $p) (local.get $ms4)))
+                (local.set $p (i32.add (local.get $p) (local.get $ms4)))
+                (local.set $t01 (call $col0s (local.get $p) (local.get $ms4)))
+                (local.set $t11 (call $col1s (local.get $p) (local.get $ms4)))
+                (local.set $p (i32.add (local.get $p) (local.get $ms4)))
+                (local.set $t02 (call $col0s (local.get $p) (local.get $ms4)))
+                (local.set $t12 (call $col1s (local.get $p) (local.get $ms4)))
+                (local.set $p (i32.add (local.get $p) (local.get $ms4)))
+                (local.set $t03 (call $col0s (local.get $p) (local.get $ms4)))
+                (local.set $t13 (call $col1s (local.get $p) (local.get $ms4)))
+                (local.set $b00 (f32.add (f32.add (f32.add (local.get $t00) (local.get $t01)) (local.get $t02)) (local.get $b)))
+                (local.set $b01 (f32.add (f32.sub (f32.sub (local.get $t01) (local.get $t02)) (local.get $t03)) (local.get $b)))
+                (local.set $b10 (f32.add (f32.add (f32.add (local.get $t10) (local.get $t11)) (local.get $t12)) (local.get $b)))
+                (local.set $b11 (f32.add (f32.sub (f32.sub (local.get $t11) (local.get $t12)) (local.get $t13)) (local.get $b)))
+                (call $put1 (i32.add (local.get $y0) (i32.shl (local.get $j) (i32.const 3))) (local.get $b00) (local.get $acc))
+                (if (local.get $y1)
+                  (then (call $put1 (i32.add (local.get $y1) (i32.shl (local.get $j) (i32.const 3))) (local.get $b10) (local.get $acc))))
+                (if (i32.lt_s (local.get $j) (local.get $full))
+                  (then
+                    (call $put1 (i32.add (local.get $y0) (i32.add (i32.shl (local.get $j) (i32.const 3)) (i32.const 4))) (local.get $b01) (local.get $acc))
+                    (if (local.get $y1)
+                      (then (call $put1 (i32.add (local.get $y1) (i32.add (i32.shl (local.get $j) (i32.const 3)) (i32.const 4))) (local.get $b11) (local.get $acc))))))
+                (local.set $mp (i32.add (local.get $mp) (i32.const 4)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $one)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rows)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $channels))))
+
+  ;; col0 and col1 are Aᵀ M for column q of four tiles: p at plane q
+  ;; (rows 0…3 at p, p + 4·ms4, p + 8·ms4, p + 12·ms4): m0+m1+m2 and m1−m2−m3.
+  (func $col0 (param $p i32) (param $ms4 i32) (result v128)
+    (f32x4.add
+      (f32x4.add (v128.load (local.get $p)) (v128.load (i32.add (local.get $p) (i32.shl (local.get $ms4) (i32.const 2)))))
+      (v128.load (i32.add (local.get $p) (i32.shl (local.get $ms4) (i32.const 3))))))
+  (func $col1 (param $p i32) (param $ms4 i32) (result v128)
+    (f32x4.sub
+      (f32x4.sub (v128.load (i32.add (local.get $p) (i32.shl (local.get $ms4) (i32.const 2)))) (v128.load (i32.add (local.get $p) (i32.shl (local.get $ms4) (i32.const 3)))))
+      (v128.load (i32.add (local.get $p) (i32.mul (local.get $ms4) (i32.const 12))))))
+  (func $col0s (param $p i32) (param $ms4 i32) (result f32)
+    (f32.add
+      (f32.add (f32.load (local.get $p)) (f32.load (i32.add (local.get $p) (i32.shl (local.get $ms4) (i32.const 2)))))
+      (f32.load (i32.add (local.get $p) (i32.shl (local.get $ms4) (i32.const 3))))))
+  (func $col1s (param $p i32) (param $ms4 i32) (result f32)
+    (f32.sub
+      (f32.sub (f32.load (i32.add (local.get $p) (i32.shl (local.get $ms4) (i32.const 2)))) (f32.load (i32.add (local.get $p) (i32.shl (local.get $ms4) (i32.const 3)))))
+      (f32.load (i32.add (local.get $p) (i32.mul (local.get $ms4) (i32.const 12))))))
+
+  ;; put stores the outputs (a0, a1) of four tiles interleaved, a0[0] a1[0]
+  ;; a0[1] a1[1] …, at y (added to what y holds with acc); put1 one value.
+  (func $put (param $y i32) (param $a0 v128) (param $a1 v128) (param $acc i32)
+    (local $lo v128) (local $hi v128)
+    (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a0) (local.get $a1)))
+    (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a0) (local.get $a1)))
+    (if (local.get $acc)
+      (then
+        (local.set $lo (f32x4.add (v128.load (local.get $y)) (local.get $lo)))
+        (local.set $hi (f32x4.add (v128.load offset=16 (local.get $y)) (local.get $hi)))))
+    (v128.store (local.get $y) (local.get $lo))
+    (v128.store offset=16 (local.get $y) (local.get $hi)))
+  (func $put1 (param $y i32) (param $a f32) (param $acc i32)
+    (if (local.get $acc)
+      (then (local.set $a (f32.add (f32.load (local.get $y)) (local.get $a)))))
+    (f32.store (local.get $y) (local.get $a))))
