@@ -310,9 +310,11 @@ func trimSpace(s string) string {
 
 // badInName reports whether r may not appear in a class name: a control
 // character (C0, DEL, C1, tab included), a line or paragraph separator, a
-// bidi embedding, override or isolate.
+// bidi embedding, override or isolate, or U+FEFF (invisible, and at the
+// start of a names file a byte-order mark, so such a name would not read
+// back).
 func badInName(r rune) bool {
-	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == '\ufeff' ||
 		'\u202a' <= r && r <= '\u202e' || '\u2066' <= r && r <= '\u2069'
 }
 
