@@ -16,7 +16,7 @@ export function showModel(model) {
     ['Input', info.inputShape.join(' × ')],
     ['Classes', String(info.labels?.length ?? '?')],
     ['Parameters', Number(info.params).toLocaleString('en')],
-    ['Layers', `${info.layers?.length ?? '?'}${info.foldedBatchNorm ? `, ${info.foldedBatchNorm} BatchNorm folded` : ''}`],
+    ['Layers', String(info.layers?.length ?? '?')],
     ['BatchNorm', info.foldedBatchNorm ? `${info.foldedBatchNorm} folded into the layer before (exact)` : 'none folded'],
     ['Pixel range', `${fmt(info.pixelRange?.[0])} … ${fmt(info.pixelRange?.[1])}`],
     ['Normalization', info.mean ? `(x − mean) / std, mean ${perChannel(info.mean)}, std ${perChannel(info.std)}` : 'none in the model'],

@@ -120,8 +120,14 @@ export async function settle(page, until = () => true, arg, timeout = 20_000) {
   }
 }
 
-// stroke drags the mouse through points given as fractions of the pad.
+// stroke drags the mouse through points given as fractions of the pad,
+// scrolled into view first if any of it is out of view (a click elsewhere
+// may have scrolled the page).
 async function stroke(page, points, steps = 6) {
+  await page.evaluate(() => {
+    const b = document.getElementById('pad').getBoundingClientRect();
+    if (b.top < 0 || b.bottom > innerHeight) document.getElementById('pad').scrollIntoView({ block: 'center' });
+  });
   const at = async (fx, fy) => {
     const b = await page.locator('#pad').boundingBox();
     return [b.x + fx * b.width, b.y + fy * b.height];
