@@ -26,7 +26,7 @@ export function createCompare(state, { pool, stats, useMethod }) {
   let timer = 0;
   const cells = new Map(); // method → {cell, canvas, meta, result}
   const dialog = $('compare-dialog');
-  const sides = [...dialog.querySelectorAll('.side')].map(side);
+  const sides = ['left', 'right'].map(side);
   let opener = null; // the element focused before the dialog opened
 
   function onModel(model) {
@@ -120,12 +120,21 @@ export function createCompare(state, { pool, stats, useMethod }) {
     stats.compare = { ms: elapsed, workers: pool.workers, cells: cells.size };
   }
 
-  // side binds one half of the dialog: its menu, canvas, caption and
-  // "use" button.
-  function side(root) {
-    const s = { root, select: root.querySelector('select'), canvas: root.querySelector('canvas'), caption: root.querySelector('figcaption') };
+  // side makes one half of the dialog: a menu, the heatmap, a caption and
+  // a button that makes its method the current one.
+  function side(where) {
+    const s = {
+      select: el('select'),
+      canvas: el('canvas', { width: 28, height: 28 }),
+      caption: el('figcaption'),
+    };
+    s.canvas.setAttribute('role', 'img');
+    s.canvas.setAttribute('aria-label', 'Relevance heatmap');
+    const use = el('button', { type: 'button', textContent: 'Use this method' });
+    s.root = el('figure', { className: 'side' }, el('label', {}, `Method on the ${where}`, s.select), s.canvas, s.caption, use);
+    $('compare-pair').append(s.root);
     s.select.addEventListener('change', paintSides);
-    root.querySelector('button').addEventListener('click', () => {
+    use.addEventListener('click', () => {
       dialog.close();
       useMethod(s.select.value);
     });

@@ -151,6 +151,26 @@ export async function drawSeven(page) {
   await settle(page, (n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'draw', before);
 }
 
+/**
+ * dropFile drops a file named name with bytes (and MIME type) on the pad,
+ * as a user dragging it from the desktop.
+ */
+export async function dropFile(page, name, bytes, type = '') {
+  const dt = await page.evaluateHandle(
+    ({ b64, name, type }) => {
+      const bin = atob(b64);
+      const u = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([u], name, { type }));
+      return dt;
+    },
+    { b64: Buffer.from(bytes).toString('base64'), name, type },
+  );
+  await page.dispatchEvent('#pad-wrap', 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent('#pad-wrap', 'drop', { dataTransfer: dt });
+}
+
 // crc32 and png write an 8-bit grayscale PNG without dependencies.
 const crcTable = Array.from({ length: 256 }, (_, n) => {
   let c = n;
