@@ -111,7 +111,7 @@ func TestInfo(t *testing.T) {
 	assert.Equal(t, want, kinds, "layer kinds")
 	b, err := json.Marshal(in)
 	require.NoError(t, err)
-	for _, key := range []string{`"inputShape":[1,28,28]`, `"pixelRange":[0,1]`, `"mean":null`, `"digit":true`, `"outShape":[10]`, `"inputs":[-1]`} {
+	for _, key := range []string{`"inputShape":[1,28,28]`, `"pixelRange":[0,1]`, `"mean":null`, `"bounds":{"low":[0],"high":[1]}`, `"digit":true`, `"outShape":[10]`, `"inputs":[-1]`} {
 		assert.Contains(t, string(b), key, "info JSON lacks %s", key)
 	}
 }
@@ -439,6 +439,7 @@ func TestPreprocessNormalized(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "b", s.Info().Labels[1], "info %+v", s.Info())
 	assert.Equal(t, "test", s.Info().Card["description"], "info %+v", s.Info())
+	assert.Equal(t, Box{Low: []float32{-5}, High: []float32{122.5}}, s.Info().Bounds, "zᴮ bounds: the pixel range through the normalization")
 	x, err := s.Preprocess(digitCanvas(), 100, 100, "digit")
 	require.NoError(t, err)
 	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))

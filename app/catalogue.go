@@ -44,15 +44,20 @@ func Rules() []Rule {
 			r.Kinds[k] = kind.String()
 		}
 		for k, p := range s.Params {
-			q := RuleParam{Name: p.Name, Label: p.Label, Min: finite(p.Min), Max: finite(p.Max)}
-			if !p.FromModel {
-				q.Default = finite(p.Default)
-			}
-			r.Params[k] = q
+			r.Params[k] = ruleParam(p)
 		}
 		out[i] = r
 	}
 	return out
+}
+
+// ruleParam is p as the catalogue shows it.
+func ruleParam(p lrp.Param) RuleParam {
+	q := RuleParam{Name: p.Name, Label: p.Label, Min: finite(p.Min), Max: finite(p.Max)}
+	if !p.FromModel {
+		q.Default = finite(p.Default)
+	}
+	return q
 }
 
 // finite returns &v, or nil for ±Inf.
@@ -69,6 +74,10 @@ type Method struct {
 	Title       string `json:"title"`
 	Description string `json:"description"`
 	Kind        string `json:"kind"` // "lrp" (a composite of LRP rules) or "baseline"
+	// Params are the parameters of the option "params" that the method
+	// reads (lrp.MethodSpec.Params), with its defaults; any other changes
+	// nothing. A baseline reads none.
+	Params []RuleParam `json:"params"`
 }
 
 // Methods lists every method Explain accepts, sorted by name.
@@ -80,7 +89,12 @@ func Methods() []Method {
 		if m.Baseline() {
 			kind = "baseline"
 		}
-		out[i] = Method{m.Name, m.Title, m.Description, kind}
+		ps := m.Params()
+		params := make([]RuleParam, len(ps))
+		for k, p := range ps {
+			params[k] = ruleParam(p)
+		}
+		out[i] = Method{m.Name, m.Title, m.Description, kind, params}
 	}
 	return out
 }

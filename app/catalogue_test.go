@@ -62,5 +62,46 @@ func TestMethodsTitles(t *testing.T) {
 	}
 	b, err := json.Marshal(Methods()[0])
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"name":"alpha2beta1","title":"LRP-α2β1","description":"α2β1 on every dense and conv layer","kind":"lrp"}`, string(b))
+	assert.JSONEq(t, `{"name":"alpha2beta1","title":"LRP-α2β1","description":"α2β1 on every dense and conv layer","kind":"lrp",
+		"params":[{"name":"alpha","label":"α","default":2,"min":1,"max":null},{"name":"beta","label":"β","default":1,"min":0,"max":null},
+		{"name":"stabilizer","label":"stabilizer","default":1e-6,"min":0,"max":null}]}`, string(b))
+}
+
+// composites() says which parameters a method reads, with its defaults:
+// the page enables those alone.
+func TestMethodsParams(t *testing.T) {
+	params := map[string][]string{}
+	defaults := map[string]map[string]any{}
+	for _, m := range Methods() {
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		var j struct {
+			Params []struct {
+				Name    string
+				Default any
+			}
+		}
+		require.NoError(t, json.Unmarshal(b, &j))
+		require.NotNil(t, j.Params, "%s: params is a list, never null", m.Name)
+		defaults[m.Name] = map[string]any{}
+		for _, p := range j.Params {
+			params[m.Name] = append(params[m.Name], p.Name)
+			defaults[m.Name][p.Name] = p.Default
+		}
+	}
+	for _, tc := range []struct {
+		method string
+		want   []string
+	}{
+		{"epsilon_gamma_box", []string{"low", "high", "stabilizer", "gamma", "epsilon"}},
+		{"alpha2beta1", []string{"alpha", "beta", "stabilizer"}},
+		{"lrp0", []string{"epsilon"}},
+		{"gradient", nil},
+		{"integrated_gradients", nil},
+	} {
+		assert.Equal(t, tc.want, params[tc.method], tc.method)
+	}
+	assert.Equal(t, 1e-9, defaults["lrp0"]["epsilon"], "LRP-0's ε")
+	assert.Equal(t, 1e-6, defaults["epsilon_gamma_box"]["epsilon"], "EpsilonGammaBox's ε")
+	assert.Nil(t, defaults["epsilon_gamma_box"]["low"], "zᴮ's low bound comes from the model")
 }

@@ -49,8 +49,8 @@ func TestImageNetModelAssumed(t *testing.T) {
 	assert.Equal(t, mean, info.Mean)
 	assert.Equal(t, std, info.Std)
 	for c := range 3 {
-		assert.Equal(t, (0-mean[c])/std[c], info.BoundsLow[c], "zᴮ low bound, channel %d", c)
-		assert.Equal(t, (1-mean[c])/std[c], info.BoundsHigh[c], "zᴮ high bound, channel %d", c)
+		assert.Equal(t, (0-mean[c])/std[c], info.Bounds.Low[c], "zᴮ low bound, channel %d", c)
+		assert.Equal(t, (1-mean[c])/std[c], info.Bounds.High[c], "zᴮ high bound, channel %d", c)
 	}
 
 	const w, h = 224, 224 // the input size: no resampling
@@ -90,8 +90,8 @@ func TestNothingAssumed(t *testing.T) {
 		assert.Empty(t, info.NormalizationAssumed, tc.name)
 		assert.Equal(t, tc.labels, info.LabelsFrom, tc.name)
 		assert.Empty(t, info.LabelsAssumed, tc.name)
-		assert.Equal(t, []float32{0}, info.BoundsLow, tc.name)
-		assert.Equal(t, []float32{1}, info.BoundsHigh, tc.name)
+		assert.Equal(t, []float32{0}, info.Bounds.Low, tc.name)
+		assert.Equal(t, []float32{1}, info.Bounds.High, tc.name)
 	}
 }
 

@@ -15,19 +15,22 @@ import (
 
 // Info describes a loaded model (loadModel's result in docs/JS_API.md).
 type Info struct {
-	Name       string            `json:"name"`
-	Format     string            `json:"format"` // "safetensors" or "onnx"
-	DType      string            `json:"dtype"`  // "F16", "F32", ...
-	InputShape []int             `json:"inputShape"`
-	Classes    int               `json:"classes"`
-	Labels     []string          `json:"labels"` // the class indices as strings when there are no names
-	Layers     []Layer           `json:"layers"`
-	Params     int               `json:"params"`
-	PixelRange [2]float32        `json:"pixelRange"`
-	Mean       []float32         `json:"mean"` // null: no normalization (see Normalization)
-	Std        []float32         `json:"std"`
-	Card       map[string]string `json:"card"`
-	Digit      bool              `json:"digit"` // 1×28×28 input: MNIST preprocessing applies
+	Name       string     `json:"name"`
+	Format     string     `json:"format"` // "safetensors" or "onnx"
+	DType      string     `json:"dtype"`  // "F16", "F32", ...
+	InputShape []int      `json:"inputShape"`
+	Classes    int        `json:"classes"`
+	Labels     []string   `json:"labels"` // the class indices as strings when there are no names
+	Layers     []Layer    `json:"layers"`
+	Params     int        `json:"params"`
+	PixelRange [2]float32 `json:"pixelRange"`
+	Mean       []float32  `json:"mean"` // null: no normalization (see Normalization)
+	Std        []float32  `json:"std"`
+	// Bounds are the zᴮ rule's default bounds, per input channel: the pixel
+	// range through the normalization (lrp.Model.Bounds).
+	Bounds Box               `json:"bounds"`
+	Card   map[string]string `json:"card"`
+	Digit  bool              `json:"digit"` // 1×28×28 input: MNIST preprocessing applies
 	// FoldedBatchNorm counts the BatchNorm layers merged into the layer
 	// before them when the session was made (the canonizer); Layers are
 	// those after folding.
@@ -57,11 +60,12 @@ type Info struct {
 	// NormalizationDefault is what Configure's "default" restores:
 	// "file", "imagenet" (assumed) or "none".
 	NormalizationDefault string `json:"normalizationDefault"`
-	// BoundsLow and BoundsHigh are the per-channel range of the model
-	// input, (Low − Mean[c]) / Std[c] to (High − Mean[c]) / Std[c]: the
-	// zᴮ rule's bounds (lrp.Model.Bounds).
-	BoundsLow  []float32 `json:"boundsLow"`
-	BoundsHigh []float32 `json:"boundsHigh"`
+}
+
+// Box is a range per input channel, low[c] ≤ x ≤ high[c].
+type Box struct {
+	Low  []float32 `json:"low"`
+	High []float32 `json:"high"`
 }
 
 // Layer is one node of the loaded model, as rules overrides address it.
@@ -170,6 +174,7 @@ func info(f *model.File, m *lrp.Model, folded int) Info {
 		Card:            map[string]string{},
 		FoldedBatchNorm: folded,
 	}
+	in.Bounds.Low, in.Bounds.High = m.Bounds()
 	for k, v := range f.Card {
 		in.Card[k] = v
 	}

@@ -421,7 +421,7 @@ func (s *Session) describe() {
 		in.NormalizationAssumed = FromImageNet
 	}
 	in.NormalizationDefault, _, _ = c.defaultNormalization()
-	in.BoundsLow, in.BoundsHigh = m.Bounds()
+	in.Bounds.Low, in.Bounds.High = m.Bounds()
 	in.LabelsFrom = c.labels
 	in.LabelsAssumed = ""
 	if c.labels == FromImageNet && !c.userLabels && c.fileLabels == nil {

@@ -2,6 +2,7 @@ package lrp
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -304,5 +305,60 @@ func TestNewRule(t *testing.T) {
 		}
 		// nil model: no rule here lacks its bounds
 		assert.Equalf(t, tc.want, desc(nil, r), "NewRule(%s, %v)", tc.name, tc.p)
+	}
+}
+
+// A method's Params are the parameters of the rules its composite builds,
+// with the composite's defaults; baselines read none.
+func TestMethodParams(t *testing.T) {
+	for _, tc := range []struct {
+		method string
+		want   map[string]float64 // name → default; NaN: from the model
+	}{
+		{"lrp0", map[string]float64{"epsilon": 1e-9}},
+		{"epsilon", map[string]float64{"epsilon": 0.25}},
+		{"gamma", map[string]float64{"gamma": 0.25, "stabilizer": 1e-6}},
+		{"zplus", map[string]float64{"stabilizer": 1e-6}},
+		{"alpha2beta1", map[string]float64{"alpha": 2, "beta": 1, "stabilizer": 1e-6}},
+		{"epsilon_gamma_box", map[string]float64{"low": math.NaN(), "high": math.NaN(), "stabilizer": 1e-6, "gamma": 0.25, "epsilon": 1e-6}},
+		{"montavon", map[string]float64{"low": math.NaN(), "high": math.NaN(), "stabilizer": 1e-6, "gamma": 0.25, "epsilon": 0.25}},
+		{"epsilon_plus_flat", map[string]float64{"stabilizer": 1e-6, "epsilon": 1e-6}},
+		{"gradient", map[string]float64{}},
+		{"smoothgrad", map[string]float64{}},
+		{"uniform", map[string]float64{}},
+	} {
+		m, ok := LookupMethod(tc.method)
+		require.True(t, ok, tc.method)
+		got := map[string]float64{}
+		for _, p := range m.Params() {
+			_, dup := got[p.Name]
+			require.Falsef(t, dup, "%s lists %s twice", tc.method, p.Name)
+			got[p.Name] = p.Default
+			if p.FromModel {
+				got[p.Name] = math.NaN()
+			}
+		}
+		require.Len(t, got, len(tc.want), "%s params %v", tc.method, got)
+		for k, v := range tc.want {
+			require.Containsf(t, got, k, "%s params %v", tc.method, got)
+			if math.IsNaN(v) {
+				assert.Truef(t, math.IsNaN(got[k]), "%s %s from the model", tc.method, k)
+			} else {
+				assert.Equalf(t, v, got[k], "%s %s default", tc.method, k)
+			}
+		}
+	}
+	// What a composite does not read changes nothing: α on EpsilonGammaBox.
+	cnn := compositeModels(t)[0]
+	a, err := Builtin("epsilon_gamma_box", nil)
+	require.NoError(t, err)
+	b, err := Builtin("epsilon_gamma_box", Params{"alpha": 3, "beta": 2})
+	require.NoError(t, err)
+	ra, err := a.Assign(cnn.m)
+	require.NoError(t, err)
+	rb, err := b.Assign(cnn.m)
+	require.NoError(t, err)
+	for i := range ra {
+		assert.Equal(t, desc(cnn.m, ra[i]), desc(cnn.m, rb[i]), "node %d", i)
 	}
 }

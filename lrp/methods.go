@@ -112,6 +112,20 @@ func (m MethodSpec) Baseline() bool { return m.baseline != nil }
 // Composite reports whether the method is a built-in composite (Builtin).
 func (m MethodSpec) Composite() bool { return m.composite != nil }
 
+// Params returns the parameters that the method's composite reads: those
+// of the rules it builds, each once, in the order it builds them, with the
+// composite's defaults (LRP-0's ε = 1e-9, Montavon's ε = 0.25). A
+// parameter not in the list changes nothing (α on EpsilonGammaBox). A
+// baseline alone, and gradient, whose composite has no rules, read none.
+func (m MethodSpec) Params() []Param {
+	if m.composite == nil || m.baseline != nil {
+		return nil
+	}
+	b := builder{}
+	m.composite(&b)
+	return b.params
+}
+
 // MethodSpecs returns the registry's methods, sorted by name.
 func MethodSpecs() []MethodSpec {
 	out := slices.Clone(methodSpecs)
@@ -211,8 +225,9 @@ func layered(es ...Entry) []Entry {
 
 // A builder builds a composite's rules from its parameters.
 type builder struct {
-	p   Params
-	err error // the first rule's error
+	p      Params
+	err    error   // the first rule's error
+	params []Param // the parameters of the rules built, with their defaults here
 }
 
 // rule builds the rule name as NewRule does from the composite's
@@ -229,6 +244,16 @@ func (b *builder) ruleWith(name string, def Params) Rule {
 	r, err := NewRule(name, p)
 	if err != nil && b.err == nil {
 		b.err = err
+	}
+	s, _ := ruleSpec(name)
+	for _, q := range s.Params {
+		if slices.ContainsFunc(b.params, func(x Param) bool { return x.Name == q.Name }) {
+			continue
+		}
+		if v, ok := def[q.Name]; ok {
+			q.Default = v
+		}
+		b.params = append(b.params, q)
 	}
 	return r
 }

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { init } from '../web/lrp.js';
 import { reference } from './lib/fixtures.mjs';
-import { chromiumArgs, chromiumPath, drawSeven as drawSevenOn, offOrigin, png, serve, settle as settleOn, stop } from './lib/page.mjs';
+import { chromiumArgs, chromiumPath, drawSeven as drawSevenOn, dropFile as dropFileOn, offOrigin, png, serve, settle as settleOn, stop } from './lib/page.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'test-artifacts');
@@ -60,21 +60,7 @@ const stats = (expr) => page.evaluate(expr);
 const settle = (until, arg, timeout) => settleOn(page, until, arg, timeout);
 const drawSeven = () => drawSevenOn(page);
 
-async function dropFile(name, bytes, type = '') {
-  const dt = await page.evaluateHandle(
-    ({ b64, name, type }) => {
-      const bin = atob(b64);
-      const u = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
-      const dt = new DataTransfer();
-      dt.items.add(new File([u], name, { type }));
-      return dt;
-    },
-    { b64: Buffer.from(bytes).toString('base64'), name, type },
-  );
-  await page.dispatchEvent('#pad-wrap', 'dragover', { dataTransfer: dt });
-  await page.dispatchEvent('#pad-wrap', 'drop', { dataTransfer: dt });
-}
+const dropFile = (name, bytes, type) => dropFileOn(page, name, bytes, type);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

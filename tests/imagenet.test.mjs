@@ -25,8 +25,8 @@ test('a torchvision export loads with ImageNet names and normalization assumed',
   assert.deepEqual(info.mean, mean);
   assert.deepEqual(info.std, std);
   for (let c = 0; c < 3; c++) {
-    assert.ok(Math.abs(info.boundsLow[c] - (0 - mean[c]) / std[c]) < 1e-6, `low bound ${c}`);
-    assert.ok(Math.abs(info.boundsHigh[c] - (1 - mean[c]) / std[c]) < 1e-6, `high bound ${c}`);
+    assert.ok(Math.abs(info.bounds.low[c] - (0 - mean[c]) / std[c]) < 1e-6, `low bound ${c}`);
+    assert.ok(Math.abs(info.bounds.high[c] - (1 - mean[c]) / std[c]) < 1e-6, `high bound ${c}`);
   }
 
   const w = 224, h = 224;

@@ -24,6 +24,7 @@
 // event timestamp (when the browser received the input). `split` tells
 // whether live explanations of the model are split over two Workers, and
 // `last.workers` how many computed the last one.
+import { usedParams } from './catalogue.js';
 import { createCompare } from './compare.js';
 import { createControls } from './controls.js';
 import { createDiagnostics, nanMessage } from './diagnostics.js';
@@ -80,6 +81,13 @@ const stats = (window.__lrpStats = {
 document.addEventListener('securitypolicyviolation', (e) => stats.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
 
 const explainError = (msg) => showError('explain-error', msg);
+// explainFailed shows why the explanation asked for was not made, in the
+// Method card and beside the heatmap, which is dimmed: it is of earlier
+// settings.
+const explainFailed = (msg) => {
+  explainError(msg);
+  view.fail(msg);
+};
 const view = createView(state, {
   colorbar: async (colormap) => (await live.call('colorbar', { colormap })).rgba,
   chooseTarget,
@@ -122,7 +130,7 @@ function explainOptions() {
     sign: state.sign,
   };
   if (kind !== 'baseline') {
-    o.params = { ...state.params };
+    o.params = usedParams(state.composite, state.model.composites, state.params); // the others would change nothing
     o.rules = structuredClone(state.rules);
   }
   return o;
@@ -159,7 +167,7 @@ function requestExplain(move, eventTime) {
         return;
       }
       stats.errors++;
-      explainError(err.message);
+      explainFailed(err.message);
     });
 }
 

@@ -1,35 +1,54 @@
 // chart.js: the perturbation curves of the evaluation panel on a canvas:
-// the class logit against the patches removed, one line per method (MoRF
-// solid, LeRF dashed on request), with axes, ticks and a legend, at the
-// screen's pixel density. It draws only what it is given.
+// the class logit against the patches removed, one line per method (MoRF;
+// LeRF too on request, thinner and faded), with axes and ticks, at the
+// screen's pixel density. Every method has a colour and a dash pattern of
+// its own (curveStyle), so that thirteen lines, some of which coincide
+// (LRP-0 and gradient × input on a ReLU network), can be told apart, in
+// colour or not; the legend is the page's (evaluation.js), drawn with
+// lineSample. It draws only what it is given.
 import { fmt } from './dom.js';
 
-const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#bcbd22', '#17becf', '#393b79', '#ad494a', '#637939', '#7b4173'];
+// Twelve colours at least ΔE₇₆ = 27 apart, readable on the light and the
+// dark background, and twelve dash patterns: a method is told by either.
+const colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#17becf', '#8c564b', '#e377c2', '#7f7f00', '#bcbd22', '#4b4bd8', '#00a86b'];
+const dashes = [[], [8, 4], [2, 3], [10, 3, 2, 3], [5, 5], [1, 4], [12, 4, 4, 4], [6, 2, 2, 2, 2, 2], [3, 6], [14, 5], [8, 3, 1, 3, 1, 3], [4, 2]];
 
-// curveColor is the colour of method m, the i-th curve; the random order
-// is drawn in the page's muted colour.
-export function curveColor(m, i) {
-  return m === 'random' ? getComputedStyle(document.documentElement).getPropertyValue('--muted').trim() : colors[i % colors.length];
+// curveStyle is the colour and dash pattern of the i-th method m; the
+// random order is drawn dotted in the page's muted colour. Methods past
+// the twelfth repeat a colour with another dash.
+export function curveStyle(m, i) {
+  if (m === 'random') return { color: getComputedStyle(document.documentElement).getPropertyValue('--muted').trim(), dash: [1, 2] };
+  return { color: colors[i % colors.length], dash: dashes[(i + Math.floor(i / colors.length)) % dashes.length] };
+}
+
+// lineSample returns a small SVG line in style ({color, dash}), for the
+// legend and the table; bold makes it as thick as a highlighted curve.
+export function lineSample({ color, dash }, bold = false) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('width', '30');
+  svg.setAttribute('height', '10');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.classList.add('line-sample');
+  const line = document.createElementNS(ns, 'line');
+  for (const [k, v] of Object.entries({ x1: 1, y1: 5, x2: 29, y2: 5, stroke: color, 'stroke-width': bold ? 3 : 2, 'stroke-dasharray': dash.join(' ') || 'none' })) line.setAttribute(k, String(v));
+  svg.append(line);
+  return svg;
 }
 
 // drawCurves plots res, an evaluation ({target, patch, steps, fill,
-// methods: [{method, morf, lerf}]}), on canvas. names are the legend's
-// names of res.methods, current the method drawn bold, yLabel the y axis
-// title, and lerf whether the LeRF curves are drawn too.
-export function drawCurves(canvas, res, { names, current, yLabel, lerf }) {
+// methods: [{method, morf, lerf}]}), on canvas. styles are the methods'
+// curveStyles, hidden the methods not drawn, current the method drawn
+// thick and on top, yLabel the y axis title, and lerf whether the LeRF
+// curves are drawn too. It returns the line width of each method drawn.
+export function drawCurves(canvas, res, { styles, hidden = new Set(), current, yLabel, lerf }) {
   const css = getComputedStyle(document.documentElement);
   const text = css.getPropertyValue('--text').trim();
   const muted = css.getPropertyValue('--muted').trim();
   const line = css.getPropertyValue('--line').trim();
   const W = canvas.clientWidth || 640;
   const font = '12px system-ui, sans-serif';
-  // The legend sits right of the plot on a wide canvas, below it on a narrow one.
-  const side = W >= 560;
-  const cols = side ? 1 : 2;
-  const legendRows = Math.ceil(names.length / cols);
-  const legendW = side ? 190 : W;
-  const plotH = side ? Math.max(260, Math.round(W * 0.42)) : Math.round(W * 0.62);
-  const H = side ? Math.max(plotH, 24 + 18 * legendRows) : plotH + 12 + 18 * legendRows;
+  const H = W >= 560 ? Math.max(260, Math.round(W * 0.5)) : Math.round(W * 0.7);
   const dpr = window.devicePixelRatio || 1;
   canvas.style.height = `${H}px`;
   canvas.width = Math.round(W * dpr);
@@ -38,12 +57,14 @@ export function drawCurves(canvas, res, { names, current, yLabel, lerf }) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, W, H);
 
-  const m = { left: 52, right: side ? legendW + 12 : 12, top: 14, bottom: 42 };
+  const shown = res.methods.map((c, i) => ({ c, i })).filter(({ c }) => !hidden.has(c.method));
+  const m = { left: 52, right: 12, top: 14, bottom: 42 };
   const pw = W - m.left - m.right;
-  const ph = plotH - m.top - m.bottom;
+  const ph = H - m.top - m.bottom;
   let lo = Infinity;
   let hi = -Infinity;
-  for (const c of res.methods) for (const v of lerf ? [...c.morf, ...c.lerf] : c.morf) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  for (const { c } of shown) for (const v of lerf ? [...c.morf, ...c.lerf] : c.morf) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  if (!shown.length) [lo, hi] = [0, 1];
   const yt = niceTicks(lo, hi, 5);
   [lo, hi] = [yt[0], yt.at(-1)];
   const L = res.steps;
@@ -66,7 +87,7 @@ export function drawCurves(canvas, res, { names, current, yLabel, lerf }) {
   }
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
-  for (const k of niceTicks(0, L, side ? 8 : 5).filter((k) => k <= L)) {
+  for (const k of niceTicks(0, L, W >= 560 ? 8 : 5).filter((k) => k <= L)) {
     const x = Math.round(X(k)) + 0.5;
     ctx.beginPath();
     ctx.moveTo(x, m.top + ph);
@@ -89,51 +110,32 @@ export function drawCurves(canvas, res, { names, current, yLabel, lerf }) {
   ctx.fillText(yLabel, 0, 0);
   ctx.restore();
 
-  const curve = (c, v, color, dashed) => {
+  const widths = {};
+  const curve = (c, i, v, faded) => {
+    const { color, dash } = styles[i];
+    const w = c.method === current ? 3.5 : 1.75;
     ctx.strokeStyle = color;
-    ctx.lineWidth = c.method === current || c.method === 'random' ? 2.5 : 1.5;
-    ctx.setLineDash(dashed ? [5, 4] : c.method === 'random' ? [2, 3] : []);
+    ctx.globalAlpha = faded ? 0.45 : 1;
+    ctx.lineWidth = faded ? w * 0.6 : w;
+    ctx.setLineDash(dash);
     ctx.beginPath();
     v.forEach((y, k) => (k ? ctx.lineTo(X(k), Y(y)) : ctx.moveTo(X(k), Y(y))));
     ctx.stroke();
+    if (!faded) widths[c.method] = w;
   };
   ctx.save();
   ctx.beginPath();
   ctx.rect(m.left, m.top - 2, pw + 2, ph + 4);
   ctx.clip();
   ctx.lineJoin = 'round';
-  if (lerf) res.methods.forEach((c, i) => c.method !== 'random' && curve(c, c.lerf, curveColor(c.method, i), true));
-  res.methods.forEach((c, i) => curve(c, c.morf, curveColor(c.method, i), false));
+  // The current method last, on top of the others.
+  const order = [...shown.filter(({ c }) => c.method !== current), ...shown.filter(({ c }) => c.method === current)];
+  if (lerf) for (const { c, i } of order) if (c.method !== 'random') curve(c, i, c.lerf, true);
+  for (const { c, i } of order) curve(c, i, c.morf, false);
   ctx.restore();
   ctx.setLineDash([]);
-
-  ctx.textAlign = 'left';
-  ctx.textBaseline = 'middle';
-  const lx = side ? W - legendW : 12;
-  const ly = side ? m.top + 6 : plotH + 6;
-  const colW = side ? legendW : (W - 12) / cols;
-  names.forEach((n, i) => {
-    const c = res.methods[i];
-    const x = lx + (i % cols) * colW;
-    const y = ly + Math.floor(i / cols) * 18 + 6;
-    ctx.strokeStyle = curveColor(c.method, i);
-    ctx.lineWidth = c.method === current || c.method === 'random' ? 2.5 : 1.5;
-    ctx.setLineDash(c.method === 'random' ? [2, 3] : []);
-    ctx.beginPath();
-    ctx.moveTo(x, y);
-    ctx.lineTo(x + 22, y);
-    ctx.stroke();
-    ctx.fillStyle = text;
-    ctx.font = c.method === current ? `600 ${font}` : font;
-    ctx.fillText(n, x + 28, y);
-  });
-  ctx.setLineDash([]);
-  ctx.font = font;
-  if (lerf) {
-    ctx.fillStyle = muted;
-    const y = ly + legendRows * 18 + 10;
-    if (side && y < H - 4) ctx.fillText('solid: MoRF · dashed: LeRF', lx, y);
-  }
+  ctx.globalAlpha = 1;
+  return widths;
 }
 
 // niceTicks returns about n round values spanning lo…hi (1, 2 or 5 × 10ᵏ apart).

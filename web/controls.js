@@ -5,7 +5,12 @@
 // overlay's opacity. They write state.composite, state.start, state.params,
 // state.colormap, state.sign, state.symmetric and state.alpha. The
 // per-layer rules have their own module (rules.js).
-import { title } from './catalogue.js';
+//
+// The parameters follow the method: only those it reads (its composites()
+// `params`) are enabled, each showing the method's default, and the
+// description shows the values in use. α and β stay tied by the αβ rule's
+// constraint (α − β = 1, from lrp.rules()).
+import { describe, num, tieInputs, title, usedParams } from './catalogue.js';
 import { $, el } from './dom.js';
 
 // createControls binds the controls. on.explain() asks for a new
@@ -29,11 +34,29 @@ export function createControls(state, on) {
   }
 
   function describeComposite() {
-    const c = state.model.composites.find((x) => x.name === state.composite);
-    $('composite-doc').textContent = c?.description ?? '';
+    const { composites, info } = state.model;
+    const c = composites.find((x) => x.name === state.composite);
+    $('composite-doc').textContent = describe(state.composite, composites, usedParams(state.composite, composites, state.params));
     const lrp = c?.kind !== 'baseline';
     $('params').disabled = !lrp;
     on.rulesEnabled(lrp);
+    // Only the parameters the method reads are enabled; each shows the
+    // method's default (zᴮ's bounds: the model's).
+    const reads = new Map((c?.params ?? []).map((p) => [p.name, p]));
+    const unused = [];
+    for (const input of $('params').querySelectorAll('input[data-param]')) {
+      const p = reads.get(input.dataset.param);
+      const name = input.labels[0]?.firstChild.textContent.trim() ?? input.dataset.param;
+      input.disabled = !p;
+      input.closest('label').classList.toggle('unused', !p);
+      input.closest('label').title = p ? '' : `${title(state.composite, composites)} does not use ${name}`;
+      if (!p) unused.push(name);
+      const bound = { low: info.bounds?.low, high: info.bounds?.high }[input.dataset.param];
+      input.placeholder = !p ? 'not used' : p.default != null ? num(p.default) : bound?.length === 1 ? num(bound[0]) : 'model';
+    }
+    const note = $('params-note');
+    note.textContent = lrp && unused.length ? `${unused.join(', ')}: not used by ${title(state.composite, composites)}.` : '';
+    note.hidden = !note.textContent;
   }
 
   function readParams() {
@@ -55,8 +78,10 @@ export function createControls(state, on) {
   });
   $('params').addEventListener('change', () => {
     readParams();
+    describeComposite();
     on.explain();
   });
+  let tied = false;
   $('target-reset').addEventListener('click', () => on.chooseTarget(-1));
 
   $('colormap').addEventListener('change', (e) => {
@@ -82,6 +107,11 @@ export function createControls(state, on) {
   return {
     // onModel fills the menus of a newly loaded model (state.model).
     onModel() {
+      if (!tied) {
+        const inputs = new Map([...$('params').querySelectorAll('input[data-param]')].map((i) => [i.dataset.param, i]));
+        for (const r of state.model.rules) tieInputs(r.constraint, inputs, () => {});
+        tied = true;
+      }
       fillComposites();
       const { colormaps } = state.model;
       $('colormap').replaceChildren(...colormaps.map((c) => el('option', { value: c, textContent: c })));

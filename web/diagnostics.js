@@ -1,9 +1,16 @@
 // diagnostics.js: the Diagnostics panel. For each explanation: the
 // relevance at the start and at the input, how much of it was conserved,
 // the positive share, the f(x) = 0 ⇒ R = 0 check, the timings, and the
-// conservation chain, one row per layer from the output down to the
-// pixels. Like every panel it follows the page through onResult(result,
-// options, roundTripMs) and onClear().
+// conservation chain from the output down to the pixels. Like every panel
+// it follows the page through onResult(result, options, roundTripMs) and
+// onClear().
+//
+// The chain follows the model's graph (info.layers and their inputs): at
+// an Add, where a residual block joins its branches, each branch gets a
+// row with the relevance it receives and its layers indented under it,
+// down to the layer where the branches leave one another, which then adds
+// up what they give back. Each row's bar is Σ R in as a share of the start,
+// on a scale that reaches past 100 % (marked) and below 0 when a row does.
 import { $, el, fmt, ms, setStyle, setText } from './dom.js';
 
 // nanMessage says what NaN or ±Inf in a result means: the model's output
@@ -16,9 +23,80 @@ export function nanMessage(r) {
   return `NaN relevance${layers.length ? ` at ${layers.join(', ')}` : ''}: a rule divided by (almost) zero. Try a larger ε or stabilizer.`;
 }
 
+// chainOf lays out the conservation chain of a model's layers (info.layers:
+// {index, name, kind, inputs}, −1 the model input): rows from the output
+// down, each {type: 'layer', node, guide, joins} or {type: 'branch', add,
+// k, of, input, identity, layers, guide}, where guide is the tree drawn
+// left of the name. At an Add each input starts a branch, the longest
+// first, whose layers follow it, down to the fork, the last layer both
+// branches depend on; the fork's row lists the Adds it joins.
+export function chainOf(layers) {
+  const byIndex = new Map(layers.map((l) => [l.index, l]));
+  const ancestors = new Map(); // node → Set of the nodes it depends on, itself included
+  const up = (n) => {
+    if (n < 0) return new Set();
+    let s = ancestors.get(n);
+    if (!s) {
+      s = new Set([n]);
+      for (const i of byIndex.get(n)?.inputs ?? []) for (const a of up(i)) s.add(a);
+      ancestors.set(n, s);
+    }
+    return s;
+  };
+  const rows = [];
+  const seen = new Set();
+  const joins = new Map(); // fork → the Adds whose branches leave it
+  const walk = (n, stop, guide) => {
+    while (n >= 0 && n !== stop && !seen.has(n) && byIndex.has(n)) {
+      seen.add(n);
+      const row = { type: 'layer', node: n, guide, joins: [] };
+      rows.push(row);
+      const ins = byIndex.get(n).inputs ?? [];
+      if (ins.length < 2) {
+        n = ins[0] ?? -1;
+        continue;
+      }
+      const common = [...up(ins[0])].filter((a) => ins.slice(1).every((i) => up(i).has(a)));
+      const fork = common.length ? Math.max(...common) : -1;
+      const size = (i) => [...up(i)].filter((a) => a > fork).length;
+      const branches = ins.map((input, k) => ({ input, k })).sort((a, b) => size(b.input) - size(a.input));
+      branches.forEach(({ input, k }, j) => {
+        const last = j === branches.length - 1;
+        rows.push({ type: 'branch', add: n, k, of: ins.length, input, identity: input === fork, layers: size(input), guide: guide + (last ? '└─ ' : '├─ ') });
+        walk(input, fork, guide + (last ? '   ' : '│  '));
+      });
+      if (fork >= 0) joins.set(fork, [...(joins.get(fork) ?? []), n]);
+      n = fork;
+    }
+  };
+  const read = new Set(layers.flatMap((l) => l.inputs ?? []));
+  // From each output (a layer nobody reads), the last first; then any layer
+  // no output depends on.
+  for (const l of [...layers].sort((a, b) => b.index - a.index)) if (!read.has(l.index)) walk(l.index, -1, '');
+  for (const l of [...layers].sort((a, b) => b.index - a.index)) if (!seen.has(l.index)) walk(l.index, -1, '');
+  for (const row of rows) if (row.type === 'layer') row.joins = joins.get(row.node) ?? [];
+  return rows;
+}
+
+// branchShares returns, for the Add d (its diagnostics) with inputs ins,
+// the relevance each input receives: an input read by the Add alone
+// receives its ΣR out; one read elsewhere too (a shortcut that is the fork
+// itself) the rest of the Add's ΣR in, if it is the only one.
+function branchShares(d, ins, byNode, readers) {
+  const shares = ins.map((i) => (i >= 0 && readers.get(i) === 1 ? byNode.get(i)?.out : undefined));
+  const unknown = shares.filter((s) => s === undefined).length;
+  if (unknown === 1 && d) {
+    const known = shares.reduce((a, s) => a + (s ?? 0), 0);
+    shares[shares.indexOf(undefined)] = d.in - known;
+  }
+  return shares;
+}
+
 // createDiagnostics returns the panel; showRules(diagnostics) names each
 // layer's rule in the rule editor.
 export function createDiagnostics(state, { showRules }) {
+  let laid = null; // {layers, rows}: the chain of the model's layers
+
   function stats(r, roundTrip) {
     const d = r.diagnostics ?? {};
     const t = r.timings ?? {};
@@ -26,7 +104,7 @@ export function createDiagnostics(state, { showRules }) {
     const items = [
       ['Start Σ R', fmt(d.startSum)],
       ['Input Σ R', fmt(d.inputSum)],
-      ['Conserved', Number.isFinite(conserved) ? `${(100 * conserved).toFixed(1)}%` : '–', Math.abs(conserved - 1) < 0.05 ? 'good' : ''],
+      ['Conserved', Number.isFinite(conserved) ? `${(100 * conserved).toFixed(1)}%` : '–', Math.abs(conserved - 1) < 0.05 ? 'good' : '', 'Σ R at the input as a share of the start: green within 5 %'],
       ['Positive share', Number.isFinite(d.positiveShare) ? `${(100 * d.positiveShare).toFixed(1)}%` : '–'],
       ['f(x) = 0 ⇒ R = 0', d.consistent ? 'holds' : 'violated', d.consistent ? 'good' : 'bad', 'A zero output must get zero relevance'],
       ['Engine time', ms(t.total), '', `preprocess ${ms(t.preprocess)}, explain ${ms(t.explain)}, render ${ms(t.render)}`],
@@ -46,39 +124,87 @@ export function createDiagnostics(state, { showRules }) {
     });
   }
 
+  // layout builds the table's rows for the model's layers, once per model.
+  function layout(layers) {
+    if (laid?.layers === layers) return laid;
+    const rows = [{ type: 'start' }, ...chainOf(layers), { type: 'input' }];
+    const body = $('chain').tBodies[0];
+    body.replaceChildren();
+    for (const row of rows) {
+      const tr = body.insertRow();
+      for (let c = 0; c < 7; c++) tr.insertCell().className = c >= 3 && c <= 5 ? 'num' : '';
+      tr.cells[0].append(el('span', { className: 'guide', textContent: row.guide ?? '' }), el('span', { className: 'label' }), el('span', { className: 'joins' }));
+      tr.cells[0].firstChild.setAttribute('aria-hidden', 'true');
+      tr.cells[6].append(el('div', { className: 'meter' }, el('span', { className: 'bar' }), el('span', { className: 'mark100' }), el('span', { className: 'mark0' })), el('span', { className: 'pct' }));
+      tr.dataset.type = row.type;
+      if (row.node != null) tr.dataset.node = row.node;
+      if (row.type === 'branch') Object.assign(tr.dataset, { add: row.add, input: row.input });
+      tr.dataset.depth = String((row.guide ?? '').length / 3);
+    }
+    laid = { layers, rows, readers: readersOf(layers) };
+    return laid;
+  }
+
   // chain fills the conservation table. Output first: relevance flows from
   // the start down to the pixels.
   function chain(r) {
     const d = r.diagnostics ?? {};
-    const layers = [...(d.layers ?? [])].sort((a, b) => b.node - a.node);
-    const body = $('chain').tBodies[0];
-    if (body.rows.length !== layers.length + 2) {
-      body.replaceChildren();
-      for (let i = 0; i < layers.length + 2; i++) {
-        const tr = body.insertRow();
-        for (let c = 0; c < 7; c++) tr.insertCell().className = c >= 3 && c <= 5 ? 'num' : '';
-        tr.cells[6].append(el('div', { className: 'meter' }, el('span')));
+    const layers = state.model.info.layers ?? [];
+    const { rows, readers } = layout(layers);
+    const byNode = new Map((d.layers ?? []).map((l) => [l.node, l]));
+    const byIndex = new Map(layers.map((l) => [l.index, l]));
+    const name = (n) => byNode.get(n)?.name || byIndex.get(n)?.name || `#${n}`;
+    const shares = new Map(); // add node → relevance per input
+    const values = rows.map((row) => {
+      switch (row.type) {
+        case 'start':
+          return { name: 'start', kind: 'output', rule: r.options?.start ?? state.start, out: d.startSum, in: d.startSum };
+        case 'input':
+          return { name: 'input', kind: 'pixels', rule: '', out: d.inputSum, in: d.inputSum };
+        case 'branch': {
+          if (!shares.has(row.add)) shares.set(row.add, branchShares(byNode.get(row.add), byIndex.get(row.add).inputs, byNode, readers));
+          const v = shares.get(row.add)[row.k];
+          const what = row.identity ? 'shortcut (identity)' : `${row.layers} layer${row.layers === 1 ? '' : 's'} from ${name(row.input)}`;
+          return { name: `branch ${row.k + 1} of ${row.of} into ${name(row.add)}: ${what}`, kind: 'branch', rule: '', out: v, in: row.identity ? v : undefined, branch: true };
+        }
+        default: {
+          const l = byNode.get(row.node) ?? {};
+          return { name: name(row.node), kind: l.kind ?? byIndex.get(row.node)?.kind, rule: l.rule, out: l.out, in: l.in, absorbed: l.absorbed, nan: l.nan, joins: row.joins };
+        }
       }
-    }
-    const rows = [
-      { name: 'start', kind: 'output', rule: r.options?.start ?? state.start, out: d.startSum, in: d.startSum },
-      ...layers.map((l) => ({ name: l.name || `#${l.node}`, kind: l.kind, rule: l.rule, out: l.out, in: l.in, absorbed: l.absorbed, nan: l.nan })),
-      { name: 'input', kind: 'pixels', rule: '', out: d.inputSum, in: d.inputSum },
-    ];
-    rows.forEach((row, i) => {
+    });
+    // The bars' scale: 0…100 %, wider when a row reaches past it.
+    const share = (v) => (d.startSum && Number.isFinite(v) ? v / d.startSum : NaN);
+    const all = values.map((v) => share(v.in ?? v.out)).filter(Number.isFinite);
+    const lo = Math.max(-1, Math.min(0, ...all));
+    const hi = Math.min(4, Math.max(1, ...all));
+    const pos = (s) => (100 * (Math.max(lo, Math.min(hi, s)) - lo)) / (hi - lo);
+    const body = $('chain').tBodies[0];
+    values.forEach((row, i) => {
       const tr = body.rows[i];
-      tr.className = row.nan ? 'nan' : '';
-      setText(tr.cells[0], row.name);
-      setText(tr.cells[1], row.kind);
+      tr.className = [row.nan ? 'nan' : '', row.branch ? 'branch' : ''].filter(Boolean).join(' ');
+      setText(tr.cells[0].children[1], row.name);
+      setText(tr.cells[0].children[2], row.joins?.length ? ` ← the sum of the branches of ${row.joins.map(name).join(', ')}` : '');
+      setText(tr.cells[1], row.kind ?? '');
       setText(tr.cells[2], row.rule ?? '');
-      setText(tr.cells[3], fmt(row.out));
-      setText(tr.cells[4], fmt(row.in));
+      setText(tr.cells[3], row.out == null ? '' : fmt(row.out));
+      setText(tr.cells[4], row.in == null ? '' : fmt(row.in));
       setText(tr.cells[5], row.absorbed == null ? '' : fmt(row.absorbed));
-      const share = d.startSum ? row.in / d.startSum : NaN;
-      const bar = tr.cells[6].firstChild.firstChild;
-      setStyle(bar, 'width', `${Number.isFinite(share) ? Math.max(0, Math.min(100, 100 * share)).toFixed(1) : 0}%`);
-      bar.className = share > 1.05 ? 'over' : '';
-      tr.cells[6].title = Number.isFinite(share) ? `${(100 * share).toFixed(1)}% of the start` : '';
+      tr.cells[5].classList.toggle('created', row.absorbed < 0 && Math.abs(row.absorbed) > 1e-6 * Math.abs(d.startSum || 1));
+      tr.cells[5].title = row.absorbed == null ? '' : row.absorbed < 0 ? 'Negative: relevance created at this layer' : 'Positive: relevance kept by biases and the stabilizer';
+      const s = share(row.in ?? row.out);
+      const [meter, pct] = tr.cells[6].children;
+      const [bar, mark100, mark0] = meter.children;
+      const a = pos(Math.min(0, s));
+      const b = pos(Math.max(0, s));
+      setStyle(bar, 'left', `${Number.isFinite(s) ? a.toFixed(2) : 0}%`);
+      setStyle(bar, 'width', `${Number.isFinite(s) ? (b - a).toFixed(2) : 0}%`);
+      setStyle(mark100, 'left', `${pos(1).toFixed(2)}%`);
+      setStyle(mark0, 'left', `${pos(0).toFixed(2)}%`);
+      mark0.hidden = lo === 0;
+      bar.className = `bar${s > 1.05 ? ' over' : s < 0 ? ' neg' : ''}${s > hi || s < lo ? ' clipped' : ''}`;
+      setText(pct, Number.isFinite(s) ? `${(100 * s).toFixed(1)}%` : '');
+      tr.cells[6].title = Number.isFinite(s) ? `${(100 * s).toFixed(1)}% of the start` : '';
     });
   }
 
@@ -95,7 +221,15 @@ export function createDiagnostics(state, { showRules }) {
     onClear() {
       $('diag-stats').replaceChildren();
       $('chain').tBodies[0].replaceChildren();
+      laid = null;
       $('diag-nan').hidden = true;
     },
   };
+}
+
+// readersOf counts the layers that read each node's output.
+function readersOf(layers) {
+  const n = new Map();
+  for (const l of layers) for (const i of l.inputs ?? []) n.set(i, (n.get(i) ?? 0) + 1);
+  return n;
 }

@@ -1,23 +1,37 @@
 // evaluation.js: the "Is the heatmap faithful?" panel (issue 7): region
 // perturbation of the input on screen for the current composite, every
-// method of the compare grid and the random order, one method per pool
-// job, shown as curves (chart.js) and a table of AOPC. It runs on request
-// only: each method costs an explanation and a hundred forward passes.
+// method of the compare grid and the random order, shown as curves
+// (chart.js) with a legend that toggles them, and a table of AOPC. It runs
+// on request only: each method costs an explanation and a hundred forward
+// passes.
+//
+// A run is one pool call per method, on the pool's Workers, never the live
+// one, and on one Worker fewer than the pool has so that a core stays with
+// the pen; its progress is the methods done. Cancel stops the Workers
+// running it. A run is tied to the input, class and start relevance it
+// evaluates: when they change, a running evaluation stops, and a finished
+// one is marked as of an earlier input (dimmed, with a note), never shown
+// as current.
 import { title } from './catalogue.js';
-import { curveColor, drawCurves } from './chart.js';
+import { curveStyle, drawCurves, lineSample } from './chart.js';
 import { $, el, setText, showError } from './dom.js';
 import { className } from './view.js';
 
 // createEvaluation returns the panel: onModel, onResult and onClear as
-// every panel, run() evaluates, draw() redraws the curves. pool is the
-// WorkerPool, stats the page's __lrpStats, compared() the methods of the
-// compare grid.
+// every panel, run() evaluates, cancel() stops a run, draw() redraws the
+// curves. pool is the WorkerPool, stats the page's __lrpStats, compared()
+// the methods of the compare grid.
 export function createEvaluation(state, { pool, stats, compared }) {
   let gen = 0;
-  let running = 0; // the gen of the run in progress
-  let result = null; // {target, patch, steps, fill, methods: [...], input, ms, workers, status}
+  let run = null; // the run in progress: {g, key, total, done}
+  let result = null; // {key, target, patch, steps, fill, methods: [...], styles, ms, workers, status}
+  const hidden = new Set(); // methods whose curves the legend hides
+  let stopped = ''; // why the last run stopped when its input changed, until the next run
 
   const name = (m) => (m === 'random' ? 'Random order' : title(m, state.model.composites));
+
+  // keyOf is what an evaluation depends on in a result on screen.
+  const keyOf = (r) => ({ input: r.input, target: r.target, start: r.options?.start });
 
   function onModel(model) {
     const [h] = model.info.inputShape.length === 3 ? model.info.inputShape.slice(1) : [28];
@@ -27,17 +41,21 @@ export function createEvaluation(state, { pool, stats, compared }) {
   }
 
   function onResult(r) {
-    if (gen === running) return;
-    $('evaluate-run').disabled = false;
+    const key = keyOf(state.last ?? r);
+    if (run && !sameKey(run.key, key)) stop('The input, class or start changed during the evaluation: it was stopped. Evaluate again for the input on screen.', 'stopped');
+    if (!run) $('evaluate-run').disabled = false;
     if (result) {
-      const same = sameInput(result.input, r.input, result.target, r.target);
-      setText($('evaluation-status'), same ? result.status : 'The input or class changed since: evaluate again.');
+      const stale = !sameKey(result.key, key);
+      $('evaluation-result').classList.toggle('stale', stale);
+      $('evaluation-stale').hidden = !stale;
+      if (!run) setText($('evaluation-status'), stale ? stopped || 'Of an earlier input: evaluate again.' : result.status);
+      if (result.current !== state.last?.options.composite) draw();
     }
   }
 
   function onClear() {
-    gen++;
-    pool.cancel('evaluate');
+    stop('', 'cleared');
+    stopped = '';
     result = null;
     $('evaluate-run').disabled = true;
     $('evaluation-result').hidden = true;
@@ -45,26 +63,37 @@ export function createEvaluation(state, { pool, stats, compared }) {
     showError('evaluation-error', '');
   }
 
-  async function run() {
+  // options are the evaluate options besides methods and target: a control
+  // of the panel for the fill, if there is one, adds it.
+  function options(last) {
+    const o = { start: last.options.start, seed: 1 };
+    const fill = document.getElementById('evaluate-fill')?.value;
+    if (fill) o.fill = fill;
+    return o;
+  }
+
+  async function evaluate() {
     const last = state.last;
     if (!last) return;
+    stop('', 'replaced');
+    stopped = '';
     const g = ++gen;
-    pool.cancel('evaluate');
     showError('evaluation-error', '');
     const methods = [...new Set([state.composite, ...compared()]), 'random'];
-    const options = { target: last.target, start: last.options.start, seed: 1 };
-    const button = $('evaluate-run');
-    button.disabled = true;
-    running = g;
-    let done = 0;
-    const status = $('evaluation-status');
-    status.textContent = `Evaluating ${methods.length} methods…`;
+    const base = { ...options(last), target: last.target };
+    run = { g, key: keyOf(last), total: methods.length, done: 0 };
+    progress();
     const t0 = performance.now();
+    // One Worker fewer than the pool has: the live Worker keeps a core.
+    const limit = Math.max(1, pool.size - 1);
     const jobs = methods.map((m) => {
       const input = last.input.slice();
-      return pool.run('call', { method: 'evaluate', args: [input, { ...options, methods: [m] }] }, { group: 'evaluate', transfer: [input.buffer] })
+      return pool.run('call', { method: 'evaluate', args: [input, { ...base, methods: [m] }] }, { group: 'evaluate', transfer: [input.buffer], limit })
         .then((r) => {
-          if (g === gen) status.textContent = `Evaluating ${methods.length} methods… ${++done} done`;
+          if (g === gen) {
+            run.done++;
+            progress();
+          }
           return r;
         });
     });
@@ -73,30 +102,83 @@ export function createEvaluation(state, { pool, stats, compared }) {
       results = await Promise.all(jobs);
     } catch (err) {
       if (g !== gen || err.name === 'Superseded') return;
-      running = 0;
-      status.textContent = '';
+      stop('', 'failed');
       showError('evaluation-error', err.message);
-      button.disabled = false;
       return;
     }
     if (g !== gen) return;
-    running = 0;
+    const key = run.key;
+    run = null;
+    progress();
     const ms = performance.now() - t0;
     const r0 = results[0];
     result = {
-      target: r0.target, patch: r0.patch, steps: r0.steps, fill: r0.fill, input: last.input, ms, workers: pool.workers,
+      key, target: r0.target, patch: r0.patch, steps: r0.steps, fill: r0.fill, ms, workers: Math.min(limit, pool.workers),
       methods: results.map((r) => r.methods[0]),
     };
-    button.disabled = false;
-    result.status = status.textContent = `${methods.length} methods, class ${className(state.model, r0.target)}, in ${ms < 1000 ? ms.toFixed(0) + ' ms' : (ms / 1000).toFixed(1) + ' s'} on ${pool.workers} Worker${pool.workers === 1 ? '' : 's'}`;
+    result.styles = result.methods.map((m, i) => curveStyle(m.method, i));
+    result.status = `${methods.length} methods, class ${className(state.model, r0.target)}, in ${ms < 1000 ? ms.toFixed(0) + ' ms' : (ms / 1000).toFixed(1) + ' s'} on ${result.workers} Worker${result.workers === 1 ? '' : 's'}`;
+    setText($('evaluation-status'), result.status);
     $('evaluation-result').hidden = false;
+    $('evaluation-result').classList.remove('stale');
+    $('evaluation-stale').hidden = true;
+    legend();
     table();
     draw();
     stats.evaluations = (stats.evaluations ?? 0) + 1;
+    stats.evaluationRun = { state: 'done', done: methods.length, total: methods.length };
     stats.evaluation = {
-      ms, workers: pool.workers, target: r0.target,
-      methods: result.methods.map((m) => ({ method: m.method, aopcMorf: m.aopcMorf, aopcLerf: m.aopcLerf, points: m.morf.length })),
+      ms, workers: result.workers, target: r0.target,
+      methods: result.methods.map((m, i) => ({ method: m.method, aopcMorf: m.aopcMorf, aopcLerf: m.aopcLerf, points: m.morf.length, ...result.styles[i] })),
     };
+  }
+
+  // stop ends the run in progress, if any, stopping the Workers that run
+  // it; why says so in the status (empty: nothing), how is the run's end
+  // for the tests (stats.evaluationRun.state).
+  function stop(why, how) {
+    if (!run) return;
+    gen++;
+    const { done, total } = run;
+    run = null;
+    pool.cancel('evaluate', { running: true });
+    progress();
+    stats.evaluationRun = { state: how, done, total };
+    if (how === 'stopped') stopped = why;
+    if (why) setText($('evaluation-status'), why);
+    $('evaluate-run').disabled = !state.last;
+  }
+
+  // progress shows the run in progress: a bar of the methods done, the
+  // cancel button, the status.
+  function progress() {
+    const bar = $('evaluation-progress');
+    $('evaluate-cancel').hidden = bar.hidden = !run;
+    $('evaluate-run').disabled = !!run || !state.last;
+    if (!run) return;
+    bar.max = run.total;
+    bar.value = run.done;
+    setText($('evaluation-status'), `Evaluating ${run.total} methods… ${run.done} done`);
+    stats.evaluationRun = { state: 'running', done: run.done, total: run.total };
+  }
+
+  // legend lists the methods with their line; each entry shows or hides
+  // its curve.
+  function legend() {
+    const list = $('evaluation-legend');
+    list.replaceChildren(...result.methods.map((m, i) => {
+      const b = el('button', { type: 'button', className: 'legend-entry' }, lineSample(result.styles[i]), el('span', { textContent: name(m.method) }));
+      Object.assign(b.dataset, { method: m.method, color: result.styles[i].color, dash: result.styles[i].dash.join(',') });
+      b.setAttribute('aria-pressed', String(!hidden.has(m.method)));
+      b.title = 'Show or hide this curve';
+      b.addEventListener('click', () => {
+        if (hidden.has(m.method)) hidden.delete(m.method);
+        else hidden.add(m.method);
+        b.setAttribute('aria-pressed', String(!hidden.has(m.method)));
+        draw();
+      });
+      return el('li', {}, b);
+    }));
   }
 
   // table lists the methods by MoRF AOPC, best first; a method below the
@@ -106,11 +188,9 @@ export function createEvaluation(state, { pool, stats, compared }) {
     const random = methods.find((m) => m.method === 'random')?.aopcMorf ?? -Infinity;
     const rows = methods.map((m, i) => ({ ...m, i })).sort((a, b) => b.aopcMorf - a.aopcMorf);
     $('evaluation-table').tBodies[0].replaceChildren(...rows.map((m) => {
-      const swatch = el('span', { className: 'swatch' });
-      swatch.style.background = curveColor(m.method, m.i);
-      const label = m.method === 'random' ? 'Random order (baseline)' : name(m.method);
+      const text = m.method === 'random' ? 'Random order (baseline)' : name(m.method);
       const tr = el('tr', {},
-        el('td', {}, el('span', { className: 'name' }, swatch, label), m.method === state.last?.options.composite ? el('span', { className: 'tag', textContent: 'current', title: 'The current composite, with its default parameters (per-layer overrides are not evaluated)' }) : ''),
+        el('td', {}, el('span', { className: 'name' }, lineSample(result.styles[m.i]), text), el('span', { className: 'tag', textContent: 'current', title: 'The current composite, with its default parameters (per-layer overrides are not evaluated)' })),
         el('td', { className: 'num', textContent: m.aopcMorf.toFixed(3) }),
         el('td', { className: 'num', textContent: m.aopcLerf.toFixed(3) }));
       tr.dataset.method = m.method;
@@ -122,24 +202,32 @@ export function createEvaluation(state, { pool, stats, compared }) {
 
   function draw() {
     if (!result) return;
-    drawCurves($('evaluation-curves'), result, {
-      names: result.methods.map((m) => name(m.method)),
-      current: state.last?.options.composite,
+    const current = state.last?.options.composite;
+    result.current = current;
+    for (const tr of $('evaluation-table').tBodies[0].rows) tr.classList.toggle('current', tr.dataset.method === current);
+    for (const b of $('evaluation-legend').querySelectorAll('button')) b.classList.toggle('current', b.dataset.method === current);
+    const widths = drawCurves($('evaluation-curves'), result, {
+      styles: result.styles,
+      hidden,
+      current,
       yLabel: `logit of class ${className(state.model, result.target)}`,
       lerf: $('evaluate-lerf').checked,
     });
+    stats.evaluationDrawn = { current, widths };
   }
 
-  $('evaluate-run').addEventListener('click', run);
+  $('evaluate-run').addEventListener('click', evaluate);
+  $('evaluate-cancel').addEventListener('click', () => stop('Cancelled.', 'cancelled'));
   $('evaluate-lerf').addEventListener('change', draw);
-  new ResizeObserver(draw).observe($('evaluation-result'));
+  new ResizeObserver(() => draw()).observe($('evaluation-result'));
 
-  return { onModel, onResult, onClear, run, draw };
+  return { onModel, onResult, onClear, run: evaluate, cancel: () => stop('Cancelled.', 'cancelled'), draw };
 }
 
-// sameInput says whether two model inputs and classes are the same.
-function sameInput(a, b, ta, tb) {
-  if (ta !== tb || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+// sameKey says whether two evaluation keys ({input, target, start}) are
+// the same: the same model input, class and start relevance.
+function sameKey(a, b) {
+  if (a.target !== b.target || a.start !== b.start || a.input.length !== b.input.length) return false;
+  for (let i = 0; i < a.input.length; i++) if (a.input[i] !== b.input[i]) return false;
   return true;
 }

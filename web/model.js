@@ -1,6 +1,11 @@
-// model.js: the Model card: the facts of the loaded model and its model
-// card, and the progress of a model file being read and checked.
-import { $, el, mb } from './dom.js';
+// model.js: the Model card: the facts of the loaded model (among them
+// what the engine did to it and reads from it: BatchNorms folded, the
+// input's pixel range and normalization, zᴮ's bounds) and its model card,
+// and the progress of a model file being read and checked.
+import { $, el, fmt, mb } from './dom.js';
+
+// perChannel prints one value per input channel: "0.485, 0.456, 0.406".
+const perChannel = (vs) => Array.from(vs ?? [], (v) => fmt(v, 4)).join(', ');
 
 // showModel lists the facts of model (state.model) in the Model card.
 export function showModel(model) {
@@ -11,7 +16,11 @@ export function showModel(model) {
     ['Input', info.inputShape.join(' × ')],
     ['Classes', String(info.labels?.length ?? '?')],
     ['Parameters', Number(info.params).toLocaleString('en')],
-    ['Layers', `${info.layers?.length ?? '?'}${info.foldedBatchNorm ? `, ${info.foldedBatchNorm} BatchNorm folded` : ''}`],
+    ['Layers', String(info.layers?.length ?? '?')],
+    ['BatchNorm', info.foldedBatchNorm ? `${info.foldedBatchNorm} folded into the layer before (exact)` : 'none folded'],
+    ['Pixel range', `${fmt(info.pixelRange?.[0])} … ${fmt(info.pixelRange?.[1])}`],
+    ['Normalization', info.mean ? `(x − mean) / std, mean ${perChannel(info.mean)}, std ${perChannel(info.std)}` : 'none in the model'],
+    ['zᴮ bounds', info.bounds ? info.bounds.low.map((lo, c) => `[${fmt(lo, 4)}, ${fmt(info.bounds.high[c], 4)}]`).join(', ') : '–'],
     ['File size', mb(size)],
   ];
   const dl = (pairs) => pairs.flatMap(([k, v]) => [el('dt', { textContent: k }), el('dd', { textContent: v })]);

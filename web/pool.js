@@ -146,13 +146,17 @@ export class WorkerClient {
  * A WorkerPool runs calls on `size` workers (default: one per logical core,
  * at most 8, so a phone does not hold eight copies of a large model). Each
  * worker opens the pool's model before its first call after setModel.
- * Calls are queued in order; cancel(group) drops the queued calls of a
- * group (a newer compare run replaces an older one).
+ * Calls are queued in order; a call's group may run on at most `limit`
+ * workers at once (the evaluation leaves a core to the live Worker), and
+ * cancel(group) drops the queued calls of a group (a newer compare run
+ * replaces an older one) and, on request, stops its running ones.
  */
 export class WorkerPool {
   #clients = [];
   #idle = [];
   #queue = [];
+  #running = new Set(); // {w, task} of the calls in a worker
+  #started = 0; // workers started so far, to name them
   #source = null;
   #modelVersion = 0;
 
@@ -166,41 +170,73 @@ export class WorkerPool {
     this.#modelVersion++;
   }
 
-  /** run queues one call and resolves with its result. */
-  run(method, args, { group = '', transfer = [] } = {}) {
+  /**
+   * run queues one call and resolves with its result. limit bounds the
+   * calls of group that run at once (default: the pool's size).
+   */
+  run(method, args, { group = '', transfer = [], limit = Infinity } = {}) {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ method, args, transfer, group, resolve, reject });
+      this.#queue.push({ method, args, transfer, group, limit, resolve, reject });
       this.#dispatch();
     });
   }
 
-  /** cancel rejects the queued (not yet started) calls of group with Superseded. */
-  cancel(group) {
+  /**
+   * cancel rejects the queued (not yet started) calls of group with
+   * Superseded. With running, it also stops the workers running calls of
+   * group (their calls reject with Superseded too): a worker's call cannot
+   * be interrupted, only the worker; a new one takes its place when needed.
+   */
+  cancel(group, { running = false } = {}) {
     this.#queue = this.#queue.filter((t) => {
       if (t.group !== group) return true;
       t.reject(new Superseded());
       return false;
     });
+    if (!running) return;
+    for (const r of [...this.#running]) {
+      if (r.task.group !== group) continue;
+      r.task.cancelled = true;
+      this.#running.delete(r);
+      this.#clients.splice(this.#clients.indexOf(r.w), 1);
+      r.w.client.terminate(); // its call rejects; #start then drops the worker
+    }
+    this.#dispatch();
   }
 
-  /** workers is the number of workers started so far. */
+  /** workers is the number of workers running now. */
   get workers() {
     return this.#clients.length;
   }
 
+  /** busy reports how many calls of group run in a worker now. */
+  busy(group) {
+    let n = 0;
+    for (const r of this.#running) if (r.task.group === group) n++;
+    return n;
+  }
+
   #dispatch() {
-    while (this.#queue.length) {
+    for (let i = 0; i < this.#queue.length; ) {
+      const task = this.#queue[i];
+      if (this.busy(task.group) >= task.limit) {
+        i++;
+        continue;
+      }
       let w = this.#idle.pop();
       if (!w && this.#clients.length < this.size) {
-        w = { client: new WorkerClient(`lrp-pool-${this.#clients.length + 1}`), version: 0 };
+        w = { client: new WorkerClient(`lrp-pool-${++this.#started}`), version: 0 };
         this.#clients.push(w);
       }
       if (!w) return;
-      this.#start(w, this.#queue.shift());
+      this.#queue.splice(i, 1);
+      this.#start(w, task);
     }
   }
 
   async #start(w, task) {
+    const r = { w, task };
+    this.#running.add(r);
     try {
       if (w.version !== this.#modelVersion) {
         const v = this.#modelVersion;
@@ -211,9 +247,11 @@ export class WorkerPool {
       task.resolve(await w.client.call(task.method, task.args, { transfer: task.transfer }));
     } catch (err) {
       w.version = 0; // open again next time: the worker may hold no model
-      task.reject(err);
+      task.reject(task.cancelled ? new Superseded() : err);
     } finally {
-      this.#idle.push(w);
+      this.#running.delete(r);
+      if (!w.client.stopped) this.#idle.push(w);
+      else if (this.#clients.includes(w)) this.#clients.splice(this.#clients.indexOf(w), 1); // it failed: a new one takes its place
       this.#dispatch();
     }
   }

@@ -5,6 +5,7 @@
 // catalogue, the engine's lrp.rules(); the choices live in
 // state.rules, node index → {rule, ...params}, the explain option `rules`.
 // "composite" (the empty choice) keeps the rule the composite gives.
+import { tieInputs } from './catalogue.js';
 import { el } from './dom.js';
 
 // ruleEditor fills container (the <details> holding the table, its count
@@ -38,7 +39,8 @@ export function ruleEditor(container, layers, catalogue, state, onChange) {
       else {
         state.rules[layer.index] = { rule: rule.name };
         const inputs = new Map(rule.params.map((p) => [p.name, paramInput(layer.index, p)]));
-        tie(layer.index, rule.constraint, inputs);
+        const controls = new Map([...inputs].map(([k, label]) => [k, label.control]));
+        tieInputs(rule.constraint, controls, (name, v) => (state.rules[layer.index][name] = v));
         for (const label of inputs.values()) params.append(label);
       }
       onChange();
@@ -66,24 +68,6 @@ export function ruleEditor(container, layers, catalogue, state, onChange) {
       onChange();
     });
     return el('label', { className: 'param-in' }, p.label, input);
-  }
-
-  // tie keeps a rule's constraint of the form "a - b = c" (αβ's
-  // "alpha - beta = 1") while the user types: a change of a sets b to
-  // a − c, a change of b sets a to b + c, so changing α alone is a valid
-  // rule rather than a refusal.
-  function tie(node, constraint, inputs) {
-    const m = /^\s*(\w+)\s*-\s*(\w+)\s*=\s*([-+0-9.eE]+)\s*$/.exec(constraint ?? '');
-    if (!m || !inputs.has(m[1]) || !inputs.has(m[2])) return;
-    const [a, b, c] = [inputs.get(m[1]).control, inputs.get(m[2]).control, Number(m[3])];
-    const follow = (from, to, name, f) =>
-      from.addEventListener('input', () => {
-        if (!Number.isFinite(from.valueAsNumber)) return;
-        to.value = String(Number(f(from.valueAsNumber).toPrecision(12)));
-        state.rules[node][name] = to.valueAsNumber;
-      });
-    follow(a, b, m[2], (v) => v - c);
-    follow(b, a, m[1], (v) => v + c);
   }
 
   function setEnabled(on) {

@@ -2,11 +2,14 @@
 // Prediction cards: the heatmap, the heatmap over the input, the model
 // input, the colorbar with its ticks, and the classes by probability (a
 // click on one explains it instead). It draws what it is given; state.last
-// is the result on screen. The heatmaps are images (role="img") whose text
+// is the result on screen. The caption names the method with the values
+// it ran with, the start relevance and the per-layer overrides; when an
+// explanation fails, the heatmap of earlier settings is dimmed and the
+// error shows beside it. The heatmaps are images (role="img") whose text
 // alternative says what they show: the class, the method and where the
 // relevance is (describe).
-import { title } from './catalogue.js';
-import { $, el, fmt, putRGBA, setStyle, setText } from './dom.js';
+import { label, title } from './catalogue.js';
+import { $, el, fmt, putRGBA, setStyle, setText, showError } from './dom.js';
 
 // className is the label of class i of model.
 export const className = (model, i) => model.info.labels?.[i] ?? String(i);
@@ -54,6 +57,48 @@ export function describe(r, options, model) {
 
 const setLabel = (e, v) => e.getAttribute('aria-label') !== v && e.setAttribute('aria-label', v);
 
+// starts names the start relevances (the explain option `start`).
+const starts = { onehot: 'one-hot', logit: 'logit', probability: 'probability', logodds: 'log-odds', contrastive: 'contrastive' };
+
+// methodCaption names the method of options as it ran: its title with the
+// parameter values that differ from its defaults ("LRP-α1.5β0.5",
+// "EpsilonGammaBox (ε = 0.5)"), the start relevance, and the layers whose
+// rule was overridden, if any.
+export function methodCaption(options, composites) {
+  const n = Object.keys(options.rules ?? {}).length;
+  const rules = n ? ` · per-layer rules on ${n} layer${n === 1 ? '' : 's'}` : '';
+  return `${label(options.composite, composites, options.params)} · ${starts[options.start] ?? options.start} start${rules}`;
+}
+
+// Scratch canvases of drawOverlay.
+const picture = document.createElement('canvas');
+const blend = document.createElement('canvas');
+
+// drawOverlay draws on canvas the input of r, a result ({heatmap, picture,
+// mask, width, height}), and over it the heatmap, each pixel as opaque as
+// its relevance is strong (the mask) times alpha, so the input shows
+// through where nothing is relevant.
+export function drawOverlay(canvas, r, alpha) {
+  const { width: w, height: h } = r;
+  for (const c of [canvas, blend]) {
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+    }
+  }
+  putRGBA(picture, r.picture, w, h);
+  const bctx = blend.getContext('2d');
+  const img = bctx.createImageData(w, h);
+  const d = img.data;
+  d.set(r.heatmap);
+  for (let i = 0; i < w * h; i++) d[4 * i + 3] = alpha * (r.mask?.[i] ?? 255);
+  bctx.putImageData(img, 0, 0);
+  const ctx = canvas.getContext('2d');
+  ctx.clearRect(0, 0, w, h);
+  ctx.drawImage(picture, 0, 0, w, h);
+  ctx.drawImage(blend, 0, 0);
+}
+
 // createView returns the view. colorbar(cmap) resolves to the 256 RGBA
 // samples of a colormap, chooseTarget(i) asks to explain class i, and
 // error(msg) shows a failure.
@@ -61,10 +106,10 @@ export function createView(state, { colorbar, chooseTarget, error }) {
   const heatCanvas = $('heatmap');
   const overlayCanvas = $('overlay');
   const inputCanvas = $('model-input');
-  const blend = el('canvas');
   const colorbars = new Map(); // colormap name → its samples
 
   function paint(r) {
+    fail('');
     putRGBA(heatCanvas, r.heatmap, r.width, r.height);
     putRGBA(inputCanvas, r.picture, r.width, r.height);
     paintOverlay();
@@ -79,33 +124,21 @@ export function createView(state, { colorbar, chooseTarget, error }) {
     setStyle(zero, 'left', `${(100 * -lo) / (hi - lo)}%`);
   }
 
-  // paintOverlay draws the input and over it the heatmap, each pixel as
-  // opaque as its relevance is strong (the result's mask) times the
-  // opacity slider (state.alpha), so the input shows through where nothing
-  // is relevant.
+  // paintOverlay draws the result on screen over its input (drawOverlay)
+  // with the opacity of the slider (state.alpha).
   function paintOverlay() {
-    const r = state.last;
-    if (!r) return;
-    const { width: w, height: h } = r;
-    for (const c of [overlayCanvas, blend]) {
-      if (c.width !== w || c.height !== h) {
-        c.width = w;
-        c.height = h;
-      }
-    }
-    const bctx = blend.getContext('2d');
-    const img = bctx.createImageData(w, h);
-    const d = img.data;
-    d.set(r.heatmap);
-    const a = state.alpha;
-    for (let i = 0; i < w * h; i++) d[4 * i + 3] = a * (r.mask?.[i] ?? 255);
-    bctx.putImageData(img, 0, 0);
-    const ctx = overlayCanvas.getContext('2d');
-    ctx.drawImage(inputCanvas, 0, 0, w, h);
-    ctx.drawImage(blend, 0, 0);
+    if (state.last) drawOverlay(overlayCanvas, state.last, state.alpha);
+  }
+
+  // fail marks the heatmap on screen as not of the current settings
+  // (msg says why), or as current again (msg empty).
+  function fail(msg) {
+    $('views').classList.toggle('stale', !!msg);
+    showError('view-error', msg ? `${msg} ${state.last ? 'The heatmap shown (dimmed) is of the settings before.' : ''}`.trim() : '');
   }
 
   function clear() {
+    fail('');
     for (const c of [heatCanvas, overlayCanvas, inputCanvas]) c.getContext('2d').clearRect(0, 0, c.width, c.height);
     setLabel(heatCanvas, 'Relevance heatmap: nothing explained yet');
     setLabel(overlayCanvas, 'Relevance heatmap over the input: nothing explained yet');
@@ -166,9 +199,9 @@ export function createView(state, { colorbar, chooseTarget, error }) {
       if (b.getAttribute('aria-pressed') !== pressed) b.setAttribute('aria-pressed', pressed);
     });
     const why = r.target === r.predicted ? `class ${name(r.target)} (predicted)` : `why ${name(r.target)}? (predicted ${name(r.predicted)})`;
-    setText($('explaining'), `Explaining ${why} with ${title(state.last.options.composite, state.model.composites)}`);
+    setText($('explaining'), `Explaining ${why} with ${methodCaption(state.last.options, state.model.composites)}`);
     $('target-reset').hidden = state.target < 0;
   }
 
-  return { paint, paintOverlay, clear, loadColorbar, forgetColorbars: () => colorbars.clear(), showPrediction };
+  return { paint, paintOverlay, clear, fail, loadColorbar, forgetColorbars: () => colorbars.clear(), showPrediction };
 }

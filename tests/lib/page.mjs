@@ -121,8 +121,14 @@ export async function settle(page, until = () => true, arg, timeout = 20_000) {
   }
 }
 
-// stroke drags the mouse through points given as fractions of the pad.
+// stroke drags the mouse through points given as fractions of the pad,
+// scrolled into view first if any of it is out of view (a click elsewhere
+// may have scrolled the page).
 async function stroke(page, points, steps = 6) {
+  await page.evaluate(() => {
+    const b = document.getElementById('pad').getBoundingClientRect();
+    if (b.top < 0 || b.bottom > innerHeight) document.getElementById('pad').scrollIntoView({ block: 'center' });
+  });
   const at = async (fx, fy) => {
     const b = await page.locator('#pad').boundingBox();
     return [b.x + fx * b.width, b.y + fy * b.height];
@@ -149,6 +155,26 @@ export async function drawSeven(page) {
   const before = await page.evaluate(() => __lrpStats.explains);
   for (const s of seven) await stroke(page, s);
   await settle(page, (n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'draw', before);
+}
+
+/**
+ * dropFile drops a file named name with bytes (and MIME type) on the pad,
+ * as a user dragging it from the desktop.
+ */
+export async function dropFile(page, name, bytes, type = '') {
+  const dt = await page.evaluateHandle(
+    ({ b64, name, type }) => {
+      const bin = atob(b64);
+      const u = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([u], name, { type }));
+      return dt;
+    },
+    { b64: Buffer.from(bytes).toString('base64'), name, type },
+  );
+  await page.dispatchEvent('#pad-wrap', 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent('#pad-wrap', 'drop', { dataTransfer: dt });
 }
 
 /**
