@@ -196,6 +196,13 @@ type Explainer struct {
 	startKind Start
 	grad      *Composite      // no entries: the plain gradient at every node (gradRules)
 	sized     map[string]bool // built-in methods the arena has been grown for (reserve)
+	// A node's inputs, their shapes, the relevance passed to them and
+	// whether it is written in place (forward, backward), as long as the
+	// most inputs a node of the model has.
+	ins      [][]float32
+	inShapes [][]int
+	dsts     [][]float32
+	direct   []bool
 }
 
 // NewExplainer returns an Explainer for m.
@@ -223,7 +230,18 @@ func NewExplainer(m *Model) *Explainer {
 	e.diag = make([]LayerDiag, 0, len(m.Nodes))
 	e.grad = &Composite{}
 	e.methods = map[string][]Rule{}
+	a := maxInputs(m)
+	e.ins, e.inShapes, e.dsts, e.direct = make([][]float32, a), make([][]int, a), make([][]float32, a), make([]bool, a)
 	return e
+}
+
+// maxInputs returns the most inputs a node of m reads.
+func maxInputs(m *Model) int {
+	a := 0
+	for _, nd := range m.Nodes {
+		a = max(a, len(nd.Inputs))
+	}
+	return a
 }
 
 // explainerBytes returns the bytes NewExplainer allocates for m.
@@ -243,6 +261,8 @@ func explainerBytes(m *Model) int64 {
 	lo, _ := m.Bounds()
 	n += 2 * alloc(bytesOf[float32](len(lo)))
 	n += alloc(bytesOf[LayerDiag](nodes))
+	a := maxInputs(m)
+	n += 2*alloc(bytesOf[[]float32](a)) + alloc(bytesOf[[]int](a)) + alloc(bytesOf[bool](a))
 	return n + alloc(int64(unsafe.Sizeof(Composite{}))) + mapBytes
 }
 
@@ -286,15 +306,15 @@ func (e *Explainer) input(i int, x []float32) []float32 {
 // are computed whole, or split with the call's partner (ExplainSplit).
 func (e *Explainer) forward(x []float32) {
 	m := e.m
-	var ins [2][]float32
-	var shapes [2][]int
 	e.fwd = pass{split: e.split}
 	for i, nd := range m.Nodes {
+		n := len(nd.Inputs)
+		ins, shapes := e.ins[:n], e.inShapes[:n]
 		for k, j := range nd.Inputs {
 			ins[k], shapes[k] = e.input(j, x), m.Shape(j)
 		}
 		e.a.reset()
-		forwardLayer(nd.Layer, e.acts[i], e.arg[i], ins[:len(nd.Inputs)], shapes[:len(nd.Inputs)], &e.fwd, &e.a)
+		forwardLayer(nd.Layer, e.acts[i], e.arg[i], ins, shapes, &e.fwd, &e.a)
 	}
 	copy(e.logits, e.acts[len(m.Nodes)-1])
 	Softmax(e.probs, e.logits)
