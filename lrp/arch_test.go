@@ -377,6 +377,21 @@ func TestArchConservation(t *testing.T) {
 			require.False(t, res.Diagnostics.NaN, method)
 			for _, d := range res.Diagnostics.Layers {
 				what := fmt.Sprintf("%s %v: node %d (%s) rule %s", method, rules, d.Node, d.Name, d.Rule)
+				if assert.Lenf(t, d.Inputs, len(m.Nodes[d.Node].Inputs), "%s: one sum per input", what) {
+					var in float64
+					for _, v := range d.Inputs {
+						in += v
+					}
+					assert.Equalf(t, d.In, in, "%s: the inputs' sums add up to In", what)
+				}
+				switch d.Rule {
+				case "signal":
+					assert.Equalf(t, d.Out, d.Inputs[0], "%s: all to the signal", what)
+					assert.Zerof(t, d.Inputs[1], "%s: nothing to the gate", what)
+				case "uniform":
+					assert.Equalf(t, d.Out/2, d.Inputs[0], "%s: half to the signal", what)
+					assert.InDeltaf(t, d.Out/2, d.Inputs[1], 1e-6*math.Abs(d.Out), "%s: half to the gate", what)
+				}
 				switch d.Rule {
 				case "pass", "signal":
 					assert.InDeltaf(t, d.Out, d.In, 1e-12*math.Abs(d.Out), "%s conserves", what)

@@ -20,6 +20,7 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 	copy(e.rel[last], start)
 	e.writes[last+1], e.sums[last+1] = 1, sum64(start)
 	e.diag = e.diag[:0]
+	sums := e.inSums
 	for i := last; i >= 0; i-- {
 		nd := m.Nodes[i]
 		if e.writes[i+1] == 0 { // no relevance reaches this node
@@ -46,7 +47,8 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 		if e.writes[i+1] > 1 {
 			out = sum64(e.rel[i])
 		}
-		d := LayerDiag{Node: i, Name: nd.Name, Kind: nd.Layer.Kind(), Rule: rules[i].Name(), Out: out}
+		d := LayerDiag{Node: i, Name: nd.Name, Kind: nd.Layer.Kind(), Rule: rules[i].Name(), Out: out, Inputs: sums[:n:n]}
+		sums = sums[n:]
 		for k, j := range nd.Inputs {
 			s := out // a copy of the relevance at the output sums to the same
 			if !copies(nd.Layer, rules[i]) {
@@ -62,6 +64,7 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 				}
 			}
 			e.sums[j+1] = s
+			d.Inputs[k] = s
 			d.In += s
 		}
 		// A NaN or Inf among the values makes their float64 sum NaN or Inf

@@ -132,6 +132,10 @@ type LayerDiag struct {
 	In       float64 `json:"in"`       // relevance sum passed to its inputs
 	Absorbed float64 `json:"absorbed"` // Out − In: what biases and stabilizers kept (negative: added)
 	NaN      bool    `json:"nan"`      // a NaN or Inf appeared in the relevance passed down
+	// Inputs is the relevance sum passed to each input, in the order the
+	// node reads them (a Concat's branches; a gate Mul's signal, then its
+	// gate); they add up to In.
+	Inputs []float64 `json:"inputs"`
 }
 
 // Diagnostics describe one explanation.
@@ -203,6 +207,7 @@ type Explainer struct {
 	inShapes [][]int
 	dsts     [][]float32
 	direct   []bool
+	inSums   []float64 // every node's LayerDiag.Inputs, back to back
 }
 
 // NewExplainer returns an Explainer for m.
@@ -230,18 +235,19 @@ func NewExplainer(m *Model) *Explainer {
 	e.diag = make([]LayerDiag, 0, len(m.Nodes))
 	e.grad = &Composite{}
 	e.methods = map[string][]Rule{}
-	a := maxInputs(m)
+	a, edges := maxInputs(m)
 	e.ins, e.inShapes, e.dsts, e.direct = make([][]float32, a), make([][]int, a), make([][]float32, a), make([]bool, a)
+	e.inSums = make([]float64, edges)
 	return e
 }
 
-// maxInputs returns the most inputs a node of m reads.
-func maxInputs(m *Model) int {
-	a := 0
+// maxInputs returns the most inputs a node of m reads, and how many all
+// nodes read together.
+func maxInputs(m *Model) (most, all int) {
 	for _, nd := range m.Nodes {
-		a = max(a, len(nd.Inputs))
+		most, all = max(most, len(nd.Inputs)), all+len(nd.Inputs)
 	}
-	return a
+	return most, all
 }
 
 // explainerBytes returns the bytes NewExplainer allocates for m.
@@ -261,8 +267,8 @@ func explainerBytes(m *Model) int64 {
 	lo, _ := m.Bounds()
 	n += 2 * alloc(bytesOf[float32](len(lo)))
 	n += alloc(bytesOf[LayerDiag](nodes))
-	a := maxInputs(m)
-	n += 2*alloc(bytesOf[[]float32](a)) + alloc(bytesOf[[]int](a)) + alloc(bytesOf[bool](a))
+	a, edges := maxInputs(m)
+	n += 2*alloc(bytesOf[[]float32](a)) + alloc(bytesOf[[]int](a)) + alloc(bytesOf[bool](a)) + alloc(bytesOf[float64](edges))
 	return n + alloc(int64(unsafe.Sizeof(Composite{}))) + mapBytes
 }
 
