@@ -17,7 +17,7 @@ import (
 // [batch, N] (the batch dimension symbolic or 1) and one output. Supported
 // operators: Conv, Gemm, MatMul (+ Add of a constant bias), Relu, Clip(0, 6)
 // and Min/Max with constants (ReLU and ReLU6), the activations Sigmoid,
-// HardSigmoid, HardSwish, Gelu, LeakyRelu, Elu and Tanh, and the patterns
+// HardSigmoid, HardSwish, Gelu, Swish (α = 1), LeakyRelu, Elu and Tanh, and the patterns
 // that older opsets write for SiLU (Mul(x, Sigmoid(x))), HardSwish
 // (Mul(x, HardSigmoid(x))) and GELU (Div, Erf, Add, Mul, Mul), MaxPool and
 // AveragePool (floor or ceil mode), GlobalAveragePool and ReduceMean over
@@ -562,6 +562,7 @@ var onnxOps = map[string]onnxOp{
 	"Sigmoid":     {convert: unary(func() lrp.Layer { return &lrp.Sigmoid{} })},
 	"HardSigmoid": {attrs: []string{"alpha", "beta"}, convert: (*onnxConverter).hardSigmoid},
 	"HardSwish":   {convert: unary(func() lrp.Layer { return &lrp.HardSwish{} })},
+	"Swish":       {attrs: []string{"alpha"}, convert: (*onnxConverter).swishOp},
 	"Gelu":        {attrs: []string{"approximate"}, convert: (*onnxConverter).gelu},
 	"Erf":         {convert: (*onnxConverter).erf},
 	"LeakyRelu":   {attrs: []string{"alpha"}, convert: (*onnxConverter).leakyReLU},

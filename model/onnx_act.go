@@ -50,6 +50,22 @@ func (c *onnxConverter) elu(n *onnxNode) error {
 	return c.emit(n, &lrp.ELU{Alpha: alpha}, x)
 }
 
+// swishOp converts opset 24's Swish, x·σ(αx), with α = 1: SiLU.
+func (c *onnxConverter) swishOp(n *onnxNode) error {
+	x, err := c.tensor(n, 0)
+	if err != nil {
+		return err
+	}
+	alpha, err := c.attrFloat(n, "alpha", 1)
+	if err != nil {
+		return err
+	}
+	if alpha != 1 {
+		return c.unsupported(n, "alpha=%v; only Swish with alpha 1 (SiLU) is supported", alpha)
+	}
+	return c.emit(n, &lrp.SiLU{}, x)
+}
+
 // gelu converts opset 20's Gelu, the exact form only.
 func (c *onnxConverter) gelu(n *onnxNode) error {
 	x, err := c.tensor(n, 0)

@@ -83,6 +83,7 @@ func TestDecodeONNXActivations(t *testing.T) {
 		{"Elu alpha", 13, []oxMsg{oxNode("Elu", ss("h"), ss("a"), oxAttrF("alpha", 0.5))}, "elu", elu(0.5)},
 		{"HardSwish", 14, []oxMsg{oxNode("HardSwish", ss("h"), ss("a"))}, "hardswish", hswish},
 		{"Gelu", 20, []oxMsg{oxNode("Gelu", ss("h"), ss("a"))}, "gelu", gelu},
+		{"Swish", 24, []oxMsg{oxNode("Swish", ss("h"), ss("a"))}, "silu", func(v float64) float64 { return v * sigmoid64(v) }},
 		{"Gelu none", 20, []oxMsg{oxNode("Gelu", ss("h"), ss("a"), oxAttrS("approximate", "none"))}, "gelu", gelu},
 		// The patterns of opsets before the native operators.
 		{"SiLU as x·Sigmoid(x)", 13, []oxMsg{oxNode("Sigmoid", ss("h"), ss("s")), oxNode("Mul", ss("h", "s"), ss("a"))}, "silu",
@@ -349,6 +350,7 @@ func TestDecodeONNXArchErrors(t *testing.T) {
 		{"div of a tensor", conv(oxNode("Div", ss("c", "k"), ss("o"))), "Div of a constant is supported only", true},
 		{"erf alone", conv(oxNode("Erf", ss("c"), ss("o"))), "Erf is supported only as part of GELU", true},
 		{"gelu part read", conv(oxNode("Mul", ss("c", "half"), ss("d")), oxNode("Relu", ss("d"), ss("o"))), "reads x/2, which is supported only as part of GELU", true},
+		{"swish alpha", conv(oxNode("Swish", ss("c"), ss("o"), oxAttrF("alpha", 2))), "alpha=2; only Swish with alpha 1 (SiLU)", true},
 		{"gelu approximate", conv(oxNode("Gelu", ss("c"), ss("o"), oxAttrS("approximate", "tanh"))), `approximate="tanh"; only the exact GELU`, true},
 		{"reduce mean channels", conv(oxNode("ReduceMean", ss("c"), ss("o"), oxAttrInts("axes", 1))), "axes [1] of input shape [2 4 4]; only the mean over height and width", true},
 		{"reduce mean all", conv(oxNode("ReduceMean", ss("c"), ss("o"))), "only the mean over height and width", true},
