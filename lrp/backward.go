@@ -32,8 +32,9 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 		ins, shapes, dst, direct := e.ins[:n], e.inShapes[:n], e.dsts[:n], e.direct[:n]
 		for k, j := range nd.Inputs {
 			ins[k], shapes[k] = e.input(j, x), m.Shape(j)
-			// The first writer of a tensor writes in place; a tensor that
-			// the node reads twice (Add(x, x)) is written once first.
+			// The first writer of a tensor writes it in place, any later
+			// one through a scratch buffer: another node, or this one
+			// reading the tensor again (Add(x, x), a Concat of x twice).
 			direct[k] = e.writes[j+1] == 0
 			e.writes[j+1]++
 			if direct[k] {

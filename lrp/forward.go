@@ -44,11 +44,13 @@ func forwardLayer(l Layer, dst []float32, arg []int32, ins [][]float32, shapes [
 			}
 		}
 	case *Concat:
+		// y = [x₀; x₁; …]: each input one block of the output.
 		o := 0
 		for _, v := range ins {
 			o += copy(dst[o:], v)
 		}
 	case *Mul:
+		// y[c][t] = x[c][t]·g[c].
 		g := ins[1]
 		hw := len(x) / len(g)
 		for c, v := range g {
