@@ -604,7 +604,8 @@ func (c *onnxConverter) reduceMean(n *onnxNode) error {
 	if err := c.emit(n, &lrp.GlobalAvgPool{}, x); err != nil || keep != 0 {
 		return err
 	}
-	return c.emitNamed(n, onnxName(n)+"/flatten", &lrp.Flatten{}, c.vals[n.outputs[0]])
+	pooled := &onnxVal{kind: valTensor, node: len(c.nodes) - 1, shape: []int{x.shape[0], 1, 1}, sole: true}
+	return c.emitNamed(n, onnxName(n)+"/flatten", &lrp.Flatten{}, pooled)
 }
 
 // concat converts Concat: of computed tensors on the channel axis, a
