@@ -72,7 +72,14 @@ func (r *Result) AppendMeta(dst []byte) []byte {
 		b = appendFloat(b, l.Out, 64)
 		b = append(b, `,"in":`...)
 		b = appendFloat(b, l.In, 64)
-		b = append(b, `,"absorbed":`...)
+		b = append(b, `,"inputs":[`...)
+		for k, v := range l.Inputs {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendFloat(b, v, 64)
+		}
+		b = append(b, `],"absorbed":`...)
 		b = appendFloat(b, l.Absorbed, 64)
 		b = append(b, `,"nan":`...)
 		b = strconv.AppendBool(b, l.NaN)

@@ -20,9 +20,7 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 	copy(e.rel[last], start)
 	e.writes[last+1], e.sums[last+1] = 1, sum64(start)
 	e.diag = e.diag[:0]
-	var ins, dst [2][]float32
-	var shapes [2][]int
-	var direct [2]bool
+	sums := e.inSums
 	for i := last; i >= 0; i-- {
 		nd := m.Nodes[i]
 		if e.writes[i+1] == 0 { // no relevance reaches this node
@@ -31,21 +29,27 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 		}
 		e.a.reset()
 		n := len(nd.Inputs)
+		ins, shapes, dst, direct := e.ins[:n], e.inShapes[:n], e.dsts[:n], e.direct[:n]
 		for k, j := range nd.Inputs {
 			ins[k], shapes[k] = e.input(j, x), m.Shape(j)
-			direct[k] = e.writes[j+1] == 0 && (k == 0 || nd.Inputs[0] != j)
+			// The first writer of a tensor writes it in place, any later
+			// one through a scratch buffer: another node, or this one
+			// reading the tensor again (Add(x, x), a Concat of x twice).
+			direct[k] = e.writes[j+1] == 0
+			e.writes[j+1]++
 			if direct[k] {
 				dst[k] = e.relOf(j)
 			} else {
 				dst[k] = e.a.f32(numel(shapes[k]))
 			}
 		}
-		e.layerBackward(i, rules[i], ins[:n], shapes[:n], dst[:n])
+		e.layerBackward(i, rules[i], ins, shapes, dst)
 		out := e.sums[i+1]
 		if e.writes[i+1] > 1 {
 			out = sum64(e.rel[i])
 		}
-		d := LayerDiag{Node: i, Name: nd.Name, Kind: nd.Layer.Kind(), Rule: rules[i].Name(), Out: out}
+		d := LayerDiag{Node: i, Name: nd.Name, Kind: nd.Layer.Kind(), Rule: rules[i].Name(), Out: out, Inputs: sums[:n:n]}
+		sums = sums[n:]
 		for k, j := range nd.Inputs {
 			s := out // a copy of the relevance at the output sums to the same
 			if !copies(nd.Layer, rules[i]) {
@@ -60,8 +64,8 @@ func (e *Explainer) backward(x []float32, rules []Rule, start []float32) {
 					e.supp[j] = e.support(i)
 				}
 			}
-			e.writes[j+1]++
 			e.sums[j+1] = s
+			d.Inputs[k] = s
 			d.In += s
 		}
 		// A NaN or Inf among the values makes their float64 sum NaN or Inf
@@ -83,15 +87,13 @@ func (s *sizer) backward(rules []Rule) {
 	for i := len(m.Nodes) - 1; i >= 0; i-- {
 		nd := m.Nodes[i]
 		s.reset()
-		for k, j := range nd.Inputs {
-			if written[j+1] || (k > 0 && nd.Inputs[0] == j) {
+		for _, j := range nd.Inputs {
+			if written[j+1] {
 				s.f32(numel(m.Shape(j)))
 			}
-		}
-		s.layerBackward(i, rules[i])
-		for _, j := range nd.Inputs {
 			written[j+1] = true
 		}
+		s.layerBackward(i, rules[i])
 	}
 }
 
@@ -157,10 +159,7 @@ func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]in
 	l, ok := e.m.Nodes[i].Layer.(affine)
 	if !ok {
 		b := &e.ls
-		*b = layerStep{l: e.m.Nodes[i].Layer, y: y, r: r, arg: e.arg[i], a: &e.a}
-		copy(b.x[:], x)
-		copy(b.in[:], shapes)
-		copy(b.dst[:], dst)
+		*b = layerStep{l: e.m.Nodes[i].Layer, x: x, in: shapes, y: y, r: r, dst: dst, arg: e.arg[i], a: &e.a}
 		rule.(layerRule).backward(b)
 		return
 	}
@@ -174,13 +173,24 @@ func (e *Explainer) layerBackward(i int, rule Rule, x [][]float32, shapes [][]in
 // without weights.
 type layerStep struct {
 	l   Layer
-	x   [2][]float32 // the layer's inputs (x[1] for Add)
-	in  [2][]int     // their shapes
-	y   []float32    // its output
-	r   []float32    // the relevance at its output
-	dst [2][]float32 // the relevance at its inputs, set by the rule
-	arg []int32      // for MaxPool2D, the input index of each output
+	x   [][]float32 // the layer's inputs (x[1] for Add and Mul, all of a Concat's)
+	in  [][]int     // their shapes
+	y   []float32   // its output
+	r   []float32   // the relevance at its output
+	dst [][]float32 // the relevance at its inputs, set by the rule
+	arg []int32     // for MaxPool2D, the input index of each output
 	a   *arena
+}
+
+// concatSplit sets each dst[k] to its block of r, the relevance (or
+// gradient) at a Concat's output: each input's values were one block of
+// the output, so each keeps its own channels' relevance. The split is
+// exact; nothing is absorbed.
+func concatSplit(dst [][]float32, r []float32) {
+	o := 0
+	for _, d := range dst {
+		o += copy(d, r[o:])
+	}
 }
 
 // poolOf is the pooling of an AvgPool2D or a GlobalAvgPool l with input

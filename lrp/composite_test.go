@@ -37,18 +37,19 @@ func desc(m *Model, r Rule) string {
 
 // Rules as the fixtures README writes them (all stabilizers 1e-6).
 const (
-	rGrad  = "gradient"
-	rPass  = "pass"
-	rNorm  = "norm(stabilizer=1e-06)"
-	rE9    = "epsilon(epsilon=1e-09)"
-	rE6    = "epsilon(epsilon=1e-06)"
-	rE25   = "epsilon(epsilon=0.25)"
-	rG25   = "gamma(gamma=0.25,stabilizer=1e-06)"
-	rZPlus = "zplus(stabilizer=1e-06)"
-	rAB    = "alphabeta(alpha=2,beta=1,stabilizer=1e-06)"
-	rZBox  = "zbox(high=1,low=0,stabilizer=1e-06)"
-	rFlat  = "flat(stabilizer=1e-06)"
-	rWSq   = "wsquare(stabilizer=1e-06)"
+	rGrad   = "gradient"
+	rPass   = "pass"
+	rNorm   = "norm(stabilizer=1e-06)"
+	rE9     = "epsilon(epsilon=1e-09)"
+	rE6     = "epsilon(epsilon=1e-06)"
+	rE25    = "epsilon(epsilon=0.25)"
+	rG25    = "gamma(gamma=0.25,stabilizer=1e-06)"
+	rZPlus  = "zplus(stabilizer=1e-06)"
+	rAB     = "alphabeta(alpha=2,beta=1,stabilizer=1e-06)"
+	rZBox   = "zbox(high=1,low=0,stabilizer=1e-06)"
+	rFlat   = "flat(stabilizer=1e-06)"
+	rWSq    = "wsquare(stabilizer=1e-06)"
+	rSignal = "signal"
 )
 
 // compositeModels are the fixture-like architectures, small. For each the
@@ -140,16 +141,22 @@ func compositeModels(t *testing.T) []struct {
 }
 
 // nonAffineRule is the rule every LRP composite gives a layer that is not
-// Dense or Conv2D (Zennit's layer_map_base; MaxPool and Flatten unmapped).
+// Dense or Conv2D (Zennit's layer_map_base, MaxPool and Flatten unmapped;
+// and the kinds Zennit leaves without a rule: Concat, gate Mul, an
+// unfolded BatchNorm).
 func nonAffineRule(composite string, k Kind) string {
 	if composite == "gradient" {
 		return rGrad
 	}
 	switch k {
-	case KindReLU, KindReLU6, KindBatchNorm:
+	case KindReLU, KindReLU6, KindSigmoid, KindHardSigmoid, KindSiLU, KindHardSwish, KindGELU, KindLeakyReLU, KindELU, KindTanh, KindConcat:
 		return rPass
 	case KindAvgPool, KindGlobalAvgPool, KindAdd:
 		return rNorm
+	case KindMul:
+		return rSignal
+	case KindBatchNorm:
+		return rE6
 	}
 	return rGrad
 }

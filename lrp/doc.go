@@ -1,8 +1,9 @@
 // Package lrp is a Layer-wise Relevance Propagation engine for convolutional
 // networks, written to reproduce Zennit's numbers exactly.
 //
-// A Model is a graph of layers (sequential chains plus residual Add joins)
-// over flat []float32 tensors in CHW row-major layout. An Explainer runs the
+// A Model is a graph of layers (sequential chains, residual Add joins,
+// Concat of branches and gates multiplied into the signal, Mul) over flat
+// []float32 tensors in CHW row-major layout. An Explainer runs the
 // forward pass, keeps every activation, and propagates relevance back from
 // the output with one rule per layer (backward.go).
 //
@@ -32,8 +33,13 @@
 // allows one (after a ReLU x⁻ = 0, and W⁻·x + b⁻ = z − (W⁺·x + b⁺)), and
 // says whether its products may use Winograd and which weights Prepare
 // should build. Pass, Norm and Gradient are the rules of the layers
-// without weights (activations, pooling, Add, BatchNorm, Flatten), where
-// Zennit uses the gradient or its normalizing rules.
+// without weights (activations, pooling, Add, Flatten), where Zennit uses
+// the gradient or its normalizing rules. Of the layers Zennit's
+// composites have no rule for, a Concat routes each input its own
+// channels' relevance (Pass, exact), a gate Mul gives all of it to the
+// signal (Signal, signal-take-all) or half to each factor (Uniform,
+// AttnLRP's), and a BatchNorm that could not be folded into a
+// convolution is a diagonal affine layer with LRP-ε (Epsilon).
 //
 // # Methods
 //

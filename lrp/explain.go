@@ -132,6 +132,10 @@ type LayerDiag struct {
 	In       float64 `json:"in"`       // relevance sum passed to its inputs
 	Absorbed float64 `json:"absorbed"` // Out − In: what biases and stabilizers kept (negative: added)
 	NaN      bool    `json:"nan"`      // a NaN or Inf appeared in the relevance passed down
+	// Inputs is the relevance sum passed to each input, in the order the
+	// node reads them (a Concat's branches; a gate Mul's signal, then its
+	// gate); they add up to In.
+	Inputs []float64 `json:"inputs"`
 }
 
 // Diagnostics describe one explanation.
@@ -196,6 +200,14 @@ type Explainer struct {
 	startKind Start
 	grad      *Composite      // no entries: the plain gradient at every node (gradRules)
 	sized     map[string]bool // built-in methods the arena has been grown for (reserve)
+	// A node's inputs, their shapes, the relevance passed to them and
+	// whether it is written in place (forward, backward), as long as the
+	// most inputs a node of the model has.
+	ins      [][]float32
+	inShapes [][]int
+	dsts     [][]float32
+	direct   []bool
+	inSums   []float64 // every node's LayerDiag.Inputs, back to back
 }
 
 // NewExplainer returns an Explainer for m.
@@ -223,7 +235,19 @@ func NewExplainer(m *Model) *Explainer {
 	e.diag = make([]LayerDiag, 0, len(m.Nodes))
 	e.grad = &Composite{}
 	e.methods = map[string][]Rule{}
+	a, edges := maxInputs(m)
+	e.ins, e.inShapes, e.dsts, e.direct = make([][]float32, a), make([][]int, a), make([][]float32, a), make([]bool, a)
+	e.inSums = make([]float64, edges)
 	return e
+}
+
+// maxInputs returns the most inputs a node of m reads, and how many all
+// nodes read together.
+func maxInputs(m *Model) (most, all int) {
+	for _, nd := range m.Nodes {
+		most, all = max(most, len(nd.Inputs)), all+len(nd.Inputs)
+	}
+	return most, all
 }
 
 // explainerBytes returns the bytes NewExplainer allocates for m.
@@ -243,6 +267,8 @@ func explainerBytes(m *Model) int64 {
 	lo, _ := m.Bounds()
 	n += 2 * alloc(bytesOf[float32](len(lo)))
 	n += alloc(bytesOf[LayerDiag](nodes))
+	a, edges := maxInputs(m)
+	n += 2*alloc(bytesOf[[]float32](a)) + alloc(bytesOf[[]int](a)) + alloc(bytesOf[bool](a)) + alloc(bytesOf[float64](edges))
 	return n + alloc(int64(unsafe.Sizeof(Composite{}))) + mapBytes
 }
 
@@ -286,15 +312,15 @@ func (e *Explainer) input(i int, x []float32) []float32 {
 // are computed whole, or split with the call's partner (ExplainSplit).
 func (e *Explainer) forward(x []float32) {
 	m := e.m
-	var ins [2][]float32
-	var shapes [2][]int
 	e.fwd = pass{split: e.split}
 	for i, nd := range m.Nodes {
+		n := len(nd.Inputs)
+		ins, shapes := e.ins[:n], e.inShapes[:n]
 		for k, j := range nd.Inputs {
 			ins[k], shapes[k] = e.input(j, x), m.Shape(j)
 		}
 		e.a.reset()
-		forwardLayer(nd.Layer, e.acts[i], e.arg[i], ins[:len(nd.Inputs)], shapes[:len(nd.Inputs)], &e.fwd, &e.a)
+		forwardLayer(nd.Layer, e.acts[i], e.arg[i], ins, shapes, &e.fwd, &e.a)
 	}
 	copy(e.logits, e.acts[len(m.Nodes)-1])
 	Softmax(e.probs, e.logits)

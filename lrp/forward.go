@@ -43,6 +43,23 @@ func forwardLayer(l Layer, dst []float32, arg []int32, ins [][]float32, shapes [
 				dst[i] = x[i]*s + t
 			}
 		}
+	case *Concat:
+		// y = [x₀; x₁; …]: each input one block of the output.
+		o := 0
+		for _, v := range ins {
+			o += copy(dst[o:], v)
+		}
+	case *Mul:
+		// y[c][t] = x[c][t]·g[c].
+		g := ins[1]
+		hw := len(x) / len(g)
+		for c, v := range g {
+			for i := c * hw; i < (c+1)*hw; i++ {
+				dst[i] = x[i] * v
+			}
+		}
+	case elementwise:
+		activate(l, dst, x)
 	default:
 		panic("lrp: unknown layer type")
 	}
@@ -87,9 +104,9 @@ func (l *BatchNorm) scaleShift(c int) (s, t float32) {
 // random data mispredicts half the time.
 func maxPool(dst []float32, arg []int32, x []float32, l *MaxPool2D, in []int) {
 	c, h, w := in[0], in[1], in[2]
-	oh, ow := outLen(h, l.KH, l.SH, l.PT, l.PB), outLen(w, l.KW, l.SW, l.PL, l.PR)
+	oh, ow := poolLen(h, l.KH, l.SH, l.PT, l.PB, l.Ceil), poolLen(w, l.KW, l.SW, l.PL, l.PR, l.Ceil)
 	dst, arg = dst[:c*oh*ow], arg[:c*oh*ow]
-	if l.KH == 2 && l.KW == 2 && l.SH == 2 && l.SW == 2 && l.PT == 0 && l.PL == 0 && l.PB == 0 && l.PR == 0 {
+	if l.KH == 2 && l.KW == 2 && l.SH == 2 && l.SW == 2 && l.PT == 0 && l.PL == 0 && l.PB == 0 && l.PR == 0 && 2*oh <= h && 2*ow <= w {
 		maxPool2(dst, arg, x, c, h, w, oh, ow)
 		return
 	}
@@ -123,7 +140,8 @@ func maxPool(dst []float32, arg []int32, x []float32, l *MaxPool2D, in []int) {
 }
 
 // maxPool2 is maxPool for 2×2 windows with stride 2 and no padding, the
-// common case, without the window loops.
+// common case, without the window loops (not for a ceil mode's last
+// window past the input).
 func maxPool2(dst []float32, arg []int32, x []float32, c, h, w, oh, ow int) {
 	o := 0
 	for ch := range c {
@@ -151,15 +169,15 @@ func maxPool2(dst []float32, arg []int32, x []float32, c, h, w, oh, ow int) {
 	}
 }
 
-// pool describes an average pooling: window, stride, padding and whether
-// padded positions count in the divisor.
+// pool describes an average pooling: window, stride, padding, whether
+// padded positions count in the divisor, and ceil mode.
 type pool struct {
 	kh, kw, sh, sw, pt, pl, pb, pr int
-	includePad                     bool
+	includePad, ceil               bool
 }
 
 func avgPoolOf(l *AvgPool2D) pool {
-	return pool{l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR, l.CountIncludePad}
+	return pool{l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR, l.CountIncludePad, l.Ceil}
 }
 
 func globalPool(in []int) pool {
@@ -167,19 +185,22 @@ func globalPool(in []int) pool {
 }
 
 // window returns the in-bounds rows y0 ≤ y < y1 and columns x0 ≤ x < x1 of
-// output (i, j) for an h×w input, and its divisor k.
+// output (i, j) for an h×w input, and its divisor k: the in-bounds
+// positions, or with includePad those within the padded input, which is
+// the whole window but for a ceil mode's last one (PyTorch's divisor).
 func (p pool) window(i, j, h, w int) (y0, y1, x0, x1 int, k float64) {
-	y0, y1 = max(i*p.sh-p.pt, 0), min(i*p.sh-p.pt+p.kh, h)
-	x0, x1 = max(j*p.sw-p.pl, 0), min(j*p.sw-p.pl+p.kw, w)
+	ys, xs := i*p.sh-p.pt, j*p.sw-p.pl
+	y0, y1 = max(ys, 0), min(ys+p.kh, h)
+	x0, x1 = max(xs, 0), min(xs+p.kw, w)
 	k = float64((y1 - y0) * (x1 - x0))
 	if p.includePad {
-		k = float64(p.kh * p.kw)
+		k = float64((min(ys+p.kh, h+p.pb) - ys) * (min(xs+p.kw, w+p.pr) - xs))
 	}
 	return y0, y1, x0, x1, k
 }
 
 func (p pool) outSize(h, w int) (oh, ow int) {
-	return outLen(h, p.kh, p.sh, p.pt, p.pb), outLen(w, p.kw, p.sw, p.pl, p.pr)
+	return poolLen(h, p.kh, p.sh, p.pt, p.pb, p.ceil), poolLen(w, p.kw, p.sw, p.pl, p.pr, p.ceil)
 }
 
 // forward: y_o = Σ_{i∈window(o)} x_i / k_o, summed in float64.

@@ -57,7 +57,7 @@ func fuzzGraph(b []byte) (InputSpec, []Node) {
 		}
 		s := shape(src)
 		c, n := s[0], numel(s)
-		switch next() % 11 {
+		switch next() % 16 {
 		case 0:
 			g := 1 + next()%2
 			outC := g * (1 + next()%3)
@@ -75,9 +75,9 @@ func fuzzGraph(b []byte) (InputSpec, []Node) {
 		case 3:
 			add(&ReLU6{}, src)
 		case 4:
-			add(&MaxPool2D{KH: 1 + next()%3, KW: 1 + next()%3, SH: 1 + next()%2, SW: 1 + next()%2, PT: next() % 2, PL: next() % 2, PB: next() % 2, PR: next() % 2}, src)
+			add(&MaxPool2D{KH: 1 + next()%3, KW: 1 + next()%3, SH: 1 + next()%2, SW: 1 + next()%2, PT: next() % 2, PL: next() % 2, PB: next() % 2, PR: next() % 2, Ceil: next()%2 == 0}, src)
 		case 5:
-			add(&AvgPool2D{KH: 1 + next()%3, KW: 1 + next()%3, SH: 1 + next()%2, SW: 1 + next()%2, PT: next() % 2, PL: next() % 2, PB: next() % 2, PR: next() % 2, CountIncludePad: next()%2 == 0}, src)
+			add(&AvgPool2D{KH: 1 + next()%3, KW: 1 + next()%3, SH: 1 + next()%2, SW: 1 + next()%2, PT: next() % 2, PL: next() % 2, PB: next() % 2, PR: next() % 2, CountIncludePad: next()%2 == 0, Ceil: next()%2 == 0}, src)
 		case 6:
 			add(&GlobalAvgPool{}, src)
 		case 7:
@@ -86,6 +86,26 @@ func fuzzGraph(b []byte) (InputSpec, []Node) {
 			add(&Add{}, src, next()%(i+1)-1)
 		case 9, 10:
 			add(randBN(uint64(next()), c), src)
+		case 11, 12: // 1 to 4 inputs, earlier nodes or the input, often src twice
+			ins := []int{src}
+			for range next() % 4 {
+				ins = append(ins, next()%(i+1)-1)
+			}
+			add(&Concat{}, ins...)
+		case 13: // a gate of src's channels, or of another node's
+			g := src
+			if next()%4 == 0 {
+				g = next()%(i+1) - 1
+			}
+			if len(shape(g)) == 3 {
+				add(&GlobalAvgPool{}, g)
+				g = len(nodes) - 1
+			}
+			add(&Sigmoid{}, g)
+			add(&Mul{}, src, len(nodes)-1)
+		case 14, 15:
+			acts := []Layer{&Sigmoid{}, &HardSigmoid{Alpha: 0.2, Beta: 0.5}, &SiLU{}, &HardSwish{}, &GELU{}, &LeakyReLU{Alpha: 0.1}, &ELU{Alpha: 1}, &Tanh{}}
+			add(acts[next()%len(acts)], src)
 		}
 	}
 	if s := shape(len(nodes) - 1); len(s) != 1 {
@@ -104,6 +124,12 @@ func FuzzGraph(f *testing.F) {
 	f.Add([]byte{2, 5, 5, 1, 2, 6, 0, 9, 2, 3, 1, 2, 0, 2, 1, 8, 1, 0, 2, 6, 3, 7, 4, 1, 9, 2, 5})
 	f.Add([]byte{1, 3, 3, 0, 9, 3, 0, 1, 10, 4, 1, 2, 1, 0, 5, 2, 2, 1})
 	f.Add([]byte("a graph of any bytes at all, longer than it needs to be"))
+	// The kinds of issue 19: a concat reading the input three times and a
+	// gate; gates in sequence and average pooling in ceil mode; a concat,
+	// BatchNorm, GELU and a gate.
+	f.Add([]byte{3, 10, 2, 8, 2, 10, 13, 2, 11, 6, 1, 6, 13, 13, 9, 15, 8, 9, 12, 2, 3, 7, 1, 10, 15, 6, 13, 13, 14, 14, 12, 15, 8})
+	f.Add([]byte{9, 7, 7, 2, 10, 2, 0, 3, 13, 8, 7, 15, 13, 1, 11, 5, 4, 2, 0, 0, 15, 2, 8, 2, 0, 8, 9, 10, 6, 14, 9, 1, 14, 4, 10, 3, 11})
+	f.Add([]byte{12, 0, 5, 1, 13, 4, 0, 4, 11, 8, 15, 9, 5, 15, 14, 4, 1, 10, 9, 10, 13, 4, 6, 1, 9, 4, 14, 10, 3, 8, 3, 2, 5, 11})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in, nodes := fuzzGraph(b)
 		m, err := NewModel("fuzz", in, nodes, nil)

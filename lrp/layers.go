@@ -3,6 +3,7 @@ package lrp
 import (
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // Kind names a layer type.
@@ -21,10 +22,30 @@ const (
 	KindFlatten
 	KindAdd
 	KindBatchNorm
+	KindConcat
+	KindMul
+	KindSigmoid
+	KindHardSigmoid
+	KindSiLU
+	KindHardSwish
+	KindGELU
+	KindLeakyReLU
+	KindELU
+	KindTanh
 	numKinds
 )
 
-var kindNames = [numKinds]string{"dense", "conv2d", "relu", "relu6", "maxpool2d", "avgpool2d", "global_avgpool2d", "flatten", "add", "batchnorm2d"}
+var kindNames = [numKinds]string{"dense", "conv2d", "relu", "relu6", "maxpool2d", "avgpool2d", "global_avgpool2d", "flatten", "add", "batchnorm2d",
+	"concat", "mul", "sigmoid", "hardsigmoid", "silu", "hardswish", "gelu", "leakyrelu", "elu", "tanh"}
+
+// allKinds returns every kind, in order.
+func allKinds() []Kind {
+	k := make([]Kind, numKinds)
+	for i := range k {
+		k[i] = Kind(i)
+	}
+	return k
+}
 
 // String returns the kind's name as used in model files and composites.
 func (k Kind) String() string {
@@ -52,7 +73,9 @@ func ParseKind(s string) (Kind, error) {
 
 // A Layer is one operation of a Model. The concrete types are *Dense,
 // *Conv2D, *ReLU, *ReLU6, *MaxPool2D, *AvgPool2D, *GlobalAvgPool, *Flatten,
-// *Add and *BatchNorm.
+// *Add, *BatchNorm, *Concat, *Mul and the elementwise activations of
+// activations.go (*Sigmoid, *HardSigmoid, *SiLU, *HardSwish, *GELU,
+// *LeakyReLU, *ELU, *Tanh).
 type Layer interface {
 	Kind() Kind
 	// OutShape returns the output shape for the given input shapes, or an
@@ -87,19 +110,26 @@ type ReLU struct{}
 type ReLU6 struct{}
 
 // MaxPool2D takes the maximum over each window; padded positions never win.
+// Ceil selects ceil mode (ONNX ceil_mode=1, PyTorch's ceil_mode=True): the
+// output size rounds up, and the last window of an axis may reach past
+// the input (see poolLen); positions past it never win either.
 type MaxPool2D struct {
 	KH, KW         int
 	SH, SW         int
 	PT, PL, PB, PR int
+	Ceil           bool
 }
 
 // AvgPool2D averages each window. Padded positions count in the divisor
-// only with CountIncludePad, as ONNX AveragePool defines it.
+// only with CountIncludePad, as ONNX AveragePool defines it; in ceil mode
+// (Ceil, as for MaxPool2D) the positions of a last window past the
+// padding never count, as in PyTorch.
 type AvgPool2D struct {
 	KH, KW          int
 	SH, SW          int
 	PT, PL, PB, PR  int
 	CountIncludePad bool
+	Ceil            bool
 }
 
 // GlobalAvgPool averages each channel to one value: [C][H][W] → [C][1][1].
@@ -112,11 +142,27 @@ type Flatten struct{}
 type Add struct{}
 
 // BatchNorm is the eval-mode y = (x − Mean)/sqrt(Var + Eps)·Gamma + Beta per
-// channel. Model.FoldBatchNorm merges it into a preceding Conv2D or Dense.
+// channel. Model.FoldBatchNorm merges it into a preceding Conv2D or Dense;
+// one that follows no such layer (DenseNet's, before a convolution) stays,
+// a diagonal affine layer y = s·x + t per channel.
 type BatchNorm struct {
 	Mean, Var, Gamma, Beta []float32
 	Eps                    float32
 }
+
+// Concat joins its inputs along the first axis, the channels of [C][H][W]
+// tensors (the features of flat ones): y = [x₀; x₁; …], each input one
+// block of the output, in order. The inputs agree on every other axis. It
+// takes 1 to MaxInputs inputs (DenseNet concatenates every earlier feature
+// map of a block, at most a few dozen).
+type Concat struct{}
+
+// Mul is the product of a signal x (input 0) and a gate g (input 1) with
+// one value per channel, broadcast over the rest: y[c][i][j] = x[c][i][j]·g[c]
+// for x of shape [C][H][W] and g of shape [C][1][1] (or y[c] = x[c]·g[c]
+// for flat [C] tensors), as a squeeze-and-excitation block multiplies its
+// gate into the signal.
+type Mul struct{}
 
 func (*Dense) Kind() Kind         { return KindDense }
 func (*Conv2D) Kind() Kind        { return KindConv }
@@ -128,6 +174,8 @@ func (*GlobalAvgPool) Kind() Kind { return KindGlobalAvgPool }
 func (*Flatten) Kind() Kind       { return KindFlatten }
 func (*Add) Kind() Kind           { return KindAdd }
 func (*BatchNorm) Kind() Kind     { return KindBatchNorm }
+func (*Concat) Kind() Kind        { return KindConcat }
+func (*Mul) Kind() Kind           { return KindMul }
 
 func one(in [][]int) ([]int, error) {
 	if len(in) != 1 {
@@ -153,6 +201,23 @@ func chw(in [][]int) (c, h, w int, err error) {
 // computes its output size with it; windowOut checks its arguments first.
 func outLen(n, e, s, p0, p1 int) int {
 	return (n+p0+p1-e)/s + 1
+}
+
+// poolLen is the output length of a pooling window of k taps: outLen in
+// floor mode; in ceil mode ⌈(n + p0 + p1 − k)/s⌉ + 1, less one if the last
+// window would start past the input and its leading padding, as PyTorch
+// computes it (pooling_output_shape), so that every window holds at least
+// one input position (p0 < k, CheckPadding). Its arguments are checked
+// as windowOut checks them.
+func poolLen(n, k, s, p0, p1 int, ceil bool) int {
+	if !ceil {
+		return outLen(n, k, s, p0, p1)
+	}
+	o := (n+p0+p1-k+s-1)/s + 1
+	if (o-1)*s >= n+p0 {
+		o--
+	}
+	return o
 }
 
 // windowOut is outLen, or an error if the window does not fit the input.
@@ -231,7 +296,7 @@ func (l *Conv2D) OutShape(in [][]int) ([]int, error) {
 func (*ReLU) OutShape(in [][]int) ([]int, error)  { return one(in) }
 func (*ReLU6) OutShape(in [][]int) ([]int, error) { return one(in) }
 
-func poolOut(in [][]int, kh, kw, sh, sw, pt, pl, pb, pr int) ([]int, error) {
+func poolOut(in [][]int, kh, kw, sh, sw, pt, pl, pb, pr int, ceil bool) ([]int, error) {
 	c, h, w, err := chw(in)
 	if err != nil {
 		return nil, err
@@ -250,15 +315,18 @@ func poolOut(in [][]int, kh, kw, sh, sw, pt, pl, pb, pr int) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ceil {
+		oh, ow = poolLen(h, kh, sh, pt, pb, true), poolLen(w, kw, sw, pl, pr, true)
+	}
 	return []int{c, oh, ow}, nil
 }
 
 func (l *MaxPool2D) OutShape(in [][]int) ([]int, error) {
-	return poolOut(in, l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR)
+	return poolOut(in, l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR, l.Ceil)
 }
 
 func (l *AvgPool2D) OutShape(in [][]int) ([]int, error) {
-	return poolOut(in, l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR)
+	return poolOut(in, l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR, l.Ceil)
 }
 
 func (*GlobalAvgPool) OutShape(in [][]int) ([]int, error) {
@@ -275,6 +343,53 @@ func (*Flatten) OutShape(in [][]int) ([]int, error) {
 		return nil, err
 	}
 	return []int{numel(s)}, nil
+}
+
+func (*Concat) OutShape(in [][]int) ([]int, error) {
+	if len(in) < 1 || len(in) > MaxInputs {
+		return nil, fmt.Errorf("lrp: concat takes 1 to %d inputs, got %d", MaxInputs, len(in))
+	}
+	out := slices.Clone(in[0])
+	if len(out) == 0 {
+		return nil, fmt.Errorf("lrp: concat needs shaped inputs")
+	}
+	for k, s := range in[1:] {
+		if len(s) != len(out) || !slices.Equal(s[1:], out[1:]) {
+			return nil, fmt.Errorf("lrp: concat input %d has shape %v, input 0 %v: they must agree but on the first axis", k+1, s, in[0])
+		}
+		out[0] += s[0]
+		if out[0] > MaxInputLen*64 {
+			return nil, fmt.Errorf("lrp: concat of more than %d channels", MaxInputLen*64)
+		}
+	}
+	return out, nil
+}
+
+func (*Mul) OutShape(in [][]int) ([]int, error) {
+	if len(in) != 2 {
+		return nil, fmt.Errorf("lrp: mul takes 2 inputs, got %d", len(in))
+	}
+	x, g := in[0], in[1]
+	ok := len(x) > 0 && len(g) == len(x) && g[0] == x[0]
+	for _, d := range g[min(1, len(g)):] {
+		ok = ok && d == 1
+	}
+	if !ok {
+		return nil, fmt.Errorf("lrp: mul of a signal %v and a gate %v: want a gate of one value per channel, [%s]", x, g, gateShape(x))
+	}
+	return x, nil
+}
+
+// gateShape writes the shape of a per-channel gate of a signal of shape x.
+func gateShape(x []int) string {
+	if len(x) == 0 {
+		return ""
+	}
+	s := strconv.Itoa(x[0])
+	for range x[1:] {
+		s += " 1"
+	}
+	return s
 }
 
 func (*Add) OutShape(in [][]int) ([]int, error) {

@@ -13,8 +13,9 @@ import (
 // memoryModels are the shapes TestNeed measures: small CNNs with strides,
 // paddings, dilations and groups, pointwise and Winograd-size
 // convolutions, dense-only, residual joins, max and average pooling, an
-// unfolded BatchNorm, the issue's recipe scaled down, and a narrow
-// ResNet.
+// unfolded BatchNorm, the issue's recipe scaled down, a narrow ResNet,
+// and a model with every kind of issue 19 (archModel: Concat reading one
+// tensor twice, a gate Mul, the activations, pooling in ceil mode).
 func memoryModels(t testing.TB) map[string]*Model {
 	r := newRand(7)
 	unit := InputSpec{Shape: []int{1, 28, 28}, Low: 0, High: 1}
@@ -50,6 +51,7 @@ func memoryModels(t testing.TB) map[string]*Model {
 			conv(1, 6, 3, 1, 0, 1, 1), &BatchNorm{Mean: normals(r, 6, 0.1), Var: uniforms(r, 6, 0.5, 1.5), Gamma: uniforms(r, 6, 0.5, 1.5), Beta: normals(r, 6, 0.1), Eps: 1e-5},
 			&ReLU{}, &Flatten{}, randDense(r, 6*26*26, 10, true)),
 		"resnet-narrow": SyntheticResNet(3, 8, 32),
+		"arch":          archModel(t),
 	}
 	res, err := NewModel("residual", unit, []Node{
 		{Name: "c1", Layer: conv(1, 8, 3, 1, 1, 1, 1), Inputs: []int{Input}},

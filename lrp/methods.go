@@ -204,12 +204,19 @@ func DescribeComposite(name string) string {
 // the plain gradient, as MaxPool2D and Flatten take in Zennit's composites.
 var unmatched Rule = Gradient{}
 
-// baseEntries is Zennit's layer_map_base: activations and BatchNorm pass,
-// average pooling and Add normalize (whatever the composite's parameters).
+// baseEntries is Zennit's layer_map_base, activations pass and average
+// pooling and Add normalize, and the kinds Zennit's composites leave
+// without a rule: a Concat routes each input its own channels' relevance
+// (Pass), a gate Mul gives all of it to the signal (Signal, Arras et al.
+// 2017), and a BatchNorm that could not be folded (the others are gone)
+// is an affine layer with LRP-ε, ε = 1e-6 (whatever the composite's
+// parameters).
 func baseEntries() []Entry {
 	return []Entry{
-		{Selector{Kinds: []Kind{KindReLU, KindReLU6, KindBatchNorm}}, Pass{}},
+		{Selector{Kinds: append(slices.Clip(activationKinds), KindConcat)}, Pass{}},
 		{Selector{Kinds: []Kind{KindAvgPool, KindGlobalAvgPool, KindAdd}}, Norm{1e-6}},
+		{Selector{Kinds: []Kind{KindMul}}, Signal{}},
+		{Selector{Kinds: []Kind{KindBatchNorm}}, Epsilon{1e-6}},
 	}
 }
 

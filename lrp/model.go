@@ -48,6 +48,11 @@ const MaxInputLen = 3 << 20
 // algorithm over the graph takes time linear in the nodes.
 const MaxNodes = 1 << 17
 
+// MaxInputs bounds the inputs of one node (a Concat's): DenseNet-264,
+// the widest concatenation in common use, joins 65 tensors. A file cannot
+// make one node cost more than this many tensors' worth of bookkeeping.
+const MaxInputs = 1024
+
 // NewModel checks that the nodes form a valid graph for the input spec: every
 // node reads only earlier nodes or the input, every layer accepts its input
 // shapes and parameter sizes, and the output is a flat vector. It returns
@@ -97,6 +102,9 @@ func (m *Model) check() error {
 	for i, nd := range m.Nodes {
 		if nd.Layer == nil {
 			return fmt.Errorf("lrp: node %d (%s) has no layer", i, nd.Name)
+		}
+		if len(nd.Inputs) > MaxInputs {
+			return fmt.Errorf("lrp: node %d (%s) reads %d inputs, more than the %d allowed", i, nd.Name, len(nd.Inputs), MaxInputs)
 		}
 		ins := make([][]int, len(nd.Inputs))
 		for k, j := range nd.Inputs {
@@ -210,8 +218,8 @@ func (m *Model) Bounds() (low, high []float32) {
 // Dense (whose output nothing else reads) into that layer's weight and bias,
 // exactly: with s = Gamma/sqrt(Var+Eps), W' = W·s per output channel and
 // b' = (b − Mean)·s + Beta. The BatchNorm node is removed. A BatchNorm that
-// cannot be folded stays, and relevance passes through it unchanged in the
-// built-in composites. This is the canonizer; it returns the number of
+// cannot be folded stays, a diagonal affine layer that the built-in
+// composites explain with LRP-ε. This is the canonizer; it returns the number of
 // layers folded. Folding changes the layers' weights in place: create
 // Explainers after folding. It takes one pass over the nodes and one to
 // remove the folded ones.

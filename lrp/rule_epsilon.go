@@ -8,6 +8,11 @@ import "math"
 //
 // The bias share of every output stays with the bias. LRP-0 is
 // Epsilon{1e-9} (the rule lrp0).
+//
+// On a BatchNorm that could not be folded into a convolution (DenseNet's,
+// which precede theirs) it is the same rule on a diagonal affine layer,
+// y = s·x + t per channel: R_in = x·s·R / stab(y), the shift's share
+// t·R / stab(y) staying with the shift as a bias's does.
 type Epsilon struct{ Eps float32 }
 
 var epsilonSpec = RuleSpec{
@@ -16,10 +21,15 @@ var epsilonSpec = RuleSpec{
 	Formula:     "R_in = x ⊙ Wᵀ·(R / stab(W·x + b))",
 	Description: "Relevance in proportion to each input's contribution, ε absorbing weak or contradictory outputs.",
 	Params:      []Param{{Name: "epsilon", Label: "ε", Default: 1e-6, Max: math.Inf(1)}},
-	Kinds:       affineKinds,
-	layers:      affineLayers,
+	Kinds:       epsilonKinds,
+	layers:      epsilonLayers,
 	build:       func(a ruleArgs) (Rule, error) { return Epsilon{a.get("epsilon")}, nil },
 }
+
+// epsilonKinds are the affine layers and BatchNorm.
+var epsilonKinds = []Kind{KindDense, KindConv, KindBatchNorm}
+
+const epsilonLayers = "dense, conv2d and batchnorm2d layers"
 
 // lrp0Spec is LRP-0: Epsilon with ε = 1e-9 and no parameters.
 var lrp0Spec = RuleSpec{
@@ -27,8 +37,8 @@ var lrp0Spec = RuleSpec{
 	Title:       "LRP-0",
 	Formula:     "R_in = x ⊙ Wᵀ·(R / stab(W·x + b)), ε = 1e-9",
 	Description: "LRP-ε with ε = 1e-9: relevance in proportion to each input's contribution.",
-	Kinds:       affineKinds,
-	layers:      affineLayers,
+	Kinds:       epsilonKinds,
+	layers:      epsilonLayers,
 	build:       func(ruleArgs) (Rule, error) { return Epsilon{1e-9}, nil },
 }
 
@@ -56,3 +66,21 @@ func (Epsilon) winogradSafe() bool { return true }
 func (Epsilon) winoWeights(W []float32, _ *weights, _ bool) (forward, transposed [][]float32) {
 	return nil, [][]float32{W}
 }
+
+// backward is the rule on a BatchNorm (layerStep): R_in = x·s·R / stab(y)
+// per channel, with y from the forward pass.
+func (r Epsilon) backward(b *layerStep) {
+	l := b.l.(*BatchNorm)
+	x, y, rr, dst := b.x[0], b.y, b.r, b.dst[0]
+	hw := len(x) / len(l.Mean)
+	for c := range l.Mean {
+		s, _ := l.scaleShift(c)
+		for t := c * hw; t < (c+1)*hw; t++ {
+			dst[t] = x[t] * (s * (rr[t] / stab(y[t], r.Eps)))
+		}
+	}
+}
+
+func (Epsilon) sizeBackward(*sizer, Layer, []int, []int) {}
+
+func (Epsilon) copies(Layer) bool { return false }

@@ -5,8 +5,11 @@ package lrp
 // and 0 elsewhere; through max pooling each output's R to the first
 // maximal element of its window; through average pooling R_o/k_o to each
 // input of window o; through Add R to both inputs; through BatchNorm
-// R·γ/√(σ² + ε) per channel; through Flatten R. It is the rule of the
-// nodes that no entry of a composite selects.
+// R·γ/√(σ² + ε) per channel; through Flatten R; through a Concat each
+// input's block of R; through a gate Mul, y = x ⊙ g, R·g to the signal
+// and Σ R·x over each channel to the gate; through an elementwise
+// activation R·f′(x). It is the rule of the nodes that no entry of a
+// composite selects.
 type Gradient struct{}
 
 var gradientSpec = RuleSpec{
@@ -14,7 +17,7 @@ var gradientSpec = RuleSpec{
 	Title:       "Gradient",
 	Formula:     "R_in = (∂y/∂x)ᵀ·R",
 	Description: "The plain gradient of the layer: no LRP rule.",
-	Kinds:       []Kind{KindDense, KindConv, KindReLU, KindReLU6, KindMaxPool, KindAvgPool, KindGlobalAvgPool, KindFlatten, KindAdd, KindBatchNorm},
+	Kinds:       allKinds(),
 	layers:      "every layer",
 	build:       func(ruleArgs) (Rule, error) { return Gradient{}, nil },
 }
@@ -80,6 +83,23 @@ func (Gradient) backward(b *layerStep) {
 				dst[t] = r[t] * s
 			}
 		}
+	case *Concat:
+		concatSplit(b.dst, r)
+	case *Mul:
+		// ∂y/∂x = g per channel; ∂y/∂g_c = x over the channel, summed in
+		// float64.
+		g, dg := b.x[1], b.dst[1]
+		hw := len(x) / len(g)
+		for c, v := range g {
+			var s float64
+			for t := c * hw; t < (c+1)*hw; t++ {
+				dst[t] = r[t] * v
+				s += float64(r[t]) * float64(x[t])
+			}
+			dg[c] = float32(s)
+		}
+	case elementwise:
+		activateGrad(l, dst, x, r)
 	}
 }
 

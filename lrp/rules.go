@@ -14,7 +14,8 @@ import (
 // its relevance code; the registry ruleSpecs below lists them.
 //
 // The rules for the affine layers (Dense, Conv2D) are affineRules; the
-// rules for the layers without weights are layerRules; Gradient is both.
+// rules for the layers without weights are layerRules; Gradient and
+// Epsilon (on a BatchNorm, a diagonal affine layer) are both.
 type Rule interface {
 	// Name is the rule's name as used in options and model files.
 	Name() string
@@ -77,6 +78,8 @@ var ruleSpecs = []*RuleSpec{
 	&zboxSpec,
 	&wsquareSpec,
 	&flatSpec,
+	&signalSpec,
+	&uniformSpec,
 }
 
 // A RuleSpec describes a rule for NewRule and for a user interface: its

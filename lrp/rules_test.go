@@ -12,7 +12,7 @@ import (
 
 // The rules the engine has always accepted by name; the registry must
 // hold exactly these (add a new rule here and to the registry together).
-var knownRules = []string{"gradient", "pass", "norm", "epsilon", "lrp0", "gamma", "zplus", "alphabeta", "zbox", "wsquare", "flat"}
+var knownRules = []string{"gradient", "pass", "norm", "epsilon", "lrp0", "gamma", "zplus", "alphabeta", "zbox", "wsquare", "flat", "signal", "uniform"}
 
 // The registry covers every rule NewRule accepts, and NewRule's message
 // for an unknown rule lists them.

@@ -66,7 +66,10 @@ type nodeJSON struct {
 	Padding         []int   `json:"padding,omitempty"`  // [top, left, bottom, right]
 	Groups          int     `json:"groups,omitempty"`
 	CountIncludePad bool    `json:"count_include_pad,omitempty"`
+	CeilMode        bool    `json:"ceil_mode,omitempty"`
 	Eps             float32 `json:"eps,omitempty"`
+	Alpha           float32 `json:"alpha,omitempty"`
+	Beta            float32 `json:"beta,omitempty"`
 
 	Weight string `json:"weight,omitempty"`
 	Bias   string `json:"bias,omitempty"`
@@ -74,25 +77,39 @@ type nodeJSON struct {
 	Var    string `json:"var,omitempty"`
 }
 
-// An opSpec says how many inputs a node of one kind reads and which
-// attributes it may carry; any other attribute is an error, so that a typo
-// or a misplaced attribute is not silently ignored.
+// An opSpec says how many inputs a node of one kind reads (variadic: 1 to
+// lrp.MaxInputs) and which attributes it may carry; any other attribute is
+// an error, so that a typo or a misplaced attribute is not silently
+// ignored.
 type opSpec struct {
 	arity int
 	attrs string // space-separated JSON names
 }
+
+// variadic is the arity of a node that reads 1 to lrp.MaxInputs inputs.
+const variadic = -1
 
 var ops = map[lrp.Kind]opSpec{
 	lrp.KindDense:         {1, "in_features out_features weight bias"},
 	lrp.KindConv:          {1, "in_channels out_channels kernel stride dilation padding groups weight bias"},
 	lrp.KindReLU:          {1, ""},
 	lrp.KindReLU6:         {1, ""},
-	lrp.KindMaxPool:       {1, "kernel stride padding"},
-	lrp.KindAvgPool:       {1, "kernel stride padding count_include_pad"},
+	lrp.KindMaxPool:       {1, "kernel stride padding ceil_mode"},
+	lrp.KindAvgPool:       {1, "kernel stride padding count_include_pad ceil_mode"},
 	lrp.KindGlobalAvgPool: {1, ""},
 	lrp.KindFlatten:       {1, ""},
 	lrp.KindAdd:           {2, ""},
 	lrp.KindBatchNorm:     {1, "channels eps mean var weight bias"},
+	lrp.KindConcat:        {variadic, ""},
+	lrp.KindMul:           {2, ""},
+	lrp.KindSigmoid:       {1, ""},
+	lrp.KindHardSigmoid:   {1, "alpha beta"},
+	lrp.KindSiLU:          {1, ""},
+	lrp.KindHardSwish:     {1, ""},
+	lrp.KindGELU:          {1, ""},
+	lrp.KindLeakyReLU:     {1, "alpha"},
+	lrp.KindELU:           {1, "alpha"},
+	lrp.KindTanh:          {1, ""},
 }
 
 // A namedTensor is a weight tensor to be written.
@@ -161,9 +178,10 @@ func encodeGraph(m *lrp.Model, card map[string]string) (*graphJSON, []namedTenso
 			n.Bias = tensor("bias", l.B, l.OutC)
 		case *lrp.MaxPool2D:
 			n.Kernel, n.Stride, n.Padding = []int{l.KH, l.KW}, []int{l.SH, l.SW}, []int{l.PT, l.PL, l.PB, l.PR}
+			n.CeilMode = l.Ceil
 		case *lrp.AvgPool2D:
 			n.Kernel, n.Stride, n.Padding = []int{l.KH, l.KW}, []int{l.SH, l.SW}, []int{l.PT, l.PL, l.PB, l.PR}
-			n.CountIncludePad = l.CountIncludePad
+			n.CountIncludePad, n.CeilMode = l.CountIncludePad, l.Ceil
 		case *lrp.BatchNorm:
 			c := len(l.Mean)
 			n.Channels, n.Eps = c, l.Eps
@@ -171,7 +189,14 @@ func encodeGraph(m *lrp.Model, card map[string]string) (*graphJSON, []namedTenso
 			n.Var = tensor("running_var", l.Var, c)
 			n.Weight = tensor("weight", l.Gamma, c)
 			n.Bias = tensor("bias", l.Beta, c)
-		case *lrp.ReLU, *lrp.ReLU6, *lrp.GlobalAvgPool, *lrp.Flatten, *lrp.Add:
+		case *lrp.HardSigmoid:
+			n.Alpha, n.Beta = l.Alpha, l.Beta
+		case *lrp.LeakyReLU:
+			n.Alpha = l.Alpha
+		case *lrp.ELU:
+			n.Alpha = l.Alpha
+		case *lrp.ReLU, *lrp.ReLU6, *lrp.GlobalAvgPool, *lrp.Flatten, *lrp.Add, *lrp.Concat, *lrp.Mul,
+			*lrp.Sigmoid, *lrp.SiLU, *lrp.HardSwish, *lrp.GELU, *lrp.Tanh:
 		default:
 			return nil, nil, UnsupportedError(fmt.Sprintf("layer type %T", nd.Layer))
 		}
@@ -255,7 +280,10 @@ func (d *graphDecoder) model(g *graphJSON) (*lrp.Model, error) {
 		if err := checkAttrs(n, spec.attrs); err != nil {
 			return nil, d.errorf("node %q (%s): %v", short(n.Name), k, err)
 		}
-		if len(n.Inputs) != spec.arity {
+		switch {
+		case spec.arity == variadic && (len(n.Inputs) < 1 || len(n.Inputs) > lrp.MaxInputs):
+			return nil, d.errorf("node %q (%s) has %d inputs, want 1 to %d", short(n.Name), k, len(n.Inputs), lrp.MaxInputs)
+		case spec.arity != variadic && len(n.Inputs) != spec.arity:
 			return nil, d.errorf("node %q (%s) has %d inputs, want %d", short(n.Name), k, len(n.Inputs), spec.arity)
 		}
 		nodes[i] = lrp.Node{Name: n.Name, Inputs: make([]int, len(n.Inputs))}
@@ -304,10 +332,10 @@ func checkAttrs(n *nodeJSON, attrs string) error {
 // attrs tells for each attribute of n, the fields after name, op and
 // inputs in order, whether it is set: not the zero value, as
 // reflect.Value.IsZero tells (TestNodeAttrs).
-func (n *nodeJSON) attrs() [16]bool {
+func (n *nodeJSON) attrs() [19]bool {
 	return [...]bool{n.InFeatures != 0, n.OutFeatures != 0, n.InChannels != 0, n.OutChannels != 0, n.Channels != 0,
 		n.Kernel != nil, n.Stride != nil, n.Dilation != nil, n.Padding != nil, n.Groups != 0, n.CountIncludePad,
-		n.Eps != 0, n.Weight != "", n.Bias != "", n.Mean != "", n.Var != ""}
+		n.CeilMode, n.Eps != 0, n.Alpha != 0, n.Beta != 0, n.Weight != "", n.Bias != "", n.Mean != "", n.Var != ""}
 }
 
 // layer builds the layer of node n, of kind k, taking its tensors.
@@ -377,9 +405,10 @@ func (d *graphDecoder) layer(n *nodeJSON, k lrp.Kind) (lrp.Layer, error) {
 			return nil, err
 		}
 		if k == lrp.KindMaxPool {
-			l = &lrp.MaxPool2D{KH: ks[0], KW: ks[1], SH: st[0], SW: st[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3]}
+			l = &lrp.MaxPool2D{KH: ks[0], KW: ks[1], SH: st[0], SW: st[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3], Ceil: n.CeilMode}
 		} else {
-			l = &lrp.AvgPool2D{KH: ks[0], KW: ks[1], SH: st[0], SW: st[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3], CountIncludePad: n.CountIncludePad}
+			l = &lrp.AvgPool2D{KH: ks[0], KW: ks[1], SH: st[0], SW: st[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3],
+				CountIncludePad: n.CountIncludePad, Ceil: n.CeilMode}
 		}
 	case lrp.KindBatchNorm:
 		c := count("channels", n.Channels)
@@ -405,6 +434,26 @@ func (d *graphDecoder) layer(n *nodeJSON, k lrp.Kind) (lrp.Layer, error) {
 		l = &lrp.Flatten{}
 	case lrp.KindAdd:
 		l = &lrp.Add{}
+	case lrp.KindConcat:
+		l = &lrp.Concat{}
+	case lrp.KindMul:
+		l = &lrp.Mul{}
+	case lrp.KindSigmoid:
+		l = &lrp.Sigmoid{}
+	case lrp.KindHardSigmoid:
+		l = &lrp.HardSigmoid{Alpha: n.Alpha, Beta: n.Beta}
+	case lrp.KindSiLU:
+		l = &lrp.SiLU{}
+	case lrp.KindHardSwish:
+		l = &lrp.HardSwish{}
+	case lrp.KindGELU:
+		l = &lrp.GELU{}
+	case lrp.KindLeakyReLU:
+		l = &lrp.LeakyReLU{Alpha: n.Alpha}
+	case lrp.KindELU:
+		l = &lrp.ELU{Alpha: n.Alpha}
+	case lrp.KindTanh:
+		l = &lrp.Tanh{}
 	}
 	if err != nil {
 		return nil, err

@@ -289,8 +289,14 @@ func (r *graphReader) nodeValue(tok jsonToken, n *nodeJSON, at where) error {
 			return r.intValue(tok, &n.Groups, at)
 		case "count_include_pad":
 			return r.boolValue(tok, &n.CountIncludePad, at)
+		case "ceil_mode":
+			return r.boolValue(tok, &n.CeilMode, at)
 		case "eps":
 			return r.float32Value(tok, &n.Eps, at)
+		case "alpha":
+			return r.float32Value(tok, &n.Alpha, at)
+		case "beta":
+			return r.float32Value(tok, &n.Beta, at)
 		case "weight":
 			return r.stringValue(tok, &n.Weight, at)
 		case "bias":

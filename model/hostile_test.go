@@ -55,6 +55,9 @@ func TestHostileONNXErrors(t *testing.T) {
 		// The converter marks the batch size with MinInt64; a file that
 		// writes that value must not pass for it.
 		{"reshape-minint64", oxReshapeTo([]int64{-1 << 63, -1}), "holds -9223372036854775808"},
+		// A Concat of 100,000 tensors: lrp.MaxInputs bounds what one node
+		// may read.
+		{"concat-1e5-inputs", oxConcatMany(100_000), `node "Concat_c" (Concat): 100000 inputs; at most 1024 are supported`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t0 := time.Now()

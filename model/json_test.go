@@ -138,6 +138,9 @@ var jsonGraphs = []string{
 	`{"version":1,"nodes":[{"name":"p","op":"avgpool2d","count_include_pad":true,"Count_Include_Pad":null}]}`,
 	`{"version":1,"nodes":[{"name":"p","count_include_pad":1}]}`, `{"version":1,"nodes":[{"name":"p","count_include_pad":"true"}]}`,
 	`{"version":1,"nodes":[{"name":"n","op":"batchnorm","channels":2,"eps":1e-5,"mean":"m","var":"v"}]}`,
+	`{"version":1,"nodes":[{"name":"p","op":"maxpool2d","ceil_mode":true,"Ceil_Mode":false},{"name":"h","op":"hardsigmoid","alpha":0.2,"beta":0.5,"ALPHA":null}]}`,
+	`{"version":1,"nodes":[{"name":"c","op":"concat","inputs":["input","input","a"]},{"name":"g","op":"mul","inputs":["c","s"]}]}`,
+	`{"version":1,"nodes":[{"alpha":1e39}]}`, `{"version":1,"nodes":[{"beta":"0.5"}]}`, `{"version":1,"nodes":[{"ceil_mode":1}]}`,
 	`{"version":1,"nodes":[{"eps":-0}]}`, `{"version":1,"nodes":[{"eps":1e39}]}`, `{"version":1,"nodes":[{"groups":1.5}]}`,
 	`{"version":1,"nodes":[{"groups":9223372036854775808}]}`, `{"version":1,"nodes":[{"groups":-9223372036854775808}]}`,
 	`{"version":1,"nodes":[{"inputs":"a"}]}`, `{"version":1,"nodes":[{"inputs":[1]}]}`, `{"version":1,"nodes":[{"inputs":[["a"]]}]}`,
@@ -252,7 +255,8 @@ func TestNodeAttrs(t *testing.T) {
 		default:
 			t.Fatalf("field %s: kind %s", nodeFields[3+i], f.Kind())
 		}
-		want := [16]bool{}
+		want := n.attrs()
+		clear(want[:])
 		want[i] = true
 		require.False(t, f.IsZero(), "field %s", nodeFields[3+i])
 		require.Equal(t, want, n.attrs(), "field %s set", nodeFields[3+i])

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/lrpwasm/lrp/lrp"
 )
@@ -15,11 +16,17 @@ import (
 // The graph must have one float input of shape [batch, C, H, W] or
 // [batch, N] (the batch dimension symbolic or 1) and one output. Supported
 // operators: Conv, Gemm, MatMul (+ Add of a constant bias), Relu, Clip(0, 6)
-// and Min/Max with constants (ReLU and ReLU6), MaxPool, AveragePool,
-// GlobalAveragePool, BatchNormalization (kept as an lrp.BatchNorm node),
-// Flatten and the Reshape/Shape/Gather/Unsqueeze/Concat patterns that
-// flatten to [batch, -1], Add of two computed tensors (a residual join), Pad
-// with zeros before a convolution or pooling (folded into its padding),
+// and Min/Max with constants (ReLU and ReLU6), the activations Sigmoid,
+// HardSigmoid, HardSwish, Gelu, Swish (α = 1), LeakyRelu, Elu and Tanh, and the patterns
+// that older opsets write for SiLU (Mul(x, Sigmoid(x))), HardSwish
+// (Mul(x, HardSigmoid(x))) and GELU (Div, Erf, Add, Mul, Mul), MaxPool and
+// AveragePool (floor or ceil mode), GlobalAveragePool and ReduceMean over
+// height and width, BatchNormalization (kept as an lrp.BatchNorm node),
+// Concat of computed tensors on the channel axis, Mul of a computed
+// per-channel gate into a tensor (squeeze-and-excitation), Flatten and the
+// Reshape/Shape/Gather/Unsqueeze/Concat patterns that flatten to
+// [batch, -1], Add of two computed tensors (a residual join), Pad with
+// zeros before a convolution or pooling (folded into its padding),
 // Identity, Dropout and Constant. Sub, Add, Mul and Div of constants applied
 // directly to the graph input become the InputSpec normalization: the
 // lrp model's input is the normalized tensor, and Mean and Std say how raw
@@ -86,6 +93,7 @@ type onnxVal struct {
 	scale, shift []float64 // on the model input: x·scale + shift per channel, nil for none
 	min6         bool      // Min(x, 6) waiting for Max(·, 0)
 	softmax      bool      // the output of a stripped Softmax
+	gelu         *geluPart // a piece of x·(1 + erf(x/√2))/2 waiting for the rest
 
 	dims   []int64 // valShape: the values, batchDim for the batch size
 	scalar bool    // valShape: rank 0
@@ -157,7 +165,7 @@ func (c *onnxConverter) convert() (*lrp.Model, error) {
 	if !ok {
 		return nil, formatErr(g.outputs[0].off, "graph output %q is not computed by any node", c.output)
 	}
-	if out.kind != valTensor || out.node == lrp.Input || out.pad != [4]int{} || out.min6 {
+	if out.kind != valTensor || out.node == lrp.Input || out.pad != [4]int{} || out.min6 || out.gelu != nil {
 		return nil, UnsupportedError(fmt.Sprintf("graph output %q is not the output of a layer", c.output))
 	}
 	if out.node != len(c.nodes)-1 {
@@ -376,6 +384,8 @@ func (c *onnxConverter) padded(n *onnxNode, k int) (*onnxVal, error) {
 		return nil, c.unsupported(n, "reads Min(x, 6), which is supported only as part of ReLU6")
 	case v.softmax:
 		return nil, c.unsupported(n, "reads a Softmax output; only a final Softmax is supported")
+	case v.gelu != nil:
+		return nil, c.unsupported(n, "reads %s, which is supported only as part of GELU, x·(1 + erf(x/√2))/2", v.gelu.stage)
 	}
 	if v.node == lrp.Input {
 		if !c.normSet {
@@ -451,12 +461,21 @@ func (c *onnxConverter) alias(n *onnxNode, v *onnxVal) {
 // fusable reports whether input k of n, with value v, is the only reader of
 // an lrp node that n may therefore change in place.
 func (c *onnxConverter) fusable(n *onnxNode, k int, v *onnxVal) bool {
-	return v.kind == valTensor && v.node != lrp.Input && v.sole && c.uses[n.inputs[k]] == 1 &&
-		v.pad == [4]int{} && !v.min6 && !v.softmax
+	return v.kind == valTensor && v.node != lrp.Input && v.sole && c.uses[n.inputs[k]] == 1 && v.plain()
+}
+
+// plain reports whether v, a computed tensor, has no pending operation.
+func (v *onnxVal) plain() bool {
+	return v.pad == [4]int{} && !v.min6 && !v.softmax && v.gelu == nil
 }
 
 // emit appends an lrp node for n reading ins and sets it as output 0 of n.
 func (c *onnxConverter) emit(n *onnxNode, l lrp.Layer, ins ...*onnxVal) error {
+	return c.emitNamed(n, onnxName(n), l, ins...)
+}
+
+// emitNamed is emit with the lrp node named name.
+func (c *onnxConverter) emitNamed(n *onnxNode, name string, l lrp.Layer, ins ...*onnxVal) error {
 	idx := make([]int, len(ins))
 	shapes := make([][]int, len(ins))
 	for k, v := range ins {
@@ -464,7 +483,7 @@ func (c *onnxConverter) emit(n *onnxNode, l lrp.Layer, ins ...*onnxVal) error {
 	}
 	s, err := l.OutShape(shapes)
 	if err != nil {
-		return c.bad(n, "%v", err)
+		return c.bad(n, "%s", strings.TrimPrefix(err.Error(), "lrp: "))
 	}
 	size := 1
 	for _, d := range s {
@@ -473,7 +492,7 @@ func (c *onnxConverter) emit(n *onnxNode, l lrp.Layer, ins ...*onnxVal) error {
 		}
 		size *= d
 	}
-	c.nodes = append(c.nodes, lrp.Node{Name: onnxName(n), Layer: l, Inputs: idx})
+	c.nodes = append(c.nodes, lrp.Node{Name: name, Layer: l, Inputs: idx})
 	c.set(n, 0, &onnxVal{kind: valTensor, node: len(c.nodes) - 1, shape: s, sole: true})
 	return nil
 }
@@ -534,10 +553,21 @@ var onnxOps = map[string]onnxOp{
 	"Min":    {convert: (*onnxConverter).minMax},
 	"Max":    {convert: (*onnxConverter).minMax},
 	"MaxPool": {attrs: append([]string{"ceil_mode", "storage_order"}, onnxWindow...),
-		only: []onnxOnly{{"ceil_mode", 0, []int64{0}}, {"storage_order", 0, []int64{0}}}, extra: "Indices", convert: (*onnxConverter).pool},
+		only: []onnxOnly{{"ceil_mode", 0, []int64{0, 1}}, {"storage_order", 0, []int64{0}}}, extra: "Indices", convert: (*onnxConverter).pool},
 	"AveragePool": {attrs: append([]string{"ceil_mode", "count_include_pad"}, onnxWindow...),
-		only: []onnxOnly{{"ceil_mode", 0, []int64{0}}}, convert: (*onnxConverter).pool},
+		only: []onnxOnly{{"ceil_mode", 0, []int64{0, 1}}}, convert: (*onnxConverter).pool},
 	"GlobalAveragePool": {convert: unary(func() lrp.Layer { return &lrp.GlobalAvgPool{} })},
+	"ReduceMean": {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"},
+		only: []onnxOnly{{"keepdims", 1, []int64{0, 1}}, {"noop_with_empty_axes", 0, []int64{0}}}, convert: (*onnxConverter).reduceMean},
+	"Sigmoid":     {convert: unary(func() lrp.Layer { return &lrp.Sigmoid{} })},
+	"HardSigmoid": {attrs: []string{"alpha", "beta"}, convert: (*onnxConverter).hardSigmoid},
+	"HardSwish":   {convert: unary(func() lrp.Layer { return &lrp.HardSwish{} })},
+	"Swish":       {attrs: []string{"alpha"}, convert: (*onnxConverter).swishOp},
+	"Gelu":        {attrs: []string{"approximate"}, convert: (*onnxConverter).gelu},
+	"Erf":         {convert: (*onnxConverter).erf},
+	"LeakyRelu":   {attrs: []string{"alpha"}, convert: (*onnxConverter).leakyReLU},
+	"Elu":         {attrs: []string{"alpha"}, convert: (*onnxConverter).elu},
+	"Tanh":        {convert: unary(func() lrp.Layer { return &lrp.Tanh{} })},
 	"BatchNormalization": {attrs: []string{"epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"},
 		only: []onnxOnly{{"training_mode", 0, []int64{0}}, {"spatial", 1, []int64{1}}}, extra: "running statistics", convert: (*onnxConverter).batchNorm},
 	"Flatten":    {attrs: []string{"axis"}, convert: (*onnxConverter).flatten},
@@ -545,7 +575,7 @@ var onnxOps = map[string]onnxOp{
 	"Shape":      {attrs: []string{"start", "end"}, convert: (*onnxConverter).shapeOp},
 	"Gather":     {attrs: []string{"axis"}, only: []onnxOnly{{"axis", 0, []int64{0, -1}}}, convert: (*onnxConverter).shapeOp},
 	"Unsqueeze":  {attrs: []string{"axes"}, convert: (*onnxConverter).shapeOp},
-	"Concat":     {attrs: []string{"axis"}, only: []onnxOnly{{"axis", 0, []int64{0, -1}}}, convert: (*onnxConverter).shapeOp},
+	"Concat":     {attrs: []string{"axis"}, convert: (*onnxConverter).concat},
 	"Pad":        {attrs: []string{"mode", "pads", "value"}, convert: (*onnxConverter).pad},
 	"Softmax":    {attrs: []string{"axis"}, only: []onnxOnly{{"axis", -1, []int64{1, -1}}}, convert: (*onnxConverter).softmaxOp},
 	"LogSoftmax": {attrs: []string{"axis"}, only: []onnxOnly{{"axis", -1, []int64{1, -1}}}, convert: (*onnxConverter).softmaxOp},

@@ -312,10 +312,11 @@ func (c *onnxConverter) dense(n *onnxNode, x *onnxVal, w *onnxTensor, transposed
 	return c.emit(n, l, x)
 }
 
-// arith converts Add, Sub, Mul and Div. Of two computed tensors only Add is
-// supported (a residual join). With a constant the node must either act on
-// the graph input (the input normalization) or, for Add, follow a Dense or
-// Conv whose bias takes the constant.
+// arith converts Add, Sub, Mul and Div. Of two computed tensors Add is a
+// residual join and Mul a gate, SiLU, HardSwish or part of GELU
+// (mulTensors). With a constant the node must either act on the graph
+// input (the input normalization), be a step of GELU (geluStep) or, for
+// Add, follow a Dense or Conv whose bias takes the constant.
 func (c *onnxConverter) arith(n *onnxNode) error {
 	if len(n.inputs) != 2 {
 		return c.bad(n, "has %d inputs, want 2", len(n.inputs))
@@ -329,6 +330,9 @@ func (c *onnxConverter) arith(n *onnxNode) error {
 		return err
 	}
 	if a.kind == valTensor && b.kind == valTensor {
+		if n.op == "Mul" {
+			return c.mulTensors(n, [2]*onnxVal{a, b})
+		}
 		if n.op != "Add" {
 			return c.unsupported(n, "%s of two computed tensors", n.op)
 		}
@@ -360,9 +364,15 @@ func (c *onnxConverter) arith(n *onnxNode) error {
 	if err != nil {
 		return err
 	}
+	if done, err := c.geluStep(n, k, v); done || err != nil {
+		return err
+	}
+	if v.gelu != nil {
+		return c.unsupported(n, "reads %s, which is supported only as part of GELU, x·(1 + erf(x/√2))/2", v.gelu.stage)
+	}
 	ch, ok := perChannel(t, v.shape)
 
-	if v.node == lrp.Input && v.pad == [4]int{} && !v.min6 && !v.softmax {
+	if v.node == lrp.Input && v.plain() {
 		if !ok {
 			return c.unsupported(n, "constant of dims %v on the input: want one value per channel", t.dims)
 		}
@@ -503,10 +513,17 @@ func (c *onnxConverter) minMax(n *onnxNode) error {
 	return nil
 }
 
-// pool converts MaxPool and AveragePool (in floor mode, see onnxOps).
+// pool converts MaxPool and AveragePool, in floor or ceil mode. In ceil
+// mode the output size is PyTorch's (lrp.MaxPool2D): the ONNX formula
+// ⌈(in + pads − kernel)/stride⌉ + 1, less a last window that would start
+// past the input and its leading padding.
 func (c *onnxConverter) pool(n *onnxNode) error {
 	isMax := n.op == "MaxPool"
 	x, err := c.padded(n, 0)
+	if err != nil {
+		return err
+	}
+	ceil, err := c.attrInt(n, "ceil_mode", 0)
 	if err != nil {
 		return err
 	}
@@ -528,7 +545,7 @@ func (c *onnxConverter) pool(n *onnxNode) error {
 		if err := c.fitPads(n, p, win); err != nil {
 			return err
 		}
-		return c.emit(n, &lrp.MaxPool2D{KH: win.k[0], KW: win.k[1], SH: win.s[0], SW: win.s[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3]}, x)
+		return c.emit(n, &lrp.MaxPool2D{KH: win.k[0], KW: win.k[1], SH: win.s[0], SW: win.s[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3], Ceil: ceil != 0}, x)
 	}
 	cip, err := c.attrInt(n, "count_include_pad", 0)
 	if err != nil {
@@ -548,7 +565,87 @@ func (c *onnxConverter) pool(n *onnxNode) error {
 	if err := c.fitPads(n, p, win); err != nil {
 		return err
 	}
-	return c.emit(n, &lrp.AvgPool2D{KH: win.k[0], KW: win.k[1], SH: win.s[0], SW: win.s[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3], CountIncludePad: cip != 0}, x)
+	return c.emit(n, &lrp.AvgPool2D{KH: win.k[0], KW: win.k[1], SH: win.s[0], SW: win.s[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3],
+		CountIncludePad: cip != 0, Ceil: ceil != 0}, x)
+}
+
+// reduceMean converts ReduceMean over height and width, a global average
+// pooling: [C][1][1] with keepdims, else flattened to [C].
+func (c *onnxConverter) reduceMean(n *onnxNode) error {
+	x, err := c.tensor(n, 0)
+	if err != nil {
+		return err
+	}
+	axes, ok, err := c.attrInts(n, "axes")
+	if err != nil {
+		return err
+	}
+	if !ok { // opset 18 moved axes to an input
+		if axes, ok, err = c.ints(n, 1); err != nil {
+			return err
+		}
+	}
+	var seen [4]bool // the axes of [batch, C, H, W]
+	for _, a := range axes {
+		if a < 0 {
+			a += 4
+		}
+		if a >= 0 && a < 4 {
+			seen[a] = true
+		}
+	}
+	if !ok || len(x.shape) != 3 || len(axes) != 2 || !seen[2] || !seen[3] {
+		return c.unsupported(n, "axes %v of input shape %v; only the mean over height and width of [batch, C, H, W] is supported", axes, x.shape)
+	}
+	keep, err := c.attrInt(n, "keepdims", 1)
+	if err != nil {
+		return err
+	}
+	if err := c.emit(n, &lrp.GlobalAvgPool{}, x); err != nil || keep != 0 {
+		return err
+	}
+	pooled := &onnxVal{kind: valTensor, node: len(c.nodes) - 1, shape: []int{x.shape[0], 1, 1}, sole: true}
+	return c.emitNamed(n, onnxName(n)+"/flatten", &lrp.Flatten{}, pooled)
+}
+
+// concat converts Concat: of computed tensors on the channel axis, a
+// layer (lrp.Concat); of integer vectors, a step of the shape chain that
+// flattens (shapeOp).
+func (c *onnxConverter) concat(n *onnxNode) error {
+	if len(n.inputs) > lrp.MaxInputs {
+		return c.unsupported(n, "%d inputs; at most %d are supported", len(n.inputs), lrp.MaxInputs)
+	}
+	axis, err := c.attrInt(n, "axis", 0)
+	if err != nil {
+		return err
+	}
+	tensors := false
+	for k := range n.inputs {
+		v, err := c.need(n, k)
+		if err != nil {
+			return err
+		}
+		tensors = tensors || v.kind == valTensor
+	}
+	if !tensors {
+		if axis != 0 && axis != -1 {
+			return c.unsupported(n, "axis=%d; only 0 or -1 is supported", axis)
+		}
+		return c.shapeOp(n)
+	}
+	ins := make([]*onnxVal, len(n.inputs))
+	for k := range ins {
+		if ins[k], err = c.tensor(n, k); err != nil {
+			return err
+		}
+	}
+	if r := int64(len(ins[0].shape) + 1); axis < 0 {
+		axis += r
+	}
+	if axis != 1 {
+		return c.unsupported(n, "axis=%d; only the channel axis, 1, is supported", axis)
+	}
+	return c.emit(n, &lrp.Concat{}, ins...)
 }
 
 // batchNorm keeps an inference-mode BatchNormalization as an lrp.BatchNorm
@@ -793,7 +890,7 @@ func (c *onnxConverter) pad(n *onnxNode) error {
 	if err != nil {
 		return err
 	}
-	if x == nil || x.kind != valTensor || x.min6 || x.softmax {
+	if x == nil || x.kind != valTensor || x.min6 || x.softmax || x.gelu != nil {
 		return c.unsupported(n, "only Pad of a computed tensor before Conv or pooling is supported")
 	}
 	pads, ok, err := c.attrInts(n, "pads")

@@ -97,6 +97,42 @@ func stCNN(t testing.TB, round func(float32) float32) *lrp.Model {
 	return m
 }
 
+// stArch uses every layer kind of issue 19 and its attributes: a Concat of
+// three inputs (one read twice), a squeeze-and-excitation gate (Mul), the
+// activations with and without parameters, an unfolded BatchNorm, and
+// pooling in ceil mode.
+func stArch(t testing.TB, round func(float32) float32) *lrp.Model {
+	w, pos := stWeights(rand.New(rand.NewPCG(5, 6)), round)
+	conv := func(in, out, k, pad int) *lrp.Conv2D {
+		return &lrp.Conv2D{InC: in, OutC: out, KH: k, KW: k, SH: 1, SW: 1, DH: 1, DW: 1, PT: pad, PL: pad, PB: pad, PR: pad, Groups: 1, W: w(out * in * k * k), B: w(out)}
+	}
+	m, err := lrp.NewModel("arch", lrp.InputSpec{Shape: []int{3, 7, 7}, Low: 0, High: 1}, []lrp.Node{
+		{Name: "stem", Layer: conv(3, 4, 3, 1), Inputs: []int{lrp.Input}},
+		{Name: "silu", Layer: &lrp.SiLU{}, Inputs: []int{0}},
+		{Name: "e1", Layer: conv(4, 2, 1, 0), Inputs: []int{1}},
+		{Name: "hswish", Layer: &lrp.HardSwish{}, Inputs: []int{2}},
+		{Name: "cat", Layer: &lrp.Concat{}, Inputs: []int{3, 1, 3}}, // [8 7 7]
+		{Name: "squeeze", Layer: &lrp.GlobalAvgPool{}, Inputs: []int{4}},
+		{Name: "fc1", Layer: conv(8, 2, 1, 0), Inputs: []int{5}},
+		{Name: "gelu", Layer: &lrp.GELU{}, Inputs: []int{6}},
+		{Name: "fc2", Layer: conv(2, 8, 1, 0), Inputs: []int{7}},
+		{Name: "hsig", Layer: &lrp.HardSigmoid{Alpha: 1.0 / 6, Beta: 0.5}, Inputs: []int{8}},
+		{Name: "scale", Layer: &lrp.Mul{}, Inputs: []int{4, 9}},
+		{Name: "bn", Layer: &lrp.BatchNorm{Mean: w(8), Var: pos(8), Gamma: w(8), Beta: w(8), Eps: 1e-5}, Inputs: []int{10}},
+		{Name: "leaky", Layer: &lrp.LeakyReLU{Alpha: 0.01}, Inputs: []int{11}},
+		{Name: "conv", Layer: conv(8, 4, 3, 1), Inputs: []int{12}},
+		{Name: "elu", Layer: &lrp.ELU{Alpha: 1.5}, Inputs: []int{13}},
+		{Name: "tanh", Layer: &lrp.Tanh{}, Inputs: []int{14}},
+		{Name: "sigmoid", Layer: &lrp.Sigmoid{}, Inputs: []int{15}},
+		{Name: "maxpool", Layer: &lrp.MaxPool2D{KH: 2, KW: 2, SH: 2, SW: 2, Ceil: true}, Inputs: []int{16}}, // [4 4 4]
+		{Name: "avgpool", Layer: &lrp.AvgPool2D{KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, CountIncludePad: true, Ceil: true}, Inputs: []int{17}},
+		{Name: "flat", Layer: &lrp.Flatten{}, Inputs: []int{18}},
+		{Name: "fc", Layer: &lrp.Dense{In: 4 * 3 * 3, Out: 3, W: w(108), B: w(3)}, Inputs: []int{19}},
+	}, nil)
+	require.NoError(t, err)
+	return m
+}
+
 var stCard = map[string]string{"description": "test model", "accuracy": "0.5"}
 
 // stSameModel reports the first difference between two models, or "".
@@ -130,6 +166,8 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 		{"mlp/F16", stMLP, "F16", stRoundF16},
 		{"cnn/F32", stCNN, "F32", stExact},
 		{"cnn/F16", stCNN, "F16", stRoundF16},
+		{"arch/F32", stArch, "F32", stExact},
+		{"arch/F16", stArch, "F16", stRoundF16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, err := EncodeSafetensors(tc.model(t, stExact), stCard, tc.dtype)
@@ -310,6 +348,15 @@ func stCNNEdit(f func(h, g map[string]any)) func(testing.TB, []byte, []byte) []b
 	}
 }
 
+// stArchEdit is stGraphEdit on the file of stArch.
+func stArchEdit(f func(h, g map[string]any)) func(testing.TB, []byte, []byte) []byte {
+	return func(t testing.TB, _, _ []byte) []byte {
+		b, err := EncodeSafetensors(stArch(t, stExact), nil, "F32")
+		require.NoError(t, err)
+		return stEdit(t, b, f)
+	}
+}
+
 var stInvalidCases = []stInvalidCase{
 	{"empty", func(testing.TB, []byte, []byte) []byte { return nil }, "too short", false},
 	{"truncated-4", func(_ testing.TB, b, _ []byte) []byte { return b[:4] }, "too short", false},
@@ -402,6 +449,13 @@ var stInvalidCases = []stInvalidCase{
 	{"graph-input-too-large", stGraphEdit(func(h, g map[string]any) { g["input"].(map[string]any)["shape"] = []int{3, 1 << 20, 1 << 20} }), "more than", false},
 	{"graph-empty-range", stGraphEdit(func(h, g map[string]any) { g["input"].(map[string]any)["high"] = 0 }), "pixel range [0, 0] is empty", false},
 	{"graph-labels-count", stGraphEdit(func(h, g map[string]any) { g["labels"] = []string{"a", "b", "c"} }), "3 labels for 2 outputs", false},
+	{"graph-concat-no-inputs", stArchEdit(func(h, g map[string]any) { stNode(g, 4)["inputs"] = []string{} }), `node "cat" (concat) has 0 inputs, want 1 to 1024`, false},
+	{"graph-concat-shapes", stArchEdit(func(h, g map[string]any) { stNode(g, 2)["stride"] = []int{2, 2} }),
+		"node 4 (cat, concat): concat input 1 has shape [4 7 7], input 0 [2 4 4]: they must agree but on the first axis", false},
+	{"graph-gate-shape", stArchEdit(func(h, g map[string]any) { stNode(g, 10)["inputs"] = []string{"cat", "stem"} }),
+		"node 10 (scale, mul): mul of a signal [8 7 7] and a gate [4 7 7]: want a gate of one value per channel, [8 1 1]", false},
+	{"graph-alpha-on-tanh", stArchEdit(func(h, g map[string]any) { stNode(g, 15)["alpha"] = 2 }), `node "tanh" (tanh): attribute "alpha" does not apply`, false},
+	{"graph-ceil-on-conv", stArchEdit(func(h, g map[string]any) { stNode(g, 0)["ceil_mode"] = true }), `node "stem" (conv2d): attribute "ceil_mode" does not apply`, false},
 	{"graph-no-nodes", stHeader(`{"__metadata__":{"lrp.graph":"{\"version\":1,\"input\":{\"shape\":[3],\"low\":0,\"high\":1},\"nodes\":[]}"}}`, nil), "model has no layers", false},
 }
 
@@ -424,6 +478,7 @@ func TestSafetensorsTestdata(t *testing.T) {
 		{"valid-mlp-f16", stMLP(t, stExact), stMLP(t, stRoundF16), "F16"},
 		{"valid-cnn-f32", stCNN(t, stExact), stCNN(t, stExact), "F32"},
 		{"valid-cnn-f16", stCNN(t, stExact), stCNN(t, stRoundF16), "F16"},
+		{"valid-arch-f32", stArch(t, stExact), stArch(t, stExact), "F32"},
 	}
 	if stUpdating() {
 		require.NoError(t, os.MkdirAll(safetensorsDir, 0o755))

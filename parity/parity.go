@@ -1,8 +1,12 @@
 // Package parity compares the engine against reference attributions stored
 // in the fixtures' format (see testdata/zennit/README.md): a folder of
 // NAME.cases.json files, each with its model as NAME.onnx or
-// NAME.layers.json. It works on any such folder: other models, other input
-// shapes, and arrays stored as base64 (KEY_b64, little-endian float32).
+// NAME.layers.json beside it, in the folder or any folder below it. It
+// compares the logits that every case file carries with the engine's, and
+// the relevance of every config the file holds (none: a logits-only file,
+// still a real check). It works on any such folder: other models, other
+// input shapes, and arrays stored as base64 (KEY_b64, little-endian
+// float32).
 package parity
 
 import (
@@ -10,6 +14,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -162,34 +167,38 @@ func ReadCase(path string) (*Case, error) {
 // Source chooses which model file Run reads.
 type Source int
 
-// Sources: NAME.onnx when it exists (else NAME.layers.json), or always
-// NAME.layers.json.
+// Sources: NAME.onnx when it exists (else NAME.layers.json), or
+// NAME.layers.json when it exists (else NAME.onnx).
 const (
 	PreferONNX Source = iota
 	LayersJSON
 )
 
-// LoadModel loads the model of case NAME from dir: NAME.onnx when it exists
-// and src is PreferONNX, else NAME.layers.json. It folds BatchNorm exactly
-// and reports the file used.
+// LoadModel loads the model of case NAME from dir: NAME.onnx or
+// NAME.layers.json, the one src prefers where both exist. It folds
+// BatchNorm exactly and reports the file used.
 func LoadModel(dir, name string, src Source) (*lrp.Model, string, error) {
 	var m *lrp.Model
-	var used string
-	if data, err := os.ReadFile(filepath.Join(dir, name+".onnx")); err == nil && src == PreferONNX {
-		f, err := model.DecodeONNX(data)
+	used := name + ".onnx"
+	onnx, err := os.ReadFile(filepath.Join(dir, used))
+	if err != nil || src == LayersJSON {
+		data, jerr := os.ReadFile(filepath.Join(dir, name+".layers.json"))
+		switch {
+		case jerr == nil:
+			onnx, used = nil, name+".layers.json"
+			if m, err = model.DecodeLayersJSON(name, data); err != nil {
+				return nil, "", err
+			}
+		case err != nil:
+			return nil, "", fmt.Errorf("parity: model of %s: %w", name, jerr)
+		}
+	}
+	if onnx != nil {
+		f, err := model.DecodeONNX(onnx)
 		if err != nil {
 			return nil, "", fmt.Errorf("parity: %s.onnx: %w", name, err)
 		}
-		m, used = f.Model, name+".onnx"
-	} else {
-		data, err := os.ReadFile(filepath.Join(dir, name+".layers.json"))
-		if err != nil {
-			return nil, "", fmt.Errorf("parity: model of %s: %w", name, err)
-		}
-		if m, err = model.DecodeLayersJSON(name, data); err != nil {
-			return nil, "", err
-		}
-		used = name + ".layers.json"
+		m = f.Model
 	}
 	if _, err := m.FoldBatchNorm(); err != nil {
 		return nil, "", err
@@ -197,20 +206,28 @@ func LoadModel(dir, name string, src Source) (*lrp.Model, string, error) {
 	return m, used, nil
 }
 
-// Line is the comparison of one (model, config).
+// Line is the comparison of one (model, config), or of one model's logits.
 type Line struct {
-	Model, Config string
+	Model, Config string  // Model: the case file's path below the folder, without .cases.json
 	Source        string  // model file used
-	Reference     string  // "relevance" or "relevance_exact_bn_merge"
+	Reference     string  // "relevance", "relevance_exact_bn_merge" or "logits"
 	Err           float64 // max over inputs of max|ours − ref| / max|ref|
+	Logits        bool    // the line compares the logits (Config is "logits")
 	Unknown       bool    // the config name has no mapping
 	Fail          error   // the engine returned an error
 }
 
-// Run compares every case in dir, with the models read as src says, and
-// returns one Line per (model, config), sorted by model then config name.
+// Run compares every case in dir and the folders below it, with the
+// models read as src says. It returns, per case file in path order, one
+// Line for its logits, then one per config, sorted by name.
 func Run(dir string, src Source) ([]Line, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.cases.json"))
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".cases.json") {
+			paths = append(paths, p)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -224,9 +241,16 @@ func Run(dir string, src Source) ([]Line, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, used, err := LoadModel(dir, c.Name, src)
+		if c.Logits == nil && len(c.Configs) == 0 {
+			return nil, fmt.Errorf("parity: %s: no logits and no configs, nothing to compare", p)
+		}
+		m, used, err := LoadModel(filepath.Dir(p), c.Name, src)
 		if err != nil {
 			return nil, err
+		}
+		name := c.Name
+		if rel, err := filepath.Rel(dir, p); err == nil {
+			name = filepath.ToSlash(strings.TrimSuffix(rel, ".cases.json"))
 		}
 		names := make([]string, 0, len(c.Configs))
 		for n := range c.Configs {
@@ -234,11 +258,38 @@ func Run(dir string, src Source) ([]Line, error) {
 		}
 		sort.Strings(names)
 		e := lrp.NewExplainer(m)
+		var ls []Line
+		if c.Logits != nil {
+			ls = append(ls, compareLogits(e, c, used))
+		}
 		for _, n := range names {
-			lines = append(lines, compare(e, c, n, used))
+			ls = append(ls, compare(e, c, n, used))
+		}
+		for _, l := range ls {
+			l.Model = name
+			lines = append(lines, l)
 		}
 	}
 	return lines, nil
+}
+
+// compareLogits compares the engine's logits with the case's, the
+// original model's: max|ours − ref| / max|ref| per input.
+func compareLogits(e *lrp.Explainer, c *Case, src string) Line {
+	l := Line{Model: c.Name, Config: "logits", Source: src, Reference: "logits", Logits: true}
+	if len(c.Logits) != len(c.Inputs) {
+		l.Fail = fmt.Errorf("parity: %d logits for %d inputs", len(c.Logits), len(c.Inputs))
+		return l
+	}
+	for i, x := range c.Inputs {
+		z, err := e.Forward(x)
+		if err != nil {
+			l.Fail = err
+			return l
+		}
+		l.Err = math.Max(l.Err, RelErr(z, c.Logits[i]))
+	}
+	return l
 }
 
 func compare(e *lrp.Explainer, c *Case, name, src string) Line {

@@ -92,7 +92,8 @@ func TestUnseenFolder(t *testing.T) {
 	})
 	lines, err := Run(dir, PreferONNX)
 	require.NoError(t, err)
-	require.Len(t, lines, 4)
+	require.Len(t, lines, 5)
+	assert.True(t, lines[0].Logits && lines[0].Config == "logits", "line 0 %+v: want the logits", lines[0])
 	for _, l := range lines {
 		t.Logf("%s/%s: %.3g unknown=%v", l.Model, l.Config, l.Err, l.Unknown)
 		if l.Config == "not_a_rule" {
@@ -103,4 +104,62 @@ func TestUnseenFolder(t *testing.T) {
 		assert.NoError(t, l.Fail, "%s: want an exact match", l.Config)
 		assert.Zero(t, l.Err, "%s: max rel diff; want an exact match", l.Config)
 	}
+}
+
+// TestLogitsOnly: a case file without configs, in a folder below the one
+// Run is given, is a check of the logits: the engine's own pass, a changed
+// logit fails by its size relative to the largest, and a file with
+// neither logits nor configs is refused.
+func TestLogitsOnly(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "deeper", "set")
+	require.NoError(t, os.MkdirAll(sub, 0o755))
+	layers := map[string]any{
+		"input_shape": []int{4},
+		"layers": []map[string]any{
+			{"type": "linear", "in_features": 4, "out_features": 3, "weight": []float32{1, -2, 0.5, 1, 0, 1, -1, 2, 3, 0.25, -0.5, 1}, "bias": []float32{0.1, -0.2, 0.3}},
+		},
+	}
+	write := func(name string, v any) {
+		js, err := json.Marshal(v)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(sub, name), js, 0o644))
+	}
+	write("lin.layers.json", layers)
+	m, _, err := LoadModel(sub, "lin", LayersJSON)
+	require.NoError(t, err)
+	x := []float32{0.5, -1, 2, 0.25}
+	z, err := m.Forward(x)
+	require.NoError(t, err)
+	cases := func(logits []float32) map[string]any {
+		return map[string]any{"input_shape": []int{4}, "inputs": [][]float32{x}, "logits": [][]float32{logits},
+			"predicted": []int{lrp.Argmax(z)}, "configs": map[string]any{}}
+	}
+	write("lin.cases.json", cases(z))
+	lines, err := Run(dir, PreferONNX)
+	require.NoError(t, err)
+	require.Len(t, lines, 1)
+	l := lines[0]
+	assert.Equal(t, "deeper/set/lin", l.Model, "model name: the path below the folder")
+	assert.True(t, l.Logits, "the logits line")
+	assert.NoError(t, l.Fail)
+	assert.Zero(t, l.Err, "the engine's own logits")
+
+	off := append([]float32(nil), z...)
+	big := 0
+	for k, v := range z {
+		if math.Abs(float64(v)) > math.Abs(float64(z[big])) {
+			big = k
+		}
+	}
+	off[(big+1)%3] += 1e-3 * float32(math.Abs(float64(z[big])))
+	write("lin.cases.json", cases(off))
+	lines, err = Run(dir, PreferONNX)
+	require.NoError(t, err)
+	require.Len(t, lines, 1)
+	assert.InDelta(t, 1e-3, lines[0].Err, 1e-6, "a logit off by 1e-3 of the largest")
+
+	write("lin.cases.json", map[string]any{"input_shape": []int{4}, "inputs": [][]float32{x}, "predicted": []int{0}, "configs": map[string]any{}})
+	_, err = Run(dir, PreferONNX)
+	assert.ErrorContains(t, err, "nothing to compare")
 }

@@ -51,6 +51,48 @@ func TestConvertFixtures(t *testing.T) {
 	}
 }
 
+// TestConvertArch converts the arch reference models (Concat, MaxPool in
+// ceil mode, unfoldable BatchNorm) to safetensors: in float32 the file
+// computes the ONNX model's logits to the bit, in float16 it keeps every
+// reference input's class.
+func TestConvertArch(t *testing.T) {
+	for _, name := range []string{"squeezenet", "densenet"} {
+		for _, dtype := range []string{"F32", "F16"} {
+			t.Run(name+"/"+dtype, func(t *testing.T) {
+				src := refdata.Path(t, "arch/"+name+".onnx")
+				out := filepath.Join(t.TempDir(), name+".safetensors")
+				require.NoError(t, runConvert([]string{src, "-o", out, "-dtype", dtype, "-samples", "2"}))
+				orig, err := os.ReadFile(src)
+				require.NoError(t, err)
+				want, err := model.Load(orig)
+				require.NoError(t, err)
+				data, err := os.ReadFile(out)
+				require.NoError(t, err)
+				got, err := model.Load(data)
+				require.NoError(t, err)
+				require.Equal(t, len(want.Model.Nodes), len(got.Model.Nodes), "nodes")
+				for i, nd := range want.Model.Nodes {
+					assert.Equal(t, nd.Inputs, got.Model.Nodes[i].Inputs, "node %d reads", i)
+					assert.Equal(t, nd.Layer.Kind(), got.Model.Nodes[i].Layer.Kind(), "node %d kind", i)
+				}
+				c, err := parity.ReadCase(refdata.Path(t, "arch/"+name+".cases.json"))
+				require.NoError(t, err)
+				e, ref := lrp.NewExplainer(got.Model), lrp.NewExplainer(want.Model)
+				for i, x := range c.Inputs {
+					z, err := e.Forward(x)
+					require.NoError(t, err)
+					if dtype == "F32" {
+						zr, err := ref.Forward(x)
+						require.NoError(t, err)
+						assert.Equal(t, zr, z, "input %d: logits of the float32 file", i)
+					}
+					assert.Equal(t, c.Predicted[i], lrp.Argmax(z), "input %d: class", i)
+				}
+			})
+		}
+	}
+}
+
 func TestInfoRejectsGarbage(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "garbage.onnx")
 	os.WriteFile(p, []byte("this is not a model at all"), 0o644)

@@ -9,7 +9,7 @@ import (
 )
 
 func runParity(args []string) error {
-	fs := flags("parity", "[-tol T] [DIR]", "Runs every config of every NAME.cases.json in DIR (the fixtures' format; the model is\nNAME.onnx when present, else NAME.layers.json) and prints\nmax|ours − ref| / max|ref| per (model, config). Exits 1 if any config is above the\ntolerance, fails or has a name the engine does not know. Without DIR it checks the\nrepository's own Zennit reference sets (testdata/zennit).")
+	fs := flags("parity", "[-tol T] [DIR]", "Compares the logits and runs every config of every NAME.cases.json in DIR and the\nfolders below it (the fixtures' format; the model is NAME.onnx when present, else\nNAME.layers.json) and prints max|ours − ref| / max|ref| per (model, logits or config).\nExits 1 if any check is above the tolerance, fails or names a config the engine does\nnot know. Without DIR it checks the repository's own Zennit reference sets\n(testdata/zennit).")
 	tol := fs.Float64("tol", 1e-5, "tolerance on max|ours − ref| / max|ref|")
 	jsonOnly := fs.Bool("json", false, "read NAME.layers.json even where NAME.onnx exists")
 	pos, err := parse(fs, args, func(p []string) bool { return len(p) <= 1 })
@@ -31,8 +31,19 @@ func runParity(args []string) error {
 	if err != nil {
 		return err
 	}
-	ok, worst, worstAt := 0, -1.0, ""
+	width := 10
 	for _, l := range lines {
+		width = max(width, len(printable(l.Model)))
+	}
+	// ok and n count the configs, then the logits.
+	var ok, n [2]int
+	worst, worstAt := -1.0, ""
+	for _, l := range lines {
+		k := 0
+		if l.Logits {
+			k = 1
+		}
+		n[k]++
 		status := "ok"
 		switch {
 		case l.Unknown:
@@ -42,9 +53,9 @@ func runParity(args []string) error {
 		case !(l.Err <= *tol):
 			status = "FAIL"
 		default:
-			ok++
+			ok[k]++
 		}
-		fmt.Printf("%-10s %-28s %10.3g  %-20s %-26s %s\n", printable(l.Model), printable(l.Config), l.Err, printable(l.Source), printable(l.Reference), printable(status))
+		fmt.Printf("%-*s %-28s %10.3g  %-20s %-26s %s\n", width, printable(l.Model), printable(l.Config), l.Err, printable(l.Source), printable(l.Reference), printable(status))
 		e := l.Err
 		if l.Unknown || l.Fail != nil {
 			e = math.Inf(1)
@@ -53,8 +64,8 @@ func runParity(args []string) error {
 			worst, worstAt = e, l.Model+"/"+l.Config
 		}
 	}
-	fmt.Printf("parity: %d/%d configs within %g, worst %.3g (%s)\n", ok, len(lines), *tol, worst, printable(worstAt))
-	if ok != len(lines) {
+	fmt.Printf("parity: %d/%d configs and %d/%d logits within %g, worst %.3g (%s)\n", ok[0], n[0], ok[1], n[1], *tol, worst, printable(worstAt))
+	if ok != n {
 		return errExit
 	}
 	return nil

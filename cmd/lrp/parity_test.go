@@ -29,12 +29,15 @@ func stdout(t *testing.T, f func() error) (string, error) {
 }
 
 // TestParityDefault runs `lrp parity` with no folder: it checks the
-// repository's own Zennit reference sets (testdata/zennit), all 37 configs.
+// repository's own Zennit reference sets (testdata/zennit and arch/ below
+// it), all 42 configs and the logits of the 5 case files.
 func TestParityDefault(t *testing.T) {
 	out, err := stdout(t, func() error { return runParity(nil) })
 	require.NoError(t, err, "lrp parity\n%s", out)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	last := lines[len(lines)-1]
 	t.Log(last)
-	assert.True(t, strings.HasPrefix(last, "parity: 37/37 configs within 1e-05, "), "last line %q, want parity: 37/37 configs within 1e-05, …", last)
+	const want = "parity: 42/42 configs and 5/5 logits within 1e-05, "
+	assert.True(t, strings.HasPrefix(last, want), "last line %q, want %s…", last, want)
+	assert.Contains(t, out, "arch/densenet", "the arch folder's logits-only case")
 }
