@@ -79,7 +79,7 @@ test('misuse rejects with a clear message and the runtime stays alive', async ()
   const bad = [
     [{ methods: ['no_such_method'] }, /^eval: options: unknown method "no_such_method"/],
     [{ methods: ['epsilon'], colour: 'red' }, /^eval: options: .*unknown field "colour"/],
-    [{ fill: 'blur' }, /^eval: unknown fill "blur"/],
+    [{ fill: 'blur' }, /^eval: options: unknown fill "blur"/],
     [{ patch: -1 }, /^eval: options: patch -1/],
     [{ target: 10 }, /^eval: target 10 out of range/],
     [{ start: 'nowhere' }, /start/],
