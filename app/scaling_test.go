@@ -1,18 +1,13 @@
-//go:build unix
-
 package app
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lrpwasm/lrp/internal/cpu"
 	"github.com/lrpwasm/lrp/lrp"
 	"github.com/lrpwasm/lrp/model"
 )
@@ -49,36 +44,19 @@ func chainFile(tb testing.TB, n int, block string) []byte {
 }
 
 // loadAndExplain is what a user's first call costs: decode, fold, open a
-// session and explain with the default options. It starts from a collected
-// heap, with the collector off (its work grows with the live heap, not
-// with the algorithm), and returns the CPU time the process spent
-// (cpuTime): other processes, and the other packages' tests that go test
-// runs beside this one, do not count.
-func loadAndExplain(tb testing.TB, b []byte) time.Duration {
+// session and explain with the default options.
+func loadAndExplain(tb testing.TB, b []byte) {
 	tb.Helper()
-	runtime.GC()
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	t0 := cpuTime(tb)
 	s, err := Open(b)
 	require.NoError(tb, err)
 	r, err := s.Explain(Input{X: []float32{0.1, 0.2, 0.9, 0.3}}, nil)
 	require.NoError(tb, err)
 	require.Equal(tb, 1, r.Predicted)
-	return cpuTime(tb) - t0
-}
-
-// cpuTime is the user and system CPU time of this process so far.
-func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	require.NoError(tb, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestGraphSizeLinear loads and explains chains of 10,000 to 80,000
 // ReLUs (and 2,000 to 16,000 Dense+BatchNorm pairs), in CPU time, the
-// best of three rounds over the sizes (wall time, with go test running
-// other packages' tests beside this one, once made a linear run look 27
-// times slower): the time must grow
+// best of three rounds over the sizes (cpu.Growth): the time must grow
 // linearly with the graph (composite selectors and BatchNorm folding once
 // took time quadratic in it: 15 s for 40,000 ReLUs). The times are logged;
 // the assertion is on the ratio of the largest to the smallest chain, 8 for
@@ -98,14 +76,7 @@ func TestGraphSizeLinear(t *testing.T) {
 			for i, n := range sizes {
 				files[i] = chainFile(t, n, block)
 			}
-			took := make([]time.Duration, len(sizes))
-			for round := range 3 {
-				for i, b := range files {
-					if d := loadAndExplain(t, b); round == 0 || d < took[i] {
-						took[i] = d
-					}
-				}
-			}
+			took := cpu.Growth(len(sizes), 3, func(i int) { loadAndExplain(t, files[i]) })
 			for i, n := range sizes {
 				t.Logf("%6d blocks (%8d bytes): %v CPU", n, len(files[i]), took[i])
 			}
@@ -123,5 +94,5 @@ func TestGraphNodeCap(t *testing.T) {
 		t.Skip("loads 131,072 nodes")
 	}
 	b := chainFile(t, lrp.MaxNodes-1, "relu")
-	t.Logf("%d nodes, %d bytes: %v", lrp.MaxNodes, len(b), loadAndExplain(t, b))
+	t.Logf("%d nodes, %d bytes: %v CPU", lrp.MaxNodes, len(b), cpu.Measure(func() { loadAndExplain(t, b) }))
 }

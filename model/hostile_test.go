@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lrpwasm/lrp/internal/cpu"
 )
 
 // Hostile files: valid by ONNX's rules, a few kilobytes to megabytes long,
@@ -73,22 +75,25 @@ func TestHostileONNXErrors(t *testing.T) {
 
 // TestHostileONNXReluChainLinear decodes chains of 8,000 to 64,000 Relu
 // nodes (the largest 1.3 MB; a 2 MB chain of 65,000 once blocked loadModel
-// for 245 s). The times are logged; the ratio of the largest to the
-// smallest must be nearer linear growth (8) than quadratic (64).
+// for 245 s), in CPU time, the best of three rounds (cpu.Growth). The
+// times are logged; the ratio of the largest to the smallest must be
+// nearer linear growth (8) than quadratic (64).
 func TestHostileONNXReluChainLinear(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes 120,000 nodes")
 	}
 	sizes := []int{8000, 16000, 32000, 64000}
-	took := make([]time.Duration, len(sizes))
+	files := make([][]byte, len(sizes))
 	for i, n := range sizes {
-		b := oxReluChain(n)
-		t0 := time.Now()
-		f, err := DecodeONNX(b)
-		took[i] = time.Since(t0)
+		files[i] = oxReluChain(n)
+	}
+	took := cpu.Growth(len(sizes), 3, func(i int) {
+		f, err := DecodeONNX(files[i])
 		require.NoError(t, err)
-		require.Len(t, f.Model.Nodes, n+1)
-		t.Logf("%6d Relu nodes (%7d bytes): %v", n, len(b), took[i])
+		require.Len(t, f.Model.Nodes, sizes[i]+1)
+	})
+	for i, n := range sizes {
+		t.Logf("%6d Relu nodes (%7d bytes): %v CPU", n, len(files[i]), took[i])
 	}
 	ratio := float64(took[len(took)-1]) / float64(took[0])
 	t.Logf("ratio %d/%d nodes: %.1f (linear 8, quadratic 64)", sizes[len(sizes)-1], sizes[0], ratio)
