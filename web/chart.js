@@ -63,7 +63,8 @@ export function drawCurves(canvas, res, { styles, hidden = new Set(), current, y
   ctx.clearRect(0, 0, W, H);
 
   const shown = res.methods.map((c, i) => ({ c, i })).filter(({ c }) => !hidden.has(c.method));
-  const m = { left: 52, right: 12, top: 14, bottom: 42 };
+  const road = res.fill === 'road';
+  const m = { left: 52, right: road ? 22 : 12, top: 14, bottom: 42 }; // room for the last tick's "90 %"
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   let lo = Infinity;
@@ -72,7 +73,6 @@ export function drawCurves(canvas, res, { styles, hidden = new Set(), current, y
   if (!shown.length) [lo, hi] = [0, 1];
   const yt = niceTicks(lo, hi, 5);
   [lo, hi] = [yt[0], yt.at(-1)];
-  const road = res.fill === 'road';
   const at = (k) => { // the x value of point k
     const r = res.removed?.[k] ?? k;
     return road ? (100 * r) / res.patches : r;
