@@ -41,7 +41,7 @@ function labelsText(model) {
 
 // choosesNormalization reports whether the page offers a choice of
 // normalization for info's model: a [3, H, W] input whose file has none.
-export const choosesNormalization = (info) => info.inputShape.length === 3 && info.inputShape[0] === 3 && info.normalizationDefault !== 'file';
+const choosesNormalization = (info) => info.inputShape.length === 3 && info.inputShape[0] === 3 && info.normalizationDefault !== 'file';
 
 // showModel lists the facts of model (state.model) in the Model card.
 export function showModel(model) {
