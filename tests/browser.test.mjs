@@ -281,11 +281,15 @@ test('the evaluation panel draws perturbation curves and an AOPC for every metho
   await drawSeven();
   const cells = await page.locator('#compare-grid .cell').count();
   assert.equal(await page.locator('#evaluation-result').isHidden(), true, 'no evaluation before the button');
+  // The paper's noise fill on 4×4 patches (the panel's default is ROAD,
+  // whose own test is in panels.test.mjs).
+  await page.selectOption('#evaluate-fill', 'uniform');
   const n = await stats(() => __lrpStats.evaluations ?? 0);
   await page.click('#evaluate-run');
   await page.waitForFunction((n) => (__lrpStats.evaluations ?? 0) > n, n, { timeout: 60_000 });
   await page.locator('#evaluation-result').waitFor({ state: 'visible' });
   const ev = await stats(() => __lrpStats.evaluation);
+  assert.equal(ev.fill, 'uniform');
   assert.equal(ev.target, 7);
   assert.equal(ev.methods.length, cells + 1, 'the compare grid (with the current composite) and random');
   assert.ok(ev.methods.every((m) => m.points === 50), 'curves of 49 patches + 1');
@@ -324,6 +328,7 @@ test('the evaluation panel draws perturbation curves and an AOPC for every metho
   assert.equal(await stats(() => __lrpStats.evaluations), n + 1);
   await page.locator('#evaluation-panel').screenshot({ path: path.join(artifacts, 'evaluation.png') });
   await page.uncheck('#evaluate-lerf');
+  await page.selectOption('#evaluate-fill', 'road');
 });
 
 test('exports the heatmap and overlay as PNG and the relevance with its settings as JSON', async () => {

@@ -219,6 +219,36 @@ test('the chart gives every line its own colour and dash, the legend toggles lin
   await page.locator('#evaluation-panel').screenshot({ path: path.join(artifacts, 'panels-evaluation.png') });
 });
 
+test('ROAD is the panel’s default fill: the request carries it, the table shows a combined score per method, the x axis is in percent', async () => {
+  assert.equal(await page.inputValue('#evaluate-fill'), 'road', 'ROAD by default');
+  assert.match(await page.locator('#evaluation-road').innerText(), /neighbours.*close to the data.*shape of the removed region leaks nothing/);
+  assert.match(await page.locator('#evaluation-how').innerText(), /ROAD removes 10 %, 20 %, … 90 % of the pixels/);
+  await drawSeven();
+  const ev = await evaluate();
+  assert.equal(ev.options.fill, 'road', 'the request carried fill road');
+  assert.equal(ev.fill, 'road', 'and the engine ran it');
+  // 10 points: 0 %, 10 %, …, 90 % of the 784 pixels.
+  assert.equal(ev.removed.length, 10);
+  ev.removed.forEach((r, k) => assert.equal(r, Math.floor((k * ev.patches) / 10), `point ${k}`));
+  assert.ok(ev.methods.every((m) => m.points === 10 && Number.isFinite(m.combined)), 'a combined score per method');
+  assert.equal(ev.methods.find((m) => m.method === 'random').combined, 0, 'the random order scores 0');
+
+  const rows = await page.locator('#evaluation-table tbody tr').evaluateAll((trs) => trs.map((tr) => ({ method: tr.dataset.method, combined: tr.cells[3].textContent })));
+  assert.deepEqual(rows.map((r) => r.method).sort(), ev.methods.map((m) => m.method).sort());
+  for (const r of rows) {
+    assert.match(r.combined, /^-?\d+\.\d{3}$/, `${r.method} combined`);
+    assert.equal(r.combined, ev.methods.find((m) => m.method === r.method).combined.toFixed(3));
+  }
+  // Ranked by the combined score, ROAD's headline.
+  const scores = rows.map((r) => Number(r.combined));
+  assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+  assert.equal(await page.locator('#evaluation-combined').textContent(), 'Combined ↑');
+  const drawn = await stats(() => __lrpStats.evaluationDrawn);
+  assert.match(drawn.xLabel, /^pixels removed, percentiles .*ROAD/);
+  assert.match(await page.locator('#evaluation-status').textContent(), /ROAD/);
+  await page.locator('#evaluation-panel').screenshot({ path: path.join(artifacts, 'panels-evaluation-road.png') });
+});
+
 // ---------------------------------------------------------------- 5: parameters
 
 test('only the parameters the composite reads are enabled, and the caption and description show the values in use', async () => {

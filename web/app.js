@@ -8,7 +8,9 @@
 // and the webcam), files.js (file inputs, drag and drop), controls.js (the
 // method and rendering controls), rules.js (the per-layer rule editor,
 // built from the engine's rule catalogue, lrp.rules()), view.js (heatmap,
-// overlay, colorbar, classes), model.js (the Model card), export.js (with
+// overlay, colorbar, classes), model.js (the Model card, with the model's
+// normalization and class names, which every Worker holding the model
+// gets: configureModel), export.js (with
 // png.js, which writes the settings into the PNG files), and
 // the panels diagnostics.js, compare.js and evaluation.js (with chart.js).
 // A panel follows the model and the result: onModel(model),
@@ -22,17 +24,18 @@
 // all performance.now() — where `move` is when the page handled the oldest
 // pointer move the heatmap is the first to include and `event` that move's
 // event timestamp (when the browser received the input). `split` tells
-// whether live explanations of the model are split over two Workers, and
-// `last.workers` how many computed the last one.
+// whether live explanations of the model are split over two Workers,
+// `last.workers` how many computed the last one, and `configured` counts
+// the changes of the model's settings that took effect.
 import { usedParams } from './catalogue.js';
 import { createCompare } from './compare.js';
 import { createControls } from './controls.js';
 import { createDiagnostics, nanMessage } from './diagnostics.js';
-import { $, setText, showError } from './dom.js';
+import { $, mb, setText, showError } from './dom.js';
 import { createEvaluation } from './evaluation.js';
 import { createExport } from './export.js';
 import { bindFiles } from './files.js';
-import { loading, showModel } from './model.js';
+import { bindSettings, loading, showModel } from './model.js';
 import { createPad } from './pad.js';
 import { WorkerClient, WorkerPair, WorkerPool } from './pool.js';
 import { ruleEditor } from './rules.js';
@@ -45,7 +48,11 @@ const pair = new WorkerPair(live);
 const pool = new WorkerPool();
 
 const state = {
-  model: null, // {name, size, info, composites, rules, colormaps, version, builtin, source}
+  // model: {name, size, info, composites, rules, colormaps, version,
+  // builtin, source, settings (the configure settings given since the load,
+  // null: none), labelsDefault (info.labelsFrom at the load), labelsName
+  // (the names file in use)}
+  model: null,
   composite: 'epsilon_gamma_box',
   start: 'onehot',
   target: -1, // −1 follows the prediction
@@ -198,7 +205,7 @@ function followSplit(model) {
   }
   setSplit('loading');
   const t0 = performance.now();
-  pair.follow(model.source).then(
+  pair.follow(model.source, model.settings).then(
     (ok) => ok && setSplit('ready', '', performance.now() - t0),
     (err) => state.model === model && setSplit('failed', err.message),
   );
@@ -284,14 +291,27 @@ function clearOutputs() {
 
 // ---------------------------------------------------------------- model
 
-async function openModel(source, { builtin = false } = {}) {
+// Opening a model and changing its settings take turns (serially): a
+// configure meant for one model never reaches the next.
+let modelTurn = Promise.resolve();
+function serially(f) {
+  const run = modelTurn.then(f);
+  modelTurn = run.catch(() => {});
+  return run;
+}
+
+function openModel(source, opts) {
+  return serially(() => loadModel(source, opts));
+}
+
+async function loadModel(source, { builtin = false } = {}) {
   const name = source.name;
   showError('model-error', '');
   const load = loading(name, stats);
   pair.hold(); // no split while the two Workers may hold different models
   try {
     const m = await live.call('open', { source }, { onProgress: load.onProgress });
-    state.model = { ...m, builtin, source };
+    state.model = { ...m, builtin, source, settings: null, labelsDefault: m.info.labelsFrom, labelsName: '' };
     pool.setModel(source);
     onModel();
     followSplit(state.model);
@@ -306,6 +326,77 @@ async function openModel(source, { builtin = false } = {}) {
     load.done('');
     return false;
   }
+}
+
+// configureModel changes the model's settings by change ({normalization},
+// {labels} or {labelsFile}, as lrp.configure takes them; labelsName names
+// the names file). The live Worker is configured first, and an error shows
+// in the Model card and changes nothing; then the pool and the partner
+// Worker get the same settings (the split pauses until the partner has
+// them: both engines of a split must agree), and the page explains again.
+function configureModel(change, { labelsName = '' } = {}) {
+  return serially(async () => {
+    const model = state.model;
+    if (!model) return false;
+    const settings = { ...model.settings, ...change };
+    if ('labels' in change) delete settings.labelsFile;
+    if ('labelsFile' in change) delete settings.labels;
+    showError('model-error', '');
+    pair.hold();
+    let info;
+    try {
+      info = await live.call('configure', { settings });
+    } catch (err) {
+      showError('model-error', labelsName ? `${labelsName}: ${err.message}` : err.message);
+      followSplit(model);
+      showModel(model); // the controls show the settings in use again
+      return false;
+    }
+    const name = 'labelsFile' in change ? labelsName : 'labels' in change ? '' : model.labelsName;
+    state.model = { ...model, info, settings, labelsName: name };
+    pool.configure(settings);
+    followSplit(state.model);
+    stats.configured = (stats.configured ?? 0) + 1;
+    onSettings();
+    return true;
+  });
+}
+
+// A names file larger than this is not read: it is far larger than any
+// the engine accepts (app.MaxLabelsFile, 4 MiB), which says so for the
+// sizes between.
+const maxNamesRead = 8 << 20;
+
+// openLabels gives the model the class names of file, a text or JSON
+// names file (docs/JS_API.md, configure's labelsFile).
+async function openLabels(file) {
+  if (!state.model) {
+    showError('model-error', `${file.name}: open a model first; a names file gives its classes names.`);
+    return;
+  }
+  if (file.size > maxNamesRead) {
+    showError('model-error', `${file.name}: ${mb(file.size)} is too large for a class-names file.`);
+    return;
+  }
+  let text;
+  try {
+    text = await file.text();
+  } catch (err) {
+    showError('model-error', `${file.name}: could not be read (${err.message})`);
+    return;
+  }
+  if (await configureModel({ labelsFile: text }, { labelsName: file.name })) $('model-status').textContent = `Class names from ${file.name}.`;
+}
+
+// onSettings follows new settings of the model: the Model card, zᴮ's
+// bounds among the parameters, and the panels and the explanation, which
+// were of the old ones.
+function onSettings() {
+  showModel(state.model);
+  controls.describeComposite();
+  for (const p of panels) p.onClear?.();
+  if (state.inked) requestExplain(null);
+  else clearOutputs();
 }
 
 function onModel() {
@@ -359,8 +450,10 @@ async function main() {
   bindFiles({
     openImage: (f) => pad.openImage(f),
     openModel: (f) => openModel({ file: f, name: f.name }),
+    openLabels,
     openBuiltin: () => openModel(builtinModel, { builtin: true }),
   });
+  bindSettings(state, { configure: (change) => configureModel(change) });
   pad.reset();
   registerServiceWorker();
   const ok = await openModel(builtinModel, { builtin: true });

@@ -1,5 +1,6 @@
 // chart.js: the perturbation curves of the evaluation panel on a canvas:
-// the class logit against the patches removed, one line per method (MoRF;
+// the class logit against the patches removed (ROAD: the percentage of
+// pixels removed, 10 … 90 %), one line per method (MoRF;
 // LeRF too on request, thinner and faded), with axes and ticks, at the
 // screen's pixel density. Every method has a colour and a dash pattern of
 // its own (curveStyle), so that thirteen lines, some of which coincide
@@ -36,11 +37,15 @@ export function lineSample({ color, dash }, bold = false) {
   return svg;
 }
 
-// drawCurves plots res, an evaluation ({target, patch, steps, fill,
-// methods: [{method, morf, lerf}]}), on canvas. styles are the methods'
-// curveStyles, hidden the methods not drawn, current the method drawn
-// thick and on top, yLabel the y axis title, and lerf whether the LeRF
-// curves are drawn too. It returns the line width of each method drawn.
+// drawCurves plots res, an evaluation ({target, patch, patches, steps,
+// removed, fill, methods: [{method, morf, lerf}]}), on canvas. styles are
+// the methods' curveStyles, hidden the methods not drawn, current the
+// method drawn thick and on top, yLabel the y axis title, and lerf whether
+// the LeRF curves are drawn too. Point k of a curve is drawn at the
+// patches removed, removed[k] (k when not given), or for ROAD at the
+// percentage of pixels removed, 100·removed[k]/patches. It returns
+// {widths, xLabel}: the line width of each method drawn, and the x axis's
+// title.
 export function drawCurves(canvas, res, { styles, hidden = new Set(), current, yLabel, lerf }) {
   const css = getComputedStyle(document.documentElement);
   const text = css.getPropertyValue('--text').trim();
@@ -58,7 +63,8 @@ export function drawCurves(canvas, res, { styles, hidden = new Set(), current, y
   ctx.clearRect(0, 0, W, H);
 
   const shown = res.methods.map((c, i) => ({ c, i })).filter(({ c }) => !hidden.has(c.method));
-  const m = { left: 52, right: 12, top: 14, bottom: 42 };
+  const road = res.fill === 'road';
+  const m = { left: 52, right: road ? 22 : 12, top: 14, bottom: 42 }; // room for the last tick's "90 %"
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   let lo = Infinity;
@@ -67,8 +73,13 @@ export function drawCurves(canvas, res, { styles, hidden = new Set(), current, y
   if (!shown.length) [lo, hi] = [0, 1];
   const yt = niceTicks(lo, hi, 5);
   [lo, hi] = [yt[0], yt.at(-1)];
-  const L = res.steps;
-  const X = (k) => m.left + (k / L) * pw;
+  const at = (k) => { // the x value of point k
+    const r = res.removed?.[k] ?? k;
+    return road ? (100 * r) / res.patches : r;
+  };
+  const xMax = Math.ceil(at(res.steps)) || 1; // ROAD's last point, ⌊0.9·pixels⌋, is drawn just left of 90 %
+  const X = (k) => m.left + (at(k) / xMax) * pw;
+  const xAt = (v) => m.left + (v / xMax) * pw;
   const Y = (v) => m.top + (1 - (v - lo) / (hi - lo || 1)) * ph;
 
   ctx.font = font;
@@ -87,13 +98,13 @@ export function drawCurves(canvas, res, { styles, hidden = new Set(), current, y
   }
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
-  for (const k of niceTicks(0, L, W >= 560 ? 8 : 5).filter((k) => k <= L)) {
-    const x = Math.round(X(k)) + 0.5;
+  for (const v of niceTicks(0, xMax, W >= 560 ? (road ? 9 : 8) : 5).filter((v) => v <= xMax + 1e-9)) {
+    const x = Math.round(xAt(v)) + 0.5;
     ctx.beginPath();
     ctx.moveTo(x, m.top + ph);
     ctx.lineTo(x, m.top + ph + 4);
     ctx.stroke();
-    ctx.fillText(String(k), x, m.top + ph + 6);
+    ctx.fillText(road ? `${v} %` : String(v), x, m.top + ph + 6);
   }
   ctx.strokeStyle = muted;
   ctx.beginPath();
@@ -102,7 +113,10 @@ export function drawCurves(canvas, res, { styles, hidden = new Set(), current, y
   ctx.lineTo(m.left + pw, m.top + ph + 0.5);
   ctx.stroke();
   ctx.fillStyle = text;
-  ctx.fillText(`patches removed (${res.patch}×${res.patch}, ${res.fill} fill)`, m.left + pw / 2, m.top + ph + 24);
+  const xLabel = road
+    ? 'pixels removed, percentiles of the relevance (ROAD: imputed from their neighbours)'
+    : `patches removed (${res.patch}×${res.patch}, ${res.fill} fill)`;
+  ctx.fillText(xLabel, m.left + pw / 2, m.top + ph + 24);
   ctx.save();
   ctx.translate(13, m.top + ph / 2);
   ctx.rotate(-Math.PI / 2);
@@ -135,7 +149,7 @@ export function drawCurves(canvas, res, { styles, hidden = new Set(), current, y
   ctx.restore();
   ctx.setLineDash([]);
   ctx.globalAlpha = 1;
-  return widths;
+  return { widths, xLabel };
 }
 
 // niceTicks returns about n round values spanning lo…hi (1, 2 or 5 × 10ᵏ apart).

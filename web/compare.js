@@ -118,7 +118,8 @@ export function createCompare(state, { pool, stats, useMethod }) {
     const elapsed = performance.now() - t0;
     $('compare-status').textContent = `${cells.size} methods in ${ms(elapsed)} on ${pool.workers} Worker${pool.workers === 1 ? '' : 's'}`;
     stats.compareRuns++;
-    stats.compare = { ms: elapsed, workers: pool.workers, cells: cells.size };
+    // sums: each method's Σ R at the input, for the tests to compare with an engine's.
+    stats.compare = { ms: elapsed, workers: pool.workers, cells: cells.size, sums: Object.fromEntries([...cells].map(([m, c]) => [m, c.result?.diagnostics?.inputSum])) };
   }
 
   // side makes one half of the dialog: a menu, the heatmap, a caption and

@@ -5,6 +5,11 @@
 // workers, each with its own engine and its own copy of the model; a
 // WorkerPair lends a WorkerClient a partner worker to split one explanation
 // of a large model in two (explainSplit in lrp.js).
+//
+// A model's settings (the engine's configure: normalization and class
+// names) reach every Worker that holds it as the model itself does: the
+// pool's and the partner's open the model with the settings of the moment,
+// and those that hold it already are configured before their next call.
 
 /** The rejection of a call that a newer one replaced before it was sent. */
 export class Superseded extends Error {
@@ -159,6 +164,8 @@ export class WorkerPool {
   #started = 0; // workers started so far, to name them
   #source = null;
   #modelVersion = 0;
+  #settings = null; // the model's configure settings; null: as loaded
+  #settingsVersion = 0;
 
   constructor(size = navigator.hardwareConcurrency || 2) {
     this.size = Math.max(1, Math.min(8, size | 0));
@@ -167,7 +174,19 @@ export class WorkerPool {
   /** setModel makes every worker open source ({url} | {file} | {bytes}, plus name) before its next call. */
   setModel(source) {
     this.#source = source;
+    this.#settings = null;
     this.#modelVersion++;
+  }
+
+  /**
+   * configure makes every worker configure the model with settings (as
+   * the engine's configure takes them, all of them: they replace the
+   * earlier ones) before its next call; a worker that opens the model
+   * later opens it with them. Calls already running finish as they were.
+   */
+  configure(settings) {
+    this.#settings = settings;
+    this.#settingsVersion++;
   }
 
   /**
@@ -225,7 +244,7 @@ export class WorkerPool {
       }
       let w = this.#idle.pop();
       if (!w && this.#clients.length < this.size) {
-        w = { client: new WorkerClient(`lrp-pool-${++this.#started}`), version: 0 };
+        w = { client: new WorkerClient(`lrp-pool-${++this.#started}`), version: 0, settings: 0 };
         this.#clients.push(w);
       }
       if (!w) return;
@@ -240,9 +259,16 @@ export class WorkerPool {
     try {
       if (w.version !== this.#modelVersion) {
         const v = this.#modelVersion;
+        const s = this.#settingsVersion;
         if (!this.#source) throw new Error('lrp: the pool has no model');
-        await w.client.call('open', { source: this.#source });
+        await w.client.call('open', { source: this.#source, settings: this.#settings });
         w.version = v;
+        w.settings = s;
+      }
+      while (w.settings !== this.#settingsVersion) {
+        const s = this.#settingsVersion;
+        await w.client.call('configure', { settings: this.#settings });
+        w.settings = s;
       }
       task.resolve(await w.client.call(task.method, task.args, { transfer: task.transfer }));
     } catch (err) {
@@ -278,7 +304,8 @@ export class WorkerPair {
   #partner = null; // WorkerClient
   #paired = null; // Promise of both workers' pair
   #source = null; // the model the partner holds or is opening
-  #opened = null; // Promise of the partner's open of #source
+  #settings = null; // and the settings it has or is getting
+  #opened = null; // Promise of the partner's open of #source, and of its configure with #settings
   #version = 0; // bumped by hold, follow and close: an older follow gives up
   #ready = false;
   #nextId = 1; // split ids only increase over the main engine's life, across partners
@@ -301,18 +328,25 @@ export class WorkerPair {
 
   /**
    * follow makes the partner (started and paired if need be) open source,
-   * the model the main worker holds now, and resolves with true once it
-   * has, or false if a newer hold, follow or close came first. If the
-   * partner fails, the pair is closed and follow rejects.
+   * the model the main worker holds now, with settings, those the main
+   * worker's model has now (null: as loaded), and resolves with true once
+   * it has, or false if a newer hold, follow or close came first. If the
+   * partner fails, the pair is closed and follow rejects. Call hold before
+   * the main worker's model changes settings and follow after: the two
+   * engines of a split must agree.
    */
-  async follow(source) {
+  async follow(source, settings = null) {
     const v = ++this.#version;
     this.#ready = false;
     if (!this.#partner) this.#start();
     const partner = this.#partner;
     if (source !== this.#source) {
       this.#source = source;
-      this.#opened = partner.call('open', { source });
+      this.#settings = settings;
+      this.#opened = partner.call('open', { source, settings });
+    } else if (settings !== this.#settings) {
+      this.#settings = settings;
+      this.#opened = this.#opened.then(() => partner.call('configure', { settings }));
     }
     try {
       await Promise.all([this.#paired, this.#opened]);
@@ -331,7 +365,7 @@ export class WorkerPair {
     this.#version++;
     this.#ready = false;
     this.#partner?.terminate();
-    this.#partner = this.#paired = this.#source = this.#opened = null;
+    this.#partner = this.#paired = this.#source = this.#settings = this.#opened = null;
   }
 
   #lose(partner) {

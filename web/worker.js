@@ -24,8 +24,10 @@ const methods = {
   // loads it in the engine, which warms itself up (a throwaway explanation
   // of a small model, the caches of a large one: see loadModel in
   // wasm/main.go). If the engine rejects the file, the previous model stays
-  // loaded, so the page keeps working.
-  async open({ source }, progress) {
+  // loaded, so the page keeps working. settings, if given, are the
+  // page's configure settings for this model (a Worker that opens the
+  // model after the page changed them gets them with it).
+  async open({ source, settings }, progress) {
     engine ??= await init();
     const name = source.name || source.file?.name || (source.url ? source.url.split('/').pop() : 'model');
     const bytes = await readModel(source, progress);
@@ -37,6 +39,7 @@ const methods = {
       throw rejection(name, err);
     }
     model = { name, info };
+    if (settings) model.info = info = await engine.configure(settings);
     return {
       name,
       size: bytes.byteLength,
@@ -46,6 +49,13 @@ const methods = {
       colormaps: engine.colormaps(),
       version: engine.version,
     };
+  },
+
+  // configure changes the model's normalization and class names (the
+  // engine's configure: on an error nothing changes) and returns its info.
+  async configure({ settings }) {
+    model.info = await engine.configure(settings);
+    return model.info;
   },
 
   // explain runs the engine; the result carries the model input as the
