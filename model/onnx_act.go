@@ -11,7 +11,7 @@ import (
 // tensor (Mul of two computed tensors).
 
 func (c *onnxConverter) hardSigmoid(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -27,7 +27,7 @@ func (c *onnxConverter) hardSigmoid(n *onnxNode) error {
 }
 
 func (c *onnxConverter) leakyReLU(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (c *onnxConverter) leakyReLU(n *onnxNode) error {
 }
 
 func (c *onnxConverter) elu(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (c *onnxConverter) elu(n *onnxNode) error {
 
 // swishOp converts opset 24's Swish, x·σ(αx), with α = 1: SiLU.
 func (c *onnxConverter) swishOp(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (c *onnxConverter) swishOp(n *onnxNode) error {
 
 // gelu converts opset 20's Gelu, the exact form only.
 func (c *onnxConverter) gelu(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (c *onnxConverter) swish(n *onnxNode, v [2]*onnxVal) (bool, error) {
 		default:
 			continue
 		}
-		if _, err := c.tensor(n, k); err != nil { // x as the activation read it
+		if _, err := c.pointwise(n, k); err != nil { // x as the activation read it
 			return true, err
 		}
 		nd.Layer = l

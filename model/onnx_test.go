@@ -738,7 +738,7 @@ var oxInvalidCases = []oxInvalidCase{
 	{"clip-range", oxConst(oxSimple([]oxMsg{oxGemm("x", "h"), oxNode("Clip", ss("h", "lo", "hi"), ss("y"))},
 		oxW, oxB, oxTensor("lo", nil, []float32{-1}), oxTensor("hi", nil, []float32{1}))), "Clip(-1, 1)", true},
 	{"add-const-after-relu", oxConst(oxSimple([]oxMsg{oxGemm("x", "h"), oxNode("Relu", ss("h"), ss("r")), oxNode("Add", ss("r", "b"), ss("y"))}, oxW, oxB)), "Add of a constant", true},
-	{"mul-inside", oxConst(oxSimple([]oxMsg{oxGemm("x", "h"), oxNode("Mul", ss("h", "b"), ss("y"))}, oxW, oxB)), "Mul of a constant", true},
+	{"mul-inside", oxConst(oxSimple([]oxMsg{oxGemm("x", "h"), oxNode("Mul", ss("h", "w"), ss("y"))}, oxW, oxB)), "Mul of a constant", true},
 	{"softmax-inside", oxConst(oxSimple([]oxMsg{oxGemm("x", "h"), oxNode("Softmax", ss("h"), ss("p")), oxNode("Relu", ss("p"), ss("y"))}, oxW, oxB)), "only a final Softmax", true},
 	{"reshape", oxConst(oxGraph{nodes: []oxMsg{
 		oxNode("Reshape", ss("x", "s"), ss("y")),
