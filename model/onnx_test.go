@@ -627,6 +627,13 @@ func oxValidSeeds() [][]byte {
 			oxNode("ReduceMean", ss("p"), ss("f"), oxAttrInts("axes", -2, -1), oxAttrI("keepdims", 0)),
 			oxNode("Gemm", ss("f", "hw", "hb"), ss("y"), oxAttrI("transB", 1)),
 		}, inits: []oxMsg{oxTensor("cw", []int64{2, 2, 1, 1}, oxSeq(4, 0.5, 0.1)), oxTensor("hw", []int64{2, 4}, oxSeq(8, 0.3, 0)), oxTensor("hb", []int64{2}, []float32{1, -1})}}.bytes(),
+		// ShuffleNetV2's unit (a channel split whose sizes a shape
+		// computation gives, a shuffle) and ConvNeXt's block
+		// (channels-last LayerNorm and Linear layers, a layer scale that
+		// folds and one that stays) at opsets 13 and 17.
+		oxShuffleUnit(),
+		oxConvNeXt(13, []float32{0.5, 1.25, 2, 0.75}),
+		oxConvNeXt(17, []float32{0.5, -1.25, 2, 0.75}),
 	}
 }
 
