@@ -23,11 +23,19 @@ import (
 // AveragePool (floor or ceil mode), GlobalAveragePool and ReduceMean over
 // height and width, BatchNormalization (kept as an lrp.BatchNorm node),
 // Concat of computed tensors on the channel axis, Mul of a computed
-// per-channel gate into a tensor (squeeze-and-excitation), Flatten and the
-// Reshape/Shape/Gather/Unsqueeze/Concat patterns that flatten to
-// [batch, -1], Add of two computed tensors (a residual join), Pad with
-// zeros before a convolution or pooling (folded into its padding),
-// Identity, Dropout and Constant. Sub, Add, Mul and Div of constants applied
+// per-channel gate into a tensor (squeeze-and-excitation), Slice and Split
+// on the channel axis (lrp.Slice), the channel shuffle's Reshape,
+// Transpose, Reshape (lrp.Shuffle), Transposes to channels-last and back
+// (no node: elementwise operations, LayerNormalization and its older
+// opsets' pattern (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div), and
+// MatMul on the last axis, a 1×1 convolution, read channels-last tensors),
+// Mul of a constant of one value per channel (folded into the layer
+// before it, or an lrp.Scale), Flatten and the Reshape/Shape/Gather/
+// Unsqueeze/Concat patterns that flatten to [batch, -1] (the integer Add,
+// Sub, Mul, Div, Cast and Slice of shapes are folded to constants), Add of
+// two computed tensors (a residual join), Pad with zeros before a
+// convolution or pooling (folded into its padding), Identity, Dropout and
+// Constant. Sub, Add, Mul and Div of constants applied
 // directly to the graph input become the InputSpec normalization: the
 // lrp model's input is the normalized tensor, and Mean and Std say how raw
 // pixels in [0, 1] map to it. A final Softmax or LogSoftmax is stripped, so
