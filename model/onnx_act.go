@@ -173,10 +173,10 @@ func (c *onnxConverter) mulTensors(n *onnxNode, v [2]*onnxVal) error {
 		}
 		x := b.gelu.x
 		switch {
-		case a.gelu == nil && a.plain() && a.node == x.node:
+		case a.gelu == nil && a.plain() && a.node == x.node && a.layout == x.layout:
 			c.set(n, 0, part(geluProduct, x))
 			return nil
-		case a.gelu != nil && a.gelu.stage == geluHalf && a.gelu.x.node == x.node:
+		case a.gelu != nil && a.gelu.stage == geluHalf && a.gelu.x.node == x.node && a.gelu.x.layout == x.layout:
 			return c.emit(n, &lrp.GELU{}, x)
 		}
 	}
@@ -237,7 +237,7 @@ func (c *onnxConverter) gateLike(v *onnxVal) bool {
 func (c *onnxConverter) swish(n *onnxNode, v [2]*onnxVal) (bool, error) {
 	for k := range 2 {
 		x, s := v[k], v[1-k]
-		if !c.fusable(n, 1-k, s) || !x.plain() {
+		if !c.fusable(n, 1-k, s) || !x.plain() || x.layout != s.layout {
 			continue
 		}
 		nd := &c.nodes[s.node]

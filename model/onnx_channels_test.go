@@ -397,6 +397,7 @@ func TestDecodeONNXChannelsErrors(t *testing.T) {
 				oxInts("axis2", []int64{1}, 2), oxInts("axes11", []int64{2}, 1, 1), oxInts("zero2", []int64{2}, 0, 0), oxInts("four2", []int64{2}, 4, 4),
 				oxTensor("twof", nil, []float32{2}), oxTensor("threef", nil, []float32{3}), oxTensor("w48", []int64{4, 8}, oxSeq(32, 1, 0)),
 				oxTensor("w38", []int64{3, 8}, oxSeq(24, 1, 0)), oxTensor("g4", []int64{4}, oxSeq(4, 1, 0)),
+				oxTensor("zerof", nil, []float32{0}), oxTensor("sixf", nil, []float32{6}),
 			}, hinit...)}.bytes()
 	}
 	shape := func(name string, dims ...int64) oxMsg {
@@ -449,6 +450,12 @@ func TestDecodeONNXChannelsErrors(t *testing.T) {
 		{"transpose batch", graph(13, oxNode("Transpose", ss("c"), ss("o"), oxAttrInts("perm", 1, 0, 2, 3))), "perm [1, 0, 2, 3] of a tensor of shape [4, 2, 2]; only the Transposes to channels-last", true},
 		{"transpose default", graph(13, oxNode("Transpose", ss("c"), ss("o"))), "perm [3, 2, 1, 0]", true},
 		{"channels-last conv", graph(13, toLast, oxNode("Conv", ss("t", "cw"), ss("o"))), "reads a channels-last tensor", true},
+		{"channels-last silu", graph(13, toLast, oxNode("Sigmoid", ss("t"), ss("s")), oxNode("Mul", ss("t", "s"), ss("m")), oxNode("Relu", ss("m"), ss("r")),
+			oxNode("Clip", ss("r", "zerof", "sixf"), ss("l")), oxNode("Transpose", ss("l"), ss("o"), oxAttrInts("perm", 0, 3, 1, 2))), "", false},
+		{"silu across layouts", graph(13, toLast, oxNode("Sigmoid", ss("c"), ss("s")), oxNode("Mul", ss("t", "s"), ss("m")),
+			oxNode("Transpose", ss("m"), ss("o"), oxAttrInts("perm", 0, 3, 1, 2))), "reads a channels-last tensor", true},
+		{"add across layouts", graph(13, toLast, oxNode("Transpose", ss("t"), ss("b"), oxAttrInts("perm", 0, 3, 1, 2)), oxNode("Add", ss("t", "b"), ss("o"))),
+			"Add of shapes [2, 2, 4] and [4, 2, 2]", true},
 		{"channels-last output", graph(13, toLast, oxNode("Relu", ss("t"), ss("o")), oxNode("Flatten", ss("o"), ss("f"))), "reads a channels-last tensor", true},
 		// Shape arithmetic.
 		{"shape overflow", graph(13, oxNode("Shape", ss("c"), ss("s")), oxNode("Gather", ss("s", "one"), ss("ch")), oxNode("Mul", ss("ch", "huge"), ss("m")),
