@@ -240,7 +240,7 @@ func TestExplainErrors(t *testing.T) {
 		{Input{X: inf}, `{}`, "lrp: input value 7 is -Inf"},
 		{Input{X: x}, `{"target":10}`, "lrp: target 10 out of range"},
 		{Input{X: x}, `{"rules":{"10":{"rule":"epsilon"}}}`, "rule override for node 10"},
-		{Input{X: x}, `{"rules":{"1":{"rule":"epsilon"}}}`, "rule epsilon applies to dense, conv2d and batchnorm2d layers, not relu"},
+		{Input{X: x}, `{"rules":{"1":{"rule":"epsilon"}}}`, "rule epsilon applies to dense, conv2d, batchnorm2d and scale layers, not relu"},
 		{Input{X: x}, `{"composite":"gradient_x_input","params":{"epsilon":1}}`, "takes no rules or composite parameters"},
 		{Input{RGBA: make([]uint8, 10), Width: 2, Height: 2}, `{}`, "preprocess: "},
 		{Input{RGBA: make([]uint8, 16), Width: 2, Height: 2, Mode: "sketch"}, `{}`, `preprocess: unknown mode "sketch"`},

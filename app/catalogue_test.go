@@ -32,7 +32,7 @@ func TestRulesJSON(t *testing.T) {
 	var eps map[string]any
 	require.NoError(t, json.Unmarshal([]byte(`{"name":"epsilon","title":"LRP-ε","formula":"R_in = x ⊙ Wᵀ·(R / stab(W·x + b))",
 		"description":"Relevance in proportion to each input's contribution, ε absorbing weak or contradictory outputs.",
-		"kinds":["dense","conv2d","batchnorm2d"],"params":[{"name":"epsilon","label":"ε","default":1e-6,"min":0,"max":null}],"constraint":""}`), &eps))
+		"kinds":["dense","conv2d","batchnorm2d","scale"],"params":[{"name":"epsilon","label":"ε","default":1e-6,"min":0,"max":null}],"constraint":""}`), &eps))
 	assert.Equal(t, eps, byName["epsilon"], "epsilon")
 
 	low := byName["zbox"]["params"].([]any)[0].(map[string]any)
@@ -40,11 +40,13 @@ func TestRulesJSON(t *testing.T) {
 	assert.Equal(t, "alpha - beta = 1", byName["alphabeta"]["constraint"], "alphabeta constraint")
 	assert.Equal(t, []any{}, byName["lrp0"]["params"], "lrp0 params")
 	assert.Equal(t, []any{"avgpool2d", "global_avgpool2d", "add"}, byName["norm"]["kinds"], "norm kinds")
-	assert.Len(t, byName["gradient"]["kinds"], 20, "gradient kinds: every layer kind")
+	assert.Len(t, byName["gradient"]["kinds"], 24, "gradient kinds: every layer kind")
 	assert.Equal(t, []any{"mul"}, byName["signal"]["kinds"], "signal kinds")
 	assert.Equal(t, []any{"mul"}, byName["uniform"]["kinds"], "uniform kinds")
 	assert.Contains(t, byName["pass"]["kinds"], "concat", "pass kinds")
 	assert.Contains(t, byName["pass"]["kinds"], "silu", "pass kinds")
+	assert.Contains(t, byName["pass"]["kinds"], "layernorm", "pass kinds")
+	assert.Contains(t, byName["pass"]["kinds"], "shuffle", "pass kinds")
 }
 
 // A rule's parameters are checked against the catalogue: lrp0 has none.

@@ -182,17 +182,6 @@ type layerStep struct {
 	a   *arena
 }
 
-// concatSplit sets each dst[k] to its block of r, the relevance (or
-// gradient) at a Concat's output: each input's values were one block of
-// the output, so each keeps its own channels' relevance. The split is
-// exact; nothing is absorbed.
-func concatSplit(dst [][]float32, r []float32) {
-	o := 0
-	for _, d := range dst {
-		o += copy(d, r[o:])
-	}
-}
-
 // poolOf is the pooling of an AvgPool2D or a GlobalAvgPool l with input
 // shape in.
 func poolOf(l Layer, in []int) pool {

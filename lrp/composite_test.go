@@ -142,20 +142,21 @@ func compositeModels(t *testing.T) []struct {
 
 // nonAffineRule is the rule every LRP composite gives a layer that is not
 // Dense or Conv2D (Zennit's layer_map_base, MaxPool and Flatten unmapped;
-// and the kinds Zennit leaves without a rule: Concat, gate Mul, an
-// unfolded BatchNorm).
+// and the kinds Zennit leaves without a rule: Concat, Slice, Shuffle,
+// LayerNorm, gate Mul, an unfolded BatchNorm, Scale).
 func nonAffineRule(composite string, k Kind) string {
 	if composite == "gradient" {
 		return rGrad
 	}
 	switch k {
-	case KindReLU, KindReLU6, KindSigmoid, KindHardSigmoid, KindSiLU, KindHardSwish, KindGELU, KindLeakyReLU, KindELU, KindTanh, KindConcat:
+	case KindReLU, KindReLU6, KindSigmoid, KindHardSigmoid, KindSiLU, KindHardSwish, KindGELU, KindLeakyReLU, KindELU, KindTanh, KindConcat,
+		KindSlice, KindShuffle, KindLayerNorm:
 		return rPass
 	case KindAvgPool, KindGlobalAvgPool, KindAdd:
 		return rNorm
 	case KindMul:
 		return rSignal
-	case KindBatchNorm:
+	case KindBatchNorm, KindScale:
 		return rE6
 	}
 	return rGrad

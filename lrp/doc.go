@@ -2,8 +2,9 @@
 // networks, written to reproduce Zennit's numbers exactly.
 //
 // A Model is a graph of layers (sequential chains, residual Add joins,
-// Concat of branches and gates multiplied into the signal, Mul) over flat
-// []float32 tensors in CHW row-major layout. An Explainer runs the
+// Concat of branches and gates multiplied into the signal, Mul; channel
+// splits and shuffles, LayerNorm over the channels of each position)
+// over flat []float32 tensors in CHW row-major layout. An Explainer runs the
 // forward pass, keeps every activation, and propagates relevance back from
 // the output with one rule per layer (backward.go).
 //
@@ -36,10 +37,13 @@
 // without weights (activations, pooling, Add, Flatten), where Zennit uses
 // the gradient or its normalizing rules. Of the layers Zennit's
 // composites have no rule for, a Concat routes each input its own
-// channels' relevance (Pass, exact), a gate Mul gives all of it to the
+// channels' relevance, a Slice its channels' and a Shuffle R by the
+// inverse permutation (Pass, exact), a LayerNorm passes R unchanged
+// (Pass, AttnLRP's identity rule), a gate Mul gives all of it to the
 // signal (Signal, signal-take-all) or half to each factor (Uniform,
 // AttnLRP's), and a BatchNorm that could not be folded into a
-// convolution is a diagonal affine layer with LRP-ε (Epsilon).
+// convolution or a Scale is a diagonal affine layer with LRP-ε
+// (Epsilon).
 //
 // # Methods
 //

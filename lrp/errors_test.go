@@ -44,7 +44,7 @@ func TestExplainErrors(t *testing.T) {
 		{"Inf input", inf, Options{}, []string{"input value 3 is +Inf"}},
 		{"NaN input for a baseline", nan, Options{Method: "smoothgrad"}, []string{"input value 1 is NaN"}},
 		{"zbox on relu", x, Options{Rules: map[int]Rule{1: ZBox{}}}, []string{"node 1 (relu)", "rule zbox applies to dense and conv2d layers, not relu"}},
-		{"epsilon on relu", x, Options{Rules: map[int]Rule{1: Epsilon{0.1}}}, []string{"rule epsilon applies to dense, conv2d and batchnorm2d layers, not relu"}},
+		{"epsilon on relu", x, Options{Rules: map[int]Rule{1: Epsilon{0.1}}}, []string{"rule epsilon applies to dense, conv2d, batchnorm2d and scale layers, not relu"}},
 		{"pass on dense", x, Options{Rules: map[int]Rule{0: Pass{}}}, []string{"node 0 (dense)", "rule pass applies to activations", "not dense"}},
 		{"norm on relu", x, Options{Rules: map[int]Rule{1: Norm{1e-6}}}, []string{"rule norm applies to average pooling and add, not relu"}},
 		{"override out of range", x, Options{Rules: map[int]Rule{3: Pass{}}}, []string{"rule override for node 3", "nodes 0..2"}},

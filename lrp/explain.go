@@ -330,8 +330,11 @@ func (e *Explainer) forward(x []float32) {
 func (s *sizer) forward() {
 	for i, nd := range s.m.Nodes {
 		s.reset()
-		if l, ok := nd.Layer.(*Conv2D); ok {
+		switch l := nd.Layer.(type) {
+		case *Conv2D:
 			l.sizeForward(s, s.m.Shape(nd.Inputs[0]), wref{i: i}, false, false)
+		case *LayerNorm:
+			s.f64(2 * numel(s.m.Shape(i)) / len(l.Gamma))
 		}
 	}
 }

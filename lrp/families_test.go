@@ -44,9 +44,9 @@ var families = []family{
 	{"models/efficientnet_b0", ""},
 	{"models/mobilenet_v3_small", ""},
 	{"models/mobilenet_v3_small.opset17", ""},
-	{"models/shufflenet_v2_x0_5", "(Div): constant divided by computed tensor"},
-	{"models/convnext_tiny", "(Transpose): operator Transpose is not supported"},
-	{"models/convnext_tiny.opset17", "(Transpose): operator Transpose is not supported"},
+	{"models/shufflenet_v2_x0_5", ""},
+	{"models/convnext_tiny", ""},
+	{"models/convnext_tiny.opset17", ""},
 	{"models/regnet_x_400mf", ""},
 	{"models/resnet18", ""},
 	{"models/mobilenet_v2", ""},
@@ -231,6 +231,9 @@ func expectation(m *lrp.Model, e *lrp.Explainer, x []float32, n int, rule lrp.Ru
 	}
 	out, mass := sums(rel)
 	one := share{[]float64{out}, mass}
+	if s, ok := channelsShare(nd.Layer, rule, in(0), z, rel, one); ok {
+		return s, nil
+	}
 	switch r := rule.(type) {
 	case lrp.Pass:
 		return one, nil // everything, unchanged
@@ -561,4 +564,77 @@ func TestFamiliesCoverTestdataModels(t *testing.T) {
 		name := "models/" + strings.TrimSuffix(filepath.Base(p), ".onnx")
 		assert.True(t, listed[name], "%s is not in the family table", name)
 	}
+}
+
+// channelsShare returns what rule passes through the channel kinds of
+// ShuffleNetV2 and ConvNeXt, Slice, Shuffle, LayerNorm and Scale, for
+// input x, output z and relevance rel at the output (one: all of it), and
+// whether l is one of them under a rule it knows:
+//
+//   - Slice and Shuffle route each value's relevance back to where it
+//     came from (Pass and Gradient alike): exact, everything passes;
+//   - LayerNorm under Pass (AttnLRP's identity rule): everything passes;
+//     under Gradient the sum of its gradient, with x̂ = (x − μ)/σ and
+//     g = γ ⊙ R per position, Σ (g − mean g − x̂·mean(g ⊙ x̂))/σ;
+//   - Scale under LRP-ε, a diagonal affine layer y = W·x + B: Σ x·W·R /
+//     stab(y), the bias's and ε's shares absorbed; under Gradient Σ W·R.
+func channelsShare(l lrp.Layer, rule lrp.Rule, x, z, rel []float32, one share) (share, bool) {
+	switch l := l.(type) {
+	case *lrp.Slice, *lrp.Shuffle:
+		switch rule.(type) {
+		case lrp.Pass, lrp.Gradient:
+			return one, true
+		}
+	case *lrp.LayerNorm:
+		switch rule.(type) {
+		case lrp.Pass:
+			return one, true
+		case lrp.Gradient:
+			C := len(l.Gamma)
+			hw := len(x) / C
+			s := share{in: make([]float64, 1)}
+			for p := range hw {
+				var mu, v, mg, mgx float64
+				for c := range C {
+					mu += float64(x[c*hw+p]) / float64(C)
+				}
+				for c := range C {
+					d := float64(x[c*hw+p]) - mu
+					v += d * d / float64(C)
+				}
+				sd := math.Sqrt(v + float64(l.Eps))
+				for c := range C {
+					g := float64(l.Gamma[c]) * float64(rel[c*hw+p])
+					mg += g / float64(C)
+					mgx += g * (float64(x[c*hw+p]) - mu) / sd / float64(C)
+				}
+				for c := range C {
+					g := float64(l.Gamma[c]) * float64(rel[c*hw+p])
+					xh := (float64(x[c*hw+p]) - mu) / sd
+					s.in[0] += (g - mg - xh*mgx) / sd
+					s.scale += (math.Abs(g) + math.Abs(mg) + math.Abs(xh*mgx)) / sd
+				}
+			}
+			return s, true
+		}
+	case *lrp.Scale:
+		hw := len(x) / len(l.W)
+		s := share{in: make([]float64, 1)}
+		switch r := rule.(type) {
+		case lrp.Epsilon:
+			for t, v := range rel {
+				g := float64(v) / stab(z[t], r.Eps)
+				s.in[0] += g * float64(x[t]) * float64(l.W[t/hw])
+				s.scale += math.Abs(g * float64(x[t]) * float64(l.W[t/hw]))
+			}
+			return s, true
+		case lrp.Gradient:
+			for t, v := range rel {
+				s.in[0] += float64(v) * float64(l.W[t/hw])
+				s.scale += math.Abs(float64(v) * float64(l.W[t/hw]))
+			}
+			return s, true
+		}
+	}
+	return share{}, false
 }

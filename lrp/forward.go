@@ -35,14 +35,8 @@ func forwardLayer(l Layer, dst []float32, arg []int32, ins [][]float32, shapes [
 		for i, v := range x {
 			dst[i] = v + ins[1][i]
 		}
-	case *BatchNorm:
-		hw := len(x) / len(l.Mean)
-		for c := range l.Mean {
-			s, t := l.scaleShift(c)
-			for i := c * hw; i < (c+1)*hw; i++ {
-				dst[i] = x[i]*s + t
-			}
-		}
+	case diagonal:
+		affineChannels(l, dst, x)
 	case *Concat:
 		// y = [x₀; x₁; …]: each input one block of the output.
 		o := 0
@@ -58,6 +52,10 @@ func forwardLayer(l Layer, dst []float32, arg []int32, ins [][]float32, shapes [
 				dst[i] = x[i] * v
 			}
 		}
+	case channelMap:
+		gather(l, dst, x, shapes[0])
+	case *LayerNorm:
+		l.forward(dst, x, a)
 	case elementwise:
 		activate(l, dst, x)
 	default:

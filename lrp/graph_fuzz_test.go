@@ -57,7 +57,7 @@ func fuzzGraph(b []byte) (InputSpec, []Node) {
 		}
 		s := shape(src)
 		c, n := s[0], numel(s)
-		switch next() % 16 {
+		switch next() % 20 {
 		case 0:
 			g := 1 + next()%2
 			outC := g * (1 + next()%3)
@@ -106,6 +106,23 @@ func fuzzGraph(b []byte) (InputSpec, []Node) {
 		case 14, 15:
 			acts := []Layer{&Sigmoid{}, &HardSigmoid{Alpha: 0.2, Beta: 0.5}, &SiLU{}, &HardSwish{}, &GELU{}, &LeakyReLU{Alpha: 0.1}, &ELU{Alpha: 1}, &Tanh{}}
 			add(acts[next()%len(acts)], src)
+		case 16: // channels start to stop by step, sometimes past the last
+			start := next() % c
+			stop := start + 1 + next()%(c-start)
+			if next()%8 == 7 {
+				stop = c + 1
+			}
+			add(&Slice{Start: start, Stop: stop, Step: 1 + next()%3}, src)
+		case 17: // groups that divide the channels, or not
+			add(&Shuffle{Groups: 1 + next()%c}, src)
+		case 18:
+			add(&LayerNorm{Gamma: uniforms(r, c, 0.5, 1.5), Beta: normals(r, c, 0.1), Eps: 1e-5}, src)
+		case 19:
+			l := &Scale{W: normals(r, c, 1)}
+			if next()%2 == 0 {
+				l.B = normals(r, c, 0.1)
+			}
+			add(l, src)
 		}
 	}
 	if s := shape(len(nodes) - 1); len(s) != 1 {
@@ -130,6 +147,11 @@ func FuzzGraph(f *testing.F) {
 	f.Add([]byte{3, 10, 2, 8, 2, 10, 13, 2, 11, 6, 1, 6, 13, 13, 9, 15, 8, 9, 12, 2, 3, 7, 1, 10, 15, 6, 13, 13, 14, 14, 12, 15, 8})
 	f.Add([]byte{9, 7, 7, 2, 10, 2, 0, 3, 13, 8, 7, 15, 13, 1, 11, 5, 4, 2, 0, 0, 15, 2, 8, 2, 0, 8, 9, 10, 6, 14, 9, 1, 14, 4, 10, 3, 11})
 	f.Add([]byte{12, 0, 5, 1, 13, 4, 0, 4, 11, 8, 15, 9, 5, 15, 14, 4, 1, 10, 9, 10, 13, 4, 6, 1, 9, 4, 14, 10, 3, 8, 3, 2, 5, 11})
+	// The channel kinds: a convolution, LayerNorm, a shuffle of 3 groups,
+	// a slice, a Scale and GELU; a split into two slices concatenated
+	// back, shuffled and added.
+	f.Add([]byte{2, 5, 5, 1, 7, 5, 1, 0, 0, 2, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 18, 1, 17, 2, 1, 16, 1, 1, 1, 0, 1, 19, 0, 1, 14, 4, 1})
+	f.Add([]byte{1, 3, 3, 1, 9, 5, 1, 16, 0, 0, 1, 0, 0, 0, 16, 1, 0, 1, 0, 0, 1, 11, 1, 2, 1, 17, 1, 1, 8, 3, 1, 19, 1, 2})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in, nodes := fuzzGraph(b)
 		m, err := NewModel("fuzz", in, nodes, nil)

@@ -32,11 +32,16 @@ const (
 	KindLeakyReLU
 	KindELU
 	KindTanh
+	KindSlice
+	KindShuffle
+	KindLayerNorm
+	KindScale
 	numKinds
 )
 
 var kindNames = [numKinds]string{"dense", "conv2d", "relu", "relu6", "maxpool2d", "avgpool2d", "global_avgpool2d", "flatten", "add", "batchnorm2d",
-	"concat", "mul", "sigmoid", "hardsigmoid", "silu", "hardswish", "gelu", "leakyrelu", "elu", "tanh"}
+	"concat", "mul", "sigmoid", "hardsigmoid", "silu", "hardswish", "gelu", "leakyrelu", "elu", "tanh",
+	"slice", "shuffle", "layernorm", "scale"}
 
 // allKinds returns every kind, in order.
 func allKinds() []Kind {
@@ -73,9 +78,10 @@ func ParseKind(s string) (Kind, error) {
 
 // A Layer is one operation of a Model. The concrete types are *Dense,
 // *Conv2D, *ReLU, *ReLU6, *MaxPool2D, *AvgPool2D, *GlobalAvgPool, *Flatten,
-// *Add, *BatchNorm, *Concat, *Mul and the elementwise activations of
+// *Add, *BatchNorm, *Concat, *Mul, the elementwise activations of
 // activations.go (*Sigmoid, *HardSigmoid, *SiLU, *HardSwish, *GELU,
-// *LeakyReLU, *ELU, *Tanh).
+// *LeakyReLU, *ELU, *Tanh), and the channel layers of channels.go
+// (*Slice, *Shuffle, *LayerNorm, *Scale).
 type Layer interface {
 	Kind() Kind
 	// OutShape returns the output shape for the given input shapes, or an

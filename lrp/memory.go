@@ -197,8 +197,8 @@ func newSizer(m *Model, e *Explainer) *sizer {
 
 // nonnegative returns, per tensor (the input first, then each node's
 // output), whether its values are ≥ 0 whatever the input: a ReLU's, a
-// sigmoid's, and what pooling, flattening, adding, concatenating or
-// multiplying such values gives. The input's are
+// sigmoid's, and what pooling, flattening, adding, concatenating,
+// multiplying, slicing or shuffling such values gives. The input's are
 // not, even for a pixel range ≥ 0: Explain takes any finite input.
 func nonnegative(m *Model) []bool {
 	nn := make([]bool, len(m.Nodes)+1)
@@ -206,7 +206,7 @@ func nonnegative(m *Model) []bool {
 		switch nd.Layer.(type) {
 		case *ReLU, *ReLU6, *Sigmoid, *HardSigmoid:
 			nn[i+1] = true
-		case *MaxPool2D, *AvgPool2D, *GlobalAvgPool, *Flatten, *Add, *Concat, *Mul:
+		case *MaxPool2D, *AvgPool2D, *GlobalAvgPool, *Flatten, *Add, *Concat, *Mul, *Slice, *Shuffle:
 			nn[i+1] = true
 			for _, j := range nd.Inputs {
 				nn[i+1] = nn[i+1] && nn[j+1]

@@ -14,8 +14,9 @@ import (
 // paddings, dilations and groups, pointwise and Winograd-size
 // convolutions, dense-only, residual joins, max and average pooling, an
 // unfolded BatchNorm, the issue's recipe scaled down, a narrow ResNet,
-// and a model with every kind of issue 19 (archModel: Concat reading one
-// tensor twice, a gate Mul, the activations, pooling in ceil mode).
+// and the models with every kind of issue 19 (archModel: Concat reading
+// one tensor twice, a gate Mul, the activations, pooling in ceil mode;
+// channelsModel: channel splits, a shuffle, LayerNorm and Scale).
 func memoryModels(t testing.TB) map[string]*Model {
 	r := newRand(7)
 	unit := InputSpec{Shape: []int{1, 28, 28}, Low: 0, High: 1}
@@ -52,6 +53,7 @@ func memoryModels(t testing.TB) map[string]*Model {
 			&ReLU{}, &Flatten{}, randDense(r, 6*26*26, 10, true)),
 		"resnet-narrow": SyntheticResNet(3, 8, 32),
 		"arch":          archModel(t),
+		"channels":      channelsModel(t),
 	}
 	res, err := NewModel("residual", unit, []Node{
 		{Name: "c1", Layer: conv(1, 8, 3, 1, 1, 1, 1), Inputs: []int{Input}},

@@ -206,17 +206,18 @@ var unmatched Rule = Gradient{}
 
 // baseEntries is Zennit's layer_map_base, activations pass and average
 // pooling and Add normalize, and the kinds Zennit's composites leave
-// without a rule: a Concat routes each input its own channels' relevance
-// (Pass), a gate Mul gives all of it to the signal (Signal, Arras et al.
-// 2017), and a BatchNorm that could not be folded (the others are gone)
-// is an affine layer with LRP-ε, ε = 1e-6 (whatever the composite's
-// parameters).
+// without a rule: a Concat, Slice or Shuffle routes each input value the
+// relevance of the output value it became (Pass), a LayerNorm passes it
+// unchanged (Pass: AttnLRP's identity rule), a gate Mul gives all of it
+// to the signal (Signal, Arras et al. 2017), and a BatchNorm that could
+// not be folded (the others are gone) or a Scale is a diagonal affine
+// layer with LRP-ε, ε = 1e-6 (whatever the composite's parameters).
 func baseEntries() []Entry {
 	return []Entry{
-		{Selector{Kinds: append(slices.Clip(activationKinds), KindConcat)}, Pass{}},
+		{Selector{Kinds: append(slices.Clip(activationKinds), KindConcat, KindSlice, KindShuffle, KindLayerNorm)}, Pass{}},
 		{Selector{Kinds: []Kind{KindAvgPool, KindGlobalAvgPool, KindAdd}}, Norm{1e-6}},
 		{Selector{Kinds: []Kind{KindMul}}, Signal{}},
-		{Selector{Kinds: []Kind{KindBatchNorm}}, Epsilon{1e-6}},
+		{Selector{Kinds: []Kind{KindBatchNorm, KindScale}}, Epsilon{1e-6}},
 	}
 }
 

@@ -190,6 +190,10 @@ func (m *Model) Params() int {
 			n += len(l.W) + len(l.B)
 		case *BatchNorm:
 			n += 4 * len(l.Mean)
+		case *LayerNorm:
+			n += len(l.Gamma) + len(l.Beta)
+		case *Scale:
+			n += len(l.W) + len(l.B)
 		}
 	}
 	return n

@@ -10,9 +10,11 @@ import "math"
 // Epsilon{1e-9} (the rule lrp0).
 //
 // On a BatchNorm that could not be folded into a convolution (DenseNet's,
-// which precede theirs) it is the same rule on a diagonal affine layer,
+// which precede theirs) and on a Scale (a per-channel scale the importer
+// could not fold) it is the same rule on a diagonal affine layer,
 // y = s·x + t per channel: R_in = x·s·R / stab(y), the shift's share
-// t·R / stab(y) staying with the shift as a bias's does.
+// t·R / stab(y) staying with the shift as a bias's does, ε's share
+// ε·sign(y)·R / stab(y) with ε.
 type Epsilon struct{ Eps float32 }
 
 var epsilonSpec = RuleSpec{
@@ -26,10 +28,11 @@ var epsilonSpec = RuleSpec{
 	build:       func(a ruleArgs) (Rule, error) { return Epsilon{a.get("epsilon")}, nil },
 }
 
-// epsilonKinds are the affine layers and BatchNorm.
-var epsilonKinds = []Kind{KindDense, KindConv, KindBatchNorm}
+// epsilonKinds are the affine layers and the diagonal ones, BatchNorm
+// and Scale.
+var epsilonKinds = []Kind{KindDense, KindConv, KindBatchNorm, KindScale}
 
-const epsilonLayers = "dense, conv2d and batchnorm2d layers"
+const epsilonLayers = "dense, conv2d, batchnorm2d and scale layers"
 
 // lrp0Spec is LRP-0: Epsilon with ε = 1e-9 and no parameters.
 var lrp0Spec = RuleSpec{
@@ -67,13 +70,13 @@ func (Epsilon) winoWeights(W []float32, _ *weights, _ bool) (forward, transposed
 	return nil, [][]float32{W}
 }
 
-// backward is the rule on a BatchNorm (layerStep): R_in = x·s·R / stab(y)
-// per channel, with y from the forward pass.
+// backward is the rule on a BatchNorm or Scale (layerStep): R_in =
+// x·s·R / stab(y) per channel, with y from the forward pass.
 func (r Epsilon) backward(b *layerStep) {
-	l := b.l.(*BatchNorm)
+	l := b.l.(diagonal)
 	x, y, rr, dst := b.x[0], b.y, b.r, b.dst[0]
-	hw := len(x) / len(l.Mean)
-	for c := range l.Mean {
+	hw := len(x) / l.channels()
+	for c := range l.channels() {
 		s, _ := l.scaleShift(c)
 		for t := c * hw; t < (c+1)*hw; t++ {
 			dst[t] = x[t] * (s * (rr[t] / stab(y[t], r.Eps)))

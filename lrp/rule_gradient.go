@@ -5,11 +5,14 @@ package lrp
 // and 0 elsewhere; through max pooling each output's R to the first
 // maximal element of its window; through average pooling R_o/k_o to each
 // input of window o; through Add R to both inputs; through BatchNorm
-// R·γ/√(σ² + ε) per channel; through Flatten R; through a Concat each
-// input's block of R; through a gate Mul, y = x ⊙ g, R·g to the signal
-// and Σ R·x over each channel to the gate; through an elementwise
-// activation R·f′(x). It is the rule of the nodes that no entry of a
-// composite selects.
+// R·γ/√(σ² + ε) per channel, through a Scale R·W; through Flatten R;
+// through a Concat each input's block of R, through a Slice or Shuffle R
+// back to the channels it came from (route); through a gate Mul,
+// y = x ⊙ g, R·g to the signal and Σ R·x over each channel to the gate;
+// through an elementwise activation R·f′(x); through a LayerNorm, with
+// x̂ = (x − μ)/σ and g = γ ⊙ R at each position,
+// (g − mean g − x̂·mean(g ⊙ x̂))/σ. It is the rule of the nodes that no
+// entry of a composite selects.
 type Gradient struct{}
 
 var gradientSpec = RuleSpec{
@@ -75,16 +78,18 @@ func (Gradient) backward(b *layerStep) {
 	case *Add:
 		copy(b.dst[0], r)
 		copy(b.dst[1], r)
-	case *BatchNorm:
-		hw := len(r) / len(l.Mean)
-		for c := range l.Mean {
+	case diagonal:
+		hw := len(r) / l.channels()
+		for c := range l.channels() {
 			s, _ := l.scaleShift(c)
 			for t := c * hw; t < (c+1)*hw; t++ {
 				dst[t] = r[t] * s
 			}
 		}
-	case *Concat:
-		concatSplit(b.dst, r)
+	case router:
+		l.route(b.dst, b.in, r)
+	case *LayerNorm:
+		l.grad(dst, x, r, b.a)
 	case *Mul:
 		// ∂y/∂x = g per channel; ∂y/∂g_c = x over the channel, summed in
 		// float64.
@@ -104,15 +109,17 @@ func (Gradient) backward(b *layerStep) {
 }
 
 func (Gradient) sizeBackward(s *sizer, l Layer, in, _ []int) {
-	switch l.(type) {
+	switch l := l.(type) {
 	case *AvgPool2D, *GlobalAvgPool:
 		s.f64(numel(in))
+	case *LayerNorm:
+		s.f64(4 * numel(in) / len(l.Gamma))
 	}
 }
 
 func (Gradient) copies(l Layer) bool {
 	switch l := l.(type) {
-	case *Flatten:
+	case *Flatten, *Slice, *Shuffle:
 		return true
 	case *MaxPool2D:
 		// Windows that do not overlap send each output's relevance to

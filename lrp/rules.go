@@ -15,7 +15,7 @@ import (
 //
 // The rules for the affine layers (Dense, Conv2D) are affineRules; the
 // rules for the layers without weights are layerRules; Gradient and
-// Epsilon (on a BatchNorm, a diagonal affine layer) are both.
+// Epsilon (on a BatchNorm or Scale, a diagonal affine layer) are both.
 type Rule interface {
 	// Name is the rule's name as used in options and model files.
 	Name() string

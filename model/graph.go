@@ -70,6 +70,7 @@ type nodeJSON struct {
 	Eps             float32 `json:"eps,omitempty"`
 	Alpha           float32 `json:"alpha,omitempty"`
 	Beta            float32 `json:"beta,omitempty"`
+	Range           []int   `json:"range,omitempty"` // [start, stop, step]
 
 	Weight string `json:"weight,omitempty"`
 	Bias   string `json:"bias,omitempty"`
@@ -110,6 +111,10 @@ var ops = map[lrp.Kind]opSpec{
 	lrp.KindLeakyReLU:     {1, "alpha"},
 	lrp.KindELU:           {1, "alpha"},
 	lrp.KindTanh:          {1, ""},
+	lrp.KindSlice:         {1, "range"},
+	lrp.KindShuffle:       {1, "groups"},
+	lrp.KindLayerNorm:     {1, "channels eps weight bias"},
+	lrp.KindScale:         {1, "channels weight bias"},
 }
 
 // A namedTensor is a weight tensor to be written.
@@ -189,6 +194,20 @@ func encodeGraph(m *lrp.Model, card map[string]string) (*graphJSON, []namedTenso
 			n.Var = tensor("running_var", l.Var, c)
 			n.Weight = tensor("weight", l.Gamma, c)
 			n.Bias = tensor("bias", l.Beta, c)
+		case *lrp.Slice:
+			n.Range = []int{l.Start, l.Stop, l.Step}
+		case *lrp.Shuffle:
+			n.Groups = l.Groups
+		case *lrp.LayerNorm:
+			c := len(l.Gamma)
+			n.Channels, n.Eps = c, l.Eps
+			n.Weight = tensor("weight", l.Gamma, c)
+			n.Bias = tensor("bias", l.Beta, c)
+		case *lrp.Scale:
+			c := len(l.W)
+			n.Channels = c
+			n.Weight = tensor("weight", l.W, c)
+			n.Bias = tensor("bias", l.B, c)
 		case *lrp.HardSigmoid:
 			n.Alpha, n.Beta = l.Alpha, l.Beta
 		case *lrp.LeakyReLU:
@@ -332,10 +351,10 @@ func checkAttrs(n *nodeJSON, attrs string) error {
 // attrs tells for each attribute of n, the fields after name, op and
 // inputs in order, whether it is set: not the zero value, as
 // reflect.Value.IsZero tells (TestNodeAttrs).
-func (n *nodeJSON) attrs() [19]bool {
+func (n *nodeJSON) attrs() [20]bool {
 	return [...]bool{n.InFeatures != 0, n.OutFeatures != 0, n.InChannels != 0, n.OutChannels != 0, n.Channels != 0,
 		n.Kernel != nil, n.Stride != nil, n.Dilation != nil, n.Padding != nil, n.Groups != 0, n.CountIncludePad,
-		n.CeilMode, n.Eps != 0, n.Alpha != 0, n.Beta != 0, n.Weight != "", n.Bias != "", n.Mean != "", n.Var != ""}
+		n.CeilMode, n.Eps != 0, n.Alpha != 0, n.Beta != 0, n.Range != nil, n.Weight != "", n.Bias != "", n.Mean != "", n.Var != ""}
 }
 
 // layer builds the layer of node n, of kind k, taking its tensors.
@@ -424,6 +443,28 @@ func (d *graphDecoder) layer(n *nodeJSON, k lrp.Kind) (lrp.Layer, error) {
 			}
 		}
 		l = bn
+	case lrp.KindSlice:
+		if len(n.Range) != 3 {
+			return nil, d.errorf("node %q: range has %d values, want 3 (start, stop, step)", short(n.Name), len(n.Range))
+		}
+		for k, lo := range []int{0, 1, 1} {
+			if v := n.Range[k]; v < lo || v > maxChannels {
+				return nil, d.errorf("node %q: range %v out of range [%d, %d]", short(n.Name), n.Range, lo, maxChannels)
+			}
+		}
+		l = &lrp.Slice{Start: n.Range[0], Stop: n.Range[1], Step: n.Range[2]}
+	case lrp.KindShuffle:
+		l = &lrp.Shuffle{Groups: count("groups", n.Groups)}
+	case lrp.KindLayerNorm:
+		c := count("channels", n.Channels)
+		if err == nil && !(n.Eps > 0 && n.Eps <= math.MaxFloat32) {
+			err = d.errorf("node %q: eps %v must be positive", short(n.Name), n.Eps)
+		}
+		l = &lrp.LayerNorm{Gamma: take(n.Weight, false, c), Beta: take(n.Bias, false, c), Eps: n.Eps}
+	case lrp.KindScale:
+		c := count("channels", n.Channels)
+		w := take(n.Weight, false, c)
+		l = &lrp.Scale{W: w, B: take(n.Bias, true, c)}
 	case lrp.KindReLU:
 		l = &lrp.ReLU{}
 	case lrp.KindReLU6:

@@ -297,6 +297,8 @@ func (r *graphReader) nodeValue(tok jsonToken, n *nodeJSON, at where) error {
 			return r.float32Value(tok, &n.Alpha, at)
 		case "beta":
 			return r.float32Value(tok, &n.Beta, at)
+		case "range":
+			return readSlice(r, tok, &n.Range, at, (*graphReader).intValue)
 		case "weight":
 			return r.stringValue(tok, &n.Weight, at)
 		case "bias":

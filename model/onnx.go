@@ -23,11 +23,19 @@ import (
 // AveragePool (floor or ceil mode), GlobalAveragePool and ReduceMean over
 // height and width, BatchNormalization (kept as an lrp.BatchNorm node),
 // Concat of computed tensors on the channel axis, Mul of a computed
-// per-channel gate into a tensor (squeeze-and-excitation), Flatten and the
-// Reshape/Shape/Gather/Unsqueeze/Concat patterns that flatten to
-// [batch, -1], Add of two computed tensors (a residual join), Pad with
-// zeros before a convolution or pooling (folded into its padding),
-// Identity, Dropout and Constant. Sub, Add, Mul and Div of constants applied
+// per-channel gate into a tensor (squeeze-and-excitation), Slice and Split
+// on the channel axis (lrp.Slice), the channel shuffle's Reshape,
+// Transpose, Reshape (lrp.Shuffle), Transposes to channels-last and back
+// (no node: elementwise operations, LayerNormalization and its older
+// opsets' pattern (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div), and
+// MatMul on the last axis, a 1×1 convolution, read channels-last tensors),
+// Mul of a constant of one value per channel (folded into the layer
+// before it, or an lrp.Scale), Flatten and the Reshape/Shape/Gather/
+// Unsqueeze/Concat patterns that flatten to [batch, -1] (the integer Add,
+// Sub, Mul, Div, Cast and Slice of shapes are folded to constants), Add of
+// two computed tensors (a residual join), Pad with zeros before a
+// convolution or pooling (folded into its padding), Identity, Dropout and
+// Constant. Sub, Add, Mul and Div of constants applied
 // directly to the graph input become the InputSpec normalization: the
 // lrp model's input is the normalized tensor, and Mean and Std say how raw
 // pixels in [0, 1] map to it. A final Softmax or LogSoftmax is stripped, so
@@ -94,6 +102,11 @@ type onnxVal struct {
 	min6         bool      // Min(x, 6) waiting for Max(·, 0)
 	softmax      bool      // the output of a stripped Softmax
 	gelu         *geluPart // a piece of x·(1 + erf(x/√2))/2 waiting for the rest
+	ln           *lnPart   // a piece of LayerNorm's pattern waiting for the rest
+	// layout is how the ONNX tensor holds the node's values (see
+	// layout); groups is the channel shuffle's, for grouped and swapped.
+	layout layout
+	groups int
 
 	dims   []int64 // valShape: the values, batchDim for the batch size
 	scalar bool    // valShape: rank 0
@@ -165,7 +178,7 @@ func (c *onnxConverter) convert() (*lrp.Model, error) {
 	if !ok {
 		return nil, formatErr(g.outputs[0].off, "graph output %q is not computed by any node", c.output)
 	}
-	if out.kind != valTensor || out.node == lrp.Input || out.pad != [4]int{} || out.min6 || out.gelu != nil {
+	if out.kind != valTensor || out.node == lrp.Input || out.pad != [4]int{} || out.min6 || out.gelu != nil || out.ln != nil || out.layout != nchw {
 		return nil, UnsupportedError(fmt.Sprintf("graph output %q is not the output of a layer", c.output))
 	}
 	if out.node != len(c.nodes)-1 {
@@ -370,10 +383,25 @@ func (c *onnxConverter) tensor(n *onnxNode, k int) (*onnxVal, error) {
 	return v, err
 }
 
+// pointwise returns input k of n as a computed tensor that a layer
+// acting on every value, or on the channels of every position, reads:
+// as tensor does, but in channels-last layout too (the layer's output
+// keeps its input's layout, emit).
+func (c *onnxConverter) pointwise(n *onnxNode, k int) (*onnxVal, error) {
+	v, err := c.read(n, k, true)
+	if err == nil && v.pad != [4]int{} {
+		err = c.unsupported(n, "reads a Pad output; Pad is supported only before Conv and pooling")
+	}
+	return v, err
+}
+
 // padded returns input k of n as a computed tensor that a layer reads,
 // possibly with padding for the layer to take over. A layer reading the
 // model input fixes the input normalization.
-func (c *onnxConverter) padded(n *onnxNode, k int) (*onnxVal, error) {
+func (c *onnxConverter) padded(n *onnxNode, k int) (*onnxVal, error) { return c.read(n, k, false) }
+
+// read is padded, also in channels-last layout if last.
+func (c *onnxConverter) read(n *onnxNode, k int, last bool) (*onnxVal, error) {
 	v, err := c.need(n, k)
 	switch {
 	case err != nil:
@@ -386,6 +414,12 @@ func (c *onnxConverter) padded(n *onnxNode, k int) (*onnxVal, error) {
 		return nil, c.unsupported(n, "reads a Softmax output; only a final Softmax is supported")
 	case v.gelu != nil:
 		return nil, c.unsupported(n, "reads %s, which is supported only as part of GELU, x·(1 + erf(x/√2))/2", v.gelu.stage)
+	case v.ln != nil:
+		return nil, c.unsupported(n, "reads %s, which is supported only as part of LayerNorm, (x − mean)/√(var + ε)", v.ln.stage)
+	case v.layout == grouped || v.layout == swapped:
+		return nil, c.unsupported(n, "reads a step of the channel shuffle (Reshape to [N, g, C/g, H, W], Transpose), which is supported only as a whole with the Reshape back to [N, C, H, W]")
+	case v.layout == channelsLast && !last:
+		return nil, c.unsupported(n, "reads a channels-last tensor (a Transpose to [N, H, W, C]); on one only LayerNormalization, MatMul on the last axis, elementwise operations, a per-channel Mul or Add and the Transpose back are supported")
 	}
 	if v.node == lrp.Input {
 		if !c.normSet {
@@ -464,18 +498,26 @@ func (c *onnxConverter) fusable(n *onnxNode, k int, v *onnxVal) bool {
 	return v.kind == valTensor && v.node != lrp.Input && v.sole && c.uses[n.inputs[k]] == 1 && v.plain()
 }
 
-// plain reports whether v, a computed tensor, has no pending operation.
+// plain reports whether v, a computed tensor, has no pending operation:
+// it is the node's output, in its own layout or channels-last.
 func (v *onnxVal) plain() bool {
-	return v.pad == [4]int{} && !v.min6 && !v.softmax && v.gelu == nil
+	return v.pad == [4]int{} && !v.min6 && !v.softmax && v.gelu == nil && v.ln == nil && (v.layout == nchw || v.layout == channelsLast)
 }
 
 // emit appends an lrp node for n reading ins and sets it as output 0 of n.
+// The output has the layout of input 0: channels-last only for the
+// layers that read their input with pointwise.
 func (c *onnxConverter) emit(n *onnxNode, l lrp.Layer, ins ...*onnxVal) error {
-	return c.emitNamed(n, onnxName(n), l, ins...)
+	return c.emitTo(n, 0, onnxName(n), l, ins...)
 }
 
 // emitNamed is emit with the lrp node named name.
 func (c *onnxConverter) emitNamed(n *onnxNode, name string, l lrp.Layer, ins ...*onnxVal) error {
+	return c.emitTo(n, 0, name, l, ins...)
+}
+
+// emitTo is emitNamed for output k of n.
+func (c *onnxConverter) emitTo(n *onnxNode, k int, name string, l lrp.Layer, ins ...*onnxVal) error {
 	idx := make([]int, len(ins))
 	shapes := make([][]int, len(ins))
 	for k, v := range ins {
@@ -493,7 +535,11 @@ func (c *onnxConverter) emitNamed(n *onnxNode, name string, l lrp.Layer, ins ...
 		size *= d
 	}
 	c.nodes = append(c.nodes, lrp.Node{Name: name, Layer: l, Inputs: idx})
-	c.set(n, 0, &onnxVal{kind: valTensor, node: len(c.nodes) - 1, shape: s, sole: true})
+	out := &onnxVal{kind: valTensor, node: len(c.nodes) - 1, shape: s, sole: true}
+	if len(ins) > 0 && ins[0].layout == channelsLast {
+		out.layout = channelsLast
+	}
+	c.set(n, k, out)
 	return nil
 }
 
@@ -570,24 +616,32 @@ var onnxOps = map[string]onnxOp{
 	"Tanh":        {convert: unary(func() lrp.Layer { return &lrp.Tanh{} })},
 	"BatchNormalization": {attrs: []string{"epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"},
 		only: []onnxOnly{{"training_mode", 0, []int64{0}}, {"spatial", 1, []int64{1}}}, extra: "running statistics", convert: (*onnxConverter).batchNorm},
-	"Flatten":    {attrs: []string{"axis"}, convert: (*onnxConverter).flatten},
-	"Reshape":    {attrs: []string{"allowzero"}, only: []onnxOnly{{"allowzero", 0, []int64{0}}}, convert: (*onnxConverter).reshape},
-	"Shape":      {attrs: []string{"start", "end"}, convert: (*onnxConverter).shapeOp},
-	"Gather":     {attrs: []string{"axis"}, only: []onnxOnly{{"axis", 0, []int64{0, -1}}}, convert: (*onnxConverter).shapeOp},
-	"Unsqueeze":  {attrs: []string{"axes"}, convert: (*onnxConverter).shapeOp},
-	"Concat":     {attrs: []string{"axis"}, convert: (*onnxConverter).concat},
-	"Pad":        {attrs: []string{"mode", "pads", "value"}, convert: (*onnxConverter).pad},
-	"Softmax":    {attrs: []string{"axis"}, only: []onnxOnly{{"axis", -1, []int64{1, -1}}}, convert: (*onnxConverter).softmaxOp},
-	"LogSoftmax": {attrs: []string{"axis"}, only: []onnxOnly{{"axis", -1, []int64{1, -1}}}, convert: (*onnxConverter).softmaxOp},
-	"Identity":   {convert: (*onnxConverter).identity},
-	"Dropout":    {attrs: []string{"ratio", "seed", "is_test"}, extra: "mask", convert: (*onnxConverter).identity},
-	"Constant":   {attrs: []string{"value", "value_float", "value_floats", "value_int", "value_ints"}, convert: (*onnxConverter).constantOp},
+	"Flatten":            {attrs: []string{"axis"}, convert: (*onnxConverter).flatten},
+	"Reshape":            {attrs: []string{"allowzero"}, only: []onnxOnly{{"allowzero", 0, []int64{0}}}, convert: (*onnxConverter).reshape},
+	"Shape":              {attrs: []string{"start", "end"}, convert: (*onnxConverter).shapeOp},
+	"Gather":             {attrs: []string{"axis"}, only: []onnxOnly{{"axis", 0, []int64{0, -1}}}, convert: (*onnxConverter).shapeOp},
+	"Unsqueeze":          {attrs: []string{"axes"}, convert: (*onnxConverter).shapeOp},
+	"Concat":             {attrs: []string{"axis"}, convert: (*onnxConverter).concat},
+	"Pad":                {attrs: []string{"mode", "pads", "value"}, convert: (*onnxConverter).pad},
+	"Softmax":            {attrs: []string{"axis"}, only: []onnxOnly{{"axis", -1, []int64{1, -1}}}, convert: (*onnxConverter).softmaxOp},
+	"LogSoftmax":         {attrs: []string{"axis"}, only: []onnxOnly{{"axis", -1, []int64{1, -1}}}, convert: (*onnxConverter).softmaxOp},
+	"Transpose":          {attrs: []string{"perm"}, convert: (*onnxConverter).transpose},
+	"Slice":              {attrs: []string{"starts", "ends", "axes"}, convert: (*onnxConverter).slice},
+	"Split":              {attrs: []string{"axis", "split", "num_outputs"}, convert: (*onnxConverter).split},
+	"Cast":               {attrs: []string{"to", "saturate"}, convert: (*onnxConverter).cast},
+	"LayerNormalization": {attrs: []string{"axis", "epsilon", "stash_type"}, extra: "statistics", convert: (*onnxConverter).layerNorm},
+	"Pow":                {convert: (*onnxConverter).pow},
+	"Sqrt":               {convert: (*onnxConverter).sqrt},
+	"Identity":           {convert: (*onnxConverter).identity},
+	"Dropout":            {attrs: []string{"ratio", "seed", "is_test"}, extra: "mask", convert: (*onnxConverter).identity},
+	"Constant":           {attrs: []string{"value", "value_float", "value_floats", "value_int", "value_ints"}, convert: (*onnxConverter).constantOp},
 }
 
-// unary converts an operator that is one lrp layer of one computed input.
+// unary converts an operator that is one lrp layer of one computed input,
+// an elementwise one: in the input's layout.
 func unary(layer func() lrp.Layer) func(*onnxConverter, *onnxNode) error {
 	return func(c *onnxConverter, n *onnxNode) error {
-		x, err := c.tensor(n, 0)
+		x, err := c.pointwise(n, 0)
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,7 @@ import (
 // tensor (Mul of two computed tensors).
 
 func (c *onnxConverter) hardSigmoid(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -27,7 +27,7 @@ func (c *onnxConverter) hardSigmoid(n *onnxNode) error {
 }
 
 func (c *onnxConverter) leakyReLU(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (c *onnxConverter) leakyReLU(n *onnxNode) error {
 }
 
 func (c *onnxConverter) elu(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (c *onnxConverter) elu(n *onnxNode) error {
 
 // swishOp converts opset 24's Swish, x·σ(αx), with α = 1: SiLU.
 func (c *onnxConverter) swishOp(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (c *onnxConverter) swishOp(n *onnxNode) error {
 
 // gelu converts opset 20's Gelu, the exact form only.
 func (c *onnxConverter) gelu(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -173,10 +173,10 @@ func (c *onnxConverter) mulTensors(n *onnxNode, v [2]*onnxVal) error {
 		}
 		x := b.gelu.x
 		switch {
-		case a.gelu == nil && a.plain() && a.node == x.node:
+		case a.gelu == nil && a.plain() && a.node == x.node && a.layout == x.layout:
 			c.set(n, 0, part(geluProduct, x))
 			return nil
-		case a.gelu != nil && a.gelu.stage == geluHalf && a.gelu.x.node == x.node:
+		case a.gelu != nil && a.gelu.stage == geluHalf && a.gelu.x.node == x.node && a.gelu.x.layout == x.layout:
 			return c.emit(n, &lrp.GELU{}, x)
 		}
 	}
@@ -237,7 +237,7 @@ func (c *onnxConverter) gateLike(v *onnxVal) bool {
 func (c *onnxConverter) swish(n *onnxNode, v [2]*onnxVal) (bool, error) {
 	for k := range 2 {
 		x, s := v[k], v[1-k]
-		if !c.fusable(n, 1-k, s) || !x.plain() {
+		if !c.fusable(n, 1-k, s) || !x.plain() || x.layout != s.layout {
 			continue
 		}
 		nd := &c.nodes[s.node]
@@ -256,7 +256,7 @@ func (c *onnxConverter) swish(n *onnxNode, v [2]*onnxVal) (bool, error) {
 		default:
 			continue
 		}
-		if _, err := c.tensor(n, k); err != nil { // x as the activation read it
+		if _, err := c.pointwise(n, k); err != nil { // x as the activation read it
 			return true, err
 		}
 		nd.Layer = l

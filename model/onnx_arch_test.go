@@ -352,7 +352,8 @@ func TestDecodeONNXArchErrors(t *testing.T) {
 		{"gelu part read", conv(oxNode("Mul", ss("c", "half"), ss("d")), oxNode("Relu", ss("d"), ss("o"))), "reads x/2, which is supported only as part of GELU", true},
 		{"swish alpha", conv(oxNode("Swish", ss("c"), ss("o"), oxAttrF("alpha", 2))), "alpha=2; only Swish with alpha 1 (SiLU)", true},
 		{"gelu approximate", conv(oxNode("Gelu", ss("c"), ss("o"), oxAttrS("approximate", "tanh"))), `approximate="tanh"; only the exact GELU`, true},
-		{"reduce mean channels", conv(oxNode("ReduceMean", ss("c"), ss("o"), oxAttrInts("axes", 1))), "axes [1] of input shape [2 4 4]; only the mean over height and width", true},
+		{"reduce mean channels", conv(oxNode("ReduceMean", ss("c"), ss("o"), oxAttrInts("axes", 1))), "reads mean(x), which is supported only as part of LayerNorm", true},
+		{"reduce mean channels no keepdims", conv(oxNode("ReduceMean", ss("c"), ss("o"), oxAttrInts("axes", 1), oxAttrI("keepdims", 0))), "keepdims=0 over the channel axis", true},
 		{"reduce mean all", conv(oxNode("ReduceMean", ss("c"), ss("o"))), "only the mean over height and width", true},
 		{"reduce mean twice", conv(oxNode("ReduceMean", ss("c"), ss("o"), oxAttrInts("axes", 2, -2))), "axes [2 -2]", true},
 	} {

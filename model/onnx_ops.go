@@ -156,36 +156,6 @@ func (c *onnxConverter) fitPads(n *onnxNode, p [4]int, w window) error {
 	return nil
 }
 
-// perChannel returns the constant t as one value per channel of a tensor of
-// shape [batch, shape...] that t broadcasts to, or false if t varies along
-// another axis. The channel axis is the first after the batch; for a flat
-// [batch, N] tensor every element is a channel.
-func perChannel(t *onnxTensor, shape []int) ([]float32, bool) {
-	if len(t.dims) > len(shape)+1 || t.n < 1 {
-		return nil, false
-	}
-	lead := len(shape) + 1 - len(t.dims)
-	varies := false
-	for k, d := range t.dims {
-		switch {
-		case d == 1:
-		case lead+k == 1 && d == int64(shape[0]):
-			varies = true
-		default:
-			return nil, false
-		}
-	}
-	out := make([]float32, shape[0])
-	for k := range out {
-		if varies {
-			out[k] = t.f[k]
-		} else {
-			out[k] = t.f[0]
-		}
-	}
-	return out, true
-}
-
 func (c *onnxConverter) conv(n *onnxNode) error {
 	x, err := c.padded(n, 0)
 	if err != nil {
@@ -246,6 +216,9 @@ func (c *onnxConverter) flatInput(n *onnxNode) (*onnxVal, error) {
 // (transA is 0, see onnxOps), and MatMul, y = A·B: a Gemm without
 // attributes or C.
 func (c *onnxConverter) gemm(n *onnxNode) error {
+	if v, _ := c.arg(n, 0); n.op == "MatMul" && v != nil && v.kind == valTensor && v.layout == channelsLast {
+		return c.matMulChannels(n)
+	}
 	a, err := c.flatInput(n)
 	if err != nil {
 		return err
@@ -300,7 +273,7 @@ func (c *onnxConverter) dense(n *onnxNode, x *onnxVal, w *onnxTensor, transposed
 		}
 	}
 	if b != nil {
-		bias, ok := perChannel(b, []int{out})
+		bias, ok := perAxis(b, []int{out}, 1)
 		if !ok {
 			return c.unsupported(n, "bias dims %v do not broadcast to [%d]", b.dims, out)
 		}
@@ -312,11 +285,15 @@ func (c *onnxConverter) dense(n *onnxNode, x *onnxVal, w *onnxTensor, transposed
 	return c.emit(n, l, x)
 }
 
-// arith converts Add, Sub, Mul and Div. Of two computed tensors Add is a
-// residual join and Mul a gate, SiLU, HardSwish or part of GELU
-// (mulTensors). With a constant the node must either act on the graph
-// input (the input normalization), be a step of GELU (geluStep) or, for
-// Add, follow a Dense or Conv whose bias takes the constant.
+// arith converts Add, Sub, Mul and Div. Of two shape vectors or integer
+// constants it computes a shape (shapeArith). Of two computed tensors Add
+// is a residual join, Mul a gate, SiLU, HardSwish or part of GELU
+// (mulTensors), Sub and Div steps of LayerNorm (lnTensors). With a
+// constant the node must either act on the graph input (the input
+// normalization), be a step of GELU (geluStep) or LayerNorm (lnStep), or
+// take one value per channel: Add is then the bias of the Dense, Conv,
+// LayerNorm or Scale before it, and Mul a per-channel scale
+// (scaleChannels).
 func (c *onnxConverter) arith(n *onnxNode) error {
 	if len(n.inputs) != 2 {
 		return c.bad(n, "has %d inputs, want 2", len(n.inputs))
@@ -329,23 +306,26 @@ func (c *onnxConverter) arith(n *onnxNode) error {
 	if err != nil {
 		return err
 	}
+	if a.kind != valTensor && b.kind != valTensor && (a.kind == valShape || b.kind == valShape || a.t.i != nil && b.t.i != nil) {
+		return c.shapeArith(n)
+	}
 	if a.kind == valTensor && b.kind == valTensor {
-		if n.op == "Mul" {
+		switch n.op {
+		case "Mul":
 			return c.mulTensors(n, [2]*onnxVal{a, b})
+		case "Sub", "Div":
+			return c.lnTensors(n, a, b)
 		}
-		if n.op != "Add" {
-			return c.unsupported(n, "%s of two computed tensors", n.op)
-		}
-		x, err := c.tensor(n, 0)
+		x, err := c.pointwise(n, 0)
 		if err != nil {
 			return err
 		}
-		y, err := c.tensor(n, 1)
+		y, err := c.pointwise(n, 1)
 		if err != nil {
 			return err
 		}
-		if !slices.Equal(x.shape, y.shape) {
-			return c.unsupported(n, "Add of shapes %v and %v; broadcasting is not supported", x.shape, y.shape)
+		if !slices.Equal(x.shape, y.shape) || x.layout != y.layout {
+			return c.unsupported(n, "Add of shapes %s and %s; broadcasting is not supported", shapeString(dims64(x.onnxDims())), shapeString(dims64(y.onnxDims())))
 		}
 		return c.emit(n, &lrp.Add{}, x, y)
 	}
@@ -367,12 +347,18 @@ func (c *onnxConverter) arith(n *onnxNode) error {
 	if done, err := c.geluStep(n, k, v); done || err != nil {
 		return err
 	}
+	if done, err := c.lnStep(n, k, v); done || err != nil {
+		return err
+	}
 	if v.gelu != nil {
 		return c.unsupported(n, "reads %s, which is supported only as part of GELU, x·(1 + erf(x/√2))/2", v.gelu.stage)
 	}
-	ch, ok := perChannel(t, v.shape)
+	if v.ln != nil {
+		return c.unsupported(n, "reads %s, which is supported only as part of LayerNorm, (x − mean)/√(var + ε)", v.ln.stage)
+	}
+	ch, ok := perChannel(t, v)
 
-	if v.node == lrp.Input && v.plain() {
+	if v.node == lrp.Input && v.plain() && v.layout == nchw {
 		if !ok {
 			return c.unsupported(n, "constant of dims %v on the input: want one value per channel", t.dims)
 		}
@@ -411,10 +397,14 @@ func (c *onnxConverter) arith(n *onnxNode) error {
 			bias = &l.B
 		case *lrp.Conv2D:
 			bias = &l.B
+		case *lrp.LayerNorm:
+			bias = &l.Beta
+		case *lrp.Scale:
+			bias = &l.B
 		}
 		if bias != nil {
 			if !ok {
-				return c.unsupported(n, "constant of dims %v is not a per-channel bias for shape %v", t.dims, v.shape)
+				return c.unsupported(n, "constant of dims %v is not a per-channel bias for shape %s", t.dims, shapeString(dims64(v.onnxDims())))
 			}
 			if *bias == nil {
 				*bias = make([]float32, len(ch))
@@ -427,11 +417,14 @@ func (c *onnxConverter) arith(n *onnxNode) error {
 			return nil
 		}
 	}
-	return c.unsupported(n, "%s of a constant is supported only on the graph input (normalization) or as the bias right after MatMul, Gemm or Conv", n.op)
+	if n.op == "Mul" && ok {
+		return c.scaleChannels(n, k, v, ch)
+	}
+	return c.unsupported(n, "%s of a constant is supported only on the graph input (normalization), as the bias right after MatMul, Gemm, Conv or LayerNorm, or (Mul) with one value per channel", n.op)
 }
 
 func (c *onnxConverter) clip(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
+	x, err := c.pointwise(n, 0)
 	if err != nil {
 		return err
 	}
@@ -487,13 +480,13 @@ func (c *onnxConverter) minMax(n *onnxNode) error {
 	}
 	if n.op == "Max" {
 		if !v.min6 {
-			x, err := c.tensor(n, k)
+			x, err := c.pointwise(n, k)
 			if err != nil {
 				return err
 			}
 			return c.emit(n, &lrp.ReLU{}, x)
 		}
-		return c.emit(n, &lrp.ReLU6{}, &onnxVal{kind: valTensor, node: v.node, shape: v.shape})
+		return c.emit(n, &lrp.ReLU6{}, &onnxVal{kind: valTensor, node: v.node, shape: v.shape, layout: v.layout})
 	}
 	if c.fusable(n, k, v) {
 		if _, ok := c.nodes[v.node].Layer.(*lrp.ReLU); ok {
@@ -503,7 +496,7 @@ func (c *onnxConverter) minMax(n *onnxNode) error {
 			return nil
 		}
 	}
-	x, err := c.tensor(n, k)
+	x, err := c.pointwise(n, k)
 	if err != nil {
 		return err
 	}
@@ -567,45 +560,6 @@ func (c *onnxConverter) pool(n *onnxNode) error {
 	}
 	return c.emit(n, &lrp.AvgPool2D{KH: win.k[0], KW: win.k[1], SH: win.s[0], SW: win.s[1], PT: p[0], PL: p[1], PB: p[2], PR: p[3],
 		CountIncludePad: cip != 0, Ceil: ceil != 0}, x)
-}
-
-// reduceMean converts ReduceMean over height and width, a global average
-// pooling: [C][1][1] with keepdims, else flattened to [C].
-func (c *onnxConverter) reduceMean(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
-	if err != nil {
-		return err
-	}
-	axes, ok, err := c.attrInts(n, "axes")
-	if err != nil {
-		return err
-	}
-	if !ok { // opset 18 moved axes to an input
-		if axes, ok, err = c.ints(n, 1); err != nil {
-			return err
-		}
-	}
-	var seen [4]bool // the axes of [batch, C, H, W]
-	for _, a := range axes {
-		if a < 0 {
-			a += 4
-		}
-		if a >= 0 && a < 4 {
-			seen[a] = true
-		}
-	}
-	if !ok || len(x.shape) != 3 || len(axes) != 2 || !seen[2] || !seen[3] {
-		return c.unsupported(n, "axes %v of input shape %v; only the mean over height and width of [batch, C, H, W] is supported", axes, x.shape)
-	}
-	keep, err := c.attrInt(n, "keepdims", 1)
-	if err != nil {
-		return err
-	}
-	if err := c.emit(n, &lrp.GlobalAvgPool{}, x); err != nil || keep != 0 {
-		return err
-	}
-	pooled := &onnxVal{kind: valTensor, node: len(c.nodes) - 1, shape: []int{x.shape[0], 1, 1}, sole: true}
-	return c.emitNamed(n, onnxName(n)+"/flatten", &lrp.Flatten{}, pooled)
 }
 
 // concat converts Concat: of computed tensors on the channel axis, a
@@ -708,27 +662,6 @@ func (c *onnxConverter) flatten(n *onnxNode) error {
 	return c.flattenTo(n, x)
 }
 
-func (c *onnxConverter) reshape(n *onnxNode) error {
-	x, err := c.tensor(n, 0)
-	if err != nil {
-		return err
-	}
-	s, err := c.shapeVal(n, 1)
-	if err != nil {
-		return err
-	}
-	size := int64(1)
-	for _, d := range x.shape {
-		size *= int64(d)
-	}
-	d := s.dims
-	if len(d) != 2 || !(d[1] == -1 || d[1] == size) ||
-		!(d[0] == batchDim || d[0] == 0 || d[0] == 1 || d[0] == -1 && d[1] == size) {
-		return c.unsupported(n, "Reshape to %s; only flattening to [batch, -1] is supported", shapeString(d))
-	}
-	return c.flattenTo(n, x)
-}
-
 // shapeString writes d as [batch, 3, 224, 224] for a message: at most
 // maxShapeShown values, then how many there are, so that a message stays
 // short whatever the file holds.
@@ -790,8 +723,8 @@ func (c *onnxConverter) shapeOp(n *onnxNode) error {
 			return c.unsupported(n, "Shape of a constant")
 		}
 		d := []int64{batchDim}
-		for k, s := range x.shape {
-			if len(x.shape) == 3 && k > 0 {
+		for k, s := range x.onnxDims() {
+			if len(x.shape) == 3 && k > 0 && x.layout == nchw {
 				s += x.pad[k-1] + x.pad[k+1]
 			}
 			d = append(d, int64(s))
@@ -890,7 +823,7 @@ func (c *onnxConverter) pad(n *onnxNode) error {
 	if err != nil {
 		return err
 	}
-	if x == nil || x.kind != valTensor || x.min6 || x.softmax || x.gelu != nil {
+	if x == nil || x.kind != valTensor || x.min6 || x.softmax || x.gelu != nil || x.ln != nil || x.layout != nchw {
 		return c.unsupported(n, "only Pad of a computed tensor before Conv or pooling is supported")
 	}
 	pads, ok, err := c.attrInts(n, "pads")

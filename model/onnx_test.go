@@ -627,6 +627,13 @@ func oxValidSeeds() [][]byte {
 			oxNode("ReduceMean", ss("p"), ss("f"), oxAttrInts("axes", -2, -1), oxAttrI("keepdims", 0)),
 			oxNode("Gemm", ss("f", "hw", "hb"), ss("y"), oxAttrI("transB", 1)),
 		}, inits: []oxMsg{oxTensor("cw", []int64{2, 2, 1, 1}, oxSeq(4, 0.5, 0.1)), oxTensor("hw", []int64{2, 4}, oxSeq(8, 0.3, 0)), oxTensor("hb", []int64{2}, []float32{1, -1})}}.bytes(),
+		// ShuffleNetV2's unit (a channel split whose sizes a shape
+		// computation gives, a shuffle) and ConvNeXt's block
+		// (channels-last LayerNorm and Linear layers, a layer scale that
+		// folds and one that stays) at opsets 13 and 17.
+		oxShuffleUnit(),
+		oxConvNeXt(13, []float32{0.5, 1.25, 2, 0.75}),
+		oxConvNeXt(17, []float32{0.5, -1.25, 2, 0.75}),
 	}
 }
 
@@ -738,7 +745,7 @@ var oxInvalidCases = []oxInvalidCase{
 	{"clip-range", oxConst(oxSimple([]oxMsg{oxGemm("x", "h"), oxNode("Clip", ss("h", "lo", "hi"), ss("y"))},
 		oxW, oxB, oxTensor("lo", nil, []float32{-1}), oxTensor("hi", nil, []float32{1}))), "Clip(-1, 1)", true},
 	{"add-const-after-relu", oxConst(oxSimple([]oxMsg{oxGemm("x", "h"), oxNode("Relu", ss("h"), ss("r")), oxNode("Add", ss("r", "b"), ss("y"))}, oxW, oxB)), "Add of a constant", true},
-	{"mul-inside", oxConst(oxSimple([]oxMsg{oxGemm("x", "h"), oxNode("Mul", ss("h", "b"), ss("y"))}, oxW, oxB)), "Mul of a constant", true},
+	{"mul-inside", oxConst(oxSimple([]oxMsg{oxGemm("x", "h"), oxNode("Mul", ss("h", "w"), ss("y"))}, oxW, oxB)), "Mul of a constant", true},
 	{"softmax-inside", oxConst(oxSimple([]oxMsg{oxGemm("x", "h"), oxNode("Softmax", ss("h"), ss("p")), oxNode("Relu", ss("p"), ss("y"))}, oxW, oxB)), "only a final Softmax", true},
 	{"reshape", oxConst(oxGraph{nodes: []oxMsg{
 		oxNode("Reshape", ss("x", "s"), ss("y")),

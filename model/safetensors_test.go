@@ -133,6 +133,27 @@ func stArch(t testing.TB, round func(float32) float32) *lrp.Model {
 	return m
 }
 
+// stChannels uses every channel kind of issue 19 and its attributes: a
+// channel split into two slices (one strided), a shuffle, a LayerNorm,
+// and Scales with and without a bias.
+func stChannels(t testing.TB, round func(float32) float32) *lrp.Model {
+	w, pos := stWeights(rand.New(rand.NewPCG(7, 8)), round)
+	m, err := lrp.NewModel("channels", lrp.InputSpec{Shape: []int{3, 5, 5}, Low: 0, High: 1}, []lrp.Node{
+		{Name: "stem", Layer: &lrp.Conv2D{InC: 3, OutC: 6, KH: 1, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, Groups: 1, W: w(18), B: w(6)}, Inputs: []int{lrp.Input}},
+		{Name: "half", Layer: &lrp.Slice{Start: 0, Stop: 3, Step: 1}, Inputs: []int{0}},
+		{Name: "odd", Layer: &lrp.Slice{Start: 1, Stop: 6, Step: 2}, Inputs: []int{0}},
+		{Name: "cat", Layer: &lrp.Concat{}, Inputs: []int{1, 2}},
+		{Name: "shuffle", Layer: &lrp.Shuffle{Groups: 2}, Inputs: []int{3}},
+		{Name: "norm", Layer: &lrp.LayerNorm{Gamma: pos(6), Beta: w(6), Eps: 1e-6}, Inputs: []int{4}},
+		{Name: "scale", Layer: &lrp.Scale{W: w(6)}, Inputs: []int{5}},
+		{Name: "shift", Layer: &lrp.Scale{W: pos(6), B: w(6)}, Inputs: []int{6}},
+		{Name: "flat", Layer: &lrp.Flatten{}, Inputs: []int{7}},
+		{Name: "fc", Layer: &lrp.Dense{In: 150, Out: 2, W: w(300), B: w(2)}, Inputs: []int{8}},
+	}, nil)
+	require.NoError(t, err)
+	return m
+}
+
 var stCard = map[string]string{"description": "test model", "accuracy": "0.5"}
 
 // stSameModel reports the first difference between two models, or "".
@@ -168,6 +189,8 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 		{"cnn/F16", stCNN, "F16", stRoundF16},
 		{"arch/F32", stArch, "F32", stExact},
 		{"arch/F16", stArch, "F16", stRoundF16},
+		{"channels/F32", stChannels, "F32", stExact},
+		{"channels/F16", stChannels, "F16", stRoundF16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, err := EncodeSafetensors(tc.model(t, stExact), stCard, tc.dtype)
@@ -348,6 +371,15 @@ func stCNNEdit(f func(h, g map[string]any)) func(testing.TB, []byte, []byte) []b
 	}
 }
 
+// stChannelsEdit is stGraphEdit on the file of stChannels.
+func stChannelsEdit(f func(h, g map[string]any)) func(testing.TB, []byte, []byte) []byte {
+	return func(t testing.TB, _, _ []byte) []byte {
+		b, err := EncodeSafetensors(stChannels(t, stExact), nil, "F32")
+		require.NoError(t, err)
+		return stEdit(t, b, f)
+	}
+}
+
 // stArchEdit is stGraphEdit on the file of stArch.
 func stArchEdit(f func(h, g map[string]any)) func(testing.TB, []byte, []byte) []byte {
 	return func(t testing.TB, _, _ []byte) []byte {
@@ -456,6 +488,15 @@ var stInvalidCases = []stInvalidCase{
 		"node 10 (scale, mul): mul of a signal [8 7 7] and a gate [4 7 7]: want a gate of one value per channel, [8 1 1]", false},
 	{"graph-alpha-on-tanh", stArchEdit(func(h, g map[string]any) { stNode(g, 15)["alpha"] = 2 }), `node "tanh" (tanh): attribute "alpha" does not apply`, false},
 	{"graph-ceil-on-conv", stArchEdit(func(h, g map[string]any) { stNode(g, 0)["ceil_mode"] = true }), `node "stem" (conv2d): attribute "ceil_mode" does not apply`, false},
+	{"graph-slice-range-length", stChannelsEdit(func(h, g map[string]any) { stNode(g, 1)["range"] = []int{0, 3} }), `node "half": range has 2 values, want 3 (start, stop, step)`, false},
+	{"graph-slice-range-negative", stChannelsEdit(func(h, g map[string]any) { stNode(g, 1)["range"] = []int{-1, 3, 1} }), `node "half": range [-1 3 1] out of range`, false},
+	{"graph-slice-step-huge", stChannelsEdit(func(h, g map[string]any) { stNode(g, 1)["range"] = []int{0, 3, 1 << 40} }), `node "half": range [0 3 1099511627776] out of range`, false},
+	{"graph-slice-past-channels", stChannelsEdit(func(h, g map[string]any) { stNode(g, 2)["range"] = []int{1, 7, 2} }), "node 2 (odd, slice): slice 1:7:2 of 6 channels", false},
+	{"graph-shuffle-groups", stChannelsEdit(func(h, g map[string]any) { stNode(g, 4)["groups"] = 4 }), "node 4 (shuffle, shuffle): shuffle of 6 channels in 4 groups", false},
+	{"graph-shuffle-no-groups", stChannelsEdit(func(h, g map[string]any) { delete(stNode(g, 4), "groups") }), `node "shuffle": groups 0 out of range`, false},
+	{"graph-layernorm-eps", stChannelsEdit(func(h, g map[string]any) { delete(stNode(g, 5), "eps") }), `node "norm": eps 0 must be positive`, false},
+	{"graph-layernorm-no-bias", stChannelsEdit(func(h, g map[string]any) { delete(stNode(g, 5), "bias") }), `node "norm" (layernorm) names no tensor for a required weight`, false},
+	{"graph-range-on-scale", stChannelsEdit(func(h, g map[string]any) { stNode(g, 6)["range"] = []int{0, 1, 1} }), `node "scale" (scale): attribute "range" does not apply`, false},
 	{"graph-no-nodes", stHeader(`{"__metadata__":{"lrp.graph":"{\"version\":1,\"input\":{\"shape\":[3],\"low\":0,\"high\":1},\"nodes\":[]}"}}`, nil), "model has no layers", false},
 }
 
@@ -479,6 +520,7 @@ func TestSafetensorsTestdata(t *testing.T) {
 		{"valid-cnn-f32", stCNN(t, stExact), stCNN(t, stExact), "F32"},
 		{"valid-cnn-f16", stCNN(t, stExact), stCNN(t, stRoundF16), "F16"},
 		{"valid-arch-f32", stArch(t, stExact), stArch(t, stExact), "F32"},
+		{"valid-channels-f32", stChannels(t, stExact), stChannels(t, stExact), "F32"},
 	}
 	if stUpdating() {
 		require.NoError(t, os.MkdirAll(safetensorsDir, 0o755))

@@ -131,7 +131,7 @@ test('bad rule parameters: α − β ≠ 1, ε < 0, misplaced rules', async () =
   await rejects(lrp.explain(x, { composite: 'epsilon', params: { delta: 1 } }), /unknown composite parameter "delta"/);
   await rejects(lrp.explain(x, { rules: { 0: { rule: 'alphabeta', alpha: 1.5, beta: 1 } } }), /α − β = 1/);
   await rejects(lrp.explain(x, { rules: { 0: { rule: 'epsilon', epsilon: -1 } } }), /epsilon must be ≥ 0/);
-  await rejects(lrp.explain(x, { rules: { 1: { rule: 'epsilon' } } }), /node 1 .*applies to dense, conv2d and batchnorm2d layers, not relu/);
+  await rejects(lrp.explain(x, { rules: { 1: { rule: 'epsilon' } } }), /node 1 .*applies to dense, conv2d, batchnorm2d and scale layers, not relu/);
   await rejects(lrp.explain(x, { rules: { 99: { rule: 'epsilon' } } }), /rule override for node 99: model has nodes 0..9/);
   await rejects(lrp.explain(x, { rules: { 0: { rule: 'epsilon', gamma: 1 } } }), /rule epsilon has no parameter "gamma"/);
   await rejects(lrp.explain(x, { composite: 'smoothgrad', params: { epsilon: 1 } }), /takes no rules or composite parameters/);

@@ -52,14 +52,16 @@ func TestConvertFixtures(t *testing.T) {
 }
 
 // TestConvertArch converts the arch reference models (Concat, MaxPool in
-// ceil mode, unfoldable BatchNorm) to safetensors: in float32 the file
+// ceil mode, unfoldable BatchNorm) and the test models of ShuffleNetV2 and
+// ConvNeXt (slices, shuffles, LayerNorm) to safetensors: in float32 the file
 // computes the ONNX model's logits to the bit, in float16 it keeps every
 // reference input's class.
 func TestConvertArch(t *testing.T) {
-	for _, name := range []string{"squeezenet", "densenet"} {
+	for _, file := range []string{"arch/squeezenet", "arch/densenet", "../models/shufflenet_v2_x0_5", "../models/convnext_tiny", "../models/convnext_tiny.opset17"} {
+		name := filepath.Base(file)
 		for _, dtype := range []string{"F32", "F16"} {
 			t.Run(name+"/"+dtype, func(t *testing.T) {
-				src := refdata.Path(t, "arch/"+name+".onnx")
+				src := refdata.Path(t, file+".onnx")
 				out := filepath.Join(t.TempDir(), name+".safetensors")
 				require.NoError(t, runConvert([]string{src, "-o", out, "-dtype", dtype, "-samples", "2"}))
 				orig, err := os.ReadFile(src)
@@ -75,7 +77,7 @@ func TestConvertArch(t *testing.T) {
 					assert.Equal(t, nd.Inputs, got.Model.Nodes[i].Inputs, "node %d reads", i)
 					assert.Equal(t, nd.Layer.Kind(), got.Model.Nodes[i].Layer.Kind(), "node %d kind", i)
 				}
-				c, err := parity.ReadCase(refdata.Path(t, "arch/"+name+".cases.json"))
+				c, err := parity.ReadCase(refdata.Path(t, file+".cases.json"))
 				require.NoError(t, err)
 				e, ref := lrp.NewExplainer(got.Model), lrp.NewExplainer(want.Model)
 				for i, x := range c.Inputs {
