@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,6 +149,82 @@ func TestFamiliesConservation(t *testing.T) {
 			t.Logf("%s: worst |In − expected| / scale over every composite %.2g", f.file, worst)
 		})
 	}
+}
+
+// The kinds and settings that no family of the test data has (GELU,
+// LeakyReLU, ELU, Tanh; average pooling in ceil mode, with and without
+// the padding in its divisor; a gate on flat features; a Concat of one
+// tensor twice, and of the input) conserve as their rules say, on a small
+// model with random weights that has all of them.
+func TestConservationEveryKind(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 1))
+	normal := func(n int, std float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * std)
+		}
+		return v
+	}
+	conv := func(in, out, k, pad int) *lrp.Conv2D {
+		return &lrp.Conv2D{InC: in, OutC: out, KH: k, KW: k, SH: 1, SW: 1, DH: 1, DW: 1, PT: pad, PL: pad, PB: pad, PR: pad, Groups: 1,
+			W: normal(out*in*k*k, math.Sqrt(2/float64(in*k*k))), B: normal(out, 0.1)}
+	}
+	dense := func(in, out int) *lrp.Dense {
+		return &lrp.Dense{In: in, Out: out, W: normal(in*out, math.Sqrt(2/float64(in))), B: normal(out, 0.1)}
+	}
+	bn := &lrp.BatchNorm{Mean: normal(6, 0.3), Var: make([]float32, 6), Gamma: normal(6, 1), Beta: normal(6, 0.3), Eps: 1e-5}
+	for c := range bn.Var {
+		bn.Var[c] = 0.5 + rng.Float32()
+	}
+	var nodes []lrp.Node
+	add := func(name string, l lrp.Layer, in ...int) int {
+		nodes = append(nodes, lrp.Node{Name: name, Layer: l, Inputs: in})
+		return len(nodes) - 1
+	}
+	x := add("conv1", conv(3, 6, 3, 1), lrp.Input) // [6 10 10]
+	x = add("bn", bn, x)                           // not folded: no FoldBatchNorm here
+	branches := []int{x}
+	for _, l := range []lrp.Layer{&lrp.GELU{}, &lrp.LeakyReLU{Alpha: 0.1}, &lrp.ELU{Alpha: 0.7}, &lrp.Tanh{}, &lrp.Sigmoid{},
+		&lrp.HardSigmoid{Alpha: 0.2, Beta: 0.5}, &lrp.SiLU{}, &lrp.HardSwish{}} {
+		branches = append(branches, add(l.Kind().String(), l, x))
+	}
+	branches = append(branches, branches[1], lrp.Input)                                                                                       // GELU's output twice, and the input
+	x = add("concat", &lrp.Concat{}, branches[1:]...)                                                                                         // [6·9+3 10 10]
+	x = add("avgpool_ceil_pad", &lrp.AvgPool2D{KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, CountIncludePad: true, Ceil: true}, x) // [57 6 6]
+	x = add("conv2", conv(57, 8, 1, 0), x)
+	x = add("relu6", &lrp.ReLU6{}, x)
+	x = add("maxpool_ceil", &lrp.MaxPool2D{KH: 3, KW: 3, SH: 2, SW: 2, Ceil: true}, x) // [8 3 3]
+	g := add("se_pool", &lrp.GlobalAvgPool{}, x)
+	g = add("se_conv", conv(8, 8, 1, 0), g)
+	g = add("se_gate", &lrp.HardSigmoid{Alpha: 1.0 / 6, Beta: 0.5}, g)
+	y := add("se_mul", &lrp.Mul{}, x, g)
+	x = add("residual", &lrp.Add{}, y, x)
+	x = add("avgpool_ceil", &lrp.AvgPool2D{KH: 2, KW: 2, SH: 2, SW: 2, Ceil: true}, x) // [8 2 2]
+	x = add("flatten", &lrp.Flatten{}, x)
+	x = add("fc1", dense(32, 12), x)
+	x = add("relu", &lrp.ReLU{}, x)
+	g = add("gate_fc", dense(12, 12), x)
+	g = add("gate", &lrp.Sigmoid{}, g)
+	x = add("gate_mul", &lrp.Mul{}, x, g)
+	x = add("concat_flat", &lrp.Concat{}, x, x)
+	add("fc2", dense(24, 5), x)
+	m, err := lrp.NewModel("every-kind", lrp.InputSpec{Shape: []int{3, 10, 10}, Low: 0, High: 1}, nodes, nil)
+	require.NoError(t, err)
+	require.Equal(t, []int{57, 6, 6}, m.Shape(11), "the ceil-mode average pooling has a last window past the padding")
+
+	inputs := make([][]float32, 3)
+	targets := make([]int, len(inputs))
+	for i := range inputs {
+		inputs[i] = make([]float32, 300)
+		for k := range inputs[i] {
+			inputs[i][k] = rng.Float32()
+		}
+		logits, err := m.Forward(inputs[i])
+		require.NoError(t, err)
+		targets[i] = lrp.Argmax(logits)
+	}
+	worst := checkConservation(t, m, inputs, targets)
+	t.Logf("worst |In − expected| / scale over every composite %.2g", worst)
 }
 
 // checkConservation explains each input of m for its target class with
