@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,68 +141,179 @@ func (s share) sumIn() float64 {
 }
 
 func TestFamiliesConservation(t *testing.T) {
-	const tol = 1e-5
 	for _, f := range loaded() {
 		t.Run(f.file, func(t *testing.T) {
 			m, c, err := loadFamily(t, f)
 			require.NoError(t, err)
-			e := lrp.NewExplainer(m)
-			cache := map[[2]int][][]float64{} // (input, node): the products of an affine node
-			for _, name := range lrp.Composites() {
-				comp, err := lrp.Builtin(name, nil)
-				require.NoError(t, err)
-				rules, err := comp.Assign(m)
-				require.NoError(t, err)
-				var worst float64
-				for i, x := range c.Inputs {
-					r, err := e.Explain(x, lrp.Options{Composite: comp, Target: lrp.Class(c.Predicted[i])})
-					require.NoError(t, err)
-					d := r.Diagnostics
-					require.Len(t, d.Layers, len(m.Nodes))
-					require.False(t, d.NaN)
-					arrived := make([]float64, len(m.Nodes)+1) // per tensor (input first): the sum of the shares passed to it
-					scales := make([]float64, len(m.Nodes)+1)
-					arrived[len(m.Nodes)], scales[len(m.Nodes)] = sums(r.Start) // the output holds the start vector
-					for _, ld := range d.Layers {
-						n := ld.Node
-						require.Equal(t, rules[n].Name(), ld.Rule, "node %d", n)
-						rel := e.NodeRelevance(n)
-						s, err := expectation(m, e, x, n, rules[n], rel, func(a affine, x []float32) [][]float64 {
-							k := [2]int{i, n}
-							if cache[k] == nil {
-								cache[k] = a.terms(x)
-							}
-							return cache[k]
-						})
-						require.NoError(t, err, "node %d %s (%v, %s)", n, ld.Name, ld.Kind, ld.Rule)
-						out, mass := sums(rel)
-						where := fmt.Sprintf("%s input %d node %d %s (%v, %s %v)", name, i, n, ld.Name, ld.Kind, ld.Rule, rules[n].Params())
-						require.InDelta(t, out, ld.Out, tol*mass+1e-30, "%s: Out", where)
-						require.InDelta(t, s.sumIn(), ld.In, tol*s.scale+1e-30, "%s: In (Out %g)", where, ld.Out)
-						if s.scale > 0 {
-							worst = math.Max(worst, math.Abs(s.sumIn()-ld.In)/s.scale)
-						}
-						for k, j := range m.Nodes[n].Inputs {
-							arrived[j+1] += s.in[k]
-							scales[j+1] += s.scale
-						}
-					}
-					// What each tensor holds is what its readers passed.
-					for j := lrp.Input; j < len(m.Nodes); j++ {
-						var have []float32
-						if j == lrp.Input {
-							have = r.Relevance
-						} else {
-							have = e.NodeRelevance(j)
-						}
-						got, _ := sums(have)
-						require.InDelta(t, arrived[j+1], got, tol*scales[j+1]+1e-30, "%s input %d: relevance at tensor %d", name, i, j)
-					}
-				}
-				t.Logf("%s: worst |In − expected| / scale %.2g", name, worst)
-			}
+			worst := checkConservation(t, m, c.Inputs, c.Predicted)
+			t.Logf("%s: worst |In − expected| / scale over every composite %.2g", f.file, worst)
 		})
 	}
+}
+
+// The kinds and settings that no family of the test data has (GELU,
+// LeakyReLU, ELU, Tanh; average pooling in ceil mode, with and without
+// the padding in its divisor; a gate on flat features; a Concat of one
+// tensor twice, and of the input) conserve as their rules say, on a small
+// model with random weights that has all of them.
+func TestConservationEveryKind(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 1))
+	normal := func(n int, std float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * std)
+		}
+		return v
+	}
+	conv := func(in, out, k, pad int) *lrp.Conv2D {
+		return &lrp.Conv2D{InC: in, OutC: out, KH: k, KW: k, SH: 1, SW: 1, DH: 1, DW: 1, PT: pad, PL: pad, PB: pad, PR: pad, Groups: 1,
+			W: normal(out*in*k*k, math.Sqrt(2/float64(in*k*k))), B: normal(out, 0.1)}
+	}
+	dense := func(in, out int) *lrp.Dense {
+		return &lrp.Dense{In: in, Out: out, W: normal(in*out, math.Sqrt(2/float64(in))), B: normal(out, 0.1)}
+	}
+	bn := &lrp.BatchNorm{Mean: normal(6, 0.3), Var: make([]float32, 6), Gamma: normal(6, 1), Beta: normal(6, 0.3), Eps: 1e-5}
+	for c := range bn.Var {
+		bn.Var[c] = 0.5 + rng.Float32()
+	}
+	var nodes []lrp.Node
+	add := func(name string, l lrp.Layer, in ...int) int {
+		nodes = append(nodes, lrp.Node{Name: name, Layer: l, Inputs: in})
+		return len(nodes) - 1
+	}
+	x := add("conv1", conv(3, 6, 3, 1), lrp.Input) // [6 10 10]
+	x = add("bn", bn, x)                           // not folded: no FoldBatchNorm here
+	branches := []int{x}
+	for _, l := range []lrp.Layer{&lrp.GELU{}, &lrp.LeakyReLU{Alpha: 0.1}, &lrp.ELU{Alpha: 0.7}, &lrp.Tanh{}, &lrp.Sigmoid{},
+		&lrp.HardSigmoid{Alpha: 0.2, Beta: 0.5}, &lrp.SiLU{}, &lrp.HardSwish{}} {
+		branches = append(branches, add(l.Kind().String(), l, x))
+	}
+	branches = append(branches, branches[1], lrp.Input)                                                                                       // GELU's output twice, and the input
+	x = add("concat", &lrp.Concat{}, branches[1:]...)                                                                                         // [6·9+3 10 10]
+	x = add("avgpool_ceil_pad", &lrp.AvgPool2D{KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, CountIncludePad: true, Ceil: true}, x) // [57 6 6]
+	x = add("conv2", conv(57, 8, 1, 0), x)
+	x = add("relu6", &lrp.ReLU6{}, x)
+	x = add("maxpool_ceil", &lrp.MaxPool2D{KH: 3, KW: 3, SH: 2, SW: 2, Ceil: true}, x) // [8 3 3]
+	g := add("se_pool", &lrp.GlobalAvgPool{}, x)
+	g = add("se_conv", conv(8, 8, 1, 0), g)
+	g = add("se_gate", &lrp.HardSigmoid{Alpha: 1.0 / 6, Beta: 0.5}, g)
+	y := add("se_mul", &lrp.Mul{}, x, g)
+	x = add("residual", &lrp.Add{}, y, x)
+	x = add("avgpool_ceil", &lrp.AvgPool2D{KH: 2, KW: 2, SH: 2, SW: 2, Ceil: true}, x) // [8 2 2]
+	x = add("flatten", &lrp.Flatten{}, x)
+	x = add("fc1", dense(32, 12), x)
+	x = add("relu", &lrp.ReLU{}, x)
+	g = add("gate_fc", dense(12, 12), x)
+	g = add("gate", &lrp.Sigmoid{}, g)
+	x = add("gate_mul", &lrp.Mul{}, x, g)
+	x = add("concat_flat", &lrp.Concat{}, x, x)
+	add("fc2", dense(24, 5), x)
+	m, err := lrp.NewModel("every-kind", lrp.InputSpec{Shape: []int{3, 10, 10}, Low: 0, High: 1}, nodes, nil)
+	require.NoError(t, err)
+	require.Equal(t, []int{57, 6, 6}, m.Shape(11), "the ceil-mode average pooling has a last window past the padding")
+
+	inputs := make([][]float32, 3)
+	targets := make([]int, len(inputs))
+	for i := range inputs {
+		inputs[i] = make([]float32, 300)
+		for k := range inputs[i] {
+			inputs[i][k] = rng.Float32()
+		}
+		logits, err := m.Forward(inputs[i])
+		require.NoError(t, err)
+		targets[i] = lrp.Argmax(logits)
+	}
+	worst := checkConservation(t, m, inputs, targets)
+	t.Logf("worst |In − expected| / scale over every composite %.2g", worst)
+}
+
+// checkConservation explains each input of m for its target class with
+// every composite of conservationComposites and checks every layer's
+// relevance in and out against expectation, within 1e-5 of the scale of
+// its terms. It returns the worst |In − expected| / scale.
+func checkConservation(t *testing.T, m *lrp.Model, inputs [][]float32, targets []int) (worst float64) {
+	t.Helper()
+	const tol = 1e-5
+	e := lrp.NewExplainer(m)
+	cache := map[[2]int][][]float64{} // (input, node): the products of an affine node
+	for _, comp := range conservationComposites(t) {
+		name := comp.Name
+		rules, err := comp.Assign(m)
+		require.NoError(t, err)
+		var compWorst float64
+		for i, x := range inputs {
+			r, err := e.Explain(x, lrp.Options{Composite: comp, Target: lrp.Class(targets[i])})
+			require.NoError(t, err)
+			d := r.Diagnostics
+			require.Len(t, d.Layers, len(m.Nodes))
+			require.False(t, d.NaN)
+			arrived := make([]float64, len(m.Nodes)+1) // per tensor (input first): the sum of the shares passed to it
+			scales := make([]float64, len(m.Nodes)+1)
+			arrived[len(m.Nodes)], scales[len(m.Nodes)] = sums(r.Start) // the output holds the start vector
+			for _, ld := range d.Layers {
+				n := ld.Node
+				require.Equal(t, rules[n].Name(), ld.Rule, "node %d", n)
+				rel := e.NodeRelevance(n)
+				s, err := expectation(m, e, x, n, rules[n], rel, func(a affine, x []float32) [][]float64 {
+					k := [2]int{i, n}
+					if cache[k] == nil {
+						cache[k] = a.terms(x)
+					}
+					return cache[k]
+				})
+				require.NoError(t, err, "node %d %s (%v, %s)", n, ld.Name, ld.Kind, ld.Rule)
+				out, mass := sums(rel)
+				where := fmt.Sprintf("%s input %d node %d %s (%v, %s %v)", name, i, n, ld.Name, ld.Kind, ld.Rule, rules[n].Params())
+				require.InDelta(t, out, ld.Out, tol*mass+1e-30, "%s: Out", where)
+				require.InDelta(t, s.sumIn(), ld.In, tol*s.scale+1e-30, "%s: In (Out %g)", where, ld.Out)
+				if s.scale > 0 {
+					compWorst = math.Max(compWorst, math.Abs(s.sumIn()-ld.In)/s.scale)
+				}
+				// Each input's share, as LayerDiag.Inputs reports it.
+				require.Len(t, ld.Inputs, len(s.in), "%s: Inputs", where)
+				for k, j := range m.Nodes[n].Inputs {
+					require.InDelta(t, s.in[k], ld.Inputs[k], tol*s.scale+1e-30, "%s: Inputs[%d]", where, k)
+					arrived[j+1] += s.in[k]
+					scales[j+1] += s.scale
+				}
+			}
+			// What each tensor holds is what its readers passed.
+			for j := lrp.Input; j < len(m.Nodes); j++ {
+				var have []float32
+				if j == lrp.Input {
+					have = r.Relevance
+				} else {
+					have = e.NodeRelevance(j)
+				}
+				got, _ := sums(have)
+				require.InDelta(t, arrived[j+1], got, tol*scales[j+1]+1e-30, "%s input %d: relevance at tensor %d", name, i, j)
+			}
+		}
+		t.Logf("%s: worst |In − expected| / scale %.2g", name, compWorst)
+		worst = math.Max(worst, compWorst)
+	}
+	return worst
+}
+
+// conservationComposites returns the built-in composites, and
+// alternatives: EpsilonGammaBox with the rules that the new layer kinds
+// take besides their default (the uniform rule on a gate, Pass on a
+// BatchNorm that could not be folded), which no built-in composite
+// assigns. The composite gradient gives every layer the plain gradient.
+func conservationComposites(t *testing.T) []*lrp.Composite {
+	var out []*lrp.Composite
+	for _, name := range lrp.Composites() {
+		c, err := lrp.Builtin(name, nil)
+		require.NoError(t, err)
+		out = append(out, c)
+	}
+	c, err := lrp.Builtin("epsilon_gamma_box", nil)
+	require.NoError(t, err)
+	alt := &lrp.Composite{Name: "epsilon_gamma_box+alternatives", Entries: append([]lrp.Entry{
+		{Select: lrp.Selector{Kinds: []lrp.Kind{lrp.KindMul}}, Rule: lrp.Uniform{}},
+		{Select: lrp.Selector{Kinds: []lrp.Kind{lrp.KindBatchNorm}}, Rule: lrp.Pass{}},
+	}, c.Entries...)}
+	return append(out, alt)
 }
 
 // sums returns Σ v and Σ |v| in float64.
@@ -216,7 +328,9 @@ func sums(v []float32) (sum, abs float64) {
 // expectation returns what rule passes to the inputs of node n, from the
 // relevance rel at its output and the activations of the explainer's last
 // forward pass on x; terms returns the products of an affine node on its
-// input (affine.terms).
+// input (affine.terms). It has one case per layer kind, each of which
+// knows the rules that kind takes; a pair it does not know is an error
+// that names it.
 func expectation(m *lrp.Model, e *lrp.Explainer, x []float32, n int, rule lrp.Rule, rel []float32, terms func(affine, []float32) [][]float64) (share, error) {
 	nd := m.Nodes[n]
 	in := func(k int) []float32 {
@@ -226,85 +340,237 @@ func expectation(m *lrp.Model, e *lrp.Explainer, x []float32, n int, rule lrp.Ru
 		return x
 	}
 	z := e.Activation(n)
-	if a, ok := affineOf(m, n); ok {
-		return affineShare(m, a, rule, in(0), z, rel, terms(a, in(0)))
-	}
 	out, mass := sums(rel)
-	one := share{[]float64{out}, mass}
+	one := share{[]float64{out}, mass} // everything, unchanged, to the one input
 	if s, ok := channelsShare(nd.Layer, rule, in(0), z, rel, one); ok {
 		return s, nil
 	}
-	switch r := rule.(type) {
-	case lrp.Pass:
-		return one, nil // everything, unchanged
-	case lrp.Norm:
-		// The window's (or the sum's) share of each input, stabilized:
-		// Σ_j R_j·y_j / stab(y_j) in all, the stabilizer absorbing the rest.
-		switch nd.Layer.(type) {
-		case *lrp.Add:
-			a, b := in(0), in(1)
-			var s share
-			s.in = make([]float64, 2)
-			for j, v := range rel {
-				g := float64(v) / stab(z[j], r.Stab)
-				s.in[0] += g * float64(a[j])
-				s.in[1] += g * float64(b[j])
-				s.scale += math.Abs(g) * (math.Abs(float64(a[j])) + math.Abs(float64(b[j])))
-			}
-			return s, nil
-		case *lrp.AvgPool2D, *lrp.GlobalAvgPool:
-			_, absPool := pooled(m, n, in(0))
-			var s share
-			s.in = make([]float64, 1)
-			for j, v := range rel {
-				g := float64(v) / stab(z[j], r.Stab)
-				s.in[0] += g * float64(z[j])
-				s.scale += math.Abs(g) * math.Max(absPool[j], math.Abs(float64(z[j])))
-			}
-			return s, nil
-		}
-	case lrp.Gradient:
-		// (∂y/∂x)ᵀ·R summed: no conservation, but a fixed sum.
-		switch l := nd.Layer.(type) {
-		case *lrp.MaxPool2D, *lrp.Flatten, *lrp.GlobalAvgPool:
+	var s share
+	var ok bool
+	switch l := nd.Layer.(type) {
+	case *lrp.Dense, *lrp.Conv2D:
+		a, _ := affineOf(m, n)
+		return affineShare(m, a, rule, in(0), z, rel, terms(a, in(0)))
+	case *lrp.BatchNorm:
+		// One that could not be folded: Pass copies; the affine rules
+		// (ε, its default, and Gradient) see a diagonal affine layer.
+		if _, pass := rule.(lrp.Pass); pass {
 			return one, nil
-		case *lrp.Add:
-			return share{[]float64{out, out}, 2 * mass}, nil
-		case *lrp.ReLU, *lrp.ReLU6:
-			_, six := l.(*lrp.ReLU6)
-			var s share
-			s.in = make([]float64, 1)
-			for j, v := range in(0) {
-				if v > 0 && (!six || v < 6) {
-					s.in[0] += float64(rel[j])
-				}
-			}
-			s.scale = mass
-			return s, nil
-		case *lrp.AvgPool2D:
-			// R_o/k_o to each of the window's inputs that are not padding.
-			count, _ := pooled(m, n, in(0))
-			var s share
-			s.in = make([]float64, 1)
-			for j, v := range rel {
-				s.in[0] += float64(v) * count[j]
-			}
-			s.scale = mass
-			return s, nil
-		case *lrp.BatchNorm:
-			hw := len(rel) / len(l.Mean)
-			var s share
-			s.in = make([]float64, 1)
-			for j, v := range rel {
-				c := j / hw
-				k := float64(l.Gamma[c]) / math.Sqrt(float64(l.Var[c])+float64(l.Eps))
-				s.in[0] += k * float64(v)
-				s.scale += math.Abs(k * float64(v))
-			}
-			return s, nil
 		}
+		a, _ := affineOf(m, n)
+		return affineShare(m, a, rule, in(0), z, rel, terms(a, in(0)))
+	case *lrp.ReLU, *lrp.ReLU6, *lrp.Sigmoid, *lrp.HardSigmoid, *lrp.SiLU, *lrp.HardSwish, *lrp.GELU, *lrp.LeakyReLU, *lrp.ELU, *lrp.Tanh:
+		s, ok = activationShare(l, rule, in(0), rel, one)
+	case *lrp.MaxPool2D, *lrp.Flatten:
+		// Gradient: each output's R to one input (the window's first
+		// maximum); Flatten's Pass and Gradient copy.
+		switch rule.(type) {
+		case lrp.Gradient:
+			s, ok = one, true
+		case lrp.Pass:
+			_, ok = l.(*lrp.Flatten)
+			s = one
+		}
+	case *lrp.AvgPool2D, *lrp.GlobalAvgPool:
+		s, ok = poolShare(m, n, rule, in(0), z, rel)
+	case *lrp.Add:
+		s, ok = addShare(rule, in(0), in(1), z, rel)
+	case *lrp.Concat:
+		s, ok = concatShare(m, nd, rule, rel)
+	case *lrp.Mul:
+		s, ok = gateShare(rule, in(0), in(1), rel)
 	}
-	return share{}, fmt.Errorf("no conservation property for a %v layer under rule %s: add it to expectation", nd.Layer.Kind(), rule.Name())
+	if !ok {
+		return share{}, fmt.Errorf("no conservation property for a %v layer under rule %s: add it to expectation", nd.Layer.Kind(), rule.Name())
+	}
+	if len(s.in) != len(nd.Inputs) {
+		return share{}, fmt.Errorf("expectation of a %v layer under rule %s has %d shares for %d inputs", nd.Layer.Kind(), rule.Name(), len(s.in), len(nd.Inputs))
+	}
+	return s, nil
+}
+
+// activationShare is what rule passes through the elementwise activation
+// l with input x: Pass everything; Gradient Σ_t f′(x_t)·R_t, with f′ in
+// float64 from its own formula (derivative). one is Pass's share.
+func activationShare(l lrp.Layer, rule lrp.Rule, x, rel []float32, one share) (share, bool) {
+	switch rule.(type) {
+	case lrp.Pass:
+		return one, true
+	case lrp.Gradient:
+		df := derivative(l)
+		s := share{in: make([]float64, 1)}
+		for t, v := range x {
+			g := df(float64(v)) * float64(rel[t])
+			s.in[0] += g
+			s.scale += math.Abs(g)
+		}
+		s.scale = math.Max(s.scale, one.scale)
+		return s, true
+	}
+	return share{}, false
+}
+
+// derivative returns f′ of the activation l, with PyTorch's value at a
+// kink: ReLU 0 at 0 (ReLU6 also at 6), LeakyReLU α at 0, HardSigmoid 0 at
+// the ends of its ramp, HardSwish x/3 + 1/2 on [−3, 3].
+func derivative(l lrp.Layer) func(x float64) float64 {
+	sigma := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	switch l := l.(type) {
+	case *lrp.ReLU:
+		return func(x float64) float64 { return step(x > 0) }
+	case *lrp.ReLU6:
+		return func(x float64) float64 { return step(x > 0 && x < 6) }
+	case *lrp.Sigmoid:
+		// σ′ = e^−x / (1 + e^−x)², written as σ(x)·σ(−x).
+		return func(x float64) float64 { return sigma(x) * sigma(-x) }
+	case *lrp.HardSigmoid:
+		a, b := float64(l.Alpha), float64(l.Beta)
+		return func(x float64) float64 { return a * step(a*x+b > 0 && a*x+b < 1) }
+	case *lrp.SiLU:
+		// (x·σ(x))′ = σ(x) + x·σ(x)·σ(−x).
+		return func(x float64) float64 { return sigma(x) + x*sigma(x)*sigma(-x) }
+	case *lrp.HardSwish:
+		// x·relu6(x + 3)/6: (relu6(x + 3) + x·[−3 < x < 3])/6, x/3 + 1/2 at ±3.
+		return func(x float64) float64 {
+			if x >= -3 && x <= 3 {
+				return x/3 + 0.5
+			}
+			return step(x > 3)
+		}
+	case *lrp.GELU:
+		// (x·Φ(x))′ = Φ(x) + x·φ(x).
+		return func(x float64) float64 {
+			return 0.5*math.Erfc(-x/math.Sqrt2) + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
+		}
+	case *lrp.LeakyReLU:
+		a := float64(l.Alpha)
+		return func(x float64) float64 { return a + (1-a)*step(x > 0) }
+	case *lrp.ELU:
+		a := float64(l.Alpha)
+		return func(x float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return a * math.Exp(x)
+		}
+	case *lrp.Tanh:
+		// tanh′ = 1/cosh².
+		return func(x float64) float64 { return 1 / (math.Cosh(x) * math.Cosh(x)) }
+	}
+	panic(fmt.Sprintf("derivative of a %v layer", l.Kind()))
+}
+
+// size is the number of values of a tensor of the given shape.
+func size(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// step is 1 where c holds, else 0.
+func step(c bool) float64 {
+	if c {
+		return 1
+	}
+	return 0
+}
+
+// poolShare is what rule passes through average pooling node n (an
+// AvgPool2D, ceil mode included, or a GlobalAvgPool: also a ReduceMean
+// over H and W) with input x and output z.
+func poolShare(m *lrp.Model, n int, rule lrp.Rule, x, z, rel []float32) (share, bool) {
+	count, absPool := pooled(m, n, x)
+	s := share{in: make([]float64, 1)}
+	switch r := rule.(type) {
+	case lrp.Norm:
+		// Each input's share of its windows, stabilized: Σ_o R_o·y_o /
+		// stab(y_o) in all, the stabilizer absorbing the rest.
+		for j, v := range rel {
+			g := float64(v) / stab(z[j], r.Stab)
+			s.in[0] += g * float64(z[j])
+			s.scale += math.Abs(g) * math.Max(absPool[j], math.Abs(float64(z[j])))
+		}
+		return s, true
+	case lrp.Gradient:
+		// R_o/k_o to each of the window's inputs that are not padding.
+		for j, v := range rel {
+			s.in[0] += float64(v) * count[j]
+			s.scale += math.Abs(float64(v))
+		}
+		return s, true
+	}
+	return share{}, false
+}
+
+// addShare is what rule passes through the residual join z = a + b.
+func addShare(rule lrp.Rule, a, b, z, rel []float32) (share, bool) {
+	switch r := rule.(type) {
+	case lrp.Norm:
+		// R·a/stab(z) and R·b/stab(z): the stabilizer absorbs.
+		s := share{in: make([]float64, 2)}
+		for j, v := range rel {
+			g := float64(v) / stab(z[j], r.Stab)
+			s.in[0] += g * float64(a[j])
+			s.in[1] += g * float64(b[j])
+			s.scale += math.Abs(g) * (math.Abs(float64(a[j])) + math.Abs(float64(b[j])))
+		}
+		return s, true
+	case lrp.Gradient:
+		// R to both: twice what arrives.
+		out, mass := sums(rel)
+		return share{[]float64{out, out}, 2 * mass}, true
+	}
+	return share{}, false
+}
+
+// concatShare is what rule passes through the Concat nd: under Pass and
+// Gradient alike each input receives exactly the relevance of its own
+// block of channels, the next len(input) values of rel.
+func concatShare(m *lrp.Model, nd lrp.Node, rule lrp.Rule, rel []float32) (share, bool) {
+	switch rule.(type) {
+	case lrp.Pass, lrp.Gradient:
+	default:
+		return share{}, false
+	}
+	var s share
+	o := 0
+	for _, j := range nd.Inputs {
+		k := size(m.Shape(j))
+		sum, mass := sums(rel[o : o+k])
+		s.in = append(s.in, sum)
+		s.scale += mass
+		o += k
+	}
+	if o != len(rel) {
+		panic(fmt.Sprintf("concat of %d values has %d at its output", o, len(rel)))
+	}
+	return s, true
+}
+
+// gateShare is what rule passes through the gate y = x ⊙ g, one g_c per
+// channel of x: Signal R to the signal, 0 to the gate; Uniform half to
+// each; Gradient Σ R·g to the signal and Σ R·x to the gate.
+func gateShare(rule lrp.Rule, x, g, rel []float32) (share, bool) {
+	out, mass := sums(rel)
+	switch rule.(type) {
+	case lrp.Signal:
+		return share{[]float64{out, 0}, mass}, true
+	case lrp.Uniform:
+		return share{[]float64{out / 2, out / 2}, mass}, true
+	case lrp.Gradient:
+		s := share{in: make([]float64, 2)}
+		hw := len(x) / len(g)
+		for t, v := range rel {
+			r, gx := float64(v)*float64(g[t/hw]), float64(v)*float64(x[t])
+			s.in[0] += r
+			s.in[1] += gx
+			s.scale += math.Abs(r) + math.Abs(gx)
+		}
+		return s, true
+	}
+	return share{}, false
 }
 
 // stab is Zennit's stabilizer in float64, for a float32 denominator d.
@@ -319,23 +585,28 @@ func stab64(d float64, eps float32) float64 {
 
 // pooled returns, for each output of average pooling node n with input
 // x, the number of positions of its window that lie inside the input
-// divided by the pooling's divisor (1 unless padded positions count), and
-// the mean of |x| over the window.
+// divided by the pooling's divisor, and the mean of |x| over the window.
+// The divisor is that number, or with CountIncludePad the number of
+// positions inside the padded input: the whole window, but for a ceil
+// mode's last window of an axis, which may reach past the padding.
 func pooled(m *lrp.Model, n int, x []float32) (count, absMean []float64) {
 	in, out := m.Shape(m.Nodes[n].Inputs[0]), m.Shape(n)
 	c, h, w, oh, ow := in[0], in[1], in[2], out[1], out[2]
-	kh, kw, sh, sw, pt, pl, includePad := h, w, 1, 1, 0, 0, false
+	kh, kw, sh, sw, pt, pl, pb, pr, includePad := h, w, 1, 1, 0, 0, 0, 0, false
 	if l, ok := m.Nodes[n].Layer.(*lrp.AvgPool2D); ok {
-		kh, kw, sh, sw, pt, pl, includePad = l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.CountIncludePad
+		kh, kw, sh, sw, pt, pl, pb, pr, includePad = l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR, l.CountIncludePad
 	}
 	count, absMean = make([]float64, c*oh*ow), make([]float64, c*oh*ow)
 	for ch := range c {
 		for oy := range oh {
 			for ox := range ow {
-				var valid, abs float64
+				var valid, padded, abs float64
 				for u := range kh {
 					for v := range kw {
 						iy, ix := oy*sh+u-pt, ox*sw+v-pl
+						if iy >= -pt && iy < h+pb && ix >= -pl && ix < w+pr {
+							padded++
+						}
 						if iy >= 0 && iy < h && ix >= 0 && ix < w {
 							valid++
 							abs += math.Abs(float64(x[(ch*h+iy)*w+ix]))
@@ -344,7 +615,7 @@ func pooled(m *lrp.Model, n int, x []float32) (count, absMean []float64) {
 				}
 				k := valid
 				if includePad {
-					k = float64(kh * kw)
+					k = padded
 				}
 				o := (ch*oh+oy)*ow + ox
 				count[o], absMean[o] = valid/k, abs/k
@@ -354,7 +625,7 @@ func pooled(m *lrp.Model, n int, x []float32) (count, absMean []float64) {
 	return count, absMean
 }
 
-// An affine is a Dense or Conv2D node as plain loops: its weights and
+// An affine is a Dense, Conv2D or BatchNorm node as plain loops: its weights and
 // biases, and the input positions each output reads.
 type affine struct {
 	w, b []float32
@@ -397,6 +668,16 @@ func affineOf(m *lrp.Model, n int) (affine, bool) {
 				}
 			}
 		}}, true
+	case *lrp.BatchNorm:
+		// A diagonal affine layer: y_t = s_c·x_t + t_c over channel c, with
+		// s = γ/√(σ² + ε) and t = β − μ·s.
+		hw := size(m.Shape(n)) / len(l.Mean)
+		sc, sh := make([]float32, len(l.Mean)), make([]float32, len(l.Mean))
+		for c := range l.Mean {
+			v := float64(l.Gamma[c]) / math.Sqrt(float64(l.Var[c])+float64(l.Eps))
+			sc[c], sh[c] = float32(v), float32(float64(l.Beta[c])-float64(l.Mean[c])*v)
+		}
+		return affine{sc, sh, len(l.Mean) * hw, func(o int, f func(i, k int)) { f(o, o/hw) }}, true
 	}
 	return affine{}, false
 }
