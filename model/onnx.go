@@ -594,7 +594,7 @@ var onnxOps = map[string]onnxOp{
 	"Sub":    {convert: (*onnxConverter).arith},
 	"Mul":    {convert: (*onnxConverter).arith},
 	"Div":    {convert: (*onnxConverter).arith},
-	"Relu":   {convert: unary(func() lrp.Layer { return &lrp.ReLU{} })},
+	"Relu":   {convert: elementwise(func([]float32) lrp.Layer { return &lrp.ReLU{} })},
 	"Clip":   {attrs: []string{"min", "max"}, convert: (*onnxConverter).clip},
 	"Min":    {convert: (*onnxConverter).minMax},
 	"Max":    {convert: (*onnxConverter).minMax},
@@ -605,15 +605,15 @@ var onnxOps = map[string]onnxOp{
 	"GlobalAveragePool": {convert: unary(func() lrp.Layer { return &lrp.GlobalAvgPool{} })},
 	"ReduceMean": {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"},
 		only: []onnxOnly{{"keepdims", 1, []int64{0, 1}}, {"noop_with_empty_axes", 0, []int64{0}}}, convert: (*onnxConverter).reduceMean},
-	"Sigmoid":     {convert: unary(func() lrp.Layer { return &lrp.Sigmoid{} })},
-	"HardSigmoid": {attrs: []string{"alpha", "beta"}, convert: (*onnxConverter).hardSigmoid},
-	"HardSwish":   {convert: unary(func() lrp.Layer { return &lrp.HardSwish{} })},
+	"Sigmoid":     {convert: elementwise(func([]float32) lrp.Layer { return &lrp.Sigmoid{} })},
+	"HardSigmoid": {attrs: []string{"alpha", "beta"}, convert: elementwise(func(a []float32) lrp.Layer { return &lrp.HardSigmoid{Alpha: a[0], Beta: a[1]} }, floatAttr{"alpha", 0.2}, floatAttr{"beta", 0.5})},
+	"HardSwish":   {convert: elementwise(func([]float32) lrp.Layer { return &lrp.HardSwish{} })},
 	"Swish":       {attrs: []string{"alpha"}, convert: (*onnxConverter).swishOp},
 	"Gelu":        {attrs: []string{"approximate"}, convert: (*onnxConverter).gelu},
 	"Erf":         {convert: (*onnxConverter).erf},
-	"LeakyRelu":   {attrs: []string{"alpha"}, convert: (*onnxConverter).leakyReLU},
-	"Elu":         {attrs: []string{"alpha"}, convert: (*onnxConverter).elu},
-	"Tanh":        {convert: unary(func() lrp.Layer { return &lrp.Tanh{} })},
+	"LeakyRelu":   {attrs: []string{"alpha"}, convert: elementwise(func(a []float32) lrp.Layer { return &lrp.LeakyReLU{Alpha: a[0]} }, floatAttr{"alpha", 0.01})},
+	"Elu":         {attrs: []string{"alpha"}, convert: elementwise(func(a []float32) lrp.Layer { return &lrp.ELU{Alpha: a[0]} }, floatAttr{"alpha", 1})},
+	"Tanh":        {convert: elementwise(func([]float32) lrp.Layer { return &lrp.Tanh{} })},
 	"BatchNormalization": {attrs: []string{"epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"},
 		only: []onnxOnly{{"training_mode", 0, []int64{0}}, {"spatial", 1, []int64{1}}}, extra: "running statistics", convert: (*onnxConverter).batchNorm},
 	"Flatten":            {attrs: []string{"axis"}, convert: (*onnxConverter).flatten},
@@ -637,15 +637,40 @@ var onnxOps = map[string]onnxOp{
 	"Constant":           {attrs: []string{"value", "value_float", "value_floats", "value_int", "value_ints"}, convert: (*onnxConverter).constantOp},
 }
 
-// unary converts an operator that is one lrp layer of one computed input,
-// an elementwise one: in the input's layout.
+// unary converts an operator that is one lrp layer of one computed input
+// in the channels-first layout (a pooling, which reads the spatial axes).
 func unary(layer func() lrp.Layer) func(*onnxConverter, *onnxNode) error {
+	return func(c *onnxConverter, n *onnxNode) error {
+		x, err := c.tensor(n, 0)
+		if err != nil {
+			return err
+		}
+		return c.emit(n, layer(), x)
+	}
+}
+
+// A floatAttr is a float attribute of an operator and its default.
+type floatAttr struct {
+	name string
+	def  float32
+}
+
+// elementwise converts an activation, one lrp layer acting on every value
+// alone, of one computed input in any layout (pointwise), made by layer
+// from the values of attrs (their defaults where the node has none).
+func elementwise(layer func(attr []float32) lrp.Layer, attrs ...floatAttr) func(*onnxConverter, *onnxNode) error {
 	return func(c *onnxConverter, n *onnxNode) error {
 		x, err := c.pointwise(n, 0)
 		if err != nil {
 			return err
 		}
-		return c.emit(n, layer(), x)
+		v := make([]float32, len(attrs))
+		for i, a := range attrs {
+			if v[i], err = c.attrFloat(n, a.name, a.def); err != nil {
+				return err
+			}
+		}
+		return c.emit(n, layer(v), x)
 	}
 }
 

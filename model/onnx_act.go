@@ -10,46 +10,6 @@ import (
 // SiLU, HardSwish and GELU, and the product of a computed gate and a
 // tensor (Mul of two computed tensors).
 
-func (c *onnxConverter) hardSigmoid(n *onnxNode) error {
-	x, err := c.pointwise(n, 0)
-	if err != nil {
-		return err
-	}
-	alpha, err := c.attrFloat(n, "alpha", 0.2)
-	if err != nil {
-		return err
-	}
-	beta, err := c.attrFloat(n, "beta", 0.5)
-	if err != nil {
-		return err
-	}
-	return c.emit(n, &lrp.HardSigmoid{Alpha: alpha, Beta: beta}, x)
-}
-
-func (c *onnxConverter) leakyReLU(n *onnxNode) error {
-	x, err := c.pointwise(n, 0)
-	if err != nil {
-		return err
-	}
-	alpha, err := c.attrFloat(n, "alpha", 0.01)
-	if err != nil {
-		return err
-	}
-	return c.emit(n, &lrp.LeakyReLU{Alpha: alpha}, x)
-}
-
-func (c *onnxConverter) elu(n *onnxNode) error {
-	x, err := c.pointwise(n, 0)
-	if err != nil {
-		return err
-	}
-	alpha, err := c.attrFloat(n, "alpha", 1)
-	if err != nil {
-		return err
-	}
-	return c.emit(n, &lrp.ELU{Alpha: alpha}, x)
-}
-
 // swishOp converts opset 24's Swish, x·σ(αx), with α = 1: SiLU.
 func (c *onnxConverter) swishOp(n *onnxNode) error {
 	x, err := c.pointwise(n, 0)
