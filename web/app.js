@@ -9,8 +9,9 @@
 // method and rendering controls), rules.js (the per-layer rule editor,
 // built from the engine's rule catalogue, lrp.rules()), view.js (heatmap,
 // overlay, colorbar, classes), model.js (the Model card, with the model's
-// normalization and class names, which every Worker holding the model
-// gets: configureModel), export.js (with
+// normalization and class names), session.js (opening a model and changing
+// its settings on every Worker that holds it), offline.js (the service
+// worker), export.js (with
 // png.js, which writes the settings into the PNG files), and
 // the panels diagnostics.js, compare.js and evaluation.js (with chart.js).
 // A panel follows the model and the result: onModel(model),
@@ -31,14 +32,16 @@ import { usedParams } from './catalogue.js';
 import { createCompare } from './compare.js';
 import { createControls } from './controls.js';
 import { createDiagnostics, nanMessage } from './diagnostics.js';
-import { $, mb, setText, showError } from './dom.js';
+import { $, setText, showError } from './dom.js';
 import { createEvaluation } from './evaluation.js';
 import { createExport } from './export.js';
 import { bindFiles } from './files.js';
-import { bindSettings, loading, showModel } from './model.js';
+import { bindSettings, showModel } from './model.js';
+import { registerServiceWorker } from './offline.js';
 import { createPad } from './pad.js';
 import { WorkerClient, WorkerPair, WorkerPool } from './pool.js';
 import { ruleEditor } from './rules.js';
+import { createSession } from './session.js';
 import { createView } from './view.js';
 
 const builtinModel = { url: new URL('models/mnist.safetensors', import.meta.url).href, name: 'mnist.safetensors' };
@@ -291,103 +294,6 @@ function clearOutputs() {
 
 // ---------------------------------------------------------------- model
 
-// Opening a model and changing its settings take turns (serially): a
-// configure meant for one model never reaches the next.
-let modelTurn = Promise.resolve();
-function serially(f) {
-  const run = modelTurn.then(f);
-  modelTurn = run.catch(() => {});
-  return run;
-}
-
-function openModel(source, opts) {
-  return serially(() => loadModel(source, opts));
-}
-
-async function loadModel(source, { builtin = false } = {}) {
-  const name = source.name;
-  showError('model-error', '');
-  const load = loading(name, stats);
-  pair.hold(); // no split while the two Workers may hold different models
-  try {
-    const m = await live.call('open', { source }, { onProgress: load.onProgress });
-    state.model = { ...m, builtin, source, settings: null, labelsDefault: m.info.labelsFrom, labelsName: '' };
-    pool.setModel(source);
-    onModel();
-    followSplit(state.model);
-    load.done(builtin ? '' : `Loaded ${name}.`);
-    return true;
-  } catch (err) {
-    const msg = err.message;
-    showError('model-error', builtin
-      ? `The built-in model could not be loaded (${msg}). Open a model file to start.`
-      : `${msg}${state.model ? ` — still using ${state.model.name}.` : ''}`);
-    if (state.model) followSplit(state.model); // the partner still holds it: ready again at once
-    load.done('');
-    return false;
-  }
-}
-
-// configureModel changes the model's settings by change ({normalization},
-// {labels} or {labelsFile}, as lrp.configure takes them; labelsName names
-// the names file). The live Worker is configured first, and an error shows
-// in the Model card and changes nothing; then the pool and the partner
-// Worker get the same settings (the split pauses until the partner has
-// them: both engines of a split must agree), and the page explains again.
-function configureModel(change, { labelsName = '' } = {}) {
-  return serially(async () => {
-    const model = state.model;
-    if (!model) return false;
-    const settings = { ...model.settings, ...change };
-    if ('labels' in change) delete settings.labelsFile;
-    if ('labelsFile' in change) delete settings.labels;
-    showError('model-error', '');
-    pair.hold();
-    let info;
-    try {
-      info = await live.call('configure', { settings });
-    } catch (err) {
-      showError('model-error', labelsName ? `${labelsName}: ${err.message}` : err.message);
-      followSplit(model);
-      showModel(model); // the controls show the settings in use again
-      return false;
-    }
-    const name = 'labelsFile' in change ? labelsName : 'labels' in change ? '' : model.labelsName;
-    state.model = { ...model, info, settings, labelsName: name };
-    pool.configure(settings);
-    followSplit(state.model);
-    stats.configured = (stats.configured ?? 0) + 1;
-    onSettings();
-    return true;
-  });
-}
-
-// A names file larger than this is not read: it is far larger than any
-// the engine accepts (app.MaxLabelsFile, 4 MiB), which says so for the
-// sizes between.
-const maxNamesRead = 8 << 20;
-
-// openLabels gives the model the class names of file, a text or JSON
-// names file (docs/JS_API.md, configure's labelsFile).
-async function openLabels(file) {
-  if (!state.model) {
-    showError('model-error', `${file.name}: open a model first; a names file gives its classes names.`);
-    return;
-  }
-  if (file.size > maxNamesRead) {
-    showError('model-error', `${file.name}: ${mb(file.size)} is too large for a class-names file.`);
-    return;
-  }
-  let text;
-  try {
-    text = await file.text();
-  } catch (err) {
-    showError('model-error', `${file.name}: could not be read (${err.message})`);
-    return;
-  }
-  if (await configureModel({ labelsFile: text }, { labelsName: file.name })) $('model-status').textContent = `Class names from ${file.name}.`;
-}
-
 // onSettings follows new settings of the model: the Model card, zᴮ's
 // bounds among the parameters, and the panels and the explanation, which
 // were of the old ones.
@@ -426,37 +332,19 @@ function onModel() {
 
 // ---------------------------------------------------------------- start
 
-async function registerServiceWorker() {
-  const status = $('offline-status');
-  if (!('serviceWorker' in navigator)) return;
-  try {
-    // updateViaCache 'none': the browser's checks for a new version ask the
-    // host for sw.js and version.js, even where it sends no Cache-Control
-    // and would keep version.js in the HTTP cache for days.
-    const reg = await navigator.serviceWorker.register('sw.js', { scope: './', updateViaCache: 'none' });
-    const ready = () => {
-      status.textContent = 'Available offline';
-      status.className = 'ok';
-      stats.offlineReady = true;
-    };
-    if (reg.active) ready();
-    else navigator.serviceWorker.ready.then(ready);
-  } catch (err) {
-    status.textContent = `Offline use unavailable (${err.message})`;
-  }
-}
+const session = createSession(state, stats, { live, pair, pool, followSplit, onModel, onSettings });
 
 async function main() {
   bindFiles({
     openImage: (f) => pad.openImage(f),
-    openModel: (f) => openModel({ file: f, name: f.name }),
-    openLabels,
-    openBuiltin: () => openModel(builtinModel, { builtin: true }),
+    openModel: (f) => session.open({ file: f, name: f.name }),
+    openLabels: session.openLabels,
+    openBuiltin: () => session.open(builtinModel, { builtin: true }),
   });
-  bindSettings(state, { configure: (change) => configureModel(change) });
+  bindSettings(state, { configure: (change) => session.configure(change) });
   pad.reset();
-  registerServiceWorker();
-  const ok = await openModel(builtinModel, { builtin: true });
+  registerServiceWorker(stats);
+  const ok = await session.open(builtinModel, { builtin: true });
   stats.ready = true;
   stats.modelReady = ok;
 }
