@@ -7,9 +7,11 @@
 // the model is loaded, and until the first heatmap is drawn, then the next
 // photo's heatmap; then, once the page has a second Worker holding the
 // model (the split of app.js), the time until that is ready and the heatmap
-// of one more photo explained on both Workers.
+// of one more photo explained on both Workers. --model FILE drops that
+// model file instead of the synthetic ResNet-18 (e.g. an ONNX export of
+// testdata/models/imagenet.py).
 //
-//   node scripts/bench-page.mjs [--runs N]
+//   node scripts/bench-page.mjs [--runs N] [--model FILE]
 //
 // Needs Go (to build lrp) and /usr/bin/chromium (or $CHROMIUM).
 import { execFileSync } from 'node:child_process';
@@ -28,8 +30,12 @@ const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lrp-bench-page-'));
 const lrp = path.join(tmp, 'lrp');
 execFileSync('go', ['build', '-o', lrp, './cmd/lrp'], { cwd: root, stdio: 'inherit' });
-const model = path.join(tmp, 'resnet18.safetensors');
-execFileSync(lrp, ['synth', '-o', model], { stdio: 'ignore' });
+let model = args.includes('--model') ? path.resolve(args[args.indexOf('--model') + 1]) : '';
+if (!model) {
+  model = path.join(tmp, 'resnet18.safetensors');
+  execFileSync(lrp, ['synth', '-o', model], { stdio: 'ignore' });
+}
+const modelName = path.basename(model);
 const modelB64 = fs.readFileSync(model).toString('base64');
 // A 224×224 photo: a gray gradient with a bright square.
 const gray = Buffer.alloc(224 * 224);
@@ -52,35 +58,35 @@ try {
       await page.goto(server.url);
       await page.waitForFunction(() => window.__lrpStats?.modelReady, null, { timeout: 60_000 });
       await page.waitForTimeout(1000); // the page at rest, as a user would find it
-      const dt = await page.evaluateHandle(({ b64 }) => {
+      const dt = await page.evaluateHandle(({ b64, name }) => {
         const bin = atob(b64);
         const u = new Uint8Array(bin.length);
         for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
         const dt = new DataTransfer();
-        dt.items.add(new File([u], 'resnet18.safetensors'));
+        dt.items.add(new File([u], name));
         return dt;
-      }, { b64: modelB64 });
+      }, { b64: modelB64, name: modelName });
       const explained = () => page.evaluate(() => window.__lrpStats.explains);
       const t0 = performance.now();
       await page.dispatchEvent('#pad-wrap', 'drop', { dataTransfer: dt });
-      await page.waitForFunction(() => /^Loaded resnet18/.test(document.getElementById('model-status').textContent) || !document.getElementById('model-error').hidden, null, { timeout: 60_000, polling: 10 });
+      await page.waitForFunction((name) => document.getElementById('model-status').textContent.startsWith(`Loaded ${name}`) || !document.getElementById('model-error').hidden, modelName, { timeout: 120_000, polling: 10 });
       const loaded = performance.now() - t0;
       if (!(await page.locator('#model-error').isHidden())) throw new Error(await page.locator('#model-error').textContent());
       const times = [];
       for (const name of ['photo.png', 'photo2.png']) {
         const n = await explained();
         await page.setInputFiles('#image-file', { name, mimeType: 'image/png', buffer: photo });
-        await page.waitForFunction((n) => window.__lrpStats.explains > n && window.__lrpStats.last?.model === 'resnet18.safetensors', n, { timeout: 60_000, polling: 10 });
+        await page.waitForFunction(([n, name]) => window.__lrpStats.explains > n && window.__lrpStats.last?.model === name, [n, modelName], { timeout: 120_000, polling: 10 });
         times.push(performance.now() - t0);
       }
-      await page.waitForFunction(() => ['ready', 'failed'].includes(window.__lrpStats.split.state), null, { timeout: 60_000, polling: 10 });
+      await page.waitForFunction(() => ['ready', 'failed'].includes(window.__lrpStats.split.state), null, { timeout: 120_000, polling: 10 });
       const ready = performance.now() - t0;
       const split = await page.evaluate(() => window.__lrpStats.split);
       if (split.state !== 'ready') throw new Error(`the split failed: ${split.error}`);
       const n = await explained();
       const s0 = performance.now();
       await page.setInputFiles('#image-file', { name: 'photo3.png', mimeType: 'image/png', buffer: photo });
-      await page.waitForFunction((n) => window.__lrpStats.explains > n, n, { timeout: 60_000, polling: 10 });
+      await page.waitForFunction((n) => window.__lrpStats.explains > n, n, { timeout: 120_000, polling: 10 });
       const splitMs = performance.now() - s0;
       const workers = await page.evaluate(() => window.__lrpStats.last.workers);
       if (workers !== 2) throw new Error(`the photo after the split was ready ran on ${workers} Worker(s)`);

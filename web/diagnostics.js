@@ -6,11 +6,15 @@
 // onClear().
 //
 // The chain follows the model's graph (info.layers and their inputs): at
-// an Add, where a residual block joins its branches, each branch gets a
-// row with the relevance it receives and its layers indented under it,
-// down to the layer where the branches leave one another, which then adds
-// up what they give back. Each row's bar is Σ R in as a share of the start,
-// on a scale that reaches past 100 % (marked) and below 0 when a row does.
+// a layer that joins branches — an Add of a residual block, a Concat of
+// an Inception or Fire module or a dense block, a gate's Mul — each
+// branch gets a row with the relevance it receives (the layer's
+// diagnostics `inputs`, one sum per input: a Concat's branch its own
+// channels', a gate's signal and gate what the rule gives each) and its
+// layers indented under it, down to the layer where the branches leave
+// one another, which then adds up what they give back. Each row's bar is
+// Σ R in as a share of the start, on a scale that reaches past 100 %
+// (marked) and below 0 when a row does.
 import { $, el, fmt, ms, setStyle, setText } from './dom.js';
 
 // nanMessage says what NaN or ±Inf in a result means: the model's output
@@ -26,10 +30,11 @@ export function nanMessage(r) {
 // chainOf lays out the conservation chain of a model's layers (info.layers:
 // {index, name, kind, inputs}, −1 the model input): rows from the output
 // down, each {type: 'layer', node, guide, joins} or {type: 'branch', add,
-// k, of, input, identity, layers, guide}, where guide is the tree drawn
-// left of the name. At an Add each input starts a branch, the longest
-// first, whose layers follow it, down to the fork, the last layer both
-// branches depend on; the fork's row lists the Adds it joins.
+// k, of, input, identity, layers, guide}, where add is the joining layer
+// and guide the tree drawn left of the name. At a layer of several inputs
+// (Add, Concat, Mul) each input starts a branch, the longest first, whose
+// layers follow it, down to the fork, the last layer all branches depend
+// on; the fork's row lists the layers it joins.
 export function chainOf(layers) {
   const byIndex = new Map(layers.map((l) => [l.index, l]));
   const ancestors = new Map(); // node → Set of the nodes it depends on, itself included
@@ -78,18 +83,21 @@ export function chainOf(layers) {
   return rows;
 }
 
-// branchShares returns, for the Add d (its diagnostics) with inputs ins,
-// the relevance each input receives: an input read by the Add alone
-// receives its ΣR out; one read elsewhere too (a shortcut that is the fork
-// itself) the rest of the Add's ΣR in, if it is the only one.
-function branchShares(d, ins, byNode, readers) {
-  const shares = ins.map((i) => (i >= 0 && readers.get(i) === 1 ? byNode.get(i)?.out : undefined));
-  const unknown = shares.filter((s) => s === undefined).length;
-  if (unknown === 1 && d) {
-    const known = shares.reduce((a, s) => a + (s ?? 0), 0);
-    shares[shares.indexOf(undefined)] = d.in - known;
+// branchPart says which part of the joining layer j a branch is: for a
+// Concat the channels (first axis) of input k, counted with dim(i), the
+// first axis of node i's output; for a gate's Mul the signal or the gate;
+// for an Add nothing.
+function branchPart(j, k, dim) {
+  switch (j?.kind) {
+    case 'concat': {
+      const from = j.inputs.slice(0, k).reduce((a, i) => a + dim(i), 0);
+      const n = dim(j.inputs[k]);
+      return n === 1 ? `channel ${from}` : `channels ${from}–${from + n - 1}`;
+    }
+    case 'mul':
+      return k === 0 ? 'the signal' : 'the gate';
   }
-  return shares;
+  return '';
 }
 
 // createDiagnostics returns the panel; showRules(diagnostics) names each
@@ -141,7 +149,7 @@ export function createDiagnostics(state, { showRules }) {
       if (row.type === 'branch') Object.assign(tr.dataset, { add: row.add, input: row.input });
       tr.dataset.depth = String((row.guide ?? '').length / 3);
     }
-    laid = { layers, rows, readers: readersOf(layers) };
+    laid = { layers, rows };
     return laid;
   }
 
@@ -150,11 +158,11 @@ export function createDiagnostics(state, { showRules }) {
   function chain(r) {
     const d = r.diagnostics ?? {};
     const layers = state.model.info.layers ?? [];
-    const { rows, readers } = layout(layers);
+    const { rows } = layout(layers);
     const byNode = new Map((d.layers ?? []).map((l) => [l.node, l]));
     const byIndex = new Map(layers.map((l) => [l.index, l]));
     const name = (n) => byNode.get(n)?.name || byIndex.get(n)?.name || `#${n}`;
-    const shares = new Map(); // add node → relevance per input
+    const dim = (i) => (i < 0 ? state.model.info.inputShape : byIndex.get(i)?.outShape)?.[0] ?? NaN;
     const values = rows.map((row) => {
       switch (row.type) {
         case 'start':
@@ -162,9 +170,10 @@ export function createDiagnostics(state, { showRules }) {
         case 'input':
           return { name: 'input', kind: 'pixels', rule: '', out: d.inputSum, in: d.inputSum };
         case 'branch': {
-          if (!shares.has(row.add)) shares.set(row.add, branchShares(byNode.get(row.add), byIndex.get(row.add).inputs, byNode, readers));
-          const v = shares.get(row.add)[row.k];
-          const what = row.identity ? 'shortcut (identity)' : `${row.layers} layer${row.layers === 1 ? '' : 's'} from ${name(row.input)}`;
+          // What the joining layer passed to this input.
+          const v = byNode.get(row.add)?.inputs?.[row.k];
+          const part = branchPart(byIndex.get(row.add), row.k, dim);
+          const what = row.identity ? (part ? `${part}, no layers` : 'shortcut (identity)') : `${part ? `${part}, ` : ''}${row.layers} layer${row.layers === 1 ? '' : 's'} from ${name(row.input)}`;
           return { name: `branch ${row.k + 1} of ${row.of} into ${name(row.add)}: ${what}`, kind: 'branch', rule: '', out: v, in: row.identity ? v : undefined, branch: true };
         }
         default: {
@@ -225,11 +234,4 @@ export function createDiagnostics(state, { showRules }) {
       $('diag-nan').hidden = true;
     },
   };
-}
-
-// readersOf counts the layers that read each node's output.
-function readersOf(layers) {
-  const n = new Map();
-  for (const l of layers) for (const i of l.inputs ?? []) n.set(i, (n.get(i) ?? 0) + 1);
-  return n;
 }

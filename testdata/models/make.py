@@ -288,17 +288,17 @@ def export(m, name, opset):
     return path, data
 
 
-def write_case(path, name, desc, seed, x, source, logits):
+def write_case(path, name, desc, seed, x, source, logits, generator="testdata/models/make.py"):
     pred = [int(i) for i in logits.argmax(axis=1)]
     rows = ", ".join("[" + ", ".join(f32(v) for v in row) + "]" for row in logits)
     head = {
         "model": name,
         "constructor": desc,
         "seed": seed,
-        "generator": "testdata/models/make.py",
+        "generator": generator,
         "torch_version": torch.__version__,
         "torchvision_version": torchvision.__version__,
-        "input_shape": [3, SIZE, SIZE],
+        "input_shape": list(x.shape[1:]),
         "array_encoding": "fields ending in _b64 hold base64 of little-endian float32 values, flattened in [C][H][W] row-major order",
         "input_source": source,
         "inputs_b64": [base64.b64encode(img.astype("<f4").tobytes()).decode() for img in x],
