@@ -91,6 +91,9 @@ const sparseCols = 1 << 18
 // on their bits (read in place), four at a time.
 func density(v []float32) float64 {
 	n := len(v)
+	if nz, ok := simdNonzeros(v); ok {
+		return float64(nz) / float64(n)
+	}
 	var nz uint32
 	u := bitsOf(v)
 	for ; len(u) >= 4; u = u[4:] {
@@ -488,6 +491,9 @@ func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 		l.im2colFlat(cols, x[g*cg*h*w:(g+1)*cg*h*w], h, w, oh)
 		return
 	}
+	if l.simdIm2col(cols, x, g, h, w, oh, ow) {
+		return
+	}
 	t := 0
 	for c := range cg {
 		xc := x[(g*cg+c)*h*w : (g*cg+c+1)*h*w]
@@ -527,6 +533,9 @@ func (l *Conv2D) col2im(dst, cols []float32, c0, c1, h, w, oh, ow int) {
 	np := oh * ow
 	if l.flat(w, ow) {
 		l.col2imFlat(dst, cols, c0, c1, h, w, oh)
+		return
+	}
+	if l.simdCol2im(dst, cols, c0, c1, h, w, oh, ow) {
 		return
 	}
 	t := c0 * l.KH * l.KW
@@ -692,6 +701,9 @@ func (l *Conv2D) col2imFlat(dst, cols []float32, c0, c1, h, w, oh int) {
 
 // sum9 sets each dst[q] to ((dst[q] + r[0][q]) + r[1][q]) + … + r[8][q].
 func sum9(dst []float32, r *[9][]float32) {
+	if simdSum9(dst, r) {
+		return
+	}
 	n := len(dst)
 	r0, r1, r2, r3, r4, r5, r6, r7, r8 := r[0][:n], r[1][:n], r[2][:n], r[3][:n], r[4][:n], r[5][:n], r[6][:n], r[7][:n], r[8][:n]
 	for q := range dst {

@@ -89,27 +89,15 @@ async function start(onExit, simd) {
   const kernelModule = simd ? compile(new URL('./kernels.wasm', import.meta.url)) : null;
   kernelModule?.catch(() => {}); // awaited below, after the engine's own error if both fail
 
-  // The engine imports the kernels (lrp/simd_wasm.go), which need the
-  // engine's memory: Go's imports are forwarders to the kernels' instance
-  // made next, before Go starts. Go calls them only when told to, by
-  // __lrpSimd (wasm/simd.go). A call costs about 30 ns; Go makes one per
-  // packed block of a product and per Winograd transform.
+  // The engine imports the kernels (lrp/simd_wasm.go, steps_wasm.go),
+  // which need the engine's memory: Go's imports are forwarders to the
+  // kernels' instance made next, before Go starts, one per import of
+  // module lrpsimd. Go calls them only when told to, by __lrpSimd
+  // (wasm/simd.go). A call costs about 30 ns; Go makes one per packed
+  // block of a product, per Winograd transform, and per array of an
+  // elementwise step.
   const kernel = { exports: null, calls: 0 };
-  go.importObject.lrpsimd = {
-    macro(a, b, mb, nf, kp, c, ldc, add, bias) {
-      kernel.calls++;
-      kernel.exports.macro(a, b, mb, nf, kp, c, ldc, add, bias);
-    },
-    packb(bp, b, ldb, kb, kp, np) {
-      kernel.exports.packb(bp, b, ldb, kb, kp, np);
-    },
-    wino_input(v, x, c, h, w, th, tw, pt, pl, vs, pad) {
-      kernel.exports.wino_input(v, x, c, h, w, th, tw, pt, pl, vs, pad);
-    },
-    wino_output(dst, m, k, oh, ow, th, tw, ms, bias, acc) {
-      kernel.exports.wino_output(dst, m, k, oh, ow, th, tw, ms, bias, acc);
-    },
-  };
+  go.importObject.lrpsimd = forwarders(await engine, kernel);
   const instance = await WebAssembly.instantiate(await engine, go.importObject);
   if (simd) {
     const k = await WebAssembly.instantiate(await kernelModule, { env: { mem: instance.exports.mem } });
@@ -130,6 +118,24 @@ async function start(onExit, simd) {
     throw new Error('lrp: the wasm module did not start (see the console for its output)');
   }
   return api(raw, go, instance, run, simd, kernel);
+}
+
+// forwarders returns the imports of module lrpsimd that the engine module
+// asks for, each a function calling the kernel's export of that name in
+// kernel.exports (set once the kernel's instance exists) and counting the
+// call in kernel.calls.
+function forwarders(engine, kernel) {
+  const imports = {};
+  for (const { module, name } of WebAssembly.Module.imports(engine)) {
+    if (module !== 'lrpsimd') continue;
+    let f = null;
+    imports[name] = (...a) => {
+      kernel.calls++;
+      f ??= kernel.exports[name];
+      return f(...a);
+    };
+  }
+  return imports;
 }
 
 // guardResume keeps a dead runtime from taking its host down. wasm_exec.js

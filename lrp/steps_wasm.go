@@ -1,0 +1,267 @@
+//go:build wasm
+
+package lrp
+
+// The elementwise steps, im2col, col2im and max pooling on the SIMD
+// kernels (the second half of wasm/kernels/kernels.wat). Each simdNAME
+// runs the Go helper of that name on the kernel when the SIMD kernels are
+// in use (UseSIMD) and the call pays, and reports whether it did; the
+// helper runs its own loop otherwise. The kernel does Go's operations in
+// Go's order on every value, so both give the same bits
+// (TestStepsSIMDMatchGo). Go checks the bounds that the Go loop's slicing
+// would, then passes addresses: the kernel reads and writes Go's memory
+// during the call only.
+
+// simdMin is the least number of values for which an elementwise call
+// goes to the kernel: a call from Go through JavaScript into it costs
+// about as much as Go's loop over a few dozen values.
+const simdMin = 64
+
+//go:wasmimport lrpsimd add
+//go:noescape
+func addSIMD(dst, a, b *float32, n int32)
+
+//go:wasmimport lrpsimd mul
+//go:noescape
+func mulSIMD(dst, x, c *float32, n int32)
+
+//go:wasmimport lrpsimd mul_add
+//go:noescape
+func mulAddSIMD(dst, x, c *float32, n int32, k float32)
+
+//go:wasmimport lrpsimd quot
+//go:noescape
+func quotSIMD(g, r, z, d0 *float32, n int32, eps float32)
+
+//go:wasmimport lrpsimd quot_gamma
+//go:noescape
+func quotGammaSIMD(gp, gn, z, q, rel *float32, n int32, gamma, eps float32, bits *[2]uint32)
+
+//go:wasmimport lrpsimd norm_add
+//go:noescape
+func normAddSIMD(d0, d1, x0, x1, r, y *float32, n int32, eps float32)
+
+//go:wasmimport lrpsimd relu
+//go:noescape
+func reluSIMD(dst, x, r *float32, n int32)
+
+//go:wasmimport lrpsimd nonzeros
+//go:noescape
+func nonzerosSIMD(v *float32, n int32) int32
+
+//go:wasmimport lrpsimd sum64
+//go:noescape
+func sum64SIMD(v *float32, n int32) float64
+
+//go:wasmimport lrpsimd negatives
+//go:noescape
+func negativesSIMD(x *float32, n int32) bool
+
+//go:wasmimport lrpsimd split
+//go:noescape
+func splitSIMD(xp, xn, x *float32, n int32)
+
+//go:wasmimport lrpsimd sum9
+//go:noescape
+func sum9SIMD(dst, r0, r1, r2, r3, r4, r5, r6, r7, r8 *float32, n int32)
+
+//go:wasmimport lrpsimd im2col
+//go:noescape
+func im2colSIMD(cols, x *float32, cg, h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int32)
+
+//go:wasmimport lrpsimd col2im
+//go:noescape
+func col2imSIMD(dst, cols *float32, c0, c1, h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int32)
+
+//go:wasmimport lrpsimd max_pool
+//go:noescape
+func maxPoolSIMD(dst *float32, arg *int32, x *float32, c, h, w, oh, ow, kh, kw, sh, sw, pt, pl int32)
+
+// simdAdd is add: dst += a.
+func simdAdd(dst, a []float32) bool {
+	if !simd || len(a) < simdMin {
+		return false
+	}
+	dst = dst[:len(a)]
+	addSIMD(&dst[0], &dst[0], &a[0], int32(len(a)))
+	return true
+}
+
+// simdAddTo is the forward pass of an Add: dst = a + b.
+func simdAddTo(dst, a, b []float32) bool {
+	if !simd || len(a) < simdMin {
+		return false
+	}
+	dst, b = dst[:len(a)], b[:len(a)]
+	addSIMD(&dst[0], &a[0], &b[0], int32(len(a)))
+	return true
+}
+
+// simdSum64 is sum64.
+func simdSum64(v []float32) (float64, bool) {
+	if !simd || len(v) < simdMin {
+		return 0, false
+	}
+	return sum64SIMD(&v[0], int32(len(v))), true
+}
+
+// simdNegatives reports whether x has a value below 0, as step.split
+// tests; done is false when it did not run.
+func simdNegatives(x []float32) (neg, done bool) {
+	if !simd || len(x) < simdMin {
+		return false, false
+	}
+	return negativesSIMD(&x[0], int32(len(x))), true
+}
+
+// simdSplit is step.split's xp = max(x, 0), xn = min(x, 0).
+func simdSplit(xp, xn, x []float32) bool {
+	if !simd || len(x) < simdMin {
+		return false
+	}
+	xp, xn = xp[:len(x)], xn[:len(x)]
+	splitSIMD(&xp[0], &xn[0], &x[0], int32(len(x)))
+	return true
+}
+
+// simdMul is mul: dst = x ⊙ c.
+func simdMul(dst, x, c []float32) bool {
+	if !simd || len(c) < simdMin {
+		return false
+	}
+	dst, x = dst[:len(c)], x[:len(c)]
+	mulSIMD(&dst[0], &x[0], &c[0], int32(len(c)))
+	return true
+}
+
+// simdMulAdd is mulAdd: dst += k·(x ⊙ c).
+func simdMulAdd(dst, x, c []float32, k float32) bool {
+	if !simd || len(c) < simdMin {
+		return false
+	}
+	dst, x = dst[:len(c)], x[:len(c)]
+	mulAddSIMD(&dst[0], &x[0], &c[0], int32(len(c)), k)
+	return true
+}
+
+// simdQuotients is quotients without a support: g = R / stab(z − d0), or
+// R / stab(z) for a nil d0 (step.div).
+func simdQuotients(g, r, z, d0 []float32, eps float32) bool {
+	if !simd || len(z) < simdMin {
+		return false
+	}
+	g, r = g[:len(z)], r[:len(z)]
+	var p0 *float32
+	if d0 != nil {
+		p0 = &d0[:len(z)][0]
+	}
+	quotSIMD(&g[0], &r[0], &z[0], p0, int32(len(z)), eps)
+	return true
+}
+
+// simdGammaQuotients is Gamma.quotientsFrom without a support; it returns
+// the bits of all gp and of all gn ORed.
+func simdGammaQuotients(gp, gn, z, q, rel []float32, gamma, eps float32) (bp, bn uint32, ok bool) {
+	if !simd || len(z) < simdMin {
+		return 0, 0, false
+	}
+	gp, gn, q, rel = gp[:len(z)], gn[:len(z)], q[:len(z)], rel[:len(z)]
+	var bits [2]uint32
+	quotGammaSIMD(&gp[0], &gn[0], &z[0], &q[0], &rel[0], int32(len(z)), gamma, eps, &bits)
+	return bits[0], bits[1], true
+}
+
+// simdNormAdd is the Norm rule through an Add: g = R / stab(y), d0 = x0 ⊙ g,
+// d1 = x1 ⊙ g.
+func simdNormAdd(d0, d1, x0, x1, r, y []float32, eps float32) bool {
+	if !simd || len(y) < simdMin {
+		return false
+	}
+	n := len(y)
+	d0, d1, x0, x1, r = d0[:n], d1[:n], x0[:n], x1[:n], r[:n]
+	normAddSIMD(&d0[0], &d1[0], &x0[0], &x1[0], &r[0], &y[0], int32(n), eps)
+	return true
+}
+
+// simdReLU is reluTo: dst = relu(x).
+func simdReLU(dst, x []float32) bool {
+	if !simd || len(x) < simdMin {
+		return false
+	}
+	dst = dst[:len(x)]
+	reluSIMD(&dst[0], &x[0], nil, int32(len(x)))
+	return true
+}
+
+// simdReLUGradient is the gradient through a ReLU: dst = R where x > 0,
+// else 0.
+func simdReLUGradient(dst, r, x []float32) bool {
+	if !simd || len(x) < simdMin {
+		return false
+	}
+	dst, r = dst[:len(x)], r[:len(x)]
+	reluSIMD(&dst[0], &x[0], &r[0], int32(len(x)))
+	return true
+}
+
+// simdNonzeros returns the number of values of v that are not ±0, as
+// density counts them.
+func simdNonzeros(v []float32) (int, bool) {
+	if !simd || len(v) < simdMin {
+		return 0, false
+	}
+	return int(nonzerosSIMD(&v[0], int32(len(v)))), true
+}
+
+// simdSum9 is sum9.
+func simdSum9(dst []float32, r *[9][]float32) bool {
+	n := len(dst)
+	if !simd || n < simdMin {
+		return false
+	}
+	r0, r1, r2, r3, r4, r5, r6, r7, r8 := r[0][:n], r[1][:n], r[2][:n], r[3][:n], r[4][:n], r[5][:n], r[6][:n], r[7][:n], r[8][:n]
+	sum9SIMD(&dst[0], &r0[0], &r1[0], &r2[0], &r3[0], &r4[0], &r5[0], &r6[0], &r7[0], &r8[0], int32(n))
+	return true
+}
+
+// simdIm2col is Conv2D.im2col of a convolution that is not flat, for
+// group g: one call.
+func (l *Conv2D) simdIm2col(cols, x []float32, g, h, w, oh, ow int) bool {
+	cg := l.InC / l.Groups
+	if !simd || cg == 0 || oh*ow == 0 {
+		return false
+	}
+	cols = cols[:cg*l.KH*l.KW*oh*ow]
+	x = x[g*cg*h*w : (g+1)*cg*h*w]
+	im2colSIMD(&cols[0], &x[0], int32(cg), int32(h), int32(w), int32(oh), int32(ow),
+		int32(l.KH), int32(l.KW), int32(l.SH), int32(l.SW), int32(l.DH), int32(l.DW), int32(l.PT), int32(l.PL))
+	return true
+}
+
+// simdCol2im is Conv2D.col2im of a convolution that is not flat, for the
+// channels c0 ≤ c < c1: one call.
+func (l *Conv2D) simdCol2im(dst, cols []float32, c0, c1, h, w, oh, ow int) bool {
+	kk, np := l.KH*l.KW, oh*ow
+	if !simd || c0 >= c1 || np == 0 {
+		return false
+	}
+	dst = dst[:c1*h*w]
+	cols = cols[c0*kk*np : c1*kk*np]
+	col2imSIMD(&dst[0], &cols[0], int32(c0), int32(c1), int32(h), int32(w), int32(oh), int32(ow),
+		int32(l.KH), int32(l.KW), int32(l.SH), int32(l.SW), int32(l.DH), int32(l.DW), int32(l.PT), int32(l.PL))
+	return true
+}
+
+// simdMaxPool is maxPool, for a pooling whose every window holds an input
+// (each padding smaller than the window, which the kernel counts on).
+func simdMaxPool(dst []float32, arg []int32, x []float32, l *MaxPool2D, in []int) bool {
+	c, h, w := in[0], in[1], in[2]
+	oh, ow := outLen(h, l.KH, l.SH, l.PT, l.PB), outLen(w, l.KW, l.SW, l.PL, l.PR)
+	if !simd || c*oh*ow == 0 || l.PT >= l.KH || l.PB >= l.KH || l.PL >= l.KW || l.PR >= l.KW {
+		return false
+	}
+	dst, arg, x = dst[:c*oh*ow], arg[:c*oh*ow], x[:c*h*w]
+	maxPoolSIMD(&dst[0], &arg[0], &x[0], int32(c), int32(h), int32(w), int32(oh), int32(ow),
+		int32(l.KH), int32(l.KW), int32(l.SH), int32(l.SW), int32(l.PT), int32(l.PL))
+	return true
+}
