@@ -22,8 +22,10 @@
 // all performance.now() — where `move` is when the page handled the oldest
 // pointer move the heatmap is the first to include and `event` that move's
 // event timestamp (when the browser received the input). `split` tells
-// whether live explanations of the model are split over two Workers, and
-// `last.workers` how many computed the last one.
+// whether live explanations of the model are split over two Workers,
+// `last.workers` how many computed the last one, and `last.simd` whether
+// on the SIMD kernels: the page opened with ?simd=0 runs every engine on
+// the pure-Go ones (tests/browser.test.mjs compares the two).
 import { createCompare } from './compare.js';
 import { createControls } from './controls.js';
 import { createDiagnostics, nanMessage } from './diagnostics.js';
@@ -39,9 +41,10 @@ import { createView } from './view.js';
 
 const builtinModel = { url: new URL('models/mnist.safetensors', import.meta.url).href, name: 'mnist.safetensors' };
 
-const live = new WorkerClient('lrp-live');
+const kernels = new URLSearchParams(location.search).get('simd') === '0' ? { simd: false } : {};
+const live = new WorkerClient('lrp-live', kernels);
 const pair = new WorkerPair(live);
-const pool = new WorkerPool();
+const pool = new WorkerPool(undefined, kernels);
 
 const state = {
   model: null, // {name, size, info, composites, rules, colormaps, version, builtin, source}
@@ -227,7 +230,7 @@ function showResult({ result: r, meta, sentAt }) {
   stats.explains++;
   stats.last = {
     model: state.model.name, composite: meta.options.composite, start: meta.options.start, source: state.source,
-    options: meta.options, workers: r.workers, timings: r.timings,
+    options: meta.options, workers: r.workers, simd: r.simd, timings: r.timings,
     predicted: r.predicted, target: r.target, top: r.top.slice(0, 3), range: r.range,
     relevance: r.relevance, input: r.input, heatmap: r.heatmap, width: r.width, height: r.height,
   };

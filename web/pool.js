@@ -23,6 +23,9 @@ export class PartnerLost extends Error {
 }
 
 const workerURL = new URL('./worker.js', import.meta.url);
+// The same script asked to run its engine on the pure-Go kernels
+// (worker.js reads the query).
+const workerURLGo = new URL('./worker.js?simd=0', import.meta.url);
 
 export class WorkerClient {
   #worker;
@@ -31,8 +34,14 @@ export class WorkerClient {
   #lanes = new Map(); // lane name → {busy, next}
   #stopped = false;
 
-  constructor(name = 'lrp') {
-    this.#worker = new Worker(workerURL, { type: 'module', name });
+  /**
+   * kernels {simd: false} starts the worker's engine on the pure-Go
+   * kernels (lrp.js init({simd: false})), for comparisons; by default it
+   * runs on WebAssembly SIMD where the browser has it.
+   */
+  constructor(name = 'lrp', kernels = {}) {
+    this.kernels = kernels;
+    this.#worker = new Worker(kernels.simd === false ? workerURLGo : workerURL, { type: 'module', name });
     this.#worker.onmessage = (e) => this.#receive(e.data);
     this.#worker.onerror = (e) => {
       e.preventDefault?.();
@@ -155,9 +164,12 @@ export class WorkerPool {
   #queue = [];
   #source = null;
   #modelVersion = 0;
+  #kernels;
 
-  constructor(size = navigator.hardwareConcurrency || 2) {
+  /** kernels is the WorkerClient option of every worker of the pool. */
+  constructor(size = navigator.hardwareConcurrency || 2, kernels = {}) {
     this.size = Math.max(1, Math.min(8, size | 0));
+    this.#kernels = kernels;
   }
 
   /** setModel makes every worker open source ({url} | {file} | {bytes}, plus name) before its next call. */
@@ -192,7 +204,7 @@ export class WorkerPool {
     while (this.#queue.length) {
       let w = this.#idle.pop();
       if (!w && this.#clients.length < this.size) {
-        w = { client: new WorkerClient(`lrp-pool-${this.#clients.length + 1}`), version: 0 };
+        w = { client: new WorkerClient(`lrp-pool-${this.#clients.length + 1}`, this.#kernels), version: 0 };
         this.#clients.push(w);
       }
       if (!w) return;
@@ -302,7 +314,7 @@ export class WorkerPair {
   }
 
   #start() {
-    const partner = (this.#partner = new WorkerClient('lrp-partner'));
+    const partner = (this.#partner = new WorkerClient('lrp-partner', this.#main.kernels));
     const { port1, port2 } = new MessageChannel();
     this.#paired = Promise.all([
       this.#main.call('pair', { port: port1, part: 0 }, { transfer: [port1] }),
