@@ -136,6 +136,9 @@ func TestStepsSIMDMatchGo(t *testing.T) {
 			onBoth(t, name+" density", [][]float32{a, make([]float32, 1)}, func(v [][]float32) {
 				v[1][0] = float32(density(v[0]))
 			})
+			onBoth(t, name+" signed", [][]float32{a, make([]float32, n)}, func(v [][]float32) {
+				copy(v[1], signed(v[0], 0.25, -1))
+			})
 			rows := make([][]float32, 10)
 			for i := range rows {
 				rows[i] = odd(r, n, eps)
@@ -215,6 +218,26 @@ func TestWindowsSIMDMatchGo(t *testing.T) {
 					for i, a := range arg {
 						v[2][i] = float32(a)
 					}
+				})
+			}
+		}
+	}
+}
+
+// TestWinoPackSIMDMatchesGo packs the Winograd transforms of weights on
+// the SIMD kernel and in Go, for odd and even rows, depths across two
+// depth blocks and both layouts (flip), and requires the same bits, the
+// padding included.
+func TestWinoPackSIMDMatchesGo(t *testing.T) {
+	requireSIMD(t)
+	r := newRand(23)
+	for _, k := range []int{1, 2, 3, 8, 13} {
+		for _, c := range []int{1, 2, 5, 8, kc + 3} {
+			for _, flip := range []bool{false, true} {
+				w := odd(r, k*c*9, 0)
+				name := fmt.Sprintf("k=%d c=%d flip=%v", k, c, flip)
+				onBoth(t, name, [][]float32{odd(r, 16*planeStride(packedSize(k, c)), 0)}, func(v [][]float32) {
+					winoPack(v[0], w, k, c, flip)
 				})
 			}
 		}

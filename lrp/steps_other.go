@@ -27,3 +27,7 @@ func (*Conv2D) simdIm2col(_, _ []float32, _, _, _, _, _ int) bool    { return fa
 func (*Conv2D) simdCol2im(_, _ []float32, _, _, _, _, _, _ int) bool { return false }
 
 func simdMaxPool([]float32, []int32, []float32, *MaxPool2D, []int) bool { return false }
+
+func simdSigned(_, _ []float32, _, _ float32) bool { return false }
+
+func simdWinoPack(_ []float32, _ *[16]int, _ []float32, _, _, _, _, _, _, _ int) bool { return false }

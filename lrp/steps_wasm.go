@@ -61,6 +61,14 @@ func negativesSIMD(x *float32, n int32) bool
 //go:noescape
 func splitSIMD(xp, xn, x *float32, n int32)
 
+//go:wasmimport lrpsimd signed
+//go:noescape
+func signedSIMD(dst, x *float32, n int32, kp, kn float32)
+
+//go:wasmimport lrpsimd wino_pack
+//go:noescape
+func winoPackSIMD(ap *float32, at *[16]int32, w *float32, k, kb, kp, rs9, ds9 int32)
+
 //go:wasmimport lrpsimd sum9
 //go:noescape
 func sum9SIMD(dst, r0, r1, r2, r3, r4, r5, r6, r7, r8 *float32, n int32)
@@ -263,5 +271,35 @@ func simdMaxPool(dst []float32, arg []int32, x []float32, l *MaxPool2D, in []int
 	dst, arg, x = dst[:c*oh*ow], arg[:c*oh*ow], x[:c*h*w]
 	maxPoolSIMD(&dst[0], &arg[0], &x[0], int32(c), int32(h), int32(w), int32(oh), int32(ow),
 		int32(l.KH), int32(l.KW), int32(l.SH), int32(l.SW), int32(l.PT), int32(l.PL))
+	return true
+}
+
+// simdSigned is signed's loop: dst = v + kp·v⁺ + kn·v⁻.
+func simdSigned(dst, v []float32, kp, kn float32) bool {
+	if !simd || len(v) < simdMin {
+		return false
+	}
+	dst = dst[:len(v)]
+	signedSIMD(&dst[0], &v[0], int32(len(v)), kp, kn)
+	return true
+}
+
+// simdWinoPack is the loop of winoPack over the rows of depth block p0
+// (kb deep, padded to kp), whose row panels start at ap[base:]: one call.
+func simdWinoPack(ap []float32, at *[16]int, w []float32, k, kb, kp, rs, ds, base, p0 int) bool {
+	if !simd || k == 0 || kb == 0 {
+		return false
+	}
+	// The bounds that winoKernels' slicing checks: the last kernel read,
+	// and the last value written (row k−1, depth kb−1, the farthest operand).
+	_ = w[((k-1)*rs+(p0+kb-1)*ds)*9+8]
+	var at32 [16]int32
+	last := 0
+	for xi, a := range at {
+		at32[xi] = int32(a)
+		last = max(last, a)
+	}
+	_ = ap[base+(k-1)/mr*mr*kp+(k-1)%mr+(kb-1)*mr+last]
+	winoPackSIMD(&ap[base], &at32, &w[p0*ds*9], int32(k), int32(kb), int32(kp), int32(rs*9), int32(ds*9))
 	return true
 }

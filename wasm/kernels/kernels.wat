@@ -867,6 +867,168 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $one))))
 
+  ;; signed is lrp's signed: dst[i] = (x + kp·x⁺) + kn·x⁻, x⁺ and x⁻ the
+  ;; bits of x kept or zeroed by its sign bit spread over a mask (−0 goes
+  ;; to x⁻, as in Go).
+  (func $signed (export "signed") (param $dst i32) (param $x i32) (param $n i32) (param $kp f32) (param $kn f32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $v v128) (local $m v128) (local $kpv v128) (local $knv v128)
+    (local $b i32) (local $neg i32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $kpv (f32x4.splat (local.get $kp)))
+    (local.set $knv (f32x4.splat (local.get $kn)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (local.set $m (i32x4.shr_s (local.get $v) (i32.const 31)))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (f32x4.add
+            (f32x4.add (local.get $v) (f32x4.mul (local.get $kpv) (v128.andnot (local.get $v) (local.get $m))))
+            (f32x4.mul (local.get $knv) (v128.and (local.get $v) (local.get $m)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $b (i32.load (i32.add (local.get $x) (local.get $i))))
+        (local.set $neg (i32.shr_s (local.get $b) (i32.const 31)))
+        (f32.store (i32.add (local.get $dst) (local.get $i))
+          (f32.add
+            (f32.add (f32.reinterpret_i32 (local.get $b))
+              (f32.mul (local.get $kp) (f32.reinterpret_i32 (i32.and (local.get $b) (i32.xor (local.get $neg) (i32.const -1))))))
+            (f32.mul (local.get $kn) (f32.reinterpret_i32 (i32.and (local.get $b) (local.get $neg))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; wino_pack is the loop of lrp's winoPack over one depth block: for the
+  ;; k rows and kb depths of the block, the 3×3 kernel of (row, t), at
+  ;; w + 4·(row·rs9 + t·ds9), is transformed into its 16 values U_ξ
+  ;; (winoKernels), stored at ap + 4·(row·kp + at[ξ] + 2t + row mod 2):
+  ;; ap is the block's start and at the 16 offsets (int32) of the operands.
+  ;; With mr = 2 the kernels (row, t), (row+1, t), (row, t+1), (row+1, t+1)
+  ;; go to four consecutive floats of each operand: one vector each, the
+  ;; four kernels' values gathered into lanes; a last row or depth alone,
+  ;; kernel by kernel (wino_kernel).
+  ;;
+  ;;   G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (g_r the rows)
+  ;;   (Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
+  (func $wino_pack (export "wino_pack")
+    (param $ap i32) (param $at i32) (param $w i32) (param $k i32) (param $kb i32) (param $kp i32) (param $rs9 i32) (param $ds9 i32)
+    (local $row i32) (local $t i32) (local $u i32) (local $wr i32) (local $a i32) (local $b i32) (local $j i32)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $g4 v128)
+    (local $g5 v128) (local $g6 v128) (local $g7 v128) (local $g8 v128)
+    (local $p v128) (local $q v128) (local $r v128) (local $o i32)
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_s (local.get $row) (local.get $k)))
+        (local.set $u (i32.add (local.get $ap) (i32.shl (i32.mul (local.get $row) (local.get $kp)) (i32.const 2))))
+        (local.set $wr (i32.add (local.get $w) (i32.shl (i32.mul (local.get $row) (local.get $rs9)) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (if (i32.lt_s (i32.add (local.get $row) (i32.const 1)) (local.get $k))
+          (then
+            (block $pairsDone
+              (loop $pairs
+                (br_if $pairsDone (i32.gt_s (i32.add (local.get $t) (i32.const 2)) (local.get $kb)))
+                ;; a: kernel (row, t); b: kernel (row+1, t); each + ds9 for t+1
+                (local.set $a (i32.add (local.get $wr) (i32.shl (i32.mul (local.get $t) (local.get $ds9)) (i32.const 2))))
+                (local.set $b (i32.add (local.get $a) (i32.shl (local.get $rs9) (i32.const 2))))
+                (local.set $g0 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 0)))
+                (local.set $g1 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 4)))
+                (local.set $g2 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 8)))
+                (local.set $g3 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 12)))
+                (local.set $g4 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 16)))
+                (local.set $g5 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 20)))
+                (local.set $g6 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 24)))
+                (local.set $g7 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 28)))
+                (local.set $g8 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 32)))
+                ;; o: the byte offset of depth t's pair in each operand
+                (local.set $o (i32.add (local.get $u) (i32.shl (local.get $t) (i32.const 3))))
+                (call $urow (local.get $o) (local.get $at) (i32.const 0) (local.get $g0) (local.get $g1) (local.get $g2))
+                (local.set $p (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $g0) (local.get $g3)) (local.get $g6))))
+                (local.set $q (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $g1) (local.get $g4)) (local.get $g7))))
+                (local.set $r (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $g2) (local.get $g5)) (local.get $g8))))
+                (call $urow (local.get $o) (local.get $at) (i32.const 16) (local.get $p) (local.get $q) (local.get $r))
+                (local.set $p (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $g0) (local.get $g3)) (local.get $g6))))
+                (local.set $q (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $g1) (local.get $g4)) (local.get $g7))))
+                (local.set $r (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $g2) (local.get $g5)) (local.get $g8))))
+                (call $urow (local.get $o) (local.get $at) (i32.const 32) (local.get $p) (local.get $q) (local.get $r))
+                (call $urow (local.get $o) (local.get $at) (i32.const 48) (local.get $g6) (local.get $g7) (local.get $g8))
+                (local.set $t (i32.add (local.get $t) (i32.const 2)))
+                (br $pairs)))))
+        ;; the depths left (all of them for a last row alone), kernel by kernel
+        (block $oneDone
+          (loop $one
+            (br_if $oneDone (i32.ge_s (local.get $t) (local.get $kb)))
+            (local.set $j (i32.const 0))
+            (block $rowDone
+              (loop $pairRow
+                (br_if $rowDone (i32.ge_s (local.get $j) (i32.const 2)))
+                (br_if $rowDone (i32.ge_s (i32.add (local.get $row) (local.get $j)) (local.get $k)))
+                (call $wino_kernel
+                  (i32.add (local.get $u) (i32.shl (i32.add (i32.shl (local.get $t) (i32.const 1)) (local.get $j)) (i32.const 2)))
+                  (local.get $at)
+                  (i32.add (local.get $wr) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $ds9)) (i32.mul (local.get $j) (local.get $rs9))) (i32.const 2))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $pairRow)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $one)))
+        (local.set $row (i32.add (local.get $row) (i32.const 2)))
+        (br $rows))))
+
+  ;; lanes gathers value j (byte offset jb) of the kernels at a, b, a + ds9
+  ;; and b + ds9 (floats) into one vector.
+  (func $lanes (param $a i32) (param $b i32) (param $ds9 i32) (param $jb i32) (result v128)
+    (local $d i32)
+    (local.set $d (i32.shl (local.get $ds9) (i32.const 2)))
+    (f32x4.replace_lane 3
+      (f32x4.replace_lane 2
+        (f32x4.replace_lane 1
+          (f32x4.splat (f32.load (i32.add (local.get $a) (local.get $jb))))
+          (f32.load (i32.add (local.get $b) (local.get $jb))))
+        (f32.load (i32.add (i32.add (local.get $a) (local.get $d)) (local.get $jb))))
+      (f32.load (i32.add (i32.add (local.get $b) (local.get $d)) (local.get $jb)))))
+
+  ;; urow stores (p, (p+q+r)/2, (p−q+r)/2, r), four lanes each, into the
+  ;; operands at[x/4 … x/4+3] (x the byte offset of the first in at), at
+  ;; byte offset o past each operand's start.
+  (func $urow (param $o i32) (param $at i32) (param $x i32) (param $p v128) (param $q v128) (param $r v128)
+    (local $a i32)
+    (local.set $a (i32.add (local.get $at) (local.get $x)))
+    (v128.store (i32.add (local.get $o) (i32.shl (i32.load (local.get $a)) (i32.const 2))) (local.get $p))
+    (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=4 (local.get $a)) (i32.const 2)))
+      (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $p) (local.get $q)) (local.get $r))))
+    (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=8 (local.get $a)) (i32.const 2)))
+      (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $p) (local.get $q)) (local.get $r))))
+    (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=12 (local.get $a)) (i32.const 2))) (local.get $r)))
+
+  ;; wino_kernel is winoKernels for one kernel g (9 floats): its 16 values
+  ;; at u + 4·at[ξ].
+  (func $wino_kernel (param $u i32) (param $at i32) (param $g i32)
+    (call $urow1 (local.get $u) (local.get $at) (i32.const 0)
+      (f32.load (local.get $g)) (f32.load offset=4 (local.get $g)) (f32.load offset=8 (local.get $g)))
+    (call $urow1 (local.get $u) (local.get $at) (i32.const 16)
+      (f32.mul (f32.const 0.5) (f32.add (f32.add (f32.load (local.get $g)) (f32.load offset=12 (local.get $g))) (f32.load offset=24 (local.get $g))))
+      (f32.mul (f32.const 0.5) (f32.add (f32.add (f32.load offset=4 (local.get $g)) (f32.load offset=16 (local.get $g))) (f32.load offset=28 (local.get $g))))
+      (f32.mul (f32.const 0.5) (f32.add (f32.add (f32.load offset=8 (local.get $g)) (f32.load offset=20 (local.get $g))) (f32.load offset=32 (local.get $g)))))
+    (call $urow1 (local.get $u) (local.get $at) (i32.const 32)
+      (f32.mul (f32.const 0.5) (f32.add (f32.sub (f32.load (local.get $g)) (f32.load offset=12 (local.get $g))) (f32.load offset=24 (local.get $g))))
+      (f32.mul (f32.const 0.5) (f32.add (f32.sub (f32.load offset=4 (local.get $g)) (f32.load offset=16 (local.get $g))) (f32.load offset=28 (local.get $g))))
+      (f32.mul (f32.const 0.5) (f32.add (f32.sub (f32.load offset=8 (local.get $g)) (f32.load offset=20 (local.get $g))) (f32.load offset=32 (local.get $g)))))
+    (call $urow1 (local.get $u) (local.get $at) (i32.const 48)
+      (f32.load offset=24 (local.get $g)) (f32.load offset=28 (local.get $g)) (f32.load offset=32 (local.get $g))))
+
+  ;; urow1 is urow for one value each.
+  (func $urow1 (param $u i32) (param $at i32) (param $x i32) (param $p f32) (param $q f32) (param $r f32)
+    (local $a i32)
+    (local.set $a (i32.add (local.get $at) (local.get $x)))
+    (f32.store (i32.add (local.get $u) (i32.shl (i32.load (local.get $a)) (i32.const 2))) (local.get $p))
+    (f32.store (i32.add (local.get $u) (i32.shl (i32.load offset=4 (local.get $a)) (i32.const 2)))
+      (f32.mul (f32.const 0.5) (f32.add (f32.add (local.get $p) (local.get $q)) (local.get $r))))
+    (f32.store (i32.add (local.get $u) (i32.shl (i32.load offset=8 (local.get $a)) (i32.const 2)))
+      (f32.mul (f32.const 0.5) (f32.add (f32.sub (local.get $p) (local.get $q)) (local.get $r))))
+    (f32.store (i32.add (local.get $u) (i32.shl (i32.load offset=12 (local.get $a)) (i32.const 2))) (local.get $r)))
+
   ;; sum9 is lrp's sum9: dst[i] = ((dst[i] + r0[i]) + r1[i]) + … + r8[i].
   (func $sum9 (export "sum9")
     (param $dst i32) (param $r0 i32) (param $r1 i32) (param $r2 i32) (param $r3 i32) (param $r4 i32)
