@@ -228,12 +228,18 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *are
 					o0 := (g*og + o) * np
 					var in []int32
 					in, next = supportIn(sup, next, o0, o0+np)
+					if simdGather(oo, wo, cols.d, no, np, in, o0, bo) {
+						continue
+					}
 					clear(oo)
 					for _, q := range in {
 						if p := int(q) - o0; no[p] != 0 {
 							oo[p] = dotStride(wo, cols.d[p:], np) + bo
 						}
 					}
+					continue
+				}
+				if simdGather(oo, wo, cols.d, no, np, nil, 0, bo) {
 					continue
 				}
 				// Four values per test, as in transpose.
@@ -382,11 +388,17 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 					o0 := (gr*og + o) * np
 					var in []int32
 					in, next = supportIn(sup, next, o0, o0+np)
+					if simdScatter(cols, wo, gv, np, in, o0) {
+						continue
+					}
 					for _, q := range in {
 						if p := int(q) - o0; gv[p] != 0 {
 							axpyStride(cols[p:], wo, gv[p], np)
 						}
 					}
+					continue
+				}
+				if simdScatter(cols, wo, gv, np, nil, 0) {
 					continue
 				}
 				// Four values per test: after a max pooling most groups

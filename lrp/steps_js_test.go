@@ -69,7 +69,7 @@ func requireSIMD(t *testing.T) {
 func TestStepsSIMDMatchGo(t *testing.T) {
 	requireSIMD(t)
 	r := newRand(17)
-	for _, n := range []int{1, 5, simdMin - 1, simdMin, simdMin + 1, simdMin + 2, simdMin + 3, 203} {
+	for _, n := range []int{1, 5, simdMin - 1, simdMin, simdMin + 1, simdMin + 2, simdMin + 3, 203, 2*kc + 5} {
 		for _, eps := range []float32{0, 1e-6, 0.25} {
 			name := fmt.Sprintf("n=%d eps=%g", n, eps)
 			a, b, c, d := odd(r, n, eps), odd(r, n, eps), odd(r, n, eps), odd(r, n, eps)
@@ -135,6 +135,12 @@ func TestStepsSIMDMatchGo(t *testing.T) {
 			})
 			onBoth(t, name+" density", [][]float32{a, make([]float32, 1)}, func(v [][]float32) {
 				v[1][0] = float32(density(v[0]))
+			})
+			onBoth(t, name+" axpy", [][]float32{a, b}, func(v [][]float32) { axpy(v[0], v[1], -0.375) })
+			rows4 := randn(r, 4*(n+3)) // finite: the odd values' sums are mostly NaN
+			onBoth(t, name+" dot4", [][]float32{randn(r, n), make([]float32, 4)}, func(v [][]float32) {
+				s := dot4(rows4, n+3, v[0])
+				copy(v[1], s[:])
 			})
 			onBoth(t, name+" signed", [][]float32{a, make([]float32, n)}, func(v [][]float32) {
 				copy(v[1], signed(v[0], 0.25, -1))
@@ -238,6 +244,71 @@ func TestWinoPackSIMDMatchesGo(t *testing.T) {
 				name := fmt.Sprintf("k=%d c=%d flip=%v", k, c, flip)
 				onBoth(t, name, [][]float32{odd(r, 16*planeStride(packedSize(k, c)), 0)}, func(v [][]float32) {
 					winoPack(v[0], w, k, c, flip)
+				})
+			}
+		}
+	}
+}
+
+// TestSparseSIMDMatchGo runs the sparse passes of one output channel of a
+// convolution (scatter and gather) on the SIMD kernel and as
+// Conv2D.transpose and Conv2D.forward do in Go (axpyStride, dotStride), at
+// every position or at a sorted list of them, with zeros of both signs and
+// NaN in the relevance, and requires the same bits.
+func TestSparseSIMDMatchGo(t *testing.T) {
+	requireSIMD(t)
+	defer UseSIMD(true)
+	r := newRand(29)
+	for _, k := range []int{1, 3, 4, 9, 72} {
+		for _, np := range []int{1, 7, 196} {
+			const o0 = 1000
+			g := odd(r, np, 0)
+			for i := range g {
+				if r.IntN(3) > 0 {
+					g[i] = 0 // sparse, as below a max pooling
+				}
+			}
+			var list []int32
+			for i := range np {
+				if r.IntN(2) == 0 {
+					list = append(list, int32(o0+i))
+				}
+			}
+			w, cols := randn(r, k), randn(r, k*np)
+			for _, in := range [][]int32{nil, list, list[:0]} {
+				name := fmt.Sprintf("k=%d np=%d list=%v", k, np, in != nil)
+				// The Go loops of Conv2D.transpose and Conv2D.forward.
+				points := func(f func(p int)) {
+					if in == nil {
+						for p := range np {
+							f(p)
+						}
+						return
+					}
+					for _, q := range in {
+						f(int(q) - o0)
+					}
+				}
+				onBoth(t, name+" scatter", [][]float32{cols}, func(v [][]float32) {
+					if simdScatter(v[0], w, g, np, in, o0) {
+						return
+					}
+					points(func(p int) {
+						if g[p] != 0 {
+							axpyStride(v[0][p:], w, g[p], np)
+						}
+					})
+				})
+				onBoth(t, name+" gather", [][]float32{odd(r, np, 0)}, func(v [][]float32) {
+					if simdGather(v[0], w, cols, g, np, in, o0, 0.5) {
+						return
+					}
+					clear(v[0])
+					points(func(p int) {
+						if g[p] != 0 {
+							v[0][p] = dotStride(w, cols[p:], np) + 0.5
+						}
+					})
 				})
 			}
 		}

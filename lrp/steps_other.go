@@ -31,3 +31,11 @@ func simdMaxPool([]float32, []int32, []float32, *MaxPool2D, []int) bool { return
 func simdSigned(_, _ []float32, _, _ float32) bool { return false }
 
 func simdWinoPack(_ []float32, _ *[16]int, _ []float32, _, _, _, _, _, _, _ int) bool { return false }
+
+func simdScatter(_, _, _ []float32, _ int, _ []int32, _ int) bool { return false }
+
+func simdGather(_, _, _, _ []float32, _ int, _ []int32, _ int, _ float32) bool { return false }
+
+func simdAxpy(_, _ []float32, _ float32) bool { return false }
+
+func simdDot4([]float32, int, []float32) (s [4]float32, ok bool) { return s, false }

@@ -69,6 +69,22 @@ func signedSIMD(dst, x *float32, n int32, kp, kn float32)
 //go:noescape
 func winoPackSIMD(ap *float32, at *[16]int32, w *float32, k, kb, kp, rs9, ds9 int32)
 
+//go:wasmimport lrpsimd scatter
+//go:noescape
+func scatterSIMD(cols, w, g *float32, k, np int32, sup *int32, nsup, o0 int32)
+
+//go:wasmimport lrpsimd gather
+//go:noescape
+func gatherSIMD(out, w, cols, need *float32, k, np int32, sup *int32, nsup, o0 int32, b float32)
+
+//go:wasmimport lrpsimd axpy
+//go:noescape
+func axpySIMD(y, x *float32, n int32, g float32)
+
+//go:wasmimport lrpsimd dot4
+//go:noescape
+func dot4SIMD(a *float32, ld int32, x *float32, k int32, out *[4]float32)
+
 //go:wasmimport lrpsimd sum9
 //go:noescape
 func sum9SIMD(dst, r0, r1, r2, r3, r4, r5, r6, r7, r8 *float32, n int32)
@@ -302,4 +318,74 @@ func simdWinoPack(ap []float32, at *[16]int, w []float32, k, kb, kp, rs, ds, bas
 	_ = ap[base+(k-1)/mr*mr*kp+(k-1)%mr+(kb-1)*mr+last]
 	winoPackSIMD(&ap[base], &at32, &w[p0*ds*9], int32(k), int32(kb), int32(kp), int32(rs*9), int32(ds*9))
 	return true
+}
+
+// simdScatter is the sparse transpose of one output channel in
+// Conv2D.transpose: cols[t][p] += g[p]·w[t] for every t of w at every
+// nonzero g[p], p over the indices in minus o0 when in is not nil (its
+// nonzeros' positions, sorted), else over all of g.
+func simdScatter(cols, w, g []float32, np int, in []int32, o0 int) bool {
+	k := len(w)
+	if !simd || k == 0 || len(g) < np || len(cols) < k*np || (in == nil && np == 0) {
+		return false
+	}
+	var sup *int32
+	if in != nil {
+		if len(in) == 0 {
+			return true
+		}
+		// The positions index g and a column of cols: in lies in
+		// [o0, o0+np) (supportIn).
+		if int(in[0]) < o0 || int(in[len(in)-1]) >= o0+np {
+			return false
+		}
+		sup = &in[0]
+	}
+	scatterSIMD(&cols[0], &w[0], &g[0], int32(k), int32(np), sup, int32(len(in)), int32(o0))
+	return true
+}
+
+// simdGather is the sparse forward pass of one output channel in
+// Conv2D.forward: out[p] = Σ_t w[t]·cols[t][p] + b where need[p] ≠ 0 and
+// 0 elsewhere, p as in simdScatter.
+func simdGather(out, w, cols, need []float32, np int, in []int32, o0 int, b float32) bool {
+	k := len(w)
+	if !simd || k == 0 || np == 0 || len(out) < np || len(need) < np || len(cols) < k*np {
+		return false
+	}
+	var sup *int32
+	if in != nil {
+		if len(in) == 0 {
+			clear(out[:np])
+			return true
+		}
+		if int(in[0]) < o0 || int(in[len(in)-1]) >= o0+np {
+			return false
+		}
+		sup = &in[0]
+	}
+	gatherSIMD(&out[0], &w[0], &cols[0], &need[0], int32(k), int32(np), sup, int32(len(in)), int32(o0), b)
+	return true
+}
+
+// simdAxpy is axpy: y += g·x.
+func simdAxpy(y, x []float32, g float32) bool {
+	if !simd || len(y) < simdMin {
+		return false
+	}
+	x = x[:len(y)]
+	axpySIMD(&y[0], &x[0], int32(len(y)), g)
+	return true
+}
+
+// simdDot4 is dot4: x's dot products with the rows a[0:], a[ld:],
+// a[2ld:], a[3ld:].
+func simdDot4(a []float32, ld int, x []float32) (s [4]float32, ok bool) {
+	k := len(x)
+	if !simd || k < simdMin {
+		return s, false
+	}
+	_ = a[3*ld+k-1] // the bounds of dot4's last row
+	dot4SIMD(&a[0], int32(ld), &x[0], int32(k), &s)
+	return s, true
 }

@@ -1071,6 +1071,197 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $one))))
 
+  ;; ---- The matrix-vector products of a dense layer (lrp/gemm.go)
+
+  ;; axpy is lrp's axpy: y[i] += g·x[i] (gemvCols, the transposed pass).
+  (func $axpy (export "axpy") (param $y i32) (param $x i32) (param $n i32) (param $g f32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $gv v128)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $gv (f32x4.splat (local.get $g)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (v128.store (i32.add (local.get $y) (local.get $i))
+          (f32x4.add (v128.load (i32.add (local.get $y) (local.get $i)))
+            (f32x4.mul (local.get $gv) (v128.load (i32.add (local.get $x) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (f32.store (i32.add (local.get $y) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $y) (local.get $i)))
+            (f32.mul (local.get $g) (f32.load (i32.add (local.get $x) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; dot4 is lrp's dot4: the dot products of x (k floats) with the rows
+  ;; a, a + 4·ld, a + 8·ld and a + 12·ld, stored at out. The four rows are
+  ;; the four lanes: per block of kc = 256 depths, running sums s; per four
+  ;; depths t…t+3 the rows' values are transposed into columns c_j (lane r
+  ;; holds row r's value at t+j) and s += ((c₀x_t + c₁x_{t+1}) + c₂x_{t+2})
+  ;; + c₃x_{t+3}, as Go sums each row; the last depths of a block one by
+  ;; one, s += c·x_t; then the block's s is added to the total.
+  (func $dot4 (export "dot4") (param $a i32) (param $ld i32) (param $x i32) (param $k i32) (param $out i32)
+    (local $ld4 i32) (local $p0 i32) (local $p1 i32) (local $t i32) (local $r i32)
+    (local $s v128) (local $total v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $c v128)
+    (local.set $ld4 (i32.shl (local.get $ld) (i32.const 2)))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.ge_s (local.get $p0) (local.get $k)))
+        (local.set $p1 (call $min (i32.add (local.get $p0) (i32.const 256)) (local.get $k)))
+        (local.set $s (v128.const f32x4 0 0 0 0))
+        (local.set $t (local.get $p0))
+        (block $fourDone
+          (loop $four
+            (br_if $fourDone (i32.gt_s (i32.add (local.get $t) (i32.const 4)) (local.get $p1)))
+            (local.set $r (i32.add (local.get $a) (i32.shl (local.get $t) (i32.const 2))))
+            ;; rows 0 and 1, 2 and 3 interleaved, then the columns
+            (local.set $t0 (v128.load (local.get $r)))
+            (local.set $t1 (v128.load (i32.add (local.get $r) (local.get $ld4))))
+            (local.set $t2 (v128.load (i32.add (local.get $r) (i32.shl (local.get $ld4) (i32.const 1)))))
+            (local.set $t3 (v128.load (i32.add (local.get $r) (i32.mul (local.get $ld4) (i32.const 3)))))
+            (local.set $c (local.get $t0))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c) (local.get $t1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c) (local.get $t1)))
+            (local.set $c (local.get $t2))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c) (local.get $t3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c) (local.get $t3)))
+            (local.set $r (i32.add (local.get $x) (i32.shl (local.get $t) (i32.const 2))))
+            (local.set $s (f32x4.add (local.get $s)
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)) (v128.load32_splat (local.get $r)))
+                    (f32x4.mul (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)) (v128.load32_splat offset=4 (local.get $r))))
+                  (f32x4.mul (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)) (v128.load32_splat offset=8 (local.get $r))))
+                (f32x4.mul (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)) (v128.load32_splat offset=12 (local.get $r))))))
+            (local.set $t (i32.add (local.get $t) (i32.const 4)))
+            (br $four)))
+        (block $oneDone
+          (loop $one
+            (br_if $oneDone (i32.ge_s (local.get $t) (local.get $p1)))
+            (local.set $r (i32.add (local.get $a) (i32.shl (local.get $t) (i32.const 2))))
+            (local.set $c (f32x4.replace_lane 3
+              (f32x4.replace_lane 2
+                (f32x4.replace_lane 1
+                  (f32x4.splat (f32.load (local.get $r)))
+                  (f32.load (i32.add (local.get $r) (local.get $ld4))))
+                (f32.load (i32.add (local.get $r) (i32.shl (local.get $ld4) (i32.const 1)))))
+              (f32.load (i32.add (local.get $r) (i32.mul (local.get $ld4) (i32.const 3))))))
+            (local.set $s (f32x4.add (local.get $s)
+              (f32x4.mul (local.get $c) (v128.load32_splat (i32.add (local.get $x) (i32.shl (local.get $t) (i32.const 2)))))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $one)))
+        (local.set $total (f32x4.add (local.get $total) (local.get $s)))
+        (local.set $p0 (local.get $p1))
+        (br $blocks)))
+    (v128.store (local.get $out) (local.get $total)))
+
+  ;; ---- The sparse passes of a convolution
+  ;;
+  ;; Below a max pooling the relevance is mostly zero, and lrp/kernels.go's
+  ;; Conv2D.forward and Conv2D.transpose visit only its nonzeros, one
+  ;; column of the im2col matrix [k][np] at a time (a stride of np floats):
+  ;; scalar loops, not vectors, but without Go's bounds checks and loop
+  ;; dispatch. One call per output channel o, for its weights w (k floats)
+  ;; and its relevance or need vector (np floats); the positions p to visit
+  ;; are those of the sorted list sup (nsup int32 indices, p = sup[i] − o0)
+  ;; when sup is not 0, else every p, in order.
+
+  ;; scatter is the sparse transpose of one output channel:
+  ;; cols[t][p] += g[p]·w[t] for t < k, at every p where g[p] ≠ 0
+  ;; (lrp's axpyStride, in its order).
+  (func $scatter (export "scatter")
+    (param $cols i32) (param $w i32) (param $g i32) (param $k i32) (param $np i32)
+    (param $sup i32) (param $nsup i32) (param $o0 i32)
+    (local $i i32) (local $p i32) (local $v f32) (local $t i32) (local $y i32) (local $np4 i32) (local $wt i32) (local $end i32)
+    (local.set $np4 (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $k) (i32.const 2))))
+    (block $done
+      (loop $points
+        (if (local.get $sup)
+          (then
+            (br_if $done (i32.ge_s (local.get $i) (local.get $nsup)))
+            (local.set $p (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0))))
+          (else
+            (br_if $done (i32.ge_s (local.get $i) (local.get $np)))
+            (local.set $p (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (local.set $v (f32.load (i32.add (local.get $g) (i32.shl (local.get $p) (i32.const 2)))))
+        (if (f32.ne (local.get $v) (f32.const 0))
+          (then
+            ;; column p of cols: cols + 4p, then np floats further per t
+            (local.set $y (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2))))
+            (local.set $wt (local.get $w))
+            (block $columnDone
+              (loop $column
+                (br_if $columnDone (i32.ge_u (local.get $wt) (local.get $end)))
+                (f32.store (local.get $y) (f32.add (f32.load (local.get $y)) (f32.mul (local.get $v) (f32.load (local.get $wt)))))
+                (local.set $y (i32.add (local.get $y) (local.get $np4)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
+                (br $column)))))
+        (br $points))))
+
+  ;; gather is the sparse forward pass of one output channel: out[p] =
+  ;; Σ_t w[t]·cols[t][p] + b where need[p] ≠ 0, else +0 (lrp's dotStride:
+  ;; four running sums s_j over t ≡ j mod 4, the last k mod 4 products
+  ;; added to s0, then (s0 + s1) + (s2 + s3)).
+  (func $gather (export "gather")
+    (param $out i32) (param $w i32) (param $cols i32) (param $need i32) (param $k i32) (param $np i32)
+    (param $sup i32) (param $nsup i32) (param $o0 i32) (param $b f32)
+    (local $i i32) (local $p i32) (local $x i32) (local $wt i32) (local $np4 i32) (local $end4 i32) (local $end i32)
+    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32)
+    (local.set $np4 (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $end4 (i32.add (local.get $w) (i32.shl (i32.and (local.get $k) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $k) (i32.const 2))))
+    (if (local.get $sup)
+      (then (memory.fill (local.get $out) (i32.const 0) (local.get $np4))))
+    (block $done
+      (loop $points
+        (if (local.get $sup)
+          (then
+            (br_if $done (i32.ge_s (local.get $i) (local.get $nsup)))
+            (local.set $p (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0))))
+          (else
+            (br_if $done (i32.ge_s (local.get $i) (local.get $np)))
+            (local.set $p (local.get $i))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 2))) (f32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (if (f32.ne (f32.load (i32.add (local.get $need) (i32.shl (local.get $p) (i32.const 2)))) (f32.const 0))
+          (then
+            (local.set $s0 (f32.const 0))
+            (local.set $s1 (f32.const 0))
+            (local.set $s2 (f32.const 0))
+            (local.set $s3 (f32.const 0))
+            (local.set $x (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2))))
+            (local.set $wt (local.get $w))
+            (block $fourDone
+              (loop $four
+                (br_if $fourDone (i32.ge_u (local.get $wt) (local.get $end4)))
+                (local.set $s0 (f32.add (local.get $s0) (f32.mul (f32.load (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (local.get $np4)))
+                (local.set $s1 (f32.add (local.get $s1) (f32.mul (f32.load offset=4 (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (local.get $np4)))
+                (local.set $s2 (f32.add (local.get $s2) (f32.mul (f32.load offset=8 (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (local.get $np4)))
+                (local.set $s3 (f32.add (local.get $s3) (f32.mul (f32.load offset=12 (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (local.get $np4)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 16)))
+                (br $four)))
+            (block $oneDone
+              (loop $one
+                (br_if $oneDone (i32.ge_u (local.get $wt) (local.get $end)))
+                (local.set $s0 (f32.add (local.get $s0) (f32.mul (f32.load (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (local.get $np4)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
+                (br $one)))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 2)))
+              (f32.add (f32.add (f32.add (local.get $s0) (local.get $s1)) (f32.add (local.get $s2) (local.get $s3))) (local.get $b)))))
+        (br $points))))
+
   ;; ---- im2col, col2im and max pooling
   ;;
   ;; lrp/kernels.go's im2col and col2im for a convolution that is not flat
