@@ -4,17 +4,26 @@
 ;; written here by hand in 128-bit WebAssembly SIMD and assembled by
 ;; wat2wasm (scripts/build.sh) into web/kernels.wasm. The module owns no
 ;; memory: it imports the Go instance's linear memory, and Go passes it the
-;; addresses of slices it holds (lrp/simd_wasm.go, //go:wasmimport lrpsimd
-;; …); web/lrp.js instantiates it after the Go instance and forwards Go's
-;; calls to it. Each function does what a Go function of lrp does, with
-;; the same floating-point operations on every value in the same order, so
-;; that both give the same bits (lrp's TestGemmSIMDMatchesGo and
-;; TestWinogradSIMDMatchesGo, tests/simd.test.mjs):
+;; addresses of slices it holds (lrp/simd_wasm.go and steps_wasm.go,
+;; //go:wasmimport lrpsimd …); web/lrp.js instantiates it after the Go
+;; instance and forwards Go's calls to it. Each function does what a Go
+;; function of lrp does, with the same floating-point operations on every
+;; value in the same order, so that both give the same bits, a NaN only
+;; being NaN (lrp's TestGemmSIMDMatchesGo, TestWinogradSIMDMatchesGo and
+;; steps_js_test.go, tests/simd.test.mjs):
 ;;
 ;;   macro        lrp/gemm.go macroGo: the packed matrix product of a block
 ;;   packb        lrp/gemm.go packBGo: packing b, rows contiguous
 ;;   wino_input   lrp/winograd.go winoInputGo: V = Bᵀ d B
 ;;   wino_output  lrp/winograd.go winoOutputGo: Y = Aᵀ M A
+;;   add … sum9   the rules' elementwise steps, ReLU, the sums of the
+;;                diagnostics, the modified weights (signed), col2im's sum
+;;                of nine taps: loops over whole arrays, four values at a
+;;                time
+;;   wino_pack    lrp/winograd.go winoPack: the weights' Winograd transforms
+;;   axpy, dot4   lrp/gemm.go: the dense layers' matrix-vector products
+;;   scatter, gather  lrp/kernels.go: a convolution's sparse passes
+;;   im2col, col2im, max_pool  lrp/kernels.go, forward.go
 ;;
 ;; Measured in wasm under Node 20, CPU time, ResNet-18's shapes: the matrix
 ;; product 21–27 GFLOP/s against 5.6 for the pure-Go kernel; the Winograd
