@@ -917,14 +917,16 @@
   ;; ap is the block's start and at the 16 offsets (int32) of the operands.
   ;; With mr = 2 the kernels (row, t), (row+1, t), (row, t+1), (row+1, t+1)
   ;; go to four consecutive floats of each operand: one vector each, the
-  ;; four kernels' values gathered into lanes; a last row or depth alone,
-  ;; kernel by kernel (wino_kernel).
+  ;; four kernels' values gathered into lanes (value j of the kernels at
+  ;; a, b, a2 = a + 4·ds9 and b2 = b + 4·ds9), each row of G g turned into
+  ;; its four values (p, (p+q+r)/2, (p−q+r)/2, r) and stored; a last row or
+  ;; depth alone, kernel by kernel (wino_kernel).
   ;;
   ;;   G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (g_r the rows)
   ;;   (Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
   (func $wino_pack (export "wino_pack")
     (param $ap i32) (param $at i32) (param $w i32) (param $k i32) (param $kb i32) (param $kp i32) (param $rs9 i32) (param $ds9 i32)
-    (local $row i32) (local $t i32) (local $u i32) (local $wr i32) (local $a i32) (local $b i32) (local $j i32)
+    (local $row i32) (local $t i32) (local $u i32) (local $wr i32) (local $a i32) (local $b i32) (local $a2 i32) (local $b2 i32) (local $j i32)
     (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $g4 v128)
     (local $g5 v128) (local $g6 v128) (local $g7 v128) (local $g8 v128)
     (local $p v128) (local $q v128) (local $r v128) (local $o i32)
@@ -942,27 +944,49 @@
                 ;; a: kernel (row, t); b: kernel (row+1, t); each + ds9 for t+1
                 (local.set $a (i32.add (local.get $wr) (i32.shl (i32.mul (local.get $t) (local.get $ds9)) (i32.const 2))))
                 (local.set $b (i32.add (local.get $a) (i32.shl (local.get $rs9) (i32.const 2))))
-                (local.set $g0 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 0)))
-                (local.set $g1 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 4)))
-                (local.set $g2 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 8)))
-                (local.set $g3 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 12)))
-                (local.set $g4 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 16)))
-                (local.set $g5 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 20)))
-                (local.set $g6 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 24)))
-                (local.set $g7 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 28)))
-                (local.set $g8 (call $lanes (local.get $a) (local.get $b) (local.get $ds9) (i32.const 32)))
+                (local.set $a2 (i32.add (local.get $a) (i32.shl (local.get $ds9) (i32.const 2))))
+                (local.set $b2 (i32.add (local.get $b) (i32.shl (local.get $ds9) (i32.const 2))))
+                (local.set $g0 (v128.load32_lane 3 (local.get $b2) (v128.load32_lane 2 (local.get $a2) (v128.load32_lane 1 (local.get $b) (v128.load32_splat (local.get $a))))))
+                (local.set $g1 (v128.load32_lane offset=4 3 (local.get $b2) (v128.load32_lane offset=4 2 (local.get $a2) (v128.load32_lane offset=4 1 (local.get $b) (v128.load32_splat offset=4 (local.get $a))))))
+                (local.set $g2 (v128.load32_lane offset=8 3 (local.get $b2) (v128.load32_lane offset=8 2 (local.get $a2) (v128.load32_lane offset=8 1 (local.get $b) (v128.load32_splat offset=8 (local.get $a))))))
+                (local.set $g3 (v128.load32_lane offset=12 3 (local.get $b2) (v128.load32_lane offset=12 2 (local.get $a2) (v128.load32_lane offset=12 1 (local.get $b) (v128.load32_splat offset=12 (local.get $a))))))
+                (local.set $g4 (v128.load32_lane offset=16 3 (local.get $b2) (v128.load32_lane offset=16 2 (local.get $a2) (v128.load32_lane offset=16 1 (local.get $b) (v128.load32_splat offset=16 (local.get $a))))))
+                (local.set $g5 (v128.load32_lane offset=20 3 (local.get $b2) (v128.load32_lane offset=20 2 (local.get $a2) (v128.load32_lane offset=20 1 (local.get $b) (v128.load32_splat offset=20 (local.get $a))))))
+                (local.set $g6 (v128.load32_lane offset=24 3 (local.get $b2) (v128.load32_lane offset=24 2 (local.get $a2) (v128.load32_lane offset=24 1 (local.get $b) (v128.load32_splat offset=24 (local.get $a))))))
+                (local.set $g7 (v128.load32_lane offset=28 3 (local.get $b2) (v128.load32_lane offset=28 2 (local.get $a2) (v128.load32_lane offset=28 1 (local.get $b) (v128.load32_splat offset=28 (local.get $a))))))
+                (local.set $g8 (v128.load32_lane offset=32 3 (local.get $b2) (v128.load32_lane offset=32 2 (local.get $a2) (v128.load32_lane offset=32 1 (local.get $b) (v128.load32_splat offset=32 (local.get $a))))))
                 ;; o: the byte offset of depth t's pair in each operand
                 (local.set $o (i32.add (local.get $u) (i32.shl (local.get $t) (i32.const 3))))
-                (call $urow (local.get $o) (local.get $at) (i32.const 0) (local.get $g0) (local.get $g1) (local.get $g2))
+                ;; the rows of G g, each into four operands: g₀ g₁ g₂, their
+                ;; (g₀+g₃+g₆)/2 …, (g₀−g₃+g₆)/2 …, g₆ g₇ g₈
+                (local.set $p (local.get $g0))
+                (local.set $q (local.get $g1))
+                (local.set $r (local.get $g2))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load (local.get $at)) (i32.const 2))) (local.get $p))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=4 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=8 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=12 (local.get $at)) (i32.const 2))) (local.get $r))
                 (local.set $p (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $g0) (local.get $g3)) (local.get $g6))))
                 (local.set $q (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $g1) (local.get $g4)) (local.get $g7))))
                 (local.set $r (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $g2) (local.get $g5)) (local.get $g8))))
-                (call $urow (local.get $o) (local.get $at) (i32.const 16) (local.get $p) (local.get $q) (local.get $r))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=16 (local.get $at)) (i32.const 2))) (local.get $p))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=20 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=24 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=28 (local.get $at)) (i32.const 2))) (local.get $r))
                 (local.set $p (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $g0) (local.get $g3)) (local.get $g6))))
                 (local.set $q (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $g1) (local.get $g4)) (local.get $g7))))
                 (local.set $r (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $g2) (local.get $g5)) (local.get $g8))))
-                (call $urow (local.get $o) (local.get $at) (i32.const 32) (local.get $p) (local.get $q) (local.get $r))
-                (call $urow (local.get $o) (local.get $at) (i32.const 48) (local.get $g6) (local.get $g7) (local.get $g8))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=32 (local.get $at)) (i32.const 2))) (local.get $p))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=36 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=40 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=44 (local.get $at)) (i32.const 2))) (local.get $r))
+                (local.set $p (local.get $g6))
+                (local.set $q (local.get $g7))
+                (local.set $r (local.get $g8))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=48 (local.get $at)) (i32.const 2))) (local.get $p))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=52 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=56 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=60 (local.get $at)) (i32.const 2))) (local.get $r))
                 (local.set $t (i32.add (local.get $t) (i32.const 2)))
                 (br $pairs)))))
         ;; the depths left (all of them for a last row alone), kernel by kernel
@@ -985,32 +1009,6 @@
         (local.set $row (i32.add (local.get $row) (i32.const 2)))
         (br $rows))))
 
-  ;; lanes gathers value j (byte offset jb) of the kernels at a, b, a + ds9
-  ;; and b + ds9 (floats) into one vector.
-  (func $lanes (param $a i32) (param $b i32) (param $ds9 i32) (param $jb i32) (result v128)
-    (local $d i32)
-    (local.set $d (i32.shl (local.get $ds9) (i32.const 2)))
-    (f32x4.replace_lane 3
-      (f32x4.replace_lane 2
-        (f32x4.replace_lane 1
-          (f32x4.splat (f32.load (i32.add (local.get $a) (local.get $jb))))
-          (f32.load (i32.add (local.get $b) (local.get $jb))))
-        (f32.load (i32.add (i32.add (local.get $a) (local.get $d)) (local.get $jb))))
-      (f32.load (i32.add (i32.add (local.get $b) (local.get $d)) (local.get $jb)))))
-
-  ;; urow stores (p, (p+q+r)/2, (p−q+r)/2, r), four lanes each, into the
-  ;; operands at[x/4 … x/4+3] (x the byte offset of the first in at), at
-  ;; byte offset o past each operand's start.
-  (func $urow (param $o i32) (param $at i32) (param $x i32) (param $p v128) (param $q v128) (param $r v128)
-    (local $a i32)
-    (local.set $a (i32.add (local.get $at) (local.get $x)))
-    (v128.store (i32.add (local.get $o) (i32.shl (i32.load (local.get $a)) (i32.const 2))) (local.get $p))
-    (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=4 (local.get $a)) (i32.const 2)))
-      (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $p) (local.get $q)) (local.get $r))))
-    (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=8 (local.get $a)) (i32.const 2)))
-      (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $p) (local.get $q)) (local.get $r))))
-    (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=12 (local.get $a)) (i32.const 2))) (local.get $r)))
-
   ;; wino_kernel is winoKernels for one kernel g (9 floats): its 16 values
   ;; at u + 4·at[ξ].
   (func $wino_kernel (param $u i32) (param $at i32) (param $g i32)
@@ -1027,7 +1025,9 @@
     (call $urow1 (local.get $u) (local.get $at) (i32.const 48)
       (f32.load offset=24 (local.get $g)) (f32.load offset=28 (local.get $g)) (f32.load offset=32 (local.get $g))))
 
-  ;; urow1 is urow for one value each.
+  ;; urow1 stores (p, (p+q+r)/2, (p−q+r)/2, r) into the operands
+  ;; at[x/4 … x/4+3] (x the byte offset of the first in at), at u past
+  ;; each operand's start.
   (func $urow1 (param $u i32) (param $at i32) (param $x i32) (param $p f32) (param $q f32) (param $r f32)
     (local $a i32)
     (local.set $a (i32.add (local.get $at) (local.get $x)))
