@@ -33,7 +33,9 @@ func Mask(dst []uint8, rel []float32, c, h, w int, sign Sign) error {
 	}
 	var peak float64
 	for i := range hw {
-		peak = max(peak, magnitude(pixel(rel, i, hw, c, sign)))
+		if m := magnitude(pixel(rel, i, hw, c, sign)); m > peak { // both ≥ +0
+			peak = m
+		}
 	}
 	if peak == 0 {
 		clear(dst)

@@ -128,7 +128,14 @@ func Render(dst []uint8, rel []float32, c, h, w int, opt Options) (lo, hi float3
 		if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
 			return 0, 0, fmt.Errorf("heatmap: relevance at pixel (%d, %d) is %v", i/w, i%w, v)
 		}
-		vmin, vmax = min(vmin, v), max(vmax, v)
+		// min and max only where they can change something: in wasm
+		// each is a call (runtime.fmin32), and ±0 needs their rule.
+		if v <= vmin {
+			vmin = min(vmin, v)
+		}
+		if v >= vmax {
+			vmax = max(vmax, v)
+		}
 	}
 
 	// t = v·a + b maps [lo, hi] onto [0, 1]; a = 0, b = ½ draws everything

@@ -532,6 +532,9 @@ func (e *Explainer) finish(r *Result) *Result {
 // sum64 returns Σ v in float64, in four partial sums (one would wait on
 // the latency of every add).
 func sum64(v []float32) float64 {
+	if s, ok := simdSum64(v); ok {
+		return s
+	}
 	var s0, s1, s2, s3 float64
 	for len(v) >= 4 {
 		p := (*[4]float32)(v)

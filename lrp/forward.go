@@ -32,6 +32,9 @@ func forwardLayer(l Layer, dst []float32, arg []int32, ins [][]float32, shapes [
 	case *Flatten:
 		copy(dst, x)
 	case *Add:
+		if simdAddTo(dst, x, ins[1]) {
+			return
+		}
 		for i, v := range x {
 			dst[i] = v + ins[1][i]
 		}
@@ -77,6 +80,9 @@ func relu(v float32) float32 {
 // reluTo sets dst = relu(x), four at a time (Go's wasm pays a dispatch per
 // loop iteration).
 func reluTo(dst, x []float32) {
+	if simdReLU(dst, x) {
+		return
+	}
 	dst = dst[:len(x)]
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
@@ -104,6 +110,9 @@ func maxPool(dst []float32, arg []int32, x []float32, l *MaxPool2D, in []int) {
 	c, h, w := in[0], in[1], in[2]
 	oh, ow := poolLen(h, l.KH, l.SH, l.PT, l.PB, l.Ceil), poolLen(w, l.KW, l.SW, l.PL, l.PR, l.Ceil)
 	dst, arg = dst[:c*oh*ow], arg[:c*oh*ow]
+	if simdMaxPool(dst, arg, x, l, in) {
+		return
+	}
 	if l.KH == 2 && l.KW == 2 && l.SH == 2 && l.SW == 2 && l.PT == 0 && l.PL == 0 && l.PB == 0 && l.PR == 0 && 2*oh <= h && 2*ow <= w {
 		maxPool2(dst, arg, x, c, h, w, oh, ow)
 		return

@@ -358,6 +358,9 @@ func gemvRows(m, k int, a mat, x, c []float32, ldc int, acc bool) {
 // a[2ld:], a[3ld:], each summed in blocks of kc, four products of each row
 // per iteration.
 func dot4(a []float32, ld int, x []float32) (s [4]float32) {
+	if s, ok := simdDot4(a, ld, x); ok {
+		return s
+	}
 	k := len(x)
 	r0, r1, r2, r3 := a[:k], a[ld:ld+k], a[2*ld:2*ld+k], a[3*ld:3*ld+k]
 	for p0 := 0; p0 < k; p0 += kc {
@@ -462,6 +465,9 @@ func gemvCols(m, k int, a mat, x, c []float32, ldc int, acc bool) {
 // both slices, so that the array conversions need no checks of their own
 // (each a compare and branch in wasm, on 64-bit indices).
 func axpy(y, x []float32, g float32) {
+	if simdAxpy(y, x, g) {
+		return
+	}
 	x = x[:len(y)]
 	for len(y) >= 8 && len(x) >= 8 {
 		py, px := (*[8]float32)(y), (*[8]float32)(x)

@@ -91,6 +91,9 @@ const sparseCols = 1 << 18
 // on their bits (read in place), four at a time.
 func density(v []float32) float64 {
 	n := len(v)
+	if nz, ok := simdNonzeros(v); ok {
+		return float64(nz) / float64(n)
+	}
 	var nz uint32
 	u := bitsOf(v)
 	for ; len(u) >= 4; u = u[4:] {
@@ -225,12 +228,18 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *are
 					o0 := (g*og + o) * np
 					var in []int32
 					in, next = supportIn(sup, next, o0, o0+np)
+					if simdGather(oo, wo, cols.d, no, np, in, o0, bo) {
+						continue
+					}
 					clear(oo)
 					for _, q := range in {
 						if p := int(q) - o0; no[p] != 0 {
 							oo[p] = dotStride(wo, cols.d[p:], np) + bo
 						}
 					}
+					continue
+				}
+				if simdGather(oo, wo, cols.d, no, np, nil, 0, bo) {
 					continue
 				}
 				// Four values per test, as in transpose.
@@ -379,11 +388,17 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 					o0 := (gr*og + o) * np
 					var in []int32
 					in, next = supportIn(sup, next, o0, o0+np)
+					if simdScatter(cols, wo, gv, np, in, o0) {
+						continue
+					}
 					for _, q := range in {
 						if p := int(q) - o0; gv[p] != 0 {
 							axpyStride(cols[p:], wo, gv[p], np)
 						}
 					}
+					continue
+				}
+				if simdScatter(cols, wo, gv, np, nil, 0) {
 					continue
 				}
 				// Four values per test: after a max pooling most groups
@@ -488,6 +503,9 @@ func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 		l.im2colFlat(cols, x[g*cg*h*w:(g+1)*cg*h*w], h, w, oh)
 		return
 	}
+	if l.simdIm2col(cols, x, g, h, w, oh, ow) {
+		return
+	}
 	t := 0
 	for c := range cg {
 		xc := x[(g*cg+c)*h*w : (g*cg+c+1)*h*w]
@@ -527,6 +545,9 @@ func (l *Conv2D) col2im(dst, cols []float32, c0, c1, h, w, oh, ow int) {
 	np := oh * ow
 	if l.flat(w, ow) {
 		l.col2imFlat(dst, cols, c0, c1, h, w, oh)
+		return
+	}
+	if l.simdCol2im(dst, cols, c0, c1, h, w, oh, ow) {
 		return
 	}
 	t := c0 * l.KH * l.KW
@@ -692,6 +713,9 @@ func (l *Conv2D) col2imFlat(dst, cols []float32, c0, c1, h, w, oh int) {
 
 // sum9 sets each dst[q] to ((dst[q] + r[0][q]) + r[1][q]) + … + r[8][q].
 func sum9(dst []float32, r *[9][]float32) {
+	if simdSum9(dst, r) {
+		return
+	}
 	n := len(dst)
 	r0, r1, r2, r3, r4, r5, r6, r7, r8 := r[0][:n], r[1][:n], r[2][:n], r[3][:n], r[4][:n], r[5][:n], r[6][:n], r[7][:n], r[8][:n]
 	for q := range dst {

@@ -115,6 +115,9 @@ func (r Gamma) quotientsFrom(gp, gn, z, q, rel []float32, sup []int32) (bp, bn u
 		}
 		return bp, bn
 	}
+	if bp, bn, ok := simdGammaQuotients(gp, gn, z, q, rel, r.Gamma, r.Stab); ok {
+		return bp, bn
+	}
 	gp, gn, q, rel = gp[:len(z)], gn[:len(z)], q[:len(z)], rel[:len(z)]
 	for len(z) >= 4 && len(gp) >= 4 && len(gn) >= 4 && len(q) >= 4 && len(rel) >= 4 {
 		p, n := (*[4]float32)(gp), (*[4]float32)(gn)

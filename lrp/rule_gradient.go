@@ -53,6 +53,9 @@ func (Gradient) backward(b *layerStep) {
 	r, x, dst := b.r, b.x[0], b.dst[0]
 	switch l := b.l.(type) {
 	case *ReLU:
+		if simdReLUGradient(dst, r, x) {
+			return
+		}
 		for t, v := range x {
 			dst[t] = r[t]
 			if !(v > 0) {

@@ -26,6 +26,9 @@ func (r Norm) check(k Kind) error { return normSpec.check(k, namedValue{"stabili
 func (r Norm) backward(b *layerStep) {
 	switch l := b.l.(type) {
 	case *Add:
+		if simdNormAdd(b.dst[0], b.dst[1], b.x[0], b.x[1], b.r, b.y, r.Stab) {
+			return
+		}
 		for t, v := range b.y {
 			g := b.r[t] / stab(v, r.Stab)
 			b.dst[0][t], b.dst[1][t] = b.x[0][t]*g, b.x[1][t]*g

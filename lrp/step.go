@@ -114,6 +114,9 @@ func (s *step) div(d []float32, eps float32) []float32 {
 		}
 		return g
 	}
+	if simdQuotients(g, s.r, d, nil, eps) {
+		return g
+	}
 	for j, v := range d {
 		g[j] = s.r[j] / stab(v, eps)
 	}
@@ -129,6 +132,9 @@ func quotients(g, r, z, d0 []float32, eps float32, sup []int32) {
 		for _, j := range sup {
 			g[j] = r[j] / stab(z[j]-d0[j], eps)
 		}
+		return
+	}
+	if simdQuotients(g, r, z, d0, eps) {
 		return
 	}
 	g, r, d0 = g[:len(z)], r[:len(z)], d0[:len(z)]
@@ -148,16 +154,22 @@ func quotients(g, r, z, d0 []float32, eps float32, sup []int32) {
 // split returns x⁺, x⁻ and whether x has any negative entry; without one,
 // x⁺ is x itself and x⁻ is nil.
 func (s *step) split() (xp, xn []float32, neg bool) {
-	for _, v := range s.x {
-		if v < 0 {
-			neg = true
-			break
+	neg, done := simdNegatives(s.x)
+	if !done {
+		for _, v := range s.x {
+			if v < 0 {
+				neg = true
+				break
+			}
 		}
 	}
 	if !neg {
 		return s.x, nil, false
 	}
 	xp, xn = s.a.f32(len(s.x)), s.a.f32(len(s.x))
+	if simdSplit(xp, xn, s.x) {
+		return xp, xn, true
+	}
 	for i, v := range s.x {
 		xp[i], xn[i] = max(v, 0), min(v, 0)
 	}
@@ -167,6 +179,9 @@ func (s *step) split() (xp, xn []float32, neg bool) {
 // add sets dst += a. This and the other elementwise loops work four
 // values per iteration: Go's wasm pays a dispatch per loop iteration.
 func add(dst, a []float32) {
+	if simdAdd(dst, a) {
+		return
+	}
 	dst = dst[:len(a)]
 	for len(a) >= 4 && len(dst) >= 4 {
 		d, v := (*[4]float32)(dst), (*[4]float32)(a)
@@ -180,6 +195,9 @@ func add(dst, a []float32) {
 
 // mul sets dst = x ⊙ c.
 func mul(dst, x, c []float32) {
+	if simdMul(dst, x, c) {
+		return
+	}
 	dst, x = dst[:len(c)], x[:len(c)]
 	for len(c) >= 4 && len(x) >= 4 && len(dst) >= 4 {
 		d, u, v := (*[4]float32)(dst), (*[4]float32)(x), (*[4]float32)(c)
@@ -193,6 +211,9 @@ func mul(dst, x, c []float32) {
 
 // mulAdd sets dst += k·(x ⊙ c).
 func mulAdd(dst, x, c []float32, k float32) {
+	if simdMulAdd(dst, x, c, k) {
+		return
+	}
 	dst, x = dst[:len(c)], x[:len(c)]
 	for len(c) >= 4 && len(x) >= 4 && len(dst) >= 4 {
 		d, u, v := (*[4]float32)(dst), (*[4]float32)(x), (*[4]float32)(c)

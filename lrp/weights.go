@@ -78,6 +78,9 @@ func signed(v []float32, kp, kn float32) []float32 {
 		return nil
 	}
 	out := make([]float32, len(v))
+	if simdSigned(out, v, kp, kn) {
+		return out
+	}
 	o := out
 	for len(v) >= 4 && len(o) >= 4 {
 		x, y := (*[4]float32)(v), (*[4]float32)(o)

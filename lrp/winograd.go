@@ -369,6 +369,9 @@ func winoPack(ap, w []float32, k, c int, flip bool) {
 	for p0 := 0; p0 < c; p0 += kc { // the depth blocks of packWhole
 		kb := min(kc, c-p0)
 		kp := padKu(kb)
+		if simdWinoPack(ap, &at, w, k, kb, kp, rs, ds, p0*mp, p0) {
+			continue
+		}
 		for row := range k {
 			base := p0*mp + row/mr*mr*kp + row%mr // a[row][p0] in its row panel
 			winoKernels(ap[base:], &at, w[(row*rs+p0*ds)*9:], kb, ds*9)

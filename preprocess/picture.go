@@ -51,15 +51,14 @@ func Picture(dst []uint8, x []float32, c, h, w int, mean, std []float32, lo, hi 
 	scale := 255 / span
 	for i := range plane {
 		d := dst[4*i : 4*i+4 : 4*i+4]
-		for k := range 3 {
-			ch := 0
-			if drawn == 3 {
-				ch = k
-			}
+		for k := range drawn {
 			// The explicit conversion keeps x·std + mean two roundings
 			// (no fused multiply-add), as in JavaScript.
-			v := float64(float64(x[ch*plane+i])*s[ch]) + m[ch]
+			v := float64(float64(x[k*plane+i])*s[k]) + m[k]
 			d[k] = clampByte((v - low) * scale)
+		}
+		if drawn == 1 { // gray
+			d[1], d[2] = d[0], d[0]
 		}
 		d[3] = 0xff
 	}
@@ -77,5 +76,8 @@ func clampByte(v float64) uint8 {
 	if !(v > 0) {
 		return 0
 	}
-	return uint8(math.RoundToEven(min(v, 255)))
+	if v > 255 { // min(v, 255), which in wasm is a call (runtime.fmin64)
+		v = 255
+	}
+	return uint8(math.RoundToEven(v))
 }

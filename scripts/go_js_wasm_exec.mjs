@@ -1,7 +1,7 @@
 // The Node side of scripts/go_js_wasm_exec: the Go toolchain's
-// wasm_exec_node.js, with the import lrpsimd.macro of package lrp
-// (lrp/simd_wasm.go) forwarded to web/kernels.wasm instantiated on the Go
-// module's memory, as web/lrp.js does.
+// wasm_exec_node.js, with the imports of module lrpsimd of package lrp
+// (lrp/simd_wasm.go, steps_wasm.go) forwarded to web/kernels.wasm
+// instantiated on the Go module's memory, as web/lrp.js does.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -38,14 +38,15 @@ go.argv = process.argv.slice(2);
 go.env = { TMPDIR: os.tmpdir(), ...process.env, LRP_SIMD: simd ? '1' : '0' };
 go.exit = process.exit;
 let k = null;
-go.importObject.lrpsimd = {
-  macro: (a, b, mb, nf, kp, c, ldc, add, bias) => k.macro(a, b, mb, nf, kp, c, ldc, add, bias),
-  packb: (bp, b, ldb, kb, kp, np) => k.packb(bp, b, ldb, kb, kp, np),
-  wino_input: (v, x, c, h, w, th, tw, pt, pl, vs, pad) => k.wino_input(v, x, c, h, w, th, tw, pt, pl, vs, pad),
-  wino_output: (dst, m, kk, oh, ow, th, tw, ms, bias, acc) => k.wino_output(dst, m, kk, oh, ow, th, tw, ms, bias, acc),
-};
+// Every import of module lrpsimd, forwarded to the kernel's export of
+// that name (web/lrp.js does the same).
+const wasm = await WebAssembly.compile(fs.readFileSync(process.argv[2]));
+go.importObject.lrpsimd = {};
+for (const { module, name } of WebAssembly.Module.imports(wasm)) {
+  if (module === 'lrpsimd') go.importObject.lrpsimd[name] = (...a) => k[name](...a);
+}
 try {
-  const { instance } = await WebAssembly.instantiate(fs.readFileSync(process.argv[2]), go.importObject);
+  const instance = await WebAssembly.instantiate(wasm, go.importObject);
   if (kernel) k = (await WebAssembly.instantiate(kernel, { env: { mem: instance.exports.mem } })).exports;
   process.on('exit', (code) => {
     // Node exits when no event is pending: a deadlock; make Go print it.

@@ -26,20 +26,23 @@ const top = Number(opt('--top')) || 25;
 
 // The stages, first match wins, by the function's name: Go's are
 // package.Function (github.com_lrpwasm_lrp_lrp.…), the kernels' those of
-// wasm/kernels/kernels.wat.
+// wasm/kernels/kernels.wat. A sample whose stack passes through a
+// function of firstCalls (the caches that the first call of an Explainer
+// builds: modified weights, their Winograd transforms and packings) counts
+// as the first calls', whatever it runs.
 const firstCall = 'first calls: caches, memory growth';
+const firstCalls = /winoKernels|winoPack|packWhole|growMemory|Prepare|prepare|\.modified|sysAlloc|sysMap|weights_\.(pos|neg|up|down|box|stacked)$|lrp\.signed$/;
 const stages = [
-  [firstCall, /winoKernels|winoPack|packWhole|growMemory|Prepare|prepare|\.modified|sysAlloc|sysMap/],
   ['matrix products: the SIMD kernel', /^(tile|macro)$/],
   ['matrix products: the pure-Go kernel', /lrp\.(kernel|macroGo)$/],
-  ['matrix products: packing and the rest', /^packb$|lrp\.(packA2?|packBGo|packB|packBSIMD|packWhole|gemm\w*|macro|dot4?|gemv\w*|axpy)$|gemmWeightsRows|gemmPackedRows|packed/],
+  ['matrix products: packing and the rest', /^(packb|dot4|axpy)$|lrp\.(packA2?|packBGo|packB|packBSIMD|packWhole|gemm\w*|macro|dot4?|gemv\w*|axpy)$|gemmWeightsRows|gemmPackedRows|packed/],
   ['Winograd transforms', /^(wino_input|wino_output|col[01]s?|put1?|min)$|lrp\.wino(Input|Output)/],
   ['Winograd, the rest', /wino/],
-  ['im2col and col2im', /im2col|col2im/],
-  ['rules: elementwise steps', /quotients|signed|relevance|reluTo|\.mul$|divide|stab|multiply|__step_/],
-  ['pooling', /[pP]ool/],
-  ['sparse passes', /axpyStride|dotStride|sparse|density|support/],
-  ['the passes themselves', /layerBackward|backward|forwardLayer|forward|finish|result|Explain|share|rows/],
+  ['im2col and col2im', /im2col|col2im|sum9/],
+  ['rules: elementwise steps', /^(add|mul|mul_add|quot|quot_gamma|norm_add|relu|nonzeros|negatives|split)$|quotients|relevance|reluTo|\.(add|mul|mulAdd|boxSum)$|divide|stab|multiply|__step_|Norm|Gradient/],
+  ['pooling', /[pP]ool|^even$/],
+  ['sparse passes', /^(scatter|gather)$|axpyStride|dotStride|sparse|density|support/],
+  ['the passes themselves', /^sum64$|layerBackward|backward|forwardLayer|forward|finish|result|Explain|share|rows/],
   ['Go runtime, JS glue, GC', /^runtime\.|garbage|memmove|memclr|wasm-to-js|JSToWasm|^\(/],
 ];
 
@@ -61,19 +64,31 @@ try {
   const parent = new Map();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const name = (n) => n.callFrame.functionName || `(${n.callFrame.url.split('/').pop() || 'native'})`;
+  // inExplain is whether node id lies under Explainer.Explain, and if so
+  // whether a function of firstCalls lies between them.
   const inside = new Map();
   const inExplain = (id) => {
-    if (!inside.has(id)) inside.set(id, /Explainer_\.Explain$/.test(name(node.get(id))) || (parent.has(id) && inExplain(parent.get(id))));
+    if (!inside.has(id)) {
+      const f = name(node.get(id));
+      let v = { in: false, first: false };
+      if (/Explainer_\.Explain$/.test(f)) v = { in: true, first: false };
+      else if (parent.has(id)) {
+        const up = inExplain(parent.get(id));
+        v = { in: up.in, first: up.first || (up.in && firstCalls.test(f)) };
+      }
+      inside.set(id, v);
+    }
     return inside.get(id);
   };
   const byStage = new Map();
   const byFunc = new Map();
   let total = 0;
   for (const [i, id] of p.samples.entries()) {
-    if (!inExplain(id)) continue;
+    const at = inExplain(id);
+    if (!at.in) continue;
     const dt = p.timeDeltas[i] / 1e3;
     const f = name(node.get(id)).replace('github.com_lrpwasm_lrp_lrp.', 'lrp.');
-    const stage = stages.find(([, re]) => re.test(f))?.[0] ?? 'other';
+    const stage = at.first ? firstCall : (stages.find(([, re]) => re.test(f))?.[0] ?? 'other');
     byStage.set(stage, (byStage.get(stage) ?? 0) + dt);
     byFunc.set(f, (byFunc.get(f) ?? 0) + dt);
     total += dt;

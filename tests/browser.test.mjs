@@ -188,6 +188,39 @@ test('uploading a digit PNG through the file input gives the right class', async
   }
 });
 
+test('the page with ?simd=0 runs on the pure-Go kernels and paints the same heatmap to the bit', async () => {
+  const cases = JSON.parse(fs.readFileSync(reference('cnn.cases.json'), 'utf8'));
+  const file = { name: 'digit.png', mimeType: 'image/png', buffer: digitPNG(cases.inputs[3]) };
+  const explainOn = async (p) => {
+    const n = await p.evaluate(() => __lrpStats.explains);
+    await p.setInputFiles('#image-file', file);
+    await settleOn(p, (n, s = window.__lrpStats) => s.explains > n && s.last?.source === 'image', n);
+    return p.evaluate(() => ({
+      simd: __lrpStats.last.simd,
+      input: Array.from(__lrpStats.last.input),
+      relevance: Array.from(__lrpStats.last.relevance),
+      heatmap: Array.from(__lrpStats.last.heatmap),
+    }));
+  };
+  const on = await explainOn(page);
+  const other = await context.newPage();
+  try {
+    other.on('console', (m) => m.type() === 'error' && consoleErrors.push(`console (?simd=0): ${m.text()}`));
+    other.on('pageerror', (e) => consoleErrors.push(`pageerror (?simd=0): ${e.message}`));
+    await other.goto(`${origin}/?simd=0`);
+    await other.waitForFunction(() => window.__lrpStats?.ready, null, { timeout: 30_000 });
+    const off = await explainOn(other);
+    assert.equal(on.simd, true, 'the page runs on the SIMD kernels by default');
+    assert.equal(off.simd, false, 'with ?simd=0 the page runs on the pure-Go kernels');
+    assert.deepEqual(off.input, on.input, 'the same model input');
+    assert.deepEqual(off.relevance, on.relevance, 'the relevance, to the bit');
+    assert.deepEqual(off.heatmap, on.heatmap, 'the heatmap pixels, to the bit');
+    cspViolations.push(...(await other.evaluate(() => window.__lrpStats.cspViolations)));
+  } finally {
+    await other.close();
+  }
+});
+
 test('switching the composite changes the heatmap', async () => {
   await drawSeven();
   const a = await lastArrays();

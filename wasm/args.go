@@ -17,24 +17,56 @@ import (
 // Reading the arguments. The JS values of the arguments are only read
 // through get and instanceOf. js.Value.Get and InstanceOf let an
 // exception (a throwing getter, a Proxy trap) unwind straight through the
-// Go stack; a method call made with js.Value.Call is caught and becomes a
-// recoverable panic. Every argument is checked before it is copied, and
-// copied in one bulk copy.
+// Go stack; a function called with js.Value.Invoke (or Call) is caught and
+// becomes a recoverable panic. Every argument is checked before it is
+// copied, and copied in one bulk copy.
+//
+// The functions that get and instanceOf call are taken once, at start-up,
+// and property names are JS strings made once (the key variables): a
+// method name or a Go string crossing to JS on every call is decoded there
+// each time, and each JS value that Go makes or receives costs it a
+// finalizer.
 
 // get is v[key], safely.
-func get(v js.Value, key string) js.Value { return jsReflect.Call("get", v, key) }
+func get(v js.Value, key js.Value) js.Value { return reflectGet.Invoke(v, key) }
+
+var (
+	reflectGet = jsReflect.Get("get")
+	isView     = jsArrayBuffer.Get("isView") // ArrayBuffer.isView, which needs no receiver
+
+	keyBuffer      = js.ValueOf("buffer")
+	keyByteLength  = js.ValueOf("byteLength")
+	keyByteOffset  = js.ValueOf("byteOffset")
+	keyConstructor = js.ValueOf("constructor")
+	keyHeight      = js.ValueOf("height")
+	keyLength      = js.ValueOf("length")
+	keyMessage     = js.ValueOf("message")
+	keyMode        = js.ValueOf("mode")
+	keyName        = js.ValueOf("name")
+	keyRGBA        = js.ValueOf("rgba")
+	keyWidth       = js.ValueOf("width")
+)
+
+// A proto is an intrinsic constructor's prototype, with its isPrototypeOf
+// bound to it.
+type proto struct{ isPrototypeOf js.Value }
+
+func protoOf(ctor js.Value) proto {
+	p := ctor.Get("prototype")
+	return proto{p.Get("isPrototypeOf").Call("bind", p)}
+}
 
 // instanceOf is v instanceof ctor (for intrinsic constructors, given by
 // their prototype), safely.
-func instanceOf(v js.Value, proto js.Value) bool {
-	return v.Type() == js.TypeObject && proto.Call("isPrototypeOf", v).Bool()
+func instanceOf(v js.Value, p proto) bool {
+	return v.Type() == js.TypeObject && p.isPrototypeOf.Invoke(v).Bool()
 }
 
 var (
-	arrayBufferProto  = jsArrayBuffer.Get("prototype")
-	uint8ArrayProto   = jsUint8Array.Get("prototype")
-	uint8ClampedProto = jsUint8Clamped.Get("prototype")
-	float32ArrayProto = jsFloat32Array.Get("prototype")
+	arrayBufferProto  = protoOf(jsArrayBuffer)
+	uint8ArrayProto   = protoOf(jsUint8Array)
+	uint8ClampedProto = protoOf(jsUint8Clamped)
+	float32ArrayProto = protoOf(jsFloat32Array)
 )
 
 func arg(args []js.Value, i int) js.Value {
@@ -48,8 +80,8 @@ func arg(args []js.Value, i int) js.Value {
 func typeName(v js.Value) string {
 	switch v.Type() {
 	case js.TypeObject:
-		if c := get(v, "constructor"); c.Type() == js.TypeFunction {
-			if n := get(c, "name"); n.Type() == js.TypeString && n.String() != "" {
+		if c := get(v, keyConstructor); c.Type() == js.TypeFunction {
+			if n := get(c, keyName); n.Type() == js.TypeString && n.String() != "" {
 				return n.String()
 			}
 		}
@@ -67,8 +99,8 @@ func describe(v js.Value) string {
 	return typeName(v)
 }
 
-func isView(v js.Value) bool {
-	return v.Type() == js.TypeObject && jsArrayBuffer.Call("isView", v).Bool()
+func view(v js.Value) bool {
+	return v.Type() == js.TypeObject && isView.Invoke(v).Bool()
 }
 
 // byteView returns a Uint8Array over the bytes of an ArrayBuffer or an
@@ -76,24 +108,24 @@ func isView(v js.Value) bool {
 func byteView(v js.Value, what string) (js.Value, int, error) {
 	switch {
 	case instanceOf(v, arrayBufferProto):
-		n := get(v, "byteLength").Int()
+		n := get(v, keyByteLength).Int()
 		if n == 0 {
 			return js.Value{}, 0, fmt.Errorf("lrp: %s: the ArrayBuffer is empty or detached (transferred to another thread)", what)
 		}
 		return jsUint8Array.New(v), n, nil
 	case instanceOf(v, uint8ArrayProto) || instanceOf(v, uint8ClampedProto):
-		n := get(v, "byteLength").Int()
-		if n == 0 && get(get(v, "buffer"), "byteLength").Int() == 0 {
+		n := get(v, keyByteLength).Int()
+		if n == 0 && get(get(v, keyBuffer), keyByteLength).Int() == 0 {
 			return js.Value{}, 0, fmt.Errorf("lrp: %s: the %s's buffer is empty or detached (transferred to another thread)", what, typeName(v))
 		}
 		return v, n, nil // CopyBytesToGo reads these directly
-	case isView(v):
-		buffer := get(v, "buffer")
-		n := get(v, "byteLength").Int()
-		if get(buffer, "byteLength").Int() == 0 {
+	case view(v):
+		buffer := get(v, keyBuffer)
+		n := get(v, keyByteLength).Int()
+		if get(buffer, keyByteLength).Int() == 0 {
 			return js.Value{}, 0, fmt.Errorf("lrp: %s: the %s's buffer is empty or detached (transferred to another thread)", what, typeName(v))
 		}
-		return jsUint8Array.New(buffer, get(v, "byteOffset"), n), n, nil
+		return jsUint8Array.New(buffer, get(v, keyByteOffset), n), n, nil
 	}
 	return js.Value{}, 0, fmt.Errorf("lrp: %s must be bytes (Uint8Array or ArrayBuffer), got %s", what, typeName(v))
 }
@@ -148,23 +180,34 @@ type input struct {
 // Float32Array (the model input) or {rgba, width, height, mode}, copied
 // once s accepts its length, or check an image of its size and mode.
 func inputArg(v js.Value, s *app.Session, check func(app.Input) error) (input, error) {
-	if v.Type() == js.TypeObject && get(v, "rgba").Type() != js.TypeUndefined {
+	if floatView(v) {
+		x, b, err := floatsOf(v, "input", s.Model().CheckInputLen)
+		return input{app.Input{X: x}, b}, err
+	}
+	if v.Type() == js.TypeObject && get(v, keyRGBA).Type() != js.TypeUndefined {
 		return imageArg(v, check)
 	}
-	x, b, err := floatsArg(v, "input", "a Float32Array (the model input) or {rgba, width, height, mode}", s.Model().CheckInputLen)
-	return input{app.Input{X: x}, b}, err
+	return input{}, fmt.Errorf("lrp: input must be a Float32Array (the model input) or {rgba, width, height, mode}, got %s", typeName(v))
 }
+
+// floatView reports whether v is a Float32Array.
+func floatView(v js.Value) bool { return instanceOf(v, float32ArrayProto) && view(v) }
 
 // floatsArg copies a Float32Array into a pooled buffer and returns it as
 // float32s, once check (if not nil) accepts its length; want says what
 // else would do, for the error.
 func floatsArg(v js.Value, what, want string, check func(n int) error) ([]float32, *[]byte, error) {
-	if !instanceOf(v, float32ArrayProto) || !isView(v) {
+	if !floatView(v) {
 		return nil, nil, fmt.Errorf("lrp: %s must be %s, got %s", what, want, typeName(v))
 	}
-	n := get(v, "length").Int()
+	return floatsOf(v, what, check)
+}
+
+// floatsOf is floatsArg for a v that is a Float32Array.
+func floatsOf(v js.Value, what string, check func(n int) error) ([]float32, *[]byte, error) {
+	n := get(v, keyLength).Int() // 0 when its buffer is detached
 	if n == 0 {
-		if get(get(v, "buffer"), "byteLength").Int() == 0 {
+		if get(get(v, keyBuffer), keyByteLength).Int() == 0 {
 			return nil, nil, fmt.Errorf("lrp: %s: the Float32Array's buffer is empty or detached (transferred to another thread)", what)
 		}
 		return []float32{}, nil, nil
@@ -177,21 +220,17 @@ func floatsArg(v js.Value, what, want string, check func(n int) error) ([]float3
 			return nil, nil, err
 		}
 	}
-	u, _, err := byteView(v, what)
-	if err != nil {
-		return nil, nil, err
-	}
-	b := copyIn(u, 4*n)
+	b := copyIn(jsUint8Array.New(get(v, keyBuffer), get(v, keyByteOffset), 4*n), 4*n)
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(*b))), n), b, nil
 }
 
 // imageArg reads {rgba, width, height, mode}.
 func imageArg(v js.Value, check func(app.Input) error) (input, error) {
-	mode, err := stringArg(get(v, "mode"), "input.mode")
+	mode, err := stringArg(get(v, keyMode), "input.mode")
 	if err != nil {
 		return input{}, err
 	}
-	return pixels(get(v, "rgba"), get(v, "width"), get(v, "height"), mode, check)
+	return pixels(get(v, keyRGBA), get(v, keyWidth), get(v, keyHeight), mode, check)
 }
 
 // maxSide bounds width and height so that 4·width·height fits an int.
@@ -209,7 +248,7 @@ func pixels(rgba, width, height js.Value, mode string, check func(app.Input) err
 	if err != nil {
 		return input{}, err
 	}
-	if !(instanceOf(rgba, uint8ArrayProto) || instanceOf(rgba, uint8ClampedProto)) || !isView(rgba) {
+	if !(instanceOf(rgba, uint8ArrayProto) || instanceOf(rgba, uint8ClampedProto)) || !view(rgba) {
 		return input{}, fmt.Errorf("lrp: rgba must be a Uint8ClampedArray or Uint8Array (e.g. ImageData.data), got %s", typeName(rgba))
 	}
 	u, n, err := byteView(rgba, "rgba")
@@ -252,26 +291,33 @@ func stringArg(v js.Value, what string) (string, error) {
 // same options again and again.
 var (
 	lastOptions       string
+	lastOptionsJS     js.Value
 	lastOptionsParsed *app.Options
 	optionsMu         sync.Mutex
 )
 
 // optionsArg parses the options JSON string. The result is shared between
-// calls with the same string and must not be modified.
+// calls with the same string and must not be modified. The same text
+// again is found without copying it into Go: a JS string equal to one that
+// Go holds (lastOptionsJS) is the same js.Value.
 func optionsArg(v js.Value) (*app.Options, error) {
+	optionsMu.Lock()
+	defer optionsMu.Unlock()
+	if lastOptionsParsed != nil && v.Type() == js.TypeString && v.Equal(lastOptionsJS) {
+		return lastOptionsParsed, nil
+	}
 	s, err := stringArg(v, "options (JSON)")
 	if err != nil {
 		return nil, err
 	}
-	optionsMu.Lock()
-	defer optionsMu.Unlock()
 	if lastOptionsParsed != nil && s == lastOptions {
+		lastOptionsJS = v
 		return lastOptionsParsed, nil
 	}
 	o, err := app.ParseOptions([]byte(s))
 	if err != nil {
 		return nil, err
 	}
-	lastOptions, lastOptionsParsed = s, o
+	lastOptions, lastOptionsParsed, lastOptionsJS = s, o, v
 	return o, nil
 }

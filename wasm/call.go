@@ -49,13 +49,39 @@ func (t task) do() (any, error) {
 // lock too, so that it may ask the session whether an input fits before
 // it copies it.
 func call(read func(args []js.Value) (task, error)) js.Func {
-	return locked(func(args []js.Value) (any, error) {
+	return locked(readAndDo(read))
+}
+
+// direct is call for the calls whose caller reads the result at once
+// (explain and render: packAt): the JS function returns the task's value
+// itself, or an Error, not a Promise, which would cost a call back into
+// JS and a JS value per call.
+func direct(read func(args []js.Value) (task, error)) js.Func {
+	f := readAndDo(read)
+	return js.FuncOf(func(_ js.Value, args []js.Value) (ret any) {
+		defer func() {
+			if r := recover(); r != nil {
+				ret = jsError.New(panicError(r).Error())
+			}
+		}()
+		v, err := guarded(func() (any, error) { return f(args) })
+		if err != nil {
+			return jsError.New(err.Error())
+		}
+		return v
+	})
+}
+
+// readAndDo returns the function that reads a call's arguments with read
+// and runs the task.
+func readAndDo(read func(args []js.Value) (task, error)) func(args []js.Value) (any, error) {
+	return func(args []js.Value) (any, error) {
 		t, err := read(args)
 		if err != nil {
 			return nil, err
 		}
 		return t.do()
-	})
+	}
 }
 
 // locked wraps f into a JS function returning a Promise, f running under
@@ -133,7 +159,7 @@ func message(v js.Value) (msg string) {
 		}
 	}()
 	if v.Type() == js.TypeObject {
-		if m := get(v, "message"); m.Type() == js.TypeString {
+		if m := get(v, keyMessage); m.Type() == js.TypeString {
 			return m.String()
 		}
 	}

@@ -4,25 +4,28 @@
 // object, globalThis.__lrp, which web/lrp.js takes over, and blocks. It
 // only converts values: JS arguments are checked and copied into Go
 // memory in one bulk copy each (args.go), the work is done by package app,
-// and a result goes back as one Uint8Array (one copy) holding its arrays
-// and a JSON object for everything else. Every function returns a Promise
-// (call.go); a bad argument, an error or a panic rejects it with an Error
-// and leaves the runtime running. memory.go keeps linear memory flat.
+// and a result goes back as one buffer holding its arrays and a JSON
+// object for everything else. Every function returns a Promise (call.go),
+// but explain and render, which return the address of that buffer in
+// linear memory for lrp.js to copy out at once (direct); a bad argument,
+// an error or a panic rejects the Promise (or is returned) as an Error and
+// leaves the runtime running. memory.go keeps linear memory flat.
 //
 // The raw API (lrp.js wraps it into docs/JS_API.md):
 //
 //	loadModel(bytes: ArrayBuffer|view)               → Promise<string: info JSON>
-//	explain(input, options: string)                  → Promise<Uint8Array: app.Result.Pack>
+//	explain(input, options: string)                  → address: app.Result.Pack, or Error
 //	    input: Float32Array | {rgba: Uint8Array|Uint8ClampedArray, width, height, mode?}
 //	evaluate(input, options: string)                 → Promise<string: app.Evaluation JSON>
 //	preprocess(rgba, width, height, mode: string)    → Promise<Uint8Array: float32 input>
-//	render(relevance: Float32Array, options: string) → Promise<Uint8Array: app.Rendered.Pack>
+//	render(relevance: Float32Array, options: string) → address: app.Rendered.Pack, or Error
 //	explainPart, receive, abortPart: one explanation split over two instances (split.go)
 //	version: string, composites, rules, colormaps: string (JSON)
 //
-// A result crosses as one Uint8Array (header, JSON, arrays; see
-// app.Result.Pack), so a call creates few JS values: each one Go holds is
-// released only when a Go collection finalizes it.
+// A result crosses as one buffer (header, JSON, arrays; see
+// app.Result.Pack), read by lrp.js from linear memory or, for a split
+// explanation, one Uint8Array, so a call creates few JS values: each one
+// Go holds is released only when a Go collection finalizes it.
 package main
 
 import (
@@ -57,9 +60,9 @@ func main() {
 	api.Set("colormaps", mustJSON(app.ColorMaps()))
 	api.Set("loadModel", locked(loadModel))
 	api.Set("configure", locked(configure))
-	api.Set("explain", call(explain))
+	api.Set("explain", direct(explain))
 	api.Set("preprocess", call(preprocess))
-	api.Set("render", call(render))
+	api.Set("render", direct(render))
 	api.Set("evaluate", call(evaluate))
 	api.Set("explainPart", js.FuncOf(explainPart))
 	api.Set("receive", promised(receive)) // not locked: explainPart holds mu
@@ -149,14 +152,15 @@ type loadTimings struct {
 // ms is d in milliseconds.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// explain(input, options) → the result packed by app.Result.Pack.
+// explain(input, options) → the address of the result packed by
+// app.Result.Pack (packAt).
 func explain(args []js.Value) (task, error) {
-	return explanation(args, (*app.Session).Explain)
+	return explanation(args, (*app.Session).Explain, packAt)
 }
 
 // explanation reads the input and options of explain and explainPart
-// into a task that explains with run.
-func explanation(args []js.Value, run func(*app.Session, app.Input, *app.Options) (*app.Result, error)) (task, error) {
+// into a task that explains with run and passes the result to out.
+func explanation(args []js.Value, run func(*app.Session, app.Input, *app.Options) (*app.Result, error), out func(packer, error) (any, error)) (task, error) {
 	s, err := current()
 	if err != nil {
 		return task{}, err
@@ -166,7 +170,7 @@ func explanation(args []js.Value, run func(*app.Session, app.Input, *app.Options
 		return task{}, err
 	}
 	in, err := inputArg(arg(args, 0), s, func(in app.Input) error { return s.CheckExplain(in, opt) })
-	return task{in, func(s *app.Session, in app.Input) (any, error) { return pack(run(s, in, opt)) }}, err
+	return task{in, func(s *app.Session, in app.Input) (any, error) { return out(run(s, in, opt)) }}, err
 }
 
 // evaluate(input, options) → the JSON of app.Evaluation: region
@@ -204,7 +208,8 @@ func preprocess(args []js.Value) (task, error) {
 	}}, err
 }
 
-// render(relevance, options) → the heatmap packed by app.Rendered.Pack.
+// render(relevance, options) → the address of the heatmap packed by
+// app.Rendered.Pack (packAt).
 func render(args []js.Value) (task, error) {
 	rel, buf, err := floatsArg(arg(args, 0), "relevance", "a Float32Array", nil)
 	if err != nil {
@@ -215,23 +220,37 @@ func render(args []js.Value) (task, error) {
 		release(buf)
 		return task{}, err
 	}
-	return task{input{app.Input{X: rel}, buf}, func(s *app.Session, in app.Input) (any, error) { return pack(s.Render(in.X, opt)) }}, nil
+	return task{input{app.Input{X: rel}, buf}, func(s *app.Session, in app.Input) (any, error) { return packAt(s.Render(in.X, opt)) }}, nil
 }
 
 // Results. Each converts a session's result, or passes its error on.
 
 // packed holds the last result in the form of app.Result.Pack (guarded by
-// mu): one buffer, one copy to JS, one JS object per call.
+// mu): one buffer, reused.
 var packed []byte
 
+// A packer is a result that packs itself: app.Result, app.Rendered.
+type packer interface{ Pack([]byte) []byte }
+
 // pack returns r packed (app.Result.Pack, app.Rendered.Pack) as a
-// Uint8Array.
-func pack(r interface{ Pack([]byte) []byte }, err error) (any, error) {
+// Uint8Array: one copy to JS, one JS object.
+func pack(r packer, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
 	packed = r.Pack(packed[:0])
 	return bytesToJS(packed), nil
+}
+
+// packAt packs r into packed and returns the address of its first byte
+// in linear memory, for the calls made through direct, whose caller reads
+// it before anything else runs: no JS object, and one copy fewer.
+func packAt(r packer, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	packed = r.Pack(packed[:0])
+	return int(uintptr(unsafe.Pointer(unsafe.SliceData(packed)))), nil
 }
 
 // jsonString returns v as a JSON string.

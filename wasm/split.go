@@ -99,7 +99,7 @@ func explainPart(_ js.Value, args []js.Value) (ret any) {
 	p := &jsPartner{send: send, in: make(chan partnerMsg, 1)}
 	t, err := explanation(args, func(s *app.Session, in app.Input, o *app.Options) (*app.Result, error) {
 		return s.ExplainSplit(in, o, part, p)
-	})
+	}, pack)
 	if err != nil {
 		return rejected(err)
 	}

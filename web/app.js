@@ -26,8 +26,11 @@
 // pointer move the heatmap is the first to include and `event` that move's
 // event timestamp (when the browser received the input). `split` tells
 // whether live explanations of the model are split over two Workers,
-// `last.workers` how many computed the last one, and `configured` counts
-// the changes of the model's settings that took effect.
+// `last.workers` how many computed the last one, `last.simd` whether
+// on the SIMD kernels (the page opened with ?simd=0 runs every engine on
+// the pure-Go ones; tests/browser.test.mjs compares the two), and
+// `configured` counts the changes of the model's settings that took
+// effect.
 import { usedParams } from './catalogue.js';
 import { createCompare } from './compare.js';
 import { createControls } from './controls.js';
@@ -46,9 +49,10 @@ import { createView } from './view.js';
 
 const builtinModel = { url: new URL('models/mnist.safetensors', import.meta.url).href, name: 'mnist.safetensors' };
 
-const live = new WorkerClient('lrp-live');
+const kernels = new URLSearchParams(location.search).get('simd') === '0' ? { simd: false } : {};
+const live = new WorkerClient('lrp-live', kernels);
 const pair = new WorkerPair(live);
-const pool = new WorkerPool();
+const pool = new WorkerPool(undefined, kernels);
 
 const state = {
   // model: {name, size, info, composites, rules, colormaps, version,
@@ -245,7 +249,7 @@ function showResult({ result: r, meta, sentAt }) {
   stats.explains++;
   stats.last = {
     model: state.model.name, composite: meta.options.composite, start: meta.options.start, source: state.source,
-    options: meta.options, workers: r.workers, timings: r.timings,
+    options: meta.options, workers: r.workers, simd: r.simd, timings: r.timings,
     predicted: r.predicted, target: r.target, top: r.top.slice(0, 3), range: r.range,
     relevance: r.relevance, input: r.input, heatmap: r.heatmap, width: r.width, height: r.height,
   };

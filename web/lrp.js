@@ -89,27 +89,15 @@ async function start(onExit, simd) {
   const kernelModule = simd ? compile(new URL('./kernels.wasm', import.meta.url)) : null;
   kernelModule?.catch(() => {}); // awaited below, after the engine's own error if both fail
 
-  // The engine imports the kernels (lrp/simd_wasm.go), which need the
-  // engine's memory: Go's imports are forwarders to the kernels' instance
-  // made next, before Go starts. Go calls them only when told to, by
-  // __lrpSimd (wasm/simd.go). A call costs about 30 ns; Go makes one per
-  // packed block of a product and per Winograd transform.
+  // The engine imports the kernels (lrp/simd_wasm.go, steps_wasm.go),
+  // which need the engine's memory: Go's imports are forwarders to the
+  // kernels' instance made next, before Go starts, one per import of
+  // module lrpsimd. Go calls them only when told to, by __lrpSimd
+  // (wasm/simd.go). A call costs about 30 ns; Go makes one per packed
+  // block of a product, per Winograd transform, and per array of an
+  // elementwise step.
   const kernel = { exports: null, calls: 0 };
-  go.importObject.lrpsimd = {
-    macro(a, b, mb, nf, kp, c, ldc, add, bias) {
-      kernel.calls++;
-      kernel.exports.macro(a, b, mb, nf, kp, c, ldc, add, bias);
-    },
-    packb(bp, b, ldb, kb, kp, np) {
-      kernel.exports.packb(bp, b, ldb, kb, kp, np);
-    },
-    wino_input(v, x, c, h, w, th, tw, pt, pl, vs, pad) {
-      kernel.exports.wino_input(v, x, c, h, w, th, tw, pt, pl, vs, pad);
-    },
-    wino_output(dst, m, k, oh, ow, th, tw, ms, bias, acc) {
-      kernel.exports.wino_output(dst, m, k, oh, ow, th, tw, ms, bias, acc);
-    },
-  };
+  go.importObject.lrpsimd = forwarders(await engine, kernel);
   const instance = await WebAssembly.instantiate(await engine, go.importObject);
   if (simd) {
     const k = await WebAssembly.instantiate(await kernelModule, { env: { mem: instance.exports.mem } });
@@ -130,6 +118,24 @@ async function start(onExit, simd) {
     throw new Error('lrp: the wasm module did not start (see the console for its output)');
   }
   return api(raw, go, instance, run, simd, kernel);
+}
+
+// forwarders returns the imports of module lrpsimd that the engine module
+// asks for, each a function calling the kernel's export of that name in
+// kernel.exports (set once the kernel's instance exists) and counting the
+// call in kernel.calls.
+function forwarders(engine, kernel) {
+  const imports = {};
+  for (const { module, name } of WebAssembly.Module.imports(engine)) {
+    if (module !== 'lrpsimd') continue;
+    let f = null;
+    imports[name] = (...a) => {
+      kernel.calls++;
+      f ??= kernel.exports[name];
+      return f(...a);
+    };
+  }
+  return imports;
 }
 
 // guardResume keeps a dead runtime from taking its host down. wasm_exec.js
@@ -191,14 +197,16 @@ async function compileURL(url) {
 const f32 = (u8) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength >> 2);
 const utf8 = new TextDecoder();
 
-// unpack reads a result packed by the wasm (app.Result.Pack): a header of
-// six uint32 (JSON length, classes K, input values N, heatmap bytes H,
-// picture bytes P, mask bytes M), the JSON padded to 4 bytes, then logits
-// and probabilities (K float32 each), input and relevance (N float32
-// each), the RGBA heatmap, the RGBA picture and the mask. Every array gets
-// a buffer of its own, so one can be transferred without the others.
+// unpack reads a result packed by the wasm (app.Result.Pack) at the start
+// of u8, a view of linear memory that runs on past it (explain, render)
+// or a Uint8Array of its own (explainSplit): a header of six uint32 (JSON
+// length, classes K, input values N, heatmap bytes H, picture bytes P,
+// mask bytes M), the JSON padded to 4 bytes, then logits and
+// probabilities (K float32 each), input and relevance (N float32 each),
+// the RGBA heatmap, the RGBA picture and the mask. Every array gets a
+// buffer of its own, so one can be transferred without the others.
 function unpack(u8) {
-  const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  const dv = new DataView(u8.buffer, u8.byteOffset, 24);
   const [m, k, n, h, p, a] = [0, 4, 8, 12, 16, 20].map((o) => dv.getUint32(o, true));
   const meta = JSON.parse(utf8.decode(u8.subarray(24, 24 + m)));
   let off = 24 + ((m + 3) & ~3);
@@ -241,6 +249,17 @@ function api(raw, go, instance, run, simd, kernel) {
     } finally {
       pending.delete(reject);
     }
+  };
+  // now runs a method of the raw API that answers at once (explain and
+  // render, wasm/call.go direct): it returns the address of the packed
+  // result in linear memory, which the caller copies out (unpack) before
+  // anything else can run, or an Error, thrown here.
+  const now = (name, ...args) => {
+    if (go.exited) throw exited();
+    const at = raw[name](...args);
+    if (typeof at === 'number') return new Uint8Array(instance.exports.mem.buffer, at);
+    if (go.exited) throw exited();
+    throw at instanceof Error ? at : new Error(`lrp: ${name} returned ${typeof at}`);
   };
   const composites = raw.composites;
   const rules = raw.rules;
@@ -324,7 +343,7 @@ function api(raw, go, instance, run, simd, kernel) {
 
     /** Explains input (Float32Array, or {rgba, width, height, mode}) with options. */
     async explain(input, options) {
-      return result(await call('explain', args.input(input), args.options(options)));
+      return result(now('explain', args.input(input), args.options(options)));
     },
 
     /**
@@ -393,7 +412,7 @@ function api(raw, go, instance, run, simd, kernel) {
 
     /** Re-colours a relevance map without recomputing it: {heatmap, mask, width, height, range}. */
     async render(relevance, options) {
-      const [m, a] = unpack(await call('render', args.bytesLike(relevance, 'relevance'), args.options(options)));
+      const [m, a] = unpack(now('render', args.bytesLike(relevance, 'relevance'), args.options(options)));
       return { heatmap: a.heatmap, mask: a.mask, width: m.width, height: m.height, range: m.range };
     },
 

@@ -28,6 +28,9 @@ export class PartnerLost extends Error {
 }
 
 const workerURL = new URL('./worker.js', import.meta.url);
+// The same script asked to run its engine on the pure-Go kernels
+// (worker.js reads the query).
+const workerURLGo = new URL('./worker.js?simd=0', import.meta.url);
 
 export class WorkerClient {
   #worker;
@@ -36,8 +39,14 @@ export class WorkerClient {
   #lanes = new Map(); // lane name → {busy, next}
   #stopped = false;
 
-  constructor(name = 'lrp') {
-    this.#worker = new Worker(workerURL, { type: 'module', name });
+  /**
+   * kernels {simd: false} starts the worker's engine on the pure-Go
+   * kernels (lrp.js init({simd: false})), for comparisons; by default it
+   * runs on WebAssembly SIMD where the browser has it.
+   */
+  constructor(name = 'lrp', kernels = {}) {
+    this.kernels = kernels;
+    this.#worker = new Worker(kernels.simd === false ? workerURLGo : workerURL, { type: 'module', name });
     this.#worker.onmessage = (e) => this.#receive(e.data);
     this.#worker.onerror = (e) => {
       e.preventDefault?.();
@@ -166,9 +175,12 @@ export class WorkerPool {
   #modelVersion = 0;
   #settings = null; // the model's configure settings; null: as loaded
   #settingsVersion = 0;
+  #kernels;
 
-  constructor(size = navigator.hardwareConcurrency || 2) {
+  /** kernels is the WorkerClient option of every worker of the pool. */
+  constructor(size = navigator.hardwareConcurrency || 2, kernels = {}) {
     this.size = Math.max(1, Math.min(8, size | 0));
+    this.#kernels = kernels;
   }
 
   /** setModel makes every worker open source ({url} | {file} | {bytes}, plus name) before its next call. */
@@ -244,7 +256,7 @@ export class WorkerPool {
       }
       let w = this.#idle.pop();
       if (!w && this.#clients.length < this.size) {
-        w = { client: new WorkerClient(`lrp-pool-${++this.#started}`), version: 0, settings: 0 };
+        w = { client: new WorkerClient(`lrp-pool-${++this.#started}`, this.#kernels), version: 0, settings: 0 };
         this.#clients.push(w);
       }
       if (!w) return;
@@ -374,7 +386,7 @@ export class WorkerPair {
   }
 
   #start() {
-    const partner = (this.#partner = new WorkerClient('lrp-partner'));
+    const partner = (this.#partner = new WorkerClient('lrp-partner', this.#main.kernels));
     const { port1, port2 } = new MessageChannel();
     this.#paired = Promise.all([
       this.#main.call('pair', { port: port1, part: 0 }, { transfer: [port1] }),

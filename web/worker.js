@@ -18,6 +18,10 @@ const maxModelBytes = 1 << 30;
 
 let engine = null;
 let model = null; // {name, info}
+// The engine's kernels: the pure-Go ones when this script's URL says
+// ?simd=0 (pool.js, for a page opened with ?simd=0), else init's choice
+// (WebAssembly SIMD where the browser has it).
+const kernels = new URL(self.location.href).searchParams.get('simd') === '0' ? { simd: false } : {};
 
 const methods = {
   // open reads a model from {url} | {file} | {bytes} (with a name) and
@@ -28,7 +32,7 @@ const methods = {
   // page's configure settings for this model (a Worker that opens the
   // model after the page changed them gets them with it).
   async open({ source, settings }, progress) {
-    engine ??= await init();
+    engine ??= await init(kernels);
     const name = source.name || source.file?.name || (source.url ? source.url.split('/').pop() : 'model');
     const bytes = await readModel(source, progress);
     progress({ phase: 'parse', loaded: bytes.byteLength, total: bytes.byteLength });
@@ -60,23 +64,24 @@ const methods = {
 
   // explain runs the engine; the result carries the model input as the
   // model saw it (`picture`) and the heatmap's opacity over it (`mask`),
-  // both drawn by the engine. `workers` is 1 here and 2 for explainSplit.
+  // both drawn by the engine. `workers` is 1 here and 2 for explainSplit;
+  // `simd` whether the engine ran on the SIMD kernels.
   async explain({ input, options }) {
-    return { ...(await engine.explain(input, options)), workers: 1 };
+    return { ...(await engine.explain(input, options)), workers: 1, simd: engine.kernels().simd };
   },
 
   // pair connects this worker's engine to a partner's through port, one
   // end of a MessageChannel whose other end the partner got with the other
   // part (0 or 1).
   async pair({ port, part }) {
-    engine ??= await init();
+    engine ??= await init(kernels);
     engine.pair(port, part);
   },
 
   // explainSplit is explain computed together with the paired worker,
   // which must get the same call (same id, input and options) and model.
   async explainSplit({ id, input, options }) {
-    return { ...(await engine.explainSplit(id, input, options)), workers: 2 };
+    return { ...(await engine.explainSplit(id, input, options)), workers: 2, simd: engine.kernels().simd };
   },
 
   // render recolours a relevance map: {heatmap, mask, width, height, range}.

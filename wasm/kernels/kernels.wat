@@ -4,17 +4,26 @@
 ;; written here by hand in 128-bit WebAssembly SIMD and assembled by
 ;; wat2wasm (scripts/build.sh) into web/kernels.wasm. The module owns no
 ;; memory: it imports the Go instance's linear memory, and Go passes it the
-;; addresses of slices it holds (lrp/simd_wasm.go, //go:wasmimport lrpsimd
-;; …); web/lrp.js instantiates it after the Go instance and forwards Go's
-;; calls to it. Each function does what a Go function of lrp does, with
-;; the same floating-point operations on every value in the same order, so
-;; that both give the same bits (lrp's TestGemmSIMDMatchesGo and
-;; TestWinogradSIMDMatchesGo, tests/simd.test.mjs):
+;; addresses of slices it holds (lrp/simd_wasm.go and steps_wasm.go,
+;; //go:wasmimport lrpsimd …); web/lrp.js instantiates it after the Go
+;; instance and forwards Go's calls to it. Each function does what a Go
+;; function of lrp does, with the same floating-point operations on every
+;; value in the same order, so that both give the same bits, a NaN only
+;; being NaN (lrp's TestGemmSIMDMatchesGo, TestWinogradSIMDMatchesGo and
+;; steps_js_test.go, tests/simd.test.mjs):
 ;;
 ;;   macro        lrp/gemm.go macroGo: the packed matrix product of a block
 ;;   packb        lrp/gemm.go packBGo: packing b, rows contiguous
 ;;   wino_input   lrp/winograd.go winoInputGo: V = Bᵀ d B
 ;;   wino_output  lrp/winograd.go winoOutputGo: Y = Aᵀ M A
+;;   add … sum9   the rules' elementwise steps, ReLU, the sums of the
+;;                diagnostics, the modified weights (signed), col2im's sum
+;;                of nine taps: loops over whole arrays, four values at a
+;;                time
+;;   wino_pack    lrp/winograd.go winoPack: the weights' Winograd transforms
+;;   axpy, dot4   lrp/gemm.go: the dense layers' matrix-vector products
+;;   scatter, gather  lrp/kernels.go: a convolution's sparse passes
+;;   im2col, col2im, max_pool  lrp/kernels.go, forward.go
 ;;
 ;; Measured in wasm under Node 20, CPU time, ResNet-18's shapes: the matrix
 ;; product 21–27 GFLOP/s against 5.6 for the pure-Go kernel; the Winograd
@@ -518,4 +527,1049 @@
   (func $put1 (param $y i32) (param $a f32) (param $acc i32)
     (if (local.get $acc)
       (then (local.set $a (f32.add (f32.load (local.get $y)) (local.get $a)))))
-    (f32.store (local.get $y) (local.get $a))))
+    (f32.store (local.get $y) (local.get $a)))
+
+  ;; ---- The elementwise steps
+  ;;
+  ;; Loops over whole arrays that Go's wasm runs one value at a time: the
+  ;; rules' steps (lrp/step.go add, mul, mulAdd, quotients and step.div;
+  ;; Gamma.quotientsFrom; Norm through an Add; the gradient of a ReLU),
+  ;; ReLU itself and the count of nonzeros (lrp/forward.go, kernels.go),
+  ;; and col2im's sum of nine taps. Each takes n floats at each address,
+  ;; four per iteration and the last n mod 4 one by one, with Go's
+  ;; operations in Go's order on every value. i is the byte offset into
+  ;; every array; n4 and nb end the vector and the scalar loop.
+  ;;
+  ;; stab(d) = d − ε where d < 0, else d + ε (lrp/rules.go) is a select of
+  ;; both: −0 and NaN take d + ε, as in Go.
+
+  ;; add is lrp's add, dst[i] = dst[i] + a[i], with b = dst; or, with
+  ;; another b, the forward pass of an Add, dst[i] = a[i] + b[i].
+  (func $add (export "add") (param $dst i32) (param $a i32) (param $b i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $nb i32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (f32x4.add (v128.load (i32.add (local.get $a) (local.get $i))) (v128.load (i32.add (local.get $b) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (f32.store (i32.add (local.get $dst) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $a) (local.get $i))) (f32.load (i32.add (local.get $b) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; mul is lrp's mul: dst[i] = x[i]·c[i].
+  (func $mul (export "mul") (param $dst i32) (param $x i32) (param $c i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $nb i32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $i))) (v128.load (i32.add (local.get $c) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (f32.store (i32.add (local.get $dst) (local.get $i))
+          (f32.mul (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $c) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; mul_add is lrp's mulAdd: dst[i] += k·(x[i]·c[i]).
+  (func $mul_add (export "mul_add") (param $dst i32) (param $x i32) (param $c i32) (param $n i32) (param $k f32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $kv v128)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $kv (f32x4.splat (local.get $k)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $i)))
+            (f32x4.mul (local.get $kv)
+              (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $i))) (v128.load (i32.add (local.get $c) (local.get $i)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (f32.store (i32.add (local.get $dst) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $dst) (local.get $i)))
+            (f32.mul (local.get $k)
+              (f32.mul (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $c) (local.get $i)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; quot is lrp's quotients and step.div: g[i] = r[i] / stab(z[i] − d0[i]),
+  ;; or r[i] / stab(z[i]) when d0 is 0 (none).
+  (func $quot (export "quot") (param $g i32) (param $r i32) (param $z i32) (param $d0 i32) (param $n i32) (param $eps f32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $ev v128) (local $d v128) (local $e f32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $ev (f32x4.splat (local.get $eps)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $d (v128.load (i32.add (local.get $z) (local.get $i))))
+        (if (local.get $d0)
+          (then (local.set $d (f32x4.sub (local.get $d) (v128.load (i32.add (local.get $d0) (local.get $i)))))))
+        (v128.store (i32.add (local.get $g) (local.get $i))
+          (f32x4.div (v128.load (i32.add (local.get $r) (local.get $i)))
+            (v128.bitselect
+              (f32x4.sub (local.get $d) (local.get $ev))
+              (f32x4.add (local.get $d) (local.get $ev))
+              (f32x4.lt (local.get $d) (v128.const f32x4 0 0 0 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $e (f32.load (i32.add (local.get $z) (local.get $i))))
+        (if (local.get $d0)
+          (then (local.set $e (f32.sub (local.get $e) (f32.load (i32.add (local.get $d0) (local.get $i)))))))
+        (f32.store (i32.add (local.get $g) (local.get $i))
+          (f32.div (f32.load (i32.add (local.get $r) (local.get $i)))
+            (select
+              (f32.sub (local.get $e) (local.get $eps))
+              (f32.add (local.get $e) (local.get $eps))
+              (f32.lt (local.get $e) (f32.const 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; quot_gamma is lrp's Gamma.quotientsFrom without a support: gp[i] =
+  ;; R / stab(z + γq) where z > 0, else +0; gn[i] = R / stab(z + γ(z − q))
+  ;; where z < 0, else +0 (both quotients computed, the other masked off);
+  ;; it stores the bits of all gp ORed at bits, and those of all gn at
+  ;; bits + 4.
+  (func $quot_gamma (export "quot_gamma")
+    (param $gp i32) (param $gn i32) (param $z i32) (param $q i32) (param $rel i32) (param $n i32)
+    (param $gamma f32) (param $eps f32) (param $bits i32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $gv v128) (local $ev v128)
+    (local $zv v128) (local $qv v128) (local $rv v128) (local $d v128) (local $p v128) (local $m v128)
+    (local $bp v128) (local $bn v128)
+    (local $zs f32) (local $e f32) (local $ps f32) (local $ms f32) (local $sp i32) (local $sn i32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $gv (f32x4.splat (local.get $gamma)))
+    (local.set $ev (f32x4.splat (local.get $eps)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $zv (v128.load (i32.add (local.get $z) (local.get $i))))
+        (local.set $qv (v128.load (i32.add (local.get $q) (local.get $i))))
+        (local.set $rv (v128.load (i32.add (local.get $rel) (local.get $i))))
+        ;; gp: Dp = z + γq
+        (local.set $d (f32x4.add (local.get $zv) (f32x4.mul (local.get $gv) (local.get $qv))))
+        (local.set $p (v128.and
+          (f32x4.div (local.get $rv)
+            (v128.bitselect (f32x4.sub (local.get $d) (local.get $ev)) (f32x4.add (local.get $d) (local.get $ev))
+              (f32x4.lt (local.get $d) (v128.const f32x4 0 0 0 0))))
+          (f32x4.gt (local.get $zv) (v128.const f32x4 0 0 0 0))))
+        (v128.store (i32.add (local.get $gp) (local.get $i)) (local.get $p))
+        (local.set $bp (v128.or (local.get $bp) (local.get $p)))
+        ;; gn: Dn = z + γ(z − q)
+        (local.set $d (f32x4.add (local.get $zv) (f32x4.mul (local.get $gv) (f32x4.sub (local.get $zv) (local.get $qv)))))
+        (local.set $m (v128.and
+          (f32x4.div (local.get $rv)
+            (v128.bitselect (f32x4.sub (local.get $d) (local.get $ev)) (f32x4.add (local.get $d) (local.get $ev))
+              (f32x4.lt (local.get $d) (v128.const f32x4 0 0 0 0))))
+          (f32x4.lt (local.get $zv) (v128.const f32x4 0 0 0 0))))
+        (v128.store (i32.add (local.get $gn) (local.get $i)) (local.get $m))
+        (local.set $bn (v128.or (local.get $bn) (local.get $m)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (local.set $sp (i32.or
+      (i32.or (i32x4.extract_lane 0 (local.get $bp)) (i32x4.extract_lane 1 (local.get $bp)))
+      (i32.or (i32x4.extract_lane 2 (local.get $bp)) (i32x4.extract_lane 3 (local.get $bp)))))
+    (local.set $sn (i32.or
+      (i32.or (i32x4.extract_lane 0 (local.get $bn)) (i32x4.extract_lane 1 (local.get $bn)))
+      (i32.or (i32x4.extract_lane 2 (local.get $bn)) (i32x4.extract_lane 3 (local.get $bn)))))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $zs (f32.load (i32.add (local.get $z) (local.get $i))))
+        (local.set $ps (f32.const 0))
+        (local.set $ms (f32.const 0))
+        (if (f32.gt (local.get $zs) (f32.const 0))
+          (then
+            (local.set $e (f32.add (local.get $zs) (f32.mul (local.get $gamma) (f32.load (i32.add (local.get $q) (local.get $i))))))
+            (local.set $ps (f32.div (f32.load (i32.add (local.get $rel) (local.get $i)))
+              (select (f32.sub (local.get $e) (local.get $eps)) (f32.add (local.get $e) (local.get $eps)) (f32.lt (local.get $e) (f32.const 0)))))))
+        (if (f32.lt (local.get $zs) (f32.const 0))
+          (then
+            (local.set $e (f32.add (local.get $zs)
+              (f32.mul (local.get $gamma) (f32.sub (local.get $zs) (f32.load (i32.add (local.get $q) (local.get $i)))))))
+            (local.set $ms (f32.div (f32.load (i32.add (local.get $rel) (local.get $i)))
+              (select (f32.sub (local.get $e) (local.get $eps)) (f32.add (local.get $e) (local.get $eps)) (f32.lt (local.get $e) (f32.const 0)))))))
+        (f32.store (i32.add (local.get $gp) (local.get $i)) (local.get $ps))
+        (f32.store (i32.add (local.get $gn) (local.get $i)) (local.get $ms))
+        (local.set $sp (i32.or (local.get $sp) (i32.reinterpret_f32 (local.get $ps))))
+        (local.set $sn (i32.or (local.get $sn) (i32.reinterpret_f32 (local.get $ms))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one)))
+    (i32.store (local.get $bits) (local.get $sp))
+    (i32.store offset=4 (local.get $bits) (local.get $sn)))
+
+  ;; norm_add is lrp's Norm rule through an Add: g = R / stab(y),
+  ;; d0[i] = x0[i]·g, d1[i] = x1[i]·g.
+  (func $norm_add (export "norm_add")
+    (param $d0 i32) (param $d1 i32) (param $x0 i32) (param $x1 i32) (param $r i32) (param $y i32) (param $n i32) (param $eps f32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $ev v128) (local $d v128) (local $g v128) (local $e f32) (local $gs f32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $ev (f32x4.splat (local.get $eps)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $d (v128.load (i32.add (local.get $y) (local.get $i))))
+        (local.set $g (f32x4.div (v128.load (i32.add (local.get $r) (local.get $i)))
+          (v128.bitselect (f32x4.sub (local.get $d) (local.get $ev)) (f32x4.add (local.get $d) (local.get $ev))
+            (f32x4.lt (local.get $d) (v128.const f32x4 0 0 0 0)))))
+        (v128.store (i32.add (local.get $d0) (local.get $i)) (f32x4.mul (v128.load (i32.add (local.get $x0) (local.get $i))) (local.get $g)))
+        (v128.store (i32.add (local.get $d1) (local.get $i)) (f32x4.mul (v128.load (i32.add (local.get $x1) (local.get $i))) (local.get $g)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $e (f32.load (i32.add (local.get $y) (local.get $i))))
+        (local.set $gs (f32.div (f32.load (i32.add (local.get $r) (local.get $i)))
+          (select (f32.sub (local.get $e) (local.get $eps)) (f32.add (local.get $e) (local.get $eps)) (f32.lt (local.get $e) (f32.const 0)))))
+        (f32.store (i32.add (local.get $d0) (local.get $i)) (f32.mul (f32.load (i32.add (local.get $x0) (local.get $i))) (local.get $gs)))
+        (f32.store (i32.add (local.get $d1) (local.get $i)) (f32.mul (f32.load (i32.add (local.get $x1) (local.get $i))) (local.get $gs)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; relu is lrp's reluTo: dst[i] = x[i] where x[i] > 0 or is NaN, else +0
+  ;; (−0 included). With r not 0 it is the gradient of a ReLU instead
+  ;; (lrp's Gradient through a ReLU): dst[i] = r[i] where x[i] > 0, else +0.
+  (func $relu (export "relu") (param $dst i32) (param $x i32) (param $r i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $v v128) (local $s f32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (if (local.get $r)
+          (then (local.set $v (v128.and (v128.load (i32.add (local.get $r) (local.get $i)))
+            (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)))))
+          (else (local.set $v (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const f32x4 0 0 0 0))))))
+        (v128.store (i32.add (local.get $dst) (local.get $i)) (local.get $v))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $s (f32.load (i32.add (local.get $x) (local.get $i))))
+        (if (local.get $r)
+          (then (local.set $s (select (f32.load (i32.add (local.get $r) (local.get $i))) (f32.const 0) (f32.gt (local.get $s) (f32.const 0)))))
+          (else (local.set $s (select (f32.const 0) (local.get $s) (f32.le (local.get $s) (f32.const 0))))))
+        (f32.store (i32.add (local.get $dst) (local.get $i)) (local.get $s))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; nonzeros is the count of lrp's density: the values of v that are not
+  ;; ±0 (NaN counts), by their bits shifted left once.
+  (func $nonzeros (export "nonzeros") (param $v i32) (param $n i32) (result i32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $acc v128) (local $count i32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        ;; a nonzero lane compares to −1: subtracting it counts one
+        (local.set $acc (i32x4.sub (local.get $acc)
+          (i32x4.ne (i32x4.shl (v128.load (i32.add (local.get $v) (local.get $i))) (i32.const 1)) (v128.const i32x4 0 0 0 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (local.set $count (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc)))
+      (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc)))))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $count (i32.add (local.get $count)
+          (i32.ne (i32.shl (i32.load (i32.add (local.get $v) (local.get $i))) (i32.const 1)) (i32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one)))
+    (local.get $count))
+
+  ;; sum64 is lrp's sum64: the float64 sum of v, in four running sums
+  ;; s0…s3 of the values 4i, 4i+1, 4i+2 and 4i+3 (two f64x2), the last
+  ;; n mod 4 values added to s0, then (s0 + s1) + (s2 + s3).
+  (func $sum64 (export "sum64") (param $v i32) (param $n i32) (result f64)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $x v128) (local $s01 v128) (local $s23 v128) (local $s0 f64)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $x (v128.load (i32.add (local.get $v) (local.get $i))))
+        (local.set $s01 (f64x2.add (local.get $s01) (f64x2.promote_low_f32x4 (local.get $x))))
+        (local.set $s23 (f64x2.add (local.get $s23)
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $x) (local.get $x)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (local.set $s0 (f64x2.extract_lane 0 (local.get $s01)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $s0 (f64.add (local.get $s0) (f64.promote_f32 (f32.load (i32.add (local.get $v) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one)))
+    (f64.add
+      (f64.add (local.get $s0) (f64x2.extract_lane 1 (local.get $s01)))
+      (f64.add (f64x2.extract_lane 0 (local.get $s23)) (f64x2.extract_lane 1 (local.get $s23)))))
+
+  ;; negatives reports whether any value of x is below 0 (not −0, not NaN):
+  ;; step.split's test.
+  (func $negatives (export "negatives") (param $x i32) (param $n i32) (result i32)
+    (local $i i32) (local $n4 i32) (local $nb i32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (if (v128.any_true (f32x4.lt (v128.load (i32.add (local.get $x) (local.get $i))) (v128.const f32x4 0 0 0 0)))
+          (then (return (i32.const 1))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (if (f32.lt (f32.load (i32.add (local.get $x) (local.get $i))) (f32.const 0))
+          (then (return (i32.const 1))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one)))
+    (i32.const 0))
+
+  ;; split is step.split's x⁺ = max(x, 0) and x⁻ = min(x, 0), with Go's
+  ;; min and max: max(−0, 0) = +0, min(−0, 0) = −0, NaN stays NaN.
+  (func $split (export "split") (param $xp i32) (param $xn i32) (param $x i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $v v128) (local $s f32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (v128.store (i32.add (local.get $xp) (local.get $i)) (f32x4.max (local.get $v) (v128.const f32x4 0 0 0 0)))
+        (v128.store (i32.add (local.get $xn) (local.get $i)) (f32x4.min (local.get $v) (v128.const f32x4 0 0 0 0)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $s (f32.load (i32.add (local.get $x) (local.get $i))))
+        (f32.store (i32.add (local.get $xp) (local.get $i)) (f32.max (local.get $s) (f32.const 0)))
+        (f32.store (i32.add (local.get $xn) (local.get $i)) (f32.min (local.get $s) (f32.const 0)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; signed is lrp's signed: dst[i] = (x + kp·x⁺) + kn·x⁻, x⁺ and x⁻ the
+  ;; bits of x kept or zeroed by its sign bit spread over a mask (−0 goes
+  ;; to x⁻, as in Go).
+  (func $signed (export "signed") (param $dst i32) (param $x i32) (param $n i32) (param $kp f32) (param $kn f32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $v v128) (local $m v128) (local $kpv v128) (local $knv v128)
+    (local $b i32) (local $neg i32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $kpv (f32x4.splat (local.get $kp)))
+    (local.set $knv (f32x4.splat (local.get $kn)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (local.set $m (i32x4.shr_s (local.get $v) (i32.const 31)))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (f32x4.add
+            (f32x4.add (local.get $v) (f32x4.mul (local.get $kpv) (v128.andnot (local.get $v) (local.get $m))))
+            (f32x4.mul (local.get $knv) (v128.and (local.get $v) (local.get $m)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $b (i32.load (i32.add (local.get $x) (local.get $i))))
+        (local.set $neg (i32.shr_s (local.get $b) (i32.const 31)))
+        (f32.store (i32.add (local.get $dst) (local.get $i))
+          (f32.add
+            (f32.add (f32.reinterpret_i32 (local.get $b))
+              (f32.mul (local.get $kp) (f32.reinterpret_i32 (i32.and (local.get $b) (i32.xor (local.get $neg) (i32.const -1))))))
+            (f32.mul (local.get $kn) (f32.reinterpret_i32 (i32.and (local.get $b) (local.get $neg))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; wino_pack is the loop of lrp's winoPack over one depth block: for the
+  ;; k rows and kb depths of the block, the 3×3 kernel of (row, t), at
+  ;; w + 4·(row·rs9 + t·ds9), is transformed into its 16 values U_ξ
+  ;; (winoKernels), stored at ap + 4·(row·kp + at[ξ] + 2t + row mod 2):
+  ;; ap is the block's start and at the 16 offsets (int32) of the operands.
+  ;; With mr = 2 the kernels (row, t), (row+1, t), (row, t+1), (row+1, t+1)
+  ;; go to four consecutive floats of each operand: one vector each, the
+  ;; four kernels' values gathered into lanes (value j of the kernels at
+  ;; a, b, a2 = a + 4·ds9 and b2 = b + 4·ds9), each row of G g turned into
+  ;; its four values (p, (p+q+r)/2, (p−q+r)/2, r) and stored; a last row or
+  ;; depth alone, kernel by kernel (wino_kernel).
+  ;;
+  ;;   G g   = rows g₀, (g₀+g₁+g₂)/2, (g₀−g₁+g₂)/2, g₂      (g_r the rows)
+  ;;   (Gg)Gᵀ: each row (p, q, r) → (p, (p+q+r)/2, (p−q+r)/2, r)
+  (func $wino_pack (export "wino_pack")
+    (param $ap i32) (param $at i32) (param $w i32) (param $k i32) (param $kb i32) (param $kp i32) (param $rs9 i32) (param $ds9 i32)
+    (local $row i32) (local $t i32) (local $u i32) (local $wr i32) (local $a i32) (local $b i32) (local $a2 i32) (local $b2 i32) (local $j i32)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $g4 v128)
+    (local $g5 v128) (local $g6 v128) (local $g7 v128) (local $g8 v128)
+    (local $p v128) (local $q v128) (local $r v128) (local $o i32)
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_s (local.get $row) (local.get $k)))
+        (local.set $u (i32.add (local.get $ap) (i32.shl (i32.mul (local.get $row) (local.get $kp)) (i32.const 2))))
+        (local.set $wr (i32.add (local.get $w) (i32.shl (i32.mul (local.get $row) (local.get $rs9)) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (if (i32.lt_s (i32.add (local.get $row) (i32.const 1)) (local.get $k))
+          (then
+            (block $pairsDone
+              (loop $pairs
+                (br_if $pairsDone (i32.gt_s (i32.add (local.get $t) (i32.const 2)) (local.get $kb)))
+                ;; a: kernel (row, t); b: kernel (row+1, t); each + ds9 for t+1
+                (local.set $a (i32.add (local.get $wr) (i32.shl (i32.mul (local.get $t) (local.get $ds9)) (i32.const 2))))
+                (local.set $b (i32.add (local.get $a) (i32.shl (local.get $rs9) (i32.const 2))))
+                (local.set $a2 (i32.add (local.get $a) (i32.shl (local.get $ds9) (i32.const 2))))
+                (local.set $b2 (i32.add (local.get $b) (i32.shl (local.get $ds9) (i32.const 2))))
+                (local.set $g0 (v128.load32_lane 3 (local.get $b2) (v128.load32_lane 2 (local.get $a2) (v128.load32_lane 1 (local.get $b) (v128.load32_splat (local.get $a))))))
+                (local.set $g1 (v128.load32_lane offset=4 3 (local.get $b2) (v128.load32_lane offset=4 2 (local.get $a2) (v128.load32_lane offset=4 1 (local.get $b) (v128.load32_splat offset=4 (local.get $a))))))
+                (local.set $g2 (v128.load32_lane offset=8 3 (local.get $b2) (v128.load32_lane offset=8 2 (local.get $a2) (v128.load32_lane offset=8 1 (local.get $b) (v128.load32_splat offset=8 (local.get $a))))))
+                (local.set $g3 (v128.load32_lane offset=12 3 (local.get $b2) (v128.load32_lane offset=12 2 (local.get $a2) (v128.load32_lane offset=12 1 (local.get $b) (v128.load32_splat offset=12 (local.get $a))))))
+                (local.set $g4 (v128.load32_lane offset=16 3 (local.get $b2) (v128.load32_lane offset=16 2 (local.get $a2) (v128.load32_lane offset=16 1 (local.get $b) (v128.load32_splat offset=16 (local.get $a))))))
+                (local.set $g5 (v128.load32_lane offset=20 3 (local.get $b2) (v128.load32_lane offset=20 2 (local.get $a2) (v128.load32_lane offset=20 1 (local.get $b) (v128.load32_splat offset=20 (local.get $a))))))
+                (local.set $g6 (v128.load32_lane offset=24 3 (local.get $b2) (v128.load32_lane offset=24 2 (local.get $a2) (v128.load32_lane offset=24 1 (local.get $b) (v128.load32_splat offset=24 (local.get $a))))))
+                (local.set $g7 (v128.load32_lane offset=28 3 (local.get $b2) (v128.load32_lane offset=28 2 (local.get $a2) (v128.load32_lane offset=28 1 (local.get $b) (v128.load32_splat offset=28 (local.get $a))))))
+                (local.set $g8 (v128.load32_lane offset=32 3 (local.get $b2) (v128.load32_lane offset=32 2 (local.get $a2) (v128.load32_lane offset=32 1 (local.get $b) (v128.load32_splat offset=32 (local.get $a))))))
+                ;; o: the byte offset of depth t's pair in each operand
+                (local.set $o (i32.add (local.get $u) (i32.shl (local.get $t) (i32.const 3))))
+                ;; the rows of G g, each into four operands: g₀ g₁ g₂, their
+                ;; (g₀+g₃+g₆)/2 …, (g₀−g₃+g₆)/2 …, g₆ g₇ g₈
+                (local.set $p (local.get $g0))
+                (local.set $q (local.get $g1))
+                (local.set $r (local.get $g2))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load (local.get $at)) (i32.const 2))) (local.get $p))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=4 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=8 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=12 (local.get $at)) (i32.const 2))) (local.get $r))
+                (local.set $p (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $g0) (local.get $g3)) (local.get $g6))))
+                (local.set $q (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $g1) (local.get $g4)) (local.get $g7))))
+                (local.set $r (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $g2) (local.get $g5)) (local.get $g8))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=16 (local.get $at)) (i32.const 2))) (local.get $p))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=20 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=24 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=28 (local.get $at)) (i32.const 2))) (local.get $r))
+                (local.set $p (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $g0) (local.get $g3)) (local.get $g6))))
+                (local.set $q (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $g1) (local.get $g4)) (local.get $g7))))
+                (local.set $r (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $g2) (local.get $g5)) (local.get $g8))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=32 (local.get $at)) (i32.const 2))) (local.get $p))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=36 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=40 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=44 (local.get $at)) (i32.const 2))) (local.get $r))
+                (local.set $p (local.get $g6))
+                (local.set $q (local.get $g7))
+                (local.set $r (local.get $g8))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=48 (local.get $at)) (i32.const 2))) (local.get $p))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=52 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.add (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=56 (local.get $at)) (i32.const 2))) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.add (f32x4.sub (local.get $p) (local.get $q)) (local.get $r))))
+                (v128.store (i32.add (local.get $o) (i32.shl (i32.load offset=60 (local.get $at)) (i32.const 2))) (local.get $r))
+                (local.set $t (i32.add (local.get $t) (i32.const 2)))
+                (br $pairs)))))
+        ;; the depths left (all of them for a last row alone), kernel by kernel
+        (block $oneDone
+          (loop $one
+            (br_if $oneDone (i32.ge_s (local.get $t) (local.get $kb)))
+            (local.set $j (i32.const 0))
+            (block $rowDone
+              (loop $pairRow
+                (br_if $rowDone (i32.ge_s (local.get $j) (i32.const 2)))
+                (br_if $rowDone (i32.ge_s (i32.add (local.get $row) (local.get $j)) (local.get $k)))
+                (call $wino_kernel
+                  (i32.add (local.get $u) (i32.shl (i32.add (i32.shl (local.get $t) (i32.const 1)) (local.get $j)) (i32.const 2)))
+                  (local.get $at)
+                  (i32.add (local.get $wr) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $ds9)) (i32.mul (local.get $j) (local.get $rs9))) (i32.const 2))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $pairRow)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $one)))
+        (local.set $row (i32.add (local.get $row) (i32.const 2)))
+        (br $rows))))
+
+  ;; wino_kernel is winoKernels for one kernel g (9 floats): its 16 values
+  ;; at u + 4·at[ξ].
+  (func $wino_kernel (param $u i32) (param $at i32) (param $g i32)
+    (call $urow1 (local.get $u) (local.get $at) (i32.const 0)
+      (f32.load (local.get $g)) (f32.load offset=4 (local.get $g)) (f32.load offset=8 (local.get $g)))
+    (call $urow1 (local.get $u) (local.get $at) (i32.const 16)
+      (f32.mul (f32.const 0.5) (f32.add (f32.add (f32.load (local.get $g)) (f32.load offset=12 (local.get $g))) (f32.load offset=24 (local.get $g))))
+      (f32.mul (f32.const 0.5) (f32.add (f32.add (f32.load offset=4 (local.get $g)) (f32.load offset=16 (local.get $g))) (f32.load offset=28 (local.get $g))))
+      (f32.mul (f32.const 0.5) (f32.add (f32.add (f32.load offset=8 (local.get $g)) (f32.load offset=20 (local.get $g))) (f32.load offset=32 (local.get $g)))))
+    (call $urow1 (local.get $u) (local.get $at) (i32.const 32)
+      (f32.mul (f32.const 0.5) (f32.add (f32.sub (f32.load (local.get $g)) (f32.load offset=12 (local.get $g))) (f32.load offset=24 (local.get $g))))
+      (f32.mul (f32.const 0.5) (f32.add (f32.sub (f32.load offset=4 (local.get $g)) (f32.load offset=16 (local.get $g))) (f32.load offset=28 (local.get $g))))
+      (f32.mul (f32.const 0.5) (f32.add (f32.sub (f32.load offset=8 (local.get $g)) (f32.load offset=20 (local.get $g))) (f32.load offset=32 (local.get $g)))))
+    (call $urow1 (local.get $u) (local.get $at) (i32.const 48)
+      (f32.load offset=24 (local.get $g)) (f32.load offset=28 (local.get $g)) (f32.load offset=32 (local.get $g))))
+
+  ;; urow1 stores (p, (p+q+r)/2, (p−q+r)/2, r) into the operands
+  ;; at[x/4 … x/4+3] (x the byte offset of the first in at), at u past
+  ;; each operand's start.
+  (func $urow1 (param $u i32) (param $at i32) (param $x i32) (param $p f32) (param $q f32) (param $r f32)
+    (local $a i32)
+    (local.set $a (i32.add (local.get $at) (local.get $x)))
+    (f32.store (i32.add (local.get $u) (i32.shl (i32.load (local.get $a)) (i32.const 2))) (local.get $p))
+    (f32.store (i32.add (local.get $u) (i32.shl (i32.load offset=4 (local.get $a)) (i32.const 2)))
+      (f32.mul (f32.const 0.5) (f32.add (f32.add (local.get $p) (local.get $q)) (local.get $r))))
+    (f32.store (i32.add (local.get $u) (i32.shl (i32.load offset=8 (local.get $a)) (i32.const 2)))
+      (f32.mul (f32.const 0.5) (f32.add (f32.sub (local.get $p) (local.get $q)) (local.get $r))))
+    (f32.store (i32.add (local.get $u) (i32.shl (i32.load offset=12 (local.get $a)) (i32.const 2))) (local.get $r)))
+
+  ;; sum9 is lrp's sum9: dst[i] = ((dst[i] + r0[i]) + r1[i]) + … + r8[i].
+  (func $sum9 (export "sum9")
+    (param $dst i32) (param $r0 i32) (param $r1 i32) (param $r2 i32) (param $r3 i32) (param $r4 i32)
+    (param $r5 i32) (param $r6 i32) (param $r7 i32) (param $r8 i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $nb i32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add
+            (v128.load (i32.add (local.get $dst) (local.get $i)))
+            (v128.load (i32.add (local.get $r0) (local.get $i))))
+            (v128.load (i32.add (local.get $r1) (local.get $i))))
+            (v128.load (i32.add (local.get $r2) (local.get $i))))
+            (v128.load (i32.add (local.get $r3) (local.get $i))))
+            (v128.load (i32.add (local.get $r4) (local.get $i))))
+            (v128.load (i32.add (local.get $r5) (local.get $i))))
+            (v128.load (i32.add (local.get $r6) (local.get $i))))
+            (v128.load (i32.add (local.get $r7) (local.get $i))))
+            (v128.load (i32.add (local.get $r8) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (f32.store (i32.add (local.get $dst) (local.get $i))
+          (f32.add (f32.add (f32.add (f32.add (f32.add (f32.add (f32.add (f32.add (f32.add
+            (f32.load (i32.add (local.get $dst) (local.get $i)))
+            (f32.load (i32.add (local.get $r0) (local.get $i))))
+            (f32.load (i32.add (local.get $r1) (local.get $i))))
+            (f32.load (i32.add (local.get $r2) (local.get $i))))
+            (f32.load (i32.add (local.get $r3) (local.get $i))))
+            (f32.load (i32.add (local.get $r4) (local.get $i))))
+            (f32.load (i32.add (local.get $r5) (local.get $i))))
+            (f32.load (i32.add (local.get $r6) (local.get $i))))
+            (f32.load (i32.add (local.get $r7) (local.get $i))))
+            (f32.load (i32.add (local.get $r8) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; ---- The matrix-vector products of a dense layer (lrp/gemm.go)
+
+  ;; axpy is lrp's axpy: y[i] += g·x[i] (gemvCols, the transposed pass).
+  (func $axpy (export "axpy") (param $y i32) (param $x i32) (param $n i32) (param $g f32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $gv v128)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $gv (f32x4.splat (local.get $g)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (v128.store (i32.add (local.get $y) (local.get $i))
+          (f32x4.add (v128.load (i32.add (local.get $y) (local.get $i)))
+            (f32x4.mul (local.get $gv) (v128.load (i32.add (local.get $x) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (f32.store (i32.add (local.get $y) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $y) (local.get $i)))
+            (f32.mul (local.get $g) (f32.load (i32.add (local.get $x) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
+  ;; dot4 is lrp's dot4: the dot products of x (k floats) with the rows
+  ;; a, a + 4·ld, a + 8·ld and a + 12·ld, stored at out. The four rows are
+  ;; the four lanes: per block of kc = 256 depths, running sums s; per four
+  ;; depths t…t+3 the rows' values are transposed into columns c_j (lane r
+  ;; holds row r's value at t+j) and s += ((c₀x_t + c₁x_{t+1}) + c₂x_{t+2})
+  ;; + c₃x_{t+3}, as Go sums each row; the last depths of a block one by
+  ;; one, s += c·x_t; then the block's s is added to the total.
+  (func $dot4 (export "dot4") (param $a i32) (param $ld i32) (param $x i32) (param $k i32) (param $out i32)
+    (local $ld4 i32) (local $p0 i32) (local $p1 i32) (local $t i32) (local $r i32)
+    (local $s v128) (local $total v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $c v128)
+    (local.set $ld4 (i32.shl (local.get $ld) (i32.const 2)))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.ge_s (local.get $p0) (local.get $k)))
+        (local.set $p1 (call $min (i32.add (local.get $p0) (i32.const 256)) (local.get $k)))
+        (local.set $s (v128.const f32x4 0 0 0 0))
+        (local.set $t (local.get $p0))
+        (block $fourDone
+          (loop $four
+            (br_if $fourDone (i32.gt_s (i32.add (local.get $t) (i32.const 4)) (local.get $p1)))
+            (local.set $r (i32.add (local.get $a) (i32.shl (local.get $t) (i32.const 2))))
+            ;; rows 0 and 1, 2 and 3 interleaved, then the columns
+            (local.set $t0 (v128.load (local.get $r)))
+            (local.set $t1 (v128.load (i32.add (local.get $r) (local.get $ld4))))
+            (local.set $t2 (v128.load (i32.add (local.get $r) (i32.shl (local.get $ld4) (i32.const 1)))))
+            (local.set $t3 (v128.load (i32.add (local.get $r) (i32.mul (local.get $ld4) (i32.const 3)))))
+            (local.set $c (local.get $t0))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c) (local.get $t1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c) (local.get $t1)))
+            (local.set $c (local.get $t2))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c) (local.get $t3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c) (local.get $t3)))
+            (local.set $r (i32.add (local.get $x) (i32.shl (local.get $t) (i32.const 2))))
+            (local.set $s (f32x4.add (local.get $s)
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)) (v128.load32_splat (local.get $r)))
+                    (f32x4.mul (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)) (v128.load32_splat offset=4 (local.get $r))))
+                  (f32x4.mul (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)) (v128.load32_splat offset=8 (local.get $r))))
+                (f32x4.mul (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)) (v128.load32_splat offset=12 (local.get $r))))))
+            (local.set $t (i32.add (local.get $t) (i32.const 4)))
+            (br $four)))
+        (block $oneDone
+          (loop $one
+            (br_if $oneDone (i32.ge_s (local.get $t) (local.get $p1)))
+            (local.set $r (i32.add (local.get $a) (i32.shl (local.get $t) (i32.const 2))))
+            (local.set $c (f32x4.replace_lane 3
+              (f32x4.replace_lane 2
+                (f32x4.replace_lane 1
+                  (f32x4.splat (f32.load (local.get $r)))
+                  (f32.load (i32.add (local.get $r) (local.get $ld4))))
+                (f32.load (i32.add (local.get $r) (i32.shl (local.get $ld4) (i32.const 1)))))
+              (f32.load (i32.add (local.get $r) (i32.mul (local.get $ld4) (i32.const 3))))))
+            (local.set $s (f32x4.add (local.get $s)
+              (f32x4.mul (local.get $c) (v128.load32_splat (i32.add (local.get $x) (i32.shl (local.get $t) (i32.const 2)))))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $one)))
+        (local.set $total (f32x4.add (local.get $total) (local.get $s)))
+        (local.set $p0 (local.get $p1))
+        (br $blocks)))
+    (v128.store (local.get $out) (local.get $total)))
+
+  ;; ---- The sparse passes of a convolution
+  ;;
+  ;; Below a max pooling the relevance is mostly zero, and lrp/kernels.go's
+  ;; Conv2D.forward and Conv2D.transpose visit only its nonzeros, one
+  ;; column of the im2col matrix [k][np] at a time (a stride of np floats):
+  ;; scalar loops, not vectors, but without Go's bounds checks and loop
+  ;; dispatch. One call per output channel o, for its weights w (k floats)
+  ;; and its relevance or need vector (np floats); the positions p to visit
+  ;; are those of the sorted list sup (nsup int32 indices, p = sup[i] − o0)
+  ;; when sup is not 0, else every p, in order.
+
+  ;; scatter is the sparse transpose of one output channel:
+  ;; cols[t][p] += g[p]·w[t] for t < k, at every p where g[p] ≠ 0
+  ;; (lrp's axpyStride, in its order).
+  (func $scatter (export "scatter")
+    (param $cols i32) (param $w i32) (param $g i32) (param $k i32) (param $np i32)
+    (param $sup i32) (param $nsup i32) (param $o0 i32)
+    (local $i i32) (local $p i32) (local $v f32) (local $t i32) (local $y i32) (local $np4 i32) (local $wt i32) (local $end i32)
+    (local.set $np4 (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $k) (i32.const 2))))
+    (block $done
+      (loop $points
+        (if (local.get $sup)
+          (then
+            (br_if $done (i32.ge_s (local.get $i) (local.get $nsup)))
+            (local.set $p (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0))))
+          (else
+            (br_if $done (i32.ge_s (local.get $i) (local.get $np)))
+            (local.set $p (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (local.set $v (f32.load (i32.add (local.get $g) (i32.shl (local.get $p) (i32.const 2)))))
+        (if (f32.ne (local.get $v) (f32.const 0))
+          (then
+            ;; column p of cols: cols + 4p, then np floats further per t
+            (local.set $y (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2))))
+            (local.set $wt (local.get $w))
+            (block $columnDone
+              (loop $column
+                (br_if $columnDone (i32.ge_u (local.get $wt) (local.get $end)))
+                (f32.store (local.get $y) (f32.add (f32.load (local.get $y)) (f32.mul (local.get $v) (f32.load (local.get $wt)))))
+                (local.set $y (i32.add (local.get $y) (local.get $np4)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
+                (br $column)))))
+        (br $points))))
+
+  ;; gather is the sparse forward pass of one output channel: out[p] =
+  ;; Σ_t w[t]·cols[t][p] + b where need[p] ≠ 0, else +0 (lrp's dotStride:
+  ;; four running sums s_j over t ≡ j mod 4, the last k mod 4 products
+  ;; added to s0, then (s0 + s1) + (s2 + s3)).
+  (func $gather (export "gather")
+    (param $out i32) (param $w i32) (param $cols i32) (param $need i32) (param $k i32) (param $np i32)
+    (param $sup i32) (param $nsup i32) (param $o0 i32) (param $b f32)
+    (local $i i32) (local $p i32) (local $x i32) (local $wt i32) (local $np4 i32) (local $end4 i32) (local $end i32)
+    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32)
+    (local.set $np4 (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $end4 (i32.add (local.get $w) (i32.shl (i32.and (local.get $k) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $k) (i32.const 2))))
+    (if (local.get $sup)
+      (then (memory.fill (local.get $out) (i32.const 0) (local.get $np4))))
+    (block $done
+      (loop $points
+        (if (local.get $sup)
+          (then
+            (br_if $done (i32.ge_s (local.get $i) (local.get $nsup)))
+            (local.set $p (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0))))
+          (else
+            (br_if $done (i32.ge_s (local.get $i) (local.get $np)))
+            (local.set $p (local.get $i))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 2))) (f32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (if (f32.ne (f32.load (i32.add (local.get $need) (i32.shl (local.get $p) (i32.const 2)))) (f32.const 0))
+          (then
+            (local.set $s0 (f32.const 0))
+            (local.set $s1 (f32.const 0))
+            (local.set $s2 (f32.const 0))
+            (local.set $s3 (f32.const 0))
+            (local.set $x (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2))))
+            (local.set $wt (local.get $w))
+            (block $fourDone
+              (loop $four
+                (br_if $fourDone (i32.ge_u (local.get $wt) (local.get $end4)))
+                (local.set $s0 (f32.add (local.get $s0) (f32.mul (f32.load (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (local.get $np4)))
+                (local.set $s1 (f32.add (local.get $s1) (f32.mul (f32.load offset=4 (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (local.get $np4)))
+                (local.set $s2 (f32.add (local.get $s2) (f32.mul (f32.load offset=8 (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (local.get $np4)))
+                (local.set $s3 (f32.add (local.get $s3) (f32.mul (f32.load offset=12 (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (local.get $np4)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 16)))
+                (br $four)))
+            (block $oneDone
+              (loop $one
+                (br_if $oneDone (i32.ge_u (local.get $wt) (local.get $end)))
+                (local.set $s0 (f32.add (local.get $s0) (f32.mul (f32.load (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (local.get $np4)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
+                (br $one)))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 2)))
+              (f32.add (f32.add (f32.add (local.get $s0) (local.get $s1)) (f32.add (local.get $s2) (local.get $s3))) (local.get $b)))))
+        (br $points))))
+
+  ;; ---- im2col, col2im and max pooling
+  ;;
+  ;; lrp/kernels.go's im2col and col2im for a convolution that is not flat
+  ;; (a stride, or fewer output columns than input columns: the flat ones
+  ;; copy and add whole planes, through memmove, add and sum9), and
+  ;; lrp/forward.go's maxPool. With a stride of 2 in the columns, four
+  ;; output columns j … j+3 at a time: the input columns they read,
+  ;; 2j + x0, 2j + x0 + 2, … 2j + x0 + 6, are the even lanes of two loads,
+  ;; picked by a shuffle, or for col2im updated by a select; where the
+  ;; loads would reach past the input row, one column at a time.
+
+  ;; im2col is lrp's im2col of one group, its input x [cg][h][w]: cols
+  ;; [cg·kh·kw][oh·ow], row (c, u, v) holding x[c][i·sh + u·dh − pt]
+  ;; [j·sw + v·dw − pl] at column i·ow + j, +0 where padded. The rows of
+  ;; cols are written in order: r moves on by one output row at a time.
+  (func $im2col (export "im2col")
+    (param $r i32) (param $x i32) (param $cg i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
+    (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $j i32) (local $y i32)
+    (local $x0 i32) (local $j0 i32) (local $j1 i32) (local $xc i32) (local $xr i32) (local $ow4 i32) (local $p i32)
+    (local.set $ow4 (i32.shl (local.get $ow) (i32.const 2)))
+    (block $cDone
+      (loop $cLoop
+        (br_if $cDone (i32.ge_s (local.get $c) (local.get $cg)))
+        (local.set $xc (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
+        (local.set $u (i32.const 0))
+        (block $uDone
+          (loop $uLoop
+            (br_if $uDone (i32.ge_s (local.get $u) (local.get $kh)))
+            (local.set $v (i32.const 0))
+            (block $vDone
+              (loop $vLoop
+                (br_if $vDone (i32.ge_s (local.get $v) (local.get $kw)))
+                ;; span: the output columns j0 ≤ j < j1 whose input column
+                ;; j·sw + x0 lies in [0, w)
+                (local.set $x0 (i32.sub (i32.mul (local.get $v) (local.get $dw)) (local.get $pl)))
+                (local.set $j0 (select
+                  (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $x0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
+                  (i32.const 0)
+                  (i32.lt_s (local.get $x0) (i32.const 0))))
+                (local.set $j1 (i32.div_s (i32.add (i32.sub (local.get $w) (local.get $x0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw)))
+                (local.set $j1 (call $min (select (local.get $j1) (i32.const 0) (i32.gt_s (local.get $j1) (i32.const 0))) (local.get $ow)))
+                (local.set $j0 (call $min (local.get $j0) (local.get $j1)))
+                (local.set $i (i32.const 0))
+                (block $iDone
+                  (loop $iLoop
+                    (br_if $iDone (i32.ge_s (local.get $i) (local.get $oh)))
+                    (local.set $y (i32.sub (i32.add (i32.mul (local.get $i) (local.get $sh)) (i32.mul (local.get $u) (local.get $dh))) (local.get $pt)))
+                    (if (i32.or (i32.lt_s (local.get $y) (i32.const 0)) (i32.ge_s (local.get $y) (local.get $h)))
+                      (then (memory.fill (local.get $r) (i32.const 0) (local.get $ow4)))
+                      (else
+                        (local.set $xr (i32.add (local.get $xc) (i32.shl (i32.mul (local.get $y) (local.get $w)) (i32.const 2))))
+                        ;; +0 before j0 and from j1 on
+                        (local.set $j (i32.const 0))
+                        (block $headDone
+                          (loop $head
+                            (br_if $headDone (i32.ge_s (local.get $j) (local.get $j0)))
+                            (f32.store (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 2))) (f32.const 0))
+                            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                            (br $head)))
+                        (local.set $j (local.get $j1))
+                        (block $tailDone
+                          (loop $tail
+                            (br_if $tailDone (i32.ge_s (local.get $j) (local.get $ow)))
+                            (f32.store (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 2))) (f32.const 0))
+                            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                            (br $tail)))
+                        (local.set $j (local.get $j0))
+                        (if (i32.and (i32.eq (local.get $sw) (i32.const 1)) (i32.lt_s (local.get $j0) (local.get $j1)))
+                          (then
+                            (memory.copy
+                              (i32.add (local.get $r) (i32.shl (local.get $j0) (i32.const 2)))
+                              (i32.add (local.get $xr) (i32.shl (i32.add (local.get $j0) (local.get $x0)) (i32.const 2)))
+                              (i32.shl (i32.sub (local.get $j1) (local.get $j0)) (i32.const 2)))
+                            (local.set $j (local.get $j1))))
+                        (if (i32.eq (local.get $sw) (i32.const 2))
+                          (then
+                            (block $fourDone
+                              (loop $four
+                                (br_if $fourDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
+                                (br_if $fourDone (i32.ge_s (i32.add (i32.add (i32.shl (local.get $j) (i32.const 1)) (local.get $x0)) (i32.const 7)) (local.get $w)))
+                                (local.set $p (i32.add (local.get $xr) (i32.shl (i32.add (i32.shl (local.get $j) (i32.const 1)) (local.get $x0)) (i32.const 2))))
+                                (v128.store (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 2)))
+                                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $p)) (v128.load offset=16 (local.get $p))))
+                                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                                (br $four)))))
+                        (block $oneDone
+                          (loop $one
+                            (br_if $oneDone (i32.ge_s (local.get $j) (local.get $j1)))
+                            (f32.store (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 2)))
+                              (f32.load (i32.add (local.get $xr) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $sw)) (local.get $x0)) (i32.const 2)))))
+                            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                            (br $one)))))
+                    (local.set $r (i32.add (local.get $r) (local.get $ow4)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $iLoop)))
+                (local.set $v (i32.add (local.get $v) (i32.const 1)))
+                (br $vLoop)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $uLoop)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cLoop))))
+
+  ;; col2im is lrp's col2im of one group for its channels c0 ≤ c < c1:
+  ;; each entry of cols [cg·kh·kw][oh·ow] from row (c0, 0, 0) on, at r, is
+  ;; added to the position of dst [cg][h][w] that im2col read it from,
+  ;; dst + r in that order. Within one row of cols the positions are
+  ;; distinct, so four at a time add in Go's order.
+  (func $col2im (export "col2im")
+    (param $dst i32) (param $r i32) (param $c0 i32) (param $c1 i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
+    (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $j i32) (local $y i32)
+    (local $x0 i32) (local $j0 i32) (local $j1 i32) (local $xc i32) (local $xr i32) (local $ow4 i32) (local $p i32) (local $q i32)
+    (local $a v128) (local $b v128) (local $rv v128)
+    (local.set $ow4 (i32.shl (local.get $ow) (i32.const 2)))
+    (local.set $c (local.get $c0))
+    (block $cDone
+      (loop $cLoop
+        (br_if $cDone (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $xc (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
+        (local.set $u (i32.const 0))
+        (block $uDone
+          (loop $uLoop
+            (br_if $uDone (i32.ge_s (local.get $u) (local.get $kh)))
+            (local.set $v (i32.const 0))
+            (block $vDone
+              (loop $vLoop
+                (br_if $vDone (i32.ge_s (local.get $v) (local.get $kw)))
+                (local.set $x0 (i32.sub (i32.mul (local.get $v) (local.get $dw)) (local.get $pl)))
+                (local.set $j0 (select
+                  (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $x0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
+                  (i32.const 0)
+                  (i32.lt_s (local.get $x0) (i32.const 0))))
+                (local.set $j1 (i32.div_s (i32.add (i32.sub (local.get $w) (local.get $x0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw)))
+                (local.set $j1 (call $min (select (local.get $j1) (i32.const 0) (i32.gt_s (local.get $j1) (i32.const 0))) (local.get $ow)))
+                (local.set $j0 (call $min (local.get $j0) (local.get $j1)))
+                (local.set $i (i32.const 0))
+                (block $iDone
+                  (loop $iLoop
+                    (br_if $iDone (i32.ge_s (local.get $i) (local.get $oh)))
+                    (local.set $y (i32.sub (i32.add (i32.mul (local.get $i) (local.get $sh)) (i32.mul (local.get $u) (local.get $dh))) (local.get $pt)))
+                    (if (i32.and (i32.and (i32.ge_s (local.get $y) (i32.const 0)) (i32.lt_s (local.get $y) (local.get $h)))
+                          (i32.lt_s (local.get $j0) (local.get $j1)))
+                      (then
+                        (local.set $xr (i32.add (local.get $xc) (i32.shl (i32.mul (local.get $y) (local.get $w)) (i32.const 2))))
+                        (local.set $j (local.get $j0))
+                        (if (i32.eq (local.get $sw) (i32.const 1))
+                          (then
+                            (block $fourDone
+                              (loop $four
+                                (br_if $fourDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
+                                (local.set $p (i32.add (local.get $xr) (i32.shl (i32.add (local.get $j) (local.get $x0)) (i32.const 2))))
+                                (v128.store (local.get $p)
+                                  (f32x4.add (v128.load (local.get $p)) (v128.load (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 2))))))
+                                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                                (br $four)))))
+                        (if (i32.eq (local.get $sw) (i32.const 2))
+                          (then
+                            (block $fourDone
+                              (loop $four
+                                (br_if $fourDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
+                                (br_if $fourDone (i32.ge_s (i32.add (i32.add (i32.shl (local.get $j) (i32.const 1)) (local.get $x0)) (i32.const 7)) (local.get $w)))
+                                (local.set $p (i32.add (local.get $xr) (i32.shl (i32.add (i32.shl (local.get $j) (i32.const 1)) (local.get $x0)) (i32.const 2))))
+                                (local.set $a (v128.load (local.get $p)))
+                                (local.set $b (v128.load offset=16 (local.get $p)))
+                                (local.set $rv (v128.load (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 2)))))
+                                ;; r0 r1 r2 r3 onto the even lanes of a and b
+                                (v128.store (local.get $p) (v128.bitselect
+                                  (f32x4.add (local.get $a) (i8x16.shuffle 0 1 2 3 0 1 2 3 4 5 6 7 4 5 6 7 (local.get $rv) (local.get $rv)))
+                                  (local.get $a)
+                                  (v128.const i32x4 -1 0 -1 0)))
+                                (v128.store offset=16 (local.get $p) (v128.bitselect
+                                  (f32x4.add (local.get $b) (i8x16.shuffle 8 9 10 11 8 9 10 11 12 13 14 15 12 13 14 15 (local.get $rv) (local.get $rv)))
+                                  (local.get $b)
+                                  (v128.const i32x4 -1 0 -1 0)))
+                                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                                (br $four)))))
+                        (block $oneDone
+                          (loop $one
+                            (br_if $oneDone (i32.ge_s (local.get $j) (local.get $j1)))
+                            (local.set $q (i32.add (local.get $xr) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $sw)) (local.get $x0)) (i32.const 2))))
+                            (f32.store (local.get $q)
+                              (f32.add (f32.load (local.get $q)) (f32.load (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 2))))))
+                            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                            (br $one)))))
+                    (local.set $r (i32.add (local.get $r) (local.get $ow4)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $iLoop)))
+                (local.set $v (i32.add (local.get $v) (i32.const 1)))
+                (br $vLoop)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $uLoop)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cLoop))))
+
+  ;; max_pool is lrp's maxPool: dst [c][oh][ow] the maximum of each window
+  ;; of x [c][h][w] and arg the index into x of the first maximal element
+  ;; in row-major window order (a candidate replaces the best only if
+  ;; strictly greater, so ties and NaN keep the earlier one), padded
+  ;; positions never taking part. Go passes only pools whose every window
+  ;; holds an input (padding smaller than the window). Four windows at a
+  ;; time where all four lie inside the columns, with a column stride of 2;
+  ;; the best values and their indices are kept in lanes, updated by
+  ;; selects.
+  (func $max_pool (export "max_pool")
+    (param $dst i32) (param $arg i32) (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (local $ch i32) (local $base i32) (local $xc i32) (local $i i32) (local $j i32) (local $y0 i32) (local $y1 i32)
+    (local $y i32) (local $x0 i32) (local $x1 i32) (local $k i32) (local $p i32) (local $bi i32)
+    (local $best f32) (local $e f32) (local $bv v128) (local $iv v128) (local $vv v128) (local $m v128)
+    (block $chDone
+      (loop $chLoop
+        (br_if $chDone (i32.ge_s (local.get $ch) (local.get $c)))
+        (local.set $base (i32.mul (local.get $ch) (i32.mul (local.get $h) (local.get $w))))
+        (local.set $xc (i32.add (local.get $x) (i32.shl (local.get $base) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.ge_s (local.get $i) (local.get $oh)))
+            (local.set $y0 (i32.sub (i32.mul (local.get $i) (local.get $sh)) (local.get $pt)))
+            (local.set $y1 (call $min (i32.add (local.get $y0) (local.get $kh)) (local.get $h)))
+            (local.set $y0 (select (local.get $y0) (i32.const 0) (i32.gt_s (local.get $y0) (i32.const 0))))
+            (local.set $j (i32.const 0))
+            (block $jDone
+              (loop $jLoop
+                (br_if $jDone (i32.ge_s (local.get $j) (local.get $ow)))
+                (local.set $x0 (i32.sub (i32.mul (local.get $j) (local.get $sw)) (local.get $pl)))
+                (if (i32.and
+                      (i32.and (i32.eq (local.get $sw) (i32.const 2)) (i32.ge_s (local.get $x0) (i32.const 0)))
+                      (i32.and (i32.le_s (i32.add (local.get $j) (i32.const 4)) (local.get $ow))
+                        (i32.le_s (i32.add (i32.add (local.get $x0) (local.get $kw)) (i32.const 7)) (local.get $w))))
+                  (then
+                    ;; windows j … j+3: columns x0 + 2l + dx, l = 0 … 3
+                    (local.set $p (i32.add (i32.mul (local.get $y0) (local.get $w)) (local.get $x0)))
+                    (local.set $bv (call $even (i32.add (local.get $xc) (i32.shl (local.get $p) (i32.const 2)))))
+                    (local.set $iv (i32x4.add (i32x4.splat (local.get $p)) (v128.const i32x4 0 2 4 6)))
+                    (local.set $y (local.get $y0))
+                    (block $yDone
+                      (loop $yLoop
+                        (br_if $yDone (i32.ge_s (local.get $y) (local.get $y1)))
+                        (local.set $p (i32.add (i32.mul (local.get $y) (local.get $w)) (local.get $x0)))
+                        (local.set $k (i32.const 0))
+                        (block $kDone
+                          (loop $kLoop
+                            (br_if $kDone (i32.ge_s (local.get $k) (local.get $kw)))
+                            (local.set $vv (call $even (i32.add (local.get $xc) (i32.shl (local.get $p) (i32.const 2)))))
+                            (local.set $m (f32x4.gt (local.get $vv) (local.get $bv)))
+                            (local.set $bv (v128.bitselect (local.get $vv) (local.get $bv) (local.get $m)))
+                            (local.set $iv (v128.bitselect
+                              (i32x4.add (i32x4.splat (local.get $p)) (v128.const i32x4 0 2 4 6))
+                              (local.get $iv)
+                              (local.get $m)))
+                            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                            (br $kLoop)))
+                        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                        (br $yLoop)))
+                    (v128.store (local.get $dst) (local.get $bv))
+                    (v128.store (local.get $arg) (i32x4.add (local.get $iv) (i32x4.splat (local.get $base))))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                    (local.set $arg (i32.add (local.get $arg) (i32.const 16)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4))))
+                  (else
+                    ;; one window: columns max(x0, 0) ≤ x < min(x0 + kw, w)
+                    (local.set $x1 (call $min (i32.add (local.get $x0) (local.get $kw)) (local.get $w)))
+                    (local.set $x0 (select (local.get $x0) (i32.const 0) (i32.gt_s (local.get $x0) (i32.const 0))))
+                    (local.set $bi (i32.add (i32.mul (local.get $y0) (local.get $w)) (local.get $x0)))
+                    (local.set $best (f32.load (i32.add (local.get $xc) (i32.shl (local.get $bi) (i32.const 2)))))
+                    (local.set $y (local.get $y0))
+                    (block $yDone
+                      (loop $yLoop
+                        (br_if $yDone (i32.ge_s (local.get $y) (local.get $y1)))
+                        (local.set $p (i32.add (i32.mul (local.get $y) (local.get $w)) (local.get $x0)))
+                        (local.set $k (local.get $x0))
+                        (block $kDone
+                          (loop $kLoop
+                            (br_if $kDone (i32.ge_s (local.get $k) (local.get $x1)))
+                            (local.set $e (f32.load (i32.add (local.get $xc) (i32.shl (local.get $p) (i32.const 2)))))
+                            (if (f32.gt (local.get $e) (local.get $best))
+                              (then
+                                (local.set $best (local.get $e))
+                                (local.set $bi (local.get $p))))
+                            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                            (br $kLoop)))
+                        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                        (br $yLoop)))
+                    (f32.store (local.get $dst) (local.get $best))
+                    (i32.store (local.get $arg) (i32.add (local.get $base) (local.get $bi)))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+                    (local.set $arg (i32.add (local.get $arg) (i32.const 4)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))))
+                (br $jLoop)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $iLoop)))
+        (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+        (br $chLoop))))
+
+  ;; even returns the floats at p, p + 8, p + 16 and p + 24 (bytes): the
+  ;; even lanes of the two vectors at p.
+  (func $even (param $p i32) (result v128)
+    (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $p)) (v128.load offset=16 (local.get $p)))))
