@@ -127,11 +127,11 @@ func TestStepsSIMDMatchGo(t *testing.T) {
 				v[4][0], v[4][1] = float32(min(bp<<1, 1)), float32(min(bn<<1, 1))
 			})
 			onBoth(t, name+" norm", [][]float32{a, b, c, d, make([]float32, n), make([]float32, n)}, func(v [][]float32) {
-				Norm{eps}.backward(&layerStep{l: &Add{}, x: [2][]float32{v[0], v[1]}, y: v[2], r: v[3], dst: [2][]float32{v[4], v[5]}})
+				Norm{eps}.backward(&layerStep{l: &Add{}, x: [][]float32{v[0], v[1]}, y: v[2], r: v[3], dst: [][]float32{v[4], v[5]}})
 			})
 			onBoth(t, name+" relu", [][]float32{a, b}, func(v [][]float32) { reluTo(v[1], v[0]) })
 			onBoth(t, name+" relu gradient", [][]float32{a, b, c}, func(v [][]float32) {
-				Gradient{}.backward(&layerStep{l: &ReLU{}, x: [2][]float32{v[0]}, r: v[1], dst: [2][]float32{v[2]}})
+				Gradient{}.backward(&layerStep{l: &ReLU{}, x: [][]float32{v[0]}, r: v[1], dst: [][]float32{v[2]}})
 			})
 			onBoth(t, name+" density", [][]float32{a, make([]float32, 1)}, func(v [][]float32) {
 				v[1][0] = float32(density(v[0]))
