@@ -7,9 +7,9 @@
 // kernels give Node's relevance.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { init } from '../web/lrp.js';
@@ -77,6 +77,23 @@ test('every method on a synthetic ResNet (width 16, 64×64): SIMD and pure Go ag
   await compare(t, 'resnet 16×64²', x);
   assert.ok(simd.kernels().calls > calls + 100, `the SIMD instance called its kernel ${simd.kernels().calls - calls} times`);
   assert.equal(plain.kernels().calls, 0);
+});
+
+// The torchvision families of testdata/models and testdata/zennit/arch
+// (Concat, gates, the new activations, ceil-mode pooling, unfolded
+// BatchNorm, LayerNorm, channel shuffles): every method, SIMD against pure
+// Go, on the first input of each.
+test('every method on every torchvision family: SIMD and pure Go agree within 1e-6', async (t) => {
+  const files = [join(root, 'testdata', 'zennit', 'arch', 'squeezenet'), join(root, 'testdata', 'zennit', 'arch', 'densenet')];
+  for (const f of readdirSync(join(root, 'testdata', 'models')).filter((f) => f.endsWith('.onnx'))) files.push(join(root, 'testdata', 'models', f.slice(0, -5)));
+  assert.ok(files.length >= 13, `${files.length} families`);
+  for (const f of files) {
+    const model = bytes(`${f}.onnx`);
+    await Promise.all([simd.loadModel(model), plain.loadModel(model)]);
+    const cases = JSON.parse(readFileSync(`${f}.cases.json`, 'utf8'));
+    const b = Buffer.from(cases.inputs_b64[0], 'base64');
+    await compare(t, basename(f), new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4));
+  }
 });
 
 // In Chromium, lrp.js from a static server, on the SIMD kernels and on the
