@@ -365,8 +365,9 @@ const (
 	smallBytes     = 8 << 10
 	smallNodeBytes = 512
 	// packEntryBytes is a packCache entry besides its floats: the entry
-	// and its share of the map.
-	packEntryBytes = 128
+	// (80 bytes), its share of the map of keys (64) and, if it is the
+	// only one of its size, its size's list and map entry (48).
+	packEntryBytes = 192
 )
 
 // sizeClasses are the Go runtime's object sizes up to maxSmall

@@ -33,58 +33,93 @@ type packKey struct {
 
 // packCache keeps the packed weight operands of one Explainer, keyed by
 // the identity of the weight slice (the layer's W or one of the modified
-// weights cached in weights), up to packBudget floats. An entry keeps its
-// weight slice too, so that the slice's address is not reused by another
-// while its key is cached (weights.up and weights.down replace their
-// slices when γ changes). Past the budget, a new operand replaces the least recently
-// used one of the same size (a γ changed: the same layer's old W + γW⁺),
-// or, without one, is computed into a scratch buffer on every call: the
-// cache never allocates after it is full.
+// weights cached in weights), up to packBudget floats. An entry's key
+// points into its weight slice, so that the slice's address is not reused
+// by another while its key is cached (weights.up and weights.down replace
+// their slices when γ changes). Past the budget, a new operand replaces
+// the least recently used one of the same size (a γ changed: the same
+// layer's old W + γW⁺), or, without one, is computed into a scratch buffer
+// on every call: the cache never allocates after it is full. The entries
+// of each size form a list from the least to the most recently used, so
+// that a hit and a miss each take constant time.
 type packCache struct {
-	u     map[packKey]*packEntry
-	n     int    // floats held
-	clock uint64 // packed calls
+	u    map[packKey]*packEntry
+	bySz map[int]*packList // the entries of each size, by use
+	n    int               // floats held
 }
 
 type packEntry struct {
-	src, u []float32
-	used   uint64 // clock at the last use
+	key        packKey
+	u          []float32
+	prev, next *packEntry // the entries of its size used before and after
+}
+
+// packList is a list of entries, the least recently used first.
+type packList struct{ first, last *packEntry }
+
+// remove unlinks e from l.
+func (l *packList) remove(e *packEntry) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		l.first = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		l.last = e.prev
+	}
+	e.prev, e.next = nil, nil
+}
+
+// push appends e to l as the most recently used.
+func (l *packList) push(e *packEntry) {
+	e.prev = l.last
+	if l.last != nil {
+		l.last.next = e
+	} else {
+		l.first = e
+	}
+	l.last = e
 }
 
 // packed returns the operand of kind and m rows derived from w, n floats,
 // valid until the next call: cached, or computed by fill.
 func (a *arena) packed(w []float32, kind packKind, m, n int, fill func([]float32)) []float32 {
 	ca := &a.packs
-	ca.clock++
 	key := packKey{unsafe.SliceData(w), len(w), m, kind}
 	if e, ok := ca.u[key]; ok {
-		e.used = ca.clock
+		l := ca.bySz[n]
+		l.remove(e)
+		l.push(e)
 		return e.u
 	}
 	if ca.u == nil {
-		ca.u = map[packKey]*packEntry{}
+		ca.u, ca.bySz = map[packKey]*packEntry{}, map[int]*packList{}
 	}
+	l := ca.bySz[n]
 	var e *packEntry
 	if ca.n+n <= packBudget {
 		e = &packEntry{u: make([]float32, n)}
 		ca.n += n
-	} else { // reuse the least recently used entry of the same size
-		var lk packKey
-		for k, v := range ca.u {
-			if len(v.u) == n && (e == nil || v.used < e.used) {
-				lk, e = k, v
-			}
+		if l == nil {
+			l = &packList{}
+			ca.bySz[n] = l
 		}
-		if e == nil {
+	} else { // reuse the least recently used entry of the same size
+		if l == nil || l.first == nil {
 			ap := grow(&a.wps, n)
 			fill(ap)
 			return ap
 		}
-		delete(ca.u, lk)
+		e = l.first
+		l.remove(e)
+		delete(ca.u, e.key)
 	}
-	e.src, e.used = w, ca.clock
+	e.key = key
 	fill(e.u)
 	ca.u[key] = e
+	l.push(e)
 	return e.u
 }
 
@@ -119,14 +154,28 @@ func (s *sizer) packed(p packSlot, n int) {
 	s.wps = max(s.wps, n)
 }
 
+// packMinFloats is the smallest dense operand packedW caches: a smaller
+// one (a depthwise convolution's 3×3 or 7×7 weights of one channel, one
+// operand per channel) is packed into a scratch buffer on every call,
+// which costs about as much as its lookup in the cache, and keeps the
+// cache to the operands worth keeping.
+const packMinFloats = 1024
+
 // packedW returns the a operand [m×k] of a dense product packed by
-// packWhole: w [m][k] as it is, or with t, w [k][m] transposed.
+// packWhole: w [m][k] as it is, or with t, w [k][m] transposed. It is
+// cached (packed) if it has packMinFloats floats or more.
 func (a *arena) packedW(w []float32, m, k int, t bool) []float32 {
 	am, kind := mat{w, k, 1}, denseForward
 	if t {
 		am, kind = mat{w, 1, m}, denseTransposed
 	}
-	return a.packed(w, kind, m, packedSize(m, k), func(ap []float32) { packWhole(ap, am, m, k) })
+	n := packedSize(m, k)
+	if n < packMinFloats {
+		ap := grow(&a.wps, n)
+		packWhole(ap, am, m, k)
+		return ap
+	}
+	return a.packed(w, kind, m, n, func(ap []float32) { packWhole(ap, am, m, k) })
 }
 
 // packMaxCols is the widest product whose weights gemmWeightsRows packs once
@@ -140,9 +189,9 @@ const packMaxCols = 256
 
 // gemmWeightsRows is gemmBias for a layer's weights w [m][k], or with t,
 // w [k][m] used transposed, as the a operand: packed once and cached
-// when n ≤ packMaxCols, packed on each call otherwise. It computes the
-// rows lo ≤ i < hi of c only (lo a multiple of mr; 0 and m for all of
-// them), each as the whole product computes it.
+// when n ≤ packMaxCols (unless tiny: packedW), packed on each call
+// otherwise. It computes the rows lo ≤ i < hi of c only (lo a multiple
+// of mr; 0 and m for all of them), each as the whole product computes it.
 func gemmWeightsRows(lo, hi, m, n, k int, w []float32, t bool, b mat, c []float32, ldc int, acc bool, bias []float32, p *arena) {
 	if n > packMaxCols {
 		a := mat{w[lo*k:], k, 1}
@@ -165,10 +214,14 @@ func (s *sizer) gemmRows(m, n, k int, w wref, off int, t bool) {
 		s.panels(m, n, k, false)
 		return
 	}
-	kind := denseForward
+	kind, p := denseForward, packedSize(m, k)
 	if t {
 		kind = denseTransposed
 	}
-	s.packed(packSlot{w, kind, m, off}, packedSize(m, k))
+	if p < packMinFloats {
+		s.wps = max(s.wps, p)
+	} else {
+		s.packed(packSlot{w, kind, m, off}, p)
+	}
 	s.panels(m, n, k, true)
 }
