@@ -10,54 +10,27 @@
 //   node --test tests/families.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, chromiumPath, dropFile as dropFileOn, offOrigin, png, serve, settle as settleOn, stop } from './lib/page.mjs';
+import { dropFile as dropFileOn, offOrigin, openApp, png, settle as settleOn } from './lib/page.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'test-artifacts');
 
-let tmp, server, origin, context, page;
-const requests = [];
-const consoleErrors = [];
+let app, origin, page, requests, consoleErrors;
 
 const stats = (f, arg) => page.evaluate(f, arg);
 const settle = (until, arg, timeout) => settleOn(page, until, arg, timeout);
 const dropFile = (name, bytes, type) => dropFileOn(page, name, bytes, type);
 
 before(async () => {
-  assert.ok(fs.existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium`);
-  assert.ok(fs.existsSync(path.join(root, 'web', 'lrp.wasm')), 'web/lrp.wasm is missing: run scripts/build.sh');
-  fs.mkdirSync(artifacts, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lrp-families-'));
-  execFileSync('go', ['build', '-o', path.join(tmp, 'lrp'), './cmd/lrp'], { cwd: root, stdio: 'inherit' });
-  server = await serve(path.join(tmp, 'lrp'), path.join(root, 'web'));
-  origin = server.url.replace(/\/$/, '');
-  context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: chromiumArgs,
-    viewport: { width: 1280, height: 800 },
-    colorScheme: 'light',
-  });
-  context.on('request', (r) => requests.push(r.url()));
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`console: ${m.text()}`));
-  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-  await page.goto(`${origin}/`);
-  await page.waitForFunction(() => window.__lrpStats?.modelReady, null, { timeout: 30_000 });
+  app = await openApp('families');
+  ({ origin, page, requests, consoleErrors } = app);
   await page.uncheck('#compare-auto'); // the grid would share the cores
 });
 
-after(async () => {
-  await context?.close();
-  if (server) await stop(server);
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => app?.close());
 
 // photo is a 64×64 RGB picture: a disc on a gradient, stripes at the right.
 function photo() {

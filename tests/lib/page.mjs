@@ -2,10 +2,17 @@
 // serving web/ with `lrp serve` or Python's http.server, launching Chromium, driving the page
 // (waiting for it to settle, drawing a digit on the pad), and writing PNG
 // files.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+import { chromium } from 'playwright-core';
 import { crc32 } from '../../web/png.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * serveStatic serves dir with Python's http.server, a static file server
@@ -205,4 +212,50 @@ export function png(px, w, h, channels = 1) {
     chunk('IDAT', zlib.deflateSync(raw)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * openApp is a browser test's start: it builds the lrp CLI into a new
+ * temporary folder (named after name), serves web/ with it, opens the page
+ * in a fresh headless Chromium profile at 1280×800, light, and resolves
+ * once the built-in model is ready, to {tmp, server, origin, context, page,
+ * requests, consoleErrors, close}: requests collects every URL the page
+ * asks for, consoleErrors its console errors and uncaught exceptions, and
+ * close() ends it all and removes the folder.
+ */
+export async function openApp(name) {
+  if (!fs.existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install -y chromium`);
+  if (!fs.existsSync(path.join(root, 'web', 'lrp.wasm'))) throw new Error('web/lrp.wasm is missing: run scripts/build.sh');
+  fs.mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `lrp-${name}-`));
+  const requests = [];
+  const consoleErrors = [];
+  let server, context;
+  const close = async () => {
+    await context?.close();
+    if (server) await stop(server);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    execFileSync('go', ['build', '-o', path.join(tmp, 'lrp'), './cmd/lrp'], { cwd: root, stdio: 'inherit' });
+    server = await serve(path.join(tmp, 'lrp'), path.join(root, 'web'));
+    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+      executablePath: chromiumPath,
+      headless: true,
+      args: chromiumArgs,
+      viewport: { width: 1280, height: 800 },
+      colorScheme: 'light',
+    });
+    context.on('request', (r) => requests.push(r.url()));
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`console: ${m.text()}`));
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    const origin = server.url.replace(/\/$/, '');
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => window.__lrpStats?.modelReady, null, { timeout: 30_000 });
+    return { tmp, server, origin, context, page, requests, consoleErrors, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
