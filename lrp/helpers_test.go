@@ -185,3 +185,28 @@ func TestNaiveConvByHand(t *testing.T) {
 	require.Equalf(t, [2]int{3, 2}, [2]int{oh, ow}, "output %dx%d, want 3x2", oh, ow)
 	assert.Equal(t, want, got, "y")
 }
+
+// checkGradient explains an input of m (uniform in [0.2, 0.8], from seed)
+// with the gradient baseline for class k, and compares 12 of its values
+// (chosen from seed+1) with central differences of the forward pass.
+func checkGradient(t *testing.T, m *Model, seed uint64, k int) {
+	t.Helper()
+	x := uniforms(newRand(seed), m.InputLen(), 0.2, 0.8)
+	res, err := NewExplainer(m).Explain(x, Options{Method: "gradient", Target: Class(k)})
+	require.NoError(t, err)
+	g := append([]float32(nil), res.Relevance...)
+	r := newRand(seed + 1)
+	for range 12 {
+		i := r.IntN(len(x))
+		const h = 1e-2
+		xp, xm := append([]float32(nil), x...), append([]float32(nil), x...)
+		xp[i] += h
+		xm[i] -= h
+		zp, err := m.Forward(xp)
+		require.NoError(t, err)
+		zm, err := m.Forward(xm)
+		require.NoError(t, err)
+		d := (float64(zp[k]) - float64(zm[k])) / (2 * h)
+		assert.InDeltaf(t, d, float64(g[i]), 2e-3*math.Max(1, math.Abs(d)), "∂z%d/∂x[%d]", k, i)
+	}
+}
