@@ -488,23 +488,7 @@ func TestDecodeONNXChannelsErrors(t *testing.T) {
 		{"matmul of width", graph(13, oxNode("MatMul", ss("c", "w48"), ss("o"))), "input shape [4 2 2]; want a flat [batch, N] input", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := DecodeONNX(tc.file)
-			if tc.want == "" {
-				require.NoError(t, err)
-				require.NotNil(t, f.Model)
-				return
-			}
-			require.Error(t, err, "decoded %s", oxKindsOf(f))
-			assert.ErrorContains(t, err, "model: ")
-			assert.ErrorContains(t, err, tc.want)
-			assert.NotContains(t, err.Error(), "lrp: ", "one prefix")
-			var fe *FormatError
-			var ue UnsupportedError
-			if tc.unsupported {
-				assert.ErrorAs(t, err, &ue, "got %T (%v), want UnsupportedError", err, err)
-			} else {
-				assert.ErrorAs(t, err, &fe, "got %T (%v), want *FormatError", err, err)
-			}
+			checkDecode(t, tc.file, tc.want, tc.unsupported, true)
 		})
 	}
 }

@@ -75,23 +75,35 @@ func TestDecodeONNXOperatorChecks(t *testing.T) {
 		{"matmul attribute", oxSimple([]oxMsg{oxNode("MatMul", ss("x", "w"), ss("y"), oxAttrI("transB", 1))}, oxW), `node "MatMul_y" (MatMul): attribute "transB" is not supported`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := DecodeONNX(tc.file)
-			if tc.want == "" {
-				require.NoError(t, err)
-				require.NotNil(t, f.Model)
-				return
-			}
-			require.Error(t, err, "decoded %s", oxKindsOf(f))
-			assert.ErrorContains(t, err, "model: ")
-			assert.ErrorContains(t, err, tc.want)
-			var fe *FormatError
-			var ue UnsupportedError
-			if tc.unsupported {
-				assert.ErrorAs(t, err, &ue, "got %T (%v), want UnsupportedError", err, err)
-			} else {
-				assert.ErrorAs(t, err, &fe, "got %T (%v), want *FormatError", err, err)
-			}
+			checkDecode(t, tc.file, tc.want, tc.unsupported, false)
 		})
+	}
+}
+
+// checkDecode decodes file and checks the result: a model when want is
+// "", else an error with the model: prefix that contains want, of type
+// UnsupportedError (unsupported) or *FormatError, and, with onePrefix, no
+// second (lrp:) prefix inside it.
+func checkDecode(t *testing.T, file []byte, want string, unsupported, onePrefix bool) {
+	t.Helper()
+	f, err := DecodeONNX(file)
+	if want == "" {
+		require.NoError(t, err)
+		require.NotNil(t, f.Model)
+		return
+	}
+	require.Error(t, err, "decoded %s", oxKindsOf(f))
+	assert.ErrorContains(t, err, "model: ")
+	assert.ErrorContains(t, err, want)
+	if onePrefix {
+		assert.NotContains(t, err.Error(), "lrp: ", "one prefix")
+	}
+	var fe *FormatError
+	var ue UnsupportedError
+	if unsupported {
+		assert.ErrorAs(t, err, &ue, "got %T (%v), want UnsupportedError", err, err)
+	} else {
+		assert.ErrorAs(t, err, &fe, "got %T (%v), want *FormatError", err, err)
 	}
 }
 
