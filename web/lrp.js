@@ -158,11 +158,17 @@ function guardResume(go) {
     try {
       resume();
     } catch (err) {
-      if (!go.exited) console.error('lrp: the wasm runtime stopped:', err);
-      go.exited = true;
-      go._resolveExitPromise();
+      stop(go, err);
     }
   };
+}
+
+// stop counts a trap inside the runtime (the instance is unusable) as the
+// Go program's exit, so that the calls in flight reject.
+function stop(go, err) {
+  if (!go.exited) console.error('lrp: the wasm runtime stopped:', err);
+  go.exited = true;
+  go._resolveExitPromise();
 }
 
 async function compileFile(url) {
@@ -196,6 +202,7 @@ async function compileURL(url) {
 
 const f32 = (u8) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength >> 2);
 const utf8 = new TextDecoder();
+const utf8Out = new TextEncoder();
 
 // unpack reads a result packed by the wasm (app.Result.Pack) at the start
 // of u8, a view of linear memory that runs on past it (explain, render)
@@ -260,6 +267,44 @@ function api(raw, go, instance, run, simd, kernel) {
     if (typeof at === 'number') return new Uint8Array(instance.exports.mem.buffer, at);
     if (go.exited) throw exited();
     throw at instanceof Error ? at : new Error(`lrp: ${name} returned ${typeof at}`);
+  };
+  // direct runs explain for x, a Float32Array of at least one value, and
+  // the options JSON text through the functions the wasm exports for it
+  // (wasm/export.go): the options text goes into linear memory when it
+  // changes, the input is copied in once Go has accepted its length, and
+  // the result is read as now's.
+  const exp = instance.exports;
+  const text = { at: 0, cap: 0, bytes: 0, json: null }; // Go's buffer of the options JSON, and what it holds
+  const direct = (x, json) => {
+    if (go.exited) throw exited();
+    try {
+      if (json !== text.json) {
+        const need = 3 * json.length; // UTF-8 bytes, at most
+        if (need > text.cap) {
+          text.json = null;
+          text.at = exp.lrpText(need) >>> 0;
+          text.cap = need;
+        }
+        text.bytes = utf8Out.encodeInto(json, new Uint8Array(exp.mem.buffer, text.at, need)).written;
+        text.json = json;
+      }
+      const at = exp.lrpInput(x.length, text.bytes) >>> 0;
+      if (at === 0) throw failed();
+      new Float32Array(exp.mem.buffer, at, x.length).set(x);
+      const res = exp.lrpExplain() >>> 0;
+      if (res === 0) throw failed();
+      return new Uint8Array(exp.mem.buffer, res);
+    } catch (err) {
+      if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+      stop(go, err);
+      throw exited();
+    }
+  };
+  // failed is the error of the exported call that returned 0.
+  const failed = () => {
+    const at = exp.lrpError() >>> 0;
+    const n = new DataView(exp.mem.buffer, at, 4).getUint32(0, true);
+    return new Error(utf8.decode(new Uint8Array(exp.mem.buffer, at + 4, n)));
   };
   const composites = raw.composites;
   const rules = raw.rules;
@@ -343,7 +388,9 @@ function api(raw, go, instance, run, simd, kernel) {
 
     /** Explains input (Float32Array, or {rgba, width, height, mode}) with options. */
     async explain(input, options) {
-      return result(now('explain', args.input(input), args.options(options)));
+      const x = args.input(input);
+      const json = args.options(options);
+      return result(x instanceof Float32Array && x.length > 0 ? direct(x, json) : now('explain', x, json));
     },
 
     /**
