@@ -35,8 +35,8 @@ import (
 // input's buffer last).
 
 var (
-	optText []byte   // the options JSON, written by lrp.js
-	fastIn  input    // the input lrpInput took, for lrpExplain
+	optText []byte // the options JSON, written by lrp.js
+	fastIn  input  // the input lrpInput took, for lrpExplain
 	fastOpt *app.Options
 	errText []byte // the last error, for lrpError
 )
