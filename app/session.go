@@ -262,7 +262,8 @@ type Result struct {
 	Probabilities []float32
 	Predicted     int
 	Target        int
-	Top           []Class // every class, most probable first
+	Top           []Class  // every class, most probable first
+	Labels        []string // the class labels by index (Top's)
 	Input         []float32
 	Relevance     []float32 // in the input's shape
 	Heatmap       []uint8   // RGBA, Width×Height
@@ -341,7 +342,7 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 	})
 	s.res = Result{
 		Logits: r.Logits, Probabilities: r.Probabilities,
-		Predicted: r.Predicted, Target: r.Target, Top: s.top,
+		Predicted: r.Predicted, Target: r.Target, Top: s.top, Labels: s.info.Labels,
 		Input: s.x, Relevance: r.Relevance,
 		Heatmap: s.heat, Picture: s.picture, Mask: s.mask, Width: s.w, Height: s.h, Range: [2]float32{lo, hi},
 		Diagnostics: r.Diagnostics,
