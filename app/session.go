@@ -466,10 +466,7 @@ func (s *Session) render(rel []float32, o heatmap.Options) (lo, hi float32, err 
 			break
 		}
 	}
-	if lo, hi, err = heatmap.Render(s.heat, rel, s.c, s.h, s.w, o); err != nil {
-		return 0, 0, err
-	}
-	return lo, hi, heatmap.Mask(s.mask, rel, s.c, s.h, s.w, o.Sign)
+	return heatmap.Draw(s.heat, s.mask, rel, s.c, s.h, s.w, o)
 }
 
 func isBad(v float32) bool { return v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 }
