@@ -345,6 +345,8 @@ func TestNaNRelevance(t *testing.T) {
 	assert.True(t, json.Valid(meta), "meta %s", meta)
 	assert.Contains(t, string(meta), `"nan":true`)
 	assert.Contains(t, string(meta), `null`)
+	b := r.Pack(nil)
+	assertMeta(t, meta, b[24:24+binary.LittleEndian.Uint32(b)])
 	assert.Equal(t, 2, r.Width, "heatmap %dx%d %v", r.Width, r.Height, r.Heatmap[:4])
 	assert.Equal(t, 2, r.Height, "heatmap %dx%d %v", r.Width, r.Height, r.Heatmap[:4])
 	assert.Equal(t, uint8(255), r.Heatmap[3], "heatmap alpha: %v", r.Heatmap[:4])
@@ -606,8 +608,9 @@ func TestPack(t *testing.T) {
 	header := func() []int { return []int{u32(0), u32(1), u32(2), u32(3), u32(4), u32(5)} }
 	m := u32(0)
 	require.Equal(t, []int{m, 10, 784, 4 * 784, 4 * 784, 784}, header(), "header")
-	require.Equal(t, string(r.Meta()), string(b[24:24+m]), "header %v: meta", header())
-	off := 24 + (m+3)/4*4
+	require.Zero(t, m%8, "meta of %d bytes", m)
+	assertMeta(t, r.Meta(), b[24:24+m])
+	off := 24 + m
 	floats := func(count int) []float32 {
 		f := make([]float32, count)
 		for i := range f {
@@ -634,10 +637,80 @@ func TestPack(t *testing.T) {
 	m = u32(0)
 	assert.Equal(t, []int{m, 0, 0, 4 * 784, 0, 784}, header(), "render pack: header")
 	require.LessOrEqual(t, 24+m, len(b), "render pack: meta of %d bytes", m)
-	assert.Equal(t, string(rd.Meta()), string(b[24:24+m]), "render pack: meta")
-	off = 24 + (m+3)/4*4
+	assertMeta(t, rd.Meta(), b[24:24+m])
+	off = 24 + m
 	assert.True(t, bytes.Equal(b[off:off+4*784], rd.Heatmap), "render pack: heatmap differs")
 	assert.True(t, bytes.Equal(b[off+4*784:], rd.Mask), "render pack: mask differs")
+}
+
+// assertMeta checks that the meta of a packed result (Result.Pack) reads,
+// as web/lrp.js reads it (readMeta), as the JSON want does, value for
+// value and key for key.
+func assertMeta(t *testing.T, want, meta []byte) {
+	t.Helper()
+	var j any
+	require.NoError(t, json.Unmarshal(want, &j), "%s", want)
+	got := readMeta(t, meta)
+	assert.Equal(t, j, got, "meta read back from the packed numbers differs from the JSON")
+	gotJSON, err := json.Marshal(got)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(gotJSON))
+}
+
+// readMeta decodes a packed meta as web/lrp.js's readMeta does, into the
+// values json.Unmarshal gives for AppendMeta's text.
+func readMeta(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	text := int(binary.LittleEndian.Uint32(b))
+	count := int(binary.LittleEndian.Uint32(b[4:]))
+	at := 8 + (text+7)/8*8
+	require.Equal(t, len(b), at+8*count, "meta: %d bytes of text and %d numbers", text, count)
+	next := func() float64 {
+		v := math.Float64frombits(binary.LittleEndian.Uint64(b[at:]))
+		at += 8
+		return v
+	}
+	num := func() any {
+		v := next()
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return v
+	}
+	m := map[string]any{"width": next(), "height": next(), "range": []any{num(), num()}}
+	if at == len(b) {
+		return m
+	}
+	var strs struct {
+		Labels []string
+		Layers [][3]string
+	}
+	var raw [2]json.RawMessage
+	require.NoError(t, json.Unmarshal(b[8:8+text], &raw), "strings %s", b[8:8+text])
+	require.NoError(t, json.Unmarshal(raw[0], &strs.Labels))
+	require.NoError(t, json.Unmarshal(raw[1], &strs.Layers))
+	m["predicted"], m["target"] = next(), next()
+	top := make([]any, int(next()))
+	for i := range top {
+		index := next()
+		top[i] = map[string]any{"index": index, "label": strs.Labels[int(index)], "probability": num(), "logit": num()}
+	}
+	m["top"] = top
+	d := map[string]any{"startSum": num(), "inputSum": num(), "positiveShare": num(), "output": num(), "nan": next() == 1, "consistent": next() == 1}
+	layers := make([]any, int(next()))
+	for i := range layers {
+		l := map[string]any{"node": next(), "name": strs.Layers[i][0], "kind": strs.Layers[i][1], "rule": strs.Layers[i][2], "out": num(), "in": num()}
+		inputs := make([]any, int(next()))
+		for k := range inputs {
+			inputs[k] = num()
+		}
+		l["inputs"], l["absorbed"], l["nan"] = inputs, num(), next() == 1
+		layers[i] = l
+	}
+	d["layers"] = layers
+	m["diagnostics"] = d
+	m["timings"] = map[string]any{"preprocess": num(), "explain": num(), "render": num(), "total": num()}
+	return m
 }
 
 // TestPicture: a result draws its model input as the model saw it and the

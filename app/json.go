@@ -106,25 +106,112 @@ func (r *Rendered) Meta() []byte {
 // Pack appends r to dst in the binary form the wasm build returns to
 // web/lrp.js, one buffer per call:
 //
-//	header      6 × uint32: len(meta), K classes, N input values,
-//	            H heatmap bytes, P picture bytes, M mask bytes
-//	meta        the JSON of AppendMeta, zero-padded to a multiple of 4 bytes
+//	header      6 × uint32: M meta bytes, K classes, N input values,
+//	            H heatmap bytes, P picture bytes, A mask bytes
+//	meta        M bytes (a multiple of 8): uint32 T, uint32 F, T bytes of
+//	            JSON text (appendStrings), zeros to a multiple of 8 bytes,
+//	            F float64 numbers (appendNumbers)
 //	logits      K × float32
 //	probs       K × float32
 //	input       N × float32
 //	relevance   N × float32
 //	heatmap     H bytes, RGBA
 //	picture     P bytes, RGBA
-//	mask        M bytes
+//	mask        A bytes
 //
-// All numbers little-endian.
+// All numbers little-endian, offsets from the first byte of the header.
+// The meta holds what AppendMeta writes as JSON: its numbers as float64
+// (reading them is much cheaper than formatting and parsing them), its
+// strings as a JSON text that stays the same from call to call of a model
+// and composite, which lrp.js parses again only when it changes.
 func (r *Result) Pack(dst []byte) []byte {
-	return pack(dst, r.AppendMeta, [][]float32{r.Logits, r.Probabilities, r.Input, r.Relevance}, r.Heatmap, r.Picture, r.Mask)
+	return pack(dst, r.appendStrings, r.appendNumbers, [][]float32{r.Logits, r.Probabilities, r.Input, r.Relevance}, r.Heatmap, r.Picture, r.Mask)
 }
 
-// Pack appends r to dst in the form of Result.Pack, with K = N = P = 0.
+// Pack appends r to dst in the form of Result.Pack, with K = N = P = 0
+// and no strings.
 func (r *Rendered) Pack(dst []byte) []byte {
-	return pack(dst, func(b []byte) []byte { return append(b, r.Meta()...) }, nil, r.Heatmap, nil, r.Mask)
+	sizes := func(b []byte) []byte { return appendSizeNumbers(b, r.Width, r.Height, r.Range) }
+	return pack(dst, func(b []byte) []byte { return b }, sizes, nil, r.Heatmap, nil, r.Mask)
+}
+
+// appendStrings appends the JSON text of r's strings, escaped as
+// AppendMeta escapes them: [labels, layers], the class labels by index
+// and, for each layer of the diagnostics, [name, kind, rule].
+func (r *Result) appendStrings(b []byte) []byte {
+	b = append(b, "[["...)
+	for i, l := range r.Labels {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, l)
+	}
+	b = append(b, "],["...)
+	for i, l := range r.Diagnostics.Layers {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(append(b, '['), l.Name)
+		b = appendString(append(b, ','), l.Kind.String())
+		b = appendString(append(b, ','), l.Rule)
+		b = append(b, ']')
+	}
+	return append(b, "]]"...)
+}
+
+// appendNumbers appends the numbers of AppendMeta's object as float64, in
+// this order: width, height, range (appendSizeNumbers); predicted, target,
+// K, and index, probability, logit of each entry of top; startSum,
+// inputSum, positiveShare, output, nan, consistent (1 or 0) and L of the
+// diagnostics, and node, out, in, the count and values of inputs,
+// absorbed and nan of each of its L layers; the four timings. A float32
+// is the float64 that its JSON reads as (decimal32).
+func (r *Result) appendNumbers(b []byte) []byte {
+	b = appendSizeNumbers(b, r.Width, r.Height, r.Range)
+	b = appendNumber(b, float64(r.Predicted), float64(r.Target), float64(len(r.Top)))
+	for _, c := range r.Top {
+		b = appendNumber(b, float64(c.Index), decimal32(c.Probability), decimal32(c.Logit))
+	}
+	d := &r.Diagnostics
+	b = appendNumber(b, d.StartSum, d.InputSum, d.PositiveShare, d.Output, bit(d.NaN), bit(d.Consistent), float64(len(d.Layers)))
+	for _, l := range d.Layers {
+		b = appendNumber(b, float64(l.Node), l.Out, l.In, float64(len(l.Inputs)))
+		b = appendNumber(b, l.Inputs...)
+		b = appendNumber(b, l.Absorbed, bit(l.NaN))
+	}
+	t := &r.Timings
+	return appendNumber(b, t.Preprocess, t.Explain, t.Render, t.Total)
+}
+
+// appendSizeNumbers appends width, height and range as appendNumbers does.
+func appendSizeNumbers(b []byte, w, h int, rng [2]float32) []byte {
+	return appendNumber(b, float64(w), float64(h), decimal32(rng[0]), decimal32(rng[1]))
+}
+
+func appendNumber(b []byte, v ...float64) []byte {
+	for _, f := range v {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+	}
+	return b
+}
+
+func bit(v bool) float64 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// decimal32 is the float64 nearest to f's shortest decimal, what
+// JavaScript reads from appendFloat(f, 32); NaN and ±Inf stay as they are.
+func decimal32(f float32) float64 {
+	if f != f || math.IsInf(float64(f), 0) {
+		return float64(f)
+	}
+	var buf [32]byte
+	s := strconv.AppendFloat(buf[:0], float64(f), 'g', -1, 32)
+	v, _ := strconv.ParseFloat(unsafe.String(unsafe.SliceData(s), len(s)), 64)
+	return v
 }
 
 // packBytes bounds the bytes of a packed result of m (Result.Pack): the
@@ -148,19 +235,22 @@ func packBytes(m *lrp.Model, h, w int) int64 {
 // long as the rest of Pack).
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-func pack(b []byte, meta func([]byte) []byte, floats [][]float32, heat, picture, mask []byte) []byte {
+func pack(b []byte, text, numbers func([]byte) []byte, floats [][]float32, heat, picture, mask []byte) []byte {
 	const header = 24
 	start := len(b)
 	var k, n int
 	if len(floats) == 4 {
 		k, n = len(floats[0]), len(floats[2])
 	}
-	b = append(b, make([]byte, header)...)
-	b = meta(b)
+	b = append(b, make([]byte, header+8)...)
+	b = text(b)
+	t := len(b) - start - header - 8
+	b = pad(b, start, 8)
+	f := len(b)
+	b = numbers(b)
+	binary.LittleEndian.PutUint32(b[start+header:], uint32(t))
+	binary.LittleEndian.PutUint32(b[start+header+4:], uint32((len(b)-f)/8))
 	m := len(b) - start - header
-	for (len(b)-start)%4 != 0 {
-		b = append(b, 0)
-	}
 	// The arrays in one growth at most: appended value by value, a
 	// ResNet's result would leave copies of itself behind.
 	b = slices.Grow(b, 4*(2*k+2*n)+len(heat)+len(picture)+len(mask))
@@ -179,6 +269,14 @@ func pack(b []byte, meta func([]byte) []byte, floats [][]float32, heat, picture,
 	b = append(b, heat...)
 	b = append(b, picture...)
 	return append(b, mask...)
+}
+
+// pad appends zeros to b until b[start:] is a multiple of n bytes long.
+func pad(b []byte, start, n int) []byte {
+	for (len(b)-start)%n != 0 {
+		b = append(b, 0)
+	}
+	return b
 }
 
 func appendSize(b []byte, w, h int, rng [2]float32) []byte {

@@ -262,7 +262,8 @@ type Result struct {
 	Probabilities []float32
 	Predicted     int
 	Target        int
-	Top           []Class // every class, most probable first
+	Top           []Class  // every class, most probable first
+	Labels        []string // the class labels by index (Top's)
 	Input         []float32
 	Relevance     []float32 // in the input's shape
 	Heatmap       []uint8   // RGBA, Width×Height
@@ -341,7 +342,7 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 	})
 	s.res = Result{
 		Logits: r.Logits, Probabilities: r.Probabilities,
-		Predicted: r.Predicted, Target: r.Target, Top: s.top,
+		Predicted: r.Predicted, Target: r.Target, Top: s.top, Labels: s.info.Labels,
 		Input: s.x, Relevance: r.Relevance,
 		Heatmap: s.heat, Picture: s.picture, Mask: s.mask, Width: s.w, Height: s.h, Range: [2]float32{lo, hi},
 		Diagnostics: r.Diagnostics,
@@ -465,10 +466,7 @@ func (s *Session) render(rel []float32, o heatmap.Options) (lo, hi float32, err 
 			break
 		}
 	}
-	if lo, hi, err = heatmap.Render(s.heat, rel, s.c, s.h, s.w, o); err != nil {
-		return 0, 0, err
-	}
-	return lo, hi, heatmap.Mask(s.mask, rel, s.c, s.h, s.w, o.Sign)
+	return heatmap.Draw(s.heat, s.mask, rel, s.c, s.h, s.w, o)
 }
 
 func isBad(v float32) bool { return v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 }

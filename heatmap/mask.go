@@ -42,9 +42,14 @@ func Mask(dst []uint8, rel []float32, c, h, w int, sign Sign) error {
 		return nil
 	}
 	for i := range hw {
-		dst[i] = uint8(math.RoundToEven(255 * math.Sqrt(magnitude(pixel(rel, i, hw, c, sign))/peak)))
+		dst[i] = opacity(pixel(rel, i, hw, c, sign), peak)
 	}
 	return nil
+}
+
+// opacity is the mask of a pixel whose sum is v, for peak > 0.
+func opacity(v float32, peak float64) uint8 {
+	return uint8(math.RoundToEven(255 * math.Sqrt(magnitude(v)/peak)))
 }
 
 // magnitude is |v|, and 0 for NaN and ±Inf.

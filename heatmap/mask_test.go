@@ -2,6 +2,7 @@ package heatmap
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,4 +60,43 @@ func TestMaskErrors(t *testing.T) {
 			assert.EqualError(t, Mask(tc.dst, tc.rel, tc.c, tc.h, tc.w, tc.sign), tc.want)
 		})
 	}
+}
+
+// TestDrawMatchesRenderAndMask: Draw's heatmap and mask are Render's and
+// Mask's, byte for byte, for every sign and scale, one and three channels,
+// and maps with nothing left after the sign filter.
+func TestDrawMatchesRenderAndMask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 1))
+	maps := map[string]func(i int) float32{
+		"mixed":    func(int) float32 { return float32(rng.NormFloat64()) * 1e-3 },
+		"positive": func(int) float32 { return float32(rng.Float64()) },
+		"zero":     func(int) float32 { return 0 },
+		"one spot": func(i int) float32 { return float32(min(i%37, 1)) - 1 },
+	}
+	for name, f := range maps {
+		for _, c := range []int{1, 3} {
+			const h, w = 7, 9
+			rel := make([]float32, c*h*w)
+			for i := range rel {
+				rel[i] = f(i)
+			}
+			for _, sign := range []Sign{All, Positive, Negative} {
+				for _, scale := range []Scale{Symmetric, MinMax} {
+					opt := Options{ColorMap: "coldnhot", Scale: scale, Sign: sign}
+					heat, mask := make([]uint8, 4*h*w), make([]uint8, h*w)
+					wantHeat, wantMask := make([]uint8, 4*h*w), make([]uint8, h*w)
+					lo, hi, err := Draw(heat, mask, rel, c, h, w, opt)
+					require.NoError(t, err)
+					wlo, whi, err := Render(wantHeat, rel, c, h, w, opt)
+					require.NoError(t, err)
+					require.NoError(t, Mask(wantMask, rel, c, h, w, sign))
+					assert.Equal(t, [2]float32{wlo, whi}, [2]float32{lo, hi}, "%s, %d channels, %v, %v: range", name, c, sign, scale)
+					assert.Equal(t, wantHeat, heat, "%s, %d channels, %v, %v: heatmap", name, c, sign, scale)
+					assert.Equal(t, wantMask, mask, "%s, %d channels, %v, %v: mask", name, c, sign, scale)
+				}
+			}
+		}
+	}
+	_, _, err := Draw(make([]uint8, 4), make([]uint8, 2), []float32{1}, 1, 1, 1, Options{})
+	assert.ErrorContains(t, err, "heatmap: mask has 2 bytes, want 1×1 = 1")
 }

@@ -158,11 +158,7 @@ func release(b *[]byte) {
 
 // copyIn copies the bytes of view u (n bytes) into a pooled buffer.
 func copyIn(u js.Value, n int) *[]byte {
-	b := bufs.Get().(*[]byte)
-	if cap(*b) < n {
-		*b = make([]byte, n)
-	}
-	*b = (*b)[:n]
+	b := pooled(n)
 	js.CopyBytesToGo(*b, u)
 	heldJS(n)
 	return b
@@ -212,16 +208,38 @@ func floatsOf(v js.Value, what string, check func(n int) error) ([]float32, *[]b
 		}
 		return []float32{}, nil, nil
 	}
-	if n > lrp.MaxInputLen {
-		return nil, nil, fmt.Errorf("lrp: %s has %d values, more than any model input (%d)", what, n, lrp.MaxInputLen)
-	}
-	if check != nil {
-		if err := check(n); err != nil {
-			return nil, nil, err
-		}
+	if err := checkFloats(n, what, check); err != nil {
+		return nil, nil, err
 	}
 	b := copyIn(jsUint8Array.New(get(v, keyBuffer), get(v, keyByteOffset), 4*n), 4*n)
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(*b))), n), b, nil
+	return asFloats(*b), b, nil
+}
+
+// checkFloats checks the length n > 0 of a float argument: at most
+// lrp.MaxInputLen, and what check (if not nil) accepts.
+func checkFloats(n int, what string, check func(n int) error) error {
+	if n > lrp.MaxInputLen {
+		return fmt.Errorf("lrp: %s has %d values, more than any model input (%d)", what, n, lrp.MaxInputLen)
+	}
+	if check != nil {
+		return check(n)
+	}
+	return nil
+}
+
+// asFloats is b's bytes as float32s (b's length a multiple of 4).
+func asFloats(b []byte) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4)
+}
+
+// pooled takes a pooled buffer of n bytes.
+func pooled(n int) *[]byte {
+	b := bufs.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, n)
+	}
+	*b = (*b)[:n]
+	return b
 }
 
 // imageArg reads {rgba, width, height, mode}.
@@ -310,14 +328,33 @@ func optionsArg(v js.Value) (*app.Options, error) {
 	if err != nil {
 		return nil, err
 	}
-	if lastOptionsParsed != nil && s == lastOptions {
+	o, err := parseOptions([]byte(s))
+	if err == nil {
 		lastOptionsJS = v
+	}
+	return o, err
+}
+
+// optionsText is optionsArg for the options JSON as bytes in linear
+// memory (explainFast).
+func optionsText(b []byte) (*app.Options, error) {
+	optionsMu.Lock()
+	defer optionsMu.Unlock()
+	return parseOptions(b)
+}
+
+// parseOptions parses the options JSON b, or returns the last options
+// parsed if b is their text (a comparison that copies nothing), and
+// remembers them. The caller holds optionsMu; lastOptionsJS is no JS
+// string after new options (the caller that has theirs sets it).
+func parseOptions(b []byte) (*app.Options, error) {
+	if lastOptionsParsed != nil && string(b) == lastOptions {
 		return lastOptionsParsed, nil
 	}
-	o, err := app.ParseOptions([]byte(s))
+	o, err := app.ParseOptions(b)
 	if err != nil {
 		return nil, err
 	}
-	lastOptions, lastOptionsParsed, lastOptionsJS = s, o, v
+	lastOptions, lastOptionsParsed, lastOptionsJS = string(b), o, js.Undefined()
 	return o, nil
 }

@@ -112,7 +112,16 @@ func promised(f func(args []js.Value) (any, error)) js.Func {
 
 // guarded runs work alone (one call at a time), turning a panic into an
 // error; after it, it holds memory (holdMemory, collectJS).
-func guarded(work func() (any, error)) (v any, err error) {
+func guarded(work func() (any, error)) (any, error) {
+	return alone(func() (any, error) {
+		defer holdMemory()
+		defer collectJS()
+		return work()
+	})
+}
+
+// alone runs work under the lock, turning a panic into an error.
+func alone(work func() (any, error)) (v any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			v, err = nil, panicError(r)
@@ -122,8 +131,6 @@ func guarded(work func() (any, error)) (v any, err error) {
 		return nil, errors.New("lrp: busy: a split explanation (explainPart) is running")
 	}
 	defer mu.Unlock()
-	defer holdMemory()
-	defer collectJS()
 	return work()
 }
 

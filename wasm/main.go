@@ -4,8 +4,8 @@
 // object, globalThis.__lrp, which web/lrp.js takes over, and blocks. It
 // only converts values: JS arguments are checked and copied into Go
 // memory in one bulk copy each (args.go), the work is done by package app,
-// and a result goes back as one buffer holding its arrays and a JSON
-// object for everything else. Every function returns a Promise (call.go),
+// and a result goes back as one buffer holding its arrays, its numbers and
+// the JSON text of its strings (app.Result.Pack). Every function returns a Promise (call.go),
 // but explain and render, which return the address of that buffer in
 // linear memory for lrp.js to copy out at once (direct); a bad argument,
 // an error or a panic rejects the Promise (or is returned) as an Error and
@@ -22,7 +22,11 @@
 //	explainPart, receive, abortPart: one explanation split over two instances (split.go)
 //	version: string, composites, rules, colormaps: string (JSON)
 //
-// A result crosses as one buffer (header, JSON, arrays; see
+// lrp.js explains a Float32Array input through functions exported with
+// //go:wasmexport instead (export.go): lrpText, lrpInput, lrpExplain,
+// lrpError, the same work without syscall/js.
+//
+// A result crosses as one buffer (header, numbers and strings, arrays; see
 // app.Result.Pack), read by lrp.js from linear memory or, for a split
 // explanation, one Uint8Array, so a call creates few JS values: each one
 // Go holds is released only when a Go collection finalizes it.

@@ -158,11 +158,17 @@ function guardResume(go) {
     try {
       resume();
     } catch (err) {
-      if (!go.exited) console.error('lrp: the wasm runtime stopped:', err);
-      go.exited = true;
-      go._resolveExitPromise();
+      stop(go, err);
     }
   };
+}
+
+// stop counts a trap inside the runtime (the instance is unusable) as the
+// Go program's exit, so that the calls in flight reject.
+function stop(go, err) {
+  if (!go.exited) console.error('lrp: the wasm runtime stopped:', err);
+  go.exited = true;
+  go._resolveExitPromise();
 }
 
 async function compileFile(url) {
@@ -196,31 +202,105 @@ async function compileURL(url) {
 
 const f32 = (u8) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength >> 2);
 const utf8 = new TextDecoder();
+const utf8Out = new TextEncoder();
 
 // unpack reads a result packed by the wasm (app.Result.Pack) at the start
 // of u8, a view of linear memory that runs on past it (explain, render)
-// or a Uint8Array of its own (explainSplit): a header of six uint32 (JSON
-// length, classes K, input values N, heatmap bytes H, picture bytes P,
-// mask bytes M), the JSON padded to 4 bytes, then logits and
-// probabilities (K float32 each), input and relevance (N float32 each),
-// the RGBA heatmap, the RGBA picture and the mask. Every array gets a
-// buffer of its own, so one can be transferred without the others.
+// or a Uint8Array of its own (explainSplit): a header of six uint32 (meta
+// length M, classes K, input values N, heatmap bytes H, picture bytes P,
+// mask bytes A), the meta (the JSON text of the strings, then float64
+// numbers: readMeta), then logits and probabilities (K float32 each),
+// input and relevance (N float32 each), the RGBA heatmap, the RGBA picture
+// and the mask. Every array gets a buffer of its own, so one can be
+// transferred without the others.
 function unpack(u8) {
-  const dv = new DataView(u8.buffer, u8.byteOffset, 24);
+  const dv = new DataView(u8.buffer, u8.byteOffset);
   const [m, k, n, h, p, a] = [0, 4, 8, 12, 16, 20].map((o) => dv.getUint32(o, true));
-  const meta = JSON.parse(utf8.decode(u8.subarray(24, 24 + m)));
+  const meta = readMeta(u8, dv);
   let off = 24 + ((m + 3) & ~3);
-  const take = (bytes) => u8.slice(off, (off += bytes)).buffer;
+  const take = (View, bytes) => {
+    const v = new View(bytes / View.BYTES_PER_ELEMENT);
+    v.set(new View(u8.buffer, u8.byteOffset + off, v.length));
+    off += bytes;
+    return v;
+  };
   const arrays = {
-    logits: new Float32Array(take(4 * k)),
-    probabilities: new Float32Array(take(4 * k)),
-    input: new Float32Array(take(4 * n)),
-    relevance: new Float32Array(take(4 * n)),
-    heatmap: new Uint8ClampedArray(take(h)),
-    picture: new Uint8ClampedArray(take(p)),
-    mask: new Uint8ClampedArray(take(a)),
+    logits: take(Float32Array, 4 * k),
+    probabilities: take(Float32Array, 4 * k),
+    input: take(Float32Array, 4 * n),
+    relevance: take(Float32Array, 4 * n),
+    heatmap: take(Uint8ClampedArray, h),
+    picture: take(Uint8ClampedArray, p),
+    mask: take(Uint8ClampedArray, a),
   };
   return [meta, arrays];
+}
+
+// The strings of the last result (its JSON text, a copy, and what it
+// parses to): the same from call to call of a model and composite.
+let lastText = new Uint8Array(0);
+let lastStrings = null;
+
+// readMeta reads the meta of a packed result (app.Result.appendStrings,
+// appendNumbers; app.Rendered.Pack's has width, height and range alone)
+// into the object whose JSON app.Result.AppendMeta writes, its fields in
+// that order: a float that JSON writes as null (NaN, ±Infinity) is null.
+function readMeta(u8, dv) {
+  const t = dv.getUint32(24, true);
+  const count = dv.getUint32(28, true);
+  let at = 32 + ((t + 7) & ~7);
+  const end = at + 8 * count;
+  const next = () => {
+    const v = dv.getFloat64(at, true);
+    at += 8;
+    return v;
+  };
+  const num = () => {
+    const v = next();
+    return Number.isFinite(v) ? v : null;
+  };
+  const width = next();
+  const height = next();
+  const range = [num(), num()];
+  if (at === end) return { width, height, range };
+  const text = u8.subarray(32, 32 + t);
+  if (!sameBytes(text, lastText)) {
+    lastStrings = JSON.parse(utf8.decode(text));
+    lastText = text.slice();
+  }
+  const [labels, names] = lastStrings;
+  const predicted = next();
+  const target = next();
+  const top = new Array(next());
+  for (let i = 0; i < top.length; i++) {
+    const index = next();
+    top[i] = { index, label: labels[index], probability: num(), logit: num() };
+  }
+  const startSum = num();
+  const inputSum = num();
+  const positiveShare = num();
+  const output = num();
+  const nan = next() === 1;
+  const consistent = next() === 1;
+  const layers = new Array(next());
+  for (let i = 0; i < layers.length; i++) {
+    const [name, kind, rule] = names[i];
+    const node = next();
+    const out = num();
+    const inn = num();
+    const inputs = new Array(next());
+    for (let j = 0; j < inputs.length; j++) inputs[j] = num();
+    layers[i] = { node, name, kind, rule, out, in: inn, inputs, absorbed: num(), nan: next() === 1 };
+  }
+  const diagnostics = { startSum, inputSum, positiveShare, output, nan, consistent, layers };
+  const timings = { preprocess: num(), explain: num(), render: num(), total: num() };
+  return { predicted, target, top, width, height, range, diagnostics, timings };
+}
+
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function api(raw, go, instance, run, simd, kernel) {
@@ -260,6 +340,44 @@ function api(raw, go, instance, run, simd, kernel) {
     if (typeof at === 'number') return new Uint8Array(instance.exports.mem.buffer, at);
     if (go.exited) throw exited();
     throw at instanceof Error ? at : new Error(`lrp: ${name} returned ${typeof at}`);
+  };
+  // direct runs explain for x, a Float32Array of at least one value, and
+  // the options JSON text through the functions the wasm exports for it
+  // (wasm/export.go): the options text goes into linear memory when it
+  // changes, the input is copied in once Go has accepted its length, and
+  // the result is read as now's.
+  const exp = instance.exports;
+  const text = { at: 0, cap: 0, bytes: 0, json: null }; // Go's buffer of the options JSON, and what it holds
+  const direct = (x, json) => {
+    if (go.exited) throw exited();
+    try {
+      if (json !== text.json) {
+        const need = 3 * json.length; // UTF-8 bytes, at most
+        if (need > text.cap) {
+          text.json = null;
+          text.at = exp.lrpText(need) >>> 0;
+          text.cap = need;
+        }
+        text.bytes = utf8Out.encodeInto(json, new Uint8Array(exp.mem.buffer, text.at, need)).written;
+        text.json = json;
+      }
+      const at = exp.lrpInput(x.length, text.bytes) >>> 0;
+      if (at === 0) throw failed();
+      new Float32Array(exp.mem.buffer, at, x.length).set(x);
+      const res = exp.lrpExplain() >>> 0;
+      if (res === 0) throw failed();
+      return new Uint8Array(exp.mem.buffer, res);
+    } catch (err) {
+      if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+      stop(go, err);
+      throw exited();
+    }
+  };
+  // failed is the error of the exported call that returned 0.
+  const failed = () => {
+    const at = exp.lrpError() >>> 0;
+    const n = new DataView(exp.mem.buffer, at, 4).getUint32(0, true);
+    return new Error(utf8.decode(new Uint8Array(exp.mem.buffer, at + 4, n)));
   };
   const composites = raw.composites;
   const rules = raw.rules;
@@ -343,7 +461,9 @@ function api(raw, go, instance, run, simd, kernel) {
 
     /** Explains input (Float32Array, or {rgba, width, height, mode}) with options. */
     async explain(input, options) {
-      return result(now('explain', args.input(input), args.options(options)));
+      const x = args.input(input);
+      const json = args.options(options);
+      return result(x instanceof Float32Array && x.length > 0 ? direct(x, json) : now('explain', x, json));
     },
 
     /**
