@@ -255,6 +255,21 @@ test('JS objects that lie about themselves', async (t) => {
   await alive();
 });
 
+// A string argument longer than 8 Mi characters is refused before Go
+// copies it (explain's options by either path, configure's settings), and
+// wasm memory stays as it was.
+test('huge options and settings strings', async () => {
+  await alive();
+  const before = lrp.memory().wasm;
+  const huge = 'x'.repeat((8 << 20) + 1);
+  const rgba = new Uint8ClampedArray(4 * 28 * 28).fill(255);
+  await rejects(lrp.explain(x, { composite: huge }), /^lrp: options \(JSON\) has 8388\d{3} characters, more than the 8388608 allowed$/);
+  await rejects(lrp.explain({ rgba, width: 28, height: 28, mode: 'digit' }, { composite: huge }), /^lrp: options \(JSON\) has 8388\d{3} characters, more than the 8388608 allowed$/);
+  await rejects(lrp.configure({ labelsFile: huge }), /^lrp: settings \(JSON\) has 8388\d{3} characters, more than the 8388608 allowed$/);
+  assert.equal(lrp.memory().wasm, before, 'wasm memory after the refused calls');
+  await alive();
+});
+
 test('concurrent calls, including failing ones, each get their own answer', async () => {
   const sequential = [];
   for (let i = 0; i < cases.inputs.length; i++) {

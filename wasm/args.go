@@ -294,12 +294,29 @@ func intArg(v js.Value, what string, lo, hi int) (int, error) {
 	return int(f), nil
 }
 
-// stringArg reads an optional string (undefined and null are "").
+// maxText is the most characters (UTF-16 code units) a string argument
+// may have: options, settings and a labels file take a megabyte or two at
+// most, and a longer string is refused before Go copies it.
+const maxText = 8 << 20
+
+// textErr is the error of a string argument of n characters, more than
+// maxText.
+func textErr(what string, n int) error {
+	return fmt.Errorf("lrp: %s has %d characters, more than the %d allowed", what, n, maxText)
+}
+
+// stringArg reads an optional string (undefined and null are ""), of at
+// most maxText characters.
 func stringArg(v js.Value, what string) (string, error) {
 	switch v.Type() {
 	case js.TypeUndefined, js.TypeNull:
 		return "", nil
 	case js.TypeString:
+		// Object(v) is v's String wrapper, whose length Go reads without
+		// copying the characters (Value.Length refuses a primitive).
+		if n := jsObject.Invoke(v).Length(); n > maxText {
+			return "", textErr(what, n)
+		}
 		return v.String(), nil
 	}
 	return "", fmt.Errorf("lrp: %s must be a string, got %s", what, typeName(v))

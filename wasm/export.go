@@ -21,7 +21,9 @@ import (
 // result is read from it (packAt), as explain's is:
 //
 //	lrpText(n) → the address of n bytes for the options JSON, kept until
-//	    a larger lrpText: lrp.js writes them once per new options text
+//	    a larger lrpText: lrp.js writes them once per new options text, and
+//	    asks for 3 bytes a character; 0 for an error (more than maxText
+//	    characters)
 //	lrpInput(n, m) → the address of n float32s for the input, once the
 //	    session accepts an input of n values (n ≥ 1) and the options JSON
 //	    (m bytes at lrpText's address); 0 for an error (lrpError)
@@ -43,6 +45,9 @@ var (
 
 //go:wasmexport lrpText
 func textAt(n int32) uint32 {
+	if n < 0 || n/3 > maxText {
+		return exported(nil, textErr("options (JSON)", int(n/3)))
+	}
 	if cap(optText) < int(n) {
 		optText = make([]byte, n)
 	}

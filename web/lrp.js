@@ -355,7 +355,9 @@ function api(raw, go, instance, run, simd, kernel) {
         const need = 3 * json.length; // UTF-8 bytes, at most
         if (need > text.cap) {
           text.json = null;
-          text.at = exp.lrpText(need) >>> 0;
+          const at = exp.lrpText(need) >>> 0;
+          if (at === 0) throw failed();
+          text.at = at;
           text.cap = need;
         }
         text.bytes = utf8Out.encodeInto(json, new Uint8Array(exp.mem.buffer, text.at, need)).written;
