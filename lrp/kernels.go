@@ -499,11 +499,11 @@ func (l *Conv2D) Col2im(dst, cols []float32, h, w int) {
 // at column (i, j); padded positions are 0.
 func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 	cg, np := l.InC/l.Groups, oh*ow
-	if l.flat(w, ow) {
-		l.im2colFlat(cols, x[g*cg*h*w:(g+1)*cg*h*w], h, w, oh)
+	if l.simdIm2col(cols, x, g, h, w, oh, ow) {
 		return
 	}
-	if l.simdIm2col(cols, x, g, h, w, oh, ow) {
+	if l.flat(w, ow) {
+		l.im2colFlat(cols, x[g*cg*h*w:(g+1)*cg*h*w], h, w, oh)
 		return
 	}
 	t := 0
@@ -543,11 +543,11 @@ func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 // c0 ≤ c < c1 of dst.
 func (l *Conv2D) col2im(dst, cols []float32, c0, c1, h, w, oh, ow int) {
 	np := oh * ow
-	if l.flat(w, ow) {
-		l.col2imFlat(dst, cols, c0, c1, h, w, oh)
+	if l.simdCol2im(dst, cols, c0, c1, h, w, oh, ow) {
 		return
 	}
-	if l.simdCol2im(dst, cols, c0, c1, h, w, oh, ow) {
+	if l.flat(w, ow) {
+		l.col2imFlat(dst, cols, c0, c1, h, w, oh)
 		return
 	}
 	t := c0 * l.KH * l.KW

@@ -126,6 +126,35 @@ func TestStepsSIMDMatchGo(t *testing.T) {
 				// What the rule reads of them: whether any is nonzero.
 				v[4][0], v[4][1] = float32(min(bp<<1, 1)), float32(min(bn<<1, 1))
 			})
+			// At a support: a sorted subset of the indices, as below a
+			// max pooling (step.support), and the pooling's gradient.
+			var sup []int32
+			for j := range n {
+				if r.IntN(3) == 0 {
+					sup = append(sup, int32(j))
+				}
+			}
+			if len(sup) > 0 {
+				onBoth(t, name+" quotients at", [][]float32{a, b, c, d}, func(v [][]float32) { quotients(v[0], v[1], v[2], v[3], eps, sup) })
+				onBoth(t, name+" div at", [][]float32{b, c}, func(v [][]float32) {
+					s := step{r: v[0], a: &arena{}, p: pass{within: v[0], supp: sup}}
+					copy(v[1], s.div(v[1], eps))
+				})
+				onBoth(t, name+" gamma at", [][]float32{a, b, c, d, make([]float32, 2)}, func(v [][]float32) {
+					bp, bn := Gamma{0.25, eps}.quotientsFrom(v[0], v[1], v[2], v[3], v[2], sup)
+					v[4][0], v[4][1] = float32(min(bp<<1, 1)), float32(min(bn<<1, 1))
+				})
+			}
+			arg := make([]int32, n) // several outputs may share a winner
+			for o := range arg {
+				arg[o] = int32(r.IntN(n + 3))
+			}
+			onBoth(t, name+" unpool", [][]float32{a, make([]float32, n+3)}, func(v [][]float32) {
+				Gradient{}.backward(&layerStep{l: &MaxPool2D{}, r: v[0], x: [][]float32{nil}, dst: [][]float32{v[1]}, arg: arg})
+			})
+			onBoth(t, name+" boxSum", [][]float32{a, b, c, d, odd(r, n, eps), make([]float32, n)}, func(v [][]float32) {
+				boxSum(v[5], v[0], v[1], v[2], v[3], v[4])
+			})
 			onBoth(t, name+" norm", [][]float32{a, b, c, d, make([]float32, n), make([]float32, n)}, func(v [][]float32) {
 				Norm{eps}.backward(&layerStep{l: &Add{}, x: [][]float32{v[0], v[1]}, y: v[2], r: v[3], dst: [][]float32{v[4], v[5]}})
 			})

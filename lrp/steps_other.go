@@ -19,6 +19,14 @@ func simdSum64([]float32) (float64, bool)                    { return 0, false }
 func simdNegatives([]float32) (neg, done bool)               { return false, false }
 func simdSplit(_, _, _ []float32) bool                       { return false }
 
+func simdQuotientsAt(_, _, _, _ []float32, _ float32, _ []int32) bool { return false }
+func simdUnpool(_, _ []float32, _ []int32) bool                       { return false }
+func simdBoxSum(_, _, _, _, _, _ []float32) bool                      { return false }
+
+func simdGammaQuotientsAt(_, _, _, _, _ []float32, _, _ float32, _ []int32) (bp, bn uint32, ok bool) {
+	return 0, 0, false
+}
+
 func simdGammaQuotients(_, _, _, _, _ []float32, _, _ float32) (bp, bn uint32, ok bool) {
 	return 0, 0, false
 }

@@ -37,6 +37,22 @@ func quotSIMD(g, r, z, d0 *float32, n int32, eps float32)
 //go:noescape
 func quotGammaSIMD(gp, gn, z, q, rel *float32, n int32, gamma, eps float32, bits *[2]uint32)
 
+//go:wasmimport lrpsimd quot_at
+//go:noescape
+func quotAtSIMD(g, r, z, d0 *float32, n int32, eps float32, sup *int32, nsup int32)
+
+//go:wasmimport lrpsimd quot_gamma_at
+//go:noescape
+func quotGammaAtSIMD(gp, gn, z, q, rel *float32, n int32, gamma, eps float32, bits *[2]uint32, sup *int32, nsup int32)
+
+//go:wasmimport lrpsimd unpool
+//go:noescape
+func unpoolSIMD(dst, r *float32, arg *int32, n, nin int32)
+
+//go:wasmimport lrpsimd box_sum
+//go:noescape
+func boxSumSIMD(dst, x, lt, ht, cp, cn *float32, n int32)
+
 //go:wasmimport lrpsimd norm_add
 //go:noescape
 func normAddSIMD(d0, d1, x0, x1, r, y *float32, n int32, eps float32)
@@ -193,6 +209,63 @@ func simdGammaQuotients(gp, gn, z, q, rel []float32, gamma, eps float32) (bp, bn
 	var bits [2]uint32
 	quotGammaSIMD(&gp[0], &gn[0], &z[0], &q[0], &rel[0], int32(len(z)), gamma, eps, &bits)
 	return bits[0], bits[1], true
+}
+
+// inSupport reports whether the sorted indices sup all lie in [0, n), as
+// the kernels that visit them require (they trap on one outside).
+func inSupport(sup []int32, n int) bool {
+	return len(sup) > 0 && sup[0] >= 0 && int(sup[len(sup)-1]) < n
+}
+
+// simdQuotientsAt is quotients and step.div with R's support sup: g =
+// R / stab(z − d0) at the indices of sup, 0 elsewhere; d0 may be nil.
+func simdQuotientsAt(g, r, z, d0 []float32, eps float32, sup []int32) bool {
+	n := len(z)
+	if !simd || n < simdMin || !inSupport(sup, n) {
+		return false
+	}
+	g, r = g[:n], r[:n]
+	var p0 *float32
+	if d0 != nil {
+		p0 = &d0[:n][0]
+	}
+	quotAtSIMD(&g[0], &r[0], &z[0], p0, int32(n), eps, &sup[0], int32(len(sup)))
+	return true
+}
+
+// simdGammaQuotientsAt is Gamma.quotientsFrom with R's support sup; it
+// returns the bits of all gp and of all gn ORed.
+func simdGammaQuotientsAt(gp, gn, z, q, rel []float32, gamma, eps float32, sup []int32) (bp, bn uint32, ok bool) {
+	n := len(z)
+	if !simd || n < simdMin || !inSupport(sup, n) {
+		return 0, 0, false
+	}
+	gp, gn, q, rel = gp[:n], gn[:n], q[:n], rel[:n]
+	var bits [2]uint32
+	quotGammaAtSIMD(&gp[0], &gn[0], &z[0], &q[0], &rel[0], int32(n), gamma, eps, &bits, &sup[0], int32(len(sup)))
+	return bits[0], bits[1], true
+}
+
+// simdUnpool is the gradient of a max pooling: dst = 0, then dst[arg[o]]
+// += r[o] for every output o in order.
+func simdUnpool(dst, r []float32, arg []int32) bool {
+	if !simd || len(arg) < simdMin || len(dst) == 0 {
+		return false
+	}
+	r = r[:len(arg)]
+	unpoolSIMD(&dst[0], &r[0], &arg[0], int32(len(arg)), int32(len(dst)))
+	return true
+}
+
+// simdBoxSum is boxSum: dst = (x − L) ⊙ c⁺ + (x − H) ⊙ c⁻.
+func simdBoxSum(dst, x, lt, ht, cp, cn []float32) bool {
+	n := len(x)
+	if !simd || n < simdMin {
+		return false
+	}
+	dst, lt, ht, cp, cn = dst[:n], lt[:n], ht[:n], cp[:n], cn[:n]
+	boxSumSIMD(&dst[0], &x[0], &lt[0], &ht[0], &cp[0], &cn[0], int32(n))
+	return true
 }
 
 // simdNormAdd is the Norm rule through an Add: g = R / stab(y), d0 = x0 ⊙ g,

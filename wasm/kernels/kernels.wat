@@ -1080,6 +1080,118 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $one))))
 
+  ;; ---- The steps at a support (lrp/step.go, rule_gamma.go, rule_gradient.go)
+  ;;
+  ;; Below a max pooling whose windows do not overlap, the relevance is zero
+  ;; but at the winners of the pooling, whose sorted indices Go knows (step.
+  ;; support): the quotients are computed there only, +0 elsewhere, and the
+  ;; pooling's gradient sends each output's relevance to its winner. The
+  ;; indices come from Go's own pooling; an index outside the array traps
+  ;; rather than write past it.
+
+  ;; quot_at is lrp's quotients and step.div at the nsup indices sup:
+  ;; g = +0 over n values, then g[j] = r[j] / stab(z[j] − d0[j]), or
+  ;; r[j] / stab(z[j]) when d0 is 0, for each j of sup in order.
+  (func $quot_at (export "quot_at") (param $g i32) (param $r i32) (param $z i32) (param $d0 i32) (param $n i32) (param $eps f32)
+    (param $sup i32) (param $nsup i32)
+    (local $i i32) (local $j i32) (local $e f32)
+    (memory.fill (local.get $g) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $nsup)))
+        (local.set $j (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (i32.ge_u (local.get $j) (local.get $n)) (then unreachable))
+        (local.set $j (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $e (f32.load (i32.add (local.get $z) (local.get $j))))
+        (if (local.get $d0)
+          (then (local.set $e (f32.sub (local.get $e) (f32.load (i32.add (local.get $d0) (local.get $j)))))))
+        (f32.store (i32.add (local.get $g) (local.get $j))
+          (f32.div (f32.load (i32.add (local.get $r) (local.get $j)))
+            (select (f32.sub (local.get $e) (local.get $eps)) (f32.add (local.get $e) (local.get $eps)) (f32.lt (local.get $e) (f32.const 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each))))
+
+  ;; quot_gamma_at is lrp's Gamma.quotientsFrom at the nsup indices sup:
+  ;; gp = gn = +0 over n values, then at each j of sup gp[j] = R / stab(z +
+  ;; γq) where z > 0 and gn[j] = R / stab(z + γ(z − q)) where z < 0 (+0
+  ;; otherwise); the bits of all gp ORed are stored at bits, those of all
+  ;; gn at bits + 4.
+  (func $quot_gamma_at (export "quot_gamma_at")
+    (param $gp i32) (param $gn i32) (param $z i32) (param $q i32) (param $rel i32) (param $n i32)
+    (param $gamma f32) (param $eps f32) (param $bits i32) (param $sup i32) (param $nsup i32)
+    (local $i i32) (local $j i32) (local $zs f32) (local $e f32) (local $ps f32) (local $ms f32) (local $sp i32) (local $sn i32)
+    (memory.fill (local.get $gp) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+    (memory.fill (local.get $gn) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $nsup)))
+        (local.set $j (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (i32.ge_u (local.get $j) (local.get $n)) (then unreachable))
+        (local.set $j (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $zs (f32.load (i32.add (local.get $z) (local.get $j))))
+        (local.set $ps (f32.const 0))
+        (local.set $ms (f32.const 0))
+        (if (f32.gt (local.get $zs) (f32.const 0))
+          (then
+            (local.set $e (f32.add (local.get $zs) (f32.mul (local.get $gamma) (f32.load (i32.add (local.get $q) (local.get $j))))))
+            (local.set $ps (f32.div (f32.load (i32.add (local.get $rel) (local.get $j)))
+              (select (f32.sub (local.get $e) (local.get $eps)) (f32.add (local.get $e) (local.get $eps)) (f32.lt (local.get $e) (f32.const 0)))))))
+        (if (f32.lt (local.get $zs) (f32.const 0))
+          (then
+            (local.set $e (f32.add (local.get $zs)
+              (f32.mul (local.get $gamma) (f32.sub (local.get $zs) (f32.load (i32.add (local.get $q) (local.get $j)))))))
+            (local.set $ms (f32.div (f32.load (i32.add (local.get $rel) (local.get $j)))
+              (select (f32.sub (local.get $e) (local.get $eps)) (f32.add (local.get $e) (local.get $eps)) (f32.lt (local.get $e) (f32.const 0)))))))
+        (f32.store (i32.add (local.get $gp) (local.get $j)) (local.get $ps))
+        (f32.store (i32.add (local.get $gn) (local.get $j)) (local.get $ms))
+        (local.set $sp (i32.or (local.get $sp) (i32.reinterpret_f32 (local.get $ps))))
+        (local.set $sn (i32.or (local.get $sn) (i32.reinterpret_f32 (local.get $ms))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (i32.store (local.get $bits) (local.get $sp))
+    (i32.store offset=4 (local.get $bits) (local.get $sn)))
+
+  ;; unpool is the gradient of lrp's maxPool (Gradient.backward): dst = +0
+  ;; over nin values, then dst[arg[o]] += r[o] for o < n in order.
+  (func $unpool (export "unpool") (param $dst i32) (param $r i32) (param $arg i32) (param $n i32) (param $nin i32)
+    (local $o i32) (local $k i32)
+    (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $nin) (i32.const 2)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $o) (local.get $n)))
+        (local.set $k (i32.load (i32.add (local.get $arg) (i32.shl (local.get $o) (i32.const 2)))))
+        (if (i32.ge_u (local.get $k) (local.get $nin)) (then unreachable))
+        (local.set $k (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 2))))
+        (f32.store (local.get $k) (f32.add (f32.load (local.get $k)) (f32.load (i32.add (local.get $r) (i32.shl (local.get $o) (i32.const 2))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $each))))
+
+  ;; box_sum is lrp's boxSum: dst[i] = (x[i] − lt[i])·cp[i] + (x[i] − ht[i])·cn[i].
+  (func $box_sum (export "box_sum") (param $dst i32) (param $x i32) (param $lt i32) (param $ht i32) (param $cp i32) (param $cn i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $v v128) (local $s f32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (f32x4.add
+            (f32x4.mul (f32x4.sub (local.get $v) (v128.load (i32.add (local.get $lt) (local.get $i)))) (v128.load (i32.add (local.get $cp) (local.get $i))))
+            (f32x4.mul (f32x4.sub (local.get $v) (v128.load (i32.add (local.get $ht) (local.get $i)))) (v128.load (i32.add (local.get $cn) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $s (f32.load (i32.add (local.get $x) (local.get $i))))
+        (f32.store (i32.add (local.get $dst) (local.get $i))
+          (f32.add
+            (f32.mul (f32.sub (local.get $s) (f32.load (i32.add (local.get $lt) (local.get $i)))) (f32.load (i32.add (local.get $cp) (local.get $i))))
+            (f32.mul (f32.sub (local.get $s) (f32.load (i32.add (local.get $ht) (local.get $i)))) (f32.load (i32.add (local.get $cn) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
   ;; ---- The matrix-vector products of a dense layer (lrp/gemm.go)
 
   ;; axpy is lrp's axpy: y[i] += g·x[i] (gemvCols, the transposed pass).
@@ -1341,11 +1453,15 @@
                         (local.set $j (local.get $j0))
                         (if (i32.and (i32.eq (local.get $sw) (i32.const 1)) (i32.lt_s (local.get $j0) (local.get $j1)))
                           (then
-                            (memory.copy
-                              (i32.add (local.get $r) (i32.shl (local.get $j0) (i32.const 2)))
-                              (i32.add (local.get $xr) (i32.shl (i32.add (local.get $j0) (local.get $x0)) (i32.const 2)))
-                              (i32.shl (i32.sub (local.get $j1) (local.get $j0)) (i32.const 2)))
-                            (local.set $j (local.get $j1))))
+                            ;; four at a time (a memory.copy per row costs more
+                            ;; than the copy of a short row), the rest below
+                            (block $copyDone
+                              (loop $copy
+                                (br_if $copyDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
+                                (v128.store (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 2)))
+                                  (v128.load (i32.add (local.get $xr) (i32.shl (i32.add (local.get $j) (local.get $x0)) (i32.const 2)))))
+                                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                                (br $copy)))))
                         (if (i32.eq (local.get $sw) (i32.const 2))
                           (then
                             (block $fourDone
