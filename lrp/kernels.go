@@ -491,12 +491,13 @@ func (l *Conv2D) Im2col(cols, x []float32, h, w int) {
 // for package train.
 func (l *Conv2D) Col2im(dst, cols []float32, h, w int) {
 	oh, ow := l.outSize(h, w)
-	l.col2im(dst, cols, 0, l.InC/l.Groups, h, w, oh, ow)
+	l.col2imAny(dst, cols, 0, l.InC/l.Groups, h, w, oh, ow)
 }
 
 // im2col fills cols [Cg·KH·KW][OH·OW] with the patches of group g of
 // x [InC][h][w]: row (c, u, v) holds x[g·Cg+c][i·SH+u·DH−PT][j·SW+v·DW−PL]
-// at column (i, j); padded positions are 0.
+// at column (i, j); padded positions are 0. With the SIMD kernel in use,
+// flat or not, it is one call to it.
 func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 	cg, np := l.InC/l.Groups, oh*ow
 	if l.simdIm2col(cols, x, g, h, w, oh, ow) {
@@ -540,14 +541,26 @@ func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 
 // col2im adds each entry of cols [Cg·KH·KW][OH·OW] to the input position of
 // one group, dst [Cg][h][w], it was read from by im2col, for the channels
-// c0 ≤ c < c1 of dst.
+// c0 ≤ c < c1 of dst, which hold no −0 (Conv2D.transpose clears them):
+// on the SIMD kernel in one call when it is in use, flat or not. The
+// kernel adds nothing at the padded positions where col2imFlat adds +0,
+// which changes only a −0.
 func (l *Conv2D) col2im(dst, cols []float32, c0, c1, h, w, oh, ow int) {
-	np := oh * ow
 	if l.simdCol2im(dst, cols, c0, c1, h, w, oh, ow) {
 		return
 	}
+	l.col2imAny(dst, cols, c0, c1, h, w, oh, ow)
+}
+
+// col2imAny is col2im for any dst: a flat convolution's in Go
+// (col2imFlat), any other on the SIMD kernel when it is in use.
+func (l *Conv2D) col2imAny(dst, cols []float32, c0, c1, h, w, oh, ow int) {
+	np := oh * ow
 	if l.flat(w, ow) {
 		l.col2imFlat(dst, cols, c0, c1, h, w, oh)
+		return
+	}
+	if l.simdCol2im(dst, cols, c0, c1, h, w, oh, ow) {
 		return
 	}
 	t := c0 * l.KH * l.KW

@@ -185,7 +185,8 @@ func TestStepsSIMDMatchGo(t *testing.T) {
 
 // TestWindowsSIMDMatchGo runs im2col, col2im and max pooling on the SIMD
 // kernel and in Go, for convolutions that are not flat (strides, padding
-// with fewer output columns, dilation, kernel sizes 1 to 7) and for
+// with fewer output columns, dilation, kernel sizes 1 to 7) and flat ones
+// (Go's im2colFlat and col2imFlat, "same" padding) and for
 // poolings with and without padding, strides 1 to 3 and ties, and
 // requires the same bits.
 func TestWindowsSIMDMatchGo(t *testing.T) {
@@ -196,6 +197,9 @@ func TestWindowsSIMDMatchGo(t *testing.T) {
 		{KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1},
 		{KH: 1, KW: 1, SH: 2, SW: 2, DH: 1, DW: 1},
 		{KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1},
+		{KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1}, // flat
+		{KH: 5, KW: 5, SH: 1, SW: 1, PT: 2, PL: 2, PB: 2, PR: 2, DH: 1, DW: 1}, // flat
+		{KH: 3, KW: 3, SH: 1, SW: 1, PT: 2, PL: 2, PB: 0, PR: 2, DH: 2, DW: 2}, // flat, dilated
 		{KH: 3, KW: 2, SH: 1, SW: 3, PT: 2, PL: 0, PB: 1, PR: 2, DH: 1, DW: 1},
 		{KH: 3, KW: 3, SH: 2, SW: 2, PT: 2, PL: 2, PB: 2, PR: 2, DH: 2, DW: 2},
 		{KH: 2, KW: 5, SH: 1, SW: 2, PT: 0, PL: 4, PB: 0, PR: 4, DH: 1, DW: 1},
@@ -209,16 +213,21 @@ func TestWindowsSIMDMatchGo(t *testing.T) {
 			for _, c := range []int{1, 3} {
 				l.InC, l.OutC, l.Groups = c, 1, 1
 				oh, ow := l.outSize(h, w)
-				if l.flat(w, ow) {
-					continue
-				}
 				name := fmt.Sprintf("%dx%d/s%dx%d/p%d,%d,%d,%d/d%d c=%d h=%d w=%d", l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR, l.DH, c, h, w)
 				k, np := c*l.KH*l.KW, oh*ow
 				x, cols := odd(r, c*h*w, 0), odd(r, k*np, 0)
+				if l.flat(w, ow) { // col2im's dst holds no −0 (Conv2D.transpose clears it)
+					for i, v := range x {
+						if v == 0 {
+							x[i] = 0
+						}
+					}
+				}
 				onBoth(t, name+" im2col", [][]float32{odd(r, k*np, 0), x}, func(v [][]float32) { l.im2col(v[0], v[1], 0, h, w, oh, ow) })
 				for _, cc := range [][2]int{{0, c}, {c - 1, c}} {
-					onBoth(t, fmt.Sprintf("%s col2im %v", name, cc), [][]float32{x, cols}, func(v [][]float32) {
-						l.col2im(v[0], v[1], cc[0], cc[1], h, w, oh, ow)
+					// cols is scratch: col2imFlat zeroes its padded positions.
+					onBoth(t, fmt.Sprintf("%s col2im %v", name, cc), [][]float32{x}, func(v [][]float32) {
+						l.col2im(v[0], append([]float32(nil), cols...), cc[0], cc[1], h, w, oh, ow)
 					})
 				}
 			}
