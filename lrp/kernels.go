@@ -364,6 +364,9 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 			p.share(out, lo, hi, cg, np)
 			continue
 		}
+		if (t[0].g == nil || sp[0]) && (t[1].g == nil || sp[1]) && l.simdTransposeSparse(out, t, gr, sup, acc, h, wd, oh, ow, a) {
+			continue
+		}
 		cols := a.col(k * np)
 		first := true
 		for i, t := range t {

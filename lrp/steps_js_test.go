@@ -352,3 +352,52 @@ func TestSparseSIMDMatchGo(t *testing.T) {
 		}
 	}
 }
+
+// TestSparseTransposeSIMDMatchGo runs Conv2D.transpose with sparse
+// gradients (one or two terms, with and without the list of their
+// nonzeros, one group or two) on the SIMD kernel, which scatters into
+// transposed columns (simdTransposeSparse), and in Go, and requires the
+// same bits.
+func TestSparseTransposeSIMDMatchGo(t *testing.T) {
+	requireSIMD(t)
+	r := newRand(31)
+	convs := []Conv2D{
+		{KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1},
+		{KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1},
+		{KH: 5, KW: 3, SH: 1, SW: 2, PT: 2, PL: 0, PB: 1, PR: 1, DH: 2, DW: 1},
+	}
+	for _, l := range convs {
+		for _, c := range [][3]int{{1, 8, 1}, {2, 16, 1}, {6, 4, 2}, {3, 5, 1}} {
+			l.InC, l.OutC, l.Groups = c[0], c[1], c[2]
+			const h, w = 14, 11
+			in := []int{l.InC, h, w}
+			oh, ow := l.outSize(h, w)
+			n := l.OutC * oh * ow
+			k := l.InC / l.Groups * l.KH * l.KW
+			w1, w2 := randn(r, l.OutC*k), randn(r, l.OutC*k)
+			g1, g2 := odd(r, n, 0), odd(r, n, 0)
+			var sup []int32 // every fourth position, as below a 2×2 max pooling
+			for i := range n {
+				if i%4 == r.IntN(4) || i%4 != 1 {
+					g1[i], g2[i] = 0, 0
+				}
+				if i%4 == 1 {
+					sup = append(sup, int32(i))
+				}
+			}
+			for _, list := range [][]int32{nil, sup} {
+				for _, two := range []bool{false, true} {
+					name := fmt.Sprintf("%dx%d/s%d,%d c=%v list=%v two=%v", l.KH, l.KW, l.SH, l.SW, c, list != nil, two)
+					onBoth(t, name, [][]float32{make([]float32, l.InC*h*w)}, func(v [][]float32) {
+						ts := term(g1, w1)
+						if two {
+							ts[1].g, ts[1].w = g2, w2
+						}
+						p := pass{exact: true, within: g1, supp: list, counted: true, dens: 0.25}
+						l.transpose(v[0], ts, false, in, &p, &arena{})
+					})
+				}
+			}
+		}
+	}
+}

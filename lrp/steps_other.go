@@ -42,6 +42,10 @@ func simdWinoPack(_ []float32, _ *[16]int, _ []float32, _, _, _, _, _, _, _ int)
 
 func simdScatter(_, _, _ []float32, _ int, _ []int32, _ int) bool { return false }
 
+func (*Conv2D) simdTransposeSparse(_ []float32, _ terms, _ int, _ []int32, _ bool, _, _, _, _ int, _ *arena) bool {
+	return false
+}
+
 func simdGather(_, _, _, _ []float32, _ int, _ []int32, _ int, _ float32) bool { return false }
 
 func simdAxpy(_, _ []float32, _ float32) bool { return false }

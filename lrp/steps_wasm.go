@@ -89,6 +89,14 @@ func winoPackSIMD(ap *float32, at *[16]int32, w *float32, k, kb, kp, rs9, ds9 in
 //go:noescape
 func scatterSIMD(cols, w, g *float32, k, np int32, sup *int32, nsup, o0 int32)
 
+//go:wasmimport lrpsimd scatter_t
+//go:noescape
+func scatterTSIMD(ct, w, g *float32, k, np, og int32, sup *int32, nsup, o0 int32, clear bool)
+
+//go:wasmimport lrpsimd col2im_t
+//go:noescape
+func col2imTSIMD(dst, ct *float32, k, c0, c1, h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int32)
+
 //go:wasmimport lrpsimd gather
 //go:noescape
 func gatherSIMD(out, w, cols, need *float32, k, np int32, sup *int32, nsup, o0 int32, b float32)
@@ -417,6 +425,56 @@ func simdScatter(cols, w, g []float32, np int, in []int32, o0 int) bool {
 		sup = &in[0]
 	}
 	scatterSIMD(&cols[0], &w[0], &g[0], int32(k), int32(np), sup, int32(len(in)), int32(o0))
+	return true
+}
+
+// simdTransposeSparse is Conv2D.transpose of group gr when every term's
+// gradient is sparse, on the SIMD kernel when it is in use: per term one
+// call that scatters all of its nonzeros (each g[o][p]·w[o] added to
+// column p) into the transposed columns [np][k], a row of k floats per
+// column, where they take vectors, then one call that adds them to out,
+// the group's channels of dst, as col2im does (out is cleared first
+// unless acc). Every value gets the same products and sums in the same
+// order as the loops of transpose and col2im, so the same bits. sup, if
+// not nil, lists where the gradients' nonzeros lie (pass.supp).
+func (l *Conv2D) simdTransposeSparse(out []float32, t terms, gr int, sup []int32, acc bool, h, wd, oh, ow int, a *arena) bool {
+	cg, og := l.InC/l.Groups, l.OutC/l.Groups
+	k, np := cg*l.KH*l.KW, oh*ow
+	if !simd || k == 0 || np == 0 || og == 0 || l.pointwise() {
+		return false
+	}
+	out = out[:cg*h*wd]
+	ct := a.col(k * np)
+	o0 := gr * og * np
+	first := true
+	for _, t := range t {
+		if t.g == nil {
+			continue
+		}
+		w, g := t.w[gr*og*k:(gr+1)*og*k], t.g[o0:o0+og*np]
+		var none int32 // the address of an empty list
+		p, n := (*int32)(nil), 0
+		if sup != nil {
+			in := sup // one group: all of it
+			if l.Groups > 1 {
+				in, _ = supportIn(sup, 0, o0, o0+og*np)
+			}
+			p, n = &none, len(in)
+			if n > 0 {
+				p = &in[0]
+			}
+		}
+		scatterTSIMD(&ct[0], &w[0], &g[0], int32(k), int32(np), int32(og), p, int32(n), int32(o0), first)
+		first = false
+	}
+	if first {
+		return false
+	}
+	if !acc {
+		clear(out)
+	}
+	col2imTSIMD(&out[0], &ct[0], int32(k), 0, int32(cg), int32(h), int32(wd), int32(oh), int32(ow),
+		int32(l.KH), int32(l.KW), int32(l.SH), int32(l.SW), int32(l.DH), int32(l.DW), int32(l.PT), int32(l.PL))
 	return true
 }
 

@@ -1326,6 +1326,122 @@
                 (br $column)))))
         (br $points))))
 
+  ;; scatter_t is the sparse transpose of og output channels at once, into
+  ;; the transposed columns ct [np][k] (column p of cols [k][np] as a row
+  ;; of k floats, so that it takes vectors): ct[p][t] += g[m]·w[o][t] for
+  ;; t < k at every m = o·np + p, o < og, where g[m] ≠ 0, w [og][k], in the
+  ;; order of m (the positions of the sorted list sup minus o0 when sup is
+  ;; not 0, else every m). Each ct[p][t] receives its products in the
+  ;; order of o, as scatter's cols[t][p] does; with clear set, ct starts
+  ;; at +0.
+  (func $scatter_t (export "scatter_t")
+    (param $ct i32) (param $w i32) (param $g i32) (param $k i32) (param $np i32) (param $og i32)
+    (param $sup i32) (param $nsup i32) (param $o0 i32) (param $clear i32)
+    (local $i i32) (local $m i32) (local $n i32) (local $o i32) (local $v f32) (local $vv v128)
+    (local $y i32) (local $wt i32) (local $end4 i32) (local $end i32) (local $k4 i32)
+    (local.set $k4 (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $n (i32.mul (local.get $og) (local.get $np)))
+    (if (local.get $clear)
+      (then (memory.fill (local.get $ct) (i32.const 0) (i32.mul (local.get $np) (local.get $k4)))))
+    (block $done
+      (loop $points
+        (if (local.get $sup)
+          (then
+            (br_if $done (i32.ge_u (local.get $i) (local.get $nsup)))
+            (local.set $m (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0)))
+            (if (i32.ge_u (local.get $m) (local.get $n)) (then unreachable)))
+          (else
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $m (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (local.set $v (f32.load (i32.add (local.get $g) (i32.shl (local.get $m) (i32.const 2)))))
+        (if (f32.ne (local.get $v) (f32.const 0))
+          (then
+            (local.set $o (i32.div_u (local.get $m) (local.get $np)))
+            ;; row p = m − o·np of ct, row o of w
+            (local.set $y (i32.add (local.get $ct) (i32.mul (i32.sub (local.get $m) (i32.mul (local.get $o) (local.get $np))) (local.get $k4))))
+            (local.set $wt (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $k4))))
+            (local.set $end (i32.add (local.get $wt) (local.get $k4)))
+            (local.set $end4 (i32.add (local.get $wt) (i32.and (local.get $k4) (i32.const -16))))
+            (local.set $vv (f32x4.splat (local.get $v)))
+            (block $fourDone
+              (loop $four
+                (br_if $fourDone (i32.ge_u (local.get $wt) (local.get $end4)))
+                (v128.store (local.get $y) (f32x4.add (v128.load (local.get $y)) (f32x4.mul (local.get $vv) (v128.load (local.get $wt)))))
+                (local.set $y (i32.add (local.get $y) (i32.const 16)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 16)))
+                (br $four)))
+            (block $oneDone
+              (loop $one
+                (br_if $oneDone (i32.ge_u (local.get $wt) (local.get $end)))
+                (f32.store (local.get $y) (f32.add (f32.load (local.get $y)) (f32.mul (local.get $v) (f32.load (local.get $wt)))))
+                (local.set $y (i32.add (local.get $y) (i32.const 4)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
+                (br $one)))))
+        (br $points))))
+
+  ;; col2im_t is col2im from the transposed columns ct [oh·ow][k] of
+  ;; scatter_t, k = cg·kh·kw: for the channels c0 ≤ c < c1, in col2im's
+  ;; order (c, u, v, i, j), dst[c][i·sh + u·dh − pt][j·sw + v·dw − pl] +=
+  ;; ct[i·ow + j][(c·kh + u)·kw + v] where that position lies inside dst.
+  (func $col2im_t (export "col2im_t")
+    (param $dst i32) (param $ct i32) (param $k i32) (param $c0 i32) (param $c1 i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
+    (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $j i32) (local $y i32) (local $t i32)
+    (local $x0 i32) (local $j0 i32) (local $j1 i32) (local $xc i32) (local $xr i32) (local $q i32) (local $r i32) (local $k4 i32) (local $sw4 i32)
+    (local.set $k4 (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $sw4 (i32.shl (local.get $sw) (i32.const 2)))
+    (local.set $c (local.get $c0))
+    (block $cDone
+      (loop $cLoop
+        (br_if $cDone (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $xc (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
+        (local.set $u (i32.const 0))
+        (block $uDone
+          (loop $uLoop
+            (br_if $uDone (i32.ge_s (local.get $u) (local.get $kh)))
+            (local.set $v (i32.const 0))
+            (block $vDone
+              (loop $vLoop
+                (br_if $vDone (i32.ge_s (local.get $v) (local.get $kw)))
+                (local.set $t (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $kh)) (local.get $u)) (local.get $kw)) (local.get $v)))
+                (local.set $x0 (i32.sub (i32.mul (local.get $v) (local.get $dw)) (local.get $pl)))
+                (local.set $j0 (select
+                  (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $x0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
+                  (i32.const 0)
+                  (i32.lt_s (local.get $x0) (i32.const 0))))
+                (local.set $j1 (i32.div_s (i32.add (i32.sub (local.get $w) (local.get $x0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw)))
+                (local.set $j1 (call $min (select (local.get $j1) (i32.const 0) (i32.gt_s (local.get $j1) (i32.const 0))) (local.get $ow)))
+                (local.set $j0 (call $min (local.get $j0) (local.get $j1)))
+                (local.set $i (i32.const 0))
+                (block $iDone
+                  (loop $iLoop
+                    (br_if $iDone (i32.ge_s (local.get $i) (local.get $oh)))
+                    (local.set $y (i32.sub (i32.add (i32.mul (local.get $i) (local.get $sh)) (i32.mul (local.get $u) (local.get $dh))) (local.get $pt)))
+                    (if (i32.and (i32.ge_s (local.get $y) (i32.const 0)) (i32.lt_s (local.get $y) (local.get $h)))
+                      (then
+                        (local.set $xr (i32.add (local.get $xc) (i32.shl (i32.mul (local.get $y) (local.get $w)) (i32.const 2))))
+                        (local.set $q (i32.add (local.get $xr) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $sw)) (local.get $x0)) (i32.const 2))))
+                        (local.set $r (i32.add (local.get $ct)
+                          (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $ow)) (local.get $j0)) (local.get $k)) (local.get $t)) (i32.const 2))))
+                        (local.set $j (local.get $j0))
+                        (block $jDone
+                          (loop $jLoop
+                            (br_if $jDone (i32.ge_s (local.get $j) (local.get $j1)))
+                            (f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.load (local.get $r))))
+                            (local.set $q (i32.add (local.get $q) (local.get $sw4)))
+                            (local.set $r (i32.add (local.get $r) (local.get $k4)))
+                            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                            (br $jLoop)))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $iLoop)))
+                (local.set $v (i32.add (local.get $v) (i32.const 1)))
+                (br $vLoop)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $uLoop)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cLoop))))
+
   ;; gather is the sparse forward pass of one output channel: out[p] =
   ;; Σ_t w[t]·cols[t][p] + b where need[p] ≠ 0, else +0 (lrp's dotStride:
   ;; four running sums s_j over t ≡ j mod 4, the last k mod 4 products
