@@ -10,7 +10,7 @@
 // makes two, for 9 timed calls), whose caches and memory growth show as a
 // stage of their own; the shares of the others are also given without it.
 //
-//   node scripts/profile.mjs [--bench NAME] [--no-simd] [--top N]
+//   node scripts/profile.mjs [--bench NAME] [--benchtime 8x] [--no-simd] [--top N]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] :
 const bench = opt('--bench', 'ResNet18ExplainEpsilonGammaBox');
 const simd = !args.includes('--no-simd');
 const top = Number(opt('--top')) || 25;
+const benchtime = opt('--benchtime', '8x');
 
 // The stages, first match wins, by the function's name: Go's are
 // package.Function (github.com_lrpwasm_lrp_lrp.…), the kernels' those of
@@ -54,7 +55,7 @@ try {
   execFileSync('wat2wasm', ['--debug-names', join(root, 'wasm', 'kernels', 'kernels.wat'), '-o', kernels]);
   const out = execFileSync(
     process.execPath,
-    ['--stack-size=8192', '--cpu-prof', '--cpu-prof-interval', '500', '--cpu-prof-dir', dir, join(root, 'scripts', 'go_js_wasm_exec.mjs'), bin, '-test.run', '^$', '-test.bench', `^Benchmark${bench}$`, '-test.benchtime', '8x'],
+    ['--stack-size=8192', '--cpu-prof', '--cpu-prof-interval', '500', '--cpu-prof-dir', dir, join(root, 'scripts', 'go_js_wasm_exec.mjs'), bin, '-test.run', '^$', '-test.bench', `^Benchmark${bench}$`, '-test.benchtime', benchtime],
     { cwd: join(root, 'lrp'), env: { ...process.env, LRP_SIMD: simd ? '1' : '0', LRP_KERNELS: kernels }, encoding: 'utf8' },
   );
   console.log(out.split('\n').find((l) => l.startsWith('Benchmark')) ?? out);

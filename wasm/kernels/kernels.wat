@@ -1425,6 +1425,24 @@
                         (local.set $r (i32.add (local.get $ct)
                           (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $ow)) (local.get $j0)) (local.get $k)) (local.get $t)) (i32.const 2))))
                         (local.set $j (local.get $j0))
+                        (if (i32.eq (local.get $sw) (i32.const 1))
+                          (then
+                            ;; four at a time: four rows of ct into one vector
+                            (block $fourDone
+                              (loop $four
+                                (br_if $fourDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
+                                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q))
+                                  (f32x4.replace_lane 3
+                                    (f32x4.replace_lane 2
+                                      (f32x4.replace_lane 1
+                                        (f32x4.splat (f32.load (local.get $r)))
+                                        (f32.load (i32.add (local.get $r) (local.get $k4))))
+                                      (f32.load (i32.add (local.get $r) (i32.shl (local.get $k4) (i32.const 1)))))
+                                    (f32.load (i32.add (local.get $r) (i32.mul (local.get $k4) (i32.const 3)))))))
+                                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                                (local.set $r (i32.add (local.get $r) (i32.shl (local.get $k4) (i32.const 2))))
+                                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                                (br $four)))))
                         (block $jDone
                           (loop $jLoop
                             (br_if $jDone (i32.ge_s (local.get $j) (local.get $j1)))
