@@ -216,6 +216,22 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *are
 		}
 		if need != nil {
 			sup, next := p.supportOf(need), 0
+			// The group's channels in one call to the SIMD kernel.
+			o0 := g * og * np
+			var in []int32 // the listed nonzeros of this group
+			if sup != nil {
+				in = sup
+				if l.Groups > 1 {
+					in, _ = supportIn(sup, 0, o0, o0+og*np)
+				}
+			}
+			var bg []float32
+			if b != nil {
+				bg = b[g*og : (g+1)*og]
+			}
+			if simdGather(out, w[g*og*k:], cols.d, need[o0:], k, np, og, in, o0, bg) {
+				continue
+			}
 			for o := range og {
 				wo := w[(g*og+o)*k : (g*og+o+1)*k]
 				oo := out[o*np : (o+1)*np]
@@ -228,18 +244,12 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *are
 					o0 := (g*og + o) * np
 					var in []int32
 					in, next = supportIn(sup, next, o0, o0+np)
-					if simdGather(oo, wo, cols.d, no, np, in, o0, bo) {
-						continue
-					}
 					clear(oo)
 					for _, q := range in {
 						if p := int(q) - o0; no[p] != 0 {
 							oo[p] = dotStride(wo, cols.d[p:], np) + bo
 						}
 					}
-					continue
-				}
-				if simdGather(oo, wo, cols.d, no, np, nil, 0, bo) {
 					continue
 				}
 				// Four values per test, as in transpose.

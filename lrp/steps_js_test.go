@@ -338,7 +338,7 @@ func TestSparseSIMDMatchGo(t *testing.T) {
 					})
 				})
 				onBoth(t, name+" gather", [][]float32{odd(r, np, 0)}, func(v [][]float32) {
-					if simdGather(v[0], w, cols, g, np, in, o0, 0.5) {
+					if simdGather(v[0], w, cols, g, k, np, 1, in, o0, []float32{0.5}) {
 						return
 					}
 					clear(v[0])
@@ -356,8 +356,9 @@ func TestSparseSIMDMatchGo(t *testing.T) {
 // TestSparseTransposeSIMDMatchGo runs Conv2D.transpose with sparse
 // gradients (one or two terms, with and without the list of their
 // nonzeros, one group or two) on the SIMD kernel, which scatters into
-// transposed columns (simdTransposeSparse), and in Go, and requires the
-// same bits.
+// transposed columns (simdTransposeSparse), and in Go, and Conv2D.forward
+// with a sparse need vector (with and without a bias), which gathers a
+// group's channels in one call, and requires the same bits.
 func TestSparseTransposeSIMDMatchGo(t *testing.T) {
 	requireSIMD(t)
 	r := newRand(31)
@@ -385,7 +386,15 @@ func TestSparseTransposeSIMDMatchGo(t *testing.T) {
 					sup = append(sup, int32(i))
 				}
 			}
+			x, bias := odd(r, l.InC*h*w, 0), randn(r, l.OutC)
 			for _, list := range [][]int32{nil, sup} {
+				for _, b := range [][]float32{nil, bias} {
+					name := fmt.Sprintf("%dx%d/s%d,%d c=%v list=%v bias=%v forward", l.KH, l.KW, l.SH, l.SW, c, list != nil, b != nil)
+					onBoth(t, name, [][]float32{odd(r, n, 0)}, func(v [][]float32) {
+						p := pass{exact: true, within: g1, supp: list, counted: true, dens: 0.25}
+						l.forward(v[0], x, w1, b, g1, in, &p, &arena{})
+					})
+				}
 				for _, two := range []bool{false, true} {
 					name := fmt.Sprintf("%dx%d/s%d,%d c=%v list=%v two=%v", l.KH, l.KW, l.SH, l.SW, c, list != nil, two)
 					onBoth(t, name, [][]float32{make([]float32, l.InC*h*w)}, func(v [][]float32) {

@@ -46,7 +46,7 @@ func (*Conv2D) simdTransposeSparse(_ []float32, _ terms, _ int, _ []int32, _ boo
 	return false
 }
 
-func simdGather(_, _, _, _ []float32, _ int, _ []int32, _ int, _ float32) bool { return false }
+func simdGather(_, _, _, _ []float32, _, _, _ int, _ []int32, _ int, _ []float32) bool { return false }
 
 func simdAxpy(_, _ []float32, _ float32) bool { return false }
 

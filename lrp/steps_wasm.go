@@ -99,7 +99,7 @@ func col2imTSIMD(dst, ct *float32, k, c0, c1, h, w, oh, ow, kh, kw, sh, sw, dh, 
 
 //go:wasmimport lrpsimd gather
 //go:noescape
-func gatherSIMD(out, w, cols, need *float32, k, np int32, sup *int32, nsup, o0 int32, b float32)
+func gatherSIMD(out, w, cols, need *float32, k, np, og int32, sup *int32, nsup, o0 int32, bias *float32)
 
 //go:wasmimport lrpsimd axpy
 //go:noescape
@@ -478,26 +478,33 @@ func (l *Conv2D) simdTransposeSparse(out []float32, t terms, gr int, sup []int32
 	return true
 }
 
-// simdGather is the sparse forward pass of one output channel in
-// Conv2D.forward: out[p] = Σ_t w[t]·cols[t][p] + b where need[p] ≠ 0 and
-// 0 elsewhere, p as in simdScatter.
-func simdGather(out, w, cols, need []float32, np int, in []int32, o0 int, b float32) bool {
-	k := len(w)
-	if !simd || k == 0 || np == 0 || len(out) < np || len(need) < np || len(cols) < k*np {
+// simdGather is the sparse forward pass of the og output channels of a
+// group in Conv2D.forward, in one call: out[m] = Σ_t w[o][t]·cols[t][p] +
+// b[o] at m = o·np + p where need[m] ≠ 0 and 0 elsewhere, for w [og][k],
+// out and need [og][np], b nil (no bias) or [og]; m over the indices in
+// minus o0 when in is not nil (where need's nonzeros lie, sorted), else
+// over all.
+func simdGather(out, w, cols, need []float32, k, np, og int, in []int32, o0 int, b []float32) bool {
+	n := og * np
+	if !simd || k == 0 || n == 0 || len(out) < n || len(need) < n || len(w) < og*k || len(cols) < k*np {
 		return false
 	}
-	var sup *int32
+	var bias *float32
+	var list *int32
+	if b != nil {
+		bias = &b[:og][0]
+	}
 	if in != nil {
 		if len(in) == 0 {
-			clear(out[:np])
+			clear(out[:n])
 			return true
 		}
-		if int(in[0]) < o0 || int(in[len(in)-1]) >= o0+np {
+		if int(in[0]) < o0 || int(in[len(in)-1]) >= o0+n {
 			return false
 		}
-		sup = &in[0]
+		list = &in[0]
 	}
-	gatherSIMD(&out[0], &w[0], &cols[0], &need[0], int32(k), int32(np), sup, int32(len(in)), int32(o0), b)
+	gatherSIMD(&out[0], &w[0], &cols[0], &need[0], int32(k), int32(np), int32(og), list, int32(len(in)), int32(o0), bias)
 	return true
 }
 

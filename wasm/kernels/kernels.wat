@@ -1331,13 +1331,13 @@
   ;; of k floats, so that it takes vectors): ct[p][t] += g[m]·w[o][t] for
   ;; t < k at every m = o·np + p, o < og, where g[m] ≠ 0, w [og][k], in the
   ;; order of m (the positions of the sorted list sup minus o0 when sup is
-  ;; not 0, else every m). Each ct[p][t] receives its products in the
+  ;; not 0, else every m; a position out of order traps). Each ct[p][t] receives its products in the
   ;; order of o, as scatter's cols[t][p] does; with clear set, ct starts
   ;; at +0.
   (func $scatter_t (export "scatter_t")
     (param $ct i32) (param $w i32) (param $g i32) (param $k i32) (param $np i32) (param $og i32)
     (param $sup i32) (param $nsup i32) (param $o0 i32) (param $clear i32)
-    (local $i i32) (local $m i32) (local $n i32) (local $o i32) (local $v f32) (local $vv v128)
+    (local $i i32) (local $m i32) (local $n i32) (local $o i32) (local $ob i32) (local $v f32) (local $vv v128)
     (local $y i32) (local $wt i32) (local $end4 i32) (local $end i32) (local $k4 i32)
     (local.set $k4 (i32.shl (local.get $k) (i32.const 2)))
     (local.set $n (i32.mul (local.get $og) (local.get $np)))
@@ -1357,9 +1357,16 @@
         (local.set $v (f32.load (i32.add (local.get $g) (i32.shl (local.get $m) (i32.const 2)))))
         (if (f32.ne (local.get $v) (f32.const 0))
           (then
-            (local.set $o (i32.div_u (local.get $m) (local.get $np)))
+            ;; the channel o of m: the positions come in order
+            (block $found
+              (loop $next
+                (br_if $found (i32.lt_u (local.get $m) (i32.add (local.get $ob) (local.get $np))))
+                (local.set $o (i32.add (local.get $o) (i32.const 1)))
+                (local.set $ob (i32.add (local.get $ob) (local.get $np)))
+                (br $next)))
+            (if (i32.lt_u (local.get $m) (local.get $ob)) (then unreachable))
             ;; row p = m − o·np of ct, row o of w
-            (local.set $y (i32.add (local.get $ct) (i32.mul (i32.sub (local.get $m) (i32.mul (local.get $o) (local.get $np))) (local.get $k4))))
+            (local.set $y (i32.add (local.get $ct) (i32.mul (i32.sub (local.get $m) (local.get $ob)) (local.get $k4))))
             (local.set $wt (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $k4))))
             (local.set $end (i32.add (local.get $wt) (local.get $k4)))
             (local.set $end4 (i32.add (local.get $wt) (i32.and (local.get $k4) (i32.const -16))))
@@ -1460,39 +1467,58 @@
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $cLoop))))
 
-  ;; gather is the sparse forward pass of one output channel: out[p] =
-  ;; Σ_t w[t]·cols[t][p] + b where need[p] ≠ 0, else +0 (lrp's dotStride:
-  ;; four running sums s_j over t ≡ j mod 4, the last k mod 4 products
-  ;; added to s0, then (s0 + s1) + (s2 + s3)).
+  ;; gather is the sparse forward pass of og output channels: out[m] =
+  ;; Σ_t w[o][t]·cols[t][p] + bias[o] at every m = o·np + p where need[m]
+  ;; ≠ 0, else +0 (bias[o] = 0 when bias is 0), w [og][k], m as in
+  ;; scatter_t; each sum as lrp's dotStride: four running sums s_j over t
+  ;; ≡ j mod 4, the last k mod 4 products added to s0, then (s0 + s1) +
+  ;; (s2 + s3).
   (func $gather (export "gather")
-    (param $out i32) (param $w i32) (param $cols i32) (param $need i32) (param $k i32) (param $np i32)
-    (param $sup i32) (param $nsup i32) (param $o0 i32) (param $b f32)
-    (local $i i32) (local $p i32) (local $x i32) (local $wt i32) (local $np4 i32) (local $end4 i32) (local $end i32)
+    (param $out i32) (param $w i32) (param $cols i32) (param $need i32) (param $k i32) (param $np i32) (param $og i32)
+    (param $sup i32) (param $nsup i32) (param $o0 i32) (param $bias i32)
+    (local $i i32) (local $m i32) (local $n i32) (local $ob i32) (local $wo i32) (local $b f32)
+    (local $x i32) (local $wt i32) (local $np4 i32) (local $end4 i32) (local $end i32)
     (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32)
     (local.set $np4 (i32.shl (local.get $np) (i32.const 2)))
-    (local.set $end4 (i32.add (local.get $w) (i32.shl (i32.and (local.get $k) (i32.const -4)) (i32.const 2))))
-    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $k) (i32.const 2))))
+    (local.set $n (i32.mul (local.get $og) (local.get $np)))
+    (local.set $wo (local.get $w))
+    (if (local.get $bias) (then (local.set $b (f32.load (local.get $bias)))))
     (if (local.get $sup)
-      (then (memory.fill (local.get $out) (i32.const 0) (local.get $np4))))
+      (then (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))))
     (block $done
       (loop $points
         (if (local.get $sup)
           (then
-            (br_if $done (i32.ge_s (local.get $i) (local.get $nsup)))
-            (local.set $p (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0))))
+            (br_if $done (i32.ge_u (local.get $i) (local.get $nsup)))
+            (local.set $m (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0)))
+            (if (i32.ge_u (local.get $m) (local.get $n)) (then unreachable)))
           (else
-            (br_if $done (i32.ge_s (local.get $i) (local.get $np)))
-            (local.set $p (local.get $i))
-            (f32.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 2))) (f32.const 0))))
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $m (local.get $i))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 2))) (f32.const 0))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (if (f32.ne (f32.load (i32.add (local.get $need) (i32.shl (local.get $p) (i32.const 2)))) (f32.const 0))
+        (if (f32.ne (f32.load (i32.add (local.get $need) (i32.shl (local.get $m) (i32.const 2)))) (f32.const 0))
           (then
+            ;; the channel of m, whose row of w starts at wo and bias is b
+            (block $found
+              (loop $next
+                (br_if $found (i32.lt_u (local.get $m) (i32.add (local.get $ob) (local.get $np))))
+                (local.set $ob (i32.add (local.get $ob) (local.get $np)))
+                (local.set $wo (i32.add (local.get $wo) (i32.shl (local.get $k) (i32.const 2))))
+                (if (local.get $bias)
+                  (then
+                    (local.set $bias (i32.add (local.get $bias) (i32.const 4)))
+                    (local.set $b (f32.load (local.get $bias)))))
+                (br $next)))
+            (if (i32.lt_u (local.get $m) (local.get $ob)) (then unreachable))
+            (local.set $end4 (i32.add (local.get $wo) (i32.shl (i32.and (local.get $k) (i32.const -4)) (i32.const 2))))
+            (local.set $end (i32.add (local.get $wo) (i32.shl (local.get $k) (i32.const 2))))
             (local.set $s0 (f32.const 0))
             (local.set $s1 (f32.const 0))
             (local.set $s2 (f32.const 0))
             (local.set $s3 (f32.const 0))
-            (local.set $x (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2))))
-            (local.set $wt (local.get $w))
+            (local.set $x (i32.add (local.get $cols) (i32.shl (i32.sub (local.get $m) (local.get $ob)) (i32.const 2))))
+            (local.set $wt (local.get $wo))
             (block $fourDone
               (loop $four
                 (br_if $fourDone (i32.ge_u (local.get $wt) (local.get $end4)))
@@ -1513,7 +1539,7 @@
                 (local.set $x (i32.add (local.get $x) (local.get $np4)))
                 (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
                 (br $one)))
-            (f32.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 2)))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 2)))
               (f32.add (f32.add (f32.add (local.get $s0) (local.get $s1)) (f32.add (local.get $s2) (local.get $s3))) (local.get $b)))))
         (br $points))))
 
