@@ -171,6 +171,20 @@ func TestStepsSIMDMatchGo(t *testing.T) {
 				s := dot4(rows4, n+3, v[0])
 				copy(v[1], s[:])
 			})
+			// A dense layer's products: 4m+1 rows (the last in Go), and
+			// the transposed one skipping zeros of x.
+			for _, acc := range []bool{false, true} {
+				m := 9
+				wts, xs := randn(r, m*(n+2)), randn(r, n)
+				onBoth(t, fmt.Sprintf("%s gemvRows acc=%v", name, acc), [][]float32{odd(r, m, 0)}, func(v [][]float32) {
+					gemvRows(m, n, mat{wts, n + 2, 1}, xs, v[0], 1, acc)
+				})
+				g := randn(r, m)
+				g[2], g[5] = 0, 0
+				onBoth(t, fmt.Sprintf("%s gemvCols acc=%v", name, acc), [][]float32{odd(r, n, 0)}, func(v [][]float32) {
+					gemvCols(n, m, mat{wts, 1, n + 2}, g, v[0], 1, acc)
+				})
+			}
 			onBoth(t, name+" signed", [][]float32{a, make([]float32, n)}, func(v [][]float32) {
 				copy(v[1], signed(v[0], 0.25, -1))
 			})

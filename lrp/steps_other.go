@@ -51,3 +51,7 @@ func simdGather(_, _, _, _ []float32, _, _, _ int, _ []int32, _ int, _ []float32
 func simdAxpy(_, _ []float32, _ float32) bool { return false }
 
 func simdDot4([]float32, int, []float32) (s [4]float32, ok bool) { return s, false }
+
+func simdGemvRows(_, _ int, _ mat, _, _ []float32, _ bool) bool { return false }
+
+func simdGemvCols(_ []float32, _ mat, _ []float32) bool { return false }

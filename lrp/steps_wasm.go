@@ -109,6 +109,14 @@ func axpySIMD(y, x *float32, n int32, g float32)
 //go:noescape
 func dot4SIMD(a *float32, ld int32, x *float32, k int32, out *[4]float32)
 
+//go:wasmimport lrpsimd gemv_rows
+//go:noescape
+func gemvRowsSIMD(a *float32, ld int32, x *float32, k int32, c *float32, m4 int32, acc bool)
+
+//go:wasmimport lrpsimd gemv_cols
+//go:noescape
+func gemvColsSIMD(c, a *float32, cs int32, x *float32, k, m int32)
+
 //go:wasmimport lrpsimd sum9
 //go:noescape
 func sum9SIMD(dst, r0, r1, r2, r3, r4, r5, r6, r7, r8 *float32, n int32)
@@ -528,4 +536,28 @@ func simdDot4(a []float32, ld int, x []float32) (s [4]float32, ok bool) {
 	_ = a[3*ld+k-1] // the bounds of dot4's last row
 	dot4SIMD(&a[0], int32(ld), &x[0], int32(k), &s)
 	return s, true
+}
+
+// simdGemvRows is gemvRows over its first m4 rows (a multiple of 4) into
+// a contiguous c, in one call: dot4 for every four rows.
+func simdGemvRows(m4, k int, a mat, x, c []float32, acc bool) bool {
+	if !simd || k < simdMin || m4 == 0 || len(x) < k {
+		return false
+	}
+	_ = a.d[(m4-1)*a.rs+k-1] // the bounds of dot4's last row
+	c = c[:m4]
+	gemvRowsSIMD(&a.d[0], int32(a.rs), &x[0], int32(k), &c[0], int32(m4), acc)
+	return true
+}
+
+// simdGemvCols is gemvCols into a contiguous c (m = len(c) values) in one
+// call: axpy of row t of aᵀ times x[t] for each nonzero x[t].
+func simdGemvCols(c []float32, a mat, x []float32) bool {
+	m := len(c)
+	if !simd || m < simdMin || len(x) == 0 {
+		return false
+	}
+	_ = a.d[(len(x)-1)*a.cs+m-1] // the last row of aᵀ that axpy reads
+	gemvColsSIMD(&c[0], &a.d[0], int32(a.cs), &x[0], int32(len(x)), int32(m))
+	return true
 }

@@ -1281,6 +1281,36 @@
         (br $blocks)))
     (v128.store (local.get $out) (local.get $total)))
 
+  ;; gemv_rows is lrp's gemvRows over its first m4 rows (a multiple of 4)
+  ;; with c contiguous (ldc = 1): dot4 of each four rows of a (ld floats
+  ;; apart) with x into c[i … i+3], plus the old c[i … i+3] with acc.
+  (func $gemv_rows (export "gemv_rows") (param $a i32) (param $ld i32) (param $x i32) (param $k i32)
+    (param $c i32) (param $m4 i32) (param $acc i32)
+    (local $i i32) (local $old v128)
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_s (local.get $i) (local.get $m4)))
+        (if (local.get $acc) (then (local.set $old (v128.load (local.get $c)))))
+        (call $dot4 (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $ld)) (i32.const 2))) (local.get $ld) (local.get $x) (local.get $k) (local.get $c))
+        (if (local.get $acc) (then (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c)) (local.get $old)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $rows))))
+
+  ;; gemv_cols is lrp's gemvCols with c contiguous: axpy of row t of aᵀ
+  ;; (cs floats apart) times x[t] into c[0 … m), for each t < k in order
+  ;; where x[t] ≠ 0.
+  (func $gemv_cols (export "gemv_cols") (param $c i32) (param $a i32) (param $cs i32) (param $x i32) (param $k i32) (param $m i32)
+    (local $t i32) (local $g f32)
+    (block $done
+      (loop $cols
+        (br_if $done (i32.ge_s (local.get $t) (local.get $k)))
+        (local.set $g (f32.load (i32.add (local.get $x) (i32.shl (local.get $t) (i32.const 2)))))
+        (if (f32.ne (local.get $g) (f32.const 0))
+          (then (call $axpy (local.get $c) (i32.add (local.get $a) (i32.shl (i32.mul (local.get $t) (local.get $cs)) (i32.const 2))) (local.get $m) (local.get $g))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $cols))))
+
   ;; ---- The sparse passes of a convolution
   ;;
   ;; Below a max pooling the relevance is mostly zero, and lrp/kernels.go's
