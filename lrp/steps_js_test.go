@@ -255,7 +255,7 @@ func TestWindowsSIMDMatchGo(t *testing.T) {
 		{KH: 2, KW: 3, SH: 1, SW: 3, PT: 1, PL: 2, PB: 0, PR: 1},
 	}
 	for _, l := range pools {
-		for _, hw := range [][2]int{{4, 4}, {7, 9}, {14, 28}, {23, 37}} {
+		for _, hw := range [][2]int{{4, 4}, {7, 9}, {14, 28}, {23, 37}, {28, 28}, {14, 14}, {3, 6}} {
 			h, w := hw[0], hw[1]
 			for _, c := range []int{1, 2} {
 				in := []int{c, h, w}

@@ -1787,6 +1787,15 @@
     (local $ch i32) (local $base i32) (local $xc i32) (local $i i32) (local $j i32) (local $y0 i32) (local $y1 i32)
     (local $y i32) (local $x0 i32) (local $x1 i32) (local $k i32) (local $p i32) (local $bi i32)
     (local $best f32) (local $e f32) (local $bv v128) (local $iv v128) (local $vv v128) (local $m v128)
+    (if (i32.and
+          (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 2)) (i32.eq (local.get $kw) (i32.const 2)))
+            (i32.and (i32.eq (local.get $sh) (i32.const 2)) (i32.eq (local.get $sw) (i32.const 2))))
+          (i32.and (i32.eqz (i32.or (local.get $pt) (local.get $pl)))
+            (i32.and (i32.le_s (i32.shl (local.get $oh) (i32.const 1)) (local.get $h))
+              (i32.le_s (i32.shl (local.get $ow) (i32.const 1)) (local.get $w)))))
+      (then
+        (call $max_pool2 (local.get $dst) (local.get $arg) (local.get $x) (local.get $c) (local.get $h) (local.get $w) (local.get $oh) (local.get $ow))
+        (return)))
     (block $chDone
       (loop $chLoop
         (br_if $chDone (i32.ge_s (local.get $ch) (local.get $c)))
@@ -1874,6 +1883,99 @@
             (br $iLoop)))
         (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
         (br $chLoop))))
+
+  ;; max_pool2 is max_pool for 2×2 windows with stride 2 and no padding
+  ;; whose windows all lie inside the input (2·oh ≤ h, 2·ow ≤ w), as
+  ;; lrp's maxPool2: four windows j … j+3 of output row i at a time, from
+  ;; two vectors of each of the input rows 2i and 2i + 1 (their even and
+  ;; odd lanes the windows' left and right columns), the candidates taken
+  ;; in the window's row-major order and kept only when strictly greater.
+  ;; A row's last windows, when ow is not a multiple of 4, are those of
+  ;; the four ending at ow (computed again, the same values); a row of
+  ;; fewer than four windows goes one window at a time.
+  (func $max_pool2
+    (param $dst i32) (param $arg i32) (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (local $ch i32) (local $i i32) (local $j i32) (local $p0 i32) (local $r0 i32) (local $r1 i32) (local $q i32) (local $o i32) (local $n i32)
+    (local $best v128) (local $idx v128) (local $iv v128) (local $v v128) (local $lo v128) (local $hi v128) (local $m v128) (local $w4 i32)
+    (local.set $w4 (i32.shl (local.get $w) (i32.const 2)))
+    (block $chDone
+      (loop $chLoop
+        (br_if $chDone (i32.ge_s (local.get $ch) (local.get $c)))
+        (local.set $i (i32.const 0))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.ge_s (local.get $i) (local.get $oh)))
+            ;; p0: the flat index of input row 2i of channel ch
+            (local.set $p0 (i32.mul (i32.add (i32.mul (local.get $ch) (local.get $h)) (i32.shl (local.get $i) (i32.const 1))) (local.get $w)))
+            (local.set $r0 (i32.add (local.get $x) (i32.shl (local.get $p0) (i32.const 2))))
+            (local.set $r1 (i32.add (local.get $r0) (local.get $w4)))
+            ;; o: the flat index of output row i of channel ch
+            (local.set $o (i32.mul (i32.add (i32.mul (local.get $ch) (local.get $oh)) (local.get $i)) (local.get $ow)))
+            (local.set $j (i32.const 0))
+            (if (i32.ge_s (local.get $ow) (i32.const 4))
+              (then
+                (block $jDone
+                  (loop $jLoop
+                    (if (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $ow))
+                      (then
+                        (br_if $jDone (i32.ge_s (local.get $j) (local.get $ow)))
+                        (local.set $j (i32.sub (local.get $ow) (i32.const 4)))))
+                    (local.set $q (i32.shl (local.get $j) (i32.const 3)))
+                    (local.set $iv (i32x4.add (i32x4.splat (i32.add (local.get $p0) (i32.shl (local.get $j) (i32.const 1)))) (v128.const i32x4 0 2 4 6)))
+                    (local.set $lo (v128.load (i32.add (local.get $r0) (local.get $q))))
+                    (local.set $hi (v128.load offset=16 (i32.add (local.get $r0) (local.get $q))))
+                    (local.set $best (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+                    (local.set $idx (local.get $iv))
+                    (local.set $v (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi)))
+                    (local.set $m (f32x4.gt (local.get $v) (local.get $best)))
+                    (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $m)))
+                    (local.set $idx (v128.bitselect (i32x4.add (local.get $iv) (v128.const i32x4 1 1 1 1)) (local.get $idx) (local.get $m)))
+                    (local.set $lo (v128.load (i32.add (local.get $r1) (local.get $q))))
+                    (local.set $hi (v128.load offset=16 (i32.add (local.get $r1) (local.get $q))))
+                    (local.set $iv (i32x4.add (local.get $iv) (i32x4.splat (local.get $w))))
+                    (local.set $v (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+                    (local.set $m (f32x4.gt (local.get $v) (local.get $best)))
+                    (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $m)))
+                    (local.set $idx (v128.bitselect (local.get $iv) (local.get $idx) (local.get $m)))
+                    (local.set $v (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi)))
+                    (local.set $m (f32x4.gt (local.get $v) (local.get $best)))
+                    (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $m)))
+                    (local.set $idx (v128.bitselect (i32x4.add (local.get $iv) (v128.const i32x4 1 1 1 1)) (local.get $idx) (local.get $m)))
+                    (local.set $n (i32.shl (i32.add (local.get $o) (local.get $j)) (i32.const 2)))
+                    (v128.store (i32.add (local.get $dst) (local.get $n)) (local.get $best))
+                    (v128.store (i32.add (local.get $arg) (local.get $n)) (local.get $idx))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $jLoop)))))
+            ;; fewer than four windows: one at a time
+            (block $sDone
+              (loop $sLoop
+                (br_if $sDone (i32.ge_s (local.get $j) (local.get $ow)))
+                (call $max_pool2_one (local.get $dst) (local.get $arg) (local.get $x) (i32.add (local.get $p0) (i32.shl (local.get $j) (i32.const 1))) (local.get $w)
+                  (i32.shl (i32.add (local.get $o) (local.get $j)) (i32.const 2)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $sLoop)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $iLoop)))
+        (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+        (br $chLoop))))
+
+  ;; max_pool2_one is one window of max_pool2, its top left input at the
+  ;; flat index p, its output at byte n of dst and arg.
+  (func $max_pool2_one (param $dst i32) (param $arg i32) (param $x i32) (param $p i32) (param $w i32) (param $n i32)
+    (local $best f32) (local $bi i32) (local $e f32) (local $q i32)
+    (local.set $best (f32.load (i32.add (local.get $x) (i32.shl (local.get $p) (i32.const 2)))))
+    (local.set $bi (local.get $p))
+    (local.set $q (i32.add (local.get $p) (i32.const 1)))
+    (local.set $e (f32.load (i32.add (local.get $x) (i32.shl (local.get $q) (i32.const 2)))))
+    (if (f32.gt (local.get $e) (local.get $best)) (then (local.set $best (local.get $e)) (local.set $bi (local.get $q))))
+    (local.set $q (i32.add (local.get $p) (local.get $w)))
+    (local.set $e (f32.load (i32.add (local.get $x) (i32.shl (local.get $q) (i32.const 2)))))
+    (if (f32.gt (local.get $e) (local.get $best)) (then (local.set $best (local.get $e)) (local.set $bi (local.get $q))))
+    (local.set $q (i32.add (local.get $q) (i32.const 1)))
+    (local.set $e (f32.load (i32.add (local.get $x) (i32.shl (local.get $q) (i32.const 2)))))
+    (if (f32.gt (local.get $e) (local.get $best)) (then (local.set $best (local.get $e)) (local.set $bi (local.get $q))))
+    (f32.store (i32.add (local.get $dst) (local.get $n)) (local.get $best))
+    (i32.store (i32.add (local.get $arg) (local.get $n)) (local.get $bi)))
 
   ;; even returns the floats at p, p + 8, p + 16 and p + 24 (bytes): the
   ;; even lanes of the two vectors at p.
