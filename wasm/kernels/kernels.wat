@@ -1593,6 +1593,11 @@
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
     (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $j i32) (local $y i32)
     (local $x0 i32) (local $j0 i32) (local $j1 i32) (local $xc i32) (local $xr i32) (local $ow4 i32) (local $p i32)
+    (if (i32.and (i32.and (i32.eq (local.get $sh) (i32.const 1)) (i32.eq (local.get $sw) (i32.const 1))) (i32.eq (local.get $ow) (local.get $w)))
+      (then
+        (call $im2col_flat (local.get $r) (local.get $x) (local.get $cg) (local.get $h) (local.get $w) (local.get $oh)
+          (local.get $kh) (local.get $kw) (local.get $dh) (local.get $dw) (local.get $pt) (local.get $pl))
+        (return)))
     (local.set $ow4 (i32.shl (local.get $ow) (i32.const 2)))
     (block $cDone
       (loop $cLoop
@@ -1673,6 +1678,72 @@
                     (local.set $r (i32.add (local.get $r) (local.get $ow4)))
                     (local.set $i (i32.add (local.get $i) (i32.const 1)))
                     (br $iLoop)))
+                (local.set $v (i32.add (local.get $v) (i32.const 1)))
+                (br $vLoop)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $uLoop)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cLoop))))
+
+  ;; im2col_flat is im2col for a flat convolution (stride 1, ow = w), as
+  ;; lrp's im2colFlat: row (c, u, v) of cols, one flat vector over p =
+  ;; i·w + j, is the plane c of x shifted by off = (u·dh − pt)·w + v·dw −
+  ;; pl over the range lo ≤ p < hi from its first valid position to its
+  ;; last (one memory.copy), +0 before lo, after hi (memory.fill) and at
+  ;; the columns j ∉ [j0, j1) between two valid rows.
+  (func $im2col_flat
+    (param $r i32) (param $x i32) (param $cg i32) (param $h i32) (param $w i32) (param $oh i32)
+    (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
+    (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $q i32) (local $e i32) (local $np4 i32) (local $xc i32)
+    (local $y0 i32) (local $x0 i32) (local $i0 i32) (local $i1 i32) (local $j0 i32) (local $j1 i32) (local $lo i32) (local $hi i32)
+    (local.set $np4 (i32.shl (i32.mul (local.get $oh) (local.get $w)) (i32.const 2)))
+    (block $cDone
+      (loop $cLoop
+        (br_if $cDone (i32.ge_s (local.get $c) (local.get $cg)))
+        (local.set $xc (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
+        (local.set $u (i32.const 0))
+        (block $uDone
+          (loop $uLoop
+            (br_if $uDone (i32.ge_s (local.get $u) (local.get $kh)))
+            ;; the valid rows i0 ≤ i < i1: span(y0, 1, h, oh)
+            (local.set $y0 (i32.sub (i32.mul (local.get $u) (local.get $dh)) (local.get $pt)))
+            (local.set $i1 (call $min (select (i32.sub (local.get $h) (local.get $y0)) (i32.const 0) (i32.gt_s (i32.sub (local.get $h) (local.get $y0)) (i32.const 0))) (local.get $oh)))
+            (local.set $i0 (call $min (select (i32.sub (i32.const 0) (local.get $y0)) (i32.const 0) (i32.lt_s (local.get $y0) (i32.const 0))) (local.get $i1)))
+            (local.set $v (i32.const 0))
+            (block $vDone
+              (loop $vLoop
+                (br_if $vDone (i32.ge_s (local.get $v) (local.get $kw)))
+                ;; the valid columns j0 ≤ j < j1: span(x0, 1, w, w)
+                (local.set $x0 (i32.sub (i32.mul (local.get $v) (local.get $dw)) (local.get $pl)))
+                (local.set $j1 (call $min (select (i32.sub (local.get $w) (local.get $x0)) (i32.const 0) (i32.gt_s (i32.sub (local.get $w) (local.get $x0)) (i32.const 0))) (local.get $w)))
+                (local.set $j0 (call $min (select (i32.sub (i32.const 0) (local.get $x0)) (i32.const 0) (i32.lt_s (local.get $x0) (i32.const 0))) (local.get $j1)))
+                (if (i32.or (i32.ge_s (local.get $i0) (local.get $i1)) (i32.ge_s (local.get $j0) (local.get $j1)))
+                  (then (memory.fill (local.get $r) (i32.const 0) (local.get $np4)))
+                  (else
+                    ;; lo, hi in bytes from r; the input at lo + off
+                    (local.set $lo (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $w)) (local.get $j0)) (i32.const 2)))
+                    (local.set $hi (i32.shl (i32.add (i32.mul (i32.sub (local.get $i1) (i32.const 1)) (local.get $w)) (local.get $j1)) (i32.const 2)))
+                    (memory.copy (i32.add (local.get $r) (local.get $lo))
+                      (i32.add (local.get $xc) (i32.add (local.get $lo) (i32.shl (i32.add (i32.mul (local.get $y0) (local.get $w)) (local.get $x0)) (i32.const 2))))
+                      (i32.sub (local.get $hi) (local.get $lo)))
+                    (memory.fill (local.get $r) (i32.const 0) (local.get $lo))
+                    (memory.fill (i32.add (local.get $r) (local.get $hi)) (i32.const 0) (i32.sub (local.get $np4) (local.get $hi)))
+                    ;; the gaps: row[i·w + j1 : (i+1)·w + j0] for i0 ≤ i < i1 − 1
+                    (local.set $i (local.get $i0))
+                    (block $gDone
+                      (loop $gLoop
+                        (br_if $gDone (i32.ge_s (i32.add (local.get $i) (i32.const 1)) (local.get $i1)))
+                        (local.set $q (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $w)) (local.get $j1)) (i32.const 2))))
+                        (local.set $e (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const 1)) (local.get $w)) (local.get $j0)) (i32.const 2))))
+                        (block $zDone
+                          (loop $zLoop
+                            (br_if $zDone (i32.ge_u (local.get $q) (local.get $e)))
+                            (i32.store (local.get $q) (i32.const 0))
+                            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                            (br $zLoop)))
+                        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                        (br $gLoop)))))
+                (local.set $r (i32.add (local.get $r) (local.get $np4)))
                 (local.set $v (i32.add (local.get $v) (i32.const 1)))
                 (br $vLoop)))
             (local.set $u (i32.add (local.get $u) (i32.const 1)))
