@@ -462,6 +462,7 @@ func (l *Conv2D) sizeTranspose(s *sizer, in []int, ws []wref, exact bool) {
 	}
 	if sparse {
 		s.col(k * np)
+		s.pb = max(s.pb, transposeScratch(k*np))
 	}
 	if wino && !(sparse && len(ws) > 1) {
 		return

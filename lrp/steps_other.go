@@ -38,6 +38,8 @@ func simdMaxPool([]float32, []int32, []float32, *MaxPool2D, []int) bool { return
 
 func simdSigned(_, _ []float32, _, _ float32) bool { return false }
 
+func transposeScratch(int) int { return 0 }
+
 func simdWinoPack(_ []float32, _ *[16]int, _ []float32, _, _, _, _, _, _, _ int) bool { return false }
 
 func simdScatter(_, _, _ []float32, _ int, _ []int32, _ int) bool { return false }

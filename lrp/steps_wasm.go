@@ -93,9 +93,9 @@ func scatterSIMD(cols, w, g *float32, k, np int32, sup *int32, nsup, o0 int32)
 //go:noescape
 func scatterTSIMD(ct, w, g *float32, k, np, og int32, sup *int32, nsup, o0 int32, clear bool)
 
-//go:wasmimport lrpsimd col2im_t
+//go:wasmimport lrpsimd untranspose
 //go:noescape
-func col2imTSIMD(dst, ct *float32, k, c0, c1, h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl int32)
+func untransposeSIMD(cols, ct *float32, k, np int32)
 
 //go:wasmimport lrpsimd gather
 //go:noescape
@@ -440,9 +440,10 @@ func simdScatter(cols, w, g []float32, np int, in []int32, o0 int) bool {
 // gradient is sparse, on the SIMD kernel when it is in use: per term one
 // call that scatters all of its nonzeros (each g[o][p]·w[o] added to
 // column p) into the transposed columns [np][k], a row of k floats per
-// column, where they take vectors, then one call that adds them to out,
-// the group's channels of dst, as col2im does (out is cleared first
-// unless acc). Every value gets the same products and sums in the same
+// column, where they take vectors, then one call that turns them back
+// into columns [k][np] (in the buffer packB, which no product is using)
+// and one to col2im, which adds them to out, the group's channels of dst
+// (out is cleared first unless acc). Every value gets the same products and sums in the same
 // order as the loops of transpose and col2im, so the same bits. sup, if
 // not nil, lists where the gradients' nonzeros lie (pass.supp).
 func (l *Conv2D) simdTransposeSparse(out []float32, t terms, gr int, sup []int32, acc bool, h, wd, oh, ow int, a *arena) bool {
@@ -481,9 +482,21 @@ func (l *Conv2D) simdTransposeSparse(out []float32, t terms, gr int, sup []int32
 	if !acc {
 		clear(out)
 	}
-	col2imTSIMD(&out[0], &ct[0], int32(k), 0, int32(cg), int32(h), int32(wd), int32(oh), int32(ow),
+	cols := a.packB(k * np)
+	untransposeSIMD(&cols[0], &ct[0], int32(k), int32(np))
+	col2imSIMD(&out[0], &cols[0], 0, int32(cg), int32(h), int32(wd), int32(oh), int32(ow),
 		int32(l.KH), int32(l.KW), int32(l.SH), int32(l.SW), int32(l.DH), int32(l.DW), int32(l.PT), int32(l.PL))
 	return true
+}
+
+// transposeScratch is the size of the buffer packB that
+// simdTransposeSparse takes for the columns [k][np] (n values) when the
+// SIMD kernels are in use, else 0.
+func transposeScratch(n int) int {
+	if !simd {
+		return 0
+	}
+	return n
 }
 
 // simdGather is the sparse forward pass of the og output channels of a

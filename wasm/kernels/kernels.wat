@@ -1417,85 +1417,76 @@
                 (br $one)))))
         (br $points))))
 
-  ;; col2im_t is col2im from the transposed columns ct [oh·ow][k] of
-  ;; scatter_t, k = cg·kh·kw: for the channels c0 ≤ c < c1, in col2im's
-  ;; order (c, u, v, i, j), dst[c][i·sh + u·dh − pt][j·sw + v·dw − pl] +=
-  ;; ct[i·ow + j][(c·kh + u)·kw + v] where that position lies inside dst.
-  (func $col2im_t (export "col2im_t")
-    (param $dst i32) (param $ct i32) (param $k i32) (param $c0 i32) (param $c1 i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
-    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
-    (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $j i32) (local $y i32) (local $t i32)
-    (local $x0 i32) (local $j0 i32) (local $j1 i32) (local $xc i32) (local $xr i32) (local $q i32) (local $r i32) (local $k4 i32) (local $sw4 i32)
+  ;; untranspose turns the transposed columns ct [np][k] of scatter_t
+  ;; back into cols [k][np], cols[t][p] = ct[p][t], for col2im, which then
+  ;; reads whole vectors of a row of cols where reading ct takes one load
+  ;; per value: four rows of ct by four of its columns at a time, a 4×4
+  ;; block transposed by shuffles, the rest one value at a time.
+  (func $untranspose (export "untranspose") (param $cols i32) (param $ct i32) (param $k i32) (param $np i32)
+    (local $p i32) (local $t i32) (local $k4 i32) (local $np4 i32) (local $s i32) (local $d i32) (local $p1 i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $k4 (i32.shl (local.get $k) (i32.const 2)))
-    (local.set $sw4 (i32.shl (local.get $sw) (i32.const 2)))
-    (local.set $c (local.get $c0))
-    (block $cDone
-      (loop $cLoop
-        (br_if $cDone (i32.ge_s (local.get $c) (local.get $c1)))
-        (local.set $xc (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
-        (local.set $u (i32.const 0))
-        (block $uDone
-          (loop $uLoop
-            (br_if $uDone (i32.ge_s (local.get $u) (local.get $kh)))
-            (local.set $v (i32.const 0))
-            (block $vDone
-              (loop $vLoop
-                (br_if $vDone (i32.ge_s (local.get $v) (local.get $kw)))
-                (local.set $t (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $kh)) (local.get $u)) (local.get $kw)) (local.get $v)))
-                (local.set $x0 (i32.sub (i32.mul (local.get $v) (local.get $dw)) (local.get $pl)))
-                (local.set $j0 (select
-                  (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $x0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
-                  (i32.const 0)
-                  (i32.lt_s (local.get $x0) (i32.const 0))))
-                (local.set $j1 (i32.div_s (i32.add (i32.sub (local.get $w) (local.get $x0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw)))
-                (local.set $j1 (call $min (select (local.get $j1) (i32.const 0) (i32.gt_s (local.get $j1) (i32.const 0))) (local.get $ow)))
-                (local.set $j0 (call $min (local.get $j0) (local.get $j1)))
-                (local.set $i (i32.const 0))
-                (block $iDone
-                  (loop $iLoop
-                    (br_if $iDone (i32.ge_s (local.get $i) (local.get $oh)))
-                    (local.set $y (i32.sub (i32.add (i32.mul (local.get $i) (local.get $sh)) (i32.mul (local.get $u) (local.get $dh))) (local.get $pt)))
-                    (if (i32.and (i32.ge_s (local.get $y) (i32.const 0)) (i32.lt_s (local.get $y) (local.get $h)))
-                      (then
-                        (local.set $xr (i32.add (local.get $xc) (i32.shl (i32.mul (local.get $y) (local.get $w)) (i32.const 2))))
-                        (local.set $q (i32.add (local.get $xr) (i32.shl (i32.add (i32.mul (local.get $j0) (local.get $sw)) (local.get $x0)) (i32.const 2))))
-                        (local.set $r (i32.add (local.get $ct)
-                          (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $ow)) (local.get $j0)) (local.get $k)) (local.get $t)) (i32.const 2))))
-                        (local.set $j (local.get $j0))
-                        (if (i32.eq (local.get $sw) (i32.const 1))
-                          (then
-                            ;; four at a time: four rows of ct into one vector
-                            (block $fourDone
-                              (loop $four
-                                (br_if $fourDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
-                                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q))
-                                  (f32x4.replace_lane 3
-                                    (f32x4.replace_lane 2
-                                      (f32x4.replace_lane 1
-                                        (f32x4.splat (f32.load (local.get $r)))
-                                        (f32.load (i32.add (local.get $r) (local.get $k4))))
-                                      (f32.load (i32.add (local.get $r) (i32.shl (local.get $k4) (i32.const 1)))))
-                                    (f32.load (i32.add (local.get $r) (i32.mul (local.get $k4) (i32.const 3)))))))
-                                (local.set $q (i32.add (local.get $q) (i32.const 16)))
-                                (local.set $r (i32.add (local.get $r) (i32.shl (local.get $k4) (i32.const 2))))
-                                (local.set $j (i32.add (local.get $j) (i32.const 4)))
-                                (br $four)))))
-                        (block $jDone
-                          (loop $jLoop
-                            (br_if $jDone (i32.ge_s (local.get $j) (local.get $j1)))
-                            (f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.load (local.get $r))))
-                            (local.set $q (i32.add (local.get $q) (local.get $sw4)))
-                            (local.set $r (i32.add (local.get $r) (local.get $k4)))
-                            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                            (br $jLoop)))))
-                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                    (br $iLoop)))
-                (local.set $v (i32.add (local.get $v) (i32.const 1)))
-                (br $vLoop)))
-            (local.set $u (i32.add (local.get $u) (i32.const 1)))
-            (br $uLoop)))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $cLoop))))
+    (local.set $np4 (i32.shl (local.get $np) (i32.const 2)))
+    (block $pDone
+      (loop $pLoop
+        (br_if $pDone (i32.gt_s (i32.add (local.get $p) (i32.const 4)) (local.get $np)))
+        ;; s: ct[p][t]; d: cols[t][p]
+        (local.set $s (i32.add (local.get $ct) (i32.shl (i32.mul (local.get $p) (local.get $k)) (i32.const 2))))
+        (local.set $d (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $tDone
+          (loop $tLoop
+            (br_if $tDone (i32.gt_s (i32.add (local.get $t) (i32.const 4)) (local.get $k)))
+            (local.set $r0 (v128.load (local.get $s)))
+            (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $k4))))
+            (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $k4) (i32.const 1)))))
+            (local.set $r3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $k4) (i32.const 3)))))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+            (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (v128.store (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (v128.store (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $t (i32.add (local.get $t) (i32.const 4)))
+            (br $tLoop)))
+        ;; the last k mod 4 columns of these four rows
+        (block $rDone
+          (loop $rLoop
+            (br_if $rDone (i32.ge_s (local.get $t) (local.get $k)))
+            (i32.store (local.get $d) (i32.load (local.get $s)))
+            (i32.store offset=4 (local.get $d) (i32.load (i32.add (local.get $s) (local.get $k4))))
+            (i32.store offset=8 (local.get $d) (i32.load (i32.add (local.get $s) (i32.shl (local.get $k4) (i32.const 1)))))
+            (i32.store offset=12 (local.get $d) (i32.load (i32.add (local.get $s) (i32.mul (local.get $k4) (i32.const 3)))))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $rLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $pLoop)))
+    ;; the last np mod 4 rows
+    (block $qDone
+      (loop $qLoop
+        (br_if $qDone (i32.ge_s (local.get $p) (local.get $np)))
+        (local.set $s (i32.add (local.get $ct) (i32.shl (i32.mul (local.get $p) (local.get $k)) (i32.const 2))))
+        (local.set $d (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $tDone
+          (loop $tLoop
+            (br_if $tDone (i32.ge_s (local.get $t) (local.get $k)))
+            (i32.store (local.get $d) (i32.load (local.get $s)))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $tLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $qLoop))))
 
   ;; gather is the sparse forward pass of og output channels: out[m] =
   ;; Σ_t w[o][t]·cols[t][p] + bias[o] at every m = o·np + p where need[m]
@@ -1762,6 +1753,11 @@
     (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $j i32) (local $y i32)
     (local $x0 i32) (local $j0 i32) (local $j1 i32) (local $xc i32) (local $xr i32) (local $ow4 i32) (local $p i32) (local $q i32)
     (local $a v128) (local $b v128) (local $rv v128)
+    (if (i32.and (i32.and (i32.eq (local.get $sh) (i32.const 1)) (i32.eq (local.get $sw) (i32.const 1))) (i32.eq (local.get $ow) (local.get $w)))
+      (then
+        (call $col2im_flat (local.get $dst) (local.get $r) (local.get $c0) (local.get $c1) (local.get $h) (local.get $w) (local.get $oh)
+          (local.get $kh) (local.get $kw) (local.get $dh) (local.get $dw) (local.get $pt) (local.get $pl))
+        (return)))
     (local.set $ow4 (i32.shl (local.get $ow) (i32.const 2)))
     (local.set $c (local.get $c0))
     (block $cDone
@@ -1836,6 +1832,68 @@
                     (local.set $r (i32.add (local.get $r) (local.get $ow4)))
                     (local.set $i (i32.add (local.get $i) (i32.const 1)))
                     (br $iLoop)))
+                (local.set $v (i32.add (local.get $v) (i32.const 1)))
+                (br $vLoop)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $uLoop)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cLoop))))
+
+  ;; col2im_flat is col2im for a flat convolution (stride 1, ow = w), as
+  ;; lrp's col2imFlat tap by tap: the positions of row (c, u, v) of cols
+  ;; between two valid rows (the columns j ∉ [j0, j1)) set to +0, then the
+  ;; row's range lo ≤ p < hi added to dst[c][p + off] in one call of add
+  ;; (im2col_flat's lo, hi and off). Each dst value gets its taps in
+  ;; col2im's order; the +0 added at those positions changes only a −0,
+  ;; which col2im's dst does not hold.
+  (func $col2im_flat
+    (param $dst i32) (param $r i32) (param $c0 i32) (param $c1 i32) (param $h i32) (param $w i32) (param $oh i32)
+    (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
+    (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $q i32) (local $e i32) (local $np4 i32) (local $xc i32)
+    (local $y0 i32) (local $x0 i32) (local $i0 i32) (local $i1 i32) (local $j0 i32) (local $j1 i32) (local $lo i32) (local $hi i32) (local $d i32)
+    (local.set $np4 (i32.shl (i32.mul (local.get $oh) (local.get $w)) (i32.const 2)))
+    (local.set $c (local.get $c0))
+    (block $cDone
+      (loop $cLoop
+        (br_if $cDone (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $xc (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
+        (local.set $u (i32.const 0))
+        (block $uDone
+          (loop $uLoop
+            (br_if $uDone (i32.ge_s (local.get $u) (local.get $kh)))
+            (local.set $y0 (i32.sub (i32.mul (local.get $u) (local.get $dh)) (local.get $pt)))
+            (local.set $i1 (call $min (select (i32.sub (local.get $h) (local.get $y0)) (i32.const 0) (i32.gt_s (i32.sub (local.get $h) (local.get $y0)) (i32.const 0))) (local.get $oh)))
+            (local.set $i0 (call $min (select (i32.sub (i32.const 0) (local.get $y0)) (i32.const 0) (i32.lt_s (local.get $y0) (i32.const 0))) (local.get $i1)))
+            (local.set $v (i32.const 0))
+            (block $vDone
+              (loop $vLoop
+                (br_if $vDone (i32.ge_s (local.get $v) (local.get $kw)))
+                (local.set $x0 (i32.sub (i32.mul (local.get $v) (local.get $dw)) (local.get $pl)))
+                (local.set $j1 (call $min (select (i32.sub (local.get $w) (local.get $x0)) (i32.const 0) (i32.gt_s (i32.sub (local.get $w) (local.get $x0)) (i32.const 0))) (local.get $w)))
+                (local.set $j0 (call $min (select (i32.sub (i32.const 0) (local.get $x0)) (i32.const 0) (i32.lt_s (local.get $x0) (i32.const 0))) (local.get $j1)))
+                (if (i32.and (i32.lt_s (local.get $i0) (local.get $i1)) (i32.lt_s (local.get $j0) (local.get $j1)))
+                  (then
+                    ;; the gaps: row[i·w + j1 : (i+1)·w + j0] for i0 ≤ i < i1 − 1
+                    (local.set $i (local.get $i0))
+                    (block $gDone
+                      (loop $gLoop
+                        (br_if $gDone (i32.ge_s (i32.add (local.get $i) (i32.const 1)) (local.get $i1)))
+                        (local.set $q (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $w)) (local.get $j1)) (i32.const 2))))
+                        (local.set $e (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const 1)) (local.get $w)) (local.get $j0)) (i32.const 2))))
+                        (block $zDone
+                          (loop $zLoop
+                            (br_if $zDone (i32.ge_u (local.get $q) (local.get $e)))
+                            (i32.store (local.get $q) (i32.const 0))
+                            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                            (br $zLoop)))
+                        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                        (br $gLoop)))
+                    ;; dst[c][p + off] += row[p], lo ≤ p < hi (floats)
+                    (local.set $lo (i32.add (i32.mul (local.get $i0) (local.get $w)) (local.get $j0)))
+                    (local.set $hi (i32.add (i32.mul (i32.sub (local.get $i1) (i32.const 1)) (local.get $w)) (local.get $j1)))
+                    (local.set $d (i32.add (local.get $xc) (i32.shl (i32.add (local.get $lo) (i32.add (i32.mul (local.get $y0) (local.get $w)) (local.get $x0))) (i32.const 2))))
+                    (call $add (local.get $d) (local.get $d) (i32.add (local.get $r) (i32.shl (local.get $lo) (i32.const 2))) (i32.sub (local.get $hi) (local.get $lo)))))
+                (local.set $r (i32.add (local.get $r) (local.get $np4)))
                 (local.set $v (i32.add (local.get $v) (i32.const 1)))
                 (br $vLoop)))
             (local.set $u (i32.add (local.get $u) (i32.const 1)))
