@@ -229,7 +229,7 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *are
 			if b != nil {
 				bg = b[g*og : (g+1)*og]
 			}
-			if simdGather(out, w[g*og*k:], cols.d, need[o0:], k, np, og, in, o0, bg) {
+			if simdGather(out, w[g*og*k:], cols.d, need[o0:], k, np, og, in, o0, bg, a) {
 				continue
 			}
 			for o := range og {
@@ -298,8 +298,11 @@ func (l *Conv2D) sizeForward(s *sizer, in []int, w wref, rule, exact bool) {
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
-	if rule && k*np <= sparseCols && !l.pointwise() {
-		s.col(k * np)
+	if rule && k*np <= sparseCols {
+		if !l.pointwise() {
+			s.col(k * np)
+		}
+		s.pb = max(s.pb, transposeScratch(k*np))
 	}
 	if !exact && l.winograd(h, wd) {
 		l.sizeWinoForward(s, h, wd, w)

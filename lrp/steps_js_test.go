@@ -327,8 +327,10 @@ func TestSparseSIMDMatchGo(t *testing.T) {
 				}
 			}
 			w, cols := randn(r, k), randn(r, k*np)
-			for _, in := range [][]int32{nil, list, list[:0]} {
-				name := fmt.Sprintf("k=%d np=%d list=%v", k, np, in != nil)
+			// A list of fewer than np/4 positions takes gather, a longer
+			// one or none gather_t.
+			for _, in := range [][]int32{nil, list, list[:len(list)/8], list[:0]} {
+				name := fmt.Sprintf("k=%d np=%d list=%v (%d)", k, np, in != nil, len(in))
 				// The Go loops of Conv2D.transpose and Conv2D.forward.
 				points := func(f func(p int)) {
 					if in == nil {
@@ -352,7 +354,7 @@ func TestSparseSIMDMatchGo(t *testing.T) {
 					})
 				})
 				onBoth(t, name+" gather", [][]float32{odd(r, np, 0)}, func(v [][]float32) {
-					if simdGather(v[0], w, cols, g, k, np, 1, in, o0, []float32{0.5}) {
+					if simdGather(v[0], w, cols, g, k, np, 1, in, o0, []float32{0.5}, &arena{}) {
 						return
 					}
 					clear(v[0])

@@ -48,7 +48,9 @@ func (*Conv2D) simdTransposeSparse(_ []float32, _ terms, _ int, _ []int32, _ boo
 	return false
 }
 
-func simdGather(_, _, _, _ []float32, _, _, _ int, _ []int32, _ int, _ []float32) bool { return false }
+func simdGather(_, _, _, _ []float32, _, _, _ int, _ []int32, _ int, _ []float32, _ *arena) bool {
+	return false
+}
 
 func simdAxpy(_, _ []float32, _ float32) bool { return false }
 

@@ -101,6 +101,10 @@ func untransposeSIMD(cols, ct *float32, k, np int32)
 //go:noescape
 func gatherSIMD(out, w, cols, need *float32, k, np, og int32, sup *int32, nsup, o0 int32, bias *float32)
 
+//go:wasmimport lrpsimd gather_t
+//go:noescape
+func gatherTSIMD(out, w, ct, need *float32, k, np, og int32, sup *int32, nsup, o0 int32, bias *float32)
+
 //go:wasmimport lrpsimd axpy
 //go:noescape
 func axpySIMD(y, x *float32, n int32, g float32)
@@ -490,8 +494,8 @@ func (l *Conv2D) simdTransposeSparse(out []float32, t terms, gr int, sup []int32
 }
 
 // transposeScratch is the size of the buffer packB that
-// simdTransposeSparse takes for the columns [k][np] (n values) when the
-// SIMD kernels are in use, else 0.
+// simdTransposeSparse and simdGather take for the columns [k][np] or
+// their transpose (n values) when the SIMD kernels are in use, else 0.
 func transposeScratch(n int) int {
 	if !simd {
 		return 0
@@ -504,8 +508,10 @@ func transposeScratch(n int) int {
 // b[o] at m = o·np + p where need[m] ≠ 0 and 0 elsewhere, for w [og][k],
 // out and need [og][np], b nil (no bias) or [og]; m over the indices in
 // minus o0 when in is not nil (where need's nonzeros lie, sorted), else
-// over all.
-func simdGather(out, w, cols, need []float32, k, np, og int, in []int32, o0 int, b []float32) bool {
+// over all. Unless in lists fewer than np/4 positions, cols is first
+// transposed into the buffer packB of a (untranspose), where the terms of
+// each sum are adjacent (gather_t).
+func simdGather(out, w, cols, need []float32, k, np, og int, in []int32, o0 int, b []float32, a *arena) bool {
 	n := og * np
 	if !simd || k == 0 || n == 0 || len(out) < n || len(need) < n || len(w) < og*k || len(cols) < k*np {
 		return false
@@ -525,7 +531,13 @@ func simdGather(out, w, cols, need []float32, k, np, og int, in []int32, o0 int,
 		}
 		list = &in[0]
 	}
-	gatherSIMD(&out[0], &w[0], &cols[0], &need[0], int32(k), int32(np), int32(og), list, int32(len(in)), int32(o0), bias)
+	if in != nil && 4*len(in) < np {
+		gatherSIMD(&out[0], &w[0], &cols[0], &need[0], int32(k), int32(np), int32(og), list, int32(len(in)), int32(o0), bias)
+		return true
+	}
+	ct := a.packB(k * np)
+	untransposeSIMD(&ct[0], &cols[0], int32(np), int32(k))
+	gatherTSIMD(&out[0], &w[0], &ct[0], &need[0], int32(k), int32(np), int32(og), list, int32(len(in)), int32(o0), bias)
 	return true
 }
 

@@ -1564,6 +1564,76 @@
               (f32.add (f32.add (f32.add (local.get $s0) (local.get $s1)) (f32.add (local.get $s2) (local.get $s3))) (local.get $b)))))
         (br $points))))
 
+  ;; gather_t is gather from the transposed columns ct [np][k] (column p
+  ;; of cols as a row of k floats: untranspose with the dimensions
+  ;; swapped): the products of a sum, w[o][t]·ct[p][t], are adjacent, so
+  ;; dotStride's four running sums s_j over t ≡ j mod 4 are the lanes of
+  ;; one vector sum, the last k mod 4 products added to lane 0 after.
+  (func $gather_t (export "gather_t")
+    (param $out i32) (param $w i32) (param $ct i32) (param $need i32) (param $k i32) (param $np i32) (param $og i32)
+    (param $sup i32) (param $nsup i32) (param $o0 i32) (param $bias i32)
+    (local $i i32) (local $m i32) (local $n i32) (local $ob i32) (local $wo i32) (local $b f32)
+    (local $x i32) (local $wt i32) (local $end4 i32) (local $end i32)
+    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32) (local $s v128) (local $k4 i32)
+    (local.set $k4 (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $n (i32.mul (local.get $og) (local.get $np)))
+    (local.set $wo (local.get $w))
+    (if (local.get $bias) (then (local.set $b (f32.load (local.get $bias)))))
+    (if (local.get $sup)
+      (then (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))))
+    (block $done
+      (loop $points
+        (if (local.get $sup)
+          (then
+            (br_if $done (i32.ge_u (local.get $i) (local.get $nsup)))
+            (local.set $m (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0)))
+            (if (i32.ge_u (local.get $m) (local.get $n)) (then unreachable)))
+          (else
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $m (local.get $i))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 2))) (f32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (if (f32.ne (f32.load (i32.add (local.get $need) (i32.shl (local.get $m) (i32.const 2)))) (f32.const 0))
+          (then
+            ;; the channel of m, whose row of w starts at wo and bias is b
+            (block $found
+              (loop $next
+                (br_if $found (i32.lt_u (local.get $m) (i32.add (local.get $ob) (local.get $np))))
+                (local.set $ob (i32.add (local.get $ob) (local.get $np)))
+                (local.set $wo (i32.add (local.get $wo) (i32.shl (local.get $k) (i32.const 2))))
+                (if (local.get $bias)
+                  (then
+                    (local.set $bias (i32.add (local.get $bias) (i32.const 4)))
+                    (local.set $b (f32.load (local.get $bias)))))
+                (br $next)))
+            (if (i32.lt_u (local.get $m) (local.get $ob)) (then unreachable))
+            (local.set $end4 (i32.add (local.get $wo) (i32.shl (i32.and (local.get $k) (i32.const -4)) (i32.const 2))))
+            (local.set $end (i32.add (local.get $wo) (i32.shl (local.get $k) (i32.const 2))))
+            (local.set $s (v128.const i32x4 0 0 0 0))
+            (local.set $x (i32.add (local.get $ct) (i32.mul (i32.sub (local.get $m) (local.get $ob)) (local.get $k4))))
+            (local.set $wt (local.get $wo))
+            (block $fourDone
+              (loop $four
+                (br_if $fourDone (i32.ge_u (local.get $wt) (local.get $end4)))
+                (local.set $s (f32x4.add (local.get $s) (f32x4.mul (v128.load (local.get $wt)) (v128.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (i32.const 16)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 16)))
+                (br $four)))
+            (local.set $s0 (f32x4.extract_lane 0 (local.get $s)))
+            (local.set $s1 (f32x4.extract_lane 1 (local.get $s)))
+            (local.set $s2 (f32x4.extract_lane 2 (local.get $s)))
+            (local.set $s3 (f32x4.extract_lane 3 (local.get $s)))
+            (block $oneDone
+              (loop $one
+                (br_if $oneDone (i32.ge_u (local.get $wt) (local.get $end)))
+                (local.set $s0 (f32.add (local.get $s0) (f32.mul (f32.load (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (i32.const 4)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
+                (br $one)))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 2)))
+              (f32.add (f32.add (f32.add (local.get $s0) (local.get $s1)) (f32.add (local.get $s2) (local.get $s3))) (local.get $b)))))
+        (br $points))))
+
   ;; ---- im2col, col2im and max pooling
   ;;
   ;; lrp/kernels.go's im2col and col2im for a convolution that is not flat
