@@ -39,10 +39,10 @@ const stages = [
   ['matrix products: packing and the rest', /^(packb|dot4|axpy)$|lrp\.(packA2?|packBGo|packB|packBSIMD|packWhole|gemm\w*|macro|dot4?|gemv\w*|axpy)$|gemmWeightsRows|gemmPackedRows|packed/],
   ['Winograd transforms', /^(wino_input|wino_output|col[01]s?|put1?|min)$|lrp\.wino(Input|Output)/],
   ['Winograd, the rest', /wino/],
-  ['im2col and col2im', /im2col|col2im|sum9/],
+  ['im2col and col2im', /im2col|col2im|sum9|^untranspose$/],
   ['rules: elementwise steps', /^(add|mul|mul_add|quot|quot_gamma|norm_add|relu|nonzeros|negatives|split)$|quotients|relevance|reluTo|\.(add|mul|mulAdd|boxSum)$|divide|stab|multiply|__step_|Norm|Gradient/],
   ['pooling', /[pP]ool|^even$/],
-  ['sparse passes', /^(scatter|gather)$|axpyStride|dotStride|sparse|density|support/],
+  ['sparse passes', /^(scatter|gather)(_t)?$|axpyStride|dotStride|sparse|density|support/],
   ['the passes themselves', /^sum64$|layerBackward|backward|forwardLayer|forward|finish|result|Explain|share|rows/],
   ['Go runtime, JS glue, GC', /^runtime\.|garbage|memmove|memclr|wasm-to-js|JSToWasm|^\(/],
 ];

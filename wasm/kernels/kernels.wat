@@ -22,8 +22,11 @@
 ;;                time
 ;;   wino_pack    lrp/winograd.go winoPack: the weights' Winograd transforms
 ;;   axpy, dot4   lrp/gemm.go: the dense layers' matrix-vector products
-;;   scatter, gather  lrp/kernels.go: a convolution's sparse passes
-;;   im2col, col2im, max_pool  lrp/kernels.go, forward.go
+;;   scatter, gather  lrp/kernels.go: a convolution's sparse passes (and
+;;                scatter_t, untranspose, gather_t: the same on columns
+;;                transposed, steps_wasm.go)
+;;   im2col, col2im, max_pool  lrp/kernels.go, forward.go (and their flat
+;;                and 2×2 cases: im2col_flat, col2im_flat, max_pool2)
 ;;
 ;; Measured in wasm under Node 20, CPU time, ResNet-18's shapes: the matrix
 ;; product 21–27 GFLOP/s against 5.6 for the pure-Go kernel; the Winograd
