@@ -336,6 +336,9 @@ func store(c []float32, s0, s1, s2, s3, bias float32, add bool) {
 func gemvRows(m, k int, a mat, x, c []float32, ldc int, acc bool) {
 	x = x[:k]
 	i := 0
+	if ldc == 1 && simdGemvRows(m-m%4, k, a, x, c, acc) {
+		i = m - m%4
+	}
 	for ; i+4 <= m; i += 4 {
 		s := dot4(a.d[i*a.rs:], a.rs, x)
 		for r, v := range s {
@@ -452,6 +455,9 @@ func gemvCols(m, k int, a mat, x, c []float32, ldc int, acc bool) {
 	c = c[:m]
 	if !acc {
 		clear(c)
+	}
+	if simdGemvCols(c, a, x[:k]) {
+		return
 	}
 	for t, g := range x[:k] {
 		if g == 0 {

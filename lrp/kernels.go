@@ -216,6 +216,22 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *are
 		}
 		if need != nil {
 			sup, next := p.supportOf(need), 0
+			// The group's channels in one call to the SIMD kernel.
+			o0 := g * og * np
+			var in []int32 // the listed nonzeros of this group
+			if sup != nil {
+				in = sup
+				if l.Groups > 1 {
+					in, _ = supportIn(sup, 0, o0, o0+og*np)
+				}
+			}
+			var bg []float32
+			if b != nil {
+				bg = b[g*og : (g+1)*og]
+			}
+			if simdGather(out, w[g*og*k:], cols.d, need[o0:], k, np, og, in, o0, bg, a) {
+				continue
+			}
 			for o := range og {
 				wo := w[(g*og+o)*k : (g*og+o+1)*k]
 				oo := out[o*np : (o+1)*np]
@@ -228,18 +244,12 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *are
 					o0 := (g*og + o) * np
 					var in []int32
 					in, next = supportIn(sup, next, o0, o0+np)
-					if simdGather(oo, wo, cols.d, no, np, in, o0, bo) {
-						continue
-					}
 					clear(oo)
 					for _, q := range in {
 						if p := int(q) - o0; no[p] != 0 {
 							oo[p] = dotStride(wo, cols.d[p:], np) + bo
 						}
 					}
-					continue
-				}
-				if simdGather(oo, wo, cols.d, no, np, nil, 0, bo) {
 					continue
 				}
 				// Four values per test, as in transpose.
@@ -288,8 +298,11 @@ func (l *Conv2D) sizeForward(s *sizer, in []int, w wref, rule, exact bool) {
 	oh, ow := l.outSize(h, wd)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
 	k, np := cg*l.KH*l.KW, oh*ow
-	if rule && k*np <= sparseCols && !l.pointwise() {
-		s.col(k * np)
+	if rule && k*np <= sparseCols {
+		if !l.pointwise() {
+			s.col(k * np)
+		}
+		s.pb = max(s.pb, transposeScratch(k*np))
 	}
 	if !exact && l.winograd(h, wd) {
 		l.sizeWinoForward(s, h, wd, w)
@@ -362,6 +375,9 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 				}
 			}
 			p.share(out, lo, hi, cg, np)
+			continue
+		}
+		if (t[0].g == nil || sp[0]) && (t[1].g == nil || sp[1]) && l.simdTransposeSparse(out, t, gr, sup, acc, h, wd, oh, ow, a) {
 			continue
 		}
 		cols := a.col(k * np)
@@ -449,6 +465,7 @@ func (l *Conv2D) sizeTranspose(s *sizer, in []int, ws []wref, exact bool) {
 	}
 	if sparse {
 		s.col(k * np)
+		s.pb = max(s.pb, transposeScratch(k*np))
 	}
 	if wino && !(sparse && len(ws) > 1) {
 		return
@@ -491,19 +508,20 @@ func (l *Conv2D) Im2col(cols, x []float32, h, w int) {
 // for package train.
 func (l *Conv2D) Col2im(dst, cols []float32, h, w int) {
 	oh, ow := l.outSize(h, w)
-	l.col2im(dst, cols, 0, l.InC/l.Groups, h, w, oh, ow)
+	l.col2imAny(dst, cols, 0, l.InC/l.Groups, h, w, oh, ow)
 }
 
 // im2col fills cols [Cg·KH·KW][OH·OW] with the patches of group g of
 // x [InC][h][w]: row (c, u, v) holds x[g·Cg+c][i·SH+u·DH−PT][j·SW+v·DW−PL]
-// at column (i, j); padded positions are 0.
+// at column (i, j); padded positions are 0. With the SIMD kernel in use,
+// flat or not, it is one call to it.
 func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 	cg, np := l.InC/l.Groups, oh*ow
-	if l.flat(w, ow) {
-		l.im2colFlat(cols, x[g*cg*h*w:(g+1)*cg*h*w], h, w, oh)
+	if l.simdIm2col(cols, x, g, h, w, oh, ow) {
 		return
 	}
-	if l.simdIm2col(cols, x, g, h, w, oh, ow) {
+	if l.flat(w, ow) {
+		l.im2colFlat(cols, x[g*cg*h*w:(g+1)*cg*h*w], h, w, oh)
 		return
 	}
 	t := 0
@@ -540,8 +558,20 @@ func (l *Conv2D) im2col(cols, x []float32, g, h, w, oh, ow int) {
 
 // col2im adds each entry of cols [Cg·KH·KW][OH·OW] to the input position of
 // one group, dst [Cg][h][w], it was read from by im2col, for the channels
-// c0 ≤ c < c1 of dst.
+// c0 ≤ c < c1 of dst, which hold no −0 (Conv2D.transpose clears them):
+// on the SIMD kernel in one call when it is in use, flat or not. The
+// kernel adds nothing at the padded positions where col2imFlat adds +0,
+// which changes only a −0.
 func (l *Conv2D) col2im(dst, cols []float32, c0, c1, h, w, oh, ow int) {
+	if l.simdCol2im(dst, cols, c0, c1, h, w, oh, ow) {
+		return
+	}
+	l.col2imAny(dst, cols, c0, c1, h, w, oh, ow)
+}
+
+// col2imAny is col2im for any dst: a flat convolution's in Go
+// (col2imFlat), any other on the SIMD kernel when it is in use.
+func (l *Conv2D) col2imAny(dst, cols []float32, c0, c1, h, w, oh, ow int) {
 	np := oh * ow
 	if l.flat(w, ow) {
 		l.col2imFlat(dst, cols, c0, c1, h, w, oh)

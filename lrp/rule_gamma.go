@@ -107,6 +107,9 @@ func (r Gamma) quotients(s *step, xp, xn []float32, neg bool) (gp, gn []float32,
 // elsewhere; it returns the bits of all gp and of all gn ORed.
 func (r Gamma) quotientsFrom(gp, gn, z, q, rel []float32, sup []int32) (bp, bn uint32) {
 	if sup != nil {
+		if bp, bn, ok := simdGammaQuotientsAt(gp, gn, z, q, rel, r.Gamma, r.Stab, sup); ok {
+			return bp, bn
+		}
 		clear(gp[:len(z)])
 		clear(gn[:len(z)])
 		for _, j := range sup {

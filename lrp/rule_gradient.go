@@ -70,6 +70,9 @@ func (Gradient) backward(b *layerStep) {
 			}
 		}
 	case *MaxPool2D:
+		if simdUnpool(dst, r, b.arg) {
+			return
+		}
 		clear(dst)
 		for o, k := range b.arg {
 			dst[k] += r[o]

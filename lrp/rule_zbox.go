@@ -119,6 +119,9 @@ func (r ZBox) size(s *sstep) {
 // boxSum sets dst = (x − L) ⊙ c⁺ + (x − H) ⊙ c⁻, four values per
 // iteration.
 func boxSum(dst, x, lt, ht, cp, cn []float32) {
+	if simdBoxSum(dst, x, lt, ht, cp, cn) {
+		return
+	}
 	dst, lt, ht, cp, cn = dst[:len(x)], lt[:len(x)], ht[:len(x)], cp[:len(x)], cn[:len(x)]
 	for len(x) >= 4 && len(dst) >= 4 && len(lt) >= 4 && len(ht) >= 4 && len(cp) >= 4 && len(cn) >= 4 {
 		d, v, l, h := (*[4]float32)(dst), (*[4]float32)(x), (*[4]float32)(lt), (*[4]float32)(ht)

@@ -108,6 +108,9 @@ func (s *sstep) ref(w wname) wref { return wref{s.i, w, s.gamma} }
 func (s *step) div(d []float32, eps float32) []float32 {
 	g := s.a.f32(len(d))
 	if sup := s.support(); sup != nil {
+		if simdQuotientsAt(g, s.r, d, nil, eps, sup) {
+			return g
+		}
 		clear(g)
 		for _, j := range sup {
 			g[j] = s.r[j] / stab(d[j], eps)
@@ -128,6 +131,9 @@ func (s *step) div(d []float32, eps float32) []float32 {
 // (step.support), at its indices only and 0 elsewhere.
 func quotients(g, r, z, d0 []float32, eps float32, sup []int32) {
 	if sup != nil {
+		if simdQuotientsAt(g, r, z, d0, eps, sup) {
+			return
+		}
 		clear(g[:len(z)])
 		for _, j := range sup {
 			g[j] = r[j] / stab(z[j]-d0[j], eps)

@@ -126,6 +126,35 @@ func TestStepsSIMDMatchGo(t *testing.T) {
 				// What the rule reads of them: whether any is nonzero.
 				v[4][0], v[4][1] = float32(min(bp<<1, 1)), float32(min(bn<<1, 1))
 			})
+			// At a support: a sorted subset of the indices, as below a
+			// max pooling (step.support), and the pooling's gradient.
+			var sup []int32
+			for j := range n {
+				if r.IntN(3) == 0 {
+					sup = append(sup, int32(j))
+				}
+			}
+			if len(sup) > 0 {
+				onBoth(t, name+" quotients at", [][]float32{a, b, c, d}, func(v [][]float32) { quotients(v[0], v[1], v[2], v[3], eps, sup) })
+				onBoth(t, name+" div at", [][]float32{b, c}, func(v [][]float32) {
+					s := step{r: v[0], a: &arena{}, p: pass{within: v[0], supp: sup}}
+					copy(v[1], s.div(v[1], eps))
+				})
+				onBoth(t, name+" gamma at", [][]float32{a, b, c, d, make([]float32, 2)}, func(v [][]float32) {
+					bp, bn := Gamma{0.25, eps}.quotientsFrom(v[0], v[1], v[2], v[3], v[2], sup)
+					v[4][0], v[4][1] = float32(min(bp<<1, 1)), float32(min(bn<<1, 1))
+				})
+			}
+			arg := make([]int32, n) // several outputs may share a winner
+			for o := range arg {
+				arg[o] = int32(r.IntN(n + 3))
+			}
+			onBoth(t, name+" unpool", [][]float32{a, make([]float32, n+3)}, func(v [][]float32) {
+				Gradient{}.backward(&layerStep{l: &MaxPool2D{}, r: v[0], x: [][]float32{nil}, dst: [][]float32{v[1]}, arg: arg})
+			})
+			onBoth(t, name+" boxSum", [][]float32{a, b, c, d, odd(r, n, eps), make([]float32, n)}, func(v [][]float32) {
+				boxSum(v[5], v[0], v[1], v[2], v[3], v[4])
+			})
 			onBoth(t, name+" norm", [][]float32{a, b, c, d, make([]float32, n), make([]float32, n)}, func(v [][]float32) {
 				Norm{eps}.backward(&layerStep{l: &Add{}, x: [][]float32{v[0], v[1]}, y: v[2], r: v[3], dst: [][]float32{v[4], v[5]}})
 			})
@@ -142,6 +171,20 @@ func TestStepsSIMDMatchGo(t *testing.T) {
 				s := dot4(rows4, n+3, v[0])
 				copy(v[1], s[:])
 			})
+			// A dense layer's products: 4m+1 rows (the last in Go), and
+			// the transposed one skipping zeros of x.
+			for _, acc := range []bool{false, true} {
+				m := 9
+				wts, xs := randn(r, m*(n+2)), randn(r, n)
+				onBoth(t, fmt.Sprintf("%s gemvRows acc=%v", name, acc), [][]float32{odd(r, m, 0)}, func(v [][]float32) {
+					gemvRows(m, n, mat{wts, n + 2, 1}, xs, v[0], 1, acc)
+				})
+				g := randn(r, m)
+				g[2], g[5] = 0, 0
+				onBoth(t, fmt.Sprintf("%s gemvCols acc=%v", name, acc), [][]float32{odd(r, n, 0)}, func(v [][]float32) {
+					gemvCols(n, m, mat{wts, 1, n + 2}, g, v[0], 1, acc)
+				})
+			}
 			onBoth(t, name+" signed", [][]float32{a, make([]float32, n)}, func(v [][]float32) {
 				copy(v[1], signed(v[0], 0.25, -1))
 			})
@@ -156,7 +199,8 @@ func TestStepsSIMDMatchGo(t *testing.T) {
 
 // TestWindowsSIMDMatchGo runs im2col, col2im and max pooling on the SIMD
 // kernel and in Go, for convolutions that are not flat (strides, padding
-// with fewer output columns, dilation, kernel sizes 1 to 7) and for
+// with fewer output columns, dilation, kernel sizes 1 to 7) and flat ones
+// (Go's im2colFlat and col2imFlat, "same" padding) and for
 // poolings with and without padding, strides 1 to 3 and ties, and
 // requires the same bits.
 func TestWindowsSIMDMatchGo(t *testing.T) {
@@ -167,6 +211,9 @@ func TestWindowsSIMDMatchGo(t *testing.T) {
 		{KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1},
 		{KH: 1, KW: 1, SH: 2, SW: 2, DH: 1, DW: 1},
 		{KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1},
+		{KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1}, // flat
+		{KH: 5, KW: 5, SH: 1, SW: 1, PT: 2, PL: 2, PB: 2, PR: 2, DH: 1, DW: 1}, // flat
+		{KH: 3, KW: 3, SH: 1, SW: 1, PT: 2, PL: 2, PB: 0, PR: 2, DH: 2, DW: 2}, // flat, dilated
 		{KH: 3, KW: 2, SH: 1, SW: 3, PT: 2, PL: 0, PB: 1, PR: 2, DH: 1, DW: 1},
 		{KH: 3, KW: 3, SH: 2, SW: 2, PT: 2, PL: 2, PB: 2, PR: 2, DH: 2, DW: 2},
 		{KH: 2, KW: 5, SH: 1, SW: 2, PT: 0, PL: 4, PB: 0, PR: 4, DH: 1, DW: 1},
@@ -180,16 +227,21 @@ func TestWindowsSIMDMatchGo(t *testing.T) {
 			for _, c := range []int{1, 3} {
 				l.InC, l.OutC, l.Groups = c, 1, 1
 				oh, ow := l.outSize(h, w)
-				if l.flat(w, ow) {
-					continue
-				}
 				name := fmt.Sprintf("%dx%d/s%dx%d/p%d,%d,%d,%d/d%d c=%d h=%d w=%d", l.KH, l.KW, l.SH, l.SW, l.PT, l.PL, l.PB, l.PR, l.DH, c, h, w)
 				k, np := c*l.KH*l.KW, oh*ow
 				x, cols := odd(r, c*h*w, 0), odd(r, k*np, 0)
+				if l.flat(w, ow) { // col2im's dst holds no −0 (Conv2D.transpose clears it)
+					for i, v := range x {
+						if v == 0 {
+							x[i] = 0
+						}
+					}
+				}
 				onBoth(t, name+" im2col", [][]float32{odd(r, k*np, 0), x}, func(v [][]float32) { l.im2col(v[0], v[1], 0, h, w, oh, ow) })
 				for _, cc := range [][2]int{{0, c}, {c - 1, c}} {
-					onBoth(t, fmt.Sprintf("%s col2im %v", name, cc), [][]float32{x, cols}, func(v [][]float32) {
-						l.col2im(v[0], v[1], cc[0], cc[1], h, w, oh, ow)
+					// cols is scratch: col2imFlat zeroes its padded positions.
+					onBoth(t, fmt.Sprintf("%s col2im %v", name, cc), [][]float32{x}, func(v [][]float32) {
+						l.col2im(v[0], append([]float32(nil), cols...), cc[0], cc[1], h, w, oh, ow)
 					})
 				}
 			}
@@ -203,7 +255,7 @@ func TestWindowsSIMDMatchGo(t *testing.T) {
 		{KH: 2, KW: 3, SH: 1, SW: 3, PT: 1, PL: 2, PB: 0, PR: 1},
 	}
 	for _, l := range pools {
-		for _, hw := range [][2]int{{4, 4}, {7, 9}, {14, 28}, {23, 37}} {
+		for _, hw := range [][2]int{{4, 4}, {7, 9}, {14, 28}, {23, 37}, {28, 28}, {14, 14}, {3, 6}} {
 			h, w := hw[0], hw[1]
 			for _, c := range []int{1, 2} {
 				in := []int{c, h, w}
@@ -275,8 +327,10 @@ func TestSparseSIMDMatchGo(t *testing.T) {
 				}
 			}
 			w, cols := randn(r, k), randn(r, k*np)
-			for _, in := range [][]int32{nil, list, list[:0]} {
-				name := fmt.Sprintf("k=%d np=%d list=%v", k, np, in != nil)
+			// A list of fewer than np/4 positions takes gather, a longer
+			// one or none gather_t.
+			for _, in := range [][]int32{nil, list, list[:len(list)/8], list[:0]} {
+				name := fmt.Sprintf("k=%d np=%d list=%v (%d)", k, np, in != nil, len(in))
 				// The Go loops of Conv2D.transpose and Conv2D.forward.
 				points := func(f func(p int)) {
 					if in == nil {
@@ -300,7 +354,7 @@ func TestSparseSIMDMatchGo(t *testing.T) {
 					})
 				})
 				onBoth(t, name+" gather", [][]float32{odd(r, np, 0)}, func(v [][]float32) {
-					if simdGather(v[0], w, cols, g, np, in, o0, 0.5) {
+					if simdGather(v[0], w, cols, g, k, np, 1, in, o0, []float32{0.5}, &arena{}) {
 						return
 					}
 					clear(v[0])
@@ -310,6 +364,64 @@ func TestSparseSIMDMatchGo(t *testing.T) {
 						}
 					})
 				})
+			}
+		}
+	}
+}
+
+// TestSparseTransposeSIMDMatchGo runs Conv2D.transpose with sparse
+// gradients (one or two terms, with and without the list of their
+// nonzeros, one group or two) on the SIMD kernel, which scatters into
+// transposed columns (simdTransposeSparse), and in Go, and Conv2D.forward
+// with a sparse need vector (with and without a bias), which gathers a
+// group's channels in one call, and requires the same bits.
+func TestSparseTransposeSIMDMatchGo(t *testing.T) {
+	requireSIMD(t)
+	r := newRand(31)
+	convs := []Conv2D{
+		{KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1},
+		{KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1},
+		{KH: 5, KW: 3, SH: 1, SW: 2, PT: 2, PL: 0, PB: 1, PR: 1, DH: 2, DW: 1},
+	}
+	for _, l := range convs {
+		for _, c := range [][3]int{{1, 8, 1}, {2, 16, 1}, {6, 4, 2}, {3, 5, 1}} {
+			l.InC, l.OutC, l.Groups = c[0], c[1], c[2]
+			const h, w = 14, 11
+			in := []int{l.InC, h, w}
+			oh, ow := l.outSize(h, w)
+			n := l.OutC * oh * ow
+			k := l.InC / l.Groups * l.KH * l.KW
+			w1, w2 := randn(r, l.OutC*k), randn(r, l.OutC*k)
+			g1, g2 := odd(r, n, 0), odd(r, n, 0)
+			var sup []int32 // every fourth position, as below a 2×2 max pooling
+			for i := range n {
+				if i%4 == r.IntN(4) || i%4 != 1 {
+					g1[i], g2[i] = 0, 0
+				}
+				if i%4 == 1 {
+					sup = append(sup, int32(i))
+				}
+			}
+			x, bias := odd(r, l.InC*h*w, 0), randn(r, l.OutC)
+			for _, list := range [][]int32{nil, sup} {
+				for _, b := range [][]float32{nil, bias} {
+					name := fmt.Sprintf("%dx%d/s%d,%d c=%v list=%v bias=%v forward", l.KH, l.KW, l.SH, l.SW, c, list != nil, b != nil)
+					onBoth(t, name, [][]float32{odd(r, n, 0)}, func(v [][]float32) {
+						p := pass{exact: true, within: g1, supp: list, counted: true, dens: 0.25}
+						l.forward(v[0], x, w1, b, g1, in, &p, &arena{})
+					})
+				}
+				for _, two := range []bool{false, true} {
+					name := fmt.Sprintf("%dx%d/s%d,%d c=%v list=%v two=%v", l.KH, l.KW, l.SH, l.SW, c, list != nil, two)
+					onBoth(t, name, [][]float32{make([]float32, l.InC*h*w)}, func(v [][]float32) {
+						ts := term(g1, w1)
+						if two {
+							ts[1].g, ts[1].w = g2, w2
+						}
+						p := pass{exact: true, within: g1, supp: list, counted: true, dens: 0.25}
+						l.transpose(v[0], ts, false, in, &p, &arena{})
+					})
+				}
 			}
 		}
 	}

@@ -19,6 +19,14 @@ func simdSum64([]float32) (float64, bool)                    { return 0, false }
 func simdNegatives([]float32) (neg, done bool)               { return false, false }
 func simdSplit(_, _, _ []float32) bool                       { return false }
 
+func simdQuotientsAt(_, _, _, _ []float32, _ float32, _ []int32) bool { return false }
+func simdUnpool(_, _ []float32, _ []int32) bool                       { return false }
+func simdBoxSum(_, _, _, _, _, _ []float32) bool                      { return false }
+
+func simdGammaQuotientsAt(_, _, _, _, _ []float32, _, _ float32, _ []int32) (bp, bn uint32, ok bool) {
+	return 0, 0, false
+}
+
 func simdGammaQuotients(_, _, _, _, _ []float32, _, _ float32) (bp, bn uint32, ok bool) {
 	return 0, 0, false
 }
@@ -30,12 +38,24 @@ func simdMaxPool([]float32, []int32, []float32, *MaxPool2D, []int) bool { return
 
 func simdSigned(_, _ []float32, _, _ float32) bool { return false }
 
+func transposeScratch(int) int { return 0 }
+
 func simdWinoPack(_ []float32, _ *[16]int, _ []float32, _, _, _, _, _, _, _ int) bool { return false }
 
 func simdScatter(_, _, _ []float32, _ int, _ []int32, _ int) bool { return false }
 
-func simdGather(_, _, _, _ []float32, _ int, _ []int32, _ int, _ float32) bool { return false }
+func (*Conv2D) simdTransposeSparse(_ []float32, _ terms, _ int, _ []int32, _ bool, _, _, _, _ int, _ *arena) bool {
+	return false
+}
+
+func simdGather(_, _, _, _ []float32, _, _, _ int, _ []int32, _ int, _ []float32, _ *arena) bool {
+	return false
+}
 
 func simdAxpy(_, _ []float32, _ float32) bool { return false }
 
 func simdDot4([]float32, int, []float32) (s [4]float32, ok bool) { return s, false }
+
+func simdGemvRows(_, _ int, _ mat, _, _ []float32, _ bool) bool { return false }
+
+func simdGemvCols(_ []float32, _ mat, _ []float32) bool { return false }

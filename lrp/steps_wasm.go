@@ -37,6 +37,22 @@ func quotSIMD(g, r, z, d0 *float32, n int32, eps float32)
 //go:noescape
 func quotGammaSIMD(gp, gn, z, q, rel *float32, n int32, gamma, eps float32, bits *[2]uint32)
 
+//go:wasmimport lrpsimd quot_at
+//go:noescape
+func quotAtSIMD(g, r, z, d0 *float32, n int32, eps float32, sup *int32, nsup int32)
+
+//go:wasmimport lrpsimd quot_gamma_at
+//go:noescape
+func quotGammaAtSIMD(gp, gn, z, q, rel *float32, n int32, gamma, eps float32, bits *[2]uint32, sup *int32, nsup int32)
+
+//go:wasmimport lrpsimd unpool
+//go:noescape
+func unpoolSIMD(dst, r *float32, arg *int32, n, nin int32)
+
+//go:wasmimport lrpsimd box_sum
+//go:noescape
+func boxSumSIMD(dst, x, lt, ht, cp, cn *float32, n int32)
+
 //go:wasmimport lrpsimd norm_add
 //go:noescape
 func normAddSIMD(d0, d1, x0, x1, r, y *float32, n int32, eps float32)
@@ -73,9 +89,21 @@ func winoPackSIMD(ap *float32, at *[16]int32, w *float32, k, kb, kp, rs9, ds9 in
 //go:noescape
 func scatterSIMD(cols, w, g *float32, k, np int32, sup *int32, nsup, o0 int32)
 
+//go:wasmimport lrpsimd scatter_t
+//go:noescape
+func scatterTSIMD(ct, w, g *float32, k, np, og int32, sup *int32, nsup, o0 int32, clear bool)
+
+//go:wasmimport lrpsimd untranspose
+//go:noescape
+func untransposeSIMD(cols, ct *float32, k, np int32)
+
 //go:wasmimport lrpsimd gather
 //go:noescape
-func gatherSIMD(out, w, cols, need *float32, k, np int32, sup *int32, nsup, o0 int32, b float32)
+func gatherSIMD(out, w, cols, need *float32, k, np, og int32, sup *int32, nsup, o0 int32, bias *float32)
+
+//go:wasmimport lrpsimd gather_t
+//go:noescape
+func gatherTSIMD(out, w, ct, need *float32, k, np, og int32, sup *int32, nsup, o0 int32, bias *float32)
 
 //go:wasmimport lrpsimd axpy
 //go:noescape
@@ -84,6 +112,14 @@ func axpySIMD(y, x *float32, n int32, g float32)
 //go:wasmimport lrpsimd dot4
 //go:noescape
 func dot4SIMD(a *float32, ld int32, x *float32, k int32, out *[4]float32)
+
+//go:wasmimport lrpsimd gemv_rows
+//go:noescape
+func gemvRowsSIMD(a *float32, ld int32, x *float32, k int32, c *float32, m4 int32, acc bool)
+
+//go:wasmimport lrpsimd gemv_cols
+//go:noescape
+func gemvColsSIMD(c, a *float32, cs int32, x *float32, k, m int32)
 
 //go:wasmimport lrpsimd sum9
 //go:noescape
@@ -193,6 +229,63 @@ func simdGammaQuotients(gp, gn, z, q, rel []float32, gamma, eps float32) (bp, bn
 	var bits [2]uint32
 	quotGammaSIMD(&gp[0], &gn[0], &z[0], &q[0], &rel[0], int32(len(z)), gamma, eps, &bits)
 	return bits[0], bits[1], true
+}
+
+// inSupport reports whether the sorted indices sup all lie in [0, n), as
+// the kernels that visit them require (they trap on one outside).
+func inSupport(sup []int32, n int) bool {
+	return len(sup) > 0 && sup[0] >= 0 && int(sup[len(sup)-1]) < n
+}
+
+// simdQuotientsAt is quotients and step.div with R's support sup: g =
+// R / stab(z − d0) at the indices of sup, 0 elsewhere; d0 may be nil.
+func simdQuotientsAt(g, r, z, d0 []float32, eps float32, sup []int32) bool {
+	n := len(z)
+	if !simd || n < simdMin || !inSupport(sup, n) {
+		return false
+	}
+	g, r = g[:n], r[:n]
+	var p0 *float32
+	if d0 != nil {
+		p0 = &d0[:n][0]
+	}
+	quotAtSIMD(&g[0], &r[0], &z[0], p0, int32(n), eps, &sup[0], int32(len(sup)))
+	return true
+}
+
+// simdGammaQuotientsAt is Gamma.quotientsFrom with R's support sup; it
+// returns the bits of all gp and of all gn ORed.
+func simdGammaQuotientsAt(gp, gn, z, q, rel []float32, gamma, eps float32, sup []int32) (bp, bn uint32, ok bool) {
+	n := len(z)
+	if !simd || n < simdMin || !inSupport(sup, n) {
+		return 0, 0, false
+	}
+	gp, gn, q, rel = gp[:n], gn[:n], q[:n], rel[:n]
+	var bits [2]uint32
+	quotGammaAtSIMD(&gp[0], &gn[0], &z[0], &q[0], &rel[0], int32(n), gamma, eps, &bits, &sup[0], int32(len(sup)))
+	return bits[0], bits[1], true
+}
+
+// simdUnpool is the gradient of a max pooling: dst = 0, then dst[arg[o]]
+// += r[o] for every output o in order.
+func simdUnpool(dst, r []float32, arg []int32) bool {
+	if !simd || len(arg) < simdMin || len(dst) == 0 {
+		return false
+	}
+	r = r[:len(arg)]
+	unpoolSIMD(&dst[0], &r[0], &arg[0], int32(len(arg)), int32(len(dst)))
+	return true
+}
+
+// simdBoxSum is boxSum: dst = (x − L) ⊙ c⁺ + (x − H) ⊙ c⁻.
+func simdBoxSum(dst, x, lt, ht, cp, cn []float32) bool {
+	n := len(x)
+	if !simd || n < simdMin {
+		return false
+	}
+	dst, lt, ht, cp, cn = dst[:n], lt[:n], ht[:n], cp[:n], cn[:n]
+	boxSumSIMD(&dst[0], &x[0], &lt[0], &ht[0], &cp[0], &cn[0], int32(n))
+	return true
 }
 
 // simdNormAdd is the Norm rule through an Add: g = R / stab(y), d0 = x0 ⊙ g,
@@ -347,26 +440,104 @@ func simdScatter(cols, w, g []float32, np int, in []int32, o0 int) bool {
 	return true
 }
 
-// simdGather is the sparse forward pass of one output channel in
-// Conv2D.forward: out[p] = Σ_t w[t]·cols[t][p] + b where need[p] ≠ 0 and
-// 0 elsewhere, p as in simdScatter.
-func simdGather(out, w, cols, need []float32, np int, in []int32, o0 int, b float32) bool {
-	k := len(w)
-	if !simd || k == 0 || np == 0 || len(out) < np || len(need) < np || len(cols) < k*np {
+// simdTransposeSparse is Conv2D.transpose of group gr when every term's
+// gradient is sparse, on the SIMD kernel when it is in use: per term one
+// call that scatters all of its nonzeros (each g[o][p]·w[o] added to
+// column p) into the transposed columns [np][k], a row of k floats per
+// column, where they take vectors, then one call that turns them back
+// into columns [k][np] (in the buffer packB, which no product is using)
+// and one to col2im, which adds them to out, the group's channels of dst
+// (out is cleared first unless acc). Every value gets the same products and sums in the same
+// order as the loops of transpose and col2im, so the same bits. sup, if
+// not nil, lists where the gradients' nonzeros lie (pass.supp).
+func (l *Conv2D) simdTransposeSparse(out []float32, t terms, gr int, sup []int32, acc bool, h, wd, oh, ow int, a *arena) bool {
+	cg, og := l.InC/l.Groups, l.OutC/l.Groups
+	k, np := cg*l.KH*l.KW, oh*ow
+	if !simd || k == 0 || np == 0 || og == 0 || l.pointwise() {
 		return false
 	}
-	var sup *int32
+	out = out[:cg*h*wd]
+	ct := a.col(k * np)
+	o0 := gr * og * np
+	first := true
+	for _, t := range t {
+		if t.g == nil {
+			continue
+		}
+		w, g := t.w[gr*og*k:(gr+1)*og*k], t.g[o0:o0+og*np]
+		var none int32 // the address of an empty list
+		p, n := (*int32)(nil), 0
+		if sup != nil {
+			in := sup // one group: all of it
+			if l.Groups > 1 {
+				in, _ = supportIn(sup, 0, o0, o0+og*np)
+			}
+			p, n = &none, len(in)
+			if n > 0 {
+				p = &in[0]
+			}
+		}
+		scatterTSIMD(&ct[0], &w[0], &g[0], int32(k), int32(np), int32(og), p, int32(n), int32(o0), first)
+		first = false
+	}
+	if first {
+		return false
+	}
+	if !acc {
+		clear(out)
+	}
+	cols := a.packB(k * np)
+	untransposeSIMD(&cols[0], &ct[0], int32(k), int32(np))
+	col2imSIMD(&out[0], &cols[0], 0, int32(cg), int32(h), int32(wd), int32(oh), int32(ow),
+		int32(l.KH), int32(l.KW), int32(l.SH), int32(l.SW), int32(l.DH), int32(l.DW), int32(l.PT), int32(l.PL))
+	return true
+}
+
+// transposeScratch is the size of the buffer packB that
+// simdTransposeSparse and simdGather take for the columns [k][np] or
+// their transpose (n values) when the SIMD kernels are in use, else 0.
+func transposeScratch(n int) int {
+	if !simd {
+		return 0
+	}
+	return n
+}
+
+// simdGather is the sparse forward pass of the og output channels of a
+// group in Conv2D.forward, in one call: out[m] = Σ_t w[o][t]·cols[t][p] +
+// b[o] at m = o·np + p where need[m] ≠ 0 and 0 elsewhere, for w [og][k],
+// out and need [og][np], b nil (no bias) or [og]; m over the indices in
+// minus o0 when in is not nil (where need's nonzeros lie, sorted), else
+// over all. Unless in lists fewer than np/4 positions, cols is first
+// transposed into the buffer packB of a (untranspose), where the terms of
+// each sum are adjacent (gather_t).
+func simdGather(out, w, cols, need []float32, k, np, og int, in []int32, o0 int, b []float32, a *arena) bool {
+	n := og * np
+	if !simd || k == 0 || n == 0 || len(out) < n || len(need) < n || len(w) < og*k || len(cols) < k*np {
+		return false
+	}
+	var bias *float32
+	var list *int32
+	if b != nil {
+		bias = &b[:og][0]
+	}
 	if in != nil {
 		if len(in) == 0 {
-			clear(out[:np])
+			clear(out[:n])
 			return true
 		}
-		if int(in[0]) < o0 || int(in[len(in)-1]) >= o0+np {
+		if int(in[0]) < o0 || int(in[len(in)-1]) >= o0+n {
 			return false
 		}
-		sup = &in[0]
+		list = &in[0]
 	}
-	gatherSIMD(&out[0], &w[0], &cols[0], &need[0], int32(k), int32(np), sup, int32(len(in)), int32(o0), b)
+	if in != nil && 4*len(in) < np {
+		gatherSIMD(&out[0], &w[0], &cols[0], &need[0], int32(k), int32(np), int32(og), list, int32(len(in)), int32(o0), bias)
+		return true
+	}
+	ct := a.packB(k * np)
+	untransposeSIMD(&ct[0], &cols[0], int32(np), int32(k))
+	gatherTSIMD(&out[0], &w[0], &ct[0], &need[0], int32(k), int32(np), int32(og), list, int32(len(in)), int32(o0), bias)
 	return true
 }
 
@@ -390,4 +561,28 @@ func simdDot4(a []float32, ld int, x []float32) (s [4]float32, ok bool) {
 	_ = a[3*ld+k-1] // the bounds of dot4's last row
 	dot4SIMD(&a[0], int32(ld), &x[0], int32(k), &s)
 	return s, true
+}
+
+// simdGemvRows is gemvRows over its first m4 rows (a multiple of 4) into
+// a contiguous c, in one call: dot4 for every four rows.
+func simdGemvRows(m4, k int, a mat, x, c []float32, acc bool) bool {
+	if !simd || k < simdMin || m4 == 0 || len(x) < k {
+		return false
+	}
+	_ = a.d[(m4-1)*a.rs+k-1] // the bounds of dot4's last row
+	c = c[:m4]
+	gemvRowsSIMD(&a.d[0], int32(a.rs), &x[0], int32(k), &c[0], int32(m4), acc)
+	return true
+}
+
+// simdGemvCols is gemvCols into a contiguous c (m = len(c) values) in one
+// call: axpy of row t of aᵀ times x[t] for each nonzero x[t].
+func simdGemvCols(c []float32, a mat, x []float32) bool {
+	m := len(c)
+	if !simd || m < simdMin || len(x) == 0 {
+		return false
+	}
+	_ = a.d[(len(x)-1)*a.cs+m-1] // the last row of aᵀ that axpy reads
+	gemvColsSIMD(&c[0], &a.d[0], int32(a.cs), &x[0], int32(len(x)), int32(m))
+	return true
 }

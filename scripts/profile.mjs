@@ -10,7 +10,7 @@
 // makes two, for 9 timed calls), whose caches and memory growth show as a
 // stage of their own; the shares of the others are also given without it.
 //
-//   node scripts/profile.mjs [--bench NAME] [--no-simd] [--top N]
+//   node scripts/profile.mjs [--bench NAME] [--benchtime 8x] [--no-simd] [--top N]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] :
 const bench = opt('--bench', 'ResNet18ExplainEpsilonGammaBox');
 const simd = !args.includes('--no-simd');
 const top = Number(opt('--top')) || 25;
+const benchtime = opt('--benchtime', '8x');
 
 // The stages, first match wins, by the function's name: Go's are
 // package.Function (github.com_lrpwasm_lrp_lrp.…), the kernels' those of
@@ -38,10 +39,10 @@ const stages = [
   ['matrix products: packing and the rest', /^(packb|dot4|axpy)$|lrp\.(packA2?|packBGo|packB|packBSIMD|packWhole|gemm\w*|macro|dot4?|gemv\w*|axpy)$|gemmWeightsRows|gemmPackedRows|packed/],
   ['Winograd transforms', /^(wino_input|wino_output|col[01]s?|put1?|min)$|lrp\.wino(Input|Output)/],
   ['Winograd, the rest', /wino/],
-  ['im2col and col2im', /im2col|col2im|sum9/],
+  ['im2col and col2im', /im2col|col2im|sum9|^untranspose$/],
   ['rules: elementwise steps', /^(add|mul|mul_add|quot|quot_gamma|norm_add|relu|nonzeros|negatives|split)$|quotients|relevance|reluTo|\.(add|mul|mulAdd|boxSum)$|divide|stab|multiply|__step_|Norm|Gradient/],
   ['pooling', /[pP]ool|^even$/],
-  ['sparse passes', /^(scatter|gather)$|axpyStride|dotStride|sparse|density|support/],
+  ['sparse passes', /^(scatter|gather)(_t)?$|axpyStride|dotStride|sparse|density|support/],
   ['the passes themselves', /^sum64$|layerBackward|backward|forwardLayer|forward|finish|result|Explain|share|rows/],
   ['Go runtime, JS glue, GC', /^runtime\.|garbage|memmove|memclr|wasm-to-js|JSToWasm|^\(/],
 ];
@@ -54,7 +55,7 @@ try {
   execFileSync('wat2wasm', ['--debug-names', join(root, 'wasm', 'kernels', 'kernels.wat'), '-o', kernels]);
   const out = execFileSync(
     process.execPath,
-    ['--stack-size=8192', '--cpu-prof', '--cpu-prof-interval', '500', '--cpu-prof-dir', dir, join(root, 'scripts', 'go_js_wasm_exec.mjs'), bin, '-test.run', '^$', '-test.bench', `^Benchmark${bench}$`, '-test.benchtime', '8x'],
+    ['--stack-size=8192', '--cpu-prof', '--cpu-prof-interval', '500', '--cpu-prof-dir', dir, join(root, 'scripts', 'go_js_wasm_exec.mjs'), bin, '-test.run', '^$', '-test.bench', `^Benchmark${bench}$`, '-test.benchtime', benchtime],
     { cwd: join(root, 'lrp'), env: { ...process.env, LRP_SIMD: simd ? '1' : '0', LRP_KERNELS: kernels }, encoding: 'utf8' },
   );
   console.log(out.split('\n').find((l) => l.startsWith('Benchmark')) ?? out);

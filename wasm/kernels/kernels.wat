@@ -22,8 +22,11 @@
 ;;                time
 ;;   wino_pack    lrp/winograd.go winoPack: the weights' Winograd transforms
 ;;   axpy, dot4   lrp/gemm.go: the dense layers' matrix-vector products
-;;   scatter, gather  lrp/kernels.go: a convolution's sparse passes
-;;   im2col, col2im, max_pool  lrp/kernels.go, forward.go
+;;   scatter, gather  lrp/kernels.go: a convolution's sparse passes (and
+;;                scatter_t, untranspose, gather_t: the same on columns
+;;                transposed, steps_wasm.go)
+;;   im2col, col2im, max_pool  lrp/kernels.go, forward.go (and their flat
+;;                and 2×2 cases: im2col_flat, col2im_flat, max_pool2)
 ;;
 ;; Measured in wasm under Node 20, CPU time, ResNet-18's shapes: the matrix
 ;; product 21–27 GFLOP/s against 5.6 for the pure-Go kernel; the Winograd
@@ -1080,6 +1083,118 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $one))))
 
+  ;; ---- The steps at a support (lrp/step.go, rule_gamma.go, rule_gradient.go)
+  ;;
+  ;; Below a max pooling whose windows do not overlap, the relevance is zero
+  ;; but at the winners of the pooling, whose sorted indices Go knows (step.
+  ;; support): the quotients are computed there only, +0 elsewhere, and the
+  ;; pooling's gradient sends each output's relevance to its winner. The
+  ;; indices come from Go's own pooling; an index outside the array traps
+  ;; rather than write past it.
+
+  ;; quot_at is lrp's quotients and step.div at the nsup indices sup:
+  ;; g = +0 over n values, then g[j] = r[j] / stab(z[j] − d0[j]), or
+  ;; r[j] / stab(z[j]) when d0 is 0, for each j of sup in order.
+  (func $quot_at (export "quot_at") (param $g i32) (param $r i32) (param $z i32) (param $d0 i32) (param $n i32) (param $eps f32)
+    (param $sup i32) (param $nsup i32)
+    (local $i i32) (local $j i32) (local $e f32)
+    (memory.fill (local.get $g) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $nsup)))
+        (local.set $j (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (i32.ge_u (local.get $j) (local.get $n)) (then unreachable))
+        (local.set $j (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $e (f32.load (i32.add (local.get $z) (local.get $j))))
+        (if (local.get $d0)
+          (then (local.set $e (f32.sub (local.get $e) (f32.load (i32.add (local.get $d0) (local.get $j)))))))
+        (f32.store (i32.add (local.get $g) (local.get $j))
+          (f32.div (f32.load (i32.add (local.get $r) (local.get $j)))
+            (select (f32.sub (local.get $e) (local.get $eps)) (f32.add (local.get $e) (local.get $eps)) (f32.lt (local.get $e) (f32.const 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each))))
+
+  ;; quot_gamma_at is lrp's Gamma.quotientsFrom at the nsup indices sup:
+  ;; gp = gn = +0 over n values, then at each j of sup gp[j] = R / stab(z +
+  ;; γq) where z > 0 and gn[j] = R / stab(z + γ(z − q)) where z < 0 (+0
+  ;; otherwise); the bits of all gp ORed are stored at bits, those of all
+  ;; gn at bits + 4.
+  (func $quot_gamma_at (export "quot_gamma_at")
+    (param $gp i32) (param $gn i32) (param $z i32) (param $q i32) (param $rel i32) (param $n i32)
+    (param $gamma f32) (param $eps f32) (param $bits i32) (param $sup i32) (param $nsup i32)
+    (local $i i32) (local $j i32) (local $zs f32) (local $e f32) (local $ps f32) (local $ms f32) (local $sp i32) (local $sn i32)
+    (memory.fill (local.get $gp) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+    (memory.fill (local.get $gn) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $nsup)))
+        (local.set $j (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (i32.ge_u (local.get $j) (local.get $n)) (then unreachable))
+        (local.set $j (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $zs (f32.load (i32.add (local.get $z) (local.get $j))))
+        (local.set $ps (f32.const 0))
+        (local.set $ms (f32.const 0))
+        (if (f32.gt (local.get $zs) (f32.const 0))
+          (then
+            (local.set $e (f32.add (local.get $zs) (f32.mul (local.get $gamma) (f32.load (i32.add (local.get $q) (local.get $j))))))
+            (local.set $ps (f32.div (f32.load (i32.add (local.get $rel) (local.get $j)))
+              (select (f32.sub (local.get $e) (local.get $eps)) (f32.add (local.get $e) (local.get $eps)) (f32.lt (local.get $e) (f32.const 0)))))))
+        (if (f32.lt (local.get $zs) (f32.const 0))
+          (then
+            (local.set $e (f32.add (local.get $zs)
+              (f32.mul (local.get $gamma) (f32.sub (local.get $zs) (f32.load (i32.add (local.get $q) (local.get $j)))))))
+            (local.set $ms (f32.div (f32.load (i32.add (local.get $rel) (local.get $j)))
+              (select (f32.sub (local.get $e) (local.get $eps)) (f32.add (local.get $e) (local.get $eps)) (f32.lt (local.get $e) (f32.const 0)))))))
+        (f32.store (i32.add (local.get $gp) (local.get $j)) (local.get $ps))
+        (f32.store (i32.add (local.get $gn) (local.get $j)) (local.get $ms))
+        (local.set $sp (i32.or (local.get $sp) (i32.reinterpret_f32 (local.get $ps))))
+        (local.set $sn (i32.or (local.get $sn) (i32.reinterpret_f32 (local.get $ms))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (i32.store (local.get $bits) (local.get $sp))
+    (i32.store offset=4 (local.get $bits) (local.get $sn)))
+
+  ;; unpool is the gradient of lrp's maxPool (Gradient.backward): dst = +0
+  ;; over nin values, then dst[arg[o]] += r[o] for o < n in order.
+  (func $unpool (export "unpool") (param $dst i32) (param $r i32) (param $arg i32) (param $n i32) (param $nin i32)
+    (local $o i32) (local $k i32)
+    (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $nin) (i32.const 2)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $o) (local.get $n)))
+        (local.set $k (i32.load (i32.add (local.get $arg) (i32.shl (local.get $o) (i32.const 2)))))
+        (if (i32.ge_u (local.get $k) (local.get $nin)) (then unreachable))
+        (local.set $k (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 2))))
+        (f32.store (local.get $k) (f32.add (f32.load (local.get $k)) (f32.load (i32.add (local.get $r) (i32.shl (local.get $o) (i32.const 2))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $each))))
+
+  ;; box_sum is lrp's boxSum: dst[i] = (x[i] − lt[i])·cp[i] + (x[i] − ht[i])·cn[i].
+  (func $box_sum (export "box_sum") (param $dst i32) (param $x i32) (param $lt i32) (param $ht i32) (param $cp i32) (param $cn i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $nb i32) (local $v v128) (local $s f32)
+    (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $fourDone
+      (loop $four
+        (br_if $fourDone (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (f32x4.add
+            (f32x4.mul (f32x4.sub (local.get $v) (v128.load (i32.add (local.get $lt) (local.get $i)))) (v128.load (i32.add (local.get $cp) (local.get $i))))
+            (f32x4.mul (f32x4.sub (local.get $v) (v128.load (i32.add (local.get $ht) (local.get $i)))) (v128.load (i32.add (local.get $cn) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $four)))
+    (block $oneDone
+      (loop $one
+        (br_if $oneDone (i32.ge_u (local.get $i) (local.get $nb)))
+        (local.set $s (f32.load (i32.add (local.get $x) (local.get $i))))
+        (f32.store (i32.add (local.get $dst) (local.get $i))
+          (f32.add
+            (f32.mul (f32.sub (local.get $s) (f32.load (i32.add (local.get $lt) (local.get $i)))) (f32.load (i32.add (local.get $cp) (local.get $i))))
+            (f32.mul (f32.sub (local.get $s) (f32.load (i32.add (local.get $ht) (local.get $i)))) (f32.load (i32.add (local.get $cn) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $one))))
+
   ;; ---- The matrix-vector products of a dense layer (lrp/gemm.go)
 
   ;; axpy is lrp's axpy: y[i] += g·x[i] (gemvCols, the transposed pass).
@@ -1169,6 +1284,36 @@
         (br $blocks)))
     (v128.store (local.get $out) (local.get $total)))
 
+  ;; gemv_rows is lrp's gemvRows over its first m4 rows (a multiple of 4)
+  ;; with c contiguous (ldc = 1): dot4 of each four rows of a (ld floats
+  ;; apart) with x into c[i … i+3], plus the old c[i … i+3] with acc.
+  (func $gemv_rows (export "gemv_rows") (param $a i32) (param $ld i32) (param $x i32) (param $k i32)
+    (param $c i32) (param $m4 i32) (param $acc i32)
+    (local $i i32) (local $old v128)
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_s (local.get $i) (local.get $m4)))
+        (if (local.get $acc) (then (local.set $old (v128.load (local.get $c)))))
+        (call $dot4 (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $ld)) (i32.const 2))) (local.get $ld) (local.get $x) (local.get $k) (local.get $c))
+        (if (local.get $acc) (then (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c)) (local.get $old)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $rows))))
+
+  ;; gemv_cols is lrp's gemvCols with c contiguous: axpy of row t of aᵀ
+  ;; (cs floats apart) times x[t] into c[0 … m), for each t < k in order
+  ;; where x[t] ≠ 0.
+  (func $gemv_cols (export "gemv_cols") (param $c i32) (param $a i32) (param $cs i32) (param $x i32) (param $k i32) (param $m i32)
+    (local $t i32) (local $g f32)
+    (block $done
+      (loop $cols
+        (br_if $done (i32.ge_s (local.get $t) (local.get $k)))
+        (local.set $g (f32.load (i32.add (local.get $x) (i32.shl (local.get $t) (i32.const 2)))))
+        (if (f32.ne (local.get $g) (f32.const 0))
+          (then (call $axpy (local.get $c) (i32.add (local.get $a) (i32.shl (i32.mul (local.get $t) (local.get $cs)) (i32.const 2))) (local.get $m) (local.get $g))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $cols))))
+
   ;; ---- The sparse passes of a convolution
   ;;
   ;; Below a max pooling the relevance is mostly zero, and lrp/kernels.go's
@@ -1214,39 +1359,190 @@
                 (br $column)))))
         (br $points))))
 
-  ;; gather is the sparse forward pass of one output channel: out[p] =
-  ;; Σ_t w[t]·cols[t][p] + b where need[p] ≠ 0, else +0 (lrp's dotStride:
-  ;; four running sums s_j over t ≡ j mod 4, the last k mod 4 products
-  ;; added to s0, then (s0 + s1) + (s2 + s3)).
-  (func $gather (export "gather")
-    (param $out i32) (param $w i32) (param $cols i32) (param $need i32) (param $k i32) (param $np i32)
-    (param $sup i32) (param $nsup i32) (param $o0 i32) (param $b f32)
-    (local $i i32) (local $p i32) (local $x i32) (local $wt i32) (local $np4 i32) (local $end4 i32) (local $end i32)
-    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32)
-    (local.set $np4 (i32.shl (local.get $np) (i32.const 2)))
-    (local.set $end4 (i32.add (local.get $w) (i32.shl (i32.and (local.get $k) (i32.const -4)) (i32.const 2))))
-    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $k) (i32.const 2))))
-    (if (local.get $sup)
-      (then (memory.fill (local.get $out) (i32.const 0) (local.get $np4))))
+  ;; scatter_t is the sparse transpose of og output channels at once, into
+  ;; the transposed columns ct [np][k] (column p of cols [k][np] as a row
+  ;; of k floats, so that it takes vectors): ct[p][t] += g[m]·w[o][t] for
+  ;; t < k at every m = o·np + p, o < og, where g[m] ≠ 0, w [og][k], in the
+  ;; order of m (the positions of the sorted list sup minus o0 when sup is
+  ;; not 0, else every m; a position out of order traps). Each ct[p][t] receives its products in the
+  ;; order of o, as scatter's cols[t][p] does; with clear set, ct starts
+  ;; at +0.
+  (func $scatter_t (export "scatter_t")
+    (param $ct i32) (param $w i32) (param $g i32) (param $k i32) (param $np i32) (param $og i32)
+    (param $sup i32) (param $nsup i32) (param $o0 i32) (param $clear i32)
+    (local $i i32) (local $m i32) (local $n i32) (local $o i32) (local $ob i32) (local $v f32) (local $vv v128)
+    (local $y i32) (local $wt i32) (local $end4 i32) (local $end i32) (local $k4 i32)
+    (local.set $k4 (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $n (i32.mul (local.get $og) (local.get $np)))
+    (if (local.get $clear)
+      (then (memory.fill (local.get $ct) (i32.const 0) (i32.mul (local.get $np) (local.get $k4)))))
     (block $done
       (loop $points
         (if (local.get $sup)
           (then
-            (br_if $done (i32.ge_s (local.get $i) (local.get $nsup)))
-            (local.set $p (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0))))
+            (br_if $done (i32.ge_u (local.get $i) (local.get $nsup)))
+            (local.set $m (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0)))
+            (if (i32.ge_u (local.get $m) (local.get $n)) (then unreachable)))
           (else
-            (br_if $done (i32.ge_s (local.get $i) (local.get $np)))
-            (local.set $p (local.get $i))
-            (f32.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 2))) (f32.const 0))))
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $m (local.get $i))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (if (f32.ne (f32.load (i32.add (local.get $need) (i32.shl (local.get $p) (i32.const 2)))) (f32.const 0))
+        (local.set $v (f32.load (i32.add (local.get $g) (i32.shl (local.get $m) (i32.const 2)))))
+        (if (f32.ne (local.get $v) (f32.const 0))
           (then
+            ;; the channel o of m: the positions come in order
+            (block $found
+              (loop $next
+                (br_if $found (i32.lt_u (local.get $m) (i32.add (local.get $ob) (local.get $np))))
+                (local.set $o (i32.add (local.get $o) (i32.const 1)))
+                (local.set $ob (i32.add (local.get $ob) (local.get $np)))
+                (br $next)))
+            (if (i32.lt_u (local.get $m) (local.get $ob)) (then unreachable))
+            ;; row p = m − o·np of ct, row o of w
+            (local.set $y (i32.add (local.get $ct) (i32.mul (i32.sub (local.get $m) (local.get $ob)) (local.get $k4))))
+            (local.set $wt (i32.add (local.get $w) (i32.mul (local.get $o) (local.get $k4))))
+            (local.set $end (i32.add (local.get $wt) (local.get $k4)))
+            (local.set $end4 (i32.add (local.get $wt) (i32.and (local.get $k4) (i32.const -16))))
+            (local.set $vv (f32x4.splat (local.get $v)))
+            (block $fourDone
+              (loop $four
+                (br_if $fourDone (i32.ge_u (local.get $wt) (local.get $end4)))
+                (v128.store (local.get $y) (f32x4.add (v128.load (local.get $y)) (f32x4.mul (local.get $vv) (v128.load (local.get $wt)))))
+                (local.set $y (i32.add (local.get $y) (i32.const 16)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 16)))
+                (br $four)))
+            (block $oneDone
+              (loop $one
+                (br_if $oneDone (i32.ge_u (local.get $wt) (local.get $end)))
+                (f32.store (local.get $y) (f32.add (f32.load (local.get $y)) (f32.mul (local.get $v) (f32.load (local.get $wt)))))
+                (local.set $y (i32.add (local.get $y) (i32.const 4)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
+                (br $one)))))
+        (br $points))))
+
+  ;; untranspose turns the transposed columns ct [np][k] of scatter_t
+  ;; back into cols [k][np], cols[t][p] = ct[p][t], for col2im, which then
+  ;; reads whole vectors of a row of cols where reading ct takes one load
+  ;; per value: four rows of ct by four of its columns at a time, a 4×4
+  ;; block transposed by shuffles, the rest one value at a time.
+  (func $untranspose (export "untranspose") (param $cols i32) (param $ct i32) (param $k i32) (param $np i32)
+    (local $p i32) (local $t i32) (local $k4 i32) (local $np4 i32) (local $s i32) (local $d i32) (local $p1 i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $k4 (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $np4 (i32.shl (local.get $np) (i32.const 2)))
+    (block $pDone
+      (loop $pLoop
+        (br_if $pDone (i32.gt_s (i32.add (local.get $p) (i32.const 4)) (local.get $np)))
+        ;; s: ct[p][t]; d: cols[t][p]
+        (local.set $s (i32.add (local.get $ct) (i32.shl (i32.mul (local.get $p) (local.get $k)) (i32.const 2))))
+        (local.set $d (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $tDone
+          (loop $tLoop
+            (br_if $tDone (i32.gt_s (i32.add (local.get $t) (i32.const 4)) (local.get $k)))
+            (local.set $r0 (v128.load (local.get $s)))
+            (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $k4))))
+            (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $k4) (i32.const 1)))))
+            (local.set $r3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $k4) (i32.const 3)))))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+            (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (v128.store (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (v128.store (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $t (i32.add (local.get $t) (i32.const 4)))
+            (br $tLoop)))
+        ;; the last k mod 4 columns of these four rows
+        (block $rDone
+          (loop $rLoop
+            (br_if $rDone (i32.ge_s (local.get $t) (local.get $k)))
+            (i32.store (local.get $d) (i32.load (local.get $s)))
+            (i32.store offset=4 (local.get $d) (i32.load (i32.add (local.get $s) (local.get $k4))))
+            (i32.store offset=8 (local.get $d) (i32.load (i32.add (local.get $s) (i32.shl (local.get $k4) (i32.const 1)))))
+            (i32.store offset=12 (local.get $d) (i32.load (i32.add (local.get $s) (i32.mul (local.get $k4) (i32.const 3)))))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $rLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $pLoop)))
+    ;; the last np mod 4 rows
+    (block $qDone
+      (loop $qLoop
+        (br_if $qDone (i32.ge_s (local.get $p) (local.get $np)))
+        (local.set $s (i32.add (local.get $ct) (i32.shl (i32.mul (local.get $p) (local.get $k)) (i32.const 2))))
+        (local.set $d (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $tDone
+          (loop $tLoop
+            (br_if $tDone (i32.ge_s (local.get $t) (local.get $k)))
+            (i32.store (local.get $d) (i32.load (local.get $s)))
+            (local.set $d (i32.add (local.get $d) (local.get $np4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $tLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $qLoop))))
+
+  ;; gather is the sparse forward pass of og output channels: out[m] =
+  ;; Σ_t w[o][t]·cols[t][p] + bias[o] at every m = o·np + p where need[m]
+  ;; ≠ 0, else +0 (bias[o] = 0 when bias is 0), w [og][k], m as in
+  ;; scatter_t; each sum as lrp's dotStride: four running sums s_j over t
+  ;; ≡ j mod 4, the last k mod 4 products added to s0, then (s0 + s1) +
+  ;; (s2 + s3).
+  (func $gather (export "gather")
+    (param $out i32) (param $w i32) (param $cols i32) (param $need i32) (param $k i32) (param $np i32) (param $og i32)
+    (param $sup i32) (param $nsup i32) (param $o0 i32) (param $bias i32)
+    (local $i i32) (local $m i32) (local $n i32) (local $ob i32) (local $wo i32) (local $b f32)
+    (local $x i32) (local $wt i32) (local $np4 i32) (local $end4 i32) (local $end i32)
+    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32)
+    (local.set $np4 (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $n (i32.mul (local.get $og) (local.get $np)))
+    (local.set $wo (local.get $w))
+    (if (local.get $bias) (then (local.set $b (f32.load (local.get $bias)))))
+    (if (local.get $sup)
+      (then (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))))
+    (block $done
+      (loop $points
+        (if (local.get $sup)
+          (then
+            (br_if $done (i32.ge_u (local.get $i) (local.get $nsup)))
+            (local.set $m (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0)))
+            (if (i32.ge_u (local.get $m) (local.get $n)) (then unreachable)))
+          (else
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $m (local.get $i))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 2))) (f32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (if (f32.ne (f32.load (i32.add (local.get $need) (i32.shl (local.get $m) (i32.const 2)))) (f32.const 0))
+          (then
+            ;; the channel of m, whose row of w starts at wo and bias is b
+            (block $found
+              (loop $next
+                (br_if $found (i32.lt_u (local.get $m) (i32.add (local.get $ob) (local.get $np))))
+                (local.set $ob (i32.add (local.get $ob) (local.get $np)))
+                (local.set $wo (i32.add (local.get $wo) (i32.shl (local.get $k) (i32.const 2))))
+                (if (local.get $bias)
+                  (then
+                    (local.set $bias (i32.add (local.get $bias) (i32.const 4)))
+                    (local.set $b (f32.load (local.get $bias)))))
+                (br $next)))
+            (if (i32.lt_u (local.get $m) (local.get $ob)) (then unreachable))
+            (local.set $end4 (i32.add (local.get $wo) (i32.shl (i32.and (local.get $k) (i32.const -4)) (i32.const 2))))
+            (local.set $end (i32.add (local.get $wo) (i32.shl (local.get $k) (i32.const 2))))
             (local.set $s0 (f32.const 0))
             (local.set $s1 (f32.const 0))
             (local.set $s2 (f32.const 0))
             (local.set $s3 (f32.const 0))
-            (local.set $x (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2))))
-            (local.set $wt (local.get $w))
+            (local.set $x (i32.add (local.get $cols) (i32.shl (i32.sub (local.get $m) (local.get $ob)) (i32.const 2))))
+            (local.set $wt (local.get $wo))
             (block $fourDone
               (loop $four
                 (br_if $fourDone (i32.ge_u (local.get $wt) (local.get $end4)))
@@ -1267,7 +1563,77 @@
                 (local.set $x (i32.add (local.get $x) (local.get $np4)))
                 (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
                 (br $one)))
-            (f32.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 2)))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 2)))
+              (f32.add (f32.add (f32.add (local.get $s0) (local.get $s1)) (f32.add (local.get $s2) (local.get $s3))) (local.get $b)))))
+        (br $points))))
+
+  ;; gather_t is gather from the transposed columns ct [np][k] (column p
+  ;; of cols as a row of k floats: untranspose with the dimensions
+  ;; swapped): the products of a sum, w[o][t]·ct[p][t], are adjacent, so
+  ;; dotStride's four running sums s_j over t ≡ j mod 4 are the lanes of
+  ;; one vector sum, the last k mod 4 products added to lane 0 after.
+  (func $gather_t (export "gather_t")
+    (param $out i32) (param $w i32) (param $ct i32) (param $need i32) (param $k i32) (param $np i32) (param $og i32)
+    (param $sup i32) (param $nsup i32) (param $o0 i32) (param $bias i32)
+    (local $i i32) (local $m i32) (local $n i32) (local $ob i32) (local $wo i32) (local $b f32)
+    (local $x i32) (local $wt i32) (local $end4 i32) (local $end i32)
+    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32) (local $s v128) (local $k4 i32)
+    (local.set $k4 (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $n (i32.mul (local.get $og) (local.get $np)))
+    (local.set $wo (local.get $w))
+    (if (local.get $bias) (then (local.set $b (f32.load (local.get $bias)))))
+    (if (local.get $sup)
+      (then (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))))
+    (block $done
+      (loop $points
+        (if (local.get $sup)
+          (then
+            (br_if $done (i32.ge_u (local.get $i) (local.get $nsup)))
+            (local.set $m (i32.sub (i32.load (i32.add (local.get $sup) (i32.shl (local.get $i) (i32.const 2)))) (local.get $o0)))
+            (if (i32.ge_u (local.get $m) (local.get $n)) (then unreachable)))
+          (else
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $m (local.get $i))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 2))) (f32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (if (f32.ne (f32.load (i32.add (local.get $need) (i32.shl (local.get $m) (i32.const 2)))) (f32.const 0))
+          (then
+            ;; the channel of m, whose row of w starts at wo and bias is b
+            (block $found
+              (loop $next
+                (br_if $found (i32.lt_u (local.get $m) (i32.add (local.get $ob) (local.get $np))))
+                (local.set $ob (i32.add (local.get $ob) (local.get $np)))
+                (local.set $wo (i32.add (local.get $wo) (i32.shl (local.get $k) (i32.const 2))))
+                (if (local.get $bias)
+                  (then
+                    (local.set $bias (i32.add (local.get $bias) (i32.const 4)))
+                    (local.set $b (f32.load (local.get $bias)))))
+                (br $next)))
+            (if (i32.lt_u (local.get $m) (local.get $ob)) (then unreachable))
+            (local.set $end4 (i32.add (local.get $wo) (i32.shl (i32.and (local.get $k) (i32.const -4)) (i32.const 2))))
+            (local.set $end (i32.add (local.get $wo) (i32.shl (local.get $k) (i32.const 2))))
+            (local.set $s (v128.const i32x4 0 0 0 0))
+            (local.set $x (i32.add (local.get $ct) (i32.mul (i32.sub (local.get $m) (local.get $ob)) (local.get $k4))))
+            (local.set $wt (local.get $wo))
+            (block $fourDone
+              (loop $four
+                (br_if $fourDone (i32.ge_u (local.get $wt) (local.get $end4)))
+                (local.set $s (f32x4.add (local.get $s) (f32x4.mul (v128.load (local.get $wt)) (v128.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (i32.const 16)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 16)))
+                (br $four)))
+            (local.set $s0 (f32x4.extract_lane 0 (local.get $s)))
+            (local.set $s1 (f32x4.extract_lane 1 (local.get $s)))
+            (local.set $s2 (f32x4.extract_lane 2 (local.get $s)))
+            (local.set $s3 (f32x4.extract_lane 3 (local.get $s)))
+            (block $oneDone
+              (loop $one
+                (br_if $oneDone (i32.ge_u (local.get $wt) (local.get $end)))
+                (local.set $s0 (f32.add (local.get $s0) (f32.mul (f32.load (local.get $wt)) (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (i32.const 4)))
+                (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
+                (br $one)))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 2)))
               (f32.add (f32.add (f32.add (local.get $s0) (local.get $s1)) (f32.add (local.get $s2) (local.get $s3))) (local.get $b)))))
         (br $points))))
 
@@ -1291,6 +1657,11 @@
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
     (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $j i32) (local $y i32)
     (local $x0 i32) (local $j0 i32) (local $j1 i32) (local $xc i32) (local $xr i32) (local $ow4 i32) (local $p i32)
+    (if (i32.and (i32.and (i32.eq (local.get $sh) (i32.const 1)) (i32.eq (local.get $sw) (i32.const 1))) (i32.eq (local.get $ow) (local.get $w)))
+      (then
+        (call $im2col_flat (local.get $r) (local.get $x) (local.get $cg) (local.get $h) (local.get $w) (local.get $oh)
+          (local.get $kh) (local.get $kw) (local.get $dh) (local.get $dw) (local.get $pt) (local.get $pl))
+        (return)))
     (local.set $ow4 (i32.shl (local.get $ow) (i32.const 2)))
     (block $cDone
       (loop $cLoop
@@ -1341,11 +1712,15 @@
                         (local.set $j (local.get $j0))
                         (if (i32.and (i32.eq (local.get $sw) (i32.const 1)) (i32.lt_s (local.get $j0) (local.get $j1)))
                           (then
-                            (memory.copy
-                              (i32.add (local.get $r) (i32.shl (local.get $j0) (i32.const 2)))
-                              (i32.add (local.get $xr) (i32.shl (i32.add (local.get $j0) (local.get $x0)) (i32.const 2)))
-                              (i32.shl (i32.sub (local.get $j1) (local.get $j0)) (i32.const 2)))
-                            (local.set $j (local.get $j1))))
+                            ;; four at a time (a memory.copy per row costs more
+                            ;; than the copy of a short row), the rest below
+                            (block $copyDone
+                              (loop $copy
+                                (br_if $copyDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
+                                (v128.store (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 2)))
+                                  (v128.load (i32.add (local.get $xr) (i32.shl (i32.add (local.get $j) (local.get $x0)) (i32.const 2)))))
+                                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                                (br $copy)))))
                         (if (i32.eq (local.get $sw) (i32.const 2))
                           (then
                             (block $fourDone
@@ -1374,6 +1749,72 @@
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $cLoop))))
 
+  ;; im2col_flat is im2col for a flat convolution (stride 1, ow = w), as
+  ;; lrp's im2colFlat: row (c, u, v) of cols, one flat vector over p =
+  ;; i·w + j, is the plane c of x shifted by off = (u·dh − pt)·w + v·dw −
+  ;; pl over the range lo ≤ p < hi from its first valid position to its
+  ;; last (one memory.copy), +0 before lo, after hi (memory.fill) and at
+  ;; the columns j ∉ [j0, j1) between two valid rows.
+  (func $im2col_flat
+    (param $r i32) (param $x i32) (param $cg i32) (param $h i32) (param $w i32) (param $oh i32)
+    (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
+    (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $q i32) (local $e i32) (local $np4 i32) (local $xc i32)
+    (local $y0 i32) (local $x0 i32) (local $i0 i32) (local $i1 i32) (local $j0 i32) (local $j1 i32) (local $lo i32) (local $hi i32)
+    (local.set $np4 (i32.shl (i32.mul (local.get $oh) (local.get $w)) (i32.const 2)))
+    (block $cDone
+      (loop $cLoop
+        (br_if $cDone (i32.ge_s (local.get $c) (local.get $cg)))
+        (local.set $xc (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
+        (local.set $u (i32.const 0))
+        (block $uDone
+          (loop $uLoop
+            (br_if $uDone (i32.ge_s (local.get $u) (local.get $kh)))
+            ;; the valid rows i0 ≤ i < i1: span(y0, 1, h, oh)
+            (local.set $y0 (i32.sub (i32.mul (local.get $u) (local.get $dh)) (local.get $pt)))
+            (local.set $i1 (call $min (select (i32.sub (local.get $h) (local.get $y0)) (i32.const 0) (i32.gt_s (i32.sub (local.get $h) (local.get $y0)) (i32.const 0))) (local.get $oh)))
+            (local.set $i0 (call $min (select (i32.sub (i32.const 0) (local.get $y0)) (i32.const 0) (i32.lt_s (local.get $y0) (i32.const 0))) (local.get $i1)))
+            (local.set $v (i32.const 0))
+            (block $vDone
+              (loop $vLoop
+                (br_if $vDone (i32.ge_s (local.get $v) (local.get $kw)))
+                ;; the valid columns j0 ≤ j < j1: span(x0, 1, w, w)
+                (local.set $x0 (i32.sub (i32.mul (local.get $v) (local.get $dw)) (local.get $pl)))
+                (local.set $j1 (call $min (select (i32.sub (local.get $w) (local.get $x0)) (i32.const 0) (i32.gt_s (i32.sub (local.get $w) (local.get $x0)) (i32.const 0))) (local.get $w)))
+                (local.set $j0 (call $min (select (i32.sub (i32.const 0) (local.get $x0)) (i32.const 0) (i32.lt_s (local.get $x0) (i32.const 0))) (local.get $j1)))
+                (if (i32.or (i32.ge_s (local.get $i0) (local.get $i1)) (i32.ge_s (local.get $j0) (local.get $j1)))
+                  (then (memory.fill (local.get $r) (i32.const 0) (local.get $np4)))
+                  (else
+                    ;; lo, hi in bytes from r; the input at lo + off
+                    (local.set $lo (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $w)) (local.get $j0)) (i32.const 2)))
+                    (local.set $hi (i32.shl (i32.add (i32.mul (i32.sub (local.get $i1) (i32.const 1)) (local.get $w)) (local.get $j1)) (i32.const 2)))
+                    (memory.copy (i32.add (local.get $r) (local.get $lo))
+                      (i32.add (local.get $xc) (i32.add (local.get $lo) (i32.shl (i32.add (i32.mul (local.get $y0) (local.get $w)) (local.get $x0)) (i32.const 2))))
+                      (i32.sub (local.get $hi) (local.get $lo)))
+                    (memory.fill (local.get $r) (i32.const 0) (local.get $lo))
+                    (memory.fill (i32.add (local.get $r) (local.get $hi)) (i32.const 0) (i32.sub (local.get $np4) (local.get $hi)))
+                    ;; the gaps: row[i·w + j1 : (i+1)·w + j0] for i0 ≤ i < i1 − 1
+                    (local.set $i (local.get $i0))
+                    (block $gDone
+                      (loop $gLoop
+                        (br_if $gDone (i32.ge_s (i32.add (local.get $i) (i32.const 1)) (local.get $i1)))
+                        (local.set $q (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $w)) (local.get $j1)) (i32.const 2))))
+                        (local.set $e (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const 1)) (local.get $w)) (local.get $j0)) (i32.const 2))))
+                        (block $zDone
+                          (loop $zLoop
+                            (br_if $zDone (i32.ge_u (local.get $q) (local.get $e)))
+                            (i32.store (local.get $q) (i32.const 0))
+                            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                            (br $zLoop)))
+                        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                        (br $gLoop)))))
+                (local.set $r (i32.add (local.get $r) (local.get $np4)))
+                (local.set $v (i32.add (local.get $v) (i32.const 1)))
+                (br $vLoop)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $uLoop)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cLoop))))
+
   ;; col2im is lrp's col2im of one group for its channels c0 ≤ c < c1:
   ;; each entry of cols [cg·kh·kw][oh·ow] from row (c0, 0, 0) on, at r, is
   ;; added to the position of dst [cg][h][w] that im2col read it from,
@@ -1385,6 +1826,11 @@
     (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $j i32) (local $y i32)
     (local $x0 i32) (local $j0 i32) (local $j1 i32) (local $xc i32) (local $xr i32) (local $ow4 i32) (local $p i32) (local $q i32)
     (local $a v128) (local $b v128) (local $rv v128)
+    (if (i32.and (i32.and (i32.eq (local.get $sh) (i32.const 1)) (i32.eq (local.get $sw) (i32.const 1))) (i32.eq (local.get $ow) (local.get $w)))
+      (then
+        (call $col2im_flat (local.get $dst) (local.get $r) (local.get $c0) (local.get $c1) (local.get $h) (local.get $w) (local.get $oh)
+          (local.get $kh) (local.get $kw) (local.get $dh) (local.get $dw) (local.get $pt) (local.get $pl))
+        (return)))
     (local.set $ow4 (i32.shl (local.get $ow) (i32.const 2)))
     (local.set $c (local.get $c0))
     (block $cDone
@@ -1466,6 +1912,68 @@
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $cLoop))))
 
+  ;; col2im_flat is col2im for a flat convolution (stride 1, ow = w), as
+  ;; lrp's col2imFlat tap by tap: the positions of row (c, u, v) of cols
+  ;; between two valid rows (the columns j ∉ [j0, j1)) set to +0, then the
+  ;; row's range lo ≤ p < hi added to dst[c][p + off] in one call of add
+  ;; (im2col_flat's lo, hi and off). Each dst value gets its taps in
+  ;; col2im's order; the +0 added at those positions changes only a −0,
+  ;; which col2im's dst does not hold.
+  (func $col2im_flat
+    (param $dst i32) (param $r i32) (param $c0 i32) (param $c1 i32) (param $h i32) (param $w i32) (param $oh i32)
+    (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
+    (local $c i32) (local $u i32) (local $v i32) (local $i i32) (local $q i32) (local $e i32) (local $np4 i32) (local $xc i32)
+    (local $y0 i32) (local $x0 i32) (local $i0 i32) (local $i1 i32) (local $j0 i32) (local $j1 i32) (local $lo i32) (local $hi i32) (local $d i32)
+    (local.set $np4 (i32.shl (i32.mul (local.get $oh) (local.get $w)) (i32.const 2)))
+    (local.set $c (local.get $c0))
+    (block $cDone
+      (loop $cLoop
+        (br_if $cDone (i32.ge_s (local.get $c) (local.get $c1)))
+        (local.set $xc (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
+        (local.set $u (i32.const 0))
+        (block $uDone
+          (loop $uLoop
+            (br_if $uDone (i32.ge_s (local.get $u) (local.get $kh)))
+            (local.set $y0 (i32.sub (i32.mul (local.get $u) (local.get $dh)) (local.get $pt)))
+            (local.set $i1 (call $min (select (i32.sub (local.get $h) (local.get $y0)) (i32.const 0) (i32.gt_s (i32.sub (local.get $h) (local.get $y0)) (i32.const 0))) (local.get $oh)))
+            (local.set $i0 (call $min (select (i32.sub (i32.const 0) (local.get $y0)) (i32.const 0) (i32.lt_s (local.get $y0) (i32.const 0))) (local.get $i1)))
+            (local.set $v (i32.const 0))
+            (block $vDone
+              (loop $vLoop
+                (br_if $vDone (i32.ge_s (local.get $v) (local.get $kw)))
+                (local.set $x0 (i32.sub (i32.mul (local.get $v) (local.get $dw)) (local.get $pl)))
+                (local.set $j1 (call $min (select (i32.sub (local.get $w) (local.get $x0)) (i32.const 0) (i32.gt_s (i32.sub (local.get $w) (local.get $x0)) (i32.const 0))) (local.get $w)))
+                (local.set $j0 (call $min (select (i32.sub (i32.const 0) (local.get $x0)) (i32.const 0) (i32.lt_s (local.get $x0) (i32.const 0))) (local.get $j1)))
+                (if (i32.and (i32.lt_s (local.get $i0) (local.get $i1)) (i32.lt_s (local.get $j0) (local.get $j1)))
+                  (then
+                    ;; the gaps: row[i·w + j1 : (i+1)·w + j0] for i0 ≤ i < i1 − 1
+                    (local.set $i (local.get $i0))
+                    (block $gDone
+                      (loop $gLoop
+                        (br_if $gDone (i32.ge_s (i32.add (local.get $i) (i32.const 1)) (local.get $i1)))
+                        (local.set $q (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $w)) (local.get $j1)) (i32.const 2))))
+                        (local.set $e (i32.add (local.get $r) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const 1)) (local.get $w)) (local.get $j0)) (i32.const 2))))
+                        (block $zDone
+                          (loop $zLoop
+                            (br_if $zDone (i32.ge_u (local.get $q) (local.get $e)))
+                            (i32.store (local.get $q) (i32.const 0))
+                            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                            (br $zLoop)))
+                        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                        (br $gLoop)))
+                    ;; dst[c][p + off] += row[p], lo ≤ p < hi (floats)
+                    (local.set $lo (i32.add (i32.mul (local.get $i0) (local.get $w)) (local.get $j0)))
+                    (local.set $hi (i32.add (i32.mul (i32.sub (local.get $i1) (i32.const 1)) (local.get $w)) (local.get $j1)))
+                    (local.set $d (i32.add (local.get $xc) (i32.shl (i32.add (local.get $lo) (i32.add (i32.mul (local.get $y0) (local.get $w)) (local.get $x0))) (i32.const 2))))
+                    (call $add (local.get $d) (local.get $d) (i32.add (local.get $r) (i32.shl (local.get $lo) (i32.const 2))) (i32.sub (local.get $hi) (local.get $lo)))))
+                (local.set $r (i32.add (local.get $r) (local.get $np4)))
+                (local.set $v (i32.add (local.get $v) (i32.const 1)))
+                (br $vLoop)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $uLoop)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cLoop))))
+
   ;; max_pool is lrp's maxPool: dst [c][oh][ow] the maximum of each window
   ;; of x [c][h][w] and arg the index into x of the first maximal element
   ;; in row-major window order (a candidate replaces the best only if
@@ -1481,6 +1989,15 @@
     (local $ch i32) (local $base i32) (local $xc i32) (local $i i32) (local $j i32) (local $y0 i32) (local $y1 i32)
     (local $y i32) (local $x0 i32) (local $x1 i32) (local $k i32) (local $p i32) (local $bi i32)
     (local $best f32) (local $e f32) (local $bv v128) (local $iv v128) (local $vv v128) (local $m v128)
+    (if (i32.and
+          (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 2)) (i32.eq (local.get $kw) (i32.const 2)))
+            (i32.and (i32.eq (local.get $sh) (i32.const 2)) (i32.eq (local.get $sw) (i32.const 2))))
+          (i32.and (i32.eqz (i32.or (local.get $pt) (local.get $pl)))
+            (i32.and (i32.le_s (i32.shl (local.get $oh) (i32.const 1)) (local.get $h))
+              (i32.le_s (i32.shl (local.get $ow) (i32.const 1)) (local.get $w)))))
+      (then
+        (call $max_pool2 (local.get $dst) (local.get $arg) (local.get $x) (local.get $c) (local.get $h) (local.get $w) (local.get $oh) (local.get $ow))
+        (return)))
     (block $chDone
       (loop $chLoop
         (br_if $chDone (i32.ge_s (local.get $ch) (local.get $c)))
@@ -1568,6 +2085,99 @@
             (br $iLoop)))
         (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
         (br $chLoop))))
+
+  ;; max_pool2 is max_pool for 2×2 windows with stride 2 and no padding
+  ;; whose windows all lie inside the input (2·oh ≤ h, 2·ow ≤ w), as
+  ;; lrp's maxPool2: four windows j … j+3 of output row i at a time, from
+  ;; two vectors of each of the input rows 2i and 2i + 1 (their even and
+  ;; odd lanes the windows' left and right columns), the candidates taken
+  ;; in the window's row-major order and kept only when strictly greater.
+  ;; A row's last windows, when ow is not a multiple of 4, are those of
+  ;; the four ending at ow (computed again, the same values); a row of
+  ;; fewer than four windows goes one window at a time.
+  (func $max_pool2
+    (param $dst i32) (param $arg i32) (param $x i32) (param $c i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (local $ch i32) (local $i i32) (local $j i32) (local $p0 i32) (local $r0 i32) (local $r1 i32) (local $q i32) (local $o i32) (local $n i32)
+    (local $best v128) (local $idx v128) (local $iv v128) (local $v v128) (local $lo v128) (local $hi v128) (local $m v128) (local $w4 i32)
+    (local.set $w4 (i32.shl (local.get $w) (i32.const 2)))
+    (block $chDone
+      (loop $chLoop
+        (br_if $chDone (i32.ge_s (local.get $ch) (local.get $c)))
+        (local.set $i (i32.const 0))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.ge_s (local.get $i) (local.get $oh)))
+            ;; p0: the flat index of input row 2i of channel ch
+            (local.set $p0 (i32.mul (i32.add (i32.mul (local.get $ch) (local.get $h)) (i32.shl (local.get $i) (i32.const 1))) (local.get $w)))
+            (local.set $r0 (i32.add (local.get $x) (i32.shl (local.get $p0) (i32.const 2))))
+            (local.set $r1 (i32.add (local.get $r0) (local.get $w4)))
+            ;; o: the flat index of output row i of channel ch
+            (local.set $o (i32.mul (i32.add (i32.mul (local.get $ch) (local.get $oh)) (local.get $i)) (local.get $ow)))
+            (local.set $j (i32.const 0))
+            (if (i32.ge_s (local.get $ow) (i32.const 4))
+              (then
+                (block $jDone
+                  (loop $jLoop
+                    (if (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $ow))
+                      (then
+                        (br_if $jDone (i32.ge_s (local.get $j) (local.get $ow)))
+                        (local.set $j (i32.sub (local.get $ow) (i32.const 4)))))
+                    (local.set $q (i32.shl (local.get $j) (i32.const 3)))
+                    (local.set $iv (i32x4.add (i32x4.splat (i32.add (local.get $p0) (i32.shl (local.get $j) (i32.const 1)))) (v128.const i32x4 0 2 4 6)))
+                    (local.set $lo (v128.load (i32.add (local.get $r0) (local.get $q))))
+                    (local.set $hi (v128.load offset=16 (i32.add (local.get $r0) (local.get $q))))
+                    (local.set $best (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+                    (local.set $idx (local.get $iv))
+                    (local.set $v (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi)))
+                    (local.set $m (f32x4.gt (local.get $v) (local.get $best)))
+                    (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $m)))
+                    (local.set $idx (v128.bitselect (i32x4.add (local.get $iv) (v128.const i32x4 1 1 1 1)) (local.get $idx) (local.get $m)))
+                    (local.set $lo (v128.load (i32.add (local.get $r1) (local.get $q))))
+                    (local.set $hi (v128.load offset=16 (i32.add (local.get $r1) (local.get $q))))
+                    (local.set $iv (i32x4.add (local.get $iv) (i32x4.splat (local.get $w))))
+                    (local.set $v (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+                    (local.set $m (f32x4.gt (local.get $v) (local.get $best)))
+                    (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $m)))
+                    (local.set $idx (v128.bitselect (local.get $iv) (local.get $idx) (local.get $m)))
+                    (local.set $v (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi)))
+                    (local.set $m (f32x4.gt (local.get $v) (local.get $best)))
+                    (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $m)))
+                    (local.set $idx (v128.bitselect (i32x4.add (local.get $iv) (v128.const i32x4 1 1 1 1)) (local.get $idx) (local.get $m)))
+                    (local.set $n (i32.shl (i32.add (local.get $o) (local.get $j)) (i32.const 2)))
+                    (v128.store (i32.add (local.get $dst) (local.get $n)) (local.get $best))
+                    (v128.store (i32.add (local.get $arg) (local.get $n)) (local.get $idx))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $jLoop)))))
+            ;; fewer than four windows: one at a time
+            (block $sDone
+              (loop $sLoop
+                (br_if $sDone (i32.ge_s (local.get $j) (local.get $ow)))
+                (call $max_pool2_one (local.get $dst) (local.get $arg) (local.get $x) (i32.add (local.get $p0) (i32.shl (local.get $j) (i32.const 1))) (local.get $w)
+                  (i32.shl (i32.add (local.get $o) (local.get $j)) (i32.const 2)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $sLoop)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $iLoop)))
+        (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+        (br $chLoop))))
+
+  ;; max_pool2_one is one window of max_pool2, its top left input at the
+  ;; flat index p, its output at byte n of dst and arg.
+  (func $max_pool2_one (param $dst i32) (param $arg i32) (param $x i32) (param $p i32) (param $w i32) (param $n i32)
+    (local $best f32) (local $bi i32) (local $e f32) (local $q i32)
+    (local.set $best (f32.load (i32.add (local.get $x) (i32.shl (local.get $p) (i32.const 2)))))
+    (local.set $bi (local.get $p))
+    (local.set $q (i32.add (local.get $p) (i32.const 1)))
+    (local.set $e (f32.load (i32.add (local.get $x) (i32.shl (local.get $q) (i32.const 2)))))
+    (if (f32.gt (local.get $e) (local.get $best)) (then (local.set $best (local.get $e)) (local.set $bi (local.get $q))))
+    (local.set $q (i32.add (local.get $p) (local.get $w)))
+    (local.set $e (f32.load (i32.add (local.get $x) (i32.shl (local.get $q) (i32.const 2)))))
+    (if (f32.gt (local.get $e) (local.get $best)) (then (local.set $best (local.get $e)) (local.set $bi (local.get $q))))
+    (local.set $q (i32.add (local.get $q) (i32.const 1)))
+    (local.set $e (f32.load (i32.add (local.get $x) (i32.shl (local.get $q) (i32.const 2)))))
+    (if (f32.gt (local.get $e) (local.get $best)) (then (local.set $best (local.get $e)) (local.set $bi (local.get $q))))
+    (f32.store (i32.add (local.get $dst) (local.get $n)) (local.get $best))
+    (i32.store (i32.add (local.get $arg) (local.get $n)) (local.get $bi)))
 
   ;; even returns the floats at p, p + 8, p + 16 and p + 24 (bytes): the
   ;; even lanes of the two vectors at p.
