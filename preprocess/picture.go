@@ -37,25 +37,27 @@ func Picture(dst []uint8, x []float32, c, h, w int, mean, std []float32, lo, hi 
 	if len(mean) != len(std) || mean != nil && len(mean) < drawn {
 		return fmt.Errorf("preprocess: mean has %d and std %d entries, want both nil or both at least %d", len(mean), len(std), drawn)
 	}
-	var m, s [3]float64
+	// The SIMD kernel reads the parameters as float64 pairs (mean, std)
+	// per channel, then low and scale.
+	var p pictureParams
 	for k := range drawn {
-		m[k], s[k] = 0, 1
+		p[2*k], p[2*k+1] = 0, 1
 		if mean != nil {
-			m[k], s[k] = decimal(mean[k]), decimal(std[k])
+			p[2*k], p[2*k+1] = decimal(mean[k]), decimal(std[k])
 		}
 	}
 	low, span := decimal(lo), decimal(hi)-decimal(lo)
 	if span == 0 {
 		span = 1
 	}
-	scale := 255 / span
-	for i := range plane {
+	p[6], p[7] = low, 255/span
+	for i := simdPicture(dst, x, plane, drawn, &p); i < plane; i++ {
 		d := dst[4*i : 4*i+4 : 4*i+4]
 		for k := range drawn {
 			// The explicit conversion keeps x·std + mean two roundings
 			// (no fused multiply-add), as in JavaScript.
-			v := float64(float64(x[k*plane+i])*s[k]) + m[k]
-			d[k] = clampByte((v - low) * scale)
+			v := float64(float64(x[k*plane+i])*p[2*k+1]) + p[2*k]
+			d[k] = clampByte((v - p[6]) * p[7])
 		}
 		if drawn == 1 { // gray
 			d[1], d[2] = d[0], d[0]
@@ -64,6 +66,10 @@ func Picture(dst []uint8, x []float32, c, h, w int, mean, std []float32, lo, hi 
 	}
 	return nil
 }
+
+// pictureParams are Picture's mean and std of each channel drawn, then low
+// and scale = 255 / (hi − lo).
+type pictureParams [8]float64
 
 // decimal returns the float64 that prints as v does.
 func decimal(v float32) float64 {
