@@ -298,6 +298,8 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 	if o == nil {
 		o = &Options{}
 	}
+	// One wall-clock reading, then the monotonic clock alone (time.Since):
+	// in wasm each reading is a call into JavaScript.
 	t0 := time.Now()
 	need, err := s.admit(s.imageBytes(in), o.Explain)
 	if err != nil {
@@ -307,7 +309,7 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 		return nil, err
 	}
 	defer s.commit(need)
-	t1 := time.Now()
+	d1 := time.Since(t0)
 	var r *lrp.Result
 	if p != nil {
 		r, err = s.e.ExplainSplit(s.x, o.Explain, part, p)
@@ -317,7 +319,7 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	t2 := time.Now()
+	d2 := time.Since(t0)
 	lo, hi, err := s.render(r.Relevance, o.Render)
 	if err != nil {
 		return nil, err
@@ -326,29 +328,47 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 	if err := preprocess.Picture(s.picture, s.x, s.c, s.h, s.w, spec.Mean, spec.Std, spec.Low, spec.High); err != nil {
 		return nil, err
 	}
-	t3 := time.Now()
+	d3 := time.Since(t0)
 
+	// The classes by probability, then index. Up to 12 classes by
+	// insertion, as slices.SortFunc sorts so few (the same order, with or
+	// without NaN), without its call of the comparison per pair.
 	for i := range s.top {
 		s.top[i] = Class{i, s.info.Labels[i], r.Probabilities[i], r.Logits[i]}
 	}
-	slices.SortFunc(s.top, func(a, b Class) int {
-		if a.Probability != b.Probability {
-			if a.Probability > b.Probability {
+	if len(s.top) <= 12 {
+		for i := 1; i < len(s.top); i++ {
+			for j := i; j > 0 && before(s.top[j], s.top[j-1]); j-- {
+				s.top[j], s.top[j-1] = s.top[j-1], s.top[j]
+			}
+		}
+	} else {
+		slices.SortFunc(s.top, func(a, b Class) int {
+			if before(a, b) {
 				return -1
 			}
 			return 1
-		}
-		return a.Index - b.Index
-	})
+		})
+	}
+
 	s.res = Result{
 		Logits: r.Logits, Probabilities: r.Probabilities,
 		Predicted: r.Predicted, Target: r.Target, Top: s.top, Labels: s.info.Labels,
 		Input: s.x, Relevance: r.Relevance,
 		Heatmap: s.heat, Picture: s.picture, Mask: s.mask, Width: s.w, Height: s.h, Range: [2]float32{lo, hi},
 		Diagnostics: r.Diagnostics,
-		Timings:     Timings{ms(t1.Sub(t0)), ms(t2.Sub(t1)), ms(t3.Sub(t2)), ms(t3.Sub(t0))},
+		Timings:     Timings{ms(d1), ms(d2 - d1), ms(d3 - d2), ms(d3)},
 	}
 	return &s.res, nil
+}
+
+// before reports whether a comes before b in a Result's Top: by
+// probability, the largest first, then by index.
+func before(a, b Class) bool {
+	if a.Probability != b.Probability {
+		return a.Probability > b.Probability
+	}
+	return a.Index < b.Index
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
