@@ -137,8 +137,52 @@ func (r *Rendered) Pack(dst []byte) []byte {
 
 // appendStrings appends the JSON text of r's strings, escaped as
 // AppendMeta escapes them: [labels, layers], the class labels by index
-// and, for each layer of the diagnostics, [name, kind, rule].
+// and, for each layer of the diagnostics, [name, kind, rule]. A Session's
+// results keep the text (r.text) and write it again only when a string
+// changes.
 func (r *Result) appendStrings(b []byte) []byte {
+	if r.text != nil {
+		return append(b, r.text.of(r)...)
+	}
+	return r.writeStrings(b)
+}
+
+// stringsText is the JSON text of a Session's results' strings
+// (appendStrings) and the strings it was written from: the same from call
+// to call of a model and composite, which is cheaper to compare than to
+// escape.
+type stringsText struct {
+	labels []string
+	layers []layerStrings
+	text   []byte
+}
+
+type layerStrings struct {
+	name string
+	kind lrp.Kind
+	rule string
+}
+
+// of returns the text of r's strings.
+func (c *stringsText) of(r *Result) []byte {
+	ls := r.Diagnostics.Layers
+	same := c.text != nil && slices.Equal(c.labels, r.Labels) && len(c.layers) == len(ls)
+	for i := 0; same && i < len(ls); i++ {
+		same = c.layers[i] == layerStrings{ls[i].Name, ls[i].Kind, ls[i].Rule}
+	}
+	if !same {
+		c.labels = append(c.labels[:0], r.Labels...)
+		c.layers = c.layers[:0]
+		for _, l := range ls {
+			c.layers = append(c.layers, layerStrings{l.Name, l.Kind, l.Rule})
+		}
+		c.text = r.writeStrings(c.text[:0])
+	}
+	return c.text
+}
+
+// writeStrings is appendStrings, written.
+func (r *Result) writeStrings(b []byte) []byte {
 	b = append(b, "[["...)
 	for i, l := range r.Labels {
 		if i > 0 {

@@ -87,12 +87,13 @@ type Session struct {
 	e    *lrp.Explainer
 	pre  preprocess.Scratch
 
-	c, h, w int       // heatmap geometry: channels summed, h×w pixels
-	x       []float32 // the model input of the last call
-	finite  []float32 // relevance with non-finite values drawn as zero
-	heat    []uint8   // RGBA h×w
-	picture []uint8   // RGBA h×w: the model input as the model saw it
-	mask    []uint8   // h×w: the heatmap's opacity over the picture
+	c, h, w int         // heatmap geometry: channels summed, h×w pixels
+	x       []float32   // the model input of the last call
+	finite  []float32   // relevance with non-finite values drawn as zero
+	text    stringsText // the JSON text of the results' strings (Result.Pack)
+	heat    []uint8     // RGBA h×w
+	picture []uint8     // RGBA h×w: the model input as the model saw it
+	mask    []uint8     // h×w: the heatmap's opacity over the picture
 	top     []Class
 	res     Result
 	cfg     config // normalization and names: the file's, assumed, chosen (settings.go)
@@ -273,6 +274,8 @@ type Result struct {
 	Range         [2]float32 // relevance drawn with the colormap's ends
 	Diagnostics   lrp.Diagnostics
 	Timings       Timings
+
+	text *stringsText // the Session's text of the strings, for Pack
 }
 
 // Explain computes the relevance of in for o.Explain and renders it with
@@ -358,6 +361,7 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 		Heatmap: s.heat, Picture: s.picture, Mask: s.mask, Width: s.w, Height: s.h, Range: [2]float32{lo, hi},
 		Diagnostics: r.Diagnostics,
 		Timings:     Timings{ms(d1), ms(d2 - d1), ms(d3 - d2), ms(d3)},
+		text:        &s.text,
 	}
 	return &s.res, nil
 }
@@ -472,21 +476,21 @@ func (s *Session) Render(rel []float32, o *Options) (*Rendered, error) {
 }
 
 // render draws rel into s.heat and its mask into s.mask; NaN and ±Inf are
-// drawn as zero relevance (Diagnostics.NaN reports them).
+// drawn as zero relevance (Diagnostics.NaN reports them). heatmap.Draw
+// refuses them, so they are looked for only when it fails: a finite map,
+// the usual one, is read twice (Draw's passes), not three times.
 func (s *Session) render(rel []float32, o heatmap.Options) (lo, hi float32, err error) {
-	for _, v := range rel {
+	lo, hi, err = heatmap.Draw(s.heat, s.mask, rel, s.c, s.h, s.w, o)
+	if err == nil || !slices.ContainsFunc(rel, isBad) {
+		return lo, hi, err
+	}
+	for i, v := range rel {
+		s.finite[i] = v
 		if isBad(v) {
-			for i, v := range rel {
-				s.finite[i] = v
-				if isBad(v) {
-					s.finite[i] = 0
-				}
-			}
-			rel = s.finite
-			break
+			s.finite[i] = 0
 		}
 	}
-	return heatmap.Draw(s.heat, s.mask, rel, s.c, s.h, s.w, o)
+	return heatmap.Draw(s.heat, s.mask, s.finite, s.c, s.h, s.w, o)
 }
 
 func isBad(v float32) bool { return v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 }
