@@ -33,7 +33,7 @@ func simdBounds(rel []float32, c, hw int, sign Sign) (n int, vmin, vmax float32,
 	if !simd || n == 0 {
 		return 0, 0, 0, false
 	}
-	rel = rel[:c*hw] // the bounds pixel's slicing checks
+	rel = rel[:c*hw] // the kernel reads these: checked as pixel checks them
 	var out [2]float32
 	if !boundsSIMD(&rel[0], int32(c), int32(n), int32(hw), int32(sign), &out) {
 		return 0, 0, 0, false

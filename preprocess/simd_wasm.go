@@ -28,7 +28,7 @@ func simdPicture(dst []uint8, x []float32, plane, drawn int, p *pictureParams) i
 	if !simd || n == 0 {
 		return 0
 	}
-	dst, x = dst[:4*plane], x[:drawn*plane] // the bounds Picture's slicing checks
+	dst, x = dst[:4*plane], x[:drawn*plane] // the kernel reads these: checked as Picture checks them
 	pictureSIMD(&dst[0], &x[0], int32(n), int32(plane), int32(drawn), p)
 	return n
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/lrpwasm/lrp/heatmap"
 	"github.com/lrpwasm/lrp/lrp"
-	picture "github.com/lrpwasm/lrp/preprocess"
+	picture "github.com/lrpwasm/lrp/preprocess" // main.go has a func preprocess
 )
 
 // init puts the engine's products, the heatmap and the picture on the
