@@ -755,3 +755,25 @@ func TestWorkingSet(t *testing.T) {
 	w := open(t, "cnn").WorkingSet()
 	assert.True(t, w >= 100<<10 && w <= 1<<20, "cnn working set %d bytes, want within [100 KiB, 1 MiB]", w)
 }
+
+// TestPackStrings packs results of one Session under composites whose
+// rules differ, back and forth: the text of the strings, which the
+// Session keeps between calls, is each time the one written afresh.
+func TestPackStrings(t *testing.T) {
+	s := open(t, "cnn")
+	x := readCase(t, "cnn").Inputs[2]
+	var texts []string
+	for _, c := range []string{"epsilon_gamma_box", "gradient", "epsilon_gamma_box", "epsilon_plus_flat", "epsilon_plus_flat"} {
+		r, err := s.Explain(Input{X: x}, options(t, `{"composite":"`+c+`"}`))
+		require.NoError(t, err, c)
+		require.NotNil(t, r.text, c)
+		b := r.Pack(nil)
+		got := string(b[32 : 32+binary.LittleEndian.Uint32(b[24:])])
+		require.Equal(t, string(r.writeStrings(nil)), got, c)
+		texts = append(texts, got)
+	}
+	assert.Equal(t, texts[0], texts[2])
+	assert.NotEqual(t, texts[0], texts[1])
+	assert.NotEqual(t, texts[1], texts[3])
+	assert.Equal(t, texts[3], texts[4])
+}

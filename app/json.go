@@ -137,8 +137,52 @@ func (r *Rendered) Pack(dst []byte) []byte {
 
 // appendStrings appends the JSON text of r's strings, escaped as
 // AppendMeta escapes them: [labels, layers], the class labels by index
-// and, for each layer of the diagnostics, [name, kind, rule].
+// and, for each layer of the diagnostics, [name, kind, rule]. A Session's
+// results keep the text (r.text) and write it again only when a string
+// changes.
 func (r *Result) appendStrings(b []byte) []byte {
+	if r.text != nil {
+		return append(b, r.text.of(r)...)
+	}
+	return r.writeStrings(b)
+}
+
+// stringsText is the JSON text of a Session's results' strings
+// (appendStrings) and the strings it was written from: the same from call
+// to call of a model and composite, which is cheaper to compare than to
+// escape.
+type stringsText struct {
+	labels []string
+	layers []layerStrings
+	text   []byte
+}
+
+type layerStrings struct {
+	name string
+	kind lrp.Kind
+	rule string
+}
+
+// of returns the text of r's strings.
+func (c *stringsText) of(r *Result) []byte {
+	ls := r.Diagnostics.Layers
+	same := c.text != nil && slices.Equal(c.labels, r.Labels) && len(c.layers) == len(ls)
+	for i := 0; same && i < len(ls); i++ {
+		same = c.layers[i] == layerStrings{ls[i].Name, ls[i].Kind, ls[i].Rule}
+	}
+	if !same {
+		c.labels = append(c.labels[:0], r.Labels...)
+		c.layers = c.layers[:0]
+		for _, l := range ls {
+			c.layers = append(c.layers, layerStrings{l.Name, l.Kind, l.Rule})
+		}
+		c.text = r.writeStrings(c.text[:0])
+	}
+	return c.text
+}
+
+// writeStrings is appendStrings, written.
+func (r *Result) writeStrings(b []byte) []byte {
 	b = append(b, "[["...)
 	for i, l := range r.Labels {
 		if i > 0 {
@@ -204,10 +248,60 @@ func bit(v bool) float64 {
 
 // decimal32 is the float64 nearest to f's shortest decimal, what
 // JavaScript reads from appendFloat(f, 32); NaN and ±Inf stay as they are.
+//
+// The shortest decimal of a float32 has at most 9 digits m and an
+// exponent e, m·10^e; for |e| ≤ 22 both m and 10^|e| are float64 exactly,
+// so one correctly rounded multiplication or division gives the nearest
+// float64, as strconv.ParseFloat's exact path does, without parsing a
+// text (decimal32Text is the slow way, for the other exponents).
 func decimal32(f float32) float64 {
 	if f != f || math.IsInf(float64(f), 0) {
 		return float64(f)
 	}
+	var buf [32]byte
+	s := strconv.AppendFloat(buf[:0], float64(f), 'e', -1, 32) // -d.ddde±dd
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var m uint64
+	digits, i := 0, 0
+	for ; i < len(s) && s[i] != 'e'; i++ {
+		if c := s[i]; c != '.' {
+			m = 10*m + uint64(c-'0')
+			digits++
+		}
+	}
+	e := 0 // e±dd
+	for _, c := range s[i+2:] {
+		e = 10*e + int(c-'0')
+	}
+	if s[i+1] == '-' {
+		e = -e
+	}
+	e -= digits - 1
+	var v float64
+	switch {
+	case e >= 0 && e <= 22:
+		v = float64(m) * pow10[e]
+	case e < 0 && e >= -22:
+		v = float64(m) / pow10[-e]
+	default:
+		return decimal32Text(f)
+	}
+	if neg {
+		v = -v
+	}
+	return v
+}
+
+// pow10 are the powers of ten that float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// decimal32Text is decimal32 by formatting and parsing f's shortest
+// decimal.
+func decimal32Text(f float32) float64 {
 	var buf [32]byte
 	s := strconv.AppendFloat(buf[:0], float64(f), 'g', -1, 32)
 	v, _ := strconv.ParseFloat(unsafe.String(unsafe.SliceData(s), len(s)), 64)

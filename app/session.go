@@ -87,12 +87,13 @@ type Session struct {
 	e    *lrp.Explainer
 	pre  preprocess.Scratch
 
-	c, h, w int       // heatmap geometry: channels summed, h×w pixels
-	x       []float32 // the model input of the last call
-	finite  []float32 // relevance with non-finite values drawn as zero
-	heat    []uint8   // RGBA h×w
-	picture []uint8   // RGBA h×w: the model input as the model saw it
-	mask    []uint8   // h×w: the heatmap's opacity over the picture
+	c, h, w int         // heatmap geometry: channels summed, h×w pixels
+	x       []float32   // the model input of the last call
+	finite  []float32   // relevance with non-finite values drawn as zero
+	text    stringsText // the JSON text of the results' strings (Result.Pack)
+	heat    []uint8     // RGBA h×w
+	picture []uint8     // RGBA h×w: the model input as the model saw it
+	mask    []uint8     // h×w: the heatmap's opacity over the picture
 	top     []Class
 	res     Result
 	cfg     config // normalization and names: the file's, assumed, chosen (settings.go)
@@ -273,6 +274,8 @@ type Result struct {
 	Range         [2]float32 // relevance drawn with the colormap's ends
 	Diagnostics   lrp.Diagnostics
 	Timings       Timings
+
+	text *stringsText // the Session's text of the strings, for Pack
 }
 
 // Explain computes the relevance of in for o.Explain and renders it with
@@ -298,7 +301,9 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 	if o == nil {
 		o = &Options{}
 	}
-	t0 := time.Now()
+	// The monotonic clock alone (time.Since of a time.Now taken once): in
+	// wasm each reading is a call into JavaScript, and time.Now makes two.
+	t0 := time.Since(clockBase)
 	need, err := s.admit(s.imageBytes(in), o.Explain)
 	if err != nil {
 		return nil, err
@@ -307,7 +312,7 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 		return nil, err
 	}
 	defer s.commit(need)
-	t1 := time.Now()
+	d1 := time.Since(clockBase) - t0
 	var r *lrp.Result
 	if p != nil {
 		r, err = s.e.ExplainSplit(s.x, o.Explain, part, p)
@@ -317,7 +322,7 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	t2 := time.Now()
+	d2 := time.Since(clockBase) - t0
 	lo, hi, err := s.render(r.Relevance, o.Render)
 	if err != nil {
 		return nil, err
@@ -326,32 +331,54 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 	if err := preprocess.Picture(s.picture, s.x, s.c, s.h, s.w, spec.Mean, spec.Std, spec.Low, spec.High); err != nil {
 		return nil, err
 	}
-	t3 := time.Now()
+	d3 := time.Since(clockBase) - t0
 
+	// The classes by probability, then index. Up to 12 classes by
+	// insertion, as slices.SortFunc sorts so few (the same order, with or
+	// without NaN), without its call of the comparison per pair.
 	for i := range s.top {
 		s.top[i] = Class{i, s.info.Labels[i], r.Probabilities[i], r.Logits[i]}
 	}
-	slices.SortFunc(s.top, func(a, b Class) int {
-		if a.Probability != b.Probability {
-			if a.Probability > b.Probability {
+	if len(s.top) <= 12 {
+		for i := 1; i < len(s.top); i++ {
+			for j := i; j > 0 && before(s.top[j], s.top[j-1]); j-- {
+				s.top[j], s.top[j-1] = s.top[j-1], s.top[j]
+			}
+		}
+	} else {
+		slices.SortFunc(s.top, func(a, b Class) int {
+			if before(a, b) {
 				return -1
 			}
 			return 1
-		}
-		return a.Index - b.Index
-	})
+		})
+	}
+
 	s.res = Result{
 		Logits: r.Logits, Probabilities: r.Probabilities,
 		Predicted: r.Predicted, Target: r.Target, Top: s.top, Labels: s.info.Labels,
 		Input: s.x, Relevance: r.Relevance,
 		Heatmap: s.heat, Picture: s.picture, Mask: s.mask, Width: s.w, Height: s.h, Range: [2]float32{lo, hi},
 		Diagnostics: r.Diagnostics,
-		Timings:     Timings{ms(t1.Sub(t0)), ms(t2.Sub(t1)), ms(t3.Sub(t2)), ms(t3.Sub(t0))},
+		Timings:     Timings{ms(d1), ms(d2 - d1), ms(d3 - d2), ms(d3)},
+		text:        &s.text,
 	}
 	return &s.res, nil
 }
 
+// before reports whether a comes before b in a Result's Top: by
+// probability, the largest first, then by index.
+func before(a, b Class) bool {
+	if a.Probability != b.Probability {
+		return a.Probability > b.Probability
+	}
+	return a.Index < b.Index
+}
+
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// clockBase is the instant explain's timings are read from.
+var clockBase = time.Now()
 
 // input sets s.x to the model input of in: its X, checked, or its RGBA
 // image preprocessed.
@@ -452,21 +479,21 @@ func (s *Session) Render(rel []float32, o *Options) (*Rendered, error) {
 }
 
 // render draws rel into s.heat and its mask into s.mask; NaN and ±Inf are
-// drawn as zero relevance (Diagnostics.NaN reports them).
+// drawn as zero relevance (Diagnostics.NaN reports them). heatmap.Draw
+// refuses them, so they are looked for only when it fails: a finite map,
+// the usual one, is read twice (Draw's passes), not three times.
 func (s *Session) render(rel []float32, o heatmap.Options) (lo, hi float32, err error) {
-	for _, v := range rel {
+	lo, hi, err = heatmap.Draw(s.heat, s.mask, rel, s.c, s.h, s.w, o)
+	if err == nil || !slices.ContainsFunc(rel, isBad) {
+		return lo, hi, err
+	}
+	for i, v := range rel {
+		s.finite[i] = v
 		if isBad(v) {
-			for i, v := range rel {
-				s.finite[i] = v
-				if isBad(v) {
-					s.finite[i] = 0
-				}
-			}
-			rel = s.finite
-			break
+			s.finite[i] = 0
 		}
 	}
-	return heatmap.Draw(s.heat, s.mask, rel, s.c, s.h, s.w, o)
+	return heatmap.Draw(s.heat, s.mask, s.finite, s.c, s.h, s.w, o)
 }
 
 func isBad(v float32) bool { return v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 }

@@ -22,6 +22,7 @@ type colormap struct {
 	name    string
 	stops   []stop
 	palette [256][3]uint8
+	rgba    [256]uint32 // the palette as opaque RGBA pixels, little-endian: the SIMD kernel's
 }
 
 // colormaps are Zennit's built-in colormaps (zennit/image.py, CMAPS), with
@@ -72,6 +73,9 @@ func (cm *colormap) build() {
 			cm.palette[k] = [3]uint8{mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b)}
 		}
 	}
+	for k, c := range cm.palette {
+		cm.rgba[k] = uint32(c[0]) | uint32(c[1])<<8 | uint32(c[2])<<16 | 0xff<<24
+	}
 }
 
 // ColorMapNames returns the names of the built-in colormaps, the default
@@ -84,14 +88,14 @@ func ColorMapNames() []string {
 	return names
 }
 
-// lookup returns the palette of the named colormap; "" is DefaultColorMap.
-func lookup(name string) (*[256][3]uint8, error) {
+// lookup returns the named colormap; "" is DefaultColorMap.
+func lookup(name string) (*colormap, error) {
 	if name == "" {
 		name = DefaultColorMap
 	}
 	for _, cm := range colormaps {
 		if cm.name == name {
-			return &cm.palette, nil
+			return cm, nil
 		}
 	}
 	return nil, fmt.Errorf("heatmap: unknown colormap %q (known: %s)", name, strings.Join(ColorMapNames(), ", "))

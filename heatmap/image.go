@@ -97,7 +97,7 @@ func Colorbar(dst []uint8, w, h int, cmap string) error {
 	if len(dst) != 4*hw {
 		return fmt.Errorf("heatmap: destination has %d bytes, want 4×%d×%d = %d", len(dst), w, h, 4*hw)
 	}
-	pal, err := lookup(cmap)
+	cm, err := lookup(cmap)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func Colorbar(dst []uint8, w, h int, cmap string) error {
 			} else {
 				t = (float32(h-1-y) + 0.5) / float32(h)
 			}
-			rgb := &pal[paletteIndex(t)]
+			rgb := &cm.palette[paletteIndex(t)]
 			d := dst[4*(y*w+x) : 4*(y*w+x)+4]
 			d[0], d[1], d[2], d[3] = rgb[0], rgb[1], rgb[2], 0xff
 		}

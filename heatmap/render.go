@@ -121,7 +121,7 @@ func Draw(heat, mask []uint8, rel []float32, c, h, w int, opt Options) (lo, hi f
 	if mask != nil && len(mask) != hw {
 		return 0, 0, fmt.Errorf("heatmap: mask has %d bytes, want %d×%d = %d", len(mask), h, w, hw)
 	}
-	pal, err := lookup(opt.ColorMap)
+	cm, err := lookup(opt.ColorMap)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -132,9 +132,14 @@ func Draw(heat, mask []uint8, rel []float32, c, h, w int, opt Options) (lo, hi f
 		return 0, 0, fmt.Errorf("heatmap: invalid %v", opt.Sign)
 	}
 
-	// Pass 1: bounds of the filtered channel sums.
+	// Pass 1: bounds of the filtered channel sums; the first n pixels on
+	// the SIMD kernel when it is in use (simd_wasm.go).
 	vmin, vmax := float32(math.Inf(1)), float32(math.Inf(-1))
-	for i := range hw {
+	n, lo1, hi1, ok := simdBounds(rel, c, hw, opt.Sign)
+	if ok {
+		vmin, vmax = lo1, hi1
+	}
+	for i := n; i < hw; i++ {
 		v := pixel(rel, i, hw, c, opt.Sign)
 		if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
 			return 0, 0, fmt.Errorf("heatmap: relevance at pixel (%d, %d) is %v", i/w, i%w, v)
@@ -168,15 +173,15 @@ func Draw(heat, mask []uint8, rel []float32, c, h, w int, opt Options) (lo, hi f
 
 	// Pass 2: color, and opacity. Summing the channels again is cheaper
 	// than a buffer. Mask's peak, max |v|, is max(−vmin, vmax): every v is
-	// finite here.
+	// finite here. The first pixels on the SIMD kernel when it is in use.
 	peak := float64(max(-vmin, vmax))
 	if mask != nil && !(peak > 0) {
 		clear(mask)
 		mask = nil
 	}
-	for i := range hw {
+	for i := simdDraw(heat, mask, rel, c, hw, opt.Sign, a, b, cm, peak); i < hw; i++ {
 		v := pixel(rel, i, hw, c, opt.Sign)
-		rgb := &pal[paletteIndex(v*a+b)]
+		rgb := &cm.palette[paletteIndex(v*a+b)]
 		d := heat[4*i : 4*i+4 : 4*i+4]
 		d[0], d[1], d[2], d[3] = rgb[0], rgb[1], rgb[2], 0xff
 		if mask != nil {

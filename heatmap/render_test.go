@@ -26,7 +26,8 @@ func indices(t *testing.T, rel []float32, c int, opt Options) (idx []int, lo, hi
 	dst := make([]uint8, 4*hw)
 	lo, hi, err := Render(dst, rel, c, 1, hw, opt)
 	require.NoError(t, err)
-	pal, _ := lookup(opt.ColorMap)
+	cm, _ := lookup(opt.ColorMap)
+	pal := &cm.palette
 	for i := range hw {
 		k := -1
 		for j := range pal {
@@ -147,7 +148,8 @@ func TestGray(t *testing.T) {
 func TestColorbar(t *testing.T) {
 	dst := make([]uint8, 4*256*2)
 	require.NoError(t, Colorbar(dst, 256, 2, "bwr"))
-	pal, _ := lookup("bwr")
+	cm, _ := lookup("bwr")
+	pal := &cm.palette
 	for y := range 2 {
 		for x := range 256 {
 			require.Equal(t, pal[x], [3]uint8(dst[4*(256*y+x):]), "(%d, %d), want palette[%d]", x, y, x)

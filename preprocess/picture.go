@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync/atomic"
 )
 
 // Picture draws a model input x ([c][h][w] row-major) into dst (RGBA,
@@ -37,25 +38,14 @@ func Picture(dst []uint8, x []float32, c, h, w int, mean, std []float32, lo, hi 
 	if len(mean) != len(std) || mean != nil && len(mean) < drawn {
 		return fmt.Errorf("preprocess: mean has %d and std %d entries, want both nil or both at least %d", len(mean), len(std), drawn)
 	}
-	var m, s [3]float64
-	for k := range drawn {
-		m[k], s[k] = 0, 1
-		if mean != nil {
-			m[k], s[k] = decimal(mean[k]), decimal(std[k])
-		}
-	}
-	low, span := decimal(lo), decimal(hi)-decimal(lo)
-	if span == 0 {
-		span = 1
-	}
-	scale := 255 / span
-	for i := range plane {
+	p := pictureParamsOf(drawn, mean, std, lo, hi)
+	for i := simdPicture(dst, x, plane, drawn, p); i < plane; i++ {
 		d := dst[4*i : 4*i+4 : 4*i+4]
 		for k := range drawn {
 			// The explicit conversion keeps x·std + mean two roundings
 			// (no fused multiply-add), as in JavaScript.
-			v := float64(float64(x[k*plane+i])*s[k]) + m[k]
-			d[k] = clampByte((v - low) * scale)
+			v := float64(float64(x[k*plane+i])*p[2*k+1]) + p[2*k]
+			d[k] = clampByte((v - p[6]) * p[7])
 		}
 		if drawn == 1 { // gray
 			d[1], d[2] = d[0], d[0]
@@ -63,6 +53,62 @@ func Picture(dst []uint8, x []float32, c, h, w int, mean, std []float32, lo, hi 
 		d[3] = 0xff
 	}
 	return nil
+}
+
+// pictureParams are Picture's mean and std of each channel drawn, as
+// float64 pairs (the SIMD kernel reads them so), then low and
+// scale = 255 / (hi − lo).
+type pictureParams [8]float64
+
+// pictureKey is what Picture's parameters are made of: the channels
+// drawn, whether there is a normalization, and the bits of mean, std, lo
+// and hi.
+type pictureKey struct {
+	drawn  int
+	norm   bool
+	mean   [3]uint32
+	std    [3]uint32
+	lo, hi uint32
+}
+
+// A pictureMemo is the parameters of the last key.
+type pictureMemo struct {
+	key pictureKey
+	p   pictureParams
+}
+
+// lastPicture memoizes pictureParamsOf: a model's pictures all have the
+// same parameters, and each decimal takes a formatting and a parsing.
+var lastPicture atomic.Pointer[pictureMemo]
+
+// pictureParamsOf returns Picture's parameters for drawn channels, mean
+// and std (both nil, or with at least drawn entries), lo and hi. The
+// result is shared: the caller does not change it.
+func pictureParamsOf(drawn int, mean, std []float32, lo, hi float32) *pictureParams {
+	k := pictureKey{drawn: drawn, norm: mean != nil, lo: math.Float32bits(lo), hi: math.Float32bits(hi)}
+	if mean != nil {
+		for c := range drawn {
+			k.mean[c], k.std[c] = math.Float32bits(mean[c]), math.Float32bits(std[c])
+		}
+	}
+	if m := lastPicture.Load(); m != nil && m.key == k {
+		return &m.p
+	}
+	m := &pictureMemo{key: k}
+	p := &m.p
+	for c := range drawn {
+		p[2*c], p[2*c+1] = 0, 1
+		if mean != nil {
+			p[2*c], p[2*c+1] = decimal(mean[c]), decimal(std[c])
+		}
+	}
+	low, span := decimal(lo), decimal(hi)-decimal(lo)
+	if span == 0 {
+		span = 1
+	}
+	p[6], p[7] = low, 255/span
+	lastPicture.Store(m)
+	return p
 }
 
 // decimal returns the float64 that prints as v does.

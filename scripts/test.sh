@@ -51,7 +51,7 @@ if [ -f wasm/main.go ]; then
   scripts/build.sh
 
   step "SIMD kernels against Go's, in wasm under Node"
-  GOOS=js GOARCH=wasm go test -count=1 -exec "$PWD/scripts/go_js_wasm_exec" -run 'SIMD' ./lrp/
+  GOOS=js GOARCH=wasm go test -count=1 -exec "$PWD/scripts/go_js_wasm_exec" -run 'SIMD' ./lrp/ ./heatmap/ ./preprocess/
 fi
 
 if [ -d tests ] && ls tests/*.test.mjs >/dev/null 2>&1; then

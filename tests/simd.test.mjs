@@ -4,7 +4,7 @@
 // within 1e-6 of the largest |value|, on the fixture cnn and a small
 // synthetic ResNet; the SIMD instance's products do go through the kernel,
 // the other's never; init's options are checked; and in Chromium both
-// kernels give Node's relevance.
+// kernels give Node's relevance, heatmap, mask and picture.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -66,6 +66,34 @@ test('every method on the fixture cnn: SIMD and pure Go agree within 1e-6', asyn
   for (const i of [0, 7]) await compare(t, `cnn input ${i}`, new Float32Array(cases.inputs[i]));
 });
 
+// The heatmap, its mask and the picture of the input are drawn on the SIMD
+// kernels in one instance and in Go in the other (heatmap/simd_wasm.go,
+// preprocess/simd_wasm.go): from the same relevance, every colormap, scale
+// and sign gives the same bytes; the 28×28 picture too.
+test('heatmap, mask and picture: SIMD and pure Go equal to the bit', async (t) => {
+  const file = bytes(reference('cnn.onnx'));
+  await Promise.all([simd.loadModel(file), plain.loadModel(file)]);
+  const x = new Float32Array(readCase('cnn').inputs[5]);
+  const [a, b] = await Promise.all([simd.explain(x), plain.explain(x)]);
+  assert.deepEqual(a.picture, b.picture, 'the picture');
+  let n = 0;
+  for (const rel of [a.relevance, b.relevance, a.relevance.map((v, i) => (i % 3 ? v : -0)), new Float32Array(a.relevance.length)]) {
+    for (const colormap of simd.colormaps()) {
+      for (const symmetric of [true, false]) {
+        for (const sign of ['all', 'positive', 'negative']) {
+          const options = { colormap, symmetric, sign };
+          const [p, q] = await Promise.all([simd.render(rel, options), plain.render(rel, options)]);
+          assert.deepEqual(p.heatmap, q.heatmap, `heatmap ${JSON.stringify(options)}`);
+          assert.deepEqual(p.mask, q.mask, `mask ${JSON.stringify(options)}`);
+          assert.deepEqual(p.range, q.range, `range ${JSON.stringify(options)}`);
+          n++;
+        }
+      }
+    }
+  }
+  t.diagnostic(`${n} renderings equal to the bit`);
+});
+
 test('every method on a synthetic ResNet (width 16, 64×64): SIMD and pure Go agree within 1e-6', async (t) => {
   const file = join(dir, 'resnet.safetensors');
   execFileSync('go', ['run', './cmd/lrp', 'synth', '-o', file, '-width', '16', '-size', '64'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -97,8 +125,8 @@ test('every method on every torchvision family: SIMD and pure Go agree within 1e
 });
 
 // In Chromium, lrp.js from a static server, on the SIMD kernels and on the
-// pure-Go ones: the fixture cnn's relevance under three methods equals
-// Node's on the SIMD kernels to the bit.
+// pure-Go ones: the fixture cnn's relevance, heatmap, mask and picture
+// under three methods equal Node's on the SIMD kernels to the bit.
 test('in Chromium both kernels give the relevance Node gives', async (t) => {
   assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium`);
   const model = bytes(reference('cnn.onnx'));
@@ -119,8 +147,13 @@ test('in Chromium both kernels give the relevance Node gives', async (t) => {
           const lrp = await init({ simd });
           await lrp.loadModel(model);
           const rel = [];
-          for (const composite of methods) rel.push(Array.from((await lrp.explain(Float32Array.from(x), { composite })).relevance));
-          out[simd ? 'simd' : 'go'] = { kernels: lrp.kernels(), rel };
+          const img = [];
+          for (const composite of methods) {
+            const r = await lrp.explain(Float32Array.from(x), { composite, colormap: 'coldnhot', sign: 'positive' });
+            rel.push(Array.from(r.relevance));
+            img.push([Array.from(r.heatmap), Array.from(r.mask), Array.from(r.picture)]);
+          }
+          out[simd ? 'simd' : 'go'] = { kernels: lrp.kernels(), rel, img };
         }
         return out;
       },
@@ -130,9 +163,13 @@ test('in Chromium both kernels give the relevance Node gives', async (t) => {
     assert.ok(got.simd.kernels.calls > 0, "the page's SIMD instance called its kernel");
     assert.deepEqual(got.go.kernels, { simd: false, calls: 0 });
     for (const [i, composite] of methods.entries()) {
-      const want = Array.from((await simd.explain(Float32Array.from(x), { composite })).relevance);
+      const r = await simd.explain(Float32Array.from(x), { composite, colormap: 'coldnhot', sign: 'positive' });
+      const want = Array.from(r.relevance);
       assert.deepEqual(got.simd.rel[i], want, `${composite}: Chromium on the SIMD kernels against Node`);
       assert.deepEqual(got.go.rel[i], want, `${composite}: Chromium on the pure-Go kernels against Node`);
+      const img = [Array.from(r.heatmap), Array.from(r.mask), Array.from(r.picture)];
+      assert.deepEqual(got.simd.img[i], img, `${composite}: Chromium's heatmap, mask and picture on the SIMD kernels against Node`);
+      assert.deepEqual(got.go.img[i], img, `${composite}: Chromium's heatmap, mask and picture in Go against Node`);
     }
     t.diagnostic(`Chromium ${browser.version()}: ${methods.length} methods, both kernels equal to Node's to the bit`);
   } finally {

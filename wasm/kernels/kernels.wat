@@ -2182,4 +2182,202 @@
   ;; even returns the floats at p, p + 8, p + 16 and p + 24 (bytes): the
   ;; even lanes of the two vectors at p.
   (func $even (param $p i32) (result v128)
-    (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $p)) (v128.load offset=16 (local.get $p)))))
+    (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $p)) (v128.load offset=16 (local.get $p))))
+
+
+  ;; ==== The heatmap and the picture (packages heatmap and preprocess)
+  ;;
+  ;;   heat_bounds  heatmap/render.go Draw's first pass: the bounds of the
+  ;;                pixels' channel sums, and whether every sum is finite
+  ;;   heat_draw    Draw's second pass: palette colors and mask opacities
+  ;;   picture      preprocess/picture.go Picture: the model input as RGBA
+  ;;
+  ;; Each does the first n pixels, n a multiple of 4, four at a time; Go
+  ;; does the rest (heatmap/simd_wasm.go, preprocess/simd_wasm.go), with the
+  ;; same operations in the same order, so both give the same bytes
+  ;; (heatmap's and preprocess's simd_js_test.go).
+
+  ;; heat_sum returns the channel sums of the four pixels at rel, whose
+  ;; planes lie hw4 bytes apart, summed in Go's order (pixel: channel 0,
+  ;; then 1, …), after the sign filter: where pos is all ones (Positive) a
+  ;; sum v < 0 is drawn as +0, where neg is (Negative) v > 0 is.
+  (func $heat_sum (param $rel i32) (param $c i32) (param $hw4 i32) (param $pos v128) (param $neg v128) (result v128)
+    (local $v v128) (local $k i32)
+    (local.set $v (v128.load (local.get $rel)))
+    (local.set $k (i32.const 1))
+    (block $done
+      (loop $ch
+        (br_if $done (i32.ge_s (local.get $k) (local.get $c)))
+        (local.set $rel (i32.add (local.get $rel) (local.get $hw4)))
+        (local.set $v (f32x4.add (local.get $v) (v128.load (local.get $rel))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $ch)))
+    (v128.andnot (local.get $v)
+      (v128.or
+        (v128.and (local.get $pos) (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0)))
+        (v128.and (local.get $neg) (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0))))))
+
+  ;; signMask is all ones when sign is want (heatmap's Sign: 1 Positive, 2
+  ;; Negative), else zero.
+  (func $signMask (param $sign i32) (param $want i32) (result v128)
+    (i32x4.splat (i32.sub (i32.const 0) (i32.eq (local.get $sign) (local.get $want)))))
+
+  ;; heat_bounds writes the least and the largest channel sum of the
+  ;; pixels 0 ≤ i < n of rel ([c][hw] float32) after the sign filter to
+  ;; out[0] and out[1] (float32), and returns 1 if every sum is finite, 0
+  ;; if not (then Go redoes the pass, to name the pixel). min and max take
+  ;; −0 < +0, as Go's do, so the order of the pixels does not matter.
+  (func $heat_bounds (export "heat_bounds")
+    (param $rel i32) (param $c i32) (param $n i32) (param $hw i32) (param $sign i32) (param $out i32) (result i32)
+    (local $i i32) (local $end i32) (local $hw4 i32) (local $pos v128) (local $neg v128)
+    (local $v v128) (local $lo v128) (local $hi v128) (local $ok v128)
+    (local.set $hw4 (i32.shl (local.get $hw) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $pos (call $signMask (local.get $sign) (i32.const 1)))
+    (local.set $neg (call $signMask (local.get $sign) (i32.const 2)))
+    (local.set $lo (v128.const f32x4 inf inf inf inf))
+    (local.set $hi (v128.const f32x4 -inf -inf -inf -inf))
+    (local.set $ok (v128.const i32x4 -1 -1 -1 -1))
+    (block $done
+      (loop $px
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $v (call $heat_sum (i32.add (local.get $rel) (local.get $i)) (local.get $c) (local.get $hw4) (local.get $pos) (local.get $neg)))
+        ;; |v| ≤ MaxFloat32 is false for NaN and ±Inf.
+        (local.set $ok (v128.and (local.get $ok)
+          (f32x4.le (f32x4.abs (local.get $v)) (v128.const f32x4 0x1.fffffep+127 0x1.fffffep+127 0x1.fffffep+127 0x1.fffffep+127))))
+        (local.set $lo (f32x4.min (local.get $lo) (local.get $v)))
+        (local.set $hi (f32x4.max (local.get $hi) (local.get $v)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $px)))
+    (f32.store (local.get $out)
+      (f32.min
+        (f32.min (f32x4.extract_lane 0 (local.get $lo)) (f32x4.extract_lane 1 (local.get $lo)))
+        (f32.min (f32x4.extract_lane 2 (local.get $lo)) (f32x4.extract_lane 3 (local.get $lo)))))
+    (f32.store offset=4 (local.get $out)
+      (f32.max
+        (f32.max (f32x4.extract_lane 0 (local.get $hi)) (f32x4.extract_lane 1 (local.get $hi)))
+        (f32.max (f32x4.extract_lane 2 (local.get $hi)) (f32x4.extract_lane 3 (local.get $hi)))))
+    (i32x4.all_true (local.get $ok)))
+
+  ;; heat_draw colors the pixels 0 ≤ i < n of rel ([c][hw] float32, every
+  ;; sum finite) into heat (RGBA) and, unless mask is 0, their opacities
+  ;; into mask, as Draw's second pass does:
+  ;;
+  ;;   heat[i] = pal[paletteIndex(v·a + b)],  paletteIndex(t) = clamp(trunc(t·256), 0, 255)
+  ;;   mask[i] = roundToEven(255 · √(|v| / peak))
+  ;;
+  ;; with v the pixel's sum after the sign filter, pal 256 colors as
+  ;; little-endian uint32 (r, g, b, 255), and peak = max |v| > 0. t·256 is
+  ;; truncated with saturation (NaN to 0), then clamped: Go's
+  ;; paletteIndex. The opacity is computed in float64, as Go's.
+  (func $heat_draw (export "heat_draw")
+    (param $heat i32) (param $mask i32) (param $rel i32) (param $c i32) (param $n i32) (param $hw i32) (param $sign i32)
+    (param $a f32) (param $b f32) (param $pal i32) (param $peak f64)
+    (local $i i32) (local $end i32) (local $hw4 i32) (local $pos v128) (local $neg v128)
+    (local $v v128) (local $idx v128) (local $d i32) (local $va v128) (local $vb v128) (local $pk v128)
+    (local.set $hw4 (i32.shl (local.get $hw) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $pos (call $signMask (local.get $sign) (i32.const 1)))
+    (local.set $neg (call $signMask (local.get $sign) (i32.const 2)))
+    (local.set $va (f32x4.splat (local.get $a)))
+    (local.set $vb (f32x4.splat (local.get $b)))
+    (local.set $pk (f64x2.splat (local.get $peak)))
+    (block $done
+      (loop $px
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $v (call $heat_sum (i32.add (local.get $rel) (local.get $i)) (local.get $c) (local.get $hw4) (local.get $pos) (local.get $neg)))
+        (local.set $idx
+          (i32x4.shl
+            (i32x4.min_s
+              (i32x4.max_s
+                (i32x4.trunc_sat_f32x4_s
+                  (f32x4.mul
+                    (f32x4.add (f32x4.mul (local.get $v) (local.get $va)) (local.get $vb))
+                    (v128.const f32x4 256 256 256 256)))
+                (v128.const i32x4 0 0 0 0))
+              (v128.const i32x4 255 255 255 255))
+            (i32.const 2)))
+        (local.set $d (i32.add (local.get $heat) (local.get $i)))
+        (i32.store (local.get $d) (i32.load (i32.add (local.get $pal) (i32x4.extract_lane 0 (local.get $idx)))))
+        (i32.store offset=4 (local.get $d) (i32.load (i32.add (local.get $pal) (i32x4.extract_lane 1 (local.get $idx)))))
+        (i32.store offset=8 (local.get $d) (i32.load (i32.add (local.get $pal) (i32x4.extract_lane 2 (local.get $idx)))))
+        (i32.store offset=12 (local.get $d) (i32.load (i32.add (local.get $pal) (i32x4.extract_lane 3 (local.get $idx)))))
+        (if (local.get $mask)
+          (then
+            ;; The opacities of pixels 0, 1 and of 2, 3, as bytes 0 and 4
+            ;; of each half's int32 lanes.
+            (i32.store (i32.add (local.get $mask) (i32.shr_u (local.get $i) (i32.const 2)))
+              (i32x4.extract_lane 0
+                (i8x16.shuffle 0 4 16 20 0 0 0 0 0 0 0 0 0 0 0 0
+                  (call $opacity2 (f64x2.promote_low_f32x4 (local.get $v)) (local.get $pk))
+                  (call $opacity2
+                    (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 0 0 0 0 0 0 0 (local.get $v) (local.get $v)))
+                    (local.get $pk)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $px))))
+
+  ;; opacity2 returns the opacities of two sums v (float64) for peak, as
+  ;; int32 lanes 0 and 1: roundToEven(255 · √(|v| / peak)), in 0…255.
+  (func $opacity2 (param $v v128) (param $peak v128) (result v128)
+    (i32x4.trunc_sat_f64x2_s_zero
+      (f64x2.nearest
+        (f64x2.mul (v128.const f64x2 255 255)
+          (f64x2.sqrt (f64x2.div (f64x2.abs (local.get $v)) (local.get $peak)))))))
+
+  ;; picture draws the pixels 0 ≤ i < n of the model input x ([c][plane]
+  ;; float32) into dst (RGBA) as Picture does: drawn = 3 channels as RGB,
+  ;; or channel 0 as gray, each
+  ;;
+  ;;   p = roundToEven(min(max((x·std + mean − low)·scale, 0), 255))
+  ;;
+  ;; in float64 (NaN to 0), with (mean, std) of channel k at p + 16k
+  ;; (float64) and low, scale at p + 48.
+  (func $picture (export "picture")
+    (param $dst i32) (param $x i32) (param $n i32) (param $plane i32) (param $drawn i32) (param $p i32)
+    (local $i i32) (local $end i32) (local $pl4 i32) (local $low f64) (local $scale f64) (local $rgba v128) (local $at i32)
+    (local.set $pl4 (i32.shl (local.get $plane) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $low (f64.load offset=48 (local.get $p)))
+    (local.set $scale (f64.load offset=56 (local.get $p)))
+    (block $done
+      (loop $px
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $at (i32.add (local.get $x) (local.get $i)))
+        (local.set $rgba (call $channel4 (local.get $at) (f64.load (local.get $p)) (f64.load offset=8 (local.get $p)) (local.get $low) (local.get $scale)))
+        (if (i32.eq (local.get $drawn) (i32.const 3))
+          (then
+            (local.set $at (i32.add (local.get $at) (local.get $pl4)))
+            (local.set $rgba (v128.or (local.get $rgba)
+              (i32x4.shl (call $channel4 (local.get $at) (f64.load offset=16 (local.get $p)) (f64.load offset=24 (local.get $p)) (local.get $low) (local.get $scale)) (i32.const 8))))
+            (local.set $at (i32.add (local.get $at) (local.get $pl4)))
+            (local.set $rgba (v128.or (local.get $rgba)
+              (i32x4.shl (call $channel4 (local.get $at) (f64.load offset=32 (local.get $p)) (f64.load offset=40 (local.get $p)) (local.get $low) (local.get $scale)) (i32.const 16)))))
+          (else
+            (local.set $rgba (i32x4.mul (local.get $rgba) (v128.const i32x4 0x010101 0x010101 0x010101 0x010101)))))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (v128.or (local.get $rgba) (v128.const i32x4 0xff000000 0xff000000 0xff000000 0xff000000)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $px))))
+
+  ;; channel4 returns the bytes of the four values at x (float32) of one
+  ;; channel, as int32 lanes: picture's p with mean m and std s.
+  (func $channel4 (param $x i32) (param $m f64) (param $s f64) (param $low f64) (param $scale f64) (result v128)
+    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (call $byte2 (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))) (local.get $m) (local.get $s) (local.get $low) (local.get $scale))
+      (call $byte2 (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $x))) (local.get $m) (local.get $s) (local.get $low) (local.get $scale))))
+
+  ;; byte2 is channel4 for two values (float64), in int32 lanes 0 and 1.
+  ;; pmax(0, v) is v where 0 < v, else 0 (NaN too); pmin(v, 255) is 255
+  ;; where 255 < v: Go's clampByte.
+  (func $byte2 (param $v v128) (param $m f64) (param $s f64) (param $low f64) (param $scale f64) (result v128)
+    (i32x4.trunc_sat_f64x2_s_zero
+      (f64x2.nearest
+        (f64x2.pmin
+          (f64x2.pmax (v128.const f64x2 0 0)
+            (f64x2.mul
+              (f64x2.sub
+                (f64x2.add (f64x2.mul (local.get $v) (f64x2.splat (local.get $s))) (f64x2.splat (local.get $m)))
+                (f64x2.splat (local.get $low)))
+              (f64x2.splat (local.get $scale))))
+          (v128.const f64x2 255 255)))))
+)
