@@ -97,6 +97,26 @@ test('every fixture config in wasm matches native (1e-6) and Zennit (1e-5)', asy
   }
 });
 
+test('loadModel(bytes, {warm: false}) leaves the warm-up to warm(): the same results', async () => {
+  const file = bytes(native.models.find((m) => m.name === 'cnn').file);
+  const x = new Float32Array(readCase('cnn').inputs[5]);
+  await lrp.loadModel(file);
+  const want = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
+  for (const warm of [1, 'no', null]) {
+    await assert.rejects(lrp.loadModel(file, { warm }), /^TypeError: lrp: loadModel option warm must be a boolean/);
+  }
+  const info = await lrp.loadModel(file, { warm: false });
+  assert.deepEqual(info.inputShape, [1, 28, 28]);
+  const ms = await lrp.warm();
+  assert.ok(typeof ms === 'number' && ms >= 0, `warm() resolved to ${ms}`);
+  assert.equal(await lrp.warm().then((v) => typeof v), 'number', 'a second warm() is harmless');
+  const got = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
+  assert.deepEqual(Array.from(got.relevance), Array.from(want.relevance));
+  // Without warm() the first explanation builds what it needs itself.
+  await lrp.loadModel(file, { warm: false });
+  assert.deepEqual(Array.from((await lrp.explain(x, { composite: 'epsilon_gamma_box' })).relevance), Array.from(want.relevance));
+});
+
 test('result shape, render and preprocess agree with explain', async () => {
   const cases = readCase('cnn');
   const info = await lrp.loadModel(bytes(native.models.find((m) => m.name === 'cnn').file));

@@ -92,13 +92,15 @@ func primeFinalizers(n int) {
 
 var primed bool
 
-// beginLoad readies memory for a load. The memory limit holdMemory set
-// for the previous model would have the collector run over and over while
-// the new one's hundreds of megabytes arrive: it is lifted for the load,
-// and set again from what is live after it. The previous model stays
-// until the new one has loaded, but its caches go now, so that the new one
-// reuses their memory.
-func beginLoad() {
+// beginLoad readies memory for a load of a file of n bytes. The memory
+// limit holdMemory set for the previous model would have the collector
+// run over and over while the new one's hundreds of megabytes arrive: it
+// is lifted for the load, and set again from what is live after it. The
+// previous model stays until the new one has loaded, but its caches go
+// now, so that the new one reuses their memory. Decoding takes up to
+// three times the file's size (float16 weights decoded to float32, then
+// folded), taken now at once (reserve) for a file of 4 MiB or more.
+func beginLoad(n int64) {
 	debug.SetMemoryLimit(math.MaxInt64)
 	heapGoal.Reset()
 	if session != nil {
@@ -106,6 +108,30 @@ func beginLoad() {
 		runtime.GC()
 	}
 	primeFinalizers(1000)
+	if n >= 4<<20 {
+		reserve(3 * n)
+	}
+}
+
+// reserve makes the heap hold at least n free bytes, taking what it lacks
+// from the system in one growth of linear memory. Go's allocator grows it
+// by 4 MiB or one large object at a time, and in a browser each growth
+// costs a new ArrayBuffer and often a full collection of the JS heap: a
+// first ResNet-18 load grew memory 88 times, with 45 such collections,
+// hundreds of milliseconds in all. The bytes are allocated and collected
+// at once, so that the allocations that follow find them free; a page is
+// touched only when an allocation uses it. The heap is not taken past
+// app.MemoryLimit this way: a model close to it grows as it goes.
+func reserve(n int64) {
+	metrics.Read(memSamples)
+	v := func(i int) int64 { return int64(memSamples[i].Value.Uint64()) }
+	take := min(n-v(2)-v(1), app.MemoryLimit-v(0)) // less the free spans, released or not
+	if take <= 0 {
+		return
+	}
+	headroom = make([]byte, take)
+	headroom = nil
+	runtime.GC()
 }
 
 // endLoad ends a load, loaded or not, with collections: the file's bytes

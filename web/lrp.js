@@ -325,9 +325,21 @@ function api(raw, go, instance, run, simd, kernel) {
      * Loads a .safetensors or .onnx model (Uint8Array or ArrayBuffer) and resolves to its info,
      * with timings {decode, warm} in milliseconds: reading the file into a model, and the
      * engine's warm-up (a throwaway explanation of a small model, the caches of a large one).
+     * With options {warm: false} it resolves before the warm-up, which warm() then does.
      */
-    async loadModel(bytes) {
-      return JSON.parse(await call('loadModel', args.bytesLike(bytes, 'model bytes')));
+    async loadModel(bytes, options) {
+      const b = args.bytesLike(bytes, 'model bytes');
+      const warm = options?.warm === undefined ? true : options.warm;
+      if (typeof warm !== 'boolean') throw new TypeError(`lrp: loadModel option warm must be a boolean, got ${typeof warm}`);
+      return JSON.parse(await call('loadModel', b, warm));
+    },
+
+    /**
+     * Warms the loaded model up as loadModel does (its caches are built ahead of the first
+     * explanation), after a loadModel(bytes, {warm: false}); resolves to the milliseconds it took.
+     */
+    async warm() {
+      return call('warm');
     },
 
     /**

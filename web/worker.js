@@ -25,11 +25,14 @@ const kernels = new URL(self.location.href).searchParams.get('simd') === '0' ? {
 
 const methods = {
   // open reads a model from {url} | {file} | {bytes} (with a name) and
-  // loads it in the engine, which warms itself up (a throwaway explanation
-  // of a small model, the caches of a large one: see loadModel in
-  // wasm/main.go). If the engine rejects the file, the previous model stays
-  // loaded, so the page keeps working. settings, if given, are the
-  // page's configure settings for this model (a Worker that opens the
+  // loads it in the engine. It answers before the engine warms up (a
+  // throwaway explanation of a small model, the caches of a large one: see
+  // loadModel in wasm/main.go), which follows at once, ahead of the next
+  // message: the page shows the model meanwhile, and the warm-up of a
+  // ResNet-18 (about half its load) overlaps the page's own work and the
+  // time until an input comes. If the engine rejects the file, the previous
+  // model stays loaded, so the page keeps working. settings, if given, are
+  // the page's configure settings for this model (a Worker that opens the
   // model after the page changed them gets them with it).
   async open({ source, settings }, progress) {
     engine ??= await init(kernels);
@@ -38,11 +41,12 @@ const methods = {
     progress({ phase: 'parse', loaded: bytes.byteLength, total: bytes.byteLength });
     let info;
     try {
-      info = await engine.loadModel(bytes); // a rejected file leaves the previous model loaded
+      info = await engine.loadModel(bytes, { warm: false }); // a rejected file leaves the previous model loaded
     } catch (err) {
       throw rejection(name, err);
     }
     model = { name, info };
+    after = () => engine.warm();
     if (settings) model.info = info = await engine.configure(settings);
     return {
       name,
@@ -82,6 +86,12 @@ const methods = {
   // which must get the same call (same id, input and options) and model.
   async explainSplit({ id, input, options }) {
     return { ...(await engine.explainSplit(id, input, options)), workers: 2, simd: engine.kernels().simd };
+  },
+
+  // settled answers once the messages sent before it are done (open's
+  // warm-up included).
+  settled() {
+    return null;
   },
 
   // render recolours a relevance map: {heatmap, mask, width, height, range}.
@@ -186,6 +196,9 @@ function transferables(result) {
 }
 
 let queue = Promise.resolve();
+// after, if set by a method, runs once its answer is posted, before the
+// next message (open's warm-up).
+let after = null;
 
 self.onmessage = (e) => {
   const { id, method, args } = e.data;
@@ -209,5 +222,8 @@ self.onmessage = (e) => {
     } catch (err) {
       self.postMessage({ id, error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) } });
     }
+    const then = after;
+    after = null;
+    await then?.().catch(() => {}); // a failed warm-up: the next call meets the same error
   });
 };
