@@ -27,13 +27,13 @@ const methods = {
   // open reads a model from {url} | {file} | {bytes} (with a name) and
   // loads it in the engine. It answers before the engine warms up (a
   // throwaway explanation of a small model, the caches of a large one: see
-  // loadModel in wasm/main.go), which follows at once, ahead of the next
-  // message: the page shows the model meanwhile, and the warm-up of a
-  // ResNet-18 (about half its load) overlaps the page's own work and the
-  // time until an input comes. If the engine rejects the file, the previous
-  // model stays loaded, so the page keeps working. settings, if given, are
-  // the page's configure settings for this model (a Worker that opens the
-  // model after the page changed them gets them with it).
+  // loadModel in wasm/main.go), which waits until the Worker has been idle
+  // for warmDelay ms (see warmLater): the page shows the model meanwhile,
+  // and an input given at once is explained without waiting for the
+  // warm-up. If the engine rejects the file, the previous model stays
+  // loaded, so the page keeps working. settings, if given, are the page's
+  // configure settings for this model (a Worker that opens the model after
+  // the page changed them gets them with it).
   async open({ source, settings }, progress) {
     engine ??= await init(kernels);
     const name = source.name || source.file?.name || (source.url ? source.url.split('/').pop() : 'model');
@@ -46,7 +46,7 @@ const methods = {
       throw rejection(name, err);
     }
     model = { name, info };
-    after = () => engine.warm();
+    warmPending = true;
     if (settings) model.info = info = await engine.configure(settings);
     return {
       name,
@@ -88,8 +88,7 @@ const methods = {
     return { ...(await engine.explainSplit(id, input, options)), workers: 2, simd: engine.kernels().simd };
   },
 
-  // settled answers once the messages sent before it are done (open's
-  // warm-up included).
+  // settled answers once the messages sent before it are done.
   settled() {
     return null;
   },
@@ -196,9 +195,32 @@ function transferables(result) {
 }
 
 let queue = Promise.resolve();
-// after, if set by a method, runs once its answer is posted, before the
-// next message (open's warm-up).
-let after = null;
+let waiting = 0; // messages received and not yet answered
+
+// A model just opened is warmed up (engine.warm) once the Worker has had
+// no message for warmDelay ms, unless an explanation came first: the first
+// explanation builds the same caches itself, and in less time than the
+// warm-up and an explanation after it (the warm-up of a ResNet-18 takes
+// 0.5–0.9 s in a fresh tab, most of it the first touch of its memory, and
+// an explanation asked for meanwhile would wait for all of it). So a
+// photo given as soon as the model shows is explained at once, and a
+// model left idle is warm by the time an input comes.
+const warmDelay = 400;
+let warmPending = false;
+let warmTimer = 0;
+
+function warmLater() {
+  clearTimeout(warmTimer);
+  if (!warmPending || waiting > 0) return;
+  warmTimer = setTimeout(() => {
+    if (!warmPending || waiting > 0) return;
+    queue = queue.then(async () => {
+      if (!warmPending || waiting > 0) return;
+      warmPending = false;
+      await engine.warm().catch(() => {});
+    });
+  }, warmDelay);
+}
 
 self.onmessage = (e) => {
   const { id, method, args } = e.data;
@@ -208,6 +230,9 @@ self.onmessage = (e) => {
     return;
   }
   const received = performance.now();
+  waiting++;
+  clearTimeout(warmTimer);
+  if (method === 'explain' || method === 'explainSplit') warmPending = false; // it builds what it needs
   queue = queue.then(async () => {
     try {
       const f = methods[method];
@@ -222,8 +247,7 @@ self.onmessage = (e) => {
     } catch (err) {
       self.postMessage({ id, error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) } });
     }
-    const then = after;
-    after = null;
-    await then?.().catch(() => {}); // a failed warm-up: the next call meets the same error
+    waiting--;
+    warmLater();
   });
 };
