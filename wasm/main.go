@@ -56,6 +56,7 @@ var (
 )
 
 func main() {
+	primeDecoder()
 	api := jsObject.New()
 	api.Set("version", app.Version())
 	api.Set("composites", mustJSON(app.Methods()))
