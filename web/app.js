@@ -204,11 +204,11 @@ function splitWorth(info) {
 // followSplit gives the live Worker a partner for a model worth splitting,
 // or stops the partner. The partner opens the model in the background:
 // explanations run on the live Worker alone until it has. For a model just
-// loaded (fresh) it waits until the live Worker has warmed the model up
-// and shown its first heatmap, or has had nothing to explain for
-// splitDelay ms after the warm-up: on two cores the partner's load (as
-// long as the live Worker's) would take turns with the warm-up, the first
-// explanation and the page's own work, and delay them by about half.
+// loaded (fresh) it waits until the live Worker has shown its first
+// heatmap, or has had nothing to explain for splitDelay ms after the load
+// (the live Worker warms the model up then, worker.js): on two cores the
+// partner's load (as long as the live Worker's) would take turns with the
+// first explanation and the page's own work, and delay them by about half.
 function followSplit(model, { fresh = false } = {}) {
   const waiting = deferredSplit?.model.source === model.source;
   clearTimeout(deferredSplit?.timer);
@@ -229,7 +229,7 @@ function followSplit(model, { fresh = false } = {}) {
     if (stats.idle()) startSplit();
     else d.timer = setTimeout(idle, splitDelay);
   };
-  // settled answers once the live Worker has done what came before it: the load's warm-up.
+  // settled answers once the live Worker has done what came before it.
   const wait = () => {
     if (deferredSplit === d) d.timer = setTimeout(idle, splitDelay);
   };
