@@ -122,6 +122,7 @@ func guarded(work func() (any, error)) (v any, err error) {
 		return nil, errors.New("lrp: busy: a split explanation (explainPart) is running")
 	}
 	defer mu.Unlock()
+	endPrefault()
 	defer holdMemory()
 	defer collectJS()
 	return work()

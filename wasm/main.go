@@ -15,6 +15,7 @@
 //
 //	loadModel(bytes: ArrayBuffer|view, warm?: bool)  → Promise<string: info JSON>
 //	warm()                                           → Promise<number: ms>
+//	prefault(ms: number)                             → bool: memory left to touch (memory.go)
 //	explain(input, options: string)                  → address: app.Result.Pack, or Error
 //	    input: Float32Array | {rgba: Uint8Array|Uint8ClampedArray, width, height, mode?}
 //	evaluate(input, options: string)                 → Promise<string: app.Evaluation JSON>
@@ -64,6 +65,7 @@ func main() {
 	api.Set("colormaps", mustJSON(app.ColorMaps()))
 	api.Set("loadModel", locked(loadModel))
 	api.Set("warm", locked(warm))
+	api.Set("prefault", js.FuncOf(prefault))
 	api.Set("configure", locked(configure))
 	api.Set("explain", direct(explain))
 	api.Set("preprocess", call(preprocess))
@@ -94,6 +96,12 @@ func loadModel(args []js.Value) (any, error) {
 		return nil, err
 	}
 	beginLoad(int64(len(data)))
+	loaded := false
+	defer func() {
+		if loaded {
+			armPrefault() // after endLoad: what the session holds is all that stays
+		}
+	}()
 	defer endLoad()
 	t0 := time.Now()
 	s, err := app.Open(data)
@@ -102,6 +110,7 @@ func loadModel(args []js.Value) (any, error) {
 	}
 	t1 := time.Now()
 	session = s
+	loaded = true
 	reserve(s.Ahead()) // the caches and the first explanation's buffers, at once
 	if w := arg(args, 1); w.Type() != js.TypeBoolean || w.Bool() {
 		// A failed warm-up leaves the session usable: the first call with

@@ -343,6 +343,18 @@ function api(raw, go, instance, run, simd, kernel) {
     },
 
     /**
+     * Touches, for about ms milliseconds, the free memory that the model loaded last will use
+     * (the system maps a page of memory when it is first written: about 1 ms per MB), so that
+     * the first explanation finds it mapped; returns whether some is left. It returns false at
+     * once when nothing is left or another call is running, and every other call ends it.
+     * For a caller with time to spare between the load and the first input (the page's Worker).
+     */
+    prefault(ms = 20) {
+      if (go.exited) throw exited();
+      return raw.prefault(ms);
+    },
+
+    /**
      * Sets the loaded model's input normalization and class names:
      * {normalization: 'default'|'none'|'imagenet'|{mean, std}, labels:
      * 'default'|'imagenet'|'indices'|[names], labelsFile: text} (every key

@@ -47,6 +47,7 @@ const methods = {
     }
     model = { name, info };
     warmPending = true;
+    faultPending = true;
     if (settings) model.info = info = await engine.configure(settings);
     return {
       name,
@@ -88,11 +89,6 @@ const methods = {
     return { ...(await engine.explainSplit(id, input, options)), workers: 2, simd: engine.kernels().simd };
   },
 
-  // settled answers once the messages sent before it are done.
-  settled() {
-    return null;
-  },
-
   // render recolours a relevance map: {heatmap, mask, width, height, range}.
   render({ relevance, options }) {
     return engine.render(relevance, options);
@@ -129,6 +125,22 @@ const methods = {
 // whose partner died rejects instead of waiting forever.
 function abortSplit({ id, reason }) {
   engine?.abortSplit(id, reason);
+}
+
+// settled answers once the model opened last needs nothing more before
+// its first explanation: its warm-up is done (or failed), or made
+// needless by an explanation (see warmLater). It is not queued.
+function settled(id) {
+  if (!warmPending && !warming) self.postMessage({ id, result: null });
+  else settling.push(id);
+}
+let warming = false;
+let settling = []; // the ids of the settled calls waiting
+
+function settle() {
+  if (warmPending || warming) return;
+  for (const id of settling) self.postMessage({ id, result: null });
+  settling = [];
 }
 
 const urgent = { abortSplit, ping() {} };
@@ -209,21 +221,48 @@ const warmDelay = 400;
 let warmPending = false;
 let warmTimer = 0;
 
+// Until then, and from the moment open answers, the Worker touches the
+// memory that the model's first explanation will use (engine.prefault), a
+// few milliseconds at a time, yielding to messages in between: the first
+// write to a page of memory costs about 1 ms per MB, a third of a
+// ResNet-18's first explanation, and the page has some hundreds of
+// milliseconds to spare here (showing the model, the user choosing an
+// input). A message stops it; it goes on after a message that does not
+// use the memory (the colour bar, say), not after an explanation.
+let faultPending = false;
+const light = { colorbar: true, render: true, pair: true }; // the methods after which it goes on
+const yielder = new MessageChannel();
+yielder.port1.onmessage = () => {
+  if (!faultPending || waiting > 0) return;
+  faultPending = engine.prefault(10);
+  if (!faultPending) warmLater(); // the warm-up's wait starts when the touching is done
+  if (faultPending) yielder.port2.postMessage(0);
+};
+
 function warmLater() {
   clearTimeout(warmTimer);
-  if (!warmPending || waiting > 0) return;
+  if (faultPending && waiting === 0) yielder.port2.postMessage(0);
+  if (faultPending || !warmPending || waiting > 0) return;
   warmTimer = setTimeout(() => {
     if (!warmPending || waiting > 0) return;
     queue = queue.then(async () => {
       if (!warmPending || waiting > 0) return;
       warmPending = false;
-      await engine.warm().catch(() => {});
+      faultPending = false; // the warm-up touches the memory itself
+      warming = true;
+      await engine.warm().catch(() => {}); // a failed warm-up: the next call meets the same error
+      warming = false;
+      settle();
     });
   }, warmDelay);
 }
 
 self.onmessage = (e) => {
   const { id, method, args } = e.data;
+  if (method === 'settled') {
+    settled(id);
+    return;
+  }
   if (Object.hasOwn(urgent, method)) {
     urgent[method](args ?? {});
     self.postMessage({ id, result: null });
@@ -232,7 +271,11 @@ self.onmessage = (e) => {
   const received = performance.now();
   waiting++;
   clearTimeout(warmTimer);
-  if (method === 'explain' || method === 'explainSplit') warmPending = false; // it builds what it needs
+  if (method === 'explain' || method === 'explainSplit') {
+    warmPending = false; // it builds what it needs
+    settle();
+  }
+  if (!Object.hasOwn(light, method)) faultPending = false;
   queue = queue.then(async () => {
     try {
       const f = methods[method];
