@@ -16,6 +16,11 @@ import { init } from './lrp.js';
 // runs in 32-bit wasm memory and needs room for activations too.
 const maxModelBytes = 1 << 30;
 
+// A model file up to this size is read in one piece (File.arrayBuffer:
+// a ResNet-18's 22 MB in about 50 ms, against 95 ms in chunks), without
+// the progress of a larger one, read in chunks.
+const wholeRead = 64 << 20;
+
 let engine = null;
 let model = null; // {name, info}
 // The engine's kernels: the pure-Go ones when this script's URL says
@@ -147,6 +152,7 @@ const urgent = { abortSplit, ping() {} };
 
 async function readModel(source, progress) {
   if (source.bytes) return new Uint8Array(source.bytes);
+  if (source.file && source.file.size <= wholeRead) return new Uint8Array(await source.file.arrayBuffer());
   let body, total;
   if (source.file) {
     total = source.file.size;
