@@ -1,5 +1,7 @@
 package app
 
+import "github.com/lrpwasm/lrp/lrp"
+
 // warmLimit is the largest working set (WorkingSet) that Warm explains:
 // MNIST-sized models (about 0.3 MB) and up to small image models.
 const warmLimit = 16 << 20
@@ -19,4 +21,13 @@ func (s *Session) Warm() error {
 	}
 	_, err := s.Explain(Input{X: make([]float32, s.m.InputLen())}, nil)
 	return err
+}
+
+// Ahead returns the bytes that the session will still allocate for Warm
+// and a first explanation with the default options (caches, activations,
+// relevance, buffers): WorkingSet less what it holds now. The wasm build
+// takes them from the system at once.
+func (s *Session) Ahead() int64 {
+	need, _ := s.e.Need(lrp.Options{}) // the default options are valid
+	return need
 }

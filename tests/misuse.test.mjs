@@ -40,6 +40,7 @@ test('explain, preprocess and render before loadModel', async () => {
   await rejects(lrp.explain(x, {}), /no model loaded: call loadModel first/);
   await rejects(lrp.preprocess(new Uint8ClampedArray(16), 2, 2, 'digit'), /no model loaded/);
   await rejects(lrp.render(x, {}), /no model loaded/);
+  await rejects(lrp.warm(), /no model loaded/);
   await lrp.loadModel(cnn());
   ref = (await lrp.explain(x, { composite: 'epsilon_gamma_box' })).relevance;
   await alive();

@@ -97,6 +97,56 @@ test('every fixture config in wasm matches native (1e-6) and Zennit (1e-5)', asy
   }
 });
 
+test('loadModel(bytes, {warm: false}) leaves the warm-up to warm(): the same results', async () => {
+  const file = bytes(native.models.find((m) => m.name === 'cnn').file);
+  const x = new Float32Array(readCase('cnn').inputs[5]);
+  await lrp.loadModel(file);
+  const want = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
+  for (const warm of [1, 'no', null]) {
+    await assert.rejects(lrp.loadModel(file, { warm }), /^TypeError: lrp: loadModel option warm must be a boolean/);
+  }
+  const info = await lrp.loadModel(file, { warm: false });
+  assert.deepEqual(info.inputShape, [1, 28, 28]);
+  const ms = await lrp.warm();
+  assert.ok(typeof ms === 'number' && ms >= 0, `warm() resolved to ${ms}`);
+  assert.equal(await lrp.warm().then((v) => typeof v), 'number', 'a second warm() is harmless');
+  const got = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
+  assert.deepEqual(Array.from(got.relevance), Array.from(want.relevance));
+  // Without warm() the first explanation builds what it needs itself.
+  await lrp.loadModel(file, { warm: false });
+  assert.deepEqual(Array.from((await lrp.explain(x, { composite: 'epsilon_gamma_box' })).relevance), Array.from(want.relevance));
+});
+
+test('prefault touches the free memory in steps without growing it, and changes no result', async () => {
+  // A synthetic ResNet of width 32 at 128×128: its load leaves more than
+  // prefault's minimum free (the fixture cnn leaves too little: nothing to do).
+  const cnn = bytes(native.models.find((m) => m.name === 'cnn').file);
+  await lrp.loadModel(cnn, { warm: false });
+  assert.equal(lrp.prefault(5), false, 'a small model leaves nothing to touch');
+  const dir = mkdtempSync(join(tmpdir(), 'lrp-prefault-'));
+  const path = join(dir, 'synth.safetensors');
+  execFileSync('go', ['run', './cmd/lrp', 'synth', '-width', '32', '-size', '128', '-o', path], { cwd: root, stdio: 'ignore' });
+  const file = bytes(path);
+  rmSync(dir, { recursive: true });
+  const x = new Float32Array(3 * 128 * 128).map((_, i) => Math.sin(i));
+  await lrp.loadModel(file);
+  const want = (await lrp.explain(x, {})).relevance;
+  await lrp.loadModel(file, { warm: false });
+  const before = lrp.memory().wasm;
+  let steps = 0;
+  while (lrp.prefault(0.001)) assert.ok(++steps < 100000, 'prefault never ends');
+  assert.ok(steps > 0, 'the load left memory to touch');
+  assert.equal(lrp.prefault(5), false, 'nothing left after the last step');
+  assert.equal(lrp.memory().wasm, before, 'prefault grew memory');
+  assert.deepEqual(Array.from((await lrp.explain(x, {})).relevance), Array.from(want));
+  assert.equal(lrp.memory().wasm, before, 'the explanation after it grew memory');
+  // Any other call ends it (the chunks are collected before it runs).
+  await lrp.loadModel(file, { warm: false });
+  assert.equal(lrp.prefault(0.001), true, 'a fresh load leaves memory to touch');
+  assert.deepEqual(Array.from((await lrp.explain(x, {})).relevance), Array.from(want));
+  assert.equal(lrp.memory().wasm, before, 'an explanation after a cut prefault grew memory');
+});
+
 test('result shape, render and preprocess agree with explain', async () => {
   const cases = readCase('cnn');
   const info = await lrp.loadModel(bytes(native.models.find((m) => m.name === 'cnn').file));

@@ -131,6 +131,7 @@ func alone(work func() (any, error)) (v any, err error) {
 		return nil, errors.New("lrp: busy: a split explanation (explainPart) is running")
 	}
 	defer mu.Unlock()
+	endPrefault()
 	return work()
 }
 

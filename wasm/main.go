@@ -13,7 +13,9 @@
 //
 // The raw API (lrp.js wraps it into docs/JS_API.md):
 //
-//	loadModel(bytes: ArrayBuffer|view)               → Promise<string: info JSON>
+//	loadModel(bytes: ArrayBuffer|view, warm?: bool)  → Promise<string: info JSON>
+//	warm()                                           → Promise<number: ms>
+//	prefault(ms: number)                             → bool: memory left to touch (memory.go)
 //	explain(input, options: string)                  → address: app.Result.Pack, or Error
 //	    input: Float32Array | {rgba: Uint8Array|Uint8ClampedArray, width, height, mode?}
 //	evaluate(input, options: string)                 → Promise<string: app.Evaluation JSON>
@@ -35,6 +37,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"runtime/debug"
 	"syscall/js"
 	"time"
 	"unsafe"
@@ -57,12 +61,15 @@ var (
 )
 
 func main() {
+	primeDecoder()
 	api := jsObject.New()
 	api.Set("version", app.Version())
 	api.Set("composites", mustJSON(app.Methods()))
 	api.Set("rules", mustJSON(app.Rules()))
 	api.Set("colormaps", mustJSON(app.ColorMaps()))
 	api.Set("loadModel", locked(loadModel))
+	api.Set("warm", locked(warm))
+	api.Set("prefault", js.FuncOf(prefault))
 	api.Set("configure", locked(configure))
 	api.Set("explain", direct(explain))
 	api.Set("preprocess", call(preprocess))
@@ -84,13 +91,21 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// loadModel(bytes) → info JSON. A failed load keeps the previous model.
+// loadModel(bytes, warm) → info JSON. A failed load keeps the previous
+// model. With warm false the warm-up is left to a call of warm, so that
+// the caller learns of the model (and can show it) sooner.
 func loadModel(args []js.Value) (any, error) {
 	data, err := bytesArg(arg(args, 0), "model bytes", app.CheckFileSize)
 	if err != nil {
 		return nil, err
 	}
-	beginLoad()
+	beginLoad(int64(len(data)))
+	loaded := false
+	defer func() {
+		if loaded {
+			armPrefault() // after endLoad: what the session holds is all that stays
+		}
+	}()
 	defer endLoad()
 	t0 := time.Now()
 	s, err := app.Open(data)
@@ -99,10 +114,29 @@ func loadModel(args []js.Value) (any, error) {
 	}
 	t1 := time.Now()
 	session = s
-	// A failed warm-up leaves the session usable: the first call with the
-	// default options meets the same error and reports it.
-	_ = s.Warm()
+	loaded = true
+	reserve(s.Ahead()) // the caches and the first explanation's buffers, at once
+	if w := arg(args, 1); w.Type() != js.TypeBoolean || w.Bool() {
+		// A failed warm-up leaves the session usable: the first call with
+		// the default options meets the same error and reports it.
+		_ = s.Warm()
+	}
 	return jsonString(loadInfo{s.Info(), loadTimings{ms(t1.Sub(t0)), ms(time.Since(t1))}}, nil)
+}
+
+// warm() → milliseconds: the warm-up (app.Session.Warm) of the model
+// loaded last, which loadModel(bytes, false) left out. Like the load, it
+// runs without the memory limit, which the call's end sets again.
+func warm(args []js.Value) (any, error) {
+	s, err := current()
+	if err != nil {
+		return nil, err
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+	heapGoal.Reset()
+	t := time.Now()
+	_ = s.Warm() // as in loadModel
+	return ms(time.Since(t)), nil
 }
 
 // configure(settings) → info JSON: the model's normalization and class

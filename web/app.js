@@ -203,14 +203,55 @@ function splitWorth(info) {
 
 // followSplit gives the live Worker a partner for a model worth splitting,
 // or stops the partner. The partner opens the model in the background:
-// explanations run on the live Worker alone until it has.
-function followSplit(model) {
+// explanations run on the live Worker alone until it has. For a model just
+// loaded (fresh) it waits until the live Worker has shown its first
+// heatmap, or has had nothing to explain for splitDelay ms after the load
+// (the live Worker warms the model up then, worker.js): on two cores the
+// partner's load (as long as the live Worker's) would take turns with the
+// first explanation and the page's own work, and delay them by about half.
+function followSplit(model, { fresh = false } = {}) {
+  const waiting = deferredSplit?.model.source === model.source;
+  clearTimeout(deferredSplit?.timer);
+  deferredSplit = null;
   if (!splitWorth(model.info)) {
     pair.close();
     setSplit('off');
     return;
   }
   setSplit('loading');
+  if (!fresh && !waiting) {
+    pairWith(model);
+    return;
+  }
+  pair.hold();
+  const d = (deferredSplit = { model, timer: 0 });
+  const idle = () => {
+    if (stats.idle()) startSplit();
+    else d.timer = setTimeout(idle, splitDelay);
+  };
+  // settled answers once the live Worker has done what came before it.
+  const wait = () => {
+    if (deferredSplit === d) d.timer = setTimeout(idle, splitDelay);
+  };
+  live.call('settled').then(wait, wait);
+}
+
+// splitDelay is how long (ms) a newly loaded model's partner waits for a
+// first explanation to be asked for (a photo given at once, say) before
+// it opens the model anyway.
+const splitDelay = 300;
+let deferredSplit = null; // {model, timer}: a partner's open waiting for the first heatmap
+
+// startSplit starts the partner's open that followSplit deferred, if any.
+function startSplit() {
+  if (!deferredSplit) return;
+  clearTimeout(deferredSplit.timer);
+  const { model } = deferredSplit;
+  deferredSplit = null;
+  if (state.model === model) pairWith(model);
+}
+
+function pairWith(model) {
   const t0 = performance.now();
   pair.follow(model.source, model.settings).then(
     (ok) => ok && setSplit('ready', '', performance.now() - t0),
@@ -254,6 +295,7 @@ function showResult({ result: r, meta, sentAt }) {
     relevance: r.relevance, input: r.input, heatmap: r.heatmap, width: r.width, height: r.height,
   };
   exportButtons.enable(true);
+  startSplit(); // the first heatmap of a new model is on screen: its partner may load it now
   if (renderKey(meta.options) !== renderKey(explainOptions())) rerender();
   if (!state.drawing && state.source !== 'webcam') compare.schedule();
 }

@@ -445,9 +445,33 @@ function api(raw, go, instance, run, simd, kernel) {
      * Loads a .safetensors or .onnx model (Uint8Array or ArrayBuffer) and resolves to its info,
      * with timings {decode, warm} in milliseconds: reading the file into a model, and the
      * engine's warm-up (a throwaway explanation of a small model, the caches of a large one).
+     * With options {warm: false} it resolves before the warm-up, which warm() then does.
      */
-    async loadModel(bytes) {
-      return JSON.parse(await call('loadModel', args.bytesLike(bytes, 'model bytes')));
+    async loadModel(bytes, options) {
+      const b = args.bytesLike(bytes, 'model bytes');
+      const warm = options?.warm === undefined ? true : options.warm;
+      if (typeof warm !== 'boolean') throw new TypeError(`lrp: loadModel option warm must be a boolean, got ${typeof warm}`);
+      return JSON.parse(await call('loadModel', b, warm));
+    },
+
+    /**
+     * Warms the loaded model up as loadModel does (its caches are built ahead of the first
+     * explanation), after a loadModel(bytes, {warm: false}); resolves to the milliseconds it took.
+     */
+    async warm() {
+      return call('warm');
+    },
+
+    /**
+     * Touches, for about ms milliseconds, the free memory that the model loaded last will use
+     * (the system maps a page of memory when it is first written: about 1 ms per MB), so that
+     * the first explanation finds it mapped; returns whether some is left. It returns false at
+     * once when nothing is left or another call is running, and every other call ends it.
+     * For a caller with time to spare between the load and the first input (the page's Worker).
+     */
+    prefault(ms = 20) {
+      if (go.exited) throw exited();
+      return raw.prefault(ms);
     },
 
     /**

@@ -16,9 +16,10 @@ const maxNamesRead = 8 << 20;
 
 // createSession returns {open(source, opts), configure(change, opts),
 // openLabels(file)} for the page's state and stats, its Workers (live,
-// pair, pool), followSplit(model), which gives the live Worker a partner
-// for a model worth splitting, and the page's onModel() and onSettings(),
-// called when a model or new settings took effect.
+// pair, pool), followSplit(model, {fresh}), which gives the live Worker a
+// partner for a model worth splitting (fresh: one just loaded), and the
+// page's onModel() and onSettings(), called when a model or new settings
+// took effect.
 export function createSession(state, stats, { live, pair, pool, followSplit, onModel, onSettings }) {
   let turn = Promise.resolve();
   function serially(f) {
@@ -43,7 +44,7 @@ export function createSession(state, stats, { live, pair, pool, followSplit, onM
       state.model = { ...m, builtin, source, settings: null, labelsDefault: m.info.labelsFrom, labelsName: '' };
       pool.setModel(source);
       onModel();
-      followSplit(state.model);
+      followSplit(state.model, { fresh: true });
       progress.done(builtin ? '' : `Loaded ${name}.`);
       return true;
     } catch (err) {

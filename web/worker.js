@@ -16,6 +16,11 @@ import { init } from './lrp.js';
 // runs in 32-bit wasm memory and needs room for activations too.
 const maxModelBytes = 1 << 30;
 
+// A model file up to this size is read in one piece (File.arrayBuffer:
+// a ResNet-18's 22 MB in about 50 ms, against 95 ms in chunks), without
+// the progress of a larger one, read in chunks.
+const wholeRead = 64 << 20;
+
 let engine = null;
 let model = null; // {name, info}
 // The engine's kernels: the pure-Go ones when this script's URL says
@@ -25,12 +30,15 @@ const kernels = new URL(self.location.href).searchParams.get('simd') === '0' ? {
 
 const methods = {
   // open reads a model from {url} | {file} | {bytes} (with a name) and
-  // loads it in the engine, which warms itself up (a throwaway explanation
-  // of a small model, the caches of a large one: see loadModel in
-  // wasm/main.go). If the engine rejects the file, the previous model stays
-  // loaded, so the page keeps working. settings, if given, are the
-  // page's configure settings for this model (a Worker that opens the
-  // model after the page changed them gets them with it).
+  // loads it in the engine. It answers before the engine warms up (a
+  // throwaway explanation of a small model, the caches of a large one: see
+  // loadModel in wasm/main.go), which waits until the Worker has been idle
+  // for warmDelay ms (see warmLater): the page shows the model meanwhile,
+  // and an input given at once is explained without waiting for the
+  // warm-up. If the engine rejects the file, the previous model stays
+  // loaded, so the page keeps working. settings, if given, are the page's
+  // configure settings for this model (a Worker that opens the model after
+  // the page changed them gets them with it).
   async open({ source, settings }, progress) {
     engine ??= await init(kernels);
     const name = source.name || source.file?.name || (source.url ? source.url.split('/').pop() : 'model');
@@ -38,11 +46,13 @@ const methods = {
     progress({ phase: 'parse', loaded: bytes.byteLength, total: bytes.byteLength });
     let info;
     try {
-      info = await engine.loadModel(bytes); // a rejected file leaves the previous model loaded
+      info = await engine.loadModel(bytes, { warm: false }); // a rejected file leaves the previous model loaded
     } catch (err) {
       throw rejection(name, err);
     }
     model = { name, info };
+    warmPending = true;
+    faultPending = true;
     if (settings) model.info = info = await engine.configure(settings);
     return {
       name,
@@ -122,10 +132,27 @@ function abortSplit({ id, reason }) {
   engine?.abortSplit(id, reason);
 }
 
+// settled answers once the model opened last needs nothing more before
+// its first explanation: its warm-up is done (or failed), or made
+// needless by an explanation (see warmLater). It is not queued.
+function settled(id) {
+  if (!warmPending && !warming) self.postMessage({ id, result: null });
+  else settling.push(id);
+}
+let warming = false;
+let settling = []; // the ids of the settled calls waiting
+
+function settle() {
+  if (warmPending || warming) return;
+  for (const id of settling) self.postMessage({ id, result: null });
+  settling = [];
+}
+
 const urgent = { abortSplit, ping() {} };
 
 async function readModel(source, progress) {
   if (source.bytes) return new Uint8Array(source.bytes);
+  if (source.file && source.file.size <= wholeRead) return new Uint8Array(await source.file.arrayBuffer());
   let body, total;
   if (source.file) {
     total = source.file.size;
@@ -186,15 +213,75 @@ function transferables(result) {
 }
 
 let queue = Promise.resolve();
+let waiting = 0; // messages received and not yet answered
+
+// A model just opened is warmed up (engine.warm) once the Worker has had
+// no message for warmDelay ms, unless an explanation came first: the first
+// explanation builds the same caches itself, and in less time than the
+// warm-up and an explanation after it (the warm-up of a ResNet-18 takes
+// 0.5–0.9 s in a fresh tab, most of it the first touch of its memory, and
+// an explanation asked for meanwhile would wait for all of it). So a
+// photo given as soon as the model shows is explained at once, and a
+// model left idle is warm by the time an input comes.
+const warmDelay = 400;
+let warmPending = false;
+let warmTimer = 0;
+
+// Until then, and from the moment open answers, the Worker touches the
+// memory that the model's first explanation will use (engine.prefault), a
+// few milliseconds at a time, yielding to messages in between: the first
+// write to a page of memory costs about 1 ms per MB, a third of a
+// ResNet-18's first explanation, and the page has some hundreds of
+// milliseconds to spare here (showing the model, the user choosing an
+// input). A message stops it; it goes on after a message that does not
+// use the memory (the colour bar, say), not after an explanation.
+let faultPending = false;
+const light = { colorbar: true, render: true, pair: true }; // the methods after which it goes on
+const yielder = new MessageChannel();
+yielder.port1.onmessage = () => {
+  if (!faultPending || waiting > 0) return;
+  faultPending = engine.prefault(10);
+  if (!faultPending) warmLater(); // the warm-up's wait starts when the touching is done
+  if (faultPending) yielder.port2.postMessage(0);
+};
+
+function warmLater() {
+  clearTimeout(warmTimer);
+  if (faultPending && waiting === 0) yielder.port2.postMessage(0);
+  if (faultPending || !warmPending || waiting > 0) return;
+  warmTimer = setTimeout(() => {
+    if (!warmPending || waiting > 0) return;
+    queue = queue.then(async () => {
+      if (!warmPending || waiting > 0) return;
+      warmPending = false;
+      faultPending = false; // the warm-up touches the memory itself
+      warming = true;
+      await engine.warm().catch(() => {}); // a failed warm-up: the next call meets the same error
+      warming = false;
+      settle();
+    });
+  }, warmDelay);
+}
 
 self.onmessage = (e) => {
   const { id, method, args } = e.data;
+  if (method === 'settled') {
+    settled(id);
+    return;
+  }
   if (Object.hasOwn(urgent, method)) {
     urgent[method](args ?? {});
     self.postMessage({ id, result: null });
     return;
   }
   const received = performance.now();
+  waiting++;
+  clearTimeout(warmTimer);
+  if (method === 'explain' || method === 'explainSplit') {
+    warmPending = false; // it builds what it needs
+    settle();
+  }
+  if (!Object.hasOwn(light, method)) faultPending = false;
   queue = queue.then(async () => {
     try {
       const f = methods[method];
@@ -209,5 +296,7 @@ self.onmessage = (e) => {
     } catch (err) {
       self.postMessage({ id, error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) } });
     }
+    waiting--;
+    warmLater();
   });
 };
