@@ -41,6 +41,9 @@ type arena struct {
 	// past its budget.
 	packs packCache
 	wps   []float32
+	// stage holds a split product's columns on their way to and from the
+	// partner (pass.shareCols).
+	stage []float32
 }
 
 // grow returns b resliced to n, reallocated if its capacity is short.

@@ -345,12 +345,20 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 		return
 	}
 	// Split (ExplainSplit), an ungrouped layer's dense products compute
-	// the channels lo ≤ c < hi of dst: their rows of cols and col2im.
+	// the channels lo ≤ c < hi of dst: their rows of cols and col2im. With
+	// too few channels to split (an image's 3), they compute the rows
+	// klo ≤ r < khi of cols instead, exchange them, and each col2im's all
+	// of cols.
 	lo, hi := 0, cg
+	kk := k / cg
+	klo, khi := 0, k
 	if l.Groups == 1 && !sp[0] && !sp[1] {
 		lo, hi = p.rows(cg, og*np*k)
+		klo, khi = lo*kk, hi*kk
+		if lo == 0 && hi == cg && !l.pointwise() {
+			klo, khi = p.rows(k, og*np*k)
+		}
 	}
-	kk := k / cg
 	for gr := range l.Groups {
 		out := dst[gr*cg*h*wd : (gr+1)*cg*h*wd]
 		if l.pointwise() && !sp[0] && !sp[1] {
@@ -372,7 +380,7 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 			}
 			gg := t.g[gr*og*np : (gr+1)*og*np]
 			if !sp[i] {
-				gemmWeightsRows(lo*kk, hi*kk, k, np, og, t.w[gr*og*k:], true, mat{gg, np, 1}, cols, np, !first, nil, a)
+				gemmWeightsRows(klo, khi, k, np, og, t.w[gr*og*k:], true, mat{gg, np, 1}, cols, np, !first, nil, a)
 				first = false
 				continue
 			}
@@ -423,6 +431,9 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 		}
 		if !acc {
 			clear(out)
+		}
+		if lo == 0 && hi == cg { // the rows of cols, if they were split
+			p.share(cols, klo, khi, k, np)
 		}
 		if l.pointwise() {
 			add(out, cols)

@@ -123,6 +123,61 @@ func (m *Model) SplitProducts() int {
 	return n
 }
 
+// splitMinTileRows is the fewest rows of tiles of a Winograd product
+// that ExplainSplit splits by rows of tiles (tileRows) rather than by
+// output channels (rows): with fewer, the halves' tiles would differ by
+// a row of tiles in 7 (ResNet-18's 14×14 layers) and the products would be
+// narrow. Splitting by tiles spares each half the other half's input
+// transforms and packing of the transformed input, which a split by
+// channels computes on both.
+const splitMinTileRows = 8
+
+// tileRows returns the rows of tiles i0 ≤ i < i1 of a Winograd product of
+// th rows of tiles and work multiply-adds that this half computes: all of
+// them when p does not split, the product is small or it has fewer than
+// splitMinTileRows rows of tiles (then rows may split its channels),
+// otherwise the first or the second half. Each tile is computed from its
+// own input block, to the bit as in the whole product, and each column of
+// the products (a tile) is summed alone, in the same order.
+func (p *pass) tileRows(th, work int) (i0, i1 int) {
+	s := &p.split
+	if s.p == nil || work < splitMinWork || th < splitMinTileRows {
+		return 0, th
+	}
+	if s.part == 0 {
+		return 0, th / 2
+	}
+	return th / 2, th
+}
+
+// shareCols completes the columns of a product that this half computed
+// for the columns lo ≤ j < hi: x holds m rows of n floats, and the
+// partner computed the other columns. The columns of a row are not
+// contiguous with the next row's, so each half copies its own into the
+// arena's staging buffer, exchanges it (Partner.Exchange) and copies the
+// partner's out of it. It does nothing when [lo, hi) is all of the
+// columns.
+func (p *pass) shareCols(x []float32, m, n, lo, hi int, a *arena) {
+	if lo == 0 && hi == n {
+		return
+	}
+	w := hi - lo // mine per row; the partner's are n − w
+	st := grow(&a.stage, m*n)
+	mine, theirs := st[:m*w], st[m*w:m*n]
+	for i := range m {
+		copy(mine[i*w:(i+1)*w], x[i*n+lo:i*n+hi])
+	}
+	if err := p.split.p.Exchange(mine, theirs); err != nil {
+		panic(splitFailure{err})
+	}
+	// The partner's columns of a row are those before lo and after hi.
+	for i := range m {
+		row, t := x[i*n:(i+1)*n], theirs[i*(n-w):(i+1)*(n-w)]
+		copy(row[:lo], t[:lo])
+		copy(row[hi:], t[lo:])
+	}
+}
+
 // share completes the rows of a product that rows split: x holds m rows
 // of n floats, of which this half computed lo ≤ i < hi, and the partner
 // the others. It does nothing when [lo, hi) is all of the rows.

@@ -164,12 +164,71 @@ func TestSplitProducts(t *testing.T) {
 			x := uniforms(newRand(6), tc.m.InputLen(), 0, 1)
 			_, _, n := explainBoth(t, NewExplainer(tc.m), tc.m, x, Options{Method: "epsilon"})
 			// Forward: the products SplitProducts counts; relevance: ε's
-			// forward output is reused, and the first layer's transposed
-			// product (3 input channels) is not split; none when
-			// SplitProducts is 0.
-			want := max(int64(2*tc.want-1), 0)
+			// forward output is reused, and each transposed product is
+			// split, the first layer's (3 input channels) by the rows of
+			// its columns; none when SplitProducts is 0.
+			want := int64(2 * tc.want)
 			assert.Equalf(t, want, n, "%d exchanges, want %d", n, want)
 		})
+	}
+}
+
+// TestWinogradSplitByTiles checks that a Winograd product split by rows
+// of tiles (tileRows, shareCols) equals the whole product to the bit, for
+// both halves, forward and transposed (two terms, added to dst), with odd
+// and even output sizes and every padding, and that the split
+// exchanges once per product.
+func TestWinogradSplitByTiles(t *testing.T) {
+	defer func(w int) { splitMinWork = w }(splitMinWork)
+	splitMinWork = 0
+	r := newRand(21)
+	for _, tc := range []struct{ cin, cout, h, w, pt, pl, dh, dw int }{
+		{3, 5, 16, 16, 1, 1, 0, 0},
+		{4, 3, 18, 15, 0, 2, -1, 1},
+		{2, 6, 19, 20, 2, 0, 1, -2},
+		{5, 4, 30, 9, 1, 0, 0, -1},
+	} {
+		c := winoConv{cin: tc.cin, cout: tc.cout, h: tc.h, w: tc.w, pt: tc.pt, pl: tc.pl}
+		c.oh, c.ow = tc.h+tc.pt-2+tc.dh, tc.w+tc.pl-2+tc.dw
+		require.GreaterOrEqual(t, (c.oh+1)/2, splitMinTileRows, "too few rows of tiles to split: %+v", tc)
+		for _, flip := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%+v/flip=%v", tc, flip), func(t *testing.T) {
+				var ts terms
+				for i := range map[bool]int{false: 1, true: 2}[flip] {
+					ts[i].g = randn(r, c.cin*c.h*c.w)
+					ts[i].w = randn(r, c.cout*c.cin*9)
+					if flip { // the layer's w [cin][cout][3][3]
+						ts[i].w = randn(r, c.cin*c.cout*9)
+					}
+				}
+				var bias []float32
+				if !flip {
+					bias = randn(r, c.cout)
+				}
+				d0 := randn(r, c.cout*c.oh*c.ow)
+				want := append([]float32(nil), d0...)
+				c.run(want, ts, flip, bias, flip, &pass{}, &arena{})
+				p0, p1 := Pair()
+				n0 := &counted{p: p0}
+				var got [2][]float32
+				done := make(chan any, 2)
+				for part, p := range []Partner{n0, p1} {
+					got[part] = append([]float32(nil), d0...)
+					go func() {
+						defer func() { done <- recover() }()
+						c.run(got[part], ts, flip, bias, flip, &pass{split: split{part: part, p: p}}, &arena{})
+					}()
+				}
+				for range 2 {
+					require.Nil(t, <-done)
+				}
+				assert.EqualValues(t, 1, n0.n.Load(), "exchanges")
+				for part := range got {
+					n, worst := bitsDiffer(got[part], want)
+					assert.Zerof(t, n, "part %d: %d values differ (max %.3g)", part, n, worst)
+				}
+			})
+		}
 	}
 }
 
