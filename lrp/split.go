@@ -9,24 +9,28 @@ import (
 // another Explainer with the same model, running the same call at the same
 // time, usually in another wasm instance (a Worker) or another goroutine.
 type Partner interface {
-	// Exchange sends mine, this half's rows of a product, to the partner,
-	// and fills theirs with the partner's rows of the same product. It
-	// returns once theirs is written and mine may change again, or with an
-	// error if the partner failed.
+	// Exchange sends mine, this half's part of a product (its rows, or
+	// its columns packed row after row), to the partner, and fills theirs
+	// with the partner's part of the same product. It returns once theirs
+	// is written and mine may change again, or with an error if the
+	// partner failed.
 	Exchange(mine, theirs []float32) error
 }
 
 // ExplainSplit is Explain computed by two Explainers together, each in its
 // own goroutine or wasm instance: this one is part 0 or 1, and p connects
 // it to the other, which must make the same call (same model, input and
-// options) with the other part. Each computes half of the rows of every
-// large product, the forward and transposed products of the
-// convolutions and dense layers (splitMinWork), and they exchange their
-// halves (Partner.Exchange) before either reads the product; the rest, the
-// elementwise steps and the small products, both compute whole. Each
-// row is computed as Explain computes it, so both get Explain's result to
-// the bit. On two cores, a ResNet-18 explained with epsilon_gamma_box takes
-// 0.6 of Explain's time natively and 0.63 in wasm (docs/SPEED.md).
+// options) with the other part. Each computes half of every large
+// product, the forward and transposed products of the convolutions and
+// dense layers (splitMinWork), and they exchange their halves
+// (Partner.Exchange) before either reads the product; the rest, the
+// elementwise steps and the small products, both compute whole. A half
+// is half of the rows of tiles of a Winograd product with enough of them
+// (tileRows: each half transforms and packs only its tiles' input),
+// otherwise half of the rows: the output channels, the input channels of
+// a transposed product, or with too few of those (an image's), the rows
+// of its im2col columns. Each value is computed as Explain computes it,
+// so both get Explain's result to the bit (docs/SPEED.md has the times).
 //
 // An error from the partner ends the call with that error; the Explainer
 // stays usable.
