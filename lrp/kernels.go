@@ -345,10 +345,12 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 		return
 	}
 	// Split (ExplainSplit), an ungrouped layer's dense products compute
-	// the channels lo ≤ c < hi of dst: their rows of cols and col2im. With
-	// too few channels to split (an image's 3), they compute the rows
-	// klo ≤ r < khi of cols instead, exchange them, and each col2im's all
-	// of cols.
+	// the channels lo ≤ c < hi of dst: their rows of cols and col2im.
+	// With too few channels to split by rows (an image's 3, or the box
+	// rule's 6), they compute those channels' rows klo ≤ r < khi of cols
+	// rounded out to the gemm's groups of rows (pass.channelRows); with
+	// one channel, half of the rows of cols, exchanged, and each col2im's
+	// all of cols.
 	lo, hi := 0, cg
 	kk := k / cg
 	klo, khi := 0, k
@@ -356,7 +358,7 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 		lo, hi = p.rows(cg, og*np*k)
 		klo, khi = lo*kk, hi*kk
 		if lo == 0 && hi == cg && !l.pointwise() {
-			klo, khi = p.rows(k, og*np*k)
+			lo, hi, klo, khi = p.channelRows(cg, kk, og*np*k)
 		}
 	}
 	for gr := range l.Groups {

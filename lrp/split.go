@@ -96,6 +96,32 @@ func (p *pass) rows(m, work int) (lo, hi int) {
 	return h, m
 }
 
+// channelRows returns the channels lo ≤ c < hi of a transposed
+// convolution's result that this half computes (the col2im of their rows
+// of cols) and the rows klo ≤ r < khi of its columns cols [cg·kk][P] that
+// it computes for them, for a product of cg channels of kk rows each and
+// work multiply-adds that has too few channels to split by rows: when p
+// splits the product and cg ≥ 2, the first or the second half of the
+// channels, and their rows rounded out to multiples of splitAlign (the
+// halves both compute the few rows around the boundary, each in the same
+// group of rows as the whole product); with one channel, all of it and
+// half of the rows (rows), which the halves exchange before col2im.
+func (p *pass) channelRows(cg, kk, work int) (lo, hi, klo, khi int) {
+	k := cg * kk
+	if p.split.p == nil || !splits(k, work) || cg < 2 {
+		klo, khi = p.rows(k, work)
+		return 0, cg, klo, khi
+	}
+	if p.split.part == 0 {
+		lo, hi = 0, cg/2
+	} else {
+		lo, hi = cg/2, cg
+	}
+	klo = lo * kk / splitAlign * splitAlign
+	khi = min((hi*kk+splitAlign-1)/splitAlign*splitAlign, k)
+	return lo, hi, klo, khi
+}
+
 // splits reports whether a product of m rows and work multiply-adds is
 // split.
 func splits(m, work int) bool { return work >= splitMinWork && m >= 2*splitAlign }

@@ -88,7 +88,10 @@ func bitsDiffer(got, want []float32) (n int, worst float64) {
 // splitModels are models whose products take every path ExplainSplit
 // splits: Winograd (the ResNet's 16- and 32-channel layers), im2col with
 // stride 2, 1×1 projections, pointwise and grouped convolutions, dense
-// layers, and relevance below a non-overlapping max pooling (support).
+// layers, relevance below a non-overlapping max pooling (support), and
+// transposed products into few channels (split by channels, their rows
+// of the columns rounded out: the 3 of mixed, the ResNet's image and its
+// box rule's 6) or into one (split by rows of the columns: gray).
 func splitModels(t *testing.T) map[string]*Model {
 	r := newRand(11)
 	pw := geometry(6, 8, 1, 1)
@@ -103,9 +106,15 @@ func splitModels(t *testing.T) map[string]*Model {
 		&MaxPool2D{KH: 2, KW: 2, SH: 2, SW: 2},
 		randConv(r, geometry(8, 10, 3, 3), false), &ReLU{},
 		&Flatten{}, randDense(r, 10*4*4, 20, true), &ReLU{}, randDense(r, 20, 7, true))
+	g1 := geometry(1, 8, 3, 3)
+	g1.PT, g1.PL, g1.PB, g1.PR = 1, 1, 1, 1
+	gray := seq(t, InputSpec{Shape: []int{1, 8, 8}, Low: 0, High: 1},
+		randConv(r, g1, true), &ReLU{},
+		&Flatten{}, randDense(r, 8*8*8, 5, true))
 	return map[string]*Model{
 		"resnet-16x64": SyntheticResNet(3, 16, 64),
 		"mixed":        mixed,
+		"gray":         gray,
 	}
 }
 
