@@ -96,6 +96,25 @@ func (p *pass) rows(m, work int) (lo, hi int) {
 	return h, m
 }
 
+// outRows returns the output rows r0 ≤ i < r1 of a convolution's
+// forward product through im2col, of oh rows of output, m output channels
+// and work multiply-adds, that this half computes: all of them when p
+// does not split, the product is small or it has fewer than
+// splitMinTileRows rows of output (then rows may split its channels),
+// otherwise the first or the second half. Each half im2cols and packs
+// only its columns of the product (those of its output rows), and each
+// column is summed alone, in the same order as in the whole product.
+func (p *pass) outRows(oh, m, work int) (r0, r1 int) {
+	s := &p.split
+	if s.p == nil || !splits(m, work) || oh < splitMinTileRows {
+		return 0, oh
+	}
+	if s.part == 0 {
+		return 0, oh / 2
+	}
+	return oh / 2, oh
+}
+
 // channelRows returns the channels lo ≤ c < hi of a transposed
 // convolution's result that this half computes (the col2im of their rows
 // of cols) and the rows klo ≤ r < khi of its columns cols [cg·kk][P] that
