@@ -205,9 +205,9 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *are
 	r0, r1 := 0, oh
 	if need == nil && l.Groups == 1 && !l.pointwise() {
 		r0, r1 = p.outRows(oh, og, og*np*k)
-		// The halves' products take the same path as the whole one
+		// Both halves' products take the same path as the whole one
 		// (gemmWeightsRows), so as not to pack the weights anew.
-		if (max(r1-r0, oh-(r1-r0))*ow > packMaxCols) != (np > packMaxCols) {
+		if (min(r1-r0, oh-(r1-r0))*ow > packMaxCols) != (np > packMaxCols) {
 			r0, r1 = 0, oh
 		}
 	}
