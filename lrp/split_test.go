@@ -291,3 +291,66 @@ func TestExplainSplitBadArguments(t *testing.T) {
 		})
 	}
 }
+
+// TestConvSplitByOutputRowsAndChannels checks the splits of convolutions
+// through im2col against the whole products, to the bit: the forward
+// product by rows of output (outRows; odd and even heights, strides 1 and
+// 2, every padding), and the transposed product into few channels by
+// channels (channelRows), each with one exchange of its share.
+func TestConvSplitByOutputRowsAndChannels(t *testing.T) {
+	defer func(w int) { splitMinWork = w }(splitMinWork)
+	splitMinWork = 0
+	r := newRand(23)
+	for _, tc := range []struct{ cin, cout, k, s, pad, h, w int }{
+		{3, 8, 3, 1, 1, 16, 16}, // flat
+		{3, 8, 3, 1, 0, 17, 12},
+		{3, 8, 7, 2, 3, 32, 30}, // as a ResNet's first layer
+		{6, 8, 3, 2, 1, 19, 21},
+		{2, 12, 3, 2, 2, 25, 18},
+	} {
+		l := randConv(r, geometry(tc.cin, tc.cout, tc.k, tc.k), true)
+		l.SH, l.SW = tc.s, tc.s
+		l.PT, l.PL, l.PB, l.PR = tc.pad, tc.pad, tc.pad, tc.pad
+		in := []int{tc.cin, tc.h, tc.w}
+		oh, ow := l.outSize(tc.h, tc.w)
+		require.GreaterOrEqual(t, oh, splitMinTileRows, "too few rows of output to split: %+v", tc)
+		x := randn(r, tc.cin*tc.h*tc.w)
+		g := randn(r, tc.cout*oh*ow)
+		run := func(part int, p Partner) (fwd, tr []float32) {
+			ps := &pass{}
+			if p != nil {
+				ps.split = split{part: part, p: p}
+			}
+			fwd, tr = make([]float32, tc.cout*oh*ow), make([]float32, len(x))
+			a := &arena{}
+			l.forward(fwd, x, l.W, l.B, nil, in, ps, a)
+			l.transpose(tr, term(g, l.W), false, in, ps, a)
+			return fwd, tr
+		}
+		t.Run(fmt.Sprintf("%+v", tc), func(t *testing.T) {
+			wantF, wantT := run(0, nil)
+			p0, p1 := Pair()
+			n0 := &counted{p: p0}
+			var got [2][2][]float32
+			done := make(chan any, 2)
+			for part, p := range []Partner{n0, p1} {
+				go func() {
+					defer func() { done <- recover() }()
+					got[part][0], got[part][1] = run(part, p)
+				}()
+			}
+			for range 2 {
+				require.Nil(t, <-done)
+			}
+			assert.EqualValues(t, 2, n0.n.Load(), "exchanges")
+			// Part 0 sends its rows of output, and then its channels of
+			// the transposed product (half of them, rounded down).
+			assert.EqualValues(t, tc.cout*(oh/2)*ow+tc.cin/2*tc.h*tc.w, n0.len.Load(), "values sent")
+			for part := range got {
+				nf, wf := bitsDiffer(got[part][0], wantF)
+				nt, wt := bitsDiffer(got[part][1], wantT)
+				assert.Truef(t, nf+nt == 0, "part %d: %d forward values differ (max %.3g), %d transposed (max %.3g)", part, nf, wf, nt, wt)
+			}
+		})
+	}
+}
