@@ -26,11 +26,14 @@ type Partner interface {
 // (Partner.Exchange) before either reads the product; the rest, the
 // elementwise steps and the small products, both compute whole. A half
 // is half of the rows of tiles of a Winograd product with enough of them
-// (tileRows: each half transforms and packs only its tiles' input),
-// otherwise half of the rows: the output channels, the input channels of
-// a transposed product, or with too few of those (an image's), the rows
-// of its im2col columns. Each value is computed as Explain computes it,
-// so both get Explain's result to the bit (docs/SPEED.md has the times).
+// (tileRows: each half transforms and packs only its tiles' input), half
+// of the rows of output of a forward product through im2col with enough
+// of them (outRows: each half im2cols and packs only its columns),
+// otherwise half of the rows: the output channels, or the input channels
+// of a transposed product, with too few of those (an image's) their rows
+// of its im2col columns (channelRows). Each value is computed as Explain
+// computes it, so both get Explain's result to the bit (docs/SPEED.md
+// has the times).
 //
 // An error from the partner ends the call with that error; the Explainer
 // stays usable.
