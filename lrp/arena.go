@@ -30,10 +30,12 @@ type arena struct {
 	cols   []float32
 	pa, pb []float32
 	// colsL and colsX name the layer and the input whose im2col columns
-	// cols holds, as the forward pass left them (keepCols); any other use
-	// of cols forgets them.
+	// cols holds, as the forward pass left them (keepCols), and colsN
+	// how many values (fewer than all of them in half of a split
+	// product); any other use of cols forgets them.
 	colsL *Conv2D
 	colsX *float32
+	colsN int
 	// Winograd (winograd.go): the transformed input V, the products M
 	// and one zero-padded input plane.
 	wv, wm, wpad []float32
@@ -41,6 +43,9 @@ type arena struct {
 	// past its budget.
 	packs packCache
 	wps   []float32
+	// stage holds a split product's columns on their way to and from the
+	// partner (pass.shareCols).
+	stage []float32
 }
 
 // grow returns b resliced to n, reallocated if its capacity is short.
@@ -60,17 +65,19 @@ func (a *arena) col(n int) []float32 {
 	return grow(&a.cols, n)
 }
 
-// keepCols records that the im2col buffer holds the columns of input x
-// for layer l, for colsOf.
-func (a *arena) keepCols(l *Conv2D, x []float32) { a.colsL, a.colsX = l, &x[0] }
+// keepCols records that the im2col buffer holds n values of the columns
+// of input x for layer l, for colsOf.
+func (a *arena) keepCols(l *Conv2D, x []float32, n int) {
+	a.colsL, a.colsX, a.colsN = l, &x[0], n
+}
 
 // colsOf returns the im2col columns (n values) of input x for layer l if
-// cols still holds them from the forward pass, or nil.
+// cols still holds them, the same n values, from the forward pass, or nil.
 func (a *arena) colsOf(l *Conv2D, x []float32, n int) []float32 {
-	if a.colsL != l || a.colsX != &x[0] || len(a.cols) != n {
+	if a.colsL != l || a.colsX != &x[0] || a.colsN != n {
 		return nil
 	}
-	return a.cols
+	return a.cols[:n]
 }
 
 // packA and packB return the gemm panel buffers (contents undefined).

@@ -18,13 +18,13 @@ func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias
 func packB(bp []float32, b mat, p0, kb, kp, n int) { packBGo(bp, b, p0, kb, kp, n) }
 
 // winoInput is winoInputGo, the only Winograd input transform natively.
-func winoInput(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32) {
-	winoInputGo(v, x, c, h, w, th, tw, pt, pl, vs, pad)
+func winoInput(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32, xs int) {
+	winoInputGo(v, x, c, h, w, th, tw, pt, pl, vs, pad, xs)
 }
 
 // winoOutput is winoOutputGo, the only Winograd output transform natively.
-func winoOutput(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool) {
-	winoOutputGo(dst, m, k, oh, ow, th, tw, ms, bias, acc)
+func winoOutput(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool, ds int) {
+	winoOutputGo(dst, m, k, oh, ow, th, tw, ms, bias, acc, ds)
 }
 
 // kernel sets (or adds to, with add) c[i][j] the products

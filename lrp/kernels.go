@@ -197,22 +197,45 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *are
 		l.winoForward(dst, x, w, b, h, wd, p, a)
 		return
 	}
+	// Split (ExplainSplit), an ungrouped layer's dense product with
+	// enough rows of output computes the output rows r0 ≤ i < r1
+	// (pass.outRows): their columns of cols, im2col'd alone, and of the
+	// product, which are exchanged (shareCols). Otherwise it may split
+	// the output channels (rows, below).
+	r0, r1 := 0, oh
+	if need == nil && l.Groups == 1 && !l.pointwise() {
+		r0, r1 = p.outRows(oh, og, og*np*k)
+		// Both halves' products take the same path as the whole one
+		// (gemmWeightsRows), so as not to pack the weights anew.
+		if (min(r1-r0, oh-(r1-r0))*ow > packMaxCols) != (np > packMaxCols) {
+			r0, r1 = 0, oh
+		}
+	}
+	nc := (r1 - r0) * ow // the columns of this half
 	for g := range l.Groups {
 		out := dst[g*og*np : (g+1)*og*np]
 		cols := mat{x[g*cg*h*wd:], np, 1}
 		if !l.pointwise() {
 			var c []float32
 			if rule && l.Groups == 1 {
-				c = a.colsOf(l, x, k*np)
+				c = a.colsOf(l, x, k*nc)
 			}
 			if c == nil {
-				c = a.col(k * np)
-				l.im2col(c, x, g, h, wd, oh, ow)
+				c = a.col(k * nc)
+				if nc == np {
+					l.im2col(c, x, g, h, wd, oh, ow)
+				} else {
+					// Output row i of the half is row r0 + i of the
+					// layer's: the input rows from (r0 + i)·SH − PT on.
+					lr := *l
+					lr.PT -= r0 * l.SH
+					lr.im2col(c, x, g, h, wd, r1-r0, ow)
+				}
 				if !rule && l.Groups == 1 {
-					a.keepCols(l, x)
+					a.keepCols(l, x, k*nc)
 				}
 			}
-			cols.d = c
+			cols = mat{c, nc, 1}
 		}
 		if need != nil {
 			sup, next := p.supportOf(need), 0
@@ -280,6 +303,11 @@ func (l *Conv2D) forward(dst, x, w, b, need []float32, in []int, p *pass, a *are
 		var bg []float32
 		if b != nil {
 			bg = b[g*og : (g+1)*og]
+		}
+		if nc < np {
+			gemmWeightsRows(0, og, og, nc, k, w[g*og*k:], false, cols, out[r0*ow:], np, false, bg, a)
+			p.shareCols(out, og, np, r0*ow, r1*ow, a)
+			continue
 		}
 		lo, hi := 0, og
 		if l.Groups == 1 {
@@ -359,11 +387,21 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 	}
 	// Split (ExplainSplit), an ungrouped layer's dense products compute
 	// the channels lo ≤ c < hi of dst: their rows of cols and col2im.
+	// With too few channels to split by rows (an image's 3, or the box
+	// rule's 6), they compute those channels' rows klo ≤ r < khi of cols
+	// rounded out to the gemm's groups of rows (pass.channelRows); with
+	// one channel, half of the rows of cols, exchanged, and each col2im's
+	// all of cols.
 	lo, hi := 0, cg
+	kk := k / cg
+	klo, khi := 0, k
 	if l.Groups == 1 && !sp[0] && !sp[1] {
 		lo, hi = p.rows(cg, og*np*k)
+		klo, khi = lo*kk, hi*kk
+		if lo == 0 && hi == cg && !l.pointwise() {
+			lo, hi, klo, khi = p.channelRows(cg, kk, og*np*k)
+		}
 	}
-	kk := k / cg
 	for gr := range l.Groups {
 		out := dst[gr*cg*h*wd : (gr+1)*cg*h*wd]
 		if l.pointwise() && !sp[0] && !sp[1] {
@@ -388,7 +426,7 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 			}
 			gg := t.g[gr*og*np : (gr+1)*og*np]
 			if !sp[i] {
-				gemmWeightsRows(lo*kk, hi*kk, k, np, og, t.w[gr*og*k:], true, mat{gg, np, 1}, cols, np, !first, nil, a)
+				gemmWeightsRows(klo, khi, k, np, og, t.w[gr*og*k:], true, mat{gg, np, 1}, cols, np, !first, nil, a)
 				first = false
 				continue
 			}
@@ -439,6 +477,9 @@ func (l *Conv2D) transpose(dst []float32, t terms, acc bool, in []int, p *pass, 
 		}
 		if !acc {
 			clear(out)
+		}
+		if lo == 0 && hi == cg { // the rows of cols, if they were split
+			p.share(cols, klo, khi, k, np)
 		}
 		if l.pointwise() {
 			add(out, cols)

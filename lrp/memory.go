@@ -97,7 +97,7 @@ func (e *Explainer) Held() int64 {
 		n += alloc(bytesOf[float32](cap(b)))
 	}
 	n += alloc(bytesOf[float64](cap(a.b64)))
-	for _, b := range [...][]float32{a.cols, a.pa, a.pb, a.wv, a.wm, a.wpad, a.wps, e.base, e.root} {
+	for _, b := range [...][]float32{a.cols, a.pa, a.pb, a.wv, a.wm, a.wpad, a.wps, a.stage, e.base, e.root} {
 		n += alloc(bytesOf[float32](cap(b)))
 	}
 	for i := range e.w {

@@ -95,12 +95,13 @@ func TestWinogradSIMDMatchesGo(t *testing.T) {
 						name := fmt.Sprintf("input c=%d th=%d tw=%d pad=%v h=%d w=%d", c, th, tw, pad, h, w)
 						nt := th * tw
 						vs := c*nt + 5
-						x, v0 := randn(r, c*h*w), randn(r, 16*vs)
+						xs := h*w + 7 // channels apart, as in a split's half
+						x, v0 := randn(r, c*xs), randn(r, 16*vs)
 						var v, p [2][]float32
 						for i, on := range []bool{true, false} {
 							v[i], p[i] = append([]float32(nil), v0...), make([]float32, (2*th+6)*(2*tw+2))
 							UseSIMD(on)
-							winoInput(v[i], x, c, h, w, th, tw, pad[0], pad[1], vs, p[i])
+							winoInput(v[i], x, c, h, w, th, tw, pad[0], pad[1], vs, p[i], xs)
 						}
 						same(name, v[0], v[1])
 						same(name+" pad", p[0][:(2*th+2)*(2*tw+2)], p[1][:(2*th+2)*(2*tw+2)])
@@ -118,13 +119,14 @@ func TestWinogradSIMDMatchesGo(t *testing.T) {
 							if withBias {
 								bias = randn(r, c)
 							}
-							d0 := randn(r, c*oh*ow)
+							ds := oh*ow + 5 // channels apart, as in a split's half
+							d0 := randn(r, c*ds)
 							d0[0] = float32(math.Copysign(0, -1))
 							got, want := append([]float32(nil), d0...), append([]float32(nil), d0...)
 							UseSIMD(true)
-							winoOutput(got, m, c, oh, ow, th, tw, ms, bias, acc)
+							winoOutput(got, m, c, oh, ow, th, tw, ms, bias, acc, ds)
 							UseSIMD(false)
-							winoOutput(want, m, c, oh, ow, th, tw, ms, bias, acc)
+							winoOutput(want, m, c, oh, ow, th, tw, ms, bias, acc, ds)
 							same(name, got, want)
 						}
 					}
@@ -154,14 +156,14 @@ func BenchmarkWinoTransforms(b *testing.B) {
 		b.Run(kern+"/input", func(b *testing.B) {
 			t0 := CPUTime()
 			for b.Loop() {
-				winoInput(v, x, c, hw, hw, th, tw, 1, 1, vs, pad)
+				winoInput(v, x, c, hw, hw, th, tw, 1, 1, vs, pad, hw*hw)
 			}
 			b.ReportMetric(float64(CPUTime()-t0)/float64(b.N), "cpu-ns/op")
 		})
 		b.Run(kern+"/output", func(b *testing.B) {
 			t0 := CPUTime()
 			for b.Loop() {
-				winoOutput(dst, m, c, hw, hw, th, tw, vs, x[:c], true)
+				winoOutput(dst, m, c, hw, hw, th, tw, vs, x[:c], true, hw*hw)
 			}
 			b.ReportMetric(float64(CPUTime()-t0)/float64(b.N), "cpu-ns/op")
 		})

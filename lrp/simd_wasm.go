@@ -104,42 +104,42 @@ func macro(ap, bp []float32, mb, n, kp int, c []float32, ldc int, add bool, bias
 //
 //go:wasmimport lrpsimd wino_input
 //go:noescape
-func winoInputSIMD(v, x *float32, c, h, w, th, tw, pt, pl, vs int32, pad *float32)
+func winoInputSIMD(v, x *float32, c, h, w, th, tw, pt, pl, vs int32, pad *float32, xs int32)
 
 //go:wasmimport lrpsimd wino_output
 //go:noescape
-func winoOutputSIMD(dst, m *float32, k, oh, ow, th, tw, ms int32, bias *float32, acc bool)
+func winoOutputSIMD(dst, m *float32, k, oh, ow, th, tw, ms int32, bias *float32, acc bool, ds int32)
 
 // winoInput is winoInputGo, on the SIMD kernel when it is in use (one
 // call per transform).
-func winoInput(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32) {
+func winoInput(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32, xs int) {
 	if !simd || c == 0 || th == 0 || tw == 0 {
-		winoInputGo(v, x, c, h, w, th, tw, pt, pl, vs, pad)
+		winoInputGo(v, x, c, h, w, th, tw, pt, pl, vs, pad, xs)
 		return
 	}
 	// The bounds that winoInputGo's slicing checks: v's 16 planes, x's
 	// c channels and pad's plane and 4 scratch rows.
 	nt, pw := th*tw, 2*tw+2
 	v = v[:15*vs+c*nt]
-	x = x[:c*h*w]
+	x = x[:(c-1)*xs+h*w]
 	pad = pad[:(2*th+6)*pw]
-	winoInputSIMD(&v[0], &x[0], int32(c), int32(h), int32(w), int32(th), int32(tw), int32(pt), int32(pl), int32(vs), &pad[0])
+	winoInputSIMD(&v[0], &x[0], int32(c), int32(h), int32(w), int32(th), int32(tw), int32(pt), int32(pl), int32(vs), &pad[0], int32(xs))
 }
 
 // winoOutput is winoOutputGo, on the SIMD kernel when it is in use (one
 // call per transform).
-func winoOutput(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool) {
+func winoOutput(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool, ds int) {
 	if !simd || k == 0 || th == 0 || tw == 0 {
-		winoOutputGo(dst, m, k, oh, ow, th, tw, ms, bias, acc)
+		winoOutputGo(dst, m, k, oh, ow, th, tw, ms, bias, acc, ds)
 		return
 	}
 	// The bounds that winoOutputGo's slicing checks.
 	nt := th * tw
-	dst = dst[:k*oh*ow]
+	dst = dst[:(k-1)*ds+oh*ow]
 	m = m[:15*ms+k*nt]
 	var pb *float32
 	if bias != nil {
 		pb = &bias[:k][0]
 	}
-	winoOutputSIMD(&dst[0], &m[0], int32(k), int32(oh), int32(ow), int32(th), int32(tw), int32(ms), pb, acc)
+	winoOutputSIMD(&dst[0], &m[0], int32(k), int32(oh), int32(ow), int32(th), int32(tw), int32(ms), pb, acc, int32(ds))
 }

@@ -9,24 +9,31 @@ import (
 // another Explainer with the same model, running the same call at the same
 // time, usually in another wasm instance (a Worker) or another goroutine.
 type Partner interface {
-	// Exchange sends mine, this half's rows of a product, to the partner,
-	// and fills theirs with the partner's rows of the same product. It
-	// returns once theirs is written and mine may change again, or with an
-	// error if the partner failed.
+	// Exchange sends mine, this half's part of a product (its rows, or
+	// its columns packed row after row), to the partner, and fills theirs
+	// with the partner's part of the same product. It returns once theirs
+	// is written and mine may change again, or with an error if the
+	// partner failed.
 	Exchange(mine, theirs []float32) error
 }
 
 // ExplainSplit is Explain computed by two Explainers together, each in its
 // own goroutine or wasm instance: this one is part 0 or 1, and p connects
 // it to the other, which must make the same call (same model, input and
-// options) with the other part. Each computes half of the rows of every
-// large product, the forward and transposed products of the
-// convolutions and dense layers (splitMinWork), and they exchange their
-// halves (Partner.Exchange) before either reads the product; the rest, the
-// elementwise steps and the small products, both compute whole. Each
-// row is computed as Explain computes it, so both get Explain's result to
-// the bit. On two cores, a ResNet-18 explained with epsilon_gamma_box takes
-// 0.6 of Explain's time natively and 0.63 in wasm (docs/SPEED.md).
+// options) with the other part. Each computes half of every large
+// product, the forward and transposed products of the convolutions and
+// dense layers (splitMinWork), and they exchange their halves
+// (Partner.Exchange) before either reads the product; the rest, the
+// elementwise steps and the small products, both compute whole. A half
+// is half of the rows of tiles of a Winograd product with enough of them
+// (tileRows: each half transforms and packs only its tiles' input), half
+// of the rows of output of a forward product through im2col with enough
+// of them (outRows: each half im2cols and packs only its columns),
+// otherwise half of the rows: the output channels, or the input channels
+// of a transposed product, with too few of those (an image's) their rows
+// of its im2col columns (channelRows). Each value is computed as Explain
+// computes it, so both get Explain's result to the bit (docs/SPEED.md
+// has the times).
 //
 // An error from the partner ends the call with that error; the Explainer
 // stays usable.
@@ -92,6 +99,51 @@ func (p *pass) rows(m, work int) (lo, hi int) {
 	return h, m
 }
 
+// outRows returns the output rows r0 ≤ i < r1 of a convolution's
+// forward product through im2col, of oh rows of output, m output channels
+// and work multiply-adds, that this half computes: all of them when p
+// does not split, the product is small or it has fewer than
+// splitMinTileRows rows of output (then rows may split its channels),
+// otherwise the first or the second half. Each half im2cols and packs
+// only its columns of the product (those of its output rows), and each
+// column is summed alone, in the same order as in the whole product.
+func (p *pass) outRows(oh, m, work int) (r0, r1 int) {
+	s := &p.split
+	if s.p == nil || !splits(m, work) || oh < splitMinTileRows {
+		return 0, oh
+	}
+	if s.part == 0 {
+		return 0, oh / 2
+	}
+	return oh / 2, oh
+}
+
+// channelRows returns the channels lo ≤ c < hi of a transposed
+// convolution's result that this half computes (the col2im of their rows
+// of cols) and the rows klo ≤ r < khi of its columns cols [cg·kk][P] that
+// it computes for them, for a product of cg channels of kk rows each and
+// work multiply-adds that has too few channels to split by rows: when p
+// splits the product and cg ≥ 2, the first or the second half of the
+// channels, and their rows rounded out to multiples of splitAlign (the
+// halves both compute the few rows around the boundary, each in the same
+// group of rows as the whole product); with one channel, all of it and
+// half of the rows (rows), which the halves exchange before col2im.
+func (p *pass) channelRows(cg, kk, work int) (lo, hi, klo, khi int) {
+	k := cg * kk
+	if p.split.p == nil || !splits(k, work) || cg < 2 {
+		klo, khi = p.rows(k, work)
+		return 0, cg, klo, khi
+	}
+	if p.split.part == 0 {
+		lo, hi = 0, cg/2
+	} else {
+		lo, hi = cg/2, cg
+	}
+	klo = lo * kk / splitAlign * splitAlign
+	khi = min((hi*kk+splitAlign-1)/splitAlign*splitAlign, k)
+	return lo, hi, klo, khi
+}
+
 // splits reports whether a product of m rows and work multiply-adds is
 // split.
 func splits(m, work int) bool { return work >= splitMinWork && m >= 2*splitAlign }
@@ -121,6 +173,61 @@ func (m *Model) SplitProducts() int {
 		}
 	}
 	return n
+}
+
+// splitMinTileRows is the fewest rows of tiles of a Winograd product
+// that ExplainSplit splits by rows of tiles (tileRows) rather than by
+// output channels (rows): with fewer, the halves' tiles would differ by
+// a row of tiles in 7 (ResNet-18's 14×14 layers) and the products would be
+// narrow. Splitting by tiles spares each half the other half's input
+// transforms and packing of the transformed input, which a split by
+// channels computes on both.
+const splitMinTileRows = 8
+
+// tileRows returns the rows of tiles i0 ≤ i < i1 of a Winograd product of
+// th rows of tiles and work multiply-adds that this half computes: all of
+// them when p does not split, the product is small or it has fewer than
+// splitMinTileRows rows of tiles (then rows may split its channels),
+// otherwise the first or the second half. Each tile is computed from its
+// own input block, to the bit as in the whole product, and each column of
+// the products (a tile) is summed alone, in the same order.
+func (p *pass) tileRows(th, work int) (i0, i1 int) {
+	s := &p.split
+	if s.p == nil || work < splitMinWork || th < splitMinTileRows {
+		return 0, th
+	}
+	if s.part == 0 {
+		return 0, th / 2
+	}
+	return th / 2, th
+}
+
+// shareCols completes the columns of a product that this half computed
+// for the columns lo ≤ j < hi: x holds m rows of n floats, and the
+// partner computed the other columns. The columns of a row are not
+// contiguous with the next row's, so each half copies its own into the
+// arena's staging buffer, exchanges it (Partner.Exchange) and copies the
+// partner's out of it. It does nothing when [lo, hi) is all of the
+// columns.
+func (p *pass) shareCols(x []float32, m, n, lo, hi int, a *arena) {
+	if lo == 0 && hi == n {
+		return
+	}
+	w := hi - lo // mine per row; the partner's are n − w
+	st := grow(&a.stage, m*n)
+	mine, theirs := st[:m*w], st[m*w:m*n]
+	for i := range m {
+		copy(mine[i*w:(i+1)*w], x[i*n+lo:i*n+hi])
+	}
+	if err := p.split.p.Exchange(mine, theirs); err != nil {
+		panic(splitFailure{err})
+	}
+	// The partner's columns of a row are those before lo and after hi.
+	for i := range m {
+		row, t := x[i*n:(i+1)*n], theirs[i*(n-w):(i+1)*(n-w)]
+		copy(row[:lo], t[:lo])
+		copy(row[hi:], t[lo:])
+	}
 }
 
 // share completes the rows of a product that rows split: x holds m rows

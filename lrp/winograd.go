@@ -129,24 +129,42 @@ type winoConv struct {
 func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bool, p *pass, a *arena) {
 	th, tw := (c.oh+1)/2, (c.ow+1)/2
 	nt := th * tw
-	vs, ms := planeStride(c.cin*nt), planeStride(c.cout*nt)
+	// Split (ExplainSplit), this half computes the rows of tiles
+	// i0 ≤ i < i1 (their input transforms, columns of the 16 products and
+	// output rows) or, with too few rows of tiles, the output channels
+	// lo ≤ k < hi (their rows of the 16 products and their tiles).
+	work := 16 * c.cout * c.cin * nt
+	i0, i1 := p.tileRows(th, work)
+	lo, hi := 0, c.cout
+	if i0 == 0 && i1 == th {
+		lo, hi = p.rows(c.cout, work)
+	}
+	mt := (i1 - i0) * tw // the tiles of this half
+	vs, ms := planeStride(c.cin*mt), planeStride(c.cout*mt)
 	v := grow(&a.wv, 16*vs)
 	m := grow(&a.wm, 16*ms)
-	pad := grow(&a.wpad, (2*th+6)*(2*tw+2)) // plane and 4 scratch rows
-	// Split (ExplainSplit), this half computes the output channels
-	// lo ≤ k < hi: their rows of the 16 products and their tiles.
-	lo, hi := p.rows(c.cout, 16*c.cout*c.cin*nt)
+	pad := grow(&a.wpad, (2*(i1-i0)+6)*(2*tw+2)) // plane and 4 scratch rows
+	// Tile row i0 reads the input from row y0 = 2·i0 − pt on: the half is
+	// the correlation of the rows from y0 on (top padding 0) or, from the
+	// first row of tiles, of the whole input.
+	y0, pt := 2*i0-c.pt, c.pt
+	if y0 < 0 {
+		y0 = 0
+	} else {
+		pt = 0
+	}
+	h := max(c.h-y0, 0)
 	first := true
 	for _, t := range t {
 		if t.g == nil {
 			continue
 		}
-		winoInput(v, t.g, c.cin, c.h, c.w, th, tw, c.pt, c.pl, vs, pad)
+		winoInput(v, t.g[min(y0, c.h)*c.w:], c.cin, h, c.w, i1-i0, tw, pt, c.pl, vs, pad, c.h*c.w)
 		ap := a.winoA(t.w, c.cout, c.cin, flip)
 		s, as := packedSize(c.cout, c.cin), planeStride(packedSize(c.cout, c.cin))
 		for xi := range 16 {
-			gemmPackedRows(lo, hi, c.cout, nt, c.cin, ap[xi*as:][:s], mat{v[xi*vs:][:c.cin*nt], nt, 1},
-				m[xi*ms:][:c.cout*nt], nt, !first, nil, a)
+			gemmPackedRows(lo, hi, c.cout, mt, c.cin, ap[xi*as:][:s], mat{v[xi*vs:][:c.cin*mt], mt, 1},
+				m[xi*ms:][:c.cout*mt], mt, !first, nil, a)
 		}
 		first = false
 	}
@@ -154,8 +172,10 @@ func (c *winoConv) run(dst []float32, t terms, flip bool, bias []float32, acc bo
 		bias = bias[lo:hi]
 	}
 	np := c.oh * c.ow
-	winoOutput(dst[lo*np:], m[lo*nt:], hi-lo, c.oh, c.ow, th, tw, ms, bias, acc)
+	r0, r1 := 2*i0, min(2*i1, c.oh) // the output rows of the tiles
+	winoOutput(dst[lo*np+r0*c.ow:], m[lo*mt:], hi-lo, r1-r0, c.ow, i1-i0, tw, ms, bias, acc, np)
 	p.share(dst, lo, hi, c.cout, np)
+	p.shareCols(dst, c.cout, np, r0*c.ow, r1*c.ow, a)
 }
 
 // sizeWinoForward and sizeWinoTranspose replay winoForward and
@@ -196,7 +216,7 @@ var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
 
 // winoInputGo sets v [16][C][T] (its planes vs ≥ C·T apart, see
 // planeStride) to V = Bᵀ d B for every channel and tile t = i·tw + j of
-// x [C][h][w], d the 4×4 block at rows 2i−pt… and columns 2j−pl… with
+// x [C][h][w] (its channels xs ≥ h·w apart), d the 4×4 block at rows 2i−pt… and columns 2j−pl… with
 // zeros outside x. Each channel is first copied into pad, a
 // zero-bordered plane [2th+2][2tw+2] followed by 4 rows of scratch, so
 // that the tile loops have no edges.
@@ -207,7 +227,7 @@ var flipXi = [16]int{15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0}
 // Bᵀ d is computed once per column of a row of tiles (neighbouring tiles
 // share two columns), then (Bᵀd)B row by row of the result, so that each
 // loop writes 4 of the 16 planes of v.
-func winoInputGo(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32) {
+func winoInputGo(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32, xs int) {
 	ph, pw := 2*th+2, 2*tw+2
 	nt := th * tw
 	plane, tmp := pad[:ph*pw], pad[ph*pw:ph*pw+4*pw]
@@ -215,7 +235,7 @@ func winoInputGo(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32)
 	y1, x1 := min(h, ph-pt), min(w, pw-pl) // the rows and columns of x that tiles read
 	t0, t1, t2, t3 := tmp[:pw], tmp[pw:2*pw], tmp[2*pw:3*pw], tmp[3*pw:4*pw]
 	for ch := range c {
-		xc := x[ch*h*w : (ch+1)*h*w]
+		xc := x[ch*xs : ch*xs+h*w]
 		for y := range y1 {
 			copy(plane[(y+pt)*pw+pl:(y+pt)*pw+pl+x1], xc[y*w:y*w+x1])
 		}
@@ -246,13 +266,14 @@ func winoInputGo(v, x []float32, c, h, w, th, tw, pt, pl, vs int, pad []float32)
 	}
 }
 
-// winoOutputGo sets dst [K][oh][ow] (adds to it with acc) to Y = Aᵀ M A plus
-// bias[o] (when not nil) for every channel o and tile of m [16][K][T]
-// (its planes ms apart), dropping the outputs past oh×ow.
+// winoOutputGo sets dst [K][oh][ow] (its channels ds ≥ oh·ow apart; adds
+// to it with acc) to Y = Aᵀ M A plus bias[o] (when not nil) for every
+// channel o and tile of m [16][K][T] (its planes ms apart), dropping the
+// outputs past oh×ow.
 //
 //	Aᵀ M:  rows m₀+m₁+m₂, m₁−m₂−m₃   (m_r the rows)
 //	(AᵀM)A: each row (p, q, r, s) → (p+q+r, q−r−s)
-func winoOutputGo(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool) {
+func winoOutputGo(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, acc bool, ds int) {
 	nt := th * tw
 	full := ow / 2 // tiles whose two columns are both inside
 	var mr [16][]float32
@@ -261,7 +282,7 @@ func winoOutputGo(dst, m []float32, k, oh, ow, th, tw, ms int, bias []float32, a
 		if bias != nil {
 			b = bias[o]
 		}
-		out := dst[o*oh*ow : (o+1)*oh*ow]
+		out := dst[o*ds : o*ds+oh*ow]
 		for i := range th {
 			for xi := range mr {
 				mr[xi] = m[xi*ms+o*nt+i*tw:][:tw]

@@ -242,9 +242,10 @@
       (then (v128.store offset=16 (local.get $c) (local.get $s31)))))
 
   ;; wino_input is lrp's winoInput: v [16][c][th·tw] (planes vs floats
-  ;; apart) = Bᵀ d B for every channel and tile of x [c][h][w], through
-  ;; pad, a plane [2th+2][2tw+2] that gets each channel with a zero border
-  ;; (top pt, left pl), followed by 4 scratch rows (see lrp/winograd.go):
+  ;; apart) = Bᵀ d B for every channel and tile of x [c][h][w] (channels
+  ;; xs floats apart), through pad, a plane [2th+2][2tw+2] that gets each
+  ;; channel with a zero border (top pt, left pl), followed by 4 scratch
+  ;; rows (see lrp/winograd.go):
   ;;
   ;;   Bᵀ d:   rows d0−d2, d1+d2, d2−d1, d1−d3   (of the 4 rows of a tile row)
   ;;   (Bᵀd)B: each row (p, q, r, s) → (p−r, q+r, r−q, q−s)
@@ -255,7 +256,7 @@
   ;; same operations as Go's on every value, so the same bits.
   (func $wino_input (export "wino_input")
     (param $v i32) (param $x i32) (param $c i32) (param $h i32) (param $w i32)
-    (param $th i32) (param $tw i32) (param $pt i32) (param $pl i32) (param $vs i32) (param $pad i32)
+    (param $th i32) (param $tw i32) (param $pt i32) (param $pl i32) (param $vs i32) (param $pad i32) (param $xs i32)
     (local $pw i32) (local $pw4 i32) (local $nt i32) (local $tmp i32) (local $ch i32) (local $y i32)
     (local $y1 i32) (local $x1 i32) (local $i i32) (local $q i32) (local $j i32) (local $k i32)
     (local $r0 i32) (local $u i32) (local $o i32) (local $vs4 i32) (local $end i32) (local $tw4 i32)
@@ -285,7 +286,7 @@
             (br_if $copied (i32.ge_s (local.get $y) (local.get $y1)))
             (memory.copy
               (i32.add (local.get $pad) (i32.shl (i32.add (i32.mul (i32.add (local.get $y) (local.get $pt)) (local.get $pw)) (local.get $pl)) (i32.const 2)))
-              (i32.add (local.get $x) (i32.shl (i32.mul (i32.add (i32.mul (local.get $ch) (local.get $h)) (local.get $y)) (local.get $w)) (i32.const 2)))
+              (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $ch) (local.get $xs)) (i32.mul (local.get $y) (local.get $w))) (i32.const 2)))
               (i32.shl (local.get $x1) (i32.const 2)))
             (local.set $y (i32.add (local.get $y) (i32.const 1)))
             (br $copy)))
@@ -388,10 +389,11 @@
   (func $min (param $a i32) (param $b i32) (result i32)
     (select (local.get $a) (local.get $b) (i32.lt_s (local.get $a) (local.get $b))))
 
-  ;; wino_output is lrp's winoOutput: dst [k][oh][ow] = Aᵀ M A + bias[o]
-  ;; (added to dst with acc; bias 0 adds +0, as Go's zero bias does) for
-  ;; every channel o and tile of m [16][k][th·tw] (planes ms floats
-  ;; apart), dropping the outputs past oh×ow (see lrp/winograd.go):
+  ;; wino_output is lrp's winoOutput: dst [k][oh][ow] (channels ds floats
+  ;; apart) = Aᵀ M A + bias[o] (added to dst with acc; bias 0 adds +0, as
+  ;; Go's zero bias does) for every channel o and tile of m [16][k][th·tw]
+  ;; (planes ms floats apart), dropping the outputs past oh×ow (see
+  ;; lrp/winograd.go):
   ;;
   ;;   Aᵀ M:   rows m0+m1+m2, m1−m2−m3   (m_r the rows of the 4×4 tile)
   ;;   (AᵀM)A: each row (p, q, r, s) → (p+q+r, q−r−s)
@@ -402,7 +404,7 @@
   ;; bits.
   (func $wino_output (export "wino_output")
     (param $dst i32) (param $m i32) (param $k i32) (param $oh i32) (param $ow i32)
-    (param $th i32) (param $tw i32) (param $ms i32) (param $bias i32) (param $acc i32)
+    (param $th i32) (param $tw i32) (param $ms i32) (param $bias i32) (param $acc i32) (param $ds i32)
     (local $o i32) (local $i i32) (local $j i32) (local $full i32) (local $full4 i32) (local $nt i32) (local $ms4 i32)
     (local $out i32) (local $y0 i32) (local $y1 i32) (local $mp i32) (local $p i32)
     (local $b f32) (local $bv v128)
@@ -423,7 +425,7 @@
         (if (local.get $bias)
           (then (local.set $b (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))))
         (local.set $bv (f32x4.splat (local.get $b)))
-        (local.set $out (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $o) (i32.mul (local.get $oh) (local.get $ow))) (i32.const 2))))
+        (local.set $out (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $o) (local.get $ds)) (i32.const 2))))
         (local.set $i (i32.const 0))
         (block $rowsDone
           (loop $rows
