@@ -52,6 +52,7 @@ const methods = {
     }
     model = { name, info };
     warmPending = true;
+    coldPending = true;
     faultPending = true;
     if (settings) model.info = info = await engine.configure(settings);
     return {
@@ -216,15 +217,19 @@ let queue = Promise.resolve();
 let waiting = 0; // messages received and not yet answered
 
 // A model just opened is warmed up (engine.warm) once the Worker has had
-// no message for warmDelay ms, unless an explanation came first: the first
-// explanation builds the same caches itself, and in less time than the
-// warm-up and an explanation after it (the warm-up of a ResNet-18 takes
-// 0.5–0.9 s in a fresh tab, most of it the first touch of its memory, and
-// an explanation asked for meanwhile would wait for all of it). So a
-// photo given as soon as the model shows is explained at once, and a
-// model left idle is warm by the time an input comes.
+// no message for warmDelay ms (the warm-up of a ResNet-18 takes 0.5–0.9 s
+// in a fresh tab, most of it the first touch of its memory, and an
+// explanation asked for meanwhile would wait for all of it). So a photo
+// given as soon as the model shows is explained at once, and a model left
+// idle is warm by the time an input comes. An explanation that comes
+// first is a cold one (it keeps none of the Winograd transforms it
+// computes, and so writes some 280 MB less fresh memory: see
+// app.Session.WarmLater), and the warm-up still follows it when the
+// Worker is idle; a second explanation before the warm-up builds what it
+// needs itself, and the warm-up is dropped.
 const warmDelay = 400;
 let warmPending = false;
+let coldPending = false; // no explanation since the model was opened
 let warmTimer = 0;
 
 // Until then, and from the moment open answers, the Worker touches the
@@ -278,8 +283,12 @@ self.onmessage = (e) => {
   waiting++;
   clearTimeout(warmTimer);
   if (method === 'explain' || method === 'explainSplit') {
-    warmPending = false; // it builds what it needs
-    settle();
+    if (coldPending) {
+      coldPending = false; // a cold one: the warm-up still follows
+    } else {
+      warmPending = false; // it builds what it needs
+      settle();
+    }
   }
   if (!Object.hasOwn(light, method)) faultPending = false;
   queue = queue.then(async () => {
