@@ -134,17 +134,19 @@ function abortSplit({ id, reason }) {
 }
 
 // settled answers once the model opened last needs nothing more before
-// its first explanation: its warm-up is done (or failed), or made
-// needless by an explanation (see warmLater). It is not queued.
+// its first explanation: its warm-up is done (or failed), or an
+// explanation has come (see warmLater). It is not queued.
 function settled(id) {
-  if (!warmPending && !warming) self.postMessage({ id, result: null });
+  if (isSettled()) self.postMessage({ id, result: null });
   else settling.push(id);
 }
 let warming = false;
 let settling = []; // the ids of the settled calls waiting
 
+const isSettled = () => !coldPending || (!warmPending && !warming);
+
 function settle() {
-  if (warmPending || warming) return;
+  if (!isSettled()) return;
   for (const id of settling) self.postMessage({ id, result: null });
   settling = [];
 }
@@ -283,12 +285,9 @@ self.onmessage = (e) => {
   waiting++;
   clearTimeout(warmTimer);
   if (method === 'explain' || method === 'explainSplit') {
-    if (coldPending) {
-      coldPending = false; // a cold one: the warm-up still follows
-    } else {
-      warmPending = false; // it builds what it needs
-      settle();
-    }
+    if (coldPending) coldPending = false; // a cold one: the warm-up still follows
+    else warmPending = false; // it builds what it needs
+    settle();
   }
   if (!Object.hasOwn(light, method)) faultPending = false;
   queue = queue.then(async () => {
