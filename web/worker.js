@@ -53,6 +53,7 @@ const methods = {
     model = { name, info };
     warmPending = true;
     coldPending = true;
+    coldDone = false;
     faultPending = true;
     if (settings) model.info = info = await engine.configure(settings);
     return {
@@ -226,12 +227,14 @@ let waiting = 0; // messages received and not yet answered
 // idle is warm by the time an input comes. An explanation that comes
 // first is a cold one (it keeps none of the Winograd transforms it
 // computes, and so writes some 280 MB less fresh memory: see
-// app.Session.WarmLater), and the warm-up still follows it when the
-// Worker is idle; a second explanation before the warm-up builds what it
-// needs itself, and the warm-up is dropped.
+// app.Session.WarmLater), and the warm-up follows it as soon as the
+// Worker is idle, without waiting warmDelay: an input given meanwhile
+// would build the same caches itself. A second explanation before the
+// warm-up builds what it needs itself, and the warm-up is dropped.
 const warmDelay = 400;
 let warmPending = false;
 let coldPending = false; // no explanation since the model was opened
+let coldDone = false; // the cold explanation came, and the warm-up not yet
 let warmTimer = 0;
 
 // Until then, and from the moment open answers, the Worker touches the
@@ -261,13 +264,14 @@ function warmLater() {
     queue = queue.then(async () => {
       if (!warmPending || waiting > 0) return;
       warmPending = false;
+      coldDone = false;
       faultPending = false; // the warm-up touches the memory itself
       warming = true;
       await engine.warm().catch(() => {}); // a failed warm-up: the next call meets the same error
       warming = false;
       settle();
     });
-  }, warmDelay);
+  }, coldDone ? 0 : warmDelay);
 }
 
 self.onmessage = (e) => {
@@ -285,8 +289,13 @@ self.onmessage = (e) => {
   waiting++;
   clearTimeout(warmTimer);
   if (method === 'explain' || method === 'explainSplit') {
-    if (coldPending) coldPending = false; // a cold one: the warm-up still follows
-    else warmPending = false; // it builds what it needs
+    if (coldPending) {
+      coldPending = false; // a cold one: the warm-up follows
+      coldDone = true;
+    } else {
+      warmPending = false; // it builds what it needs
+      coldDone = false;
+    }
     settle();
   }
   if (!Object.hasOwn(light, method)) faultPending = false;
