@@ -298,3 +298,22 @@ func TestNeedCold(t *testing.T) {
 		}
 	}
 }
+
+// TestColdSplit: a split explanation whose one half is cold (SetCold)
+// gives both halves the plain explanation's relevance to the bit.
+func TestColdSplit(t *testing.T) {
+	for name, m := range splitModels(t) {
+		x := randomInput(m, 5)
+		o := Options{Method: "epsilon_gamma_box"}
+		want, err := NewExplainer(m).Explain(x, o)
+		require.NoError(t, err)
+		e := NewExplainer(m)
+		e.SetCold(true)
+		r0, r1, _ := explainBoth(t, e, m, x, o)
+		for part, r := range []Result{r0, r1} {
+			n, worst := bitsDiffer(r.Relevance, want.Relevance)
+			assert.Zero(t, n, "%s part %d: %d values differ, by up to %g", name, part, n, worst)
+		}
+		assert.Zero(t, e.a.packs.n, "%s: the cold half kept packed operands", name)
+	}
+}
