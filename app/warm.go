@@ -30,9 +30,9 @@ func (s *Session) Warm() error {
 // one whose warm-up builds caches (a working set above 16 MiB), that
 // first explanation keeps none of the packed operands it computes (the
 // Winograd transforms of the weights; lrp.Explainer.SetCold): a
-// ResNet-18's then writes some 280 MB less memory it has never touched,
-// about a quarter of its time in wasm, and Warm or the next explanation
-// builds and keeps them.
+// ResNet-18's then writes some 280 MB less memory it has never touched
+// (0.89 → 0.74 s in Node), and Warm or the next explanation builds and
+// keeps them.
 func (s *Session) WarmLater() {
 	s.cold = s.WorkingSet() > warmLimit
 }
