@@ -102,6 +102,10 @@ type Session struct {
 	// for calls it does not check again (admit); own are its own buffers'
 	// and its weights', bare the explainer's without caches.
 	committed, own, bare int64
+
+	// cold is set by WarmLater until the first explanation or Warm: that
+	// explanation keeps no packed operand (lrp.Explainer.SetCold).
+	cold bool
 }
 
 // Open loads a model file (safetensors or ONNX, see model.Load), folds its
@@ -304,14 +308,23 @@ func (s *Session) explain(in Input, o *Options, part int, p lrp.Partner) (*Resul
 	// The monotonic clock alone (time.Since of a time.Now taken once): in
 	// wasm each reading is a call into JavaScript, and time.Now makes two.
 	t0 := time.Since(clockBase)
-	need, err := s.admit(s.imageBytes(in), o.Explain)
-	if err != nil {
-		return nil, err
+	cold := s.cold // the first explanation after WarmLater
+	if cold {
+		s.cold = false
+		s.e.SetCold(true)
 	}
-	if err := s.input(in); err != nil {
+	need, err := s.admit(s.imageBytes(in), o.Explain)
+	if err == nil {
+		err = s.input(in)
+	}
+	if err != nil {
+		s.e.SetCold(false)
 		return nil, err
 	}
 	defer s.commit(need)
+	if cold {
+		defer s.e.SetCold(false) // before commit: Pending counts what the next call keeps
+	}
 	d1 := time.Since(clockBase) - t0
 	var r *lrp.Result
 	if p != nil {

@@ -1,8 +1,11 @@
 package app
 
 import (
+	"slices"
 	"testing"
 
+	"github.com/lrpwasm/lrp/lrp"
+	"github.com/lrpwasm/lrp/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,4 +52,53 @@ func TestWarm(t *testing.T) {
 			assert.InDelta(t, held, s.e.Held(), 4<<10, "held after the first explanation")
 		})
 	}
+}
+
+// TestWarmLater: after WarmLater, the first explanation of a model whose
+// warm-up builds caches keeps no packed operand (it holds less than a
+// warmed session does after the same call) and gives the same result to
+// the bit; the session's account still covers what the second call
+// builds, and keeps. A small model's first explanation is not cold, and
+// Warm ends the cold state.
+func TestWarmLater(t *testing.T) {
+	resnet := func(t *testing.T) *Session {
+		s, err := NewSession(&model.File{Model: lrp.SyntheticResNet(1, 16, 64)})
+		require.NoError(t, err)
+		require.Greater(t, s.WorkingSet(), int64(warmLimit))
+		return s
+	}
+	x := ramp(3 * 64 * 64)
+	warm := resnet(t)
+	require.NoError(t, warm.Warm())
+	want, err := warm.Explain(Input{X: x}, nil)
+	require.NoError(t, err)
+	wantRel, warmHeld := slices.Clone(want.Relevance), warm.e.Held()
+
+	s := resnet(t)
+	s.WarmLater()
+	r, err := s.Explain(Input{X: x}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, wantRel, r.Relevance, "the cold explanation")
+	coldHeld := s.e.Held()
+	t.Logf("held after the first explanation: %d bytes cold, %d warmed", coldHeld, warmHeld)
+	assert.Less(t, coldHeld, warmHeld-(1<<20), "held after the cold explanation")
+	assert.GreaterOrEqual(t, s.committed, coldHeld, "committed after the cold explanation")
+	committed := s.committed
+	grew := heapGrowth(func() { r, err = s.Explain(Input{X: x}, nil); require.NoError(t, err) })
+	assert.Equal(t, wantRel, r.Relevance, "the explanation after the cold one")
+	assert.Greater(t, s.e.Held(), coldHeld+(1<<20), "the second explanation keeps its packed operands")
+	assert.LessOrEqual(t, s.e.Held(), committed, "held after the second explanation, committed after the first")
+	assert.Greater(t, grew, int64(1<<20), "the second explanation builds the caches")
+
+	s = resnet(t)
+	s.WarmLater()
+	require.NoError(t, s.Warm())
+	r, err = s.Explain(Input{X: x}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, wantRel, r.Relevance, "WarmLater then Warm")
+	assert.Equal(t, warmHeld, s.e.Held(), "WarmLater then Warm: held after the first explanation, as without WarmLater")
+
+	small := open(t, "cnn")
+	small.WarmLater()
+	assert.False(t, small.cold, "a model whose warm-up explains is not explained cold")
 }

@@ -167,6 +167,7 @@ type sizer struct {
 	packs map[packSlot]bool // the operands the replay packs
 	packN int               // floats in the pack cache
 	rules bool              // the gradient rules are assigned (Explainer.gradRules)
+	cold  bool              // the pack cache keeps nothing (Explainer.SetCold)
 	// replaced is set when the replay rebuilds a cache the Explainer holds
 	// for other parameters (weights.up, down and box).
 	replaced bool
@@ -186,7 +187,7 @@ func newSizer(m *Model, e *Explainer) *sizer {
 	}
 	s.b64, s.cols, s.pa, s.pb = cap(a.b64), cap(a.cols), cap(a.pa), cap(a.pb)
 	s.wv, s.wm, s.wpad, s.wps = cap(a.wv), cap(a.wm), cap(a.wpad), cap(a.wps)
-	s.packN = a.packs.n
+	s.packN, s.cold = a.packs.n, a.packs.cold
 	s.base, s.root = cap(e.base), cap(e.root)
 	s.rules = e.rules != nil
 	for i := range s.w {

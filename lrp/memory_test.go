@@ -262,3 +262,58 @@ func TestPending(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedCold: a cold Explainer (SetCold) explains to the bit as a warm
+// one does, keeps no packed operand, and allocates within what Need
+// counted for it; set back, what its next call allocates stays within
+// Pending, and that call keeps its packed operands.
+func TestNeedCold(t *testing.T) {
+	for name, m := range memoryModels(t) {
+		x := randomInput(m, 4)
+		for _, method := range []string{"epsilon_gamma_box", "epsilon", "epsilon_plus_flat", "integrated_gradients"} {
+			o := Options{Method: method}
+			want, err := NewExplainer(m).Explain(x, o)
+			require.NoError(t, err, "%s %s", name, method)
+			e := NewExplainer(m)
+			e.SetCold(true)
+			need, err := e.Need(o)
+			require.NoError(t, err)
+			var r *Result
+			got := allocated(func() { r, err = e.Explain(x, o) })
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, need, int64(got), "%s %s cold: Need %d < allocated %d", name, method, need, got)
+			assert.Zero(t, e.a.packs.n, "%s %s cold: packed operands kept", name, method)
+			n, worst := bitsDiffer(r.Relevance, want.Relevance)
+			assert.Zero(t, n, "%s %s cold: %d values differ, by up to %g", name, method, n, worst)
+			e.SetCold(false)
+			pending := e.Pending()
+			got = allocated(func() { r, err = e.Explain(x, o) })
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, pending+margin(m), int64(got), "%s %s after cold: Pending %d < allocated %d", name, method, pending, got)
+			n, worst = bitsDiffer(r.Relevance, want.Relevance)
+			assert.Zero(t, n, "%s %s after cold: %d values differ, by up to %g", name, method, n, worst)
+			if method == "epsilon_gamma_box" && name == "winograd" {
+				assert.Positive(t, e.a.packs.n, "%s %s after cold: no packed operand kept", name, method)
+			}
+		}
+	}
+}
+
+// TestColdSplit: a split explanation whose one half is cold (SetCold)
+// gives both halves the plain explanation's relevance to the bit.
+func TestColdSplit(t *testing.T) {
+	for name, m := range splitModels(t) {
+		x := randomInput(m, 5)
+		o := Options{Method: "epsilon_gamma_box"}
+		want, err := NewExplainer(m).Explain(x, o)
+		require.NoError(t, err)
+		e := NewExplainer(m)
+		e.SetCold(true)
+		r0, r1, _ := explainBoth(t, e, m, x, o)
+		for part, r := range []Result{r0, r1} {
+			n, worst := bitsDiffer(r.Relevance, want.Relevance)
+			assert.Zero(t, n, "%s part %d: %d values differ, by up to %g", name, part, n, worst)
+		}
+		assert.Zero(t, e.a.packs.n, "%s: the cold half kept packed operands", name)
+	}
+}

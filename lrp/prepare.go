@@ -20,6 +20,9 @@ func (e *Explainer) Prepare(o Options) error {
 	if err != nil {
 		return err
 	}
+	cold := e.a.packs.cold
+	e.a.packs.cold = false // Prepare keeps what it builds (SetCold)
+	defer func() { e.a.packs.cold = cold }()
 	if err := e.reserve(&o); err != nil {
 		return err
 	}
@@ -91,6 +94,6 @@ func (e *Explainer) reluAfter(i int) bool {
 func (e *Explainer) Release() {
 	clear(e.w)
 	clear(e.sized)
-	e.a.packs = packCache{}
+	e.a.packs = packCache{cold: e.a.packs.cold}
 	e.a.wps = nil
 }

@@ -498,7 +498,10 @@ func (s *sstep) stacked() (affine, []int) {
 // taps that fall inside the input, a rectangle [u0, u1)×[v0, v1) read off
 // the 2-D prefix sums of k[o] (in float64). That is KH·KW work per output
 // channel and position instead of two convolutions: a ResNet-18's first
-// layer takes milliseconds rather than two passes over 224×224.
+// layer takes milliseconds rather than two passes over 224×224. Rows
+// with the taps of the row above (all but those near the top and bottom
+// edges) copy its values: computing each of a ResNet-18's 112 rows of 64
+// channels took 50 ms of its first explanation in wasm.
 func (l *Conv2D) constant(dst, lc, hc, wp, wn, bp, bn []float32, h, w int) {
 	oh, ow := l.outSize(h, w)
 	cg, og := l.InC/l.Groups, l.OutC/l.Groups
@@ -531,8 +534,12 @@ func (l *Conv2D) constant(dst, lc, hc, wp, wn, bp, bn []float32, h, w int) {
 			b = float64(bp[o]) + float64(bn[o])
 		}
 		for i, u := range rows {
-			s0, s1 := s[u[0]*(l.KW+1):], s[u[1]*(l.KW+1):]
 			out := dst[(o*oh+i)*ow : (o*oh+i+1)*ow]
+			if i > 0 && u == rows[i-1] { // the same taps as the row above: its values
+				copy(out, dst[(o*oh+i-1)*ow:(o*oh+i)*ow])
+				continue
+			}
+			s0, s1 := s[u[0]*(l.KW+1):], s[u[1]*(l.KW+1):]
 			for j, v := range cols {
 				r := b
 				if u[0] < u[1] && v[0] < v[1] {

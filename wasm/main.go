@@ -93,7 +93,8 @@ func mustJSON(v any) string {
 
 // loadModel(bytes, warm) → info JSON. A failed load keeps the previous
 // model. With warm false the warm-up is left to a call of warm, so that
-// the caller learns of the model (and can show it) sooner.
+// the caller learns of the model (and can show it) sooner, and an
+// explanation that comes before it is a cold one (app.Session.WarmLater).
 func loadModel(args []js.Value) (any, error) {
 	data, err := bytesArg(arg(args, 0), "model bytes", app.CheckFileSize)
 	if err != nil {
@@ -120,6 +121,8 @@ func loadModel(args []js.Value) (any, error) {
 		// A failed warm-up leaves the session usable: the first call with
 		// the default options meets the same error and reports it.
 		_ = s.Warm()
+	} else {
+		s.WarmLater() // an explanation before warm keeps no packed operand
 	}
 	return jsonString(loadInfo{s.Info(), loadTimings{ms(t1.Sub(t0)), ms(time.Since(t1))}}, nil)
 }

@@ -445,7 +445,8 @@ function api(raw, go, instance, run, simd, kernel) {
      * Loads a .safetensors or .onnx model (Uint8Array or ArrayBuffer) and resolves to its info,
      * with timings {decode, warm} in milliseconds: reading the file into a model, and the
      * engine's warm-up (a throwaway explanation of a small model, the caches of a large one).
-     * With options {warm: false} it resolves before the warm-up, which warm() then does.
+     * With options {warm: false} it resolves before the warm-up, which warm() then does; an
+     * explanation before it keeps none of the Winograd transforms it computes (docs/JS_API.md).
      */
     async loadModel(bytes, options) {
       const b = args.bytesLike(bytes, 'model bytes');

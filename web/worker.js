@@ -52,6 +52,8 @@ const methods = {
     }
     model = { name, info };
     warmPending = true;
+    coldPending = true;
+    coldDone = false;
     faultPending = true;
     if (settings) model.info = info = await engine.configure(settings);
     return {
@@ -133,17 +135,19 @@ function abortSplit({ id, reason }) {
 }
 
 // settled answers once the model opened last needs nothing more before
-// its first explanation: its warm-up is done (or failed), or made
-// needless by an explanation (see warmLater). It is not queued.
+// its first explanation: its warm-up is done (or failed), or an
+// explanation has come (see warmLater). It is not queued.
 function settled(id) {
-  if (!warmPending && !warming) self.postMessage({ id, result: null });
+  if (isSettled()) self.postMessage({ id, result: null });
   else settling.push(id);
 }
 let warming = false;
 let settling = []; // the ids of the settled calls waiting
 
+const isSettled = () => !coldPending || (!warmPending && !warming);
+
 function settle() {
-  if (warmPending || warming) return;
+  if (!isSettled()) return;
   for (const id of settling) self.postMessage({ id, result: null });
   settling = [];
 }
@@ -216,15 +220,21 @@ let queue = Promise.resolve();
 let waiting = 0; // messages received and not yet answered
 
 // A model just opened is warmed up (engine.warm) once the Worker has had
-// no message for warmDelay ms, unless an explanation came first: the first
-// explanation builds the same caches itself, and in less time than the
-// warm-up and an explanation after it (the warm-up of a ResNet-18 takes
-// 0.5–0.9 s in a fresh tab, most of it the first touch of its memory, and
-// an explanation asked for meanwhile would wait for all of it). So a
-// photo given as soon as the model shows is explained at once, and a
-// model left idle is warm by the time an input comes.
+// no message for warmDelay ms (the warm-up of a ResNet-18 takes 0.5–0.9 s
+// in a fresh tab, most of it the first touch of its memory, and an
+// explanation asked for meanwhile would wait for all of it). So a photo
+// given as soon as the model shows is explained at once, and a model left
+// idle is warm by the time an input comes. An explanation that comes
+// first is a cold one (it keeps none of the Winograd transforms it
+// computes, and so writes some 280 MB less fresh memory: see
+// app.Session.WarmLater), and the warm-up follows it as soon as the
+// Worker is idle, without waiting warmDelay: an input given meanwhile
+// would build the same caches itself. A second explanation before the
+// warm-up builds what it needs itself, and the warm-up is dropped.
 const warmDelay = 400;
 let warmPending = false;
+let coldPending = false; // no explanation since the model was opened
+let coldDone = false; // the cold explanation came, and the warm-up not yet
 let warmTimer = 0;
 
 // Until then, and from the moment open answers, the Worker touches the
@@ -254,13 +264,14 @@ function warmLater() {
     queue = queue.then(async () => {
       if (!warmPending || waiting > 0) return;
       warmPending = false;
+      coldDone = false;
       faultPending = false; // the warm-up touches the memory itself
       warming = true;
       await engine.warm().catch(() => {}); // a failed warm-up: the next call meets the same error
       warming = false;
       settle();
     });
-  }, warmDelay);
+  }, coldDone ? 0 : warmDelay);
 }
 
 self.onmessage = (e) => {
@@ -278,7 +289,13 @@ self.onmessage = (e) => {
   waiting++;
   clearTimeout(warmTimer);
   if (method === 'explain' || method === 'explainSplit') {
-    warmPending = false; // it builds what it needs
+    if (coldPending) {
+      coldPending = false; // a cold one: the warm-up follows
+      coldDone = true;
+    } else {
+      warmPending = false; // it builds what it needs
+      coldDone = false;
+    }
     settle();
   }
   if (!Object.hasOwn(light, method)) faultPending = false;
