@@ -141,14 +141,18 @@ test('prefault touches the free memory in steps without growing it, and changes 
   // The first explanation after loadModel(…, {warm: false}) is a cold one
   // (it keeps no Winograd transform: app.Session.WarmLater); the second
   // builds them. Both give the warm results to the bit.
+  // An explanation may grow memory by a few pages of the runtime's own
+  // (its collector's work buffers, a goroutine's stack: 256 KiB seen once
+  // in four runs); prefault's chunks left held would grow it by tens of MB.
+  const grew = (what) => assert.ok(lrp.memory().wasm - before <= 1 << 20, `${what} grew memory by ${lrp.memory().wasm - before} bytes`);
   assert.deepEqual(Array.from((await lrp.explain(x, {})).relevance), Array.from(want));
-  assert.equal(lrp.memory().wasm, before, 'the explanation after it grew memory');
+  grew('the explanation after it');
   assert.deepEqual(Array.from((await lrp.explain(x, {})).relevance), Array.from(want), 'the explanation after the cold one');
   // Any other call ends it (the chunks are collected before it runs).
   await lrp.loadModel(file, { warm: false });
   assert.equal(lrp.prefault(0.001), true, 'a fresh load leaves memory to touch');
   assert.deepEqual(Array.from((await lrp.explain(x, {})).relevance), Array.from(want));
-  assert.equal(lrp.memory().wasm, before, 'an explanation after a cut prefault grew memory');
+  grew('an explanation after a cut prefault');
 });
 
 test('result shape, render and preprocess agree with explain', async () => {
