@@ -6,16 +6,16 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
+	"github.com/lrpwasm/lrp/internal/simdtest"
 	"github.com/stretchr/testify/require"
 )
 
 // Under scripts/go_js_wasm_exec, which supplies the SIMD kernels, the
 // tests run on them unless LRP_SIMD is 0.
 func init() {
-	UseSIMD(os.Getenv("LRP_SIMD") == "1")
+	UseSIMD(simdtest.On())
 }
 
 // TestDrawSIMDMatchesGo draws relevance maps on the SIMD kernels and in
@@ -24,9 +24,7 @@ func init() {
 // huge values, all zero or constant, and a sum that overflows, and
 // requires the same heatmap, mask, range and error.
 func TestDrawSIMDMatchesGo(t *testing.T) {
-	if os.Getenv("LRP_SIMD") != "1" {
-		t.Skip("the SIMD kernels are not supplied: run with -exec scripts/go_js_wasm_exec")
-	}
+	simdtest.Require(t)
 	defer UseSIMD(true)
 	r := rand.New(rand.NewPCG(17, 1))
 	maps := map[string]func(n int) []float32{

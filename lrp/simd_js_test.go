@@ -5,16 +5,16 @@ package lrp
 import (
 	"fmt"
 	"math"
-	"os"
 	"testing"
 
+	"github.com/lrpwasm/lrp/internal/simdtest"
 	"github.com/stretchr/testify/require"
 )
 
 // Under scripts/go_js_wasm_exec, which supplies the SIMD kernel, the tests
 // run on it unless LRP_SIMD is 0.
 func init() {
-	UseSIMD(os.Getenv("LRP_SIMD") == "1")
+	UseSIMD(simdtest.On())
 }
 
 // TestGemmSIMDMatchesGo runs gemm on the SIMD kernel and on the pure-Go
@@ -24,9 +24,7 @@ func init() {
 // and accumulation, b with contiguous rows (packed by the kernel) or
 // columns (by Go), and requires the same products to the bit.
 func TestGemmSIMDMatchesGo(t *testing.T) {
-	if os.Getenv("LRP_SIMD") != "1" {
-		t.Skip("the SIMD kernel is not supplied: run with -exec scripts/go_js_wasm_exec")
-	}
+	simdtest.Require(t)
 	defer UseSIMD(true)
 	r := newRand(11)
 	var ar arena
@@ -70,9 +68,7 @@ func TestGemmSIMDMatchesGo(t *testing.T) {
 // without a bias and accumulation, and requires the same values to the
 // bit, every plane and the scratch buffer's plane included.
 func TestWinogradSIMDMatchesGo(t *testing.T) {
-	if os.Getenv("LRP_SIMD") != "1" {
-		t.Skip("the SIMD kernel is not supplied: run with -exec scripts/go_js_wasm_exec")
-	}
+	simdtest.Require(t)
 	defer UseSIMD(true)
 	r := newRand(13)
 	same := func(name string, got, want []float32) {
@@ -139,7 +135,7 @@ func TestWinogradSIMDMatchesGo(t *testing.T) {
 // BenchmarkWinoTransforms times the Winograd input and output transforms
 // of ResNet-18's layer1 (64 channels, 56×56) on the SIMD kernel and in Go.
 func BenchmarkWinoTransforms(b *testing.B) {
-	defer UseSIMD(os.Getenv("LRP_SIMD") == "1")
+	defer UseSIMD(simdtest.On())
 	const c, hw = 64, 56
 	th, tw := hw/2, hw/2
 	nt := th * tw
@@ -148,7 +144,7 @@ func BenchmarkWinoTransforms(b *testing.B) {
 	x, v, m, dst := randn(r, c*hw*hw), make([]float32, 16*vs), randn(r, 16*vs), make([]float32, c*hw*hw)
 	pad := make([]float32, (2*th+6)*(2*tw+2))
 	for _, on := range []bool{true, false} {
-		if on && os.Getenv("LRP_SIMD") != "1" {
+		if on && !simdtest.On() {
 			continue
 		}
 		kern := map[bool]string{true: "simd", false: "go"}[on]

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
+	"github.com/lrpwasm/lrp/internal/simdtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -56,18 +56,12 @@ func onBoth(t *testing.T, name string, in [][]float32, f func(v [][]float32)) {
 	}
 }
 
-func requireSIMD(t *testing.T) {
-	if os.Getenv("LRP_SIMD") != "1" {
-		t.Skip("the SIMD kernels are not supplied: run with -exec scripts/go_js_wasm_exec")
-	}
-}
-
 // TestStepsSIMDMatchGo runs every elementwise step on the SIMD kernel and
 // in Go, on lengths around simdMin and the kernel's groups of four, with
 // zeros of both signs, infinities, NaN and subnormals among the values,
 // and requires the same bits in every output.
 func TestStepsSIMDMatchGo(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	r := newRand(17)
 	for _, n := range []int{1, 5, simdMin - 1, simdMin, simdMin + 1, simdMin + 2, simdMin + 3, 203, 2*kc + 5} {
 		for _, eps := range []float32{0, 1e-6, 0.25} {
@@ -204,7 +198,7 @@ func TestStepsSIMDMatchGo(t *testing.T) {
 // poolings with and without padding, strides 1 to 3 and ties, and
 // requires the same bits.
 func TestWindowsSIMDMatchGo(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	r := newRand(19)
 	convs := []Conv2D{
 		{KH: 7, KW: 7, SH: 2, SW: 2, PT: 3, PL: 3, PB: 3, PR: 3, DH: 1, DW: 1},
@@ -287,7 +281,7 @@ func TestWindowsSIMDMatchGo(t *testing.T) {
 // depth blocks and both layouts (flip), and requires the same bits, the
 // padding included.
 func TestWinoPackSIMDMatchesGo(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	r := newRand(23)
 	for _, k := range []int{1, 2, 3, 8, 13} {
 		for _, c := range []int{1, 2, 5, 8, kc + 3} {
@@ -308,7 +302,7 @@ func TestWinoPackSIMDMatchesGo(t *testing.T) {
 // every position or at a sorted list of them, with zeros of both signs and
 // NaN in the relevance, and requires the same bits.
 func TestSparseSIMDMatchGo(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	defer UseSIMD(true)
 	r := newRand(29)
 	for _, k := range []int{1, 3, 4, 9, 72} {
@@ -376,7 +370,7 @@ func TestSparseSIMDMatchGo(t *testing.T) {
 // with a sparse need vector (with and without a bias), which gathers a
 // group's channels in one call, and requires the same bits.
 func TestSparseTransposeSIMDMatchGo(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	r := newRand(31)
 	convs := []Conv2D{
 		{KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, DH: 1, DW: 1},

@@ -6,16 +6,16 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
+	"github.com/lrpwasm/lrp/internal/simdtest"
 	"github.com/stretchr/testify/require"
 )
 
 // Under scripts/go_js_wasm_exec, which supplies the SIMD kernels, the
 // tests run on them unless LRP_SIMD is 0.
 func init() {
-	UseSIMD(os.Getenv("LRP_SIMD") == "1")
+	UseSIMD(simdtest.On())
 }
 
 // TestPictureSIMDMatchesGo draws model inputs on the SIMD kernel and in
@@ -24,9 +24,7 @@ func init() {
 // of the range, halves that round to even, NaN and ±Inf, and requires the
 // same bytes.
 func TestPictureSIMDMatchesGo(t *testing.T) {
-	if os.Getenv("LRP_SIMD") != "1" {
-		t.Skip("the SIMD kernel is not supplied: run with -exec scripts/go_js_wasm_exec")
-	}
+	simdtest.Require(t)
 	defer UseSIMD(true)
 	r := rand.New(rand.NewPCG(19, 2))
 	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.5 / 255, 1.5 / 255, 2.5 / 255, 254.5 / 255, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e30, -1e30}
