@@ -7,14 +7,16 @@
 //   const r = await lrp.explain(x, { composite: 'epsilon_gamma_box' });
 //
 // lrp.wasm, wasm_exec.js (from the Go toolchain that built it), kernels.wasm
-// (the SIMD kernels, wasm/kernels/kernels.wat) and args.js (how the
-// arguments are read) sit next to this file. The module is loaded once per
-// kernel choice, through a cached promise that is cleared if loading fails
-// or the Go runtime exits, so the next init() tries again. All computation
+// (the SIMD kernels, wasm/kernels/kernels.wat), args.js (how the
+// arguments are read) and packed.js (how a result is read) sit next to
+// this file. The module is loaded once per kernel choice, through a
+// cached promise that is cleared if loading fails or the Go runtime exits,
+// so the next init() tries again. All computation
 // happens inside the wasm; this file only moves bytes and parses the JSON
 // the wasm returns.
 
 import * as args from './args.js';
+import { unpack } from './packed.js';
 
 const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 
@@ -203,105 +205,6 @@ async function compileURL(url) {
 const f32 = (u8) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength >> 2);
 const utf8 = new TextDecoder();
 const utf8Out = new TextEncoder();
-
-// unpack reads a result packed by the wasm (app.Result.Pack) at the start
-// of u8, a view of linear memory that runs on past it (explain, render)
-// or a Uint8Array of its own (explainSplit): a header of six uint32 (meta
-// length M, classes K, input values N, heatmap bytes H, picture bytes P,
-// mask bytes A), the meta (the JSON text of the strings, then float64
-// numbers: readMeta), then logits and probabilities (K float32 each),
-// input and relevance (N float32 each), the RGBA heatmap, the RGBA picture
-// and the mask. Every array gets a buffer of its own, so one can be
-// transferred without the others.
-function unpack(u8) {
-  const dv = new DataView(u8.buffer, u8.byteOffset);
-  const [m, k, n, h, p, a] = [0, 4, 8, 12, 16, 20].map((o) => dv.getUint32(o, true));
-  const meta = readMeta(u8, dv);
-  let off = 24 + ((m + 3) & ~3);
-  const take = (View, bytes) => {
-    const v = new View(bytes / View.BYTES_PER_ELEMENT);
-    v.set(new View(u8.buffer, u8.byteOffset + off, v.length));
-    off += bytes;
-    return v;
-  };
-  const arrays = {
-    logits: take(Float32Array, 4 * k),
-    probabilities: take(Float32Array, 4 * k),
-    input: take(Float32Array, 4 * n),
-    relevance: take(Float32Array, 4 * n),
-    heatmap: take(Uint8ClampedArray, h),
-    picture: take(Uint8ClampedArray, p),
-    mask: take(Uint8ClampedArray, a),
-  };
-  return [meta, arrays];
-}
-
-// The strings of the last result (its JSON text, a copy, and what it
-// parses to): the same from call to call of a model and composite.
-let lastText = new Uint8Array(0);
-let lastStrings = null;
-
-// readMeta reads the meta of a packed result (app.Result.appendStrings,
-// appendNumbers; app.Rendered.Pack's has width, height and range alone)
-// into the object whose JSON app.Result.AppendMeta writes, its fields in
-// that order: a float that JSON writes as null (NaN, ±Infinity) is null.
-function readMeta(u8, dv) {
-  const t = dv.getUint32(24, true);
-  const count = dv.getUint32(28, true);
-  let at = 32 + ((t + 7) & ~7);
-  const end = at + 8 * count;
-  const next = () => {
-    const v = dv.getFloat64(at, true);
-    at += 8;
-    return v;
-  };
-  const num = () => {
-    const v = next();
-    return Number.isFinite(v) ? v : null;
-  };
-  const width = next();
-  const height = next();
-  const range = [num(), num()];
-  if (at === end) return { width, height, range };
-  const text = u8.subarray(32, 32 + t);
-  if (!sameBytes(text, lastText)) {
-    lastStrings = JSON.parse(utf8.decode(text));
-    lastText = text.slice();
-  }
-  const [labels, names] = lastStrings;
-  const predicted = next();
-  const target = next();
-  const top = new Array(next());
-  for (let i = 0; i < top.length; i++) {
-    const index = next();
-    top[i] = { index, label: labels[index], probability: num(), logit: num() };
-  }
-  const startSum = num();
-  const inputSum = num();
-  const positiveShare = num();
-  const output = num();
-  const nan = next() === 1;
-  const consistent = next() === 1;
-  const layers = new Array(next());
-  for (let i = 0; i < layers.length; i++) {
-    const [name, kind, rule] = names[i];
-    const node = next();
-    const out = num();
-    const inn = num();
-    const inputs = new Array(next());
-    for (let j = 0; j < inputs.length; j++) inputs[j] = num();
-    layers[i] = { node, name, kind, rule, out, in: inn, inputs, absorbed: num(), nan: next() === 1 };
-  }
-  const diagnostics = { startSum, inputSum, positiveShare, output, nan, consistent, layers };
-  const timings = { preprocess: num(), explain: num(), render: num(), total: num() };
-  return { predicted, target, top, width, height, range, diagnostics, timings };
-}
-
-function sameBytes(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function api(raw, go, instance, run, simd, kernel) {
   // call runs one method of the raw API, turning a synchronous throw (the
