@@ -33,7 +33,7 @@ fi
 # model: the one list of them. The service worker caches these (it reads
 # the list from version.js), and their hash is its cache version.
 files=(app.js session.js offline.js catalogue.js chart.js compare.js controls.js diagnostics.js dom.js evaluation.js export.js files.js model.js pad.js png.js rules.js view.js
-  pool.js worker.js style.css lrp.js args.js packed.js lrp.wasm kernels.wasm wasm_exec.js manifest.webmanifest icon.svg)
+  pool.js worker.js style.css lrp.js runtime.js args.js packed.js lrp.wasm kernels.wasm wasm_exec.js manifest.webmanifest icon.svg)
 build=$(cd web && cat index.html "${files[@]}" sw.js $(ls models/*.safetensors 2>/dev/null) | sha256sum | cut -c1-16)
 {
   printf "// Written by scripts/build.sh: the build's content hash (the service worker's cache version)\n"

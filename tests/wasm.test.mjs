@@ -44,8 +44,7 @@ test('init rejects without the wasm, then recovers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lrp-init-'));
   try {
     copyFileSync(join(root, 'web', 'lrp.js'), join(dir, 'lrp.mjs'));
-    copyFileSync(join(root, 'web', 'args.js'), join(dir, 'args.js'));
-    copyFileSync(join(root, 'web', 'packed.js'), join(dir, 'packed.js'));
+    for (const f of ['args.js', 'packed.js', 'runtime.js']) copyFileSync(join(root, 'web', f), join(dir, f));
     copyFileSync(join(root, 'web', 'wasm_exec.js'), join(dir, 'wasm_exec.js'));
     const script = `
       import { copyFileSync } from 'node:fs';
