@@ -598,7 +598,7 @@ func BenchmarkExplainBuiltin(b *testing.B) {
 	}
 }
 
-// TestPack reads a packed result back as web/lrp.js does.
+// TestPack reads a packed result back as web/packed.js does.
 func TestPack(t *testing.T) {
 	s := open(t, "cnn")
 	r, err := s.Explain(Input{X: readCase(t, "cnn").Inputs[1]}, nil)

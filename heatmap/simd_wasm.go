@@ -7,7 +7,7 @@ var simd bool
 
 // UseSIMD chooses how Draw's passes run in wasm: with on, four pixels at a
 // time on the kernels heat_bounds and heat_draw of wasm/kernels/kernels.wat,
-// which the host supplies as imports of module lrpsimd (web/lrp.js does,
+// which the host supplies as imports of module lrpsimd (web/runtime.js does,
 // as for package lrp's kernels); without, in Go. Both draw the same bytes.
 // It reports whether the kernels are in use; natively there are none. It
 // is meant to be called once, at start-up.

@@ -8,7 +8,7 @@ var simd bool
 // UseSIMD chooses the kernels of the matrix products (packing b included)
 // and the Winograd transforms: with on, the 128-bit SIMD kernels of
 // wasm/kernels/kernels.wat, which the host supplies as the imports of
-// module lrpsimd (web/lrp.js does, when the host has WebAssembly SIMD and
+// module lrpsimd (web/runtime.js does, when the host has WebAssembly SIMD and
 // init was not asked for simd: false); without, the pure-Go kernels. Both
 // give the same results to the bit (kernels.wat tells why). It reports
 // whether the SIMD kernels are in use. Natively there are none: it does

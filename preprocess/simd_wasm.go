@@ -7,7 +7,7 @@ var simd bool
 
 // UseSIMD chooses how Picture draws in wasm: with on, four pixels at a
 // time on the kernel picture of wasm/kernels/kernels.wat, which the host
-// supplies as an import of module lrpsimd (web/lrp.js does, as for package
+// supplies as an import of module lrpsimd (web/runtime.js does, as for package
 // lrp's kernels); without, in Go. Both draw the same bytes. It reports
 // whether the kernel is in use; natively there is none. It is meant to be
 // called once, at start-up.

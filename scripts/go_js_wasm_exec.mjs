@@ -1,7 +1,7 @@
 // The Node side of scripts/go_js_wasm_exec: the Go toolchain's
 // wasm_exec_node.js, with the imports of module lrpsimd of package lrp
 // (lrp/simd_wasm.go, steps_wasm.go) forwarded to web/kernels.wasm
-// instantiated on the Go module's memory, as web/lrp.js does.
+// instantiated on the Go module's memory, as web/runtime.js does.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -39,7 +39,7 @@ go.env = { TMPDIR: os.tmpdir(), ...process.env, LRP_SIMD: simd ? '1' : '0' };
 go.exit = process.exit;
 let k = null;
 // Every import of module lrpsimd, forwarded to the kernel's export of
-// that name (web/lrp.js does the same).
+// that name (web/runtime.js does the same).
 const wasm = await WebAssembly.compile(fs.readFileSync(process.argv[2]));
 go.importObject.lrpsimd = {};
 for (const { module, name } of WebAssembly.Module.imports(wasm)) {

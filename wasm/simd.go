@@ -11,7 +11,7 @@ import (
 )
 
 // init puts the engine's products, the heatmap and the picture on the
-// SIMD kernels when the host supplies them: web/lrp.js sets
+// SIMD kernels when the host supplies them: web/runtime.js sets
 // globalThis.__lrpSimd to true before it starts the program, once it has
 // instantiated the kernels (web/kernels.wasm) on this module's memory, and
 // leaves it unset for the pure-Go kernels (no WebAssembly SIMD in the
